@@ -1,0 +1,1 @@
+"""Files in and out of gridmap, and the sample city."""

@@ -1,0 +1,32 @@
+"""Domain errors.
+
+Each error names what was wrong and what was expected.  The web layer maps these
+classes to HTTP statuses in one table (``web/errors.py``); the CLI prints the message.
+"""
+
+from __future__ import annotations
+
+
+class GridmapError(Exception):
+    """Base class of every error gridmap raises on purpose."""
+
+
+class InvalidInput(GridmapError, ValueError):
+    """Bad input from a user: a coordinate, a file row, a parameter.
+
+    ``field`` names the parameter or column, ``position`` the row or feature (0-based
+    index into the input) when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, position: int | None = None):
+        super().__init__(message)
+        self.field = field
+        self.position = position
+
+
+class NotFound(GridmapError, LookupError):
+    """An unknown layer, generation, area, incident or officer."""
+
+
+class StoreError(GridmapError):
+    """The store cannot do what was asked (bad URL, wrong schema, conflicting write)."""

@@ -1,0 +1,33 @@
+"""Stores, chosen by URL scheme through one small registry.
+
+>>> store_class("gpkg:///tmp/x.gpkg").__name__
+'GeoPackageStore'
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from gridmap.errors import StoreError
+from gridmap.stores.base import Store
+
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "gpkg": ("gridmap.stores.gpkg", "GeoPackageStore"),
+}
+
+
+def store_class(url: str) -> type:
+    scheme = urlparse(url).scheme
+    if scheme not in _REGISTRY:
+        known = ", ".join(f"{s}://" for s in sorted(_REGISTRY))
+        raise StoreError(f"store URL {url!r}: unknown scheme {scheme!r}; expected one of {known}")
+    module, name = _REGISTRY[scheme]
+    return getattr(__import__(module, fromlist=[name]), name)
+
+
+def open_store(url: str) -> Store:
+    """Open (and create when needed) the store at ``url``."""
+    return store_class(url).from_url(url)
+
+
+__all__ = ["Store", "open_store", "store_class"]

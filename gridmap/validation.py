@@ -1,0 +1,169 @@
+"""Checks every entry point shares: coordinates, area tables, incident and hazard rows.
+
+Each failure raises :class:`InvalidInput` naming the row (0-based position and, where
+there is one, the code), the field and what was expected, before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
+from gridmap.errors import InvalidInput
+
+
+def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Return lon and lat as float arrays, or raise naming the first bad value.
+
+    >>> check_lonlat([125.0, 181.0], [46.5, 46.5])
+    Traceback (most recent call last):
+    ...
+    gridmap.errors.InvalidInput: point 1: longitude 181.0 is out of range; expected -180..180
+    """
+    try:
+        lon = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat = np.atleast_1d(np.asarray(lat, dtype=float))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"coordinates must be numbers: {exc}", field="lon") from exc
+    if lon.shape != lat.shape or lon.ndim != 1:
+        raise InvalidInput(f"lon and lat must be 1-d arrays of one length, got shapes "
+                           f"{lon.shape} and {lat.shape}", field="lon")
+    for name, values, limit in (("longitude", lon, 180.0), ("latitude", lat, 90.0)):
+        bad = ~np.isfinite(values) | (np.abs(values) > limit)
+        if bad.any():
+            i = int(np.argmax(bad))
+            what = "is not a finite number" if not np.isfinite(values[i]) else "is out of range"
+            raise InvalidInput(f"point {i}: {name} {values[i]} {what}; expected "
+                               f"-{limit:g}..{limit:g}", field=name[:3], position=i)
+    return lon, lat
+
+
+def _row(frame: pd.DataFrame, i: int) -> str:
+    code = frame["code"].iloc[i] if "code" in frame else None
+    return f"row {i}" + (f" (code {code})" if code is not None and code == code else "")
+
+
+def _check_geometries(frame: gpd.GeoDataFrame, what: str, allowed: set[str]) -> None:
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        raise InvalidInput(f"{what}: geometries must be in EPSG:4326 (lon/lat), got {frame.crs}; "
+                           "reproject first", field="geometry")
+    geoms = frame.geometry.values
+    types = shapely.get_type_id(geoms)
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                      "MultiLineString", "MultiPolygon", "GeometryCollection"])
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty:
+            raise InvalidInput(f"{what} {_row(frame, i)}: geometry is empty or missing",
+                               field="geometry", position=i)
+        if names[types[i]] not in allowed:
+            raise InvalidInput(f"{what} {_row(frame, i)}: geometry is a {names[types[i]]}; "
+                               f"expected {' or '.join(sorted(allowed))}",
+                               field="geometry", position=i)
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidInput(f"{what} {_row(frame, i)}: invalid geometry: "
+                           f"{shapely.is_valid_reason(geoms[i])}", field="geometry", position=i)
+    xy = shapely.get_coordinates(geoms)
+    if len(xy):
+        check_lonlat(xy[:, 0], xy[:, 1])
+
+
+def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """Validate areas for one layer; return a normalised copy (MultiPolygons, defaults)."""
+    what = f"layer {layer!r}"
+    if "code" not in areas:
+        raise InvalidInput(f"{what}: no 'code' column", field="code")
+    frame = areas.reset_index(drop=True).copy()
+    codes = frame["code"]
+    for i, code in enumerate(codes):
+        if not isinstance(code, str) or not code.strip():
+            raise InvalidInput(f"{what} row {i}: code {code!r} is missing; expected a text code",
+                               field="code", position=i)
+    dup = codes.duplicated(keep="first")
+    if dup.any():
+        i = int(np.argmax(dup.to_numpy()))
+        first = int(np.argmax((codes == codes.iloc[i]).to_numpy()))
+        raise InvalidInput(f"{what} row {i}: code {codes.iloc[i]} repeats row {first}; codes "
+                           "must be unique within a layer and generation", field="code", position=i)
+    _check_geometries(frame, what, {"Polygon", "MultiPolygon"})
+    frame["geometry"] = [g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
+                         for g in frame.geometry.values]
+    defaults = {"name": frame["code"], "parent_code": None, "population": 0, "households": 0}
+    for col, default in defaults.items():
+        if col not in frame:
+            frame[col] = default
+    for col in ("population", "households"):
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna() | (values < 0)
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            raise InvalidInput(f"{what} {_row(frame, i)}: {col} {frame[col].iloc[i]!r}; expected a "
+                               "whole number >= 0", field=col, position=i)
+        frame[col] = values.astype(int)
+    frame["parent_code"] = frame["parent_code"].astype(object).where(frame["parent_code"].notna(),
+                                                                     None)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+
+
+def _check_choice(frame, col, allowed, what) -> None:
+    bad = ~frame[col].isin(list(allowed))
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        sample = ", ".join(map(str, list(allowed)[:6]))
+        raise InvalidInput(f"{what} row {i}: {col} {frame[col].iloc[i]!r} is not known; expected "
+                           f"one of {sample}, ...", field=col, position=i)
+
+
+def _timestamps(frame: pd.DataFrame, col: str, what: str) -> list[str]:
+    out = []
+    for i, value in enumerate(frame[col]):
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            ts = None
+        if ts is None or ts is pd.NaT or ts.tzinfo is None:
+            raise InvalidInput(f"{what} row {i}: {col} {value!r}; expected an ISO 8601 time with a "
+                               "time zone, such as 2026-03-01T08:30:00+08:00",
+                               field=col, position=i)
+        out.append(ts.isoformat())
+    return out
+
+
+def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
+    """Validate incidents or hazards; return a normalised copy ready to store."""
+    frame = frame.reset_index(drop=True).copy()
+    what = kind
+    required = {"incidents": ["category", "reported_at"], "hazards": ["name", "type",
+                                                                      "risk_level"]}[kind]
+    for col in required:
+        if col not in frame:
+            raise InvalidInput(f"{what}: no {col!r} column", field=col)
+    if kind == "incidents":
+        _check_geometries(frame, what, {"Point"})
+        frame["status"] = frame["status"] if "status" in frame else "reported"
+        _check_choice(frame, "category", CATEGORIES, what)
+        _check_choice(frame, "status", STATUSES, what)
+        frame["reported_at"] = _timestamps(frame, "reported_at", what)
+        for col in ("description", "reporter"):
+            frame[col] = frame[col].fillna("").astype(str) if col in frame else ""
+    else:
+        _check_geometries(frame, what, {"Point", "Polygon", "MultiPolygon"})
+        _check_choice(frame, "type", HAZARD_TYPES, what)
+        _check_choice(frame, "risk_level", RISK_LEVELS, what)
+        if "next_inspection" not in frame:
+            frame["next_inspection"] = None
+        frame["next_inspection"] = [None if v is None or v != v else str(v)[:10]
+                                    for v in frame["next_inspection"]]
+    frame["generation"] = ([None if v is None or v != v else int(v) for v in frame["generation"]]
+                           if "generation" in frame else None)
+    frame["grid_code"] = (frame["grid_code"].astype(object).where(frame["grid_code"].notna(), None)
+                          if "grid_code" in frame else None)
+    frame["areas"] = ([json.dumps(a if isinstance(a, dict) else {}, ensure_ascii=False)
+                       for a in frame["areas"]] if "areas" in frame else "{}")
+    return frame
