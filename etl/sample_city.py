@@ -197,7 +197,7 @@ def _names(rng, words: list[str], n: int, suffix: str) -> list[str]:
     seen: set[str] = set()
     out = []
     while len(out) < n:
-        name = "".join(rng.choice(words, 2)) + suffix
+        name = "".join(rng.choice(words, 2, replace=False)) + suffix
         if name not in seen:
             seen.add(name)
             out.append(name)

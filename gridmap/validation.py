@@ -69,9 +69,15 @@ def _check_geometries(frame: gpd.GeoDataFrame, what: str, allowed: set[str]) -> 
         i = int(np.argmax(bad))
         raise InvalidInput(f"{what} {_row(frame, i)}: invalid geometry: "
                            f"{shapely.is_valid_reason(geoms[i])}", field="geometry", position=i)
-    xy = shapely.get_coordinates(geoms)
-    if len(xy):
-        check_lonlat(xy[:, 0], xy[:, 1])
+    b = shapely.bounds(geoms)
+    bad = ~np.isfinite(b).all(axis=1) | (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (
+        np.abs(b[:, [1, 3]]) > 90).any(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidInput(f"{what} {_row(frame, i)}: coordinates x {b[i, 0]:g}..{b[i, 2]:g}, "
+                           f"y {b[i, 1]:g}..{b[i, 3]:g} are not longitude/latitude; expected "
+                           "EPSG:4326 (projected metres? reproject first)",
+                           field="geometry", position=i)
 
 
 def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:

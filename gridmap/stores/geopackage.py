@@ -53,6 +53,16 @@ INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
 
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run ``;``-separated statements inside the current transaction.
+
+    (``executescript`` would commit the transaction first.)
+    """
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 def register_feature_table(
     conn: sqlite3.Connection, table: str, geometry_type: str, description: str = ""
 ) -> None:

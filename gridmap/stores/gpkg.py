@@ -106,8 +106,7 @@ class GeoPackageStore:
         if has_tables and row[0] != gp.APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
         with self.transaction():
-            self._conn.executescript("SAVEPOINT init;" + gp.CORE_SCHEMA + _SCHEMA +
-                                     "RELEASE init;")
+            gp.run_script(self._conn, gp.CORE_SCHEMA + _SCHEMA)
             gp.register_attribute_table(self._conn, "layers", "gridmap layers")
             gp.register_attribute_table(self._conn, "generations", "boundary generations")
             gp.register_attribute_table(self._conn, "officers", "grid and zone officers")
@@ -169,7 +168,7 @@ class GeoPackageStore:
                 "INSERT INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (layer.name, layer.title_zh, layer.title_en, layer.parent, layer.kind,
                  layer.department, position))
-            self._conn.executescript("SAVEPOINT t;" + _AREA_TABLE.format(t=table) + "RELEASE t;")
+            gp.run_script(self._conn, _AREA_TABLE.format(t=table))
             gp.register_feature_table(self._conn, table, "MULTIPOLYGON",
                                       f"{layer.title_en} ({layer.title_zh})")
 

@@ -1,0 +1,40 @@
+# Two commands from a fresh clone:
+#   make demo   sets everything up, builds the sample city (once) and runs gridmap
+#   make test   installs what the tests need and runs them
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DB     := var/gridmap.gpkg
+
+.PHONY: demo test bench lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(DB): | $(STAMP)
+	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap sample --if-missing
+
+demo: $(STAMP) $(DB)
+	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap layers
+	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap lookup 125.10 46.59
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/lookup_bench.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var test-output .pytest_cache

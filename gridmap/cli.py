@@ -1,0 +1,166 @@
+"""The ``gridmap`` command: the one place that wires the packages together."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from gridmap.errors import GridmapError
+from gridmap.settings import Settings
+from gridmap.stores import open_store
+
+
+class _Group(click.Group):
+    """Turns domain errors into one clear line and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GridmapError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _store(ctx: click.Context):
+    """The configured store, closed when the command ends."""
+    return ctx.with_resource(open_store(ctx.obj["db"]))
+
+
+@click.group(cls=_Group)
+@click.option("--db", envvar="GRIDMAP_DATABASE_URL", default=None, metavar="URL",
+              help="Store URL: gpkg:///path/file.gpkg or postgresql://... "
+                   "[env GRIDMAP_DATABASE_URL; default var/gridmap.gpkg]")
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
+    """gridmap: grid management for Chinese cities."""
+    try:
+        settings = Settings.from_env()
+    except GridmapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    ctx.obj = {"settings": settings, "db": db or settings.database_url}
+
+
+@main.command()
+@click.option("--seed", default=2011, show_default=True, help="Random seed of the city.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Incidents cover the year before this date [default: today].")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the store has data already.")
+@click.pass_context
+def sample(ctx: click.Context, seed: int, as_of, if_missing: bool) -> None:
+    """Build the sample city (Daqing sample) into the store."""
+    from etl import sample_city
+
+    settings: Settings = ctx.obj["settings"]
+    store = _store(ctx)
+    if store.layers():
+        if if_missing:
+            click.echo(f"{store.url} has data already: kept as it is.")
+            return
+        raise click.ClickException(f"{store.url} has data already; the sample city goes into "
+                                   "an empty store (delete the file, or use --if-missing)")
+    cfg = sample_city.SampleSettings(seed=seed, grid_households=settings.grid_households,
+                                     grid_code_width=settings.grid_code_width)
+    counts = sample_city.build(store, cfg, as_of.date() if as_of else date.today(),
+                               progress=lambda m: click.echo(f"  {m}"))
+    click.echo(f"Built the sample city into {store.url}:")
+    for key, value in counts.items():
+        click.echo(f"  {key:<13}{value:>10,}")
+
+
+@main.command()
+@click.pass_context
+def layers(ctx: click.Context) -> None:
+    """List layers, generations and how many areas each has."""
+    store = _store(ctx)
+    gens = store.generations()
+    if not gens:
+        click.echo(f"{store.url} is empty: run 'gridmap sample' or import boundaries.")
+        return
+    click.echo("Generations:")
+    for g in gens:
+        click.echo(f"  {g.id:>3}  {g.name:<8} {'active' if g.active else '      '}  "
+                   f"{g.description}")
+    click.echo("Layers (areas per generation):")
+    header = "".join(f"{g.name:>10}" for g in gens)
+    click.echo(f"  {'layer':<14}{'title':<16}{'parent':<14}{header}")
+    for layer in store.layers():
+        counts = "".join(f"{store.count_areas(layer.name, g.id):>10,}" for g in gens)
+        title = f"{layer.title_zh} {layer.title_en}"
+        click.echo(f"  {layer.name:<14}{title[:15]:<16}{layer.parent or '-':<14}{counts}")
+    click.echo(f"Officers: {len(store.officers()):,}  Incidents: {len(store.incidents()):,}  "
+               f"Hazards: {len(store.hazards()):,}")
+
+
+@main.command()
+@click.argument("lon", type=float, required=False)
+@click.argument("lat", type=float, required=False)
+@click.option("--in", "src", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV file of points to look up.")
+@click.option("--out", "dst", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV file to write (with --in).")
+@click.option("--lon-column", default="lon", show_default=True)
+@click.option("--lat-column", default="lat", show_default=True)
+@click.option("--generation", default=None, help="Generation id or name [default: active].")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.pass_context
+def lookup(ctx, lon, lat, src, dst, lon_column, lat_column, generation, as_json) -> None:
+    """Who is responsible at LON LAT (WGS-84), or at every point of a CSV file."""
+    from gridmap.lookup import LookupIndex
+
+    if src is None and (lon is None or lat is None):
+        raise click.UsageError("give LON LAT, or --in points.csv --out result.csv")
+    if src is not None and (dst is None or lon is not None):
+        raise click.UsageError("--in needs --out, and no LON LAT")
+    store = _store(ctx)
+    if src is None:
+        # One point: exact predicates on a small index are faster than a full raster.
+        index = LookupIndex.from_store(store, generation, max_cells=1 << 12)
+        answer = index.lookup(lon, lat).record(0)
+        answer["generation"] = store.generation(index.generation).name
+        if as_json:
+            click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        else:
+            _print_answer(answer, {layer.name: layer for layer in store.layers()})
+        return
+    _lookup_file(store, generation, src, dst, lon_column, lat_column)
+
+
+def _lookup_file(store, generation, src: Path, dst: Path, lon: str, lat: str) -> None:
+    from tqdm import tqdm
+
+    from etl.points import lookup_csv
+    from gridmap.lookup import LookupIndex
+
+    index = LookupIndex.from_store(store, generation)
+    with src.open("rb") as f:
+        total = max(sum(1 for _ in f) - 1, 0)
+    with tqdm(total=total, unit=" rows", unit_scale=True, file=sys.stderr,
+              disable=total < 100_000 and not sys.stderr.isatty(), desc="lookup") as bar:
+        n = lookup_csv(index, src, dst, lon, lat, progress=bar.update)
+    click.echo(f"Looked up {n:,} points; wrote {dst}")
+
+
+def _print_answer(answer: dict, layers: dict) -> None:
+    click.echo(f"Point {answer['lon']:.6f}, {answer['lat']:.6f}  "
+               f"(generation {answer['generation']})")
+    if not answer["covered"]:
+        click.echo("  not covered: the point lies outside every area of this generation")
+    for group in ("areas", "zones"):
+        for name, area in answer[group].items():
+            title = f"{layers[name].title_en} {layers[name].title_zh}"
+            flag = "  (on a border)" if area["on_border"] else ""
+            click.echo(f"  {title:<28}{area['name']:<20}{area['code']}{flag}")
+    officer = answer["officer"]
+    if officer:
+        click.echo(f"  {'Grid officer 网格员':<28}{officer['name']:<20}{officer['phone']}")
+    for name, o in answer["zone_officers"].items():
+        click.echo(f"  {'Duty officer, ' + name:<28}{o['name']:<20}{o['phone']}")
+    if answer["on_border"]:
+        click.echo("  The point lies on a border: each layer gives the area with the smallest code.")
+
+
+if __name__ == "__main__":
+    main()

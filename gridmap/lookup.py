@@ -1,0 +1,315 @@
+"""Point lookup: which area of every layer, which zones and which officer, for a point
+or a million.
+
+The border rule (the same in every store): a point belongs to the areas whose closed
+polygon covers it; when several do (it lies on a shared border), to the one with the
+smallest code.  Codes extend their parent's code, so the rule picks the same
+neighborhood whether one asks the neighborhood layer or takes the parent of the grid it
+picked.  ``on_border`` says the point lies on the boundary of the area it was given.
+
+Nested layers are not each searched: only the finest layer of each hierarchy and the
+department zone layers are; a parent is read off its child when the child nests in it.
+Points on a border of the searched layer are answered layer by layer, exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.cellindex import MIXED, CellIndex
+from gridmap.errors import NotFound
+from gridmap.model import Layer, Officer
+from gridmap.validation import check_lonlat
+
+_NONE = -1
+
+
+class LayerIndex:
+    """One layer's areas, sorted by code, with a cell index and an STRtree."""
+
+    def __init__(self, layer: Layer, frame: gpd.GeoDataFrame, max_cells: int | None):
+        frame = frame.sort_values("code", kind="stable").reset_index(drop=True)
+        self.layer = layer
+        self.frame = frame
+        self.codes = frame["code"].to_numpy(dtype=object)
+        self.geoms = np.asarray(frame.geometry.values, dtype=object)
+        shapely.prepare(self.geoms)
+        self.tree = shapely.STRtree(self.geoms)
+        self.cells = CellIndex(self.geoms, max_cells) if len(frame) and max_cells else None
+        self.parent_idx: np.ndarray | None = None  # index into the parent layer, when it nests
+        self.tiled = False  # every area is exactly the union of its children
+
+    def search(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Area index (-1: none) and on-border flag per point, by the border rule."""
+        n = len(x)
+        if self.cells is None:
+            return np.full(n, _NONE, dtype=np.int32), np.zeros(n, dtype=bool)
+        idx = self.cells.probe(x, y)
+        border = np.zeros(n, dtype=bool)
+        slow = np.flatnonzero(idx == MIXED)
+        if len(slow):
+            idx[slow], border[slow] = self.exact(x[slow], y[slow])
+        return idx, border
+
+    def exact(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The border rule by exact predicates (for the few points near a boundary)."""
+        points = shapely.points(x, y)
+        p, a = self.tree.query(points, predicate="intersects")
+        best = np.full(len(x), np.iinfo(np.int32).max, dtype=np.int64)
+        np.minimum.at(best, p, a)  # areas are sorted by code: the smallest index wins
+        found = best != np.iinfo(np.int32).max
+        idx = np.where(found, best, _NONE).astype(np.int32)
+        border = np.zeros(len(x), dtype=bool)
+        f = np.flatnonzero(found)
+        border[f] = shapely.touches(self.geoms[idx[f]], points[f])
+        return idx, border
+
+
+@dataclass
+class LookupResult:
+    """Arrays per layer: ``idx[layer]`` (-1: not covered) and ``border[layer]``."""
+
+    index: LookupIndex
+    lon: np.ndarray
+    lat: np.ndarray
+    idx: dict[str, np.ndarray]
+    border: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    @property
+    def on_border(self) -> np.ndarray:
+        return np.logical_or.reduce(list(self.border.values())) if self.border else np.zeros(
+            len(self), dtype=bool)
+
+    @property
+    def covered(self) -> np.ndarray:
+        admin = [n for n in self.idx if self.index.layers[n].layer.kind == "admin"]
+        return np.logical_or.reduce([self.idx[n] >= 0 for n in admin]) if admin else np.zeros(
+            len(self), dtype=bool)
+
+    def codes(self, layer: str) -> np.ndarray:
+        return _take(self.index.layers[layer].codes, self.idx[layer])
+
+    def codes_per_point(self) -> list[dict[str, str]]:
+        cols = {n: self.codes(n) for n in self.idx}
+        return [{n: c[i] for n, c in cols.items() if c[i] is not None} for i in range(len(self))]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per point: code and name per layer, officer, on_border, covered."""
+        out: dict[str, object] = {"lon": self.lon, "lat": self.lat}
+        for name, li in self.index.layers.items():
+            idx = self.idx[name]
+            out[f"{name}_code"] = _take(li.codes, idx)
+            out[f"{name}_name"] = _take(li.frame["name"].to_numpy(dtype=object), idx)
+        officer = self.index.officer_for(self)
+        out["officer"] = officer["name"]
+        out["officer_phone"] = officer["phone"]
+        out["on_border"] = self.on_border
+        out["covered"] = self.covered
+        return pd.DataFrame(out)
+
+    def record(self, i: int = 0) -> dict:
+        """A MapIt-style answer for point ``i``."""
+        gen = self.index.generation
+        areas, zones = {}, {}
+        for name, li in self.index.layers.items():
+            k = int(self.idx[name][i])
+            if k < 0:
+                continue
+            row = li.frame.iloc[k]
+            entry = {
+                "id": int(row["id"]) if "id" in row and pd.notna(row["id"]) else None,
+                "layer": name, "code": row["code"], "name": row["name"],
+                "parent": row.get("parent_code"), "on_border": bool(self.border[name][i]),
+                "generation_low": _int_or_none(row.get("gen_from")),
+                "generation_high": _int_or_none(row.get("gen_to")),
+            }
+            (zones if li.layer.kind == "zone" else areas)[name] = entry
+        officers = {layer: o for layer, o in self.index.officers_at(self, i).items()}
+        grid_layer = self.index.grid_layer
+        return {
+            "lon": float(self.lon[i]), "lat": float(self.lat[i]), "generation": gen,
+            "covered": bool(self.covered[i]), "on_border": bool(self.on_border[i]),
+            "areas": areas, "zones": zones,
+            "officer": officers.get(grid_layer) if grid_layer else None,
+            "zone_officers": {k: v for k, v in officers.items() if k != grid_layer},
+        }
+
+
+def _int_or_none(v) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    out = np.full(len(idx), None, dtype=object)
+    ok = idx >= 0
+    out[ok] = values[idx[ok]]
+    return out
+
+
+class LookupIndex:
+    """Everything a lookup needs for one generation, built once and reused."""
+
+    def __init__(self, layers: Mapping[str, LayerIndex], officers: Sequence[Officer],
+                 generation: int | None):
+        self.layers = dict(layers)
+        self.generation = generation
+        self.grid_layer = _leaf_admin(self.layers)
+        self._officers: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        by_layer: dict[str, dict[str, Officer]] = {}
+        for o in officers:
+            by_layer.setdefault(o.layer, {}).setdefault(o.area_code, o)
+        for name, li in self.layers.items():
+            found = by_layer.get(name, {})
+            people = [found.get(c) for c in li.codes]
+            self._officers[name] = (
+                np.array([p.name if p else None for p in people], dtype=object),
+                np.array([p.phone if p else None for p in people], dtype=object))
+        self._plan, self._searched = _search_plan(self.layers)
+
+    @classmethod
+    def from_frames(cls, frames: Mapping[str, gpd.GeoDataFrame], layers: Mapping[str, Layer],
+                    officers: Sequence[Officer] = (), generation: int | None = None,
+                    max_cells: int = 1 << 23) -> LookupIndex:
+        built = {name: LayerIndex(layers[name], frame,
+                                  max_cells if _searched(name, layers, frames) else None)
+                 for name, frame in frames.items()}
+        for name, li in built.items():
+            parent = li.layer.parent
+            if parent in built and len(li.frame):
+                li.parent_idx = _nesting(li, built[parent])
+                if li.parent_idx is not None:
+                    built[parent].tiled = _tiles(li, built[parent])
+        return cls(built, officers, generation)
+
+    @classmethod
+    def from_store(cls, store, generation: int | str | None = None,
+                   max_cells: int = 1 << 23) -> LookupIndex:
+        gen = store.generation(generation)
+        layers = {layer.name: layer for layer in store.layers()}
+        frames = {}
+        for name in layers:
+            frame = store.areas(name, gen.id)
+            if len(frame):
+                frames[name] = frame
+        if not frames:
+            raise NotFound(f"generation {gen.name} has no areas")
+        return cls.from_frames(frames, layers, store.officers(), gen.id, max_cells)
+
+    def lookup(self, lon, lat) -> LookupResult:
+        """Look up points (scalars or arrays of lon, lat in EPSG:4326)."""
+        x, y = check_lonlat(lon, lat)
+        idx: dict[str, np.ndarray] = {}
+        border: dict[str, np.ndarray] = {}
+        for name in self._searched:
+            idx[name], border[name] = self.layers[name].search(x, y)
+        # Read parents off children, from the finest layer up.
+        for name in self._plan:
+            li = self.layers[name]
+            if name in idx:
+                continue
+            child = next(c for c in self._plan if self.layers[c].layer.parent == name
+                         and self.layers[c].parent_idx is not None and c in idx)
+            cidx = idx[child]
+            pidx = np.where(cidx >= 0, self.layers[child].parent_idx[np.maximum(cidx, 0)], _NONE)
+            b = np.zeros(len(x), dtype=bool)
+            # On a child's border (or outside every child, when the children leave parts
+            # of this layer uncovered): ask this layer itself.
+            redo = np.flatnonzero(border[child] if li.tiled else border[child] | (cidx < 0))
+            if len(redo):
+                pidx[redo], b[redo] = li.exact(x[redo], y[redo])
+            idx[name], border[name] = pidx.astype(np.int32), b
+        order = {name: k for k, name in enumerate(self.layers)}
+        idx = dict(sorted(idx.items(), key=lambda kv: order[kv[0]]))
+        border = {name: border[name] for name in idx}
+        return LookupResult(self, x, y, idx, border)
+
+    def officer_for(self, result: LookupResult) -> dict[str, np.ndarray]:
+        if self.grid_layer is None:
+            n = len(result)
+            return {"name": np.full(n, None, dtype=object), "phone": np.full(n, None, dtype=object)}
+        names, phones = self._officers[self.grid_layer]
+        idx = result.idx[self.grid_layer]
+        return {"name": _take(names, idx), "phone": _take(phones, idx)}
+
+    def officers_at(self, result: LookupResult, i: int) -> dict[str, dict]:
+        out = {}
+        for name, (names, phones) in self._officers.items():
+            k = int(result.idx[name][i])
+            if k >= 0 and names[k] is not None:
+                out[name] = {"name": names[k], "phone": phones[k], "layer": name,
+                             "area_code": self.layers[name].codes[k]}
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        return sum(li.cells.nbytes for li in self.layers.values() if li.cells is not None)
+
+
+def _leaf_admin(layers: Mapping[str, LayerIndex]) -> str | None:
+    """The finest administrative layer (the one whose areas have officers: grids)."""
+    admin = [n for n, li in layers.items() if li.layer.kind == "admin"]
+    parents = {layers[n].layer.parent for n in admin}
+    leaves = [n for n in admin if n not in parents]
+    return leaves[0] if len(leaves) == 1 else None
+
+
+def _searched(name: str, layers: Mapping[str, Layer], frames: Mapping) -> bool:
+    """Whether a layer needs its own cell index: it has no child layer to read it off."""
+    return not any(layers[c].parent == name for c in frames if c != name)
+
+
+def _nesting(child: LayerIndex, parent: LayerIndex) -> np.ndarray | None:
+    """Parent index per child area, or None when the child layer does not nest exactly."""
+    pos = {c: i for i, c in enumerate(parent.codes)}
+    pidx = np.array([pos.get(c, _NONE) for c in child.frame["parent_code"]], dtype=np.int32)
+    if (pidx < 0).any():
+        return None
+    # Every child must lie inside its parent (up to rounding), or reading the parent off
+    # the child would be wrong for some points.
+    inside = shapely.area(shapely.intersection(child.geoms, parent.geoms[pidx]))
+    if (inside < shapely.area(child.geoms) * (1 - 1e-9)).any():
+        return None
+    return pidx
+
+
+def _tiles(child: LayerIndex, parent: LayerIndex) -> bool:
+    """Whether the child areas cover every parent area (their areas add up to it)."""
+    total = np.bincount(child.parent_idx, weights=shapely.area(child.geoms),
+                        minlength=len(parent.codes))
+    return bool(np.allclose(total, shapely.area(parent.geoms), rtol=1e-9, atol=0))
+
+
+def _search_plan(layers: Mapping[str, LayerIndex]) -> tuple[list[str], list[str]]:
+    """Layers in the order they are resolved (searched ones first, then parents upward),
+    and the layers that are searched."""
+    searched = [n for n, li in layers.items()
+                if li.cells is not None or not any(c.layer.parent == n for c in layers.values())]
+    plan = list(searched)
+    pending = [n for n in layers if n not in plan]
+    while pending:
+        progress = False
+        for name in list(pending):
+            kids = [c for c in plan if layers[c].layer.parent == name
+                    and layers[c].parent_idx is not None]
+            if kids:
+                plan.append(name)
+                pending.remove(name)
+                progress = True
+        if not progress:
+            # A parent that no child nests in exactly: give it its own index.
+            for name in pending:
+                li = layers[name]
+                li.cells = CellIndex(li.geoms) if len(li.frame) else None
+                plan.append(name)
+                searched.append(name)
+            pending = []
+    return plan, searched

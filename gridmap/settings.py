@@ -1,0 +1,63 @@
+"""Settings, read once from the environment and checked at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from gridmap.errors import InvalidInput
+
+BASEMAPS = ("none", "osm", "tianditu", "amap")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # GRIDMAP_DATABASE_URL: gpkg:///path/file.gpkg or postgresql://user@host/db;
+    # default: the embedded GeoPackage var/gridmap.gpkg under the current directory.
+    database_url: str
+    # GRIDMAP_BASEMAP: none (default, works offline), osm, tianditu or amap.
+    basemap: str = "none"
+    # GRIDMAP_TIANDITU_KEY: the Tianditu "tk" key; needed only with basemap=tianditu.
+    tianditu_key: str = ""
+    # GRIDMAP_SECRET_KEY: signs web sessions; a random one per start when unset.
+    secret_key: str = ""
+    # GRIDMAP_GRID_CODE_WIDTH: digits of the grid sequence in grid codes, 2 (CJ/T 213,
+    # 14-digit codes, default) or 3 (DB11/T 2157-2023, 15 digits).
+    grid_code_width: int = 2
+    # GRIDMAP_GRID_HOUSEHOLDS: households per social-governance grid, "min-max"
+    # (default 300-500: common practice, not a located standard).
+    grid_households: tuple[int, int] = (300, 500)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        default_db = f"gpkg://{(Path.cwd() / 'var' / 'gridmap.gpkg').resolve()}"
+        basemap = env.get("GRIDMAP_BASEMAP", "none").strip().lower()
+        if basemap not in BASEMAPS:
+            raise InvalidInput(f"GRIDMAP_BASEMAP={basemap!r}: expected one of "
+                               f"{', '.join(BASEMAPS)}", field="GRIDMAP_BASEMAP")
+        key = env.get("GRIDMAP_TIANDITU_KEY", "")
+        if basemap == "tianditu" and not key:
+            raise InvalidInput("GRIDMAP_BASEMAP=tianditu needs GRIDMAP_TIANDITU_KEY (a Tianditu "
+                               "'tk' key)", field="GRIDMAP_TIANDITU_KEY")
+        width = env.get("GRIDMAP_GRID_CODE_WIDTH", "2")
+        if width not in ("2", "3"):
+            raise InvalidInput(f"GRIDMAP_GRID_CODE_WIDTH={width!r}: expected 2 or 3",
+                               field="GRIDMAP_GRID_CODE_WIDTH")
+        households = env.get("GRIDMAP_GRID_HOUSEHOLDS", "300-500")
+        try:
+            lo, hi = (int(v) for v in households.split("-"))
+            if not 0 < lo <= hi:
+                raise ValueError
+        except ValueError:
+            raise InvalidInput(f"GRIDMAP_GRID_HOUSEHOLDS={households!r}: expected min-max, such "
+                               "as 300-500", field="GRIDMAP_GRID_HOUSEHOLDS") from None
+        return cls(
+            database_url=env.get("GRIDMAP_DATABASE_URL") or default_db,
+            basemap=basemap,
+            tianditu_key=key,
+            secret_key=env.get("GRIDMAP_SECRET_KEY", ""),
+            grid_code_width=int(width),
+            grid_households=(lo, hi),
+        )

@@ -1,0 +1,104 @@
+"""The gridmap command, through click's runner, on the session's sample city."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from gridmap.cli import main
+
+
+@pytest.fixture()
+def run(sample_path, tmp_path):
+    db = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, db)
+
+    def invoke(*args, env=None):
+        return CliRunner().invoke(main, list(args), env={"GRIDMAP_DATABASE_URL": f"gpkg://{db}",
+                                                         **(env or {})})
+    return invoke
+
+
+def test_sample_builds_once(tmp_path):
+    db = f"gpkg://{tmp_path}/new.gpkg"
+    first = CliRunner().invoke(main, ["--db", db, "sample", "--as-of", "2026-11-01"])
+    assert first.exit_code == 0, first.output
+    assert "Built the sample city" in first.output
+    again = CliRunner().invoke(main, ["--db", db, "sample"])
+    assert again.exit_code == 1 and "has data already" in again.output
+    kept = CliRunner().invoke(main, ["--db", db, "sample", "--if-missing"])
+    assert kept.exit_code == 0 and "kept as it is" in kept.output
+
+
+def test_layers_lists_generations_and_counts(run):
+    out = run("layers")
+    assert out.exit_code == 0, out.output
+    assert "2011" in out.output and "active" in out.output
+    line = next(ln for ln in out.output.splitlines() if ln.strip().startswith("neighborhood"))
+    assert line.split()[-1] == "200"
+
+
+def test_lookup_prints_every_level_and_the_officer(run, sample_index):
+    expected = sample_index.lookup(125.10, 46.59).record(0)
+    out = run("lookup", "125.10", "46.59")
+    assert out.exit_code == 0, out.output
+    for layer in ("district", "street", "neighborhood", "grid"):
+        assert expected["areas"][layer]["code"] in out.output
+        assert expected["areas"][layer]["name"] in out.output
+    assert expected["officer"]["name"] in out.output
+
+
+def test_lookup_json(run):
+    out = run("lookup", "125.10", "46.59", "--json")
+    answer = json.loads(out.output)
+    assert answer["generation"] == "2011" and answer["covered"] is True
+    assert answer["areas"]["grid"]["code"].startswith(answer["areas"]["district"]["code"])
+    outside = json.loads(run("lookup", "120", "46", "--json").output)
+    assert outside["covered"] is False and outside["areas"] == {}
+
+
+def test_lookup_bad_coordinates_is_a_clear_error(run):
+    out = run("lookup", "125.1", "95")
+    assert out.exit_code == 1
+    assert "latitude 95.0 is out of range; expected -90..90" in out.output
+    assert "Traceback" not in out.output
+
+
+def test_lookup_file(run, tmp_path, sample_index):
+    src = tmp_path / "points.csv"
+    pd.DataFrame({"id": [1, 2, 3], "x": [125.10, 120.0, 124.87],
+                  "y": [46.59, 46.0, 46.65]}).to_csv(src, index=False)
+    dst = tmp_path / "out.csv"
+    out = run("lookup", "--in", str(src), "--out", str(dst), "--lon-column", "x",
+              "--lat-column", "y")
+    assert out.exit_code == 0, out.output
+    result = pd.read_csv(dst, dtype=str)
+    assert list(result["id"]) == ["1", "2", "3"]
+    expected = sample_index.lookup([125.10, 120.0, 124.87], [46.59, 46.0, 46.65])
+    assert result["grid_code"].fillna("").tolist() == [c or "" for c in expected.codes("grid")]
+    assert result["officer"].notna().tolist() == [True, False, True]
+
+
+def test_lookup_file_missing_column_and_bad_row(run, tmp_path):
+    src = tmp_path / "points.csv"
+    src.write_text("lon,lat\n125.1,46.59\n125.2,north\n", encoding="utf-8")
+    dst = tmp_path / "out.csv"
+    out = run("lookup", "--in", str(src), "--out", str(dst), "--lat-column", "latitude")
+    assert out.exit_code == 1
+    assert "no column 'latitude'; the columns are lon, lat" in out.output
+    out = run("lookup", "--in", str(src), "--out", str(dst))
+    assert out.exit_code == 1
+    assert "row 2: column 'lat' has 'north'; expected a number" in out.output
+    assert not dst.exists()
+    assert list(tmp_path.glob("*.part")) == []
+
+
+def test_bad_settings_and_store_url_are_named(tmp_path):
+    out = CliRunner().invoke(main, ["layers"], env={"GRIDMAP_BASEMAP": "google"})
+    assert out.exit_code == 1 and "GRIDMAP_BASEMAP='google'" in out.output
+    out = CliRunner().invoke(main, ["--db", "mysql://x/y", "layers"])
+    assert out.exit_code == 1 and "unknown scheme 'mysql'" in out.output

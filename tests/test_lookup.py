@@ -1,0 +1,179 @@
+"""Point lookup against a brute-force reference, the border rule, bad input."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from gridmap.errors import InvalidInput
+from gridmap.lookup import LookupIndex
+from gridmap.model import Layer, Officer
+from tests.reference import brute_force
+
+
+def _test_points(frames, n_random=4000, seed=0):
+    """Random points over the city's box, grid vertices, edge midpoints, outside points."""
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = frames["district"].total_bounds
+    random = np.column_stack([rng.uniform(x0 - 0.05, x1 + 0.05, n_random),
+                              rng.uniform(y0 - 0.05, y1 + 0.05, n_random)])
+    rings = shapely.get_coordinates(frames["grid"].geometry.values)
+    vertices = rings[rng.choice(len(rings), 2000, replace=False)]
+    k = rng.choice(len(rings) - 1, 1000, replace=False)
+    midpoints = (rings[k] + rings[k + 1]) / 2
+    zones = shapely.get_coordinates(frames["police"].geometry.values)[::5]
+    outside = np.array([[120.0, 46.0], [x1 + 0.2, y1 + 0.2], [x0, y0]])
+    return np.vstack([random, vertices, midpoints, zones, outside])
+
+
+@pytest.mark.parametrize("max_cells", [1 << 23, 1 << 10])
+def test_sample_city_answers_equal_the_brute_force_reference(sample_path, sample_frames,
+                                                             max_cells):
+    from gridmap.stores.gpkg import GeoPackageStore
+
+    with GeoPackageStore(sample_path) as store:
+        index = LookupIndex.from_store(store, max_cells=max_cells)
+    xy = _test_points(sample_frames)
+    result = index.lookup(xy[:, 0], xy[:, 1])
+    for layer, frame in sample_frames.items():
+        codes, border = brute_force(frame, xy[:, 0], xy[:, 1])
+        mismatch = np.flatnonzero(result.codes(layer) != codes)
+        assert len(mismatch) == 0, (layer, xy[mismatch[:5]])
+        assert (result.border[layer] == border).all(), layer
+    assert result.on_border.sum() > 2000  # the vertices and midpoints really were on borders
+
+
+def test_parents_are_consistent_with_the_grid_even_on_borders(sample_index, sample_frames):
+    xy = _test_points(sample_frames, n_random=2000, seed=3)
+    r = sample_index.lookup(xy[:, 0], xy[:, 1])
+    grid, nbhd, street, dist = (r.codes(n) for n in ("grid", "neighborhood", "street",
+                                                      "district"))
+    found = grid != None  # noqa: E711 (object arrays)
+    assert all(g[:12] == n and g[:9] == s and g[:6] == d for g, n, s, d
+               in zip(grid[found], nbhd[found], street[found], dist[found], strict=True))
+    assert (nbhd[~found] == None).all()  # noqa: E711
+
+
+def test_record_names_every_layer_the_officer_and_the_generation(sample_index, sample_store):
+    r = sample_index.lookup(125.10, 46.59).record(0)
+    assert r["covered"] and not r["on_border"]
+    assert set(r["areas"]) == {"district", "street", "neighborhood", "grid"}
+    assert set(r["zones"]) == {"police", "traffic", "fire"}
+    grid = r["areas"]["grid"]
+    assert grid["parent"] == r["areas"]["neighborhood"]["code"]
+    assert grid["generation_low"] == 1 and grid["generation_high"] is None
+    officer = next(o for o in sample_store.officers("grid") if o.area_code == grid["code"])
+    assert r["officer"]["name"] == officer.name
+    assert set(r["zone_officers"]) == {"police", "traffic", "fire"}
+
+
+def test_not_covered_is_explicit(sample_index):
+    r = sample_index.lookup([120.0], [46.0])
+    assert not r.covered[0]
+    record = r.record(0)
+    assert record["areas"] == {} and record["officer"] is None and not record["covered"]
+    frame = r.to_frame()
+    assert frame["grid_code"].isna().all() and not frame["covered"].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "message"),
+    [
+        ([125.0, 125.0, 125.0], [46.0, 46.0, np.nan], "point 2: latitude nan is not a finite"),
+        ([125.0, np.inf], [46.0, 46.0], "point 1: longitude inf is not a finite number"),
+        ([190.0], [46.0], "point 0: longitude 190.0 is out of range; expected -180..180"),
+        ([125.0], [-91.0], "point 0: latitude -91.0 is out of range"),
+        (["abc"], [46.0], "coordinates must be numbers"),
+        ([125.0, 125.1], [46.0], "lon and lat must be 1-d arrays of one length"),
+    ],
+)
+def test_bad_coordinates_name_the_value_and_position(sample_index, lon, lat, message):
+    with pytest.raises(InvalidInput, match=message):
+        sample_index.lookup(lon, lat)
+
+
+# A tiny city drawn by hand (x = lon - 125, y = lat - 46, in tenths of a degree):
+#
+#   y=2 +-------+-------+           +---+
+#       |  A01  |  B02  |           |C03|  <- C03 is a second part of A01's
+#       |  +-+  |       |           +---+     neighbour-less multipolygon
+#       |  |h|  |       |
+#   y=0 +--+-+--+-------+
+#       x=0     1       2           4   5
+#
+# The district D1 is A01 + B02 (+ the hole h of A01 is outside every area).
+# A police zone P1 covers x in [0, 1.5], P2 x in [1.5, 5].
+def _tiny_index():
+    t = 0.1
+
+    def box(a, b, c, d):
+        return shapely.box(125 + a * t, 46 + b * t, 125 + c * t, 46 + d * t)
+
+    hole = box(0.4, 0.4, 0.6, 0.6)
+    a = box(0, 0, 1, 2).difference(hole)
+    b = box(1, 0, 2, 2)
+    c = box(4, 1, 5, 2)
+    frames = {
+        "district": gpd.GeoDataFrame({"code": ["D1", "D2"], "name": ["D1", "D2"],
+                                      "parent_code": [None, None]},
+                                     geometry=[box(0, 0, 2, 2).difference(hole), c],
+                                     crs="EPSG:4326"),
+        "grid": gpd.GeoDataFrame({"code": ["D101", "D102", "D203"], "name": ["A", "B", "C"],
+                                  "parent_code": ["D1", "D1", "D2"]},
+                                 geometry=[a, b, c], crs="EPSG:4326"),
+        "police": gpd.GeoDataFrame({"code": ["P1", "P2"], "name": ["P1", "P2"],
+                                    "parent_code": [None, None]},
+                                   geometry=[box(0, 0, 1.5, 2), box(1.5, 0, 5, 2)],
+                                   crs="EPSG:4326"),
+    }
+    layers = {"district": Layer("district", "区", "District"),
+              "grid": Layer("grid", "网格", "Grid", parent="district"),
+              "police": Layer("police", "派出所", "Police", kind="zone")}
+    officers = [Officer("甲", "grid", "D101"), Officer("乙", "grid", "D102")]
+    return LookupIndex.from_frames(frames, layers, officers, generation=1)
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "grid", "district", "police", "border"),
+    [
+        (0.5, 1.5, "D101", "D1", "P1", False),      # inside A
+        (1.0, 1.0, "D101", "D1", "P1", True),       # on the A|B edge: the smaller code
+        (1.0, 2.0, "D101", "D1", "P1", True),       # on the shared corner at the top
+        (1.5, 1.0, "D102", "D1", "P1", True),       # on the P1|P2 edge, inside B
+        (0.5, 0.5, None, None, "P1", False),        # in the hole: no grid, no district
+        (0.4, 0.5, "D101", "D1", "P1", True),       # on the hole's edge
+        (4.5, 1.5, "D203", "D2", "P2", False),      # the detached square
+        (3.0, 1.0, None, None, "P2", False),        # between the parts: only the zone
+        (9.0, 9.0, None, None, None, False),        # far outside
+        (0.0, 0.0, "D101", "D1", "P1", True),       # the outer corner
+    ],
+)
+def test_border_rule_on_a_hand_drawn_city(x, y, grid, district, police, border):
+    index = _tiny_index()
+    r = index.lookup(125 + x * 0.1, 46 + y * 0.1)
+    assert r.codes("grid")[0] == grid
+    assert r.codes("district")[0] == district
+    assert r.codes("police")[0] == police
+    assert bool(r.on_border[0]) == border
+    officer = r.record(0)["officer"]
+    assert (officer["name"] if officer else None) == {"D101": "甲", "D102": "乙"}.get(grid)
+
+
+def test_a_layer_its_children_do_not_cover_is_searched_itself():
+    """Grids covering only part of a district: the district still answers everywhere."""
+    district = shapely.box(125.0, 46.0, 125.2, 46.2)
+    frames = {
+        "district": gpd.GeoDataFrame({"code": ["D1"], "name": ["D1"], "parent_code": [None]},
+                                     geometry=[district], crs="EPSG:4326"),
+        "grid": gpd.GeoDataFrame({"code": ["D101"], "name": ["G"], "parent_code": ["D1"]},
+                                 geometry=[shapely.box(125.0, 46.0, 125.1, 46.1)],
+                                 crs="EPSG:4326"),
+    }
+    layers = {"district": Layer("district", "区", "District"),
+              "grid": Layer("grid", "网格", "Grid", parent="district")}
+    index = LookupIndex.from_frames(frames, layers)
+    r = index.lookup([125.05, 125.15, 125.3], [46.05, 46.15, 46.05])
+    assert list(r.codes("grid")) == ["D101", None, None]
+    assert list(r.codes("district")) == ["D1", "D1", None]

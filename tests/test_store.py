@@ -1,0 +1,178 @@
+"""GeoPackage store: round trips, generations, transactions, bad input."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+from gridmap.errors import InvalidInput, NotFound, StoreError
+from gridmap.model import Layer, Officer
+from gridmap.stores import open_store
+from gridmap.stores.gpkg import GeoPackageStore
+
+SQUARE = shapely.box(125.0, 46.0, 125.1, 46.1)
+HOLED = shapely.Polygon(SQUARE.exterior.coords, [shapely.box(125.04, 46.04, 125.06, 46.06)
+                                                  .exterior.coords])
+MULTI = shapely.MultiPolygon([shapely.box(125.2, 46.0, 125.3, 46.1),
+                              shapely.box(125.4, 46.0, 125.5, 46.1)])
+
+
+def _areas(geoms, codes, **extra):
+    return gpd.GeoDataFrame({"code": codes, "name": [f"area {c}" for c in codes], **extra},
+                            geometry=list(geoms), crs="EPSG:4326")
+
+
+@pytest.fixture()
+def district_store(store):
+    store.add_layer(Layer("district", "区", "District"))
+    store.add_generation("2011", activate=True)
+    return store
+
+
+def test_areas_round_trip_with_holes_and_multipolygons(district_store):
+    frame = _areas([SQUARE.difference(HOLED.interiors[0].convex_hull), MULTI], ["001", "002"],
+                   population=[10, 20], households=[4, 8])
+    district_store.write_areas("district", frame, 1)
+    back = district_store.areas("district")
+    assert list(back["code"]) == ["001", "002"]
+    assert list(back["population"]) == [10, 20] and list(back["households"]) == [4, 8]
+    assert all(back.geom_type == "MultiPolygon")
+    for a, b in zip(back.geometry, frame.geometry, strict=True):
+        assert shapely.equals_exact(a, shapely.MultiPolygon([b]) if b.geom_type == "Polygon"
+                                    else b, tolerance=0)
+    assert back.crs.to_epsg() == 4326
+
+
+def test_file_is_a_geopackage_other_tools_open(district_store):
+    district_store.write_areas("district", _areas([SQUARE], ["001"]), 1)
+    layers = dict(pyogrio.list_layers(district_store.path))
+    assert layers["area_district"] == "MultiPolygon"
+    assert layers["incidents"] == "Point"
+    frame = gpd.read_file(district_store.path, layer="area_district")
+    assert frame.crs.to_epsg() == 4326 and list(frame["code"]) == ["001"]
+    assert frame.geometry.iloc[0].equals(shapely.MultiPolygon([SQUARE]))
+
+
+def test_one_generation_is_active_and_areas_keep_their_validity(district_store):
+    store = district_store
+    store.write_areas("district", _areas([SQUARE, MULTI], ["001", "002"]), 1)
+    g2 = store.add_generation("2012")
+    assert store.generation().name == "2011"
+    with store.transaction():
+        store.end_areas("district", ["002"], last_generation=1)
+        store.write_areas("district", _areas([MULTI.geoms[0]], ["003"]), g2.id)
+        store.activate(g2.id)
+    assert [g.name for g in store.generations() if g.active] == ["2012"]
+    assert list(store.areas("district")["code"]) == ["001", "003"]
+    assert list(store.areas("district", "2011")["code"]) == ["001", "002"]
+    assert store.count_areas("district", 1) == 2
+
+
+def test_failed_write_inside_a_transaction_changes_nothing(district_store):
+    store = district_store
+    with pytest.raises(InvalidInput), store.transaction():
+        store.write_areas("district", _areas([SQUARE], ["001"]), 1)
+        store.add_officers([Officer("王伟", "district", "001")])
+        store.write_areas("district", _areas([MULTI], ["001"]), 1)  # duplicate code
+    assert store.count_areas("district") == 0
+    assert store.officers() == []
+
+
+@pytest.mark.parametrize(
+    ("geoms", "codes", "message"),
+    [
+        ([shapely.Polygon([(125, 46), (125.1, 46.1), (125.1, 46), (125, 46.1)])], ["001"],
+         "row 0 (code 001): invalid geometry: Self-intersection"),
+        ([SQUARE, SQUARE], ["001", "001"], "row 1: code 001 repeats row 0"),
+        ([shapely.Point(125, 46)], ["001"], "row 0 (code 001): geometry is a Point; expected"),
+        ([shapely.Polygon()], ["001"], "row 0 (code 001): geometry is empty"),
+        ([SQUARE], [""], "row 0: code '' is missing"),
+        ([shapely.box(500000, 5000000, 500100, 5000100)], ["001"], "row 0 (code 001): coordinates x 500000..500100"),
+    ],
+)
+def test_bad_areas_are_refused_naming_the_row(district_store, geoms, codes, message):
+    with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
+        district_store.write_areas("district", _areas(geoms, codes), 1)
+    assert district_store.count_areas("district") == 0
+
+
+def test_unknown_layer_and_generation_are_named(district_store):
+    with pytest.raises(NotFound, match="unknown layer 'grid'; known layers: district"):
+        district_store.areas("grid")
+    with pytest.raises(NotFound, match="unknown generation '1999'"):
+        district_store.areas("district", "1999")
+    with pytest.raises(InvalidInput, match="layer name 'Bad Name'"):
+        Layer("Bad Name", "x", "x")
+
+
+def test_incidents_and_hazards_round_trip_with_bbox(district_store):
+    store = district_store
+    incidents = gpd.GeoDataFrame({
+        "category": ["E0102", "C0101"], "status": ["reported", "closed"],
+        "reported_at": ["2026-03-01T08:30:00+08:00", "2026-03-02T09:00:00+08:00"],
+        "areas": [{"district": "001"}, {}],
+    }, geometry=[shapely.Point(125.05, 46.05), shapely.Point(125.5, 46.5)], crs="EPSG:4326")
+    ids = store.add_incidents(incidents)
+    assert ids == [1, 2]
+    back = store.incidents()
+    assert list(back["category"]) == ["E0102", "C0101"]
+    assert back["areas"].iloc[0] == {"district": "001"}
+    assert back["reported_at"].iloc[0] == "2026-03-01T08:30:00+08:00"
+    assert list(store.incidents(bbox=(125.0, 46.0, 125.1, 46.1))["id"]) == [1]
+
+    hazards = gpd.GeoDataFrame({"name": ["加油站", "工地"], "type": ["gas", "construction"],
+                                "risk_level": [1, 3], "next_inspection": ["2026-12-01", None]},
+                               geometry=[shapely.Point(125.05, 46.05), SQUARE], crs="EPSG:4326")
+    store.add_hazards(hazards)
+    back = store.hazards(bbox=(125.09, 46.09, 125.2, 46.2))
+    assert list(back["name"]) == ["工地"] and back.geometry.iloc[0].equals(SQUARE)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("category", "X9999", "row 1: category 'X9999' is not known"),
+        ("status", "lost", "row 1: status 'lost' is not known"),
+        ("reported_at", "2026-03-01 08:30", "row 1: reported_at '2026-03-01 08:30'; expected an "
+                                            "ISO 8601 time with a time zone"),
+    ],
+)
+def test_bad_incident_rows_are_named_and_nothing_is_stored(district_store, column, value,
+                                                           message):
+    frame = gpd.GeoDataFrame({
+        "category": ["E0102", "E0102"], "status": ["reported", "reported"],
+        "reported_at": ["2026-03-01T08:30:00+08:00"] * 2,
+    }, geometry=[shapely.Point(125.05, 46.05)] * 2, crs="EPSG:4326")
+    frame.loc[1, column] = value
+    with pytest.raises(InvalidInput, match=message):
+        district_store.add_incidents(frame)
+    assert len(district_store.incidents()) == 0
+
+
+def test_officers_round_trip(district_store):
+    district_store.add_officers([Officer("王伟", "district", "001", "13900000000")])
+    (o,) = district_store.officers("district")
+    assert (o.name, o.area_code, o.phone, o.id) == ("王伟", "001", "13900000000", 1)
+    with pytest.raises(InvalidInput, match="officer 0 .*unknown layer 'grid'"):
+        district_store.add_officers([Officer("李", "grid", "1")])
+
+
+def test_store_urls(tmp_path):
+    with open_store(f"gpkg://{tmp_path}/a.gpkg") as s:
+        assert isinstance(s, GeoPackageStore)
+    with pytest.raises(StoreError, match="unknown scheme 'mysql'"):
+        open_store("mysql://localhost/x")
+    plain = tmp_path / "plain.sqlite"
+    import sqlite3
+    sqlite3.connect(plain).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(StoreError, match="not a GeoPackage"):
+        GeoPackageStore(plain)
+
+
+def test_extent_is_recorded_for_gis_tools(district_store):
+    district_store.write_areas("district", _areas([SQUARE], ["001"]), 1)
+    info = pyogrio.read_info(district_store.path, layer="area_district")
+    assert np.allclose(info["total_bounds"], SQUARE.bounds)
