@@ -69,9 +69,10 @@ def main() -> None:
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs="EPSG:4326")
 
     def sjoin_all():
-        return {name: gpd.sjoin(points, f[["code", "geometry"]], how="left",
-                                predicate="within")
-                for name, f in frames.items()}
+        return {
+            name: gpd.sjoin(points, f[["code", "geometry"]], how="left", predicate="within")
+            for name, f in frames.items()
+        }
 
     sjoin_s, joined = best_of(args.repeat, sjoin_all)
     grid_geoms = np.asarray(frames["grid"].geometry.values)
@@ -87,24 +88,40 @@ def main() -> None:
         theirs[j["code"].isna().to_numpy()] = None
         mismatches += int((result.codes(name) != theirs).sum())
     k = min(n, 20_000)
-    brute_bad = sum(int((result.codes(name)[:k] != brute_force(f, x[:k], y[:k])[0]).sum())
-                    for name, f in frames.items())
+    brute_bad = sum(
+        int((result.codes(name)[:k] != brute_force(f, x[:k], y[:k])[0]).sum())
+        for name, f in frames.items()
+    )
 
     layers = len(frames)
-    print(f"batch lookup, {n:,} random points in the sample city's box, {layers} layers "
-          f"({', '.join(frames)})")
-    print(f"  index build (once per generation)      {build_s:8.2f} s   "
-          f"cells {index.nbytes / 1e6:.0f} MB")
-    print(f"  gridmap.lookup, all layers             {ours_s:8.3f} s   "
-          f"{n / ours_s:12,.0f} points/s   1.0x")
-    print(f"  geopandas.sjoin, one per layer         {sjoin_s:8.3f} s   "
-          f"{n / sjoin_s:12,.0f} points/s   gridmap is {sjoin_s / ours_s:.1f}x faster")
-    print(f"  shapely STRtree, grid layer only       {tree_s:8.3f} s   "
-          f"{n / tree_s:12,.0f} points/s   gridmap (all layers) is {tree_s / ours_s:.1f}x faster")
-    print(f"  answers differing from sjoin: {mismatches}; from brute force on {k:,} points: "
-          f"{brute_bad}")
-    print(f"  peak memory: lookup call {traced_peak / 1e6:.0f} MB traced; process max RSS "
-          f"{rss_after_ours:.0f} MB after gridmap's lookups (before the baselines)")
+    print(
+        f"batch lookup, {n:,} random points in the sample city's box, {layers} layers "
+        f"({', '.join(frames)})"
+    )
+    print(
+        f"  index build (once per generation)      {build_s:8.2f} s   "
+        f"cells {index.nbytes / 1e6:.0f} MB"
+    )
+    print(
+        f"  gridmap.lookup, all layers             {ours_s:8.3f} s   "
+        f"{n / ours_s:12,.0f} points/s   1.0x"
+    )
+    print(
+        f"  geopandas.sjoin, one per layer         {sjoin_s:8.3f} s   "
+        f"{n / sjoin_s:12,.0f} points/s   gridmap is {sjoin_s / ours_s:.1f}x faster"
+    )
+    print(
+        f"  shapely STRtree, grid layer only       {tree_s:8.3f} s   "
+        f"{n / tree_s:12,.0f} points/s   gridmap (all layers) is {tree_s / ours_s:.1f}x faster"
+    )
+    print(
+        f"  answers differing from sjoin: {mismatches}; from brute force on {k:,} points: "
+        f"{brute_bad}"
+    )
+    print(
+        f"  peak memory: lookup call {traced_peak / 1e6:.0f} MB traced; process max RSS "
+        f"{rss_after_ours:.0f} MB after gridmap's lookups (before the baselines)"
+    )
     if mismatches or brute_bad:
         sys.exit("answers differ")
 

@@ -44,18 +44,20 @@ LAYERS = [
 
 # Urban cores: (lon, lat, share of the urban population, radius in km).
 CORES = [
-    (125.105, 46.585, 0.32, 4.5),   # Sartu: Dongfeng / city centre
-    (125.020, 46.620, 0.10, 3.0),   # Sartu: railway station
-    (125.140, 46.535, 0.17, 3.5),   # Longfeng
-    (124.870, 46.650, 0.22, 4.0),   # Ranghulu
-    (124.885, 46.405, 0.09, 3.0),   # Honggang
-    (124.820, 46.035, 0.06, 3.0),   # Datong
+    (125.105, 46.585, 0.32, 4.5),  # Sartu: Dongfeng / city centre
+    (125.020, 46.620, 0.10, 3.0),  # Sartu: railway station
+    (125.140, 46.535, 0.17, 3.5),  # Longfeng
+    (124.870, 46.650, 0.22, 4.0),  # Ranghulu
+    (124.885, 46.405, 0.09, 3.0),  # Honggang
+    (124.820, 46.035, 0.06, 3.0),  # Datong
 ]
 RURAL_SHARE = 0.04  # of residents spread over the whole area
 
 STREET_WORDS = list("东风友谊富强拥军会战铁人火炬万宝银浪乘风庆新龙凤卧里屯湖滨奋斗兴化三永")
-NEIGHBORHOOD_WORDS = list("春华秋实和平幸福阳光明珠翠湖星光康乐新村园丁晨曦锦绣景园东湖"
-                          "西苑南苑北苑滨河金桥祥和文苑芳草丽园")
+NEIGHBORHOOD_WORDS = list(
+    "春华秋实和平幸福阳光明珠翠湖星光康乐新村园丁晨曦锦绣景园东湖"
+    "西苑南苑北苑滨河金桥祥和文苑芳草丽园"
+)
 SURNAMES = list("王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅建国志新")
 
@@ -91,8 +93,9 @@ def _sample_points(rng, n, weights_fn, regions, bbox) -> np.ndarray:
     while len(out) < n:
         cand = np.column_stack([rng.uniform(x0, x1, 4 * n), rng.uniform(y0, y1, 4 * n)])
         w = weights_fn(cand)
-        keep = (rng.uniform(0, w.max(), len(w)) < w) & shapely.contains_xy(union, cand[:, 0],
-                                                                            cand[:, 1])
+        keep = (rng.uniform(0, w.max(), len(w)) < w) & shapely.contains_xy(
+            union, cand[:, 0], cand[:, 1]
+        )
         out = np.vstack([out, cand[keep]])
     return out[:n]
 
@@ -140,8 +143,9 @@ def _kmeans(rng, xy: np.ndarray, w: np.ndarray, k: int, iters: int = 25) -> np.n
     return labels
 
 
-def _make_contiguous(labels: np.ndarray, groups: np.ndarray, neighbours: list[list[int]],
-                     weight: np.ndarray) -> np.ndarray:
+def _make_contiguous(
+    labels: np.ndarray, groups: np.ndarray, neighbours: list[list[int]], weight: np.ndarray
+) -> np.ndarray:
     """Move detached pieces of each label to a neighbouring label of the same group."""
     labels = labels.copy()
     for _ in range(20):
@@ -163,8 +167,12 @@ def _make_contiguous(labels: np.ndarray, groups: np.ndarray, neighbours: list[li
                 continue
             pieces.sort(key=lambda p: -weight[list(p)].sum())
             for piece in pieces[1:]:
-                outside = [labels[n] for u in piece for n in neighbours[u]
-                           if labels[n] != lab and groups[n] == groups[u]]
+                outside = [
+                    labels[n]
+                    for u in piece
+                    for n in neighbours[u]
+                    if labels[n] != lab and groups[n] == groups[u]
+                ]
                 if outside:
                     labels[list(piece)] = max(set(outside), key=outside.count)
                     moved = True
@@ -179,8 +187,9 @@ def _reading_order(xy: np.ndarray, row_height: float) -> np.ndarray:
     return np.lexsort((xy[:, 0], rows))
 
 
-def _relabel(labels: np.ndarray, within: np.ndarray, xy: np.ndarray, row_height: float
-             ) -> np.ndarray:
+def _relabel(
+    labels: np.ndarray, within: np.ndarray, xy: np.ndarray, row_height: float
+) -> np.ndarray:
     """Renumber labels 1.. inside each ``within`` group in reading order of their centres."""
     seq = np.zeros(len(labels), dtype=int)
     for g in np.unique(within):
@@ -208,7 +217,9 @@ def _person(rng) -> str:
     return str(rng.choice(SURNAMES)) + "".join(rng.choice(GIVEN, rng.integers(1, 3)))
 
 
-def build_areas(settings: SampleSettings, progress: Progress = print) -> dict[str, gpd.GeoDataFrame]:
+def build_areas(
+    settings: SampleSettings, progress: Progress = print
+) -> dict[str, gpd.GeoDataFrame]:
     """Districts, streets, neighborhoods, grids and zones as GeoDataFrames (EPSG:4326)."""
     rng = np.random.default_rng(settings.seed)
     districts = load_districts().sort_values("code").reset_index(drop=True)
@@ -291,8 +302,9 @@ def build_areas(settings: SampleSettings, progress: Progress = print) -> dict[st
     grid_seq = _relabel(np.arange(n), nbhd, centres, row / 4)
     width = settings.grid_code_width
     if grid_seq.max() >= 10**width:
-        raise ValueError(f"a neighborhood has {grid_seq.max()} grids: more than a "
-                         f"{width}-digit grid code allows")
+        raise ValueError(
+            f"a neighborhood has {grid_seq.max()} grids: more than a {width}-digit grid code allows"
+        )
     d_code = districts["code"].to_numpy()[grid_region]
     s_code = np.char.add(d_code.astype(str), np.char.zfill(street_seq.astype(str), 3))
     n_code = np.char.add(s_code, np.char.zfill(nbhd_seq.astype(str), 3))
@@ -302,36 +314,50 @@ def build_areas(settings: SampleSettings, progress: Progress = print) -> dict[st
     st_codes = np.unique(s_code)
     st_names = dict(zip(st_codes, _names(rng, STREET_WORDS, len(st_codes), "街道"), strict=True))
     nb_codes = np.unique(n_code)
-    nb_names = dict(zip(nb_codes, _names(rng, NEIGHBORHOOD_WORDS, len(nb_codes), "社区"),
-                        strict=True))
+    nb_names = dict(
+        zip(nb_codes, _names(rng, NEIGHBORHOOD_WORDS, len(nb_codes), "社区"), strict=True)
+    )
 
-    grids = gpd.GeoDataFrame({
-        "code": g_code, "name": [f"{nb_names[c]}第{s}网格" for c, s in zip(n_code, grid_seq,
-                                                                           strict=True)],
-        "parent_code": n_code, "population": population, "households": households,
-    }, geometry=grid_geoms, crs="EPSG:4326")
+    grids = gpd.GeoDataFrame(
+        {
+            "code": g_code,
+            "name": [f"{nb_names[c]}第{s}网格" for c, s in zip(n_code, grid_seq, strict=True)],
+            "parent_code": n_code,
+            "population": population,
+            "households": households,
+        },
+        geometry=grid_geoms,
+        crs="EPSG:4326",
+    )
 
-    def up(frame: gpd.GeoDataFrame, parent_of: dict[str, str], names: dict[str, str]
-           ) -> gpd.GeoDataFrame:
+    def up(
+        frame: gpd.GeoDataFrame, parent_of: dict[str, str], names: dict[str, str]
+    ) -> gpd.GeoDataFrame:
         parent = frame["parent_code"].to_numpy()
         codes, inverse = np.unique(parent, return_inverse=True)
         geoms = tessellate.dissolve(np.asarray(frame.geometry.values), inverse, len(codes))
-        return gpd.GeoDataFrame({
-            "code": codes, "name": [names[c] for c in codes],
-            "parent_code": [parent_of.get(c) for c in codes],
-            "population": np.bincount(inverse, weights=frame["population"]).astype(int),
-            "households": np.bincount(inverse, weights=frame["households"]).astype(int),
-        }, geometry=geoms, crs="EPSG:4326")
+        return gpd.GeoDataFrame(
+            {
+                "code": codes,
+                "name": [names[c] for c in codes],
+                "parent_code": [parent_of.get(c) for c in codes],
+                "population": np.bincount(inverse, weights=frame["population"]).astype(int),
+                "households": np.bincount(inverse, weights=frame["households"]).astype(int),
+            },
+            geometry=geoms,
+            crs="EPSG:4326",
+        )
 
     dist_names = dict(zip(districts["code"], districts["name"], strict=True))
     neighborhoods = up(grids, {c: c[:9] for c in nb_codes}, nb_names)
     streets = up(neighborhoods, {c: c[:6] for c in st_codes}, st_names)
     dists = up(streets, {}, dist_names)
-    progress(f"built {len(dists)} districts, {len(streets)} streets, "
-             f"{len(neighborhoods)} neighborhoods, {len(grids)} grids")
+    progress(
+        f"built {len(dists)} districts, {len(streets)} streets, "
+        f"{len(neighborhoods)} neighborhoods, {len(grids)} grids"
+    )
 
-    layers = {"district": dists, "street": streets, "neighborhood": neighborhoods,
-              "grid": grids}
+    layers = {"district": dists, "street": streets, "neighborhood": neighborhoods, "grid": grids}
     city = np.asarray(dists.geometry.values, dtype=object)
     for name, prefix, count, suffix in (
         ("police", "P", settings.police_zones, "派出所辖区"),
@@ -351,21 +377,32 @@ def _zones(rng, city, bbox, area_deg2, count, prefix, suffix) -> gpd.GeoDataFram
     order = _reading_order(seeds[used], 0.08)
     geoms = geoms[order]
     names = _names(rng, STREET_WORDS, len(used), suffix)
-    return gpd.GeoDataFrame({
-        "code": [f"{prefix}{i:02d}" for i in range(1, len(used) + 1)], "name": names,
-        "parent_code": None, "population": 0, "households": 0,
-    }, geometry=geoms, crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {
+            "code": [f"{prefix}{i:02d}" for i in range(1, len(used) + 1)],
+            "name": names,
+            "parent_code": None,
+            "population": 0,
+            "households": 0,
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
 
 
 def build_officers(rng, layers: dict[str, gpd.GeoDataFrame]) -> list[Officer]:
     officers = []
     for code in layers["grid"]["code"]:
-        officers.append(Officer(_person(rng), "grid", code,
-                                f"139{rng.integers(0, 10**8):08d}", "grid_officer"))
+        officers.append(
+            Officer(_person(rng), "grid", code, f"139{rng.integers(0, 10**8):08d}", "grid_officer")
+        )
     for name in ("police", "traffic", "fire"):
         for code in layers[name]["code"]:
-            officers.append(Officer(_person(rng), name, code,
-                                    f"138{rng.integers(0, 10**8):08d}", "zone_officer"))
+            officers.append(
+                Officer(
+                    _person(rng), name, code, f"138{rng.integers(0, 10**8):08d}", "zone_officer"
+                )
+            )
     return officers
 
 
@@ -386,8 +423,11 @@ def _points_in(rng, geoms: np.ndarray) -> np.ndarray:
 
 _STATUS_BY_AGE = [  # (max age in days, statuses, weights)
     (3, ["reported", "accepted", "dispatched", "handling"], [3, 2, 3, 2]),
-    (14, ["dispatched", "handling", "handled", "verified", "returned", "escalated"],
-     [2, 3, 2, 1, 1, 1]),
+    (
+        14,
+        ["dispatched", "handling", "handled", "verified", "returned", "escalated"],
+        [2, 3, 2, 1, 1, 1],
+    ),
     (60, ["handled", "verified", "closed", "parked", "escalated"], [1, 1, 6, 1, 1]),
     (10_000, ["closed", "evaluated", "rejected", "parked"], [10, 6, 1, 1]),
 ]
@@ -398,27 +438,38 @@ def build_incidents(rng, grids: gpd.GeoDataFrame, count: int, as_of: date) -> gp
     which = rng.choice(len(grids), size=count, p=p / p.sum())
     xy = _points_in(rng, np.asarray(grids.geometry.values, dtype=object)[which])
     codes = sorted(CATEGORIES)
-    weights = np.array([4.0 if c.startswith("E01") else 2.0 if c.startswith("E05") else 1.0
-                        for c in codes])
+    weights = np.array(
+        [4.0 if c.startswith("E01") else 2.0 if c.startswith("E05") else 1.0 for c in codes]
+    )
     category = rng.choice(codes, size=count, p=weights / weights.sum())
     end = datetime.combine(as_of, time(0), CHINA_TZ)
     age_days = rng.uniform(0, 365, count)
     hour = rng.normal(13, 3.5, count).clip(6, 23)
-    reported = [(end - timedelta(days=int(a) + 1)).replace(hour=int(h), minute=int(h % 1 * 60))
-                for a, h in zip(age_days, hour, strict=True)]
+    reported = [
+        (end - timedelta(days=int(a) + 1)).replace(hour=int(h), minute=int(h % 1 * 60))
+        for a, h in zip(age_days, hour, strict=True)
+    ]
     status = []
     for a in age_days:
         for max_age, names, w in _STATUS_BY_AGE:
             if a <= max_age:
                 status.append(str(rng.choice(names, p=np.array(w) / sum(w))))
                 break
-    frame = gpd.GeoDataFrame({
-        "category": category, "status": status,
-        "reported_at": [t.isoformat() for t in reported],
-        "description": [CATEGORIES[c].name_zh for c in category],
-        "reporter": rng.choice(["网格员巡查", "市民热线", "视频监控", "上级交办"], count,
-                               p=[0.55, 0.25, 0.15, 0.05]),
-    }, geometry=shapely.points(xy), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {
+            "category": category,
+            "status": status,
+            "reported_at": [t.isoformat() for t in reported],
+            "description": [CATEGORIES[c].name_zh for c in category],
+            "reporter": rng.choice(
+                ["网格员巡查", "市民热线", "视频监控", "上级交办"],
+                count,
+                p=[0.55, 0.25, 0.15, 0.05],
+            ),
+        },
+        geometry=shapely.points(xy),
+        crs="EPSG:4326",
+    )
     return frame.sort_values("reported_at", kind="stable").reset_index(drop=True)
 
 
@@ -433,18 +484,24 @@ def build_hazards(rng, grids: gpd.GeoDataFrame, count: int, as_of: date) -> gpd.
             w, h = rng.uniform(40, 180, 2)  # metres
             box = shapely.box(-w / 2, -h / 2, w / 2, h / 2)
             box = shapely.affinity.rotate(box, rng.uniform(0, 90))
-            box = shapely.affinity.scale(box, 1 / (111_320 * tessellate.LAT0_SCALE), 1 / 110_950,
-                                         origin=(0, 0))
+            box = shapely.affinity.scale(
+                box, 1 / (111_320 * tessellate.LAT0_SCALE), 1 / 110_950, origin=(0, 0)
+            )
             geoms.append(shapely.affinity.translate(box, x, y))
         else:
             geoms.append(shapely.Point(x, y))
     names = [f"{HAZARD_TYPES[k][0]}隐患{i + 1:03d}" for i, k in enumerate(kinds)]
     due = [as_of + timedelta(days=int(d)) for d in rng.integers(-30, 180, count)]
-    return gpd.GeoDataFrame({
-        "name": names, "type": kinds,
-        "risk_level": rng.choice([1, 2, 3, 4], count, p=[0.05, 0.15, 0.4, 0.4]),
-        "next_inspection": [d.isoformat() for d in due],
-    }, geometry=geoms, crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {
+            "name": names,
+            "type": kinds,
+            "risk_level": rng.choice([1, 2, 3, 4], count, p=[0.05, 0.15, 0.4, 0.4]),
+            "next_inspection": [d.isoformat() for d in due],
+        },
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
 
 
 def _attach_areas(frame: gpd.GeoDataFrame, index, generation: int) -> gpd.GeoDataFrame:
@@ -458,8 +515,12 @@ def _attach_areas(frame: gpd.GeoDataFrame, index, generation: int) -> gpd.GeoDat
     return frame
 
 
-def build(store: Store, settings: SampleSettings | None = None, as_of: date | None = None,
-          progress: Progress = print) -> dict[str, int]:
+def build(
+    store: Store,
+    settings: SampleSettings | None = None,
+    as_of: date | None = None,
+    progress: Progress = print,
+) -> dict[str, int]:
     """Build the sample city into ``store`` in one transaction; return counts."""
     from gridmap.lookup import LookupIndex
 
@@ -468,26 +529,36 @@ def build(store: Store, settings: SampleSettings | None = None, as_of: date | No
     layers = build_areas(settings, progress)
     rng = np.random.default_rng(settings.seed + 1)
     officers = build_officers(rng, layers)
-    index = LookupIndex.from_frames(layers, {layer.name: layer for layer in LAYERS}, officers,
-                                    generation=1)
-    incidents = _attach_areas(build_incidents(rng, layers["grid"], settings.incidents, as_of),
-                              index, 1)
+    index = LookupIndex.from_frames(
+        layers, {layer.name: layer for layer in LAYERS}, officers, generation=1
+    )
+    incidents = _attach_areas(
+        build_incidents(rng, layers["grid"], settings.incidents, as_of), index, 1
+    )
     hazards = _attach_areas(build_hazards(rng, layers["grid"], settings.hazards, as_of), index, 1)
-    progress(f"generated {len(officers)} officers, {len(incidents)} incidents, "
-             f"{len(hazards)} hazards")
+    progress(
+        f"generated {len(officers)} officers, {len(incidents)} incidents, {len(hazards)} hazards"
+    )
     with store.transaction():
         for layer in LAYERS:
             store.add_layer(layer)
-        gen = store.add_generation("2011", "Daqing sample before the 2012 reform: 29 streets, "
-                                   "200 neighborhoods", activate=True)
+        gen = store.add_generation(
+            "2011",
+            "Daqing sample before the 2012 reform: 29 streets, 200 neighborhoods",
+            activate=True,
+        )
         for name, frame in layers.items():
             store.write_areas(name, frame, gen.id)
         store.add_officers(officers)
         store.add_incidents(incidents)
         store.add_hazards(hazards)
     counts = {name: len(frame) for name, frame in layers.items()}
-    counts.update(officers=len(officers), incidents=len(incidents), hazards=len(hazards),
-                  residents=int(layers["grid"]["population"].sum()))
+    counts.update(
+        officers=len(officers),
+        incidents=len(incidents),
+        hazards=len(hazards),
+        residents=int(layers["grid"]["population"].sum()),
+    )
     return counts
 
 

@@ -53,8 +53,7 @@ def dissolve(polys: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     bounds = np.searchsorted(labels[order], np.arange(n + 1))
     out = []
     for k in range(n):
-        parts = polys[order[bounds[k]:bounds[k + 1]]]
+        parts = polys[order[bounds[k] : bounds[k + 1]]]
         merged = shapely.coverage_union_all(parts) if len(parts) > 1 else parts[0]
-        out.append(merged if merged.geom_type == "MultiPolygon" else shapely.MultiPolygon(
-            [merged]))
+        out.append(merged if merged.geom_type == "MultiPolygon" else shapely.MultiPolygon([merged]))
     return np.asarray(out, dtype=object)

@@ -26,49 +26,85 @@ def _cats(kind: str, major: str, rows: list[tuple[str, str, str, float]]) -> lis
 CATEGORIES: dict[str, Category] = {
     c.code: c
     for c in [
-        *_cats("E", "01", [
-            ("01", "违法建设", "Illegal structure", 40),
-            ("02", "暴露垃圾", "Exposed garbage", 4),
-            ("03", "建筑垃圾", "Construction waste", 16),
-            ("04", "道路不洁", "Dirty road", 4),
-            ("05", "绿地脏乱", "Untidy green space", 8),
-        ]),
-        *_cats("E", "02", [
-            ("01", "非法小广告", "Illegal flyers", 8),
-            ("02", "违规户外广告", "Unauthorised billboard", 24),
-        ]),
-        *_cats("E", "03", [
-            ("01", "施工扰民", "Construction nuisance", 8),
-            ("02", "道路遗撒", "Spillage on road", 4),
-        ]),
-        *_cats("E", "04", [
-            ("01", "路面塌陷", "Road collapse", 2),
-            ("02", "自来水管破裂", "Burst water pipe", 2),
-            ("03", "积水", "Flooding", 2),
-            ("04", "火灾", "Fire", 1),
-        ]),
-        *_cats("E", "05", [
-            ("01", "无照经营游商", "Unlicensed vendor", 4),
-            ("02", "占道经营", "Road occupation", 4),
-            ("03", "乞讨卖艺", "Begging", 8),
-        ]),
-        *_cats("C", "01", [
-            ("01", "井盖", "Manhole cover", 8),
-            ("02", "路灯", "Street lamp", 16),
-        ]),
-        *_cats("C", "02", [
-            ("01", "公交站亭", "Bus shelter", 16),
-            ("02", "护栏", "Guardrail", 16),
-            ("03", "交通标志", "Traffic sign", 16),
-        ]),
-        *_cats("C", "03", [
-            ("01", "公共厕所", "Public toilet", 8),
-            ("02", "垃圾箱", "Litter bin", 8),
-        ]),
-        *_cats("C", "04", [
-            ("01", "行道树", "Street tree", 16),
-            ("02", "雕塑", "Sculpture", 40),
-        ]),
+        *_cats(
+            "E",
+            "01",
+            [
+                ("01", "违法建设", "Illegal structure", 40),
+                ("02", "暴露垃圾", "Exposed garbage", 4),
+                ("03", "建筑垃圾", "Construction waste", 16),
+                ("04", "道路不洁", "Dirty road", 4),
+                ("05", "绿地脏乱", "Untidy green space", 8),
+            ],
+        ),
+        *_cats(
+            "E",
+            "02",
+            [
+                ("01", "非法小广告", "Illegal flyers", 8),
+                ("02", "违规户外广告", "Unauthorised billboard", 24),
+            ],
+        ),
+        *_cats(
+            "E",
+            "03",
+            [
+                ("01", "施工扰民", "Construction nuisance", 8),
+                ("02", "道路遗撒", "Spillage on road", 4),
+            ],
+        ),
+        *_cats(
+            "E",
+            "04",
+            [
+                ("01", "路面塌陷", "Road collapse", 2),
+                ("02", "自来水管破裂", "Burst water pipe", 2),
+                ("03", "积水", "Flooding", 2),
+                ("04", "火灾", "Fire", 1),
+            ],
+        ),
+        *_cats(
+            "E",
+            "05",
+            [
+                ("01", "无照经营游商", "Unlicensed vendor", 4),
+                ("02", "占道经营", "Road occupation", 4),
+                ("03", "乞讨卖艺", "Begging", 8),
+            ],
+        ),
+        *_cats(
+            "C",
+            "01",
+            [
+                ("01", "井盖", "Manhole cover", 8),
+                ("02", "路灯", "Street lamp", 16),
+            ],
+        ),
+        *_cats(
+            "C",
+            "02",
+            [
+                ("01", "公交站亭", "Bus shelter", 16),
+                ("02", "护栏", "Guardrail", 16),
+                ("03", "交通标志", "Traffic sign", 16),
+            ],
+        ),
+        *_cats(
+            "C",
+            "03",
+            [
+                ("01", "公共厕所", "Public toilet", 8),
+                ("02", "垃圾箱", "Litter bin", 8),
+            ],
+        ),
+        *_cats(
+            "C",
+            "04",
+            [
+                ("01", "行道树", "Street tree", 16),
+                ("02", "雕塑", "Sculpture", 40),
+            ],
+        ),
     ]
 }
 

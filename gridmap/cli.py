@@ -30,9 +30,14 @@ def _store(ctx: click.Context):
 
 
 @click.group(cls=_Group)
-@click.option("--db", envvar="GRIDMAP_DATABASE_URL", default=None, metavar="URL",
-              help="Store URL: gpkg:///path/file.gpkg or postgresql://... "
-                   "[env GRIDMAP_DATABASE_URL; default var/gridmap.gpkg]")
+@click.option(
+    "--db",
+    envvar="GRIDMAP_DATABASE_URL",
+    default=None,
+    metavar="URL",
+    help="Store URL: gpkg:///path/file.gpkg or postgresql://... "
+    "[env GRIDMAP_DATABASE_URL; default var/gridmap.gpkg]",
+)
 @click.pass_context
 def main(ctx: click.Context, db: str | None) -> None:
     """gridmap: grid management for Chinese cities."""
@@ -45,8 +50,12 @@ def main(ctx: click.Context, db: str | None) -> None:
 
 @main.command()
 @click.option("--seed", default=2011, show_default=True, help="Random seed of the city.")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Incidents cover the year before this date [default: today].")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Incidents cover the year before this date [default: today].",
+)
 @click.option("--if-missing", is_flag=True, help="Do nothing when the store has data already.")
 @click.pass_context
 def sample(ctx: click.Context, seed: int, as_of, if_missing: bool) -> None:
@@ -59,12 +68,18 @@ def sample(ctx: click.Context, seed: int, as_of, if_missing: bool) -> None:
         if if_missing:
             click.echo(f"{store.url} has data already: kept as it is.")
             return
-        raise click.ClickException(f"{store.url} has data already; the sample city goes into "
-                                   "an empty store (delete the file, or use --if-missing)")
-    cfg = sample_city.SampleSettings(seed=seed, grid_households=settings.grid_households,
-                                     grid_code_width=settings.grid_code_width)
-    counts = sample_city.build(store, cfg, as_of.date() if as_of else date.today(),
-                               progress=lambda m: click.echo(f"  {m}"))
+        raise click.ClickException(
+            f"{store.url} has data already; the sample city goes into "
+            "an empty store (delete the file, or use --if-missing)"
+        )
+    cfg = sample_city.SampleSettings(
+        seed=seed,
+        grid_households=settings.grid_households,
+        grid_code_width=settings.grid_code_width,
+    )
+    counts = sample_city.build(
+        store, cfg, as_of.date() if as_of else date.today(), progress=lambda m: click.echo(f"  {m}")
+    )
     click.echo(f"Built the sample city into {store.url}:")
     for key, value in counts.items():
         click.echo(f"  {key:<13}{value:>10,}")
@@ -81,8 +96,9 @@ def layers(ctx: click.Context) -> None:
         return
     click.echo("Generations:")
     for g in gens:
-        click.echo(f"  {g.id:>3}  {g.name:<8} {'active' if g.active else '      '}  "
-                   f"{g.description}")
+        click.echo(
+            f"  {g.id:>3}  {g.name:<8} {'active' if g.active else '      '}  {g.description}"
+        )
     click.echo("Layers (areas per generation):")
     header = "".join(f"{g.name:>10}" for g in gens)
     click.echo(f"  {'layer':<14}{'title':<16}{'parent':<14}{header}")
@@ -90,17 +106,27 @@ def layers(ctx: click.Context) -> None:
         counts = "".join(f"{store.count_areas(layer.name, g.id):>10,}" for g in gens)
         title = f"{layer.title_zh} {layer.title_en}"
         click.echo(f"  {layer.name:<14}{title[:15]:<16}{layer.parent or '-':<14}{counts}")
-    click.echo(f"Officers: {len(store.officers()):,}  Incidents: {len(store.incidents()):,}  "
-               f"Hazards: {len(store.hazards()):,}")
+    click.echo(
+        f"Officers: {len(store.officers()):,}  Incidents: {len(store.incidents()):,}  "
+        f"Hazards: {len(store.hazards()):,}"
+    )
 
 
 @main.command()
 @click.argument("lon", type=float, required=False)
 @click.argument("lat", type=float, required=False)
-@click.option("--in", "src", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV file of points to look up.")
-@click.option("--out", "dst", type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV file to write (with --in).")
+@click.option(
+    "--in",
+    "src",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV file of points to look up.",
+)
+@click.option(
+    "--out",
+    "dst",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file to write (with --in).",
+)
 @click.option("--lon-column", default="lon", show_default=True)
 @click.option("--lat-column", default="lat", show_default=True)
 @click.option("--generation", default=None, help="Generation id or name [default: active].")
@@ -137,15 +163,22 @@ def _lookup_file(store, generation, src: Path, dst: Path, lon: str, lat: str) ->
     index = LookupIndex.from_store(store, generation)
     with src.open("rb") as f:
         total = max(sum(1 for _ in f) - 1, 0)
-    with tqdm(total=total, unit=" rows", unit_scale=True, file=sys.stderr,
-              disable=total < 100_000 and not sys.stderr.isatty(), desc="lookup") as bar:
+    with tqdm(
+        total=total,
+        unit=" rows",
+        unit_scale=True,
+        file=sys.stderr,
+        disable=total < 100_000 and not sys.stderr.isatty(),
+        desc="lookup",
+    ) as bar:
         n = lookup_csv(index, src, dst, lon, lat, progress=bar.update)
     click.echo(f"Looked up {n:,} points; wrote {dst}")
 
 
 def _print_answer(answer: dict, layers: dict) -> None:
-    click.echo(f"Point {answer['lon']:.6f}, {answer['lat']:.6f}  "
-               f"(generation {answer['generation']})")
+    click.echo(
+        f"Point {answer['lon']:.6f}, {answer['lat']:.6f}  (generation {answer['generation']})"
+    )
     if not answer["covered"]:
         click.echo("  not covered: the point lies outside every area of this generation")
     for group in ("areas", "zones"):
@@ -159,7 +192,9 @@ def _print_answer(answer: dict, layers: dict) -> None:
     for name, o in answer["zone_officers"].items():
         click.echo(f"  {'Duty officer, ' + name:<28}{o['name']:<20}{o['phone']}")
     if answer["on_border"]:
-        click.echo("  The point lies on a border: each layer gives the area with the smallest code.")
+        click.echo(
+            "  The point lies on a border: each layer gives the area with the smallest code."
+        )
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ def shared_borders(geoms, min_length: float = 0.0) -> tuple[np.ndarray, np.ndarr
     i, j = STRtree(geoms).query(geoms, predicate="intersects")
     keep = i < j
     i, j = i[keep], j[keep]
-    lengths = shapely.length(shapely.intersection(shapely.boundary(geoms[i]),
-                                                  shapely.boundary(geoms[j])))
+    lengths = shapely.length(
+        shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j]))
+    )
     keep = lengths > min_length
     return i[keep], j[keep], lengths[keep]

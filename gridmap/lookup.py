@@ -86,14 +86,20 @@ class LookupResult:
 
     @property
     def on_border(self) -> np.ndarray:
-        return np.logical_or.reduce(list(self.border.values())) if self.border else np.zeros(
-            len(self), dtype=bool)
+        return (
+            np.logical_or.reduce(list(self.border.values()))
+            if self.border
+            else np.zeros(len(self), dtype=bool)
+        )
 
     @property
     def covered(self) -> np.ndarray:
         admin = [n for n in self.idx if self.index.layers[n].layer.kind == "admin"]
-        return np.logical_or.reduce([self.idx[n] >= 0 for n in admin]) if admin else np.zeros(
-            len(self), dtype=bool)
+        return (
+            np.logical_or.reduce([self.idx[n] >= 0 for n in admin])
+            if admin
+            else np.zeros(len(self), dtype=bool)
+        )
 
     def codes(self, layer: str) -> np.ndarray:
         return _take(self.index.layers[layer].codes, self.idx[layer])
@@ -127,8 +133,11 @@ class LookupResult:
             row = li.frame.iloc[k]
             entry = {
                 "id": int(row["id"]) if "id" in row and pd.notna(row["id"]) else None,
-                "layer": name, "code": row["code"], "name": row["name"],
-                "parent": row.get("parent_code"), "on_border": bool(self.border[name][i]),
+                "layer": name,
+                "code": row["code"],
+                "name": row["name"],
+                "parent": row.get("parent_code"),
+                "on_border": bool(self.border[name][i]),
                 "generation_low": _int_or_none(row.get("gen_from")),
                 "generation_high": _int_or_none(row.get("gen_to")),
             }
@@ -136,9 +145,13 @@ class LookupResult:
         officers = {layer: o for layer, o in self.index.officers_at(self, i).items()}
         grid_layer = self.index.grid_layer
         return {
-            "lon": float(self.lon[i]), "lat": float(self.lat[i]), "generation": gen,
-            "covered": bool(self.covered[i]), "on_border": bool(self.on_border[i]),
-            "areas": areas, "zones": zones,
+            "lon": float(self.lon[i]),
+            "lat": float(self.lat[i]),
+            "generation": gen,
+            "covered": bool(self.covered[i]),
+            "on_border": bool(self.on_border[i]),
+            "areas": areas,
+            "zones": zones,
             "officer": officers.get(grid_layer) if grid_layer else None,
             "zone_officers": {k: v for k, v in officers.items() if k != grid_layer},
         }
@@ -158,8 +171,9 @@ def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
 class LookupIndex:
     """Everything a lookup needs for one generation, built once and reused."""
 
-    def __init__(self, layers: Mapping[str, LayerIndex], officers: Sequence[Officer],
-                 generation: int | None):
+    def __init__(
+        self, layers: Mapping[str, LayerIndex], officers: Sequence[Officer], generation: int | None
+    ):
         self.layers = dict(layers)
         self.generation = generation
         self.grid_layer = _leaf_admin(self.layers)
@@ -172,17 +186,26 @@ class LookupIndex:
             people = [found.get(c) for c in li.codes]
             self._officers[name] = (
                 np.array([p.name if p else None for p in people], dtype=object),
-                np.array([p.phone if p else None for p in people], dtype=object))
+                np.array([p.phone if p else None for p in people], dtype=object),
+            )
         self._plan, self._searched = _search_plan(self.layers)
 
     @classmethod
-    def from_frames(cls, frames: Mapping[str, gpd.GeoDataFrame], layers: Mapping[str, Layer],
-                    officers: Sequence[Officer] = (), generation: int | None = None,
-                    max_cells: int = 1 << 23) -> LookupIndex:
-        built = {name: LayerIndex(layers[name], frame,
-                                  max_cells if _searched(name, layers, frames) else None)
-                 for name, frame in frames.items()}
-        for name, li in built.items():
+    def from_frames(
+        cls,
+        frames: Mapping[str, gpd.GeoDataFrame],
+        layers: Mapping[str, Layer],
+        officers: Sequence[Officer] = (),
+        generation: int | None = None,
+        max_cells: int = 1 << 23,
+    ) -> LookupIndex:
+        built = {
+            name: LayerIndex(
+                layers[name], frame, max_cells if _searched(name, layers, frames) else None
+            )
+            for name, frame in frames.items()
+        }
+        for _name, li in built.items():
             parent = li.layer.parent
             if parent in built and len(li.frame):
                 li.parent_idx = _nesting(li, built[parent])
@@ -191,8 +214,9 @@ class LookupIndex:
         return cls(built, officers, generation)
 
     @classmethod
-    def from_store(cls, store, generation: int | str | None = None,
-                   max_cells: int = 1 << 23) -> LookupIndex:
+    def from_store(
+        cls, store, generation: int | str | None = None, max_cells: int = 1 << 23
+    ) -> LookupIndex:
         gen = store.generation(generation)
         layers = {layer.name: layer for layer in store.layers()}
         frames = {}
@@ -216,8 +240,13 @@ class LookupIndex:
             li = self.layers[name]
             if name in idx:
                 continue
-            child = next(c for c in self._plan if self.layers[c].layer.parent == name
-                         and self.layers[c].parent_idx is not None and c in idx)
+            child = next(
+                c
+                for c in self._plan
+                if self.layers[c].layer.parent == name
+                and self.layers[c].parent_idx is not None
+                and c in idx
+            )
             cidx = idx[child]
             pidx = np.where(cidx >= 0, self.layers[child].parent_idx[np.maximum(cidx, 0)], _NONE)
             b = np.zeros(len(x), dtype=bool)
@@ -245,8 +274,12 @@ class LookupIndex:
         for name, (names, phones) in self._officers.items():
             k = int(result.idx[name][i])
             if k >= 0 and names[k] is not None:
-                out[name] = {"name": names[k], "phone": phones[k], "layer": name,
-                             "area_code": self.layers[name].codes[k]}
+                out[name] = {
+                    "name": names[k],
+                    "phone": phones[k],
+                    "layer": name,
+                    "area_code": self.layers[name].codes[k],
+                }
         return out
 
     @property
@@ -283,23 +316,30 @@ def _nesting(child: LayerIndex, parent: LayerIndex) -> np.ndarray | None:
 
 def _tiles(child: LayerIndex, parent: LayerIndex) -> bool:
     """Whether the child areas cover every parent area (their areas add up to it)."""
-    total = np.bincount(child.parent_idx, weights=shapely.area(child.geoms),
-                        minlength=len(parent.codes))
+    total = np.bincount(
+        child.parent_idx, weights=shapely.area(child.geoms), minlength=len(parent.codes)
+    )
     return bool(np.allclose(total, shapely.area(parent.geoms), rtol=1e-9, atol=0))
 
 
 def _search_plan(layers: Mapping[str, LayerIndex]) -> tuple[list[str], list[str]]:
     """Layers in the order they are resolved (searched ones first, then parents upward),
     and the layers that are searched."""
-    searched = [n for n, li in layers.items()
-                if li.cells is not None or not any(c.layer.parent == n for c in layers.values())]
+    searched = [
+        n
+        for n, li in layers.items()
+        if li.cells is not None or not any(c.layer.parent == n for c in layers.values())
+    ]
     plan = list(searched)
     pending = [n for n in layers if n not in plan]
     while pending:
         progress = False
         for name in list(pending):
-            kids = [c for c in plan if layers[c].layer.parent == name
-                    and layers[c].parent_idx is not None]
+            kids = [
+                c
+                for c in plan
+                if layers[c].layer.parent == name and layers[c].parent_idx is not None
+            ]
             if kids:
                 plan.append(name)
                 pending.remove(name)

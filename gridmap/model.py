@@ -42,7 +42,9 @@ class Layer:
                 field="name",
             )
         if self.kind not in ("admin", "zone"):
-            raise InvalidInput(f"layer kind {self.kind!r}: expected 'admin' or 'zone'", field="kind")
+            raise InvalidInput(
+                f"layer kind {self.kind!r}: expected 'admin' or 'zone'", field="kind"
+            )
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,22 @@ class Incident:
 
 
 AREA_COLUMNS = ["code", "name", "parent_code", "population", "households"]
-INCIDENT_COLUMNS = ["category", "status", "reported_at", "description", "reporter", "generation",
-                    "grid_code", "areas"]
-HAZARD_COLUMNS = ["name", "type", "risk_level", "next_inspection", "generation", "grid_code",
-                  "areas"]
+INCIDENT_COLUMNS = [
+    "category",
+    "status",
+    "reported_at",
+    "description",
+    "reporter",
+    "generation",
+    "grid_code",
+    "areas",
+]
+HAZARD_COLUMNS = [
+    "name",
+    "type",
+    "risk_level",
+    "next_inspection",
+    "generation",
+    "grid_code",
+    "areas",
+]

@@ -35,24 +35,32 @@ class Settings:
         default_db = f"gpkg://{(Path.cwd() / 'var' / 'gridmap.gpkg').resolve()}"
         basemap = env.get("GRIDMAP_BASEMAP", "none").strip().lower()
         if basemap not in BASEMAPS:
-            raise InvalidInput(f"GRIDMAP_BASEMAP={basemap!r}: expected one of "
-                               f"{', '.join(BASEMAPS)}", field="GRIDMAP_BASEMAP")
+            raise InvalidInput(
+                f"GRIDMAP_BASEMAP={basemap!r}: expected one of {', '.join(BASEMAPS)}",
+                field="GRIDMAP_BASEMAP",
+            )
         key = env.get("GRIDMAP_TIANDITU_KEY", "")
         if basemap == "tianditu" and not key:
-            raise InvalidInput("GRIDMAP_BASEMAP=tianditu needs GRIDMAP_TIANDITU_KEY (a Tianditu "
-                               "'tk' key)", field="GRIDMAP_TIANDITU_KEY")
+            raise InvalidInput(
+                "GRIDMAP_BASEMAP=tianditu needs GRIDMAP_TIANDITU_KEY (a Tianditu 'tk' key)",
+                field="GRIDMAP_TIANDITU_KEY",
+            )
         width = env.get("GRIDMAP_GRID_CODE_WIDTH", "2")
         if width not in ("2", "3"):
-            raise InvalidInput(f"GRIDMAP_GRID_CODE_WIDTH={width!r}: expected 2 or 3",
-                               field="GRIDMAP_GRID_CODE_WIDTH")
+            raise InvalidInput(
+                f"GRIDMAP_GRID_CODE_WIDTH={width!r}: expected 2 or 3",
+                field="GRIDMAP_GRID_CODE_WIDTH",
+            )
         households = env.get("GRIDMAP_GRID_HOUSEHOLDS", "300-500")
         try:
             lo, hi = (int(v) for v in households.split("-"))
             if not 0 < lo <= hi:
                 raise ValueError
         except ValueError:
-            raise InvalidInput(f"GRIDMAP_GRID_HOUSEHOLDS={households!r}: expected min-max, such "
-                               "as 300-500", field="GRIDMAP_GRID_HOUSEHOLDS") from None
+            raise InvalidInput(
+                f"GRIDMAP_GRID_HOUSEHOLDS={households!r}: expected min-max, such as 300-500",
+                field="GRIDMAP_GRID_HOUSEHOLDS",
+            ) from None
         return cls(
             database_url=env.get("GRIDMAP_DATABASE_URL") or default_db,
             basemap=basemap,

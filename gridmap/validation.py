@@ -31,15 +31,20 @@ def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"coordinates must be numbers: {exc}", field="lon") from exc
     if lon.shape != lat.shape or lon.ndim != 1:
-        raise InvalidInput(f"lon and lat must be 1-d arrays of one length, got shapes "
-                           f"{lon.shape} and {lat.shape}", field="lon")
+        raise InvalidInput(
+            f"lon and lat must be 1-d arrays of one length, got shapes {lon.shape} and {lat.shape}",
+            field="lon",
+        )
     for name, values, limit in (("longitude", lon, 180.0), ("latitude", lat, 90.0)):
         bad = ~np.isfinite(values) | (np.abs(values) > limit)
         if bad.any():
             i = int(np.argmax(bad))
             what = "is not a finite number" if not np.isfinite(values[i]) else "is out of range"
-            raise InvalidInput(f"point {i}: {name} {values[i]} {what}; expected "
-                               f"-{limit:g}..{limit:g}", field=name[:3], position=i)
+            raise InvalidInput(
+                f"point {i}: {name} {values[i]} {what}; expected -{limit:g}..{limit:g}",
+                field=name[:3],
+                position=i,
+            )
     return lon, lat
 
 
@@ -50,34 +55,61 @@ def _row(frame: pd.DataFrame, i: int) -> str:
 
 def _check_geometries(frame: gpd.GeoDataFrame, what: str, allowed: set[str]) -> None:
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-        raise InvalidInput(f"{what}: geometries must be in EPSG:4326 (lon/lat), got {frame.crs}; "
-                           "reproject first", field="geometry")
+        raise InvalidInput(
+            f"{what}: geometries must be in EPSG:4326 (lon/lat), got {frame.crs}; reproject first",
+            field="geometry",
+        )
     geoms = frame.geometry.values
     types = shapely.get_type_id(geoms)
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                      "MultiLineString", "MultiPolygon", "GeometryCollection"])
+    names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )
     for i, g in enumerate(geoms):
         if g is None or g.is_empty:
-            raise InvalidInput(f"{what} {_row(frame, i)}: geometry is empty or missing",
-                               field="geometry", position=i)
+            raise InvalidInput(
+                f"{what} {_row(frame, i)}: geometry is empty or missing",
+                field="geometry",
+                position=i,
+            )
         if names[types[i]] not in allowed:
-            raise InvalidInput(f"{what} {_row(frame, i)}: geometry is a {names[types[i]]}; "
-                               f"expected {' or '.join(sorted(allowed))}",
-                               field="geometry", position=i)
+            raise InvalidInput(
+                f"{what} {_row(frame, i)}: geometry is a {names[types[i]]}; "
+                f"expected {' or '.join(sorted(allowed))}",
+                field="geometry",
+                position=i,
+            )
     bad = ~shapely.is_valid(geoms)
     if bad.any():
         i = int(np.argmax(bad))
-        raise InvalidInput(f"{what} {_row(frame, i)}: invalid geometry: "
-                           f"{shapely.is_valid_reason(geoms[i])}", field="geometry", position=i)
+        raise InvalidInput(
+            f"{what} {_row(frame, i)}: invalid geometry: {shapely.is_valid_reason(geoms[i])}",
+            field="geometry",
+            position=i,
+        )
     b = shapely.bounds(geoms)
-    bad = ~np.isfinite(b).all(axis=1) | (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (
-        np.abs(b[:, [1, 3]]) > 90).any(axis=1)
+    bad = (
+        ~np.isfinite(b).all(axis=1)
+        | (np.abs(b[:, [0, 2]]) > 180).any(axis=1)
+        | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
+    )
     if bad.any():
         i = int(np.argmax(bad))
-        raise InvalidInput(f"{what} {_row(frame, i)}: coordinates x {b[i, 0]:g}..{b[i, 2]:g}, "
-                           f"y {b[i, 1]:g}..{b[i, 3]:g} are not longitude/latitude; expected "
-                           "EPSG:4326 (projected metres? reproject first)",
-                           field="geometry", position=i)
+        raise InvalidInput(
+            f"{what} {_row(frame, i)}: coordinates x {b[i, 0]:g}..{b[i, 2]:g}, "
+            f"y {b[i, 1]:g}..{b[i, 3]:g} are not longitude/latitude; expected "
+            "EPSG:4326 (projected metres? reproject first)",
+            field="geometry",
+            position=i,
+        )
 
 
 def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
@@ -89,17 +121,26 @@ def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     codes = frame["code"]
     for i, code in enumerate(codes):
         if not isinstance(code, str) or not code.strip():
-            raise InvalidInput(f"{what} row {i}: code {code!r} is missing; expected a text code",
-                               field="code", position=i)
+            raise InvalidInput(
+                f"{what} row {i}: code {code!r} is missing; expected a text code",
+                field="code",
+                position=i,
+            )
     dup = codes.duplicated(keep="first")
     if dup.any():
         i = int(np.argmax(dup.to_numpy()))
         first = int(np.argmax((codes == codes.iloc[i]).to_numpy()))
-        raise InvalidInput(f"{what} row {i}: code {codes.iloc[i]} repeats row {first}; codes "
-                           "must be unique within a layer and generation", field="code", position=i)
+        raise InvalidInput(
+            f"{what} row {i}: code {codes.iloc[i]} repeats row {first}; codes "
+            "must be unique within a layer and generation",
+            field="code",
+            position=i,
+        )
     _check_geometries(frame, what, {"Polygon", "MultiPolygon"})
-    frame["geometry"] = [g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
-                         for g in frame.geometry.values]
+    frame["geometry"] = [
+        g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
+        for g in frame.geometry.values
+    ]
     defaults = {"name": frame["code"], "parent_code": None, "population": 0, "households": 0}
     for col, default in defaults.items():
         if col not in frame:
@@ -109,11 +150,16 @@ def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
         bad = values.isna() | (values < 0)
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
-            raise InvalidInput(f"{what} {_row(frame, i)}: {col} {frame[col].iloc[i]!r}; expected a "
-                               "whole number >= 0", field=col, position=i)
+            raise InvalidInput(
+                f"{what} {_row(frame, i)}: {col} {frame[col].iloc[i]!r}; expected a "
+                "whole number >= 0",
+                field=col,
+                position=i,
+            )
         frame[col] = values.astype(int)
-    frame["parent_code"] = frame["parent_code"].astype(object).where(frame["parent_code"].notna(),
-                                                                     None)
+    frame["parent_code"] = (
+        frame["parent_code"].astype(object).where(frame["parent_code"].notna(), None)
+    )
     return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
 
@@ -122,8 +168,12 @@ def _check_choice(frame, col, allowed, what) -> None:
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
         sample = ", ".join(map(str, list(allowed)[:6]))
-        raise InvalidInput(f"{what} row {i}: {col} {frame[col].iloc[i]!r} is not known; expected "
-                           f"one of {sample}, ...", field=col, position=i)
+        raise InvalidInput(
+            f"{what} row {i}: {col} {frame[col].iloc[i]!r} is not known; expected "
+            f"one of {sample}, ...",
+            field=col,
+            position=i,
+        )
 
 
 def _timestamps(frame: pd.DataFrame, col: str, what: str) -> list[str]:
@@ -134,9 +184,12 @@ def _timestamps(frame: pd.DataFrame, col: str, what: str) -> list[str]:
         except (ValueError, TypeError):
             ts = None
         if ts is None or ts is pd.NaT or ts.tzinfo is None:
-            raise InvalidInput(f"{what} row {i}: {col} {value!r}; expected an ISO 8601 time with a "
-                               "time zone, such as 2026-03-01T08:30:00+08:00",
-                               field=col, position=i)
+            raise InvalidInput(
+                f"{what} row {i}: {col} {value!r}; expected an ISO 8601 time with a "
+                "time zone, such as 2026-03-01T08:30:00+08:00",
+                field=col,
+                position=i,
+            )
         out.append(ts.isoformat())
     return out
 
@@ -145,14 +198,16 @@ def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     """Validate incidents or hazards; return a normalised copy ready to store."""
     frame = frame.reset_index(drop=True).copy()
     what = kind
-    required = {"incidents": ["category", "reported_at"], "hazards": ["name", "type",
-                                                                      "risk_level"]}[kind]
+    required = {
+        "incidents": ["category", "reported_at"],
+        "hazards": ["name", "type", "risk_level"],
+    }[kind]
     for col in required:
         if col not in frame:
             raise InvalidInput(f"{what}: no {col!r} column", field=col)
     if kind == "incidents":
         _check_geometries(frame, what, {"Point"})
-        frame["status"] = frame["status"] if "status" in frame else "reported"
+        frame["status"] = frame.get("status", "reported")
         _check_choice(frame, "category", CATEGORIES, what)
         _check_choice(frame, "status", STATUSES, what)
         frame["reported_at"] = _timestamps(frame, "reported_at", what)
@@ -164,12 +219,22 @@ def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         _check_choice(frame, "risk_level", RISK_LEVELS, what)
         if "next_inspection" not in frame:
             frame["next_inspection"] = None
-        frame["next_inspection"] = [None if v is None or v != v else str(v)[:10]
-                                    for v in frame["next_inspection"]]
-    frame["generation"] = ([None if v is None or v != v else int(v) for v in frame["generation"]]
-                           if "generation" in frame else None)
-    frame["grid_code"] = (frame["grid_code"].astype(object).where(frame["grid_code"].notna(), None)
-                          if "grid_code" in frame else None)
-    frame["areas"] = ([json.dumps(a if isinstance(a, dict) else {}, ensure_ascii=False)
-                       for a in frame["areas"]] if "areas" in frame else "{}")
+        frame["next_inspection"] = [
+            None if v is None or v != v else str(v)[:10] for v in frame["next_inspection"]
+        ]
+    frame["generation"] = (
+        [None if v is None or v != v else int(v) for v in frame["generation"]]
+        if "generation" in frame
+        else None
+    )
+    frame["grid_code"] = (
+        frame["grid_code"].astype(object).where(frame["grid_code"].notna(), None)
+        if "grid_code" in frame
+        else None
+    )
+    frame["areas"] = (
+        [json.dumps(a if isinstance(a, dict) else {}, ensure_ascii=False) for a in frame["areas"]]
+        if "areas" in frame
+        else "{}"
+    )
     return frame

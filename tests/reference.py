@@ -11,8 +11,9 @@ import numpy as np
 import shapely
 
 
-def brute_force(frame: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
+def brute_force(
+    frame: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Codes (None when not covered) and on-border flags per point."""
     frame = frame.sort_values("code").reset_index(drop=True)
     points = shapely.points(x, y)

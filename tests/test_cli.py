@@ -18,8 +18,10 @@ def run(sample_path, tmp_path):
     shutil.copy(sample_path, db)
 
     def invoke(*args, env=None):
-        return CliRunner().invoke(main, list(args), env={"GRIDMAP_DATABASE_URL": f"gpkg://{db}",
-                                                         **(env or {})})
+        return CliRunner().invoke(
+            main, list(args), env={"GRIDMAP_DATABASE_URL": f"gpkg://{db}", **(env or {})}
+        )
+
     return invoke
 
 
@@ -70,11 +72,13 @@ def test_lookup_bad_coordinates_is_a_clear_error(run):
 
 def test_lookup_file(run, tmp_path, sample_index):
     src = tmp_path / "points.csv"
-    pd.DataFrame({"id": [1, 2, 3], "x": [125.10, 120.0, 124.87],
-                  "y": [46.59, 46.0, 46.65]}).to_csv(src, index=False)
+    pd.DataFrame({"id": [1, 2, 3], "x": [125.10, 120.0, 124.87], "y": [46.59, 46.0, 46.65]}).to_csv(
+        src, index=False
+    )
     dst = tmp_path / "out.csv"
-    out = run("lookup", "--in", str(src), "--out", str(dst), "--lon-column", "x",
-              "--lat-column", "y")
+    out = run(
+        "lookup", "--in", str(src), "--out", str(dst), "--lon-column", "x", "--lat-column", "y"
+    )
     assert out.exit_code == 0, out.output
     result = pd.read_csv(dst, dtype=str)
     assert list(result["id"]) == ["1", "2", "3"]

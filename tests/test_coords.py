@@ -7,7 +7,8 @@ from gridmap.coords import gcj02_to_wgs84, wgs84_to_gcj02
 def test_forward_matches_the_published_reference_pair():
     # The vector used by coordtransform, eviltransform and Hutool: WGS-84 (116.404, 39.915).
     assert wgs84_to_gcj02(116.404, 39.915) == pytest.approx(
-        (116.41024449916938, 39.91640428150164), abs=1e-12)
+        (116.41024449916938, 39.91640428150164), abs=1e-12
+    )
 
 
 def test_inverse_is_exact_where_one_step_formulas_are_not():
@@ -20,8 +21,7 @@ def test_inverse_is_exact_where_one_step_formulas_are_not():
 
 def test_offset_at_daqing_is_about_half_a_kilometre():
     lon, lat = wgs84_to_gcj02(125.03, 46.59)
-    metres = np.hypot((lon - 125.03) * 111_320 * np.cos(np.radians(46.59)),
-                      (lat - 46.59) * 110_950)
+    metres = np.hypot((lon - 125.03) * 111_320 * np.cos(np.radians(46.59)), (lat - 46.59) * 110_950)
     assert 450 < metres < 650
 
 

@@ -17,8 +17,9 @@ def _test_points(frames, n_random=4000, seed=0):
     """Random points over the city's box, grid vertices, edge midpoints, outside points."""
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = frames["district"].total_bounds
-    random = np.column_stack([rng.uniform(x0 - 0.05, x1 + 0.05, n_random),
-                              rng.uniform(y0 - 0.05, y1 + 0.05, n_random)])
+    random = np.column_stack(
+        [rng.uniform(x0 - 0.05, x1 + 0.05, n_random), rng.uniform(y0 - 0.05, y1 + 0.05, n_random)]
+    )
     rings = shapely.get_coordinates(frames["grid"].geometry.values)
     vertices = rings[rng.choice(len(rings), 2000, replace=False)]
     k = rng.choice(len(rings) - 1, 1000, replace=False)
@@ -29,8 +30,7 @@ def _test_points(frames, n_random=4000, seed=0):
 
 
 @pytest.mark.parametrize("max_cells", [1 << 23, 1 << 10])
-def test_sample_city_answers_equal_the_brute_force_reference(sample_path, sample_frames,
-                                                             max_cells):
+def test_sample_city_answers_equal_the_brute_force_reference(sample_path, sample_frames, max_cells):
     from gridmap.stores.gpkg import GeoPackageStore
 
     with GeoPackageStore(sample_path) as store:
@@ -48,11 +48,12 @@ def test_sample_city_answers_equal_the_brute_force_reference(sample_path, sample
 def test_parents_are_consistent_with_the_grid_even_on_borders(sample_index, sample_frames):
     xy = _test_points(sample_frames, n_random=2000, seed=3)
     r = sample_index.lookup(xy[:, 0], xy[:, 1])
-    grid, nbhd, street, dist = (r.codes(n) for n in ("grid", "neighborhood", "street",
-                                                      "district"))
+    grid, nbhd, street, dist = (r.codes(n) for n in ("grid", "neighborhood", "street", "district"))
     found = grid != None  # noqa: E711 (object arrays)
-    assert all(g[:12] == n and g[:9] == s and g[:6] == d for g, n, s, d
-               in zip(grid[found], nbhd[found], street[found], dist[found], strict=True))
+    assert all(
+        g[:12] == n and g[:9] == s and g[:6] == d
+        for g, n, s, d in zip(grid[found], nbhd[found], street[found], dist[found], strict=True)
+    )
     assert (nbhd[~found] == None).all()  # noqa: E711
 
 
@@ -116,21 +117,31 @@ def _tiny_index():
     b = box(1, 0, 2, 2)
     c = box(4, 1, 5, 2)
     frames = {
-        "district": gpd.GeoDataFrame({"code": ["D1", "D2"], "name": ["D1", "D2"],
-                                      "parent_code": [None, None]},
-                                     geometry=[box(0, 0, 2, 2).difference(hole), c],
-                                     crs="EPSG:4326"),
-        "grid": gpd.GeoDataFrame({"code": ["D101", "D102", "D203"], "name": ["A", "B", "C"],
-                                  "parent_code": ["D1", "D1", "D2"]},
-                                 geometry=[a, b, c], crs="EPSG:4326"),
-        "police": gpd.GeoDataFrame({"code": ["P1", "P2"], "name": ["P1", "P2"],
-                                    "parent_code": [None, None]},
-                                   geometry=[box(0, 0, 1.5, 2), box(1.5, 0, 5, 2)],
-                                   crs="EPSG:4326"),
+        "district": gpd.GeoDataFrame(
+            {"code": ["D1", "D2"], "name": ["D1", "D2"], "parent_code": [None, None]},
+            geometry=[box(0, 0, 2, 2).difference(hole), c],
+            crs="EPSG:4326",
+        ),
+        "grid": gpd.GeoDataFrame(
+            {
+                "code": ["D101", "D102", "D203"],
+                "name": ["A", "B", "C"],
+                "parent_code": ["D1", "D1", "D2"],
+            },
+            geometry=[a, b, c],
+            crs="EPSG:4326",
+        ),
+        "police": gpd.GeoDataFrame(
+            {"code": ["P1", "P2"], "name": ["P1", "P2"], "parent_code": [None, None]},
+            geometry=[box(0, 0, 1.5, 2), box(1.5, 0, 5, 2)],
+            crs="EPSG:4326",
+        ),
     }
-    layers = {"district": Layer("district", "区", "District"),
-              "grid": Layer("grid", "网格", "Grid", parent="district"),
-              "police": Layer("police", "派出所", "Police", kind="zone")}
+    layers = {
+        "district": Layer("district", "区", "District"),
+        "grid": Layer("grid", "网格", "Grid", parent="district"),
+        "police": Layer("police", "派出所", "Police", kind="zone"),
+    }
     officers = [Officer("甲", "grid", "D101"), Officer("乙", "grid", "D102")]
     return LookupIndex.from_frames(frames, layers, officers, generation=1)
 
@@ -138,16 +149,16 @@ def _tiny_index():
 @pytest.mark.parametrize(
     ("x", "y", "grid", "district", "police", "border"),
     [
-        (0.5, 1.5, "D101", "D1", "P1", False),      # inside A
-        (1.0, 1.0, "D101", "D1", "P1", True),       # on the A|B edge: the smaller code
-        (1.0, 2.0, "D101", "D1", "P1", True),       # on the shared corner at the top
-        (1.5, 1.0, "D102", "D1", "P1", True),       # on the P1|P2 edge, inside B
-        (0.5, 0.5, None, None, "P1", False),        # in the hole: no grid, no district
-        (0.4, 0.5, "D101", "D1", "P1", True),       # on the hole's edge
-        (4.5, 1.5, "D203", "D2", "P2", False),      # the detached square
-        (3.0, 1.0, None, None, "P2", False),        # between the parts: only the zone
-        (9.0, 9.0, None, None, None, False),        # far outside
-        (0.0, 0.0, "D101", "D1", "P1", True),       # the outer corner
+        (0.5, 1.5, "D101", "D1", "P1", False),  # inside A
+        (1.0, 1.0, "D101", "D1", "P1", True),  # on the A|B edge: the smaller code
+        (1.0, 2.0, "D101", "D1", "P1", True),  # on the shared corner at the top
+        (1.5, 1.0, "D102", "D1", "P1", True),  # on the P1|P2 edge, inside B
+        (0.5, 0.5, None, None, "P1", False),  # in the hole: no grid, no district
+        (0.4, 0.5, "D101", "D1", "P1", True),  # on the hole's edge
+        (4.5, 1.5, "D203", "D2", "P2", False),  # the detached square
+        (3.0, 1.0, None, None, "P2", False),  # between the parts: only the zone
+        (9.0, 9.0, None, None, None, False),  # far outside
+        (0.0, 0.0, "D101", "D1", "P1", True),  # the outer corner
     ],
 )
 def test_border_rule_on_a_hand_drawn_city(x, y, grid, district, police, border):
@@ -165,14 +176,21 @@ def test_a_layer_its_children_do_not_cover_is_searched_itself():
     """Grids covering only part of a district: the district still answers everywhere."""
     district = shapely.box(125.0, 46.0, 125.2, 46.2)
     frames = {
-        "district": gpd.GeoDataFrame({"code": ["D1"], "name": ["D1"], "parent_code": [None]},
-                                     geometry=[district], crs="EPSG:4326"),
-        "grid": gpd.GeoDataFrame({"code": ["D101"], "name": ["G"], "parent_code": ["D1"]},
-                                 geometry=[shapely.box(125.0, 46.0, 125.1, 46.1)],
-                                 crs="EPSG:4326"),
+        "district": gpd.GeoDataFrame(
+            {"code": ["D1"], "name": ["D1"], "parent_code": [None]},
+            geometry=[district],
+            crs="EPSG:4326",
+        ),
+        "grid": gpd.GeoDataFrame(
+            {"code": ["D101"], "name": ["G"], "parent_code": ["D1"]},
+            geometry=[shapely.box(125.0, 46.0, 125.1, 46.1)],
+            crs="EPSG:4326",
+        ),
     }
-    layers = {"district": Layer("district", "区", "District"),
-              "grid": Layer("grid", "网格", "Grid", parent="district")}
+    layers = {
+        "district": Layer("district", "区", "District"),
+        "grid": Layer("grid", "网格", "Grid", parent="district"),
+    }
     index = LookupIndex.from_frames(frames, layers)
     r = index.lookup([125.05, 125.15, 125.3], [46.05, 46.15, 46.05])
     assert list(r.codes("grid")) == ["D101", None, None]

@@ -17,6 +17,7 @@ CITY_CRS = metric_crs(124.75, 46.4)  # one CRS for the whole city, so layers sta
 def to_metric(geoms):
     return _to_metric(geoms, CITY_CRS)
 
+
 PARENT = {"street": "district", "neighborhood": "street", "grid": "neighborhood"}
 
 
@@ -27,8 +28,13 @@ def test_counts_and_population(sample_frames):
     grids = sample_frames["grid"]
     assert grids["households"].between(300, 500).all()
     assert 1_590_000 <= grids["population"].sum() <= 1_610_000
-    assert set(sample_frames["district"]["code"]) == {"230602", "230603", "230604", "230605",
-                                                       "230606"}
+    assert set(sample_frames["district"]["code"]) == {
+        "230602",
+        "230603",
+        "230604",
+        "230605",
+        "230606",
+    }
     for layer in PARENT:
         totals = sample_frames[layer].groupby("parent_code")["population"].sum()
         parents = sample_frames[PARENT[layer]].set_index("code")["population"]
@@ -83,8 +89,9 @@ def test_every_layer_tiles_its_parent_without_gaps_or_overlaps(sample_frames, la
         groups = frame.groupby("parent_code").indices.items()
         targets = [(parents.geometry[code], idx) for code, idx in groups]
     else:  # zones tile the whole city
-        targets = [(shapely.union_all(sample_frames["district"].geometry.values),
-                    np.arange(len(frame)))]
+        targets = [
+            (shapely.union_all(sample_frames["district"].geometry.values), np.arange(len(frame)))
+        ]
     one_m2 = 1 / (111_320**2 * 0.69)  # in square degrees at Daqing
     for parent, idx in targets:
         children = geoms[idx]
@@ -129,7 +136,8 @@ def test_same_seed_same_city_other_seed_other_city():
     assert list(a["grid"]["code"]) == list(b["grid"]["code"])
     assert all(shapely.equals_exact(a["grid"].geometry.values, b["grid"].geometry.values, 0))
     assert len(c["grid"]) != len(a["grid"]) or not all(
-        shapely.equals_exact(a["grid"].geometry.values, c["grid"].geometry.values, 0))
+        shapely.equals_exact(a["grid"].geometry.values, c["grid"].geometry.values, 0)
+    )
 
 
 def test_district_outlines_are_the_real_ones_in_wgs84():

@@ -14,15 +14,20 @@ from gridmap.stores import open_store
 from gridmap.stores.gpkg import GeoPackageStore
 
 SQUARE = shapely.box(125.0, 46.0, 125.1, 46.1)
-HOLED = shapely.Polygon(SQUARE.exterior.coords, [shapely.box(125.04, 46.04, 125.06, 46.06)
-                                                  .exterior.coords])
-MULTI = shapely.MultiPolygon([shapely.box(125.2, 46.0, 125.3, 46.1),
-                              shapely.box(125.4, 46.0, 125.5, 46.1)])
+HOLED = shapely.Polygon(
+    SQUARE.exterior.coords, [shapely.box(125.04, 46.04, 125.06, 46.06).exterior.coords]
+)
+MULTI = shapely.MultiPolygon(
+    [shapely.box(125.2, 46.0, 125.3, 46.1), shapely.box(125.4, 46.0, 125.5, 46.1)]
+)
 
 
 def _areas(geoms, codes, **extra):
-    return gpd.GeoDataFrame({"code": codes, "name": [f"area {c}" for c in codes], **extra},
-                            geometry=list(geoms), crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"code": codes, "name": [f"area {c}" for c in codes], **extra},
+        geometry=list(geoms),
+        crs="EPSG:4326",
+    )
 
 
 @pytest.fixture()
@@ -33,16 +38,21 @@ def district_store(store):
 
 
 def test_areas_round_trip_with_holes_and_multipolygons(district_store):
-    frame = _areas([SQUARE.difference(HOLED.interiors[0].convex_hull), MULTI], ["001", "002"],
-                   population=[10, 20], households=[4, 8])
+    frame = _areas(
+        [SQUARE.difference(HOLED.interiors[0].convex_hull), MULTI],
+        ["001", "002"],
+        population=[10, 20],
+        households=[4, 8],
+    )
     district_store.write_areas("district", frame, 1)
     back = district_store.areas("district")
     assert list(back["code"]) == ["001", "002"]
     assert list(back["population"]) == [10, 20] and list(back["households"]) == [4, 8]
     assert all(back.geom_type == "MultiPolygon")
     for a, b in zip(back.geometry, frame.geometry, strict=True):
-        assert shapely.equals_exact(a, shapely.MultiPolygon([b]) if b.geom_type == "Polygon"
-                                    else b, tolerance=0)
+        assert shapely.equals_exact(
+            a, shapely.MultiPolygon([b]) if b.geom_type == "Polygon" else b, tolerance=0
+        )
     assert back.crs.to_epsg() == 4326
 
 
@@ -84,13 +94,20 @@ def test_failed_write_inside_a_transaction_changes_nothing(district_store):
 @pytest.mark.parametrize(
     ("geoms", "codes", "message"),
     [
-        ([shapely.Polygon([(125, 46), (125.1, 46.1), (125.1, 46), (125, 46.1)])], ["001"],
-         "row 0 (code 001): invalid geometry: Self-intersection"),
+        (
+            [shapely.Polygon([(125, 46), (125.1, 46.1), (125.1, 46), (125, 46.1)])],
+            ["001"],
+            "row 0 (code 001): invalid geometry: Self-intersection",
+        ),
         ([SQUARE, SQUARE], ["001", "001"], "row 1: code 001 repeats row 0"),
         ([shapely.Point(125, 46)], ["001"], "row 0 (code 001): geometry is a Point; expected"),
         ([shapely.Polygon()], ["001"], "row 0 (code 001): geometry is empty"),
         ([SQUARE], [""], "row 0: code '' is missing"),
-        ([shapely.box(500000, 5000000, 500100, 5000100)], ["001"], "row 0 (code 001): coordinates x 500000..500100"),
+        (
+            [shapely.box(500000, 5000000, 500100, 5000100)],
+            ["001"],
+            "row 0 (code 001): coordinates x 500000..500100",
+        ),
     ],
 )
 def test_bad_areas_are_refused_naming_the_row(district_store, geoms, codes, message):
@@ -110,11 +127,16 @@ def test_unknown_layer_and_generation_are_named(district_store):
 
 def test_incidents_and_hazards_round_trip_with_bbox(district_store):
     store = district_store
-    incidents = gpd.GeoDataFrame({
-        "category": ["E0102", "C0101"], "status": ["reported", "closed"],
-        "reported_at": ["2026-03-01T08:30:00+08:00", "2026-03-02T09:00:00+08:00"],
-        "areas": [{"district": "001"}, {}],
-    }, geometry=[shapely.Point(125.05, 46.05), shapely.Point(125.5, 46.5)], crs="EPSG:4326")
+    incidents = gpd.GeoDataFrame(
+        {
+            "category": ["E0102", "C0101"],
+            "status": ["reported", "closed"],
+            "reported_at": ["2026-03-01T08:30:00+08:00", "2026-03-02T09:00:00+08:00"],
+            "areas": [{"district": "001"}, {}],
+        },
+        geometry=[shapely.Point(125.05, 46.05), shapely.Point(125.5, 46.5)],
+        crs="EPSG:4326",
+    )
     ids = store.add_incidents(incidents)
     assert ids == [1, 2]
     back = store.incidents()
@@ -123,9 +145,16 @@ def test_incidents_and_hazards_round_trip_with_bbox(district_store):
     assert back["reported_at"].iloc[0] == "2026-03-01T08:30:00+08:00"
     assert list(store.incidents(bbox=(125.0, 46.0, 125.1, 46.1))["id"]) == [1]
 
-    hazards = gpd.GeoDataFrame({"name": ["加油站", "工地"], "type": ["gas", "construction"],
-                                "risk_level": [1, 3], "next_inspection": ["2026-12-01", None]},
-                               geometry=[shapely.Point(125.05, 46.05), SQUARE], crs="EPSG:4326")
+    hazards = gpd.GeoDataFrame(
+        {
+            "name": ["加油站", "工地"],
+            "type": ["gas", "construction"],
+            "risk_level": [1, 3],
+            "next_inspection": ["2026-12-01", None],
+        },
+        geometry=[shapely.Point(125.05, 46.05), SQUARE],
+        crs="EPSG:4326",
+    )
     store.add_hazards(hazards)
     back = store.hazards(bbox=(125.09, 46.09, 125.2, 46.2))
     assert list(back["name"]) == ["工地"] and back.geometry.iloc[0].equals(SQUARE)
@@ -136,16 +165,23 @@ def test_incidents_and_hazards_round_trip_with_bbox(district_store):
     [
         ("category", "X9999", "row 1: category 'X9999' is not known"),
         ("status", "lost", "row 1: status 'lost' is not known"),
-        ("reported_at", "2026-03-01 08:30", "row 1: reported_at '2026-03-01 08:30'; expected an "
-                                            "ISO 8601 time with a time zone"),
+        (
+            "reported_at",
+            "2026-03-01 08:30",
+            "row 1: reported_at '2026-03-01 08:30'; expected an ISO 8601 time with a time zone",
+        ),
     ],
 )
-def test_bad_incident_rows_are_named_and_nothing_is_stored(district_store, column, value,
-                                                           message):
-    frame = gpd.GeoDataFrame({
-        "category": ["E0102", "E0102"], "status": ["reported", "reported"],
-        "reported_at": ["2026-03-01T08:30:00+08:00"] * 2,
-    }, geometry=[shapely.Point(125.05, 46.05)] * 2, crs="EPSG:4326")
+def test_bad_incident_rows_are_named_and_nothing_is_stored(district_store, column, value, message):
+    frame = gpd.GeoDataFrame(
+        {
+            "category": ["E0102", "E0102"],
+            "status": ["reported", "reported"],
+            "reported_at": ["2026-03-01T08:30:00+08:00"] * 2,
+        },
+        geometry=[shapely.Point(125.05, 46.05)] * 2,
+        crs="EPSG:4326",
+    )
     frame.loc[1, column] = value
     with pytest.raises(InvalidInput, match=message):
         district_store.add_incidents(frame)
@@ -167,6 +203,7 @@ def test_store_urls(tmp_path):
         open_store("mysql://localhost/x")
     plain = tmp_path / "plain.sqlite"
     import sqlite3
+
     sqlite3.connect(plain).execute("CREATE TABLE t (x)").connection.commit()
     with pytest.raises(StoreError, match="not a GeoPackage"):
         GeoPackageStore(plain)

@@ -42,8 +42,12 @@ def main() -> None:
     gdf = gdf[gdf["district"].isin(list(DISTRICTS))]
     assert set(gdf["source"]) == {"高德"}, "expected AMap (GCJ-02) outlines"
     features = []
-    for name, geom in sorted(zip(gdf["district"], gdf["geometry"]), key=lambda r: DISTRICTS[r[0]]):
-        geom = shapely.transform(geom, lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
+    for name, geom in sorted(
+        zip(gdf["district"], gdf["geometry"], strict=False), key=lambda r: DISTRICTS[r[0]]
+    ):
+        geom = shapely.transform(
+            geom, lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1]))
+        )
         code, name_en = DISTRICTS[name]
         features.append(
             {

@@ -125,5 +125,5 @@ def from_blobs(blobs: list[bytes | None]) -> np.ndarray:
             wkbs.append(None)
             continue
         flags = blob[3]
-        wkbs.append(blob[8 + _ENVELOPE_BYTES[(flags >> 1) & 0x07]:])
+        wkbs.append(blob[8 + _ENVELOPE_BYTES[(flags >> 1) & 0x07] :])
     return shapely.from_wkb(np.asarray(wkbs, dtype=object))

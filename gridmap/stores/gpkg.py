@@ -68,6 +68,9 @@ CREATE INDEX IF NOT EXISTS "{t}_code" ON "{t}"(code);
 CREATE INDEX IF NOT EXISTS "{t}_gen" ON "{t}"(gen_from, gen_to);
 """
 
+# Areas valid in generation g (bind g twice): MapIt's generation_low/high.
+_VALID_AT = "gen_from <= ? AND (gen_to IS NULL OR gen_to >= ?)"
+
 _AREA_FIELDS = "fid, code, name, parent_code, population, households, gen_from, gen_to, geom"
 
 
@@ -86,8 +89,9 @@ class GeoPackageStore:
         self.path = Path(path)
         self.url = f"gpkg://{self.path.resolve()}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
-                                     check_same_thread=False)
+        self._conn = sqlite3.connect(
+            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._depth = 0
         self._initialise()
@@ -112,8 +116,10 @@ class GeoPackageStore:
             gp.register_attribute_table(self._conn, "officers", "grid and zone officers")
             gp.register_feature_table(self._conn, "incidents", "POINT", "incidents")
             gp.register_feature_table(self._conn, "hazards", "GEOMETRY", "hazards")
-            self._conn.execute("INSERT OR IGNORE INTO gridmap_meta VALUES ('schema_version', ?)",
-                               (str(SCHEMA_VERSION),))
+            self._conn.execute(
+                "INSERT OR IGNORE INTO gridmap_meta VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
 
     # -- transactions -------------------------------------------------------------------
 
@@ -148,7 +154,8 @@ class GeoPackageStore:
     def layers(self) -> list[Layer]:
         rows = self._conn.execute(
             "SELECT name, title_zh, title_en, parent, kind, department FROM layers"
-            " ORDER BY position").fetchall()
+            " ORDER BY position"
+        ).fetchall()
         return [Layer(*r) for r in rows]
 
     def layer(self, name: str) -> Layer:
@@ -166,36 +173,49 @@ class GeoPackageStore:
             position = self._conn.execute("SELECT count(*) FROM layers").fetchone()[0]
             self._conn.execute(
                 "INSERT INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (layer.name, layer.title_zh, layer.title_en, layer.parent, layer.kind,
-                 layer.department, position))
+                (
+                    layer.name,
+                    layer.title_zh,
+                    layer.title_en,
+                    layer.parent,
+                    layer.kind,
+                    layer.department,
+                    position,
+                ),
+            )
             gp.run_script(self._conn, _AREA_TABLE.format(t=table))
-            gp.register_feature_table(self._conn, table, "MULTIPOLYGON",
-                                      f"{layer.title_en} ({layer.title_zh})")
+            gp.register_feature_table(
+                self._conn, table, "MULTIPOLYGON", f"{layer.title_en} ({layer.title_zh})"
+            )
 
     def generations(self) -> list[Generation]:
         rows = self._conn.execute(
-            "SELECT id, name, description, active, created FROM generations ORDER BY id")
+            "SELECT id, name, description, active, created FROM generations ORDER BY id"
+        )
         return [Generation(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
 
     def generation(self, ref: int | str | None = None) -> Generation:
         """A generation by id or name; the active one when ``ref`` is None."""
         gens = self.generations()
         for g in gens:
-            if (ref is None and g.active) or (ref is not None and (g.id == ref or g.name == str(ref)
-                                                                    or str(g.id) == str(ref))):
+            if (ref is None and g.active) or (
+                ref is not None and (g.id == ref or g.name == str(ref) or str(g.id) == str(ref))
+            ):
                 return g
         if ref is None:
             raise NotFound("no active generation: build or import boundaries first")
         known = ", ".join(f"{g.id} ({g.name})" for g in gens) or "none"
         raise NotFound(f"unknown generation {ref!r}; known generations: {known}")
 
-    def add_generation(self, name: str, description: str = "", activate: bool = False
-                       ) -> Generation:
+    def add_generation(
+        self, name: str, description: str = "", activate: bool = False
+    ) -> Generation:
         with self.transaction():
             try:
                 cur = self._conn.execute(
                     "INSERT INTO generations (name, description, created) VALUES (?, ?, ?)",
-                    (name, description, _now()))
+                    (name, description, _now()),
+                )
             except sqlite3.IntegrityError as exc:
                 raise InvalidInput(f"generation {name!r} exists already", field="name") from exc
             if activate:
@@ -218,20 +238,30 @@ class GeoPackageStore:
         table = area_table(layer)
         with self.transaction():
             clash = self._conn.execute(
-                f'SELECT code FROM "{table}" WHERE gen_from <= ? AND (gen_to IS NULL OR gen_to >= ?)'
+                f'SELECT code FROM "{table}" WHERE {_VALID_AT}'
                 f" AND code IN (SELECT value FROM json_each(?)) LIMIT 1",
-                (gen.id, gen.id, json.dumps(list(areas["code"])))).fetchone()
+                (gen.id, gen.id, json.dumps(list(areas["code"]))),
+            ).fetchone()
             if clash:
                 raise InvalidInput(
                     f"layer {layer!r}: code {clash[0]} already exists in generation {gen.name}",
-                    field="code")
+                    field="code",
+                )
             blobs = gp.to_blobs(areas.geometry.values)
-            rows = zip(blobs, areas["code"], areas["name"], areas["parent_code"],
-                       areas["population"].astype(int).tolist(),
-                       areas["households"].astype(int).tolist(), strict=True)
+            rows = zip(
+                blobs,
+                areas["code"],
+                areas["name"],
+                areas["parent_code"],
+                areas["population"].astype(int).tolist(),
+                areas["households"].astype(int).tolist(),
+                strict=True,
+            )
             self._conn.executemany(
                 f'INSERT INTO "{table}" (geom, code, name, parent_code, population, households,'
-                f" gen_from) VALUES (?, ?, ?, ?, ?, ?, {gen.id})", rows)
+                f" gen_from) VALUES (?, ?, ?, ?, ?, ?, {gen.id})",
+                rows,
+            )
             gp.update_extent(self._conn, table, np.asarray(areas.total_bounds))
         return len(areas)
 
@@ -242,14 +272,16 @@ class GeoPackageStore:
             self._conn.execute(
                 f'UPDATE "{table}" SET gen_to = ? WHERE gen_to IS NULL'
                 " AND code IN (SELECT value FROM json_each(?))",
-                (last_generation, json.dumps(list(codes))))
+                (last_generation, json.dumps(list(codes))),
+            )
 
     def areas(self, layer: str, generation: int | None = None) -> gpd.GeoDataFrame:
         table = area_table(self.layer(layer).name)
         gen = self.generation(generation)
         rows = self._conn.execute(
-            f'SELECT {_AREA_FIELDS} FROM "{table}" WHERE gen_from <= ?'
-            " AND (gen_to IS NULL OR gen_to >= ?) ORDER BY code", (gen.id, gen.id)).fetchall()
+            f'SELECT {_AREA_FIELDS} FROM "{table}" WHERE {_VALID_AT} ORDER BY code',
+            (gen.id, gen.id),
+        ).fetchall()
         cols = _AREA_FIELDS.replace(" ", "").split(",")
         frame = pd.DataFrame(rows, columns=cols).rename(columns={"fid": "id"})
         geoms = gp.from_blobs(frame.pop("geom").tolist())
@@ -260,8 +292,9 @@ class GeoPackageStore:
         table = area_table(self.layer(layer).name)
         gen = self.generation(generation)
         return self._conn.execute(
-            f'SELECT count(*) FROM "{table}" WHERE gen_from <= ? AND (gen_to IS NULL OR gen_to >= ?)',
-            (gen.id, gen.id)).fetchone()[0]
+            f'SELECT count(*) FROM "{table}" WHERE {_VALID_AT}',
+            (gen.id, gen.id),
+        ).fetchone()[0]
 
     # -- officers -----------------------------------------------------------------------
 
@@ -269,17 +302,22 @@ class GeoPackageStore:
         names = {layer.name for layer in self.layers()}
         for i, o in enumerate(officers):
             if o.layer not in names:
-                raise InvalidInput(f"officer {i} ({o.name}): unknown layer {o.layer!r}",
-                                   field="layer", position=i)
+                raise InvalidInput(
+                    f"officer {i} ({o.name}): unknown layer {o.layer!r}", field="layer", position=i
+                )
         with self.transaction():
             self._conn.executemany(
                 "INSERT INTO officers (name, phone, role, layer, area_code) VALUES (?, ?, ?, ?, ?)",
-                [(o.name, o.phone, o.role, o.layer, o.area_code) for o in officers])
+                [(o.name, o.phone, o.role, o.layer, o.area_code) for o in officers],
+            )
 
     def officers(self, layer: str | None = None) -> list[Officer]:
         sql = "SELECT name, layer, area_code, phone, role, id FROM officers"
-        rows = (self._conn.execute(sql + " WHERE layer = ? ORDER BY id", (layer,)) if layer
-                else self._conn.execute(sql + " ORDER BY id"))
+        rows = (
+            self._conn.execute(sql + " WHERE layer = ? ORDER BY id", (layer,))
+            if layer
+            else self._conn.execute(sql + " ORDER BY id")
+        )
         return [Officer(*r) for r in rows]
 
     # -- incidents and hazards ----------------------------------------------------------
@@ -287,24 +325,52 @@ class GeoPackageStore:
     def add_incidents(self, incidents: gpd.GeoDataFrame) -> list[int]:
         frame = check_events(incidents, "incidents")
         xy = shapely.get_coordinates(frame.geometry.values)
-        rows = zip(gp.to_blobs(frame.geometry.values), frame["category"], frame["status"],
-                   frame["reported_at"], frame["description"], frame["reporter"],
-                   frame["generation"], frame["grid_code"], frame["areas"],
-                   xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True)
+        rows = zip(
+            gp.to_blobs(frame.geometry.values),
+            frame["category"],
+            frame["status"],
+            frame["reported_at"],
+            frame["description"],
+            frame["reporter"],
+            frame["generation"],
+            frame["grid_code"],
+            frame["areas"],
+            xy[:, 0].tolist(),
+            xy[:, 1].tolist(),
+            strict=True,
+        )
         return self._insert_events(
-            "incidents", "geom, category, status, reported_at, description, reporter,"
-            " generation, grid_code, areas, lon, lat", 11, rows, frame)
+            "incidents",
+            "geom, category, status, reported_at, description, reporter,"
+            " generation, grid_code, areas, lon, lat",
+            11,
+            rows,
+            frame,
+        )
 
     def add_hazards(self, hazards: gpd.GeoDataFrame) -> list[int]:
         frame = check_events(hazards, "hazards")
         b = shapely.bounds(frame.geometry.values)
-        rows = zip(gp.to_blobs(frame.geometry.values), frame["name"], frame["type"],
-                   frame["risk_level"].astype(int).tolist(), frame["next_inspection"],
-                   frame["generation"], frame["grid_code"], frame["areas"],
-                   *(b[:, i].tolist() for i in range(4)), strict=True)
+        rows = zip(
+            gp.to_blobs(frame.geometry.values),
+            frame["name"],
+            frame["type"],
+            frame["risk_level"].astype(int).tolist(),
+            frame["next_inspection"],
+            frame["generation"],
+            frame["grid_code"],
+            frame["areas"],
+            *(b[:, i].tolist() for i in range(4)),
+            strict=True,
+        )
         return self._insert_events(
-            "hazards", "geom, name, type, risk_level, next_inspection, generation, grid_code,"
-            " areas, min_x, min_y, max_x, max_y", 12, rows, frame)
+            "hazards",
+            "geom, name, type, risk_level, next_inspection, generation, grid_code,"
+            " areas, min_x, min_y, max_x, max_y",
+            12,
+            rows,
+            frame,
+        )
 
     def _insert_events(self, table: str, columns: str, n: int, rows, frame) -> list[int]:
         with self.transaction():
@@ -317,8 +383,10 @@ class GeoPackageStore:
         return list(range(start + 1, start + 1 + len(frame)))
 
     def incidents(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame:
-        sql = ("SELECT fid, category, status, reported_at, description, reporter, generation,"
-               " grid_code, areas, geom FROM incidents")
+        sql = (
+            "SELECT fid, category, status, reported_at, description, reporter, generation,"
+            " grid_code, areas, geom FROM incidents"
+        )
         params: tuple = ()
         if bbox is not None:
             sql += " WHERE lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
@@ -326,8 +394,10 @@ class GeoPackageStore:
         return self._read_events(sql + " ORDER BY fid", params)
 
     def hazards(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame:
-        sql = ("SELECT fid, name, type, risk_level, next_inspection, generation, grid_code,"
-               " areas, geom FROM hazards")
+        sql = (
+            "SELECT fid, name, type, risk_level, next_inspection, generation, grid_code,"
+            " areas, geom FROM hazards"
+        )
         params: tuple = ()
         if bbox is not None:
             sql += " WHERE max_x >= ? AND min_x <= ? AND max_y >= ? AND min_y <= ?"
