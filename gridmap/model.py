@@ -9,12 +9,15 @@ exports) works on them column-wise.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 
 from gridmap.errors import InvalidInput
 
 CRS = "EPSG:4326"
+# Dates without a time (filters such as "since 2026-03-01") are days in this zone.
+LOCAL_TZ = timezone(timedelta(hours=8))
 LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -111,3 +114,46 @@ HAZARD_COLUMNS = [
     "grid_code",
     "areas",
 ]
+
+
+def utc_text(ts: datetime) -> str:
+    """A sortable UTC timestamp text, as stored beside each incident's local time."""
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Which incidents: inside ``bbox`` (lon0, lat0, lon1, lat1), with one of ``statuses``,
+    a category code starting with ``category``, reported on days ``since``..``until``
+    (inclusive, local time), in grid ``grid_code``."""
+
+    bbox: Sequence[float] | None = None
+    statuses: Sequence[str] = ()
+    category: str | None = None
+    since: date | None = None
+    until: date | None = None
+    grid_code: str | None = None
+
+    def where(self, mark: str = "?") -> tuple[str, list]:
+        """An SQL WHERE clause (or "") and its parameters, with ``mark`` as placeholder."""
+        clauses, params = [], []
+        if self.bbox is not None:
+            clauses.append(f"lon BETWEEN {mark} AND {mark} AND lat BETWEEN {mark} AND {mark}")
+            params += [self.bbox[0], self.bbox[2], self.bbox[1], self.bbox[3]]
+        if self.statuses:
+            clauses.append(f"status IN ({', '.join([mark] * len(self.statuses))})")
+            params += list(self.statuses)
+        if self.category:
+            clauses.append(f"substr(category, 1, {len(self.category)}) = {mark}")
+            params.append(self.category)
+        if self.since:
+            clauses.append(f"reported_utc >= {mark}")
+            params.append(utc_text(datetime.combine(self.since, datetime.min.time(), LOCAL_TZ)))
+        if self.until:
+            end = datetime.combine(self.until + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+            clauses.append(f"reported_utc < {mark}")
+            params.append(utc_text(end))
+        if self.grid_code:
+            clauses.append(f"grid_code = {mark}")
+            params.append(self.grid_code)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params

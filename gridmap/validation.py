@@ -15,6 +15,7 @@ import shapely
 
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
 from gridmap.errors import InvalidInput
+from gridmap.model import utc_text
 
 
 def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
@@ -176,7 +177,7 @@ def _check_choice(frame, col, allowed, what) -> None:
         )
 
 
-def _timestamps(frame: pd.DataFrame, col: str, what: str) -> list[str]:
+def _timestamps(frame: pd.DataFrame, col: str, what: str) -> list[pd.Timestamp]:
     out = []
     for i, value in enumerate(frame[col]):
         try:
@@ -190,7 +191,7 @@ def _timestamps(frame: pd.DataFrame, col: str, what: str) -> list[str]:
                 field=col,
                 position=i,
             )
-        out.append(ts.isoformat())
+        out.append(ts)
     return out
 
 
@@ -210,7 +211,9 @@ def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         frame["status"] = frame.get("status", "reported")
         _check_choice(frame, "category", CATEGORIES, what)
         _check_choice(frame, "status", STATUSES, what)
-        frame["reported_at"] = _timestamps(frame, "reported_at", what)
+        times = _timestamps(frame, "reported_at", what)
+        frame["reported_at"] = [t.isoformat() for t in times]
+        frame["reported_utc"] = [utc_text(t) for t in times]
         for col in ("description", "reporter"):
             frame[col] = frame[col].fillna("").astype(str) if col in frame else ""
     else:

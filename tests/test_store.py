@@ -139,8 +139,9 @@ def test_incidents_and_hazards_round_trip_with_bbox(district_store):
     )
     ids = store.add_incidents(incidents)
     assert ids == [1, 2]
-    back = store.incidents()
+    back = store.incidents(oldest_first=True)
     assert list(back["category"]) == ["E0102", "C0101"]
+    assert list(store.incidents()["id"]) == [2, 1]  # newest first by default
     assert back["areas"].iloc[0] == {"district": "001"}
     assert back["reported_at"].iloc[0] == "2026-03-01T08:30:00+08:00"
     assert list(store.incidents(bbox=(125.0, 46.0, 125.1, 46.1))["id"]) == [1]
@@ -213,3 +214,36 @@ def test_extent_is_recorded_for_gis_tools(district_store):
     district_store.write_areas("district", _areas([SQUARE], ["001"]), 1)
     info = pyogrio.read_info(district_store.path, layer="area_district")
     assert np.allclose(info["total_bounds"], SQUARE.bounds)
+
+
+def test_incident_queries_filter_in_the_store(district_store):
+    from datetime import date
+
+    from gridmap.model import IncidentQuery
+
+    frame = gpd.GeoDataFrame(
+        {
+            "category": ["E0102", "E0501", "C0101"],
+            "status": ["reported", "closed", "handling"],
+            # 00:30 in Beijing on 3 March is still 2 March in UTC: days are local days.
+            "reported_at": ["2026-03-01T10:00:00+08:00", "2026-03-03T00:30:00+08:00",
+                            "2026-03-05T12:00:00Z"],
+            "grid_code": ["g1", "g2", "g1"],
+        },
+        geometry=[shapely.Point(125.05, 46.05), shapely.Point(125.06, 46.06),
+                  shapely.Point(126, 47)],
+        crs="EPSG:4326",
+    )
+    store = district_store
+    store.add_incidents(frame)
+
+    def ids(**kw):
+        return sorted(store.incidents(query=IncidentQuery(**kw))["id"])
+
+    assert ids(statuses=["reported", "handling"]) == [1, 3]
+    assert ids(category="E") == [1, 2] and ids(category="E05") == [2]
+    assert ids(since=date(2026, 3, 3)) == [2, 3]
+    assert ids(until=date(2026, 3, 2)) == [1]
+    assert ids(bbox=(125, 46, 125.1, 46.1), grid_code="g1") == [1]
+    assert store.incident_coordinates(IncidentQuery(category="C")).tolist() == [[126.0, 47.0]]
+    assert len(store.incidents(limit=2)) == 2

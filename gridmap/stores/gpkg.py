@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from gridmap.errors import InvalidInput, NotFound, StoreError
-from gridmap.model import CRS, Generation, Layer, Officer
+from gridmap.model import CRS, Generation, IncidentQuery, Layer, Officer
 from gridmap.stores import geopackage as gp
 from gridmap.validation import check_areas, check_events
 
@@ -47,8 +47,10 @@ CREATE TABLE IF NOT EXISTS incidents (
     fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB NOT NULL, category TEXT NOT NULL,
     status TEXT NOT NULL, reported_at TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
     reporter TEXT NOT NULL DEFAULT '', generation INTEGER REFERENCES generations(id),
-    grid_code TEXT, areas TEXT NOT NULL DEFAULT '{}', lon REAL NOT NULL, lat REAL NOT NULL);
+    grid_code TEXT, areas TEXT NOT NULL DEFAULT '{}', lon REAL NOT NULL, lat REAL NOT NULL,
+    reported_utc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS incidents_lonlat ON incidents(lon, lat);
+CREATE INDEX IF NOT EXISTS incidents_time ON incidents(reported_utc);
 CREATE INDEX IF NOT EXISTS incidents_grid ON incidents(grid_code);
 CREATE TABLE IF NOT EXISTS hazards (
     fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB NOT NULL, name TEXT NOT NULL,
@@ -106,9 +108,11 @@ class GeoPackageStore:
 
     def _initialise(self) -> None:
         row = self._conn.execute("PRAGMA application_id").fetchone()
-        has_tables = self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if has_tables and row[0] != gp.APPLICATION_ID:
+        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master")}
+        if tables and row[0] != gp.APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
+        if "gridmap_meta" in tables:
+            return  # already set up: opening must not take the write lock
         with self.transaction():
             gp.run_script(self._conn, gp.CORE_SCHEMA + _SCHEMA)
             gp.register_attribute_table(self._conn, "layers", "gridmap layers")
@@ -120,6 +124,19 @@ class GeoPackageStore:
                 "INSERT OR IGNORE INTO gridmap_meta VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            self._conn.execute("INSERT OR IGNORE INTO gridmap_meta VALUES ('areas_version', '0')")
+
+    def areas_version(self) -> int:
+        """A number that changes whenever areas or the active generation change."""
+        row = self._conn.execute(
+            "SELECT value FROM gridmap_meta WHERE key = 'areas_version'"
+        ).fetchone()
+        return int(row[0])
+
+    def _areas_changed(self) -> None:
+        self._conn.execute(
+            "UPDATE gridmap_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'areas_version'"
+        )
 
     # -- transactions -------------------------------------------------------------------
 
@@ -227,6 +244,7 @@ class GeoPackageStore:
         with self.transaction():
             self._conn.execute("UPDATE generations SET active = 0 WHERE active = 1")
             self._conn.execute("UPDATE generations SET active = 1 WHERE id = ?", (gen.id,))
+            self._areas_changed()
 
     # -- areas --------------------------------------------------------------------------
 
@@ -263,6 +281,7 @@ class GeoPackageStore:
                 rows,
             )
             gp.update_extent(self._conn, table, np.asarray(areas.total_bounds))
+            self._areas_changed()
         return len(areas)
 
     def end_areas(self, layer: str, codes: Sequence[str], last_generation: int) -> None:
@@ -274,6 +293,7 @@ class GeoPackageStore:
                 " AND code IN (SELECT value FROM json_each(?))",
                 (last_generation, json.dumps(list(codes))),
             )
+            self._areas_changed()
 
     def areas(self, layer: str, generation: int | None = None) -> gpd.GeoDataFrame:
         table = area_table(self.layer(layer).name)
@@ -337,13 +357,14 @@ class GeoPackageStore:
             frame["areas"],
             xy[:, 0].tolist(),
             xy[:, 1].tolist(),
+            frame["reported_utc"],
             strict=True,
         )
         return self._insert_events(
             "incidents",
             "geom, category, status, reported_at, description, reporter,"
-            " generation, grid_code, areas, lon, lat",
-            11,
+            " generation, grid_code, areas, lon, lat, reported_utc",
+            12,
             rows,
             frame,
         )
@@ -382,16 +403,30 @@ class GeoPackageStore:
         # AUTOINCREMENT inside one IMMEDIATE transaction hands out consecutive ids.
         return list(range(start + 1, start + 1 + len(frame)))
 
-    def incidents(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame:
+    def incidents(
+        self,
+        bbox: Sequence[float] | None = None,
+        query: IncidentQuery | None = None,
+        limit: int | None = None,
+        oldest_first: bool = False,
+    ) -> gpd.GeoDataFrame:
+        """Incidents matching ``query`` (or inside ``bbox``), newest first unless asked."""
+        query = query or IncidentQuery(bbox=bbox)
+        where, params = query.where()
+        order = "reported_utc, fid" if oldest_first else "reported_utc DESC, fid DESC"
         sql = (
             "SELECT fid, category, status, reported_at, description, reporter, generation,"
-            " grid_code, areas, geom FROM incidents"
+            f" grid_code, areas, geom FROM incidents{where} ORDER BY {order}"
         )
-        params: tuple = ()
-        if bbox is not None:
-            sql += " WHERE lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
-            params = (bbox[0], bbox[2], bbox[1], bbox[3])
-        return self._read_events(sql + " ORDER BY fid", params)
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self._read_events(sql, tuple(params))
+
+    def incident_coordinates(self, query: IncidentQuery | None = None) -> np.ndarray:
+        """(lon, lat) of every incident matching ``query``: enough to cluster them."""
+        where, params = (query or IncidentQuery()).where()
+        rows = self._conn.execute(f"SELECT lon, lat FROM incidents{where}", params).fetchall()
+        return np.asarray(rows, dtype=float).reshape(-1, 2)
 
     def hazards(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame:
         sql = (
