@@ -197,5 +197,21 @@ def _print_answer(answer: dict, layers: dict) -> None:
         )
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the map and the API (waitress, a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": ctx.obj["db"]})
+    click.echo(f"gridmap: serving {ctx.obj['db']} on http://{host}:{port}/  (Ctrl+C stops)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="gridmap")
+
+
 if __name__ == "__main__":
     main()

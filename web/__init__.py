@@ -1,0 +1,36 @@
+"""The Flask web app: the officer's map and the JSON API.
+
+``create_app(config=None)`` builds a new app; nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from gridmap.settings import Settings
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    settings = Settings.from_env()
+    app.config.update(
+        DATABASE_URL=settings.database_url,
+        BASEMAP=settings.basemap,
+        TIANDITU_KEY=settings.tianditu_key,
+        SECRET_KEY=settings.secret_key or secrets.token_hex(16),
+        JSON_AS_ASCII=False,
+    )
+    app.config.update(config or {})
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False  # answers keep their order: district before street before grid
+
+    from web import api, db, errors, pages
+
+    db.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app

@@ -1,0 +1,130 @@
+"""The JSON API. Coordinates are always lon, lat; GeoJSON for geometries."""
+
+from __future__ import annotations
+
+import shapely
+from flask import Blueprint, jsonify, request
+
+from gridmap.catalogue import CATEGORIES, STATUSES
+from gridmap.coords import gcj02_to_wgs84
+from gridmap.errors import NotFound
+from gridmap.model import IncidentQuery
+from web import clusters, geojson, i18n, params
+from web.db import get_store, lookup_index, simplified_layer
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+AREA_PROPS = ["id", "code", "name", "parent_code", "population", "households"]
+INCIDENT_PROPS = ["id", "category", "status", "reported_at", "description", "grid_code", "areas"]
+HAZARD_PROPS = ["id", "name", "type", "risk_level", "next_inspection", "grid_code"]
+
+
+@bp.get("/lookup")
+def lookup():
+    lon, lat = params.lonlat()
+    if params.datum() == "gcj02":  # a point clicked on AMap tiles: back to WGS-84 first
+        lon, lat = gcj02_to_wgs84(lon, lat)
+    index = lookup_index(request.args.get("generation"))
+    answer = index.lookup(lon, lat).record(0)
+    answer["generation"] = _generation_json(get_store().generation(index.generation))
+    return jsonify(answer)
+
+
+@bp.get("/layers")
+def layers():
+    store = get_store()
+    gen = store.generation(request.args.get("generation"))
+    lang = i18n.language()
+    return jsonify({
+        "generation": _generation_json(gen),
+        "layers": [
+            {"name": layer.name, "title": i18n.layer_title(layer, lang), "kind": layer.kind,
+             "parent": layer.parent, "department": layer.department,
+             "count": store.count_areas(layer.name, gen.id)}
+            for layer in store.layers()
+        ],
+    })
+
+
+@bp.get("/layers/<layer>")
+def layer_features(layer: str):
+    get_store().layer(layer)  # 404 for an unknown layer
+    box = params.bbox()
+    zoom = params.integer("zoom", 16, 0, 22)
+    frame = simplified_layer(layer, request.args.get("generation"), zoom)
+    if box is not None:
+        frame = frame[shapely.intersects(frame.geometry.values, shapely.box(*box))]
+    return geojson.features(frame.geometry.values, geojson.records(frame, AREA_PROPS),
+                            params.datum())
+
+
+@bp.get("/incidents")
+def incidents():
+    query = IncidentQuery(
+        bbox=params.bbox(), statuses=params.choices("status", list(STATUSES)),
+        category=_category(), since=params.day("since"), until=params.day("until"),
+        grid_code=request.args.get("grid") or None)
+    limit = params.integer("limit", 5000, 1, 50_000)
+    zoom = params.integer("zoom", 22, 0, 22)
+    store = get_store()
+    if zoom < 22:
+        lonlat = store.incident_coordinates(query)
+        if len(lonlat) > limit:
+            centres, counts = clusters.cluster(lonlat, zoom)
+            return geojson.features(
+                shapely.points(centres), [{"cluster": True, "count": int(c)} for c in counts],
+                params.datum(), extra={"clustered": True, "total": int(len(lonlat))})
+    frame = store.incidents(query=query, limit=limit)
+    return geojson.features(frame.geometry.values, geojson.records(frame, INCIDENT_PROPS),
+                            params.datum(), extra={"clustered": False, "total": len(frame)})
+
+
+@bp.get("/incidents/<int:incident_id>")
+def incident(incident_id: int):
+    frame = get_store().incidents()
+    row = frame[frame["id"] == incident_id]
+    if row.empty:
+        raise NotFound(f"no incident {incident_id}")
+    (record,) = geojson.records(row, INCIDENT_PROPS)
+    record["lon"], record["lat"] = row.geometry.iloc[0].x, row.geometry.iloc[0].y
+    return jsonify(record)
+
+
+@bp.get("/hazards")
+def hazards():
+    frame = get_store().hazards(bbox=params.bbox())
+    return geojson.features(frame.geometry.values, geojson.records(frame, HAZARD_PROPS),
+                            params.datum())
+
+
+@bp.get("/search")
+def search():
+    q = (request.args.get("q") or "").strip()
+    if not q:
+        return jsonify({"results": []})
+    store = get_store()
+    gen = store.generation(request.args.get("generation"))
+    results = []
+    for layer in store.layers():
+        if layer.kind != "admin":
+            continue
+        frame = store.areas(layer.name, gen.id)
+        hit = frame[frame["code"].str.startswith(q) | frame["name"].str.contains(q, regex=False)]
+        for _, row in hit.head(10 - len(results)).iterrows():
+            results.append({"layer": layer.name, "code": row["code"], "name": row["name"],
+                            "bbox": list(row.geometry.bounds)})
+        if len(results) >= 10:
+            break
+    return jsonify({"results": results})
+
+
+def _category() -> str | None:
+    value = request.args.get("category") or None
+    if value and not any(code.startswith(value) for code in CATEGORIES):
+        raise params.InvalidInput(f"parameter 'category' is {value!r}; expected a category code "
+                                  "or its prefix, such as E01 or E0102", field="category")
+    return value
+
+
+def _generation_json(gen) -> dict:
+    return {"id": gen.id, "name": gen.name, "active": gen.active}

@@ -1,0 +1,84 @@
+"""The store for each request, and lookup indexes shared across requests.
+
+The store is opened per request and closed at teardown (SQLite connections are cheap to
+open and must not be shared between threads mid-transaction).  A lookup index costs a
+second to build, so one per generation is kept for the whole app and rebuilt only when
+the store's areas change.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import shapely
+from flask import Flask, current_app, g
+
+from gridmap.lookup import LookupIndex
+from gridmap.stores import open_store
+
+
+def get_store():
+    if "store" not in g:
+        g.store = open_store(current_app.config["DATABASE_URL"])
+    return g.store
+
+
+def _close(_exc=None) -> None:
+    store = g.pop("store", None)
+    if store is not None:
+        store.close()
+
+
+class Cache:
+    """Indexes and simplified layers, keyed by the store's areas version."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple, object] = {}
+
+    def get(self, key: tuple, build):
+        with self._lock:
+            if key in self._items:
+                return self._items[key]
+        value = build()
+        with self._lock:
+            # Drop entries of older versions of the areas.
+            version = key[1]
+            self._items = {k: v for k, v in self._items.items() if k[1] == version}
+            self._items[key] = value
+        return value
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(_close)
+    app.extensions["gridmap_cache"] = Cache()
+
+
+def _cache() -> Cache:
+    return current_app.extensions["gridmap_cache"]
+
+
+def lookup_index(generation=None) -> LookupIndex:
+    store = get_store()
+    gen = store.generation(generation)
+    key = ("index", store.areas_version(), gen.id)
+    return _cache().get(key, lambda: LookupIndex.from_store(store, gen.id))
+
+
+def simplified_layer(layer: str, generation, zoom: int):
+    """The layer's areas simplified for ``zoom`` (half a pixel), neighbours kept flush."""
+    store = get_store()
+    gen = store.generation(generation)
+    zoom = int(min(max(zoom, 0), 16))
+
+    def build():
+        frame = store.areas(layer, gen.id)
+        if zoom < 16 and len(frame):
+            tolerance = 360.0 / (256 * 2**zoom) * 0.5
+            geoms = np.asarray(frame.geometry.values)
+            # Coverage simplification moves shared edges together: no slivers between areas.
+            frame = frame.set_geometry(shapely.coverage_simplify(geoms, tolerance))
+        return frame
+
+    return _cache().get(("layer", store.areas_version(), gen.id, layer, zoom), build)

@@ -1,0 +1,85 @@
+"""Pages: the city map and the grid officer's view."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, current_app, make_response, render_template, request
+
+from gridmap.catalogue import OPEN_STATUSES
+from gridmap.errors import NotFound
+from gridmap.model import LOCAL_TZ, IncidentQuery
+from web import i18n, maps
+from web.basemaps import basemap
+from web.db import get_store
+
+bp = Blueprint("pages", __name__)
+
+
+def _config(lang: str, focus: dict | None = None) -> dict:
+    store = get_store()
+    gen = store.generation()
+    layers = store.layers()
+    counts = {layer.name: store.count_areas(layer.name, gen.id) for layer in layers}
+    admin_top = next(layer for layer in layers if layer.kind == "admin" and not layer.parent)
+    bounds = list(store.areas(admin_top.name, gen.id).total_bounds)
+    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    return {
+        "api": request.script_root + "/api",
+        "lang": lang,
+        "otherLang": "en" if lang == "zh" else "zh",
+        "text": i18n.texts(lang),
+        "catalogue": i18n.catalogue(lang),
+        "statusColors": maps.STATUS_COLORS,
+        "riskColors": maps.RISK_COLORS,
+        "layers": maps.layer_config(layers, counts, lambda x: i18n.layer_title(x, lang)),
+        "generation": {"id": gen.id, "name": gen.name},
+        "bounds": focus["bounds"] if focus else bounds,
+        "datum": base.datum if base else "wgs84",
+        "focus": focus,
+    }
+
+
+def _page(html: str, lang: str):
+    response = make_response(html)
+    if request.args.get("lang") in i18n.LANGUAGES:
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+@bp.get("/")
+def index():
+    lang = i18n.language()
+    config = _config(lang)
+    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    panel = render_template("panel.html", t=config["text"], config=config, grid=None)
+    return _page(maps.render(config, base, panel), lang)
+
+
+@bp.get("/grid/<code>")
+def grid(code: str):
+    lang = i18n.language()
+    store = get_store()
+    grids = store.areas("grid")
+    row = grids[grids["code"] == code]
+    if row.empty:
+        raise NotFound(f"no grid {code} in generation {store.generation().name}")
+    area = row.iloc[0]
+    focus = {"grid": code, "parent": area["parent_code"], "bounds": list(row.total_bounds),
+             "name": area["name"]}
+    config = _config(lang, focus)
+    open_incidents = store.incidents(
+        query=IncidentQuery(grid_code=code, statuses=sorted(OPEN_STATUSES)), oldest_first=True)
+    today = datetime.now(LOCAL_TZ).date()
+    items = [
+        {"id": r["id"], "category": config["catalogue"]["categories"][r["category"]],
+         "status": config["catalogue"]["statuses"][r["status"]],
+         "reported": r["reported_at"][:16].replace("T", " "),
+         "age": (today - date.fromisoformat(r["reported_at"][:10])).days}
+        for _, r in open_incidents.iterrows()
+    ]
+    officer = next((o for o in store.officers("grid") if o.area_code == code), None)
+    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    panel = render_template("panel.html", t=config["text"], config=config, grid=area,
+                            incidents=items, officer=officer)
+    return _page(maps.render(config, base, panel), lang)

@@ -1,0 +1,95 @@
+"""Parsing query parameters; each failure names the parameter and what was expected."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import request
+
+from gridmap.errors import InvalidInput
+from gridmap.validation import check_lonlat
+
+
+def number(name: str) -> float:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        raise InvalidInput(f"parameter {name!r} is missing; expected a number", field=name)
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidInput(f"parameter {name!r} is {raw!r}; expected a number",
+                           field=name) from None
+
+
+def lonlat() -> tuple[float, float]:
+    lon, lat = number("lon"), number("lat")
+    try:
+        check_lonlat(lon, lat)
+    except InvalidInput as exc:
+        field = "lon" if exc.field == "lon" else "lat"
+        message = str(exc).split(": ", 1)[-1]
+        raise InvalidInput(f"parameter {field!r}: {message}", field=field) from None
+    return lon, lat
+
+
+def bbox(required: bool = False) -> tuple[float, float, float, float] | None:
+    raw = request.args.get("bbox")
+    if not raw:
+        if required:
+            raise InvalidInput("parameter 'bbox' is missing; expected west,south,east,north",
+                               field="bbox")
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise InvalidInput(f"parameter 'bbox' is {raw!r}; expected four numbers "
+                           "west,south,east,north", field="bbox") from None
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise InvalidInput(f"parameter 'bbox' is {raw!r}; expected west <= east and south <= "
+                           "north, within -180..180 and -90..90", field="bbox")
+    return x0, y0, x1, y1
+
+
+def integer(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"parameter {name!r} is {raw!r}; expected a whole number",
+                           field=name) from None
+    if not low <= value <= high:
+        raise InvalidInput(f"parameter {name!r} is {value}; expected {low}..{high}", field=name)
+    return value
+
+
+def day(name: str) -> date | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"parameter {name!r} is {raw!r}; expected a date YYYY-MM-DD",
+                           field=name) from None
+
+
+def choices(name: str, allowed) -> list[str]:
+    raw = request.args.get(name)
+    if not raw:
+        return []
+    values = [v.strip() for v in raw.split(",") if v.strip()]
+    for v in values:
+        if v not in allowed:
+            raise InvalidInput(f"parameter {name!r} has {v!r}; expected one of "
+                               f"{', '.join(allowed)}", field=name)
+    return values
+
+
+def datum() -> str:
+    value = request.args.get("datum", "wgs84")
+    if value not in ("wgs84", "gcj02"):
+        raise InvalidInput(f"parameter 'datum' is {value!r}; expected wgs84 or gcj02",
+                           field="datum")
+    return value

@@ -1,0 +1,284 @@
+/* gridmap: the officer's map. Data comes from the API by bounding box as the map moves,
+ * so the page stays small whatever the number of incidents. */
+(function () {
+  'use strict';
+
+  function query(params) {
+    return Object.keys(params)
+      .filter(function (k) { return params[k] !== '' && params[k] !== null && params[k] !== undefined; })
+      .map(function (k) { return encodeURIComponent(k) + '=' + encodeURIComponent(params[k]); })
+      .join('&');
+  }
+
+  function escapeHtml(s) {
+    return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  }
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(fn, ms);
+    };
+  }
+
+  var GridMap = {};
+
+  GridMap.init = function (map, cfg) {
+    var t = cfg.text, cat = cfg.catalogue;
+    var state = {pending: 0, ready: false, requests: 0};
+    window.gridmapState = state;
+    var titles = {};
+    cfg.layers.forEach(function (spec) { titles[spec.name] = spec.title; });
+
+    function getJSON(path, params) {
+      state.pending += 1;
+      state.requests += 1;
+      var url = cfg.api + path + '?' + query(Object.assign({datum: cfg.datum, lang: cfg.lang}, params || {}));
+      return fetch(url).then(function (r) {
+        return r.json().then(function (body) {
+          if (!r.ok) { throw new Error(body.message || r.statusText); }
+          return body;
+        });
+      }).finally(function () {
+        state.pending -= 1;
+        if (state.pending === 0 && !state.ready) {
+          state.ready = true;
+          window.gridmapReady = performance.now();
+          document.body.setAttribute('data-ready', '1');
+        }
+      });
+    }
+
+    // Without a basemap Leaflet knows no zoom range; fitBounds needs one.
+    map.setMinZoom(6);
+    map.setMaxZoom(19);
+    var b = cfg.bounds;
+    map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+    var control = L.control.layers(null, null, {collapsed: false, position: 'topright'}).addTo(map);
+
+    // -- boundaries ------------------------------------------------------------------
+    var areaLayers = {};
+    cfg.layers.forEach(function (spec) {
+      var layer = L.geoJSON(null, {
+        interactive: false,  // clicks go to the map: "what is here"
+        style: function (feature) { return areaStyle(spec, feature.properties); }
+      });
+      layer.spec = spec;
+      areaLayers[spec.name] = layer;
+      if (spec.visible) { layer.addTo(map); }
+      control.addOverlay(layer, '<span class="gm-swatch" style="border-color:' + spec.color + '"></span>' +
+                         escapeHtml(spec.title));
+    });
+
+    function areaStyle(spec, props) {
+      var style = {color: spec.color, weight: spec.weight, dashArray: spec.dashArray || null,
+                   fill: false, opacity: 0.9};
+      var focus = cfg.focus;
+      if (focus && spec.name === 'grid') {
+        if (props.code === focus.grid) {
+          return Object.assign(style, {color: '#e31a1c', weight: 4, fill: true, fillOpacity: 0.08});
+        }
+        if (props.parent_code === focus.parent) {
+          return Object.assign(style, {color: '#555555', weight: 2, dashArray: '5 5'});
+        }
+      }
+      return style;
+    }
+
+    function refreshAreas() {
+      var zoom = map.getZoom(), bbox = map.getBounds().toBBoxString();
+      Object.keys(areaLayers).forEach(function (name) {
+        var layer = areaLayers[name];
+        if (!map.hasLayer(layer)) { return; }
+        var minZoom = layer.spec.minZoom || 0;
+        if (cfg.focus && name === 'grid') { minZoom = 0; }
+        if (zoom < minZoom) { layer.clearLayers(); return; }
+        getJSON('/layers/' + name, {bbox: bbox, zoom: zoom, generation: cfg.generation.id})
+          .then(function (fc) { layer.clearLayers(); layer.addData(fc); })
+          .catch(report);
+      });
+    }
+
+    // -- incidents -------------------------------------------------------------------
+    var incidentPoints = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 17,
+                                              showCoverageOnHover: false});
+    var incidentCounts = L.layerGroup();
+    var incidents = L.layerGroup([incidentPoints, incidentCounts]).addTo(map);
+    control.addOverlay(incidents, escapeHtml(t.incidents));
+
+    function incidentPopup(p) {
+      var areas = Object.keys(p.areas || {}).map(function (layer) {
+        return '<li>' + escapeHtml(titles[layer] || layer) + ': ' + escapeHtml(p.areas[layer]) + '</li>';
+      }).join('');
+      return '<div class="gm-popup"><strong>' + escapeHtml(cat.categories[p.category] || p.category) +
+        '</strong><br>' + escapeHtml(t.status) + ': <span class="gm-status" style="color:' +
+        cfg.statusColors[p.status] + '">' + escapeHtml(cat.statuses[p.status] || p.status) + '</span><br>' +
+        escapeHtml(t.reported_at) + ': ' + escapeHtml(String(p.reported_at).replace('T', ' ').slice(0, 16)) +
+        '<br>' + escapeHtml(t.areas) + ':<ul>' + areas + '</ul></div>';
+    }
+
+    function filters() {
+      return {
+        status: document.getElementById('gm-status').value,
+        category: document.getElementById('gm-category').value,
+        since: document.getElementById('gm-since').value,
+        until: document.getElementById('gm-until').value,
+        grid: cfg.focus ? cfg.focus.grid : ''
+      };
+    }
+
+    function refreshIncidents() {
+      if (!map.hasLayer(incidents)) { return; }
+      var params = Object.assign(filters(), {bbox: map.getBounds().toBBoxString(), zoom: map.getZoom(), limit: 3000});
+      getJSON('/incidents', params).then(function (fc) {
+        incidentPoints.clearLayers();
+        incidentCounts.clearLayers();
+        if (fc.clustered) {
+          fc.features.forEach(function (f) {
+            var c = f.geometry.coordinates, n = f.properties.count;
+            var size = 22 + Math.min(30, Math.round(Math.log(n) * 4));
+            L.marker([c[1], c[0]], {
+              icon: L.divIcon({className: 'gm-count', iconSize: [size, size],
+                               html: '<span>' + n + '</span>'}),
+              title: t.zoom_in_for_more
+            }).addTo(incidentCounts);
+          });
+          return;
+        }
+        var markers = fc.features.map(function (f) {
+          var c = f.geometry.coordinates, p = f.properties;
+          return L.circleMarker([c[1], c[0]], {radius: 6, weight: 1, color: '#333',
+                                               fillColor: cfg.statusColors[p.status] || '#999',
+                                               fillOpacity: 0.9, className: 'gm-incident'})
+            .bindPopup(incidentPopup(p));
+        });
+        incidentPoints.addLayers(markers);
+      }).catch(report);
+    }
+
+    // -- hazards ---------------------------------------------------------------------
+    function hazardPopup(p) {
+      return '<div class="gm-popup"><strong>' + escapeHtml(p.name) + '</strong><br>' +
+        escapeHtml(t.type) + ': ' + escapeHtml(cat.hazard_types[p.type] || p.type) + '<br>' +
+        escapeHtml(t.risk_level) + ': ' + escapeHtml(cat.risk_levels[String(p.risk_level)]) + '<br>' +
+        escapeHtml(t.next_inspection) + ': ' + escapeHtml(p.next_inspection || '') + '</div>';
+    }
+    var hazards = L.geoJSON(null, {
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, {radius: 7, weight: 2, color: '#000',
+                                       fillColor: cfg.riskColors[String(f.properties.risk_level)],
+                                       fillOpacity: 1, className: 'gm-hazard'});
+      },
+      style: function (f) {
+        return {color: '#000', weight: 1, fillColor: cfg.riskColors[String(f.properties.risk_level)],
+                fillOpacity: 0.7, className: 'gm-hazard'};
+      },
+      onEachFeature: function (f, layer) { layer.bindPopup(hazardPopup(f.properties)); }
+    }).addTo(map);
+    control.addOverlay(hazards, escapeHtml(t.hazards));
+
+    function refreshHazards() {
+      if (!map.hasLayer(hazards)) { return; }
+      getJSON('/hazards', {bbox: map.getBounds().toBBoxString()})
+        .then(function (fc) { hazards.clearLayers(); hazards.addData(fc); })
+        .catch(report);
+    }
+
+    // -- legend ----------------------------------------------------------------------
+    var legend = L.control({position: 'bottomright'});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create('div', 'gm-legend');
+      var rows = ['<strong>' + escapeHtml(t.legend) + '</strong>', '<em>' + escapeHtml(t.incidents) + '</em>'];
+      Object.keys(cfg.statusColors).forEach(function (s) {
+        rows.push('<i style="background:' + cfg.statusColors[s] + '"></i>' + escapeHtml(cat.statuses[s]));
+      });
+      rows.push('<em>' + escapeHtml(t.hazards) + '</em>');
+      Object.keys(cfg.riskColors).forEach(function (r) {
+        rows.push('<i style="background:' + cfg.riskColors[r] + '"></i>' + escapeHtml(cat.risk_levels[r]));
+      });
+      div.innerHTML = rows.join('<br>');
+      return div;
+    };
+    legend.addTo(map);
+
+    // -- what is here ----------------------------------------------------------------
+    function lookupPopup(a) {
+      if (!a.covered) {
+        return '<div class="gm-popup gm-lookup">' + escapeHtml(t.not_covered) + '</div>';
+      }
+      var rows = [];
+      ['areas', 'zones'].forEach(function (group) {
+        Object.keys(a[group]).forEach(function (layer) {
+          var area = a[group][layer];
+          rows.push('<tr><th>' + escapeHtml(titles[layer] || layer) + '</th><td>' + escapeHtml(area.name) +
+                    '</td><td class="gm-code">' + escapeHtml(area.code) + '</td></tr>');
+        });
+      });
+      if (a.officer) {
+        rows.push('<tr><th>' + escapeHtml(t.officer) + '</th><td class="gm-officer">' + escapeHtml(a.officer.name) +
+                  '</td><td>' + escapeHtml(a.officer.phone) + '</td></tr>');
+      }
+      Object.keys(a.zone_officers).forEach(function (layer) {
+        var o = a.zone_officers[layer];
+        rows.push('<tr><th>' + escapeHtml(t.duty_officer) + ' · ' + escapeHtml(titles[layer] || layer) +
+                  '</th><td>' + escapeHtml(o.name) + '</td><td>' + escapeHtml(o.phone) + '</td></tr>');
+      });
+      var border = a.on_border ? '<p class="gm-border">' + escapeHtml(t.on_border) + '</p>' : '';
+      return '<div class="gm-popup gm-lookup"><strong>' + escapeHtml(t.what_is_here) + '</strong>' +
+        '<table>' + rows.join('') + '</table>' + border + '</div>';
+    }
+
+    map.on('click', function (e) {
+      getJSON('/lookup', {lon: e.latlng.lng.toFixed(7), lat: e.latlng.lat.toFixed(7),
+                          generation: cfg.generation.id})
+        .then(function (answer) {
+          L.popup({maxWidth: 420}).setLatLng(e.latlng).setContent(lookupPopup(answer)).openOn(map);
+        })
+        .catch(report);
+    });
+
+    // -- search and filters ----------------------------------------------------------
+    var results = document.getElementById('gm-search-results');
+    var input = document.getElementById('gm-search-q');
+    var search = debounce(function () {
+      var q = input.value.trim();
+      if (!q) { results.innerHTML = ''; return; }
+      getJSON('/search', {q: q}).then(function (body) {
+        if (!body.results.length) { results.innerHTML = '<div>' + escapeHtml(t.not_found) + '</div>'; return; }
+        results.innerHTML = body.results.map(function (r, i) {
+          return '<a href="#" data-i="' + i + '">' + escapeHtml(r.name) + ' <small>' + escapeHtml(r.code) + '</small></a>';
+        }).join('');
+        Array.prototype.forEach.call(results.querySelectorAll('a'), function (a) {
+          a.addEventListener('click', function (ev) {
+            ev.preventDefault();
+            var bb = body.results[Number(a.getAttribute('data-i'))].bbox;
+            map.fitBounds([[bb[1], bb[0]], [bb[3], bb[2]]]);
+            results.innerHTML = '';
+          });
+        });
+      }).catch(report);
+    }, 250);
+    input.addEventListener('input', search);
+    document.getElementById('gm-search').addEventListener('submit', function (ev) { ev.preventDefault(); search(); });
+    document.getElementById('gm-filters').addEventListener('change', refreshIncidents);
+
+    // Keep the panel's clicks and scrolls away from the map.
+    L.DomEvent.disableClickPropagation(document.getElementById('gm-panel'));
+    L.DomEvent.disableScrollPropagation(document.getElementById('gm-panel'));
+
+    function report(err) {
+      if (window.console) { console.warn('gridmap:', err.message || err); }
+    }
+
+    function refreshAll() { refreshAreas(); refreshIncidents(); refreshHazards(); }
+    map.on('moveend', debounce(refreshAll, 150));
+    map.on('overlayadd', refreshAll);
+    refreshAll();
+    GridMap.map = map;
+  };
+
+  window.GridMap = GridMap;
+}());
