@@ -21,12 +21,16 @@ $(DB): | $(STAMP)
 demo: $(STAMP) $(DB)
 	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap layers
 	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap lookup 125.10 46.59
+	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap serve
 
 test: $(STAMP)
+	bash scripts/test-deps.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	bash scripts/test-deps.sh
 	$(BIN)/python benchmarks/lookup_bench.py
+	$(BIN)/python benchmarks/map_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

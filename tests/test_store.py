@@ -226,12 +226,18 @@ def test_incident_queries_filter_in_the_store(district_store):
             "category": ["E0102", "E0501", "C0101"],
             "status": ["reported", "closed", "handling"],
             # 00:30 in Beijing on 3 March is still 2 March in UTC: days are local days.
-            "reported_at": ["2026-03-01T10:00:00+08:00", "2026-03-03T00:30:00+08:00",
-                            "2026-03-05T12:00:00Z"],
+            "reported_at": [
+                "2026-03-01T10:00:00+08:00",
+                "2026-03-03T00:30:00+08:00",
+                "2026-03-05T12:00:00Z",
+            ],
             "grid_code": ["g1", "g2", "g1"],
         },
-        geometry=[shapely.Point(125.05, 46.05), shapely.Point(125.06, 46.06),
-                  shapely.Point(126, 47)],
+        geometry=[
+            shapely.Point(125.05, 46.05),
+            shapely.Point(125.06, 46.06),
+            shapely.Point(126, 47),
+        ],
         crs="EPSG:4326",
     )
     store = district_store

@@ -35,15 +35,22 @@ def layers():
     store = get_store()
     gen = store.generation(request.args.get("generation"))
     lang = i18n.language()
-    return jsonify({
-        "generation": _generation_json(gen),
-        "layers": [
-            {"name": layer.name, "title": i18n.layer_title(layer, lang), "kind": layer.kind,
-             "parent": layer.parent, "department": layer.department,
-             "count": store.count_areas(layer.name, gen.id)}
-            for layer in store.layers()
-        ],
-    })
+    return jsonify(
+        {
+            "generation": _generation_json(gen),
+            "layers": [
+                {
+                    "name": layer.name,
+                    "title": i18n.layer_title(layer, lang),
+                    "kind": layer.kind,
+                    "parent": layer.parent,
+                    "department": layer.department,
+                    "count": store.count_areas(layer.name, gen.id),
+                }
+                for layer in store.layers()
+            ],
+        }
+    )
 
 
 @bp.get("/layers/<layer>")
@@ -54,16 +61,21 @@ def layer_features(layer: str):
     frame = simplified_layer(layer, request.args.get("generation"), zoom)
     if box is not None:
         frame = frame[shapely.intersects(frame.geometry.values, shapely.box(*box))]
-    return geojson.features(frame.geometry.values, geojson.records(frame, AREA_PROPS),
-                            params.datum())
+    return geojson.features(
+        frame.geometry.values, geojson.records(frame, AREA_PROPS), params.datum()
+    )
 
 
 @bp.get("/incidents")
 def incidents():
     query = IncidentQuery(
-        bbox=params.bbox(), statuses=params.choices("status", list(STATUSES)),
-        category=_category(), since=params.day("since"), until=params.day("until"),
-        grid_code=request.args.get("grid") or None)
+        bbox=params.bbox(),
+        statuses=params.choices("status", list(STATUSES)),
+        category=_category(),
+        since=params.day("since"),
+        until=params.day("until"),
+        grid_code=request.args.get("grid") or None,
+    )
     limit = params.integer("limit", 5000, 1, 50_000)
     zoom = params.integer("zoom", 22, 0, 22)
     store = get_store()
@@ -72,11 +84,18 @@ def incidents():
         if len(lonlat) > limit:
             centres, counts = clusters.cluster(lonlat, zoom)
             return geojson.features(
-                shapely.points(centres), [{"cluster": True, "count": int(c)} for c in counts],
-                params.datum(), extra={"clustered": True, "total": int(len(lonlat))})
+                shapely.points(centres),
+                [{"cluster": True, "count": int(c)} for c in counts],
+                params.datum(),
+                extra={"clustered": True, "total": int(len(lonlat))},
+            )
     frame = store.incidents(query=query, limit=limit)
-    return geojson.features(frame.geometry.values, geojson.records(frame, INCIDENT_PROPS),
-                            params.datum(), extra={"clustered": False, "total": len(frame)})
+    return geojson.features(
+        frame.geometry.values,
+        geojson.records(frame, INCIDENT_PROPS),
+        params.datum(),
+        extra={"clustered": False, "total": len(frame)},
+    )
 
 
 @bp.get("/incidents/<int:incident_id>")
@@ -93,8 +112,9 @@ def incident(incident_id: int):
 @bp.get("/hazards")
 def hazards():
     frame = get_store().hazards(bbox=params.bbox())
-    return geojson.features(frame.geometry.values, geojson.records(frame, HAZARD_PROPS),
-                            params.datum())
+    return geojson.features(
+        frame.geometry.values, geojson.records(frame, HAZARD_PROPS), params.datum()
+    )
 
 
 @bp.get("/search")
@@ -111,8 +131,14 @@ def search():
         frame = store.areas(layer.name, gen.id)
         hit = frame[frame["code"].str.startswith(q) | frame["name"].str.contains(q, regex=False)]
         for _, row in hit.head(10 - len(results)).iterrows():
-            results.append({"layer": layer.name, "code": row["code"], "name": row["name"],
-                            "bbox": list(row.geometry.bounds)})
+            results.append(
+                {
+                    "layer": layer.name,
+                    "code": row["code"],
+                    "name": row["name"],
+                    "bbox": list(row.geometry.bounds),
+                }
+            )
         if len(results) >= 10:
             break
     return jsonify({"results": results})
@@ -121,8 +147,11 @@ def search():
 def _category() -> str | None:
     value = request.args.get("category") or None
     if value and not any(code.startswith(value) for code in CATEGORIES):
-        raise params.InvalidInput(f"parameter 'category' is {value!r}; expected a category code "
-                                  "or its prefix, such as E01 or E0102", field="category")
+        raise params.InvalidInput(
+            f"parameter 'category' is {value!r}; expected a category code "
+            "or its prefix, such as E01 or E0102",
+            field="category",
+        )
     return value
 
 

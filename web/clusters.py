@@ -21,8 +21,10 @@ def cluster(lonlat: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray]:
     y = (1 - np.log(np.tan(lat) + 1 / np.cos(lat)) / np.pi) / 2 * scale
     cells = np.floor(x).astype(np.int64) * (1 << 31) + np.floor(y).astype(np.int64)
     _, inverse, counts = np.unique(cells, return_inverse=True, return_counts=True)
-    centres = np.column_stack([
-        np.bincount(inverse, weights=lonlat[:, 0]) / counts,
-        np.bincount(inverse, weights=lonlat[:, 1]) / counts,
-    ])
+    centres = np.column_stack(
+        [
+            np.bincount(inverse, weights=lonlat[:, 0]) / counts,
+            np.bincount(inverse, weights=lonlat[:, 1]) / counts,
+        ]
+    )
     return centres, counts

@@ -21,18 +21,20 @@ def _display(geoms: np.ndarray, datum: str) -> np.ndarray:
     return shapely.transform(geoms, move)
 
 
-def features(geoms, properties: list[dict], datum: str = "wgs84", extra: dict | None = None
-             ) -> Response:
+def features(
+    geoms, properties: list[dict], datum: str = "wgs84", extra: dict | None = None
+) -> Response:
     geoms = _display(np.asarray(geoms, dtype=object), datum)
     texts = shapely.to_geojson(geoms)
     parts = [
-        '{"type":"Feature","geometry":%s,"properties":%s}'
-        % (g, json.dumps(p, ensure_ascii=False, default=str))
+        f'{{"type":"Feature","geometry":{g},"properties":{json.dumps(p, ensure_ascii=False, default=str)}}}'
         for g, p in zip(texts, properties, strict=True)
     ]
     head = json.dumps(extra or {}, ensure_ascii=False)[1:-1]
-    body = '{"type":"FeatureCollection",%s"features":[%s]}' % (
-        head + "," if head else "", ",".join(parts))
+    body = '{{"type":"FeatureCollection",{}"features":[{}]}}'.format(
+        head + "," if head else "",
+        ",".join(parts),
+    )
     return Response(body, mimetype="application/geo+json")
 
 

@@ -62,9 +62,7 @@ def catalogue(lang: str) -> dict[str, dict]:
     k = LANGUAGES.index(lang)
     return {
         "statuses": {code: names[k] for code, names in STATUSES.items()},
-        "categories": {
-            code: (c.name_zh, c.name_en)[k] for code, c in CATEGORIES.items()
-        },
+        "categories": {code: (c.name_zh, c.name_en)[k] for code, c in CATEGORIES.items()},
         "major_classes": {code: names[k] for code, names in MAJOR_CLASSES.items()},
         "hazard_types": {code: names[k] for code, names in HAZARD_TYPES.items()},
         "risk_levels": {str(level): names[k] for level, names in RISK_LEVELS.items()},

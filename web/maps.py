@@ -16,9 +16,17 @@ from flask import url_for
 from web.basemaps import Basemap
 
 STATUS_COLORS = {
-    "reported": "#d7301f", "accepted": "#ef6548", "dispatched": "#fc8d59",
-    "handling": "#fdbb84", "handled": "#4292c6", "verified": "#2171b5", "closed": "#41ab5d",
-    "evaluated": "#006d2c", "rejected": "#969696", "returned": "#807dba", "parked": "#8c6d31",
+    "reported": "#d7301f",
+    "accepted": "#ef6548",
+    "dispatched": "#fc8d59",
+    "handling": "#fdbb84",
+    "handled": "#4292c6",
+    "verified": "#2171b5",
+    "closed": "#41ab5d",
+    "evaluated": "#006d2c",
+    "rejected": "#969696",
+    "returned": "#807dba",
+    "parked": "#8c6d31",
     "escalated": "#ce1256",
 }
 RISK_COLORS = {"1": "#a50026", "2": "#f46d43", "3": "#fee08b", "4": "#66bd63"}
@@ -42,8 +50,13 @@ def _static(path: str) -> str:
 def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
     """The whole page as HTML."""
     west, south, east, north = config["bounds"]
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=10,
-                   tiles=None, control_scale=True, prefer_canvas=True)
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=10,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+    )
     m.default_js = [
         ("leaflet", _static("vendor/leaflet/leaflet.js")),
         ("markercluster", _static("vendor/leaflet.markercluster/leaflet.markercluster.js")),
@@ -52,18 +65,27 @@ def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
     m.default_css = [
         ("leaflet_css", _static("vendor/leaflet/leaflet.css")),
         ("markercluster_css", _static("vendor/leaflet.markercluster/MarkerCluster.css")),
-        ("markercluster_default_css",
-         _static("vendor/leaflet.markercluster/MarkerCluster.Default.css")),
+        (
+            "markercluster_default_css",
+            _static("vendor/leaflet.markercluster/MarkerCluster.Default.css"),
+        ),
         ("gridmap_css", _static("gridmap.css")),
     ]
     if basemap is not None:
         for url in basemap.tiles:
-            folium.TileLayer(tiles=url, attr=basemap.attribution, name=basemap.name,
-                             subdomains=basemap.subdomains, overlay=False).add_to(m)
+            folium.TileLayer(
+                tiles=url,
+                attr=basemap.attribution,
+                name=basemap.name,
+                subdomains=basemap.subdomains,
+                overlay=False,
+            ).add_to(m)
     root = m.get_root()
-    root.header.add_child(folium.Element(
-        f"<title>{html.escape(config['text']['title'])}</title>"
-        '<link rel="icon" href="data:,">'))  # no favicon request, no 404 in the console
+    root.header.add_child(
+        folium.Element(
+            f'<title>{html.escape(config["text"]["title"])}</title><link rel="icon" href="data:,">'
+        )
+    )  # no favicon request, no 404 in the console
     root.html.add_child(folium.Element(panel_html))
     m.add_child(_Init(config))
     return root.render()
@@ -89,6 +111,14 @@ def layer_config(layers, counts: dict[str, int], title) -> list[dict]:
         if not counts.get(layer.name):
             continue
         style = LAYER_STYLE.get(layer.name, {"color": "#555555", "weight": 1, "minZoom": 0})
-        out.append({"name": layer.name, "title": title(layer), "kind": layer.kind,
-                    "parent": layer.parent, "visible": layer.name in DEFAULT_ON, **style})
+        out.append(
+            {
+                "name": layer.name,
+                "title": title(layer),
+                "kind": layer.kind,
+                "parent": layer.parent,
+                "visible": layer.name in DEFAULT_ON,
+                **style,
+            }
+        )
     return out

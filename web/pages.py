@@ -65,21 +65,30 @@ def grid(code: str):
     if row.empty:
         raise NotFound(f"no grid {code} in generation {store.generation().name}")
     area = row.iloc[0]
-    focus = {"grid": code, "parent": area["parent_code"], "bounds": list(row.total_bounds),
-             "name": area["name"]}
+    focus = {
+        "grid": code,
+        "parent": area["parent_code"],
+        "bounds": list(row.total_bounds),
+        "name": area["name"],
+    }
     config = _config(lang, focus)
     open_incidents = store.incidents(
-        query=IncidentQuery(grid_code=code, statuses=sorted(OPEN_STATUSES)), oldest_first=True)
+        query=IncidentQuery(grid_code=code, statuses=sorted(OPEN_STATUSES)), oldest_first=True
+    )
     today = datetime.now(LOCAL_TZ).date()
     items = [
-        {"id": r["id"], "category": config["catalogue"]["categories"][r["category"]],
-         "status": config["catalogue"]["statuses"][r["status"]],
-         "reported": r["reported_at"][:16].replace("T", " "),
-         "age": (today - date.fromisoformat(r["reported_at"][:10])).days}
+        {
+            "id": r["id"],
+            "category": config["catalogue"]["categories"][r["category"]],
+            "status": config["catalogue"]["statuses"][r["status"]],
+            "reported": r["reported_at"][:16].replace("T", " "),
+            "age": (today - date.fromisoformat(r["reported_at"][:10])).days,
+        }
         for _, r in open_incidents.iterrows()
     ]
     officer = next((o for o in store.officers("grid") if o.area_code == code), None)
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
-    panel = render_template("panel.html", t=config["text"], config=config, grid=area,
-                            incidents=items, officer=officer)
+    panel = render_template(
+        "panel.html", t=config["text"], config=config, grid=area, incidents=items, officer=officer
+    )
     return _page(maps.render(config, base, panel), lang)

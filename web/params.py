@@ -17,8 +17,9 @@ def number(name: str) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise InvalidInput(f"parameter {name!r} is {raw!r}; expected a number",
-                           field=name) from None
+        raise InvalidInput(
+            f"parameter {name!r} is {raw!r}; expected a number", field=name
+        ) from None
 
 
 def lonlat() -> tuple[float, float]:
@@ -36,17 +37,23 @@ def bbox(required: bool = False) -> tuple[float, float, float, float] | None:
     raw = request.args.get("bbox")
     if not raw:
         if required:
-            raise InvalidInput("parameter 'bbox' is missing; expected west,south,east,north",
-                               field="bbox")
+            raise InvalidInput(
+                "parameter 'bbox' is missing; expected west,south,east,north", field="bbox"
+            )
         return None
     try:
         x0, y0, x1, y1 = (float(v) for v in raw.split(","))
     except ValueError:
-        raise InvalidInput(f"parameter 'bbox' is {raw!r}; expected four numbers "
-                           "west,south,east,north", field="bbox") from None
+        raise InvalidInput(
+            f"parameter 'bbox' is {raw!r}; expected four numbers west,south,east,north",
+            field="bbox",
+        ) from None
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise InvalidInput(f"parameter 'bbox' is {raw!r}; expected west <= east and south <= "
-                           "north, within -180..180 and -90..90", field="bbox")
+        raise InvalidInput(
+            f"parameter 'bbox' is {raw!r}; expected west <= east and south <= "
+            "north, within -180..180 and -90..90",
+            field="bbox",
+        )
     return x0, y0, x1, y1
 
 
@@ -57,8 +64,9 @@ def integer(name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput(f"parameter {name!r} is {raw!r}; expected a whole number",
-                           field=name) from None
+        raise InvalidInput(
+            f"parameter {name!r} is {raw!r}; expected a whole number", field=name
+        ) from None
     if not low <= value <= high:
         raise InvalidInput(f"parameter {name!r} is {value}; expected {low}..{high}", field=name)
     return value
@@ -71,8 +79,9 @@ def day(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"parameter {name!r} is {raw!r}; expected a date YYYY-MM-DD",
-                           field=name) from None
+        raise InvalidInput(
+            f"parameter {name!r} is {raw!r}; expected a date YYYY-MM-DD", field=name
+        ) from None
 
 
 def choices(name: str, allowed) -> list[str]:
@@ -82,14 +91,16 @@ def choices(name: str, allowed) -> list[str]:
     values = [v.strip() for v in raw.split(",") if v.strip()]
     for v in values:
         if v not in allowed:
-            raise InvalidInput(f"parameter {name!r} has {v!r}; expected one of "
-                               f"{', '.join(allowed)}", field=name)
+            raise InvalidInput(
+                f"parameter {name!r} has {v!r}; expected one of {', '.join(allowed)}", field=name
+            )
     return values
 
 
 def datum() -> str:
     value = request.args.get("datum", "wgs84")
     if value not in ("wgs84", "gcj02"):
-        raise InvalidInput(f"parameter 'datum' is {value!r}; expected wgs84 or gcj02",
-                           field="datum")
+        raise InvalidInput(
+            f"parameter 'datum' is {value!r}; expected wgs84 or gcj02", field="datum"
+        )
     return value

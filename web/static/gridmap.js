@@ -277,7 +277,12 @@
     map.on('moveend', debounce(refreshAll, 150));
     map.on('overlayadd', refreshAll);
     refreshAll();
+    // Handles for tests and benchmarks.
     GridMap.map = map;
+    GridMap.layers = areaLayers;
+    GridMap.incidents = incidentPoints;
+    GridMap.incidentCounts = incidentCounts;
+    GridMap.hazards = hazards;
   };
 
   window.GridMap = GridMap;

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+from waitress.server import create_server
+
+from web import create_app
+
+
+@pytest.fixture(scope="session")
+def web_db(sample_path, tmp_path_factory):
+    path = tmp_path_factory.mktemp("web") / "city.gpkg"
+    shutil.copy(sample_path, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def app(web_db):
+    return create_app({"DATABASE_URL": f"gpkg://{web_db}", "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app on a real WSGI server (waitress) on a free loopback port."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)

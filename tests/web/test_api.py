@@ -1,0 +1,154 @@
+"""The JSON API through Flask's test client."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridmap.coords import wgs84_to_gcj02
+
+SARTU = (125.10, 46.59)
+
+
+def test_lookup_is_mapit_style(client, sample_index):
+    r = client.get(f"/api/lookup?lon={SARTU[0]}&lat={SARTU[1]}")
+    assert r.status_code == 200
+    body = r.get_json()
+    expected = sample_index.lookup(*SARTU).record(0)
+    assert list(body["areas"]) == ["district", "street", "neighborhood", "grid"]
+    for layer, area in expected["areas"].items():
+        assert body["areas"][layer]["code"] == area["code"]
+        assert body["areas"][layer]["generation_low"] == 1
+    assert body["zones"]["police"]["code"] == expected["zones"]["police"]["code"]
+    assert body["officer"]["name"] == expected["officer"]["name"]
+    assert body["on_border"] is False and body["covered"] is True
+    assert body["generation"] == {"id": 1, "name": "2011", "active": True}
+
+
+def test_lookup_from_amap_clicks_is_shifted_back_exactly(client):
+    wgs = client.get(f"/api/lookup?lon={SARTU[0]}&lat={SARTU[1]}").get_json()
+    g_lon, g_lat = wgs84_to_gcj02(*SARTU)
+    gcj = client.get(f"/api/lookup?lon={g_lon!r}&lat={g_lat!r}&datum=gcj02").get_json()
+    assert gcj["areas"] == wgs["areas"]
+    assert gcj["lon"] == pytest.approx(SARTU[0], abs=1e-9)
+    assert gcj["lat"] == pytest.approx(SARTU[1], abs=1e-9)
+
+
+def test_outside_the_city_is_not_covered(client):
+    body = client.get("/api/lookup?lon=120&lat=46").get_json()
+    assert body["covered"] is False and body["areas"] == {} and body["officer"] is None
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter", "message"),
+    [
+        ("/api/lookup?lon=abc&lat=46", "lon", "parameter 'lon' is 'abc'; expected a number"),
+        ("/api/lookup?lon=125", "lat", "parameter 'lat' is missing"),
+        ("/api/lookup?lon=125&lat=95", "lat", "latitude 95.0 is out of range"),
+        ("/api/lookup?lon=125&lat=46&datum=bd09", "datum", "expected wgs84 or gcj02"),
+        ("/api/layers/grid?bbox=1,2,3", "bbox", "expected four numbers"),
+        ("/api/layers/grid?bbox=126,46,125,47", "bbox", "expected west <= east"),
+        ("/api/layers/grid?zoom=high", "zoom", "expected a whole number"),
+        ("/api/incidents?limit=0", "limit", "expected 1..50000"),
+        ("/api/incidents?since=yesterday", "since", "expected a date YYYY-MM-DD"),
+        ("/api/incidents?status=lost", "status", "parameter 'status' has 'lost'"),
+        ("/api/incidents?category=Z9", "category", "expected a category code"),
+        ("/api/hazards?bbox=a,b,c,d", "bbox", "expected four numbers"),
+    ],
+)
+def test_bad_parameters_are_400_naming_the_parameter(client, url, parameter, message):
+    r = client.get(url)
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["parameter"] == parameter
+    assert message in body["message"]
+
+
+def test_unknown_things_are_404(client):
+    assert client.get("/api/layers/nope").status_code == 404
+    assert "unknown layer 'nope'" in client.get("/api/layers/nope").get_json()["message"]
+    assert client.get("/api/lookup?lon=125.1&lat=46.59&generation=1999").status_code == 404
+    assert client.get("/api/incidents/999999").status_code == 404
+    assert client.get("/api/nothing").status_code == 404
+    assert client.get("/grid/00000000000000").status_code == 404
+
+
+def test_layers_list_and_features_by_bbox(client, sample_frames):
+    body = client.get("/api/layers").get_json()
+    counts = {layer["name"]: layer["count"] for layer in body["layers"]}
+    assert counts["grid"] == len(sample_frames["grid"]) and counts["street"] == 29
+    everything = client.get("/api/layers/grid?zoom=16").get_json()
+    assert len(everything["features"]) == len(sample_frames["grid"])
+    part = client.get("/api/layers/grid?bbox=125.08,46.57,125.12,46.61&zoom=14").get_json()
+    assert 0 < len(part["features"]) < len(everything["features"]) / 10
+    props = part["features"][0]["properties"]
+    assert set(props) >= {"code", "name", "parent_code", "population", "households"}
+
+
+def test_simplified_layers_are_smaller_and_stay_valid(client):
+    import shapely
+
+    coarse = client.get("/api/layers/district?zoom=8")
+    fine = client.get("/api/layers/district?zoom=16")
+    assert len(coarse.data) < len(fine.data) / 2
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in coarse.get_json()["features"]]
+    assert all(g.is_valid for g in geoms)
+
+
+def test_layer_features_shift_to_gcj02_for_amap(client):
+    wgs = client.get("/api/layers/district?zoom=16").get_json()["features"][0]
+    gcj = client.get("/api/layers/district?zoom=16&datum=gcj02").get_json()["features"][0]
+    x, y = wgs["geometry"]["coordinates"][0][0][0]
+    gx, gy = gcj["geometry"]["coordinates"][0][0][0]
+    assert (gx, gy) == pytest.approx(wgs84_to_gcj02(x, y), abs=1e-6)
+
+
+def test_incidents_filters_and_clusters(client, sample_store):
+    all_incidents = sample_store.incidents()
+    r = client.get("/api/incidents?limit=50000").get_json()
+    assert r["clustered"] is False and len(r["features"]) == len(all_incidents)
+    closed = client.get("/api/incidents?status=closed&limit=50000").get_json()["features"]
+    assert len(closed) == (all_incidents["status"] == "closed").sum()
+    assert {f["properties"]["status"] for f in closed} == {"closed"}
+    e01 = client.get("/api/incidents?category=E01&limit=50000").get_json()["features"]
+    assert {f["properties"]["category"][:3] for f in e01} == {"E01"}
+    since = client.get("/api/incidents?since=2026-10-01&limit=50000").get_json()["features"]
+    assert all(f["properties"]["reported_at"] >= "2026-10-01" for f in since)
+    clustered = client.get("/api/incidents?zoom=9&limit=100").get_json()
+    assert clustered["clustered"] is True and clustered["total"] == len(all_incidents)
+    assert sum(f["properties"]["count"] for f in clustered["features"]) == len(all_incidents)
+    one = client.get(f"/api/incidents/{int(all_incidents['id'].iloc[0])}").get_json()
+    assert one["category"] == all_incidents["category"].iloc[0]
+
+
+def test_hazards_by_bbox(client, sample_store):
+    body = client.get("/api/hazards").get_json()
+    assert len(body["features"]) == len(sample_store.hazards())
+    part = client.get("/api/hazards?bbox=125.0,46.5,125.2,46.7").get_json()["features"]
+    assert 0 < len(part) < len(body["features"])
+
+
+def test_search_by_code_and_name(client, sample_frames):
+    street = sample_frames["street"].iloc[0]
+    by_code = client.get(f"/api/search?q={street['code']}").get_json()["results"]
+    assert by_code[0]["code"] == street["code"] and len(by_code[0]["bbox"]) == 4
+    by_name = client.get(f"/api/search?q={street['name']}").get_json()["results"]
+    assert any(r["code"] == street["code"] for r in by_name)
+
+
+def test_page_language_follows_the_browser_and_the_switch(client):
+    zh = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+    assert "网格化管理地图" in zh
+    en = client.get("/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert "Grid management map" in en
+    switched = client.get("/?lang=zh", headers={"Accept-Language": "en-US"})
+    assert "网格化管理地图" in switched.get_data(as_text=True)
+    assert "lang=zh" in switched.headers["Set-Cookie"]
+
+
+def test_page_loads_nothing_from_outside(client):
+    import re
+
+    html = client.get("/").get_data(as_text=True)
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert urls and all(u.startswith(("/static/", "?", "data:")) for u in urls), urls
+    assert "cdn" not in html.lower()

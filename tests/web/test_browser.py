@@ -1,0 +1,195 @@
+"""The map pages in a real headless Chromium (Debian's), driven by Playwright.
+
+Screenshots go to test-output/screenshots/ for a person to look at.  These tests never
+skip: without Chromium they fail (``make test`` installs it).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+import shapely
+
+from gridmap.catalogue import OPEN_STATUSES
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Chromium is not installed: run 'make test', which installs it")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page with every request and console message recorded."""
+
+    def __init__(self, browser, base: str, locale: str = "zh-CN"):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+        self.page = self.context.new_page()
+        self.base = base
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.base + path)
+        self.idle()
+
+    def idle(self) -> None:
+        self.page.wait_for_timeout(300)  # past the map's move debounce
+        self.page.wait_for_function(
+            "window.gridmapState && window.gridmapState.ready && window.gridmapState.pending === 0",
+            timeout=30_000,
+        )
+
+    def toggle(self, overlay: str) -> None:
+        """Tick or untick an overlay in the layer control."""
+        self.page.locator(".leaflet-control-layers").get_by_text(overlay, exact=True).click()
+        self.idle()
+
+    def js(self, expression: str):
+        return self.page.evaluate(expression)
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    p = Page(browser, live_server)
+    yield p
+    p.close()
+
+
+def test_map_page_loads_offline_without_errors(page):
+    page.open("/")
+    assert page.js("typeof L === 'object' && L.version") == "1.9.4"
+    page.shot("map")
+    assert page.errors == []
+    outside = [
+        u
+        for u in page.requests
+        if urlparse(u).hostname not in ("127.0.0.1",) and not u.startswith("data:")
+    ]
+    assert outside == [], outside
+    assert any("/api/layers/district" in u for u in page.requests)
+
+
+def test_boundaries_incidents_and_hazards_are_drawn(page, sample_store, sample_frames):
+    page.open("/")
+    count = "(l) => Object.keys(l._layers).length"
+    view = shapely.box(*page.js("GridMap.map.getBounds().toBBoxString().split(',').map(Number)"))
+    for layer in ("district", "street"):
+        in_view = shapely.intersects(sample_frames[layer].geometry.values, view).sum()
+        assert page.js(f"({count})(GridMap.layers.{layer})") == in_view > 0
+    # At city zoom incidents arrive counted per screen cell; the counts add up to all of them.
+    total = page.js(
+        "Array.from(document.querySelectorAll('.gm-count span'))"
+        ".reduce((s, e) => s + Number(e.textContent), 0)"
+    )
+    assert total == len(sample_store.incidents())
+    assert page.js(f"({count})(GridMap.hazards)") == len(sample_store.hazards())
+
+
+def test_layers_toggle(page):
+    page.open("/")
+    assert page.js("Object.keys(GridMap.layers.police._layers).length") == 0
+    page.toggle("派出所辖区")
+    assert page.js("GridMap.map.hasLayer(GridMap.layers.police)")
+    assert page.js("Object.keys(GridMap.layers.police._layers).length") > 10
+    page.toggle("街道")
+    assert not page.js("GridMap.map.hasLayer(GridMap.layers.street)")
+    page.shot("map-police-zones")
+
+
+def _clickable_point(grid_geom) -> tuple[float, float]:
+    """A point well inside the grid (its pole of inaccessibility)."""
+    p = shapely.maximum_inscribed_circle(grid_geom).coords[0]
+    return p[0], p[1]
+
+
+def test_clicking_inside_a_grid_shows_its_code_and_officer(page, sample_frames, sample_store):
+    grids = sample_frames["grid"]
+    grid = grids.iloc[int(np.argmax(shapely.area(grids.geometry.values) < 1e-4))]
+    lon, lat = _clickable_point(grid.geometry)
+    officer = next(o for o in sample_store.officers("grid") if o.area_code == grid["code"])
+    page.open("/")
+    # Hide the markers so that the click lands on the map, then centre on the grid.
+    page.toggle("事件")
+    page.toggle("隐患")
+    page.js(f"GridMap.map.setView([{lat}, {lon}], 15)")
+    page.idle()
+    x, y = page.js(
+        f"(() => {{ const p = GridMap.map.latLngToContainerPoint([{lat}, {lon}]);"
+        " return [p.x, p.y]; })()"
+    )
+    page.page.mouse.click(x, y)
+    popup = page.page.locator(".gm-lookup")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert grid["code"] in text and grid["parent_code"] in text
+    assert officer.name in text and officer.phone in text
+    page.shot("what-is-here")
+    assert page.errors == []
+
+
+def test_officer_view_lists_open_incidents_oldest_first(page, sample_store):
+    incidents = sample_store.incidents()
+    open_ = incidents[incidents["status"].isin(list(OPEN_STATUSES))]
+    code = open_["grid_code"].value_counts().index[0]
+    mine = open_[open_["grid_code"] == code]
+    page.open(f"/grid/{code}")
+    items = page.page.locator("#gm-open-incidents li")
+    assert items.count() == len(mine)
+    ids = [int(items.nth(i).get_attribute("data-id")) for i in range(items.count())]
+    expected = mine.sort_values("reported_at")["id"].tolist()
+    assert ids == expected
+    officer = next(o for o in sample_store.officers("grid") if o.area_code == code)
+    assert page.page.locator("#gm-officer").inner_text() == officer.name
+    # The map shows this grid's incidents only, as single markers.
+    shown = page.js("GridMap.incidents.getLayers().length")
+    assert shown == (incidents["grid_code"] == code).sum()
+    page.shot("officer-view")
+    assert page.errors == []
+
+
+def test_switching_language_changes_the_labels(page):
+    page.open("/")
+    assert "网格化管理地图" in page.page.locator(".gm-title").inner_text()
+    layers = page.page.locator(".leaflet-control-layers")
+    assert layers.get_by_text("街道", exact=True).count() == 1
+    page.page.locator("#gm-lang").click()
+    page.page.wait_for_url("**/?lang=en")
+    page.idle()
+    assert page.page.locator(".gm-title").inner_text() == "Grid management map"
+    assert layers.get_by_text("Street", exact=True).count() == 1
+    page.shot("map-english")
+    page.open("/")  # the choice is remembered
+    assert page.page.locator(".gm-title").inner_text() == "Grid management map"
