@@ -26,9 +26,10 @@ def features(
 ) -> Response:
     geoms = _display(np.asarray(geoms, dtype=object), datum)
     texts = shapely.to_geojson(geoms)
+    props = [json.dumps(p, ensure_ascii=False, default=str) for p in properties]
     parts = [
-        f'{{"type":"Feature","geometry":{g},"properties":{json.dumps(p, ensure_ascii=False, default=str)}}}'
-        for g, p in zip(texts, properties, strict=True)
+        f'{{"type":"Feature","geometry":{g},"properties":{p}}}'
+        for g, p in zip(texts, props, strict=True)
     ]
     head = json.dumps(extra or {}, ensure_ascii=False)[1:-1]
     body = '{{"type":"FeatureCollection",{}"features":[{}]}}'.format(
