@@ -152,3 +152,27 @@ def test_page_loads_nothing_from_outside(client):
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert urls and all(u.startswith(("/static/", "?", "data:")) for u in urls), urls
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("basemap", "key", "expected", "datum"),
+    [
+        ("none", "", None, "wgs84"),
+        ("osm", "", "tile.openstreetmap.org", "wgs84"),
+        ("tianditu", "abc123", "tianditu.gov.cn/DataServer?T=vec_w", "wgs84"),
+        ("amap", "", "is.autonavi.com", "gcj02"),
+    ],
+)
+def test_basemap_is_configuration(web_db, basemap, key, expected, datum):
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": f"gpkg://{web_db}", "BASEMAP": basemap,
+                      "TIANDITU_KEY": key})
+    html = app.test_client().get("/").get_data(as_text=True)
+    if expected is None:
+        assert "L.tileLayer" not in html
+    else:
+        assert expected in html
+    if key:
+        assert f"tk={key}" in html
+    assert f'"datum": "{datum}"' in html

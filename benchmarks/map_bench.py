@@ -1,0 +1,159 @@
+"""Page weight and time to first draw of the officer's map, with 100,000 extra incidents.
+
+Measured in Debian's headless Chromium (Playwright), next to the naive folium map a user
+would write in the same run: every incident as a marker in a MarkerCluster, inlined in
+one HTML file.  Both pages load Leaflet from this machine, so only the design differs.
+
+    .venv/bin/python benchmarks/map_bench.py [--extra 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import folium
+import numpy as np
+from folium.plugins import MarkerCluster
+from waitress.server import create_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from etl import sample_city  # noqa: E402
+from gridmap.lookup import LookupIndex  # noqa: E402
+from gridmap.stores.gpkg import GeoPackageStore  # noqa: E402
+from tests.web.test_browser import CHROMIUM_ARGS  # noqa: E402
+from web import create_app  # noqa: E402
+
+AS_OF = date(2026, 11, 1)
+
+
+def build_city(path: Path, extra: int) -> None:
+    store = GeoPackageStore(path)
+    sample_city.build(store, as_of=AS_OF, progress=lambda m: None)
+    grids = store.areas("grid")
+    rng = np.random.default_rng(99)
+    more = sample_city.build_incidents(rng, grids, extra, AS_OF)
+    index = LookupIndex.from_store(store)
+    more = sample_city._attach_areas(more, index, store.generation().id)
+    store.add_incidents(more)
+    store.close()
+
+
+def naive_map(path: Path, out: Path, static: str) -> int:
+    """The map a user would write: all incidents as markers, inlined."""
+    store = GeoPackageStore(path)
+    incidents = store.incidents()
+    store.close()
+    m = folium.Map(location=[46.45, 124.75], zoom_start=9, tiles=None)
+    m.default_js = [("leaflet", f"{static}/vendor/leaflet/leaflet.js")]
+    m.default_css = [("leaflet_css", f"{static}/vendor/leaflet/leaflet.css")]
+    cluster = MarkerCluster()
+    cluster.default_js = [("markercluster",
+                           f"{static}/vendor/leaflet.markercluster/leaflet.markercluster.js")]
+    cluster.default_css = [
+        ("markercluster_css", f"{static}/vendor/leaflet.markercluster/MarkerCluster.css"),
+        ("markercluster_default_css",
+         f"{static}/vendor/leaflet.markercluster/MarkerCluster.Default.css"),
+    ]
+    cluster.add_to(m)
+    for g, cat, status, when in zip(incidents.geometry, incidents["category"],
+                                    incidents["status"], incidents["reported_at"], strict=True):
+        folium.Marker([g.y, g.x], popup=f"{cat} {status} {when}").add_to(cluster)
+    m.save(str(out))
+    return len(incidents)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def measure(browser, url: str, drawn_js: str) -> tuple[float, int]:
+    """Seconds from navigation to the first complete draw, and bytes received by then."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    received = {"bytes": 0}
+    cdp.on("Network.loadingFinished",
+           lambda e: received.__setitem__("bytes", received["bytes"] + e["encodedDataLength"]))
+    page.goto(url, wait_until="commit", timeout=600_000)
+    drawn_ms = page.evaluate(drawn_js)
+    time.sleep(0.2)
+    total = received["bytes"]
+    context.close()
+    return drawn_ms / 1000.0, total
+
+
+GRIDMAP_DRAWN = """new Promise(resolve => {
+  const poll = () => window.gridmapReady ? requestAnimationFrame(
+      () => resolve(window.gridmapReady)) : setTimeout(poll, 20);
+  poll();
+})"""
+
+NAIVE_DRAWN = """new Promise(resolve => {
+  const done = () => requestAnimationFrame(() => requestAnimationFrame(
+      () => resolve(performance.now())));
+  if (document.readyState === 'complete') done(); else window.addEventListener('load', done);
+})"""
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--extra", type=int, default=100_000)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        db = tmp / "city.gpkg"
+        t = time.perf_counter()
+        build_city(db, args.extra)
+        print(f"sample city + {args.extra:,} extra incidents built in "
+              f"{time.perf_counter() - t:.0f} s")
+        app = create_app({"DATABASE_URL": f"gpkg://{db}"})
+        server = create_server(app, host="127.0.0.1", port=0, threads=8)
+        threading.Thread(target=server.run, daemon=True).start()
+        base = f"http://127.0.0.1:{server.effective_port}"
+
+        t = time.perf_counter()
+        count = naive_map(db, tmp / "naive.html", f"{base}/static")
+        print(f"naive folium map of {count:,} markers written in {time.perf_counter() - t:.0f} s"
+              f" ({(tmp / 'naive.html').stat().st_size / 1e6:.1f} MB)")
+        handler = functools.partial(_QuietHandler, directory=str(tmp))
+        files = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=files.serve_forever, daemon=True).start()
+        naive_url = f"http://127.0.0.1:{files.server_address[1]}/naive.html"
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                        args=CHROMIUM_ARGS)
+            measure(browser, base + "/", GRIDMAP_DRAWN)  # warm the server's caches once
+            ours_s, ours_b = measure(browser, base + "/", GRIDMAP_DRAWN)
+            naive_s, naive_b = measure(browser, naive_url, NAIVE_DRAWN)
+            browser.close()
+        files.shutdown()
+        server.close()
+        print(f"officer's map with {count:,} incidents, headless Chromium, first complete draw:")
+        print(f"  gridmap (data by bbox, clustered on the server)  {ours_s:7.2f} s  "
+              f"{ours_b / 1e6:7.2f} MB transferred")
+        print(f"  naive folium map (all markers inlined)           {naive_s:7.2f} s  "
+              f"{naive_b / 1e6:7.2f} MB transferred")
+        print(f"  gridmap draws {naive_s / ours_s:.1f}x sooner and transfers "
+              f"{naive_b / max(ours_b, 1):.0f}x less")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
