@@ -13,6 +13,8 @@ from gridmap.stores.base import Store
 
 _REGISTRY: dict[str, tuple[str, str]] = {
     "gpkg": ("gridmap.stores.gpkg", "GeoPackageStore"),
+    "postgresql": ("gridmap.stores.postgis", "PostGISStore"),
+    "postgres": ("gridmap.stores.postgis", "PostGISStore"),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import geopandas as gpd
 
+from gridmap.errors import NotFound
 from gridmap.model import Generation, Layer, Officer
 
 
@@ -44,3 +45,55 @@ class Store(Protocol):
     def incidents(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame: ...
     def add_hazards(self, hazards: gpd.GeoDataFrame) -> list[int]: ...
     def hazards(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame: ...
+
+
+class StoreBase:
+    """What every store derives from the protocol's primitives, written once."""
+
+    def layers(self) -> list[Layer]:
+        raise NotImplementedError
+
+    def generations(self) -> list[Generation]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def layer(self, name: str) -> Layer:
+        layers = self.layers()
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        known = ", ".join(x.name for x in layers) or "none yet"
+        raise NotFound(f"unknown layer {name!r}; known layers: {known}")
+
+    def generation(self, ref: int | str | None = None) -> Generation:
+        """A generation by id or name; the active one when ``ref`` is None."""
+        gens = self.generations()
+        for g in gens:
+            if (ref is None and g.active) or (
+                ref is not None and (g.id == ref or g.name == str(ref) or str(g.id) == str(ref))
+            ):
+                return g
+        if ref is None:
+            raise NotFound("no active generation: build or import boundaries first")
+        known = ", ".join(f"{g.id} ({g.name})" for g in gens) or "none"
+        raise NotFound(f"unknown generation {ref!r}; known generations: {known}")
+
+    def lookup_codes(self, lon, lat, generation: int | str | None = None
+                     ) -> dict[str, tuple]:
+        """Code (None: not covered) and on-border flag per point, for every layer.
+
+        This default builds the in-memory index; stores with a spatial engine of their
+        own answer in it, by the same border rule.
+        """
+        from gridmap.lookup import LookupIndex
+
+        result = LookupIndex.from_store(self, generation).lookup(lon, lat)
+        return {name: (result.codes(name), result.border[name]) for name in result.idx}

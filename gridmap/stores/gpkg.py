@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.errors import InvalidInput, NotFound, StoreError
+from gridmap.errors import InvalidInput, StoreError
 from gridmap.model import CRS, Generation, IncidentQuery, Layer, Officer
 from gridmap.stores import geopackage as gp
+from gridmap.stores.base import StoreBase
 from gridmap.validation import check_areas, check_events
 
 SCHEMA_VERSION = 1
@@ -84,7 +85,7 @@ def area_table(layer: str) -> str:
     return f"area_{layer}"
 
 
-class GeoPackageStore:
+class GeoPackageStore(StoreBase):
     """A gridmap store in one GeoPackage file."""
 
     def __init__(self, path: str | Path, timeout: float = 60.0):
@@ -160,12 +161,6 @@ class GeoPackageStore:
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> GeoPackageStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- layers and generations ---------------------------------------------------------
 
     def layers(self) -> list[Layer]:
@@ -174,13 +169,6 @@ class GeoPackageStore:
             " ORDER BY position"
         ).fetchall()
         return [Layer(*r) for r in rows]
-
-    def layer(self, name: str) -> Layer:
-        for layer in self.layers():
-            if layer.name == name:
-                return layer
-        known = ", ".join(x.name for x in self.layers()) or "none yet"
-        raise NotFound(f"unknown layer {name!r}; known layers: {known}")
 
     def add_layer(self, layer: Layer) -> None:
         if layer.parent is not None:
@@ -210,19 +198,6 @@ class GeoPackageStore:
             "SELECT id, name, description, active, created FROM generations ORDER BY id"
         )
         return [Generation(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
-
-    def generation(self, ref: int | str | None = None) -> Generation:
-        """A generation by id or name; the active one when ``ref`` is None."""
-        gens = self.generations()
-        for g in gens:
-            if (ref is None and g.active) or (
-                ref is not None and (g.id == ref or g.name == str(ref) or str(g.id) == str(ref))
-            ):
-                return g
-        if ref is None:
-            raise NotFound("no active generation: build or import boundaries first")
-        known = ", ".join(f"{g.id} ({g.name})" for g in gens) or "none"
-        raise NotFound(f"unknown generation {ref!r}; known generations: {known}")
 
     def add_generation(
         self, name: str, description: str = "", activate: bool = False
