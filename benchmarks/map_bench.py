@@ -57,16 +57,24 @@ def naive_map(path: Path, out: Path, static: str) -> int:
     m.default_js = [("leaflet", f"{static}/vendor/leaflet/leaflet.js")]
     m.default_css = [("leaflet_css", f"{static}/vendor/leaflet/leaflet.css")]
     cluster = MarkerCluster()
-    cluster.default_js = [("markercluster",
-                           f"{static}/vendor/leaflet.markercluster/leaflet.markercluster.js")]
+    cluster.default_js = [
+        ("markercluster", f"{static}/vendor/leaflet.markercluster/leaflet.markercluster.js")
+    ]
     cluster.default_css = [
         ("markercluster_css", f"{static}/vendor/leaflet.markercluster/MarkerCluster.css"),
-        ("markercluster_default_css",
-         f"{static}/vendor/leaflet.markercluster/MarkerCluster.Default.css"),
+        (
+            "markercluster_default_css",
+            f"{static}/vendor/leaflet.markercluster/MarkerCluster.Default.css",
+        ),
     ]
     cluster.add_to(m)
-    for g, cat, status, when in zip(incidents.geometry, incidents["category"],
-                                    incidents["status"], incidents["reported_at"], strict=True):
+    for g, cat, status, when in zip(
+        incidents.geometry,
+        incidents["category"],
+        incidents["status"],
+        incidents["reported_at"],
+        strict=True,
+    ):
         folium.Marker([g.y, g.x], popup=f"{cat} {status} {when}").add_to(cluster)
     m.save(str(out))
     return len(incidents)
@@ -85,8 +93,10 @@ def measure(browser, url: str, drawn_js: str) -> tuple[float, int]:
     cdp.send("Network.enable")
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
     received = {"bytes": 0}
-    cdp.on("Network.loadingFinished",
-           lambda e: received.__setitem__("bytes", received["bytes"] + e["encodedDataLength"]))
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: received.__setitem__("bytes", received["bytes"] + e["encodedDataLength"]),
+    )
     page.goto(url, wait_until="commit", timeout=600_000)
     drawn_ms = page.evaluate(drawn_js)
     time.sleep(0.2)
@@ -119,8 +129,9 @@ def main() -> None:
         db = tmp / "city.gpkg"
         t = time.perf_counter()
         build_city(db, args.extra)
-        print(f"sample city + {args.extra:,} extra incidents built in "
-              f"{time.perf_counter() - t:.0f} s")
+        print(
+            f"sample city + {args.extra:,} extra incidents built in {time.perf_counter() - t:.0f} s"
+        )
         app = create_app({"DATABASE_URL": f"gpkg://{db}"})
         server = create_server(app, host="127.0.0.1", port=0, threads=8)
         threading.Thread(target=server.run, daemon=True).start()
@@ -128,16 +139,19 @@ def main() -> None:
 
         t = time.perf_counter()
         count = naive_map(db, tmp / "naive.html", f"{base}/static")
-        print(f"naive folium map of {count:,} markers written in {time.perf_counter() - t:.0f} s"
-              f" ({(tmp / 'naive.html').stat().st_size / 1e6:.1f} MB)")
+        print(
+            f"naive folium map of {count:,} markers written in {time.perf_counter() - t:.0f} s"
+            f" ({(tmp / 'naive.html').stat().st_size / 1e6:.1f} MB)"
+        )
         handler = functools.partial(_QuietHandler, directory=str(tmp))
         files = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=files.serve_forever, daemon=True).start()
         naive_url = f"http://127.0.0.1:{files.server_address[1]}/naive.html"
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium"),
-                                        args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(
+                executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+            )
             measure(browser, base + "/", GRIDMAP_DRAWN)  # warm the server's caches once
             ours_s, ours_b = measure(browser, base + "/", GRIDMAP_DRAWN)
             naive_s, naive_b = measure(browser, naive_url, NAIVE_DRAWN)
@@ -145,12 +159,18 @@ def main() -> None:
         files.shutdown()
         server.close()
         print(f"officer's map with {count:,} incidents, headless Chromium, first complete draw:")
-        print(f"  gridmap (data by bbox, clustered on the server)  {ours_s:7.2f} s  "
-              f"{ours_b / 1e6:7.2f} MB transferred")
-        print(f"  naive folium map (all markers inlined)           {naive_s:7.2f} s  "
-              f"{naive_b / 1e6:7.2f} MB transferred")
-        print(f"  gridmap draws {naive_s / ours_s:.1f}x sooner and transfers "
-              f"{naive_b / max(ours_b, 1):.0f}x less")
+        print(
+            f"  gridmap (data by bbox, clustered on the server)  {ours_s:7.2f} s  "
+            f"{ours_b / 1e6:7.2f} MB transferred"
+        )
+        print(
+            f"  naive folium map (all markers inlined)           {naive_s:7.2f} s  "
+            f"{naive_b / 1e6:7.2f} MB transferred"
+        )
+        print(
+            f"  gridmap draws {naive_s / ours_s:.1f}x sooner and transfers "
+            f"{naive_b / max(ours_b, 1):.0f}x less"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -86,8 +86,7 @@ class StoreBase:
         known = ", ".join(f"{g.id} ({g.name})" for g in gens) or "none"
         raise NotFound(f"unknown generation {ref!r}; known generations: {known}")
 
-    def lookup_codes(self, lon, lat, generation: int | str | None = None
-                     ) -> dict[str, tuple]:
+    def lookup_codes(self, lon, lat, generation: int | str | None = None) -> dict[str, tuple]:
         """Code (None: not covered) and on-border flag per point, for every layer.
 
         This default builds the in-memory index; stores with a spatial engine of their
@@ -97,3 +96,10 @@ class StoreBase:
 
         result = LookupIndex.from_store(self, generation).lookup(lon, lat)
         return {name: (result.codes(name), result.border[name]) for name in result.idx}
+
+    def lookup_point(self, lon: float, lat: float, generation: int | str | None = None) -> dict:
+        """The MapIt-style answer for one point (see ``LookupResult.record``)."""
+        from gridmap.lookup import LookupIndex
+
+        index = LookupIndex.from_store(self, generation, max_cells=1 << 12)
+        return index.lookup(lon, lat).record(0)

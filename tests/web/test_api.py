@@ -166,8 +166,7 @@ def test_page_loads_nothing_from_outside(client):
 def test_basemap_is_configuration(web_db, basemap, key, expected, datum):
     from web import create_app
 
-    app = create_app({"DATABASE_URL": f"gpkg://{web_db}", "BASEMAP": basemap,
-                      "TIANDITU_KEY": key})
+    app = create_app({"DATABASE_URL": f"gpkg://{web_db}", "BASEMAP": basemap, "TIANDITU_KEY": key})
     html = app.test_client().get("/").get_data(as_text=True)
     if expected is None:
         assert "L.tileLayer" not in html

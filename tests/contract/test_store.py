@@ -1,17 +1,13 @@
-"""GeoPackage store: round trips, generations, transactions, bad input."""
+"""The store contract: round trips, generations, transactions, bad input, on every store."""
 
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
-import pyogrio
 import pytest
 import shapely
 
-from gridmap.errors import InvalidInput, NotFound, StoreError
+from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import Layer, Officer
-from gridmap.stores import open_store
-from gridmap.stores.gpkg import GeoPackageStore
 
 SQUARE = shapely.box(125.0, 46.0, 125.1, 46.1)
 HOLED = shapely.Polygon(
@@ -54,16 +50,6 @@ def test_areas_round_trip_with_holes_and_multipolygons(district_store):
             a, shapely.MultiPolygon([b]) if b.geom_type == "Polygon" else b, tolerance=0
         )
     assert back.crs.to_epsg() == 4326
-
-
-def test_file_is_a_geopackage_other_tools_open(district_store):
-    district_store.write_areas("district", _areas([SQUARE], ["001"]), 1)
-    layers = dict(pyogrio.list_layers(district_store.path))
-    assert layers["area_district"] == "MultiPolygon"
-    assert layers["incidents"] == "Point"
-    frame = gpd.read_file(district_store.path, layer="area_district")
-    assert frame.crs.to_epsg() == 4326 and list(frame["code"]) == ["001"]
-    assert frame.geometry.iloc[0].equals(shapely.MultiPolygon([SQUARE]))
 
 
 def test_one_generation_is_active_and_areas_keep_their_validity(district_store):
@@ -195,25 +181,6 @@ def test_officers_round_trip(district_store):
     assert (o.name, o.area_code, o.phone, o.id) == ("王伟", "001", "13900000000", 1)
     with pytest.raises(InvalidInput, match="officer 0 .*unknown layer 'grid'"):
         district_store.add_officers([Officer("李", "grid", "1")])
-
-
-def test_store_urls(tmp_path):
-    with open_store(f"gpkg://{tmp_path}/a.gpkg") as s:
-        assert isinstance(s, GeoPackageStore)
-    with pytest.raises(StoreError, match="unknown scheme 'mysql'"):
-        open_store("mysql://localhost/x")
-    plain = tmp_path / "plain.sqlite"
-    import sqlite3
-
-    sqlite3.connect(plain).execute("CREATE TABLE t (x)").connection.commit()
-    with pytest.raises(StoreError, match="not a GeoPackage"):
-        GeoPackageStore(plain)
-
-
-def test_extent_is_recorded_for_gis_tools(district_store):
-    district_store.write_areas("district", _areas([SQUARE], ["001"]), 1)
-    info = pyogrio.read_info(district_store.path, layer="area_district")
-    assert np.allclose(info["total_bounds"], SQUARE.bounds)
 
 
 def test_incident_queries_filter_in_the_store(district_store):
