@@ -198,6 +198,44 @@ def _print_answer(answer: dict, layers: dict) -> None:
 
 
 @main.command()
+@click.argument("src_url")
+@click.argument("dst_url")
+def copy(src_url: str, dst_url: str) -> None:
+    """Copy every layer, generation, officer, incident and hazard to an empty store,
+    then check counts and geometries."""
+    from etl.copy import copy_store
+
+    with open_store(src_url) as src, open_store(dst_url) as dst:
+        counts = copy_store(src, dst, progress=lambda m: click.echo(f"  {m}"))
+    click.echo(f"Copied {src_url} to {dst_url}; checked: counts and geometries are identical.")
+    for key, value in counts.items():
+        click.echo(f"  {key:<28}{value:>8,}")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+@click.pass_context
+def upgrade(ctx: click.Context) -> None:
+    """Apply the schema migrations the store lacks."""
+    url = ctx.obj["db"]
+    if url.startswith(("postgresql:", "postgres:")):
+        from gridmap.stores.postgis import migrations
+        from gridmap.stores.postgis import upgrade as pg_upgrade
+
+        applied = pg_upgrade(url)
+        latest = migrations()[-1][0]
+        click.echo(f"applied migrations {applied}" if applied else "nothing to apply")
+        click.echo(f"{url} is at schema version {latest}")
+    else:
+        with open_store(url) as store:
+            click.echo(f"{store.url}: the GeoPackage schema is created and current")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)

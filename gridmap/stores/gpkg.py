@@ -223,10 +223,13 @@ class GeoPackageStore(StoreBase):
 
     # -- areas --------------------------------------------------------------------------
 
-    def write_areas(self, layer: str, areas: gpd.GeoDataFrame, generation: int) -> int:
-        """Add areas to ``layer``, valid from ``generation`` on; returns how many."""
+    def write_areas(self, layer: str, areas: gpd.GeoDataFrame, generation: int,
+                    until: int | None = None) -> int:
+        """Add areas to ``layer``, valid from ``generation`` on (up to ``until`` when
+        given); returns how many."""
         self.layer(layer)
         gen = self.generation(generation)
+        last = None if until is None else self.generation(until).id
         areas = check_areas(areas, layer)
         table = area_table(layer)
         with self.transaction():
@@ -252,8 +255,8 @@ class GeoPackageStore(StoreBase):
             )
             self._conn.executemany(
                 f'INSERT INTO "{table}" (geom, code, name, parent_code, population, households,'
-                f" gen_from) VALUES (?, ?, ?, ?, ?, ?, {gen.id})",
-                rows,
+                " gen_from, gen_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*r, gen.id, last) for r in rows],
             )
             gp.update_extent(self._conn, table, np.asarray(areas.total_bounds))
             self._areas_changed()

@@ -234,12 +234,14 @@ class PostGISStore(StoreBase):
 
     # -- areas --------------------------------------------------------------------------
 
-    def write_areas(self, layer: str, areas: gpd.GeoDataFrame, generation: int) -> int:
+    def write_areas(self, layer: str, areas: gpd.GeoDataFrame, generation: int,
+                    until: int | None = None) -> int:
         self.layer(layer)
         gen = self.generation(generation)
+        last = None if until is None else self.generation(until).id
         areas = check_areas(areas, layer)
         rows = [
-            (layer, code, name, parent, int(pop), int(hh), gen.id, psycopg2.Binary(wkb))
+            (layer, code, name, parent, int(pop), int(hh), gen.id, last, psycopg2.Binary(wkb))
             for code, name, parent, pop, hh, wkb in zip(
                 areas["code"],
                 areas["name"],
@@ -265,9 +267,9 @@ class PostGISStore(StoreBase):
                 ids = psycopg2.extras.execute_values(
                     cur,
                     "INSERT INTO areas (layer, code, name, parent_code, population, households,"
-                    " gen_from, geom) VALUES %s RETURNING id",
+                    " gen_from, gen_to, geom) VALUES %s RETURNING id",
                     rows,
-                    template="(%s, %s, %s, %s, %s, %s, %s, ST_GeomFromWKB(%s, 4326))",
+                    template="(%s, %s, %s, %s, %s, %s, %s, %s, ST_GeomFromWKB(%s, 4326))",
                     page_size=500,
                     fetch=True,
                 )
