@@ -38,8 +38,9 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
         dst.add_officers(src.officers())
         for kind in ("incidents", "hazards"):
             frame = _events(src, kind)
-            frame["generation"] = [None if v is None or v != v else ids[int(v)]
-                                   for v in frame["generation"]]
+            frame["generation"] = [
+                None if v is None or v != v else ids[int(v)] for v in frame["generation"]
+            ]
             (dst.add_incidents if kind == "incidents" else dst.add_hazards)(frame)
             progress(f"{kind}: {len(frame)}")
     return verify(src, dst)
@@ -71,15 +72,19 @@ def verify(src: Store, dst: Store) -> dict:
         for layer in src.layers():
             a = src.areas(layer.name, g.id)
             b = dst.areas(layer.name, dst_gens[g.name].id)
-            same = (list(a["code"]) == list(b["code"]) and len(a) == len(b) and bool(
-                np.all(shapely.equals_exact(a.geometry.values, b.geometry.values, 0))))
+            same = (
+                list(a["code"]) == list(b["code"])
+                and len(a) == len(b)
+                and bool(np.all(shapely.equals_exact(a.geometry.values, b.geometry.values, 0)))
+            )
             if not same:
                 raise StoreError(f"copy check failed: layer {layer.name}, generation {g.name}")
             counts[f"{layer.name}@{g.name}"] = len(a)
     for kind in ("incidents", "hazards"):
         a, b = _events(src, kind), _events(dst, kind)
-        if len(a) != len(b) or not np.all(shapely.equals_exact(a.geometry.values,
-                                                              b.geometry.values, 0)):
+        if len(a) != len(b) or not np.all(
+            shapely.equals_exact(a.geometry.values, b.geometry.values, 0)
+        ):
             raise StoreError(f"copy check failed: {kind}")
         counts[kind] = len(a)
     if len(src.officers()) != len(dst.officers()):

@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# What the tests need beyond Python packages: Debian's Chromium (driven by Playwright,
-# whose own browser download does not work offline) and CJK fonts for the screenshots.
+# What the tests need beyond Python packages, installed with apt when run as root:
+#  - Debian's Chromium (driven by Playwright, whose own browser download does not work
+#    offline) and CJK fonts for the screenshots;
+#  - PostgreSQL with PostGIS, running (unless GRIDMAP_TEST_POSTGRES names another server).
 set -euo pipefail
+
+as_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "tests need: $* (Debian packages); install them as root: apt-get install -y $*" >&2
+    exit 1
+  fi
+  if [ -z "${APT_UPDATED:-}" ]; then apt-get update -qq; APT_UPDATED=1; fi
+  echo "installing $* ..."
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+[ ${#missing[@]} -eq 0 ] || as_root "${missing[@]}"
 
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "tests need: ${missing[*]} (Debian packages); install them as root:" >&2
-    echo "  apt-get install -y ${missing[*]}" >&2
-    exit 1
+if [ -z "${GRIDMAP_TEST_POSTGRES:-}" ]; then
+  [ -d /etc/postgresql ] && [ -n "$(ls /etc/postgresql 2>/dev/null)" ] || as_root postgresql
+  major=$(ls /etc/postgresql | sort -n | tail -n 1)
+  ls /usr/share/postgresql/"$major"/extension/postgis.control >/dev/null 2>&1 \
+    || as_root "postgresql-$major-postgis-3"
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    echo "starting PostgreSQL $major ..."
+    pg_ctlcluster --skip-systemctl-redirect "$major" main start
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
   fi
-  echo "installing ${missing[*]} ..."
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

@@ -223,8 +223,9 @@ class GeoPackageStore(StoreBase):
 
     # -- areas --------------------------------------------------------------------------
 
-    def write_areas(self, layer: str, areas: gpd.GeoDataFrame, generation: int,
-                    until: int | None = None) -> int:
+    def write_areas(
+        self, layer: str, areas: gpd.GeoDataFrame, generation: int, until: int | None = None
+    ) -> int:
         """Add areas to ``layer``, valid from ``generation`` on (up to ``until`` when
         given); returns how many."""
         self.layer(layer)

@@ -10,6 +10,7 @@ in ``gridmap/stores/migrations``.
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +30,9 @@ from gridmap.model import CRS, Generation, IncidentQuery, Layer, Officer
 from gridmap.stores.base import StoreBase
 from gridmap.validation import check_areas, check_events, check_lonlat
 
-_POOLS: dict[str, psycopg2.pool.ThreadedConnectionPool] = {}
+# One pool per URL and process: a forked child (gunicorn, multiprocessing) must not share
+# its parent's sockets.
+_POOLS: dict[tuple[int, str], psycopg2.pool.ThreadedConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
 SUBDIVIDE_VERTICES = 64
 # Candidate parts lie within this distance (degrees, about 1 cm) of the point.
@@ -47,20 +50,23 @@ _VALID_AT = "gen_from <= %(g)s AND (gen_to IS NULL OR gen_to >= %(g)s)"
 
 
 def _pool(url: str) -> psycopg2.pool.ThreadedConnectionPool:
+    key = (os.getpid(), url)
     with _POOLS_LOCK:
-        if url not in _POOLS:
+        if key not in _POOLS:
             try:
-                _POOLS[url] = psycopg2.pool.ThreadedConnectionPool(1, 32, dsn=url)
+                _POOLS[key] = psycopg2.pool.ThreadedConnectionPool(1, 32, dsn=url)
             except psycopg2.OperationalError as exc:
                 raise StoreError(f"cannot connect to {url}: {str(exc).strip()}") from exc
-        return _POOLS[url]
+        return _POOLS[key]
 
 
 def close_pools(url: str | None = None) -> None:
     """Close pooled connections (of one URL, or all), e.g. before dropping a database."""
     with _POOLS_LOCK:
-        for key in [k for k in _POOLS if url is None or k == url]:
-            _POOLS.pop(key).closeall()
+        for key in [k for k in _POOLS if url is None or k[1] == url]:
+            pool = _POOLS.pop(key)
+            if key[0] == os.getpid():
+                pool.closeall()
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -234,8 +240,9 @@ class PostGISStore(StoreBase):
 
     # -- areas --------------------------------------------------------------------------
 
-    def write_areas(self, layer: str, areas: gpd.GeoDataFrame, generation: int,
-                    until: int | None = None) -> int:
+    def write_areas(
+        self, layer: str, areas: gpd.GeoDataFrame, generation: int, until: int | None = None
+    ) -> int:
         self.layer(layer)
         gen = self.generation(generation)
         last = None if until is None else self.generation(until).id
