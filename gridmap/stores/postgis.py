@@ -472,7 +472,10 @@ class PostGISStore(StoreBase):
             columns=["area_id", "layer", "code"],
         )
         data = io.StringIO(
-            "".join(f"{i}\t{a!r}\t{b!r}\n" for i, (a, b) in enumerate(zip(x.tolist(), y.tolist())))
+            "".join(
+                f"{i}\t{a!r}\t{b!r}\n"
+                for i, (a, b) in enumerate(zip(x.tolist(), y.tolist(), strict=True))
+            )
         )
         out = io.StringIO()
         with self.transaction(), self._conn.cursor() as cur:
