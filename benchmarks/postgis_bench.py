@@ -26,22 +26,31 @@ from gridmap.stores.postgis import PostGISStore  # noqa: E402
 from tests import postgis  # noqa: E402
 
 
-def left_join_baseline(url: str, layers: list[str], x: np.ndarray, y: np.ndarray
-                       ) -> dict[str, np.ndarray]:
+def left_join_baseline(
+    url: str, layers: list[str], x: np.ndarray, y: np.ndarray
+) -> dict[str, np.ndarray]:
     """What people write: load the points, then one LEFT JOIN per layer on the areas."""
     conn = psycopg2.connect(url)
-    data = io.StringIO("".join(f"{i}\t{a!r}\t{b!r}\n" for i, (a, b)
-                               in enumerate(zip(x.tolist(), y.tolist(), strict=True))))
+    data = io.StringIO(
+        "".join(
+            f"{i}\t{a!r}\t{b!r}\n"
+            for i, (a, b) in enumerate(zip(x.tolist(), y.tolist(), strict=True))
+        )
+    )
     joins = " ".join(
         f"LEFT JOIN areas a{k} ON a{k}.layer = '{name}' AND a{k}.gen_to IS NULL"
-        f" AND ST_Intersects(a{k}.geom, p.geom)" for k, name in enumerate(layers))
+        f" AND ST_Intersects(a{k}.geom, p.geom)"
+        for k, name in enumerate(layers)
+    )
     codes = ", ".join(f"a{k}.code" for k in range(len(layers)))
     out = io.StringIO()
     with conn, conn.cursor() as cur:
         cur.execute("CREATE TEMP TABLE xy (i integer, x float8, y float8)")
         cur.copy_expert("COPY xy FROM STDIN", data)
-        cur.execute("CREATE TEMP TABLE pts AS SELECT i, ST_SetSRID(ST_MakePoint(x, y), 4326)"
-                    " AS geom FROM xy")
+        cur.execute(
+            "CREATE TEMP TABLE pts AS SELECT i, ST_SetSRID(ST_MakePoint(x, y), 4326)"
+            " AS geom FROM xy"
+        )
         cur.execute("ANALYZE pts")
         cur.copy_expert(f"COPY (SELECT p.i, {codes} FROM pts p {joins}) TO STDOUT", out)
     conn.close()
@@ -95,18 +104,30 @@ def main() -> None:
         times_ms = np.array(times) * 1000
         store.close()
 
-        print(f"PostGIS batch lookup, {n:,} random points, {len(layers)} layers, end to end "
-              "(load, join, fetch):")
-        print(f"  store.lookup_codes (COPY, polygon-driven join on parts)  {ours_s:8.2f} s  "
-              f"{n / ours_s:10,.0f} points/s")
-        print(f"  point-driven LEFT JOIN per layer (the usual SQL)         {naive_s:8.2f} s  "
-              f"{n / naive_s:10,.0f} points/s   store is {naive_s / ours_s:.1f}x faster")
-        print(f"  in-memory gridmap.lookup (same points)                   {memory_s:8.2f} s  "
-              f"{n / memory_s:10,.0f} points/s")
-        print(f"  answers differing from in-memory: store {differ}, LEFT JOIN {differ_naive}"
-              " (random points: no border ties)")
-        print(f"single-point lookup over psycopg2, {args.singles} points, one round trip each: "
-              f"p50 {np.percentile(times_ms, 50):.2f} ms, p99 {np.percentile(times_ms, 99):.2f} ms")
+        print(
+            f"PostGIS batch lookup, {n:,} random points, {len(layers)} layers, end to end "
+            "(load, join, fetch):"
+        )
+        print(
+            f"  store.lookup_codes (COPY, polygon-driven join on parts)  {ours_s:8.2f} s  "
+            f"{n / ours_s:10,.0f} points/s"
+        )
+        print(
+            f"  point-driven LEFT JOIN per layer (the usual SQL)         {naive_s:8.2f} s  "
+            f"{n / naive_s:10,.0f} points/s   store is {naive_s / ours_s:.1f}x faster"
+        )
+        print(
+            f"  in-memory gridmap.lookup (same points)                   {memory_s:8.2f} s  "
+            f"{n / memory_s:10,.0f} points/s"
+        )
+        print(
+            f"  answers differing from in-memory: store {differ}, LEFT JOIN {differ_naive}"
+            " (random points: no border ties)"
+        )
+        print(
+            f"single-point lookup over psycopg2, {args.singles} points, one round trip each: "
+            f"p50 {np.percentile(times_ms, 50):.2f} ms, p99 {np.percentile(times_ms, 99):.2f} ms"
+        )
     finally:
         postgis.drop_database(url)
 

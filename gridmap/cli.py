@@ -197,6 +197,130 @@ def _print_answer(answer: dict, layers: dict) -> None:
         )
 
 
+@main.command("import-layer")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option("--layer", required=True, help="Layer to import into (created when new).")
+@click.option(
+    "--generation",
+    default=None,
+    help="Generation name [default: active; created, staged, when it does not exist].",
+)
+@click.option("--code-field", default="code", show_default=True)
+@click.option("--name-field", default=None)
+@click.option("--parent-layer", default=None, help="Layer this one must tile.")
+@click.option("--crs", default=None, help="CRS of a file that has none, e.g. EPSG:4549.")
+@click.option("--source-layer", default=None, help="Layer inside a GeoPackage.")
+@click.option(
+    "--tolerance",
+    default=1.0,
+    show_default=True,
+    help="Gaps/overlaps below this many m² are not reported.",
+)
+@click.option("--repair", is_flag=True, help="Fix what can be fixed, listing every change.")
+@click.pass_context
+def import_layer(
+    ctx,
+    file,
+    layer,
+    generation,
+    code_field,
+    name_field,
+    parent_layer,
+    crs,
+    source_layer,
+    tolerance,
+    repair,
+) -> None:
+    """Import a boundary file (GeoJSON, GeoPackage, Shapefile, FlatGeobuf, CSV), all or
+    nothing, after a validation report."""
+    from etl.imports import import_layer as run
+
+    n, report = run(
+        _store(ctx),
+        file,
+        layer,
+        generation,
+        code_field,
+        name_field,
+        parent_layer,
+        crs,
+        repair,
+        source_layer,
+        tolerance,
+    )
+    if report.problems:
+        click.echo(report.text())
+    click.echo(f"Imported {n} areas into layer {layer!r}.")
+
+
+def _import_events(ctx, file: Path, kind: str, skip_bad: bool) -> None:
+    from etl.imports import import_events
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        rate = done / max(seconds, 1e-9)
+        click.echo(
+            f"  {done:,}/{total:,} rows, {rate:,.0f} rows/s, "
+            f"{(total - done) / max(rate, 1e-9):.0f} s to go",
+            err=True,
+        )
+
+    result = import_events(_store(ctx), file, kind, skip_bad, progress)
+    click.echo(f"Imported {result.imported:,} {kind}.")
+    if result.rejected:
+        click.echo(
+            f"Rejected {result.rejected:,} rows, written with their reasons to "
+            f"{result.rejected_file}"
+        )
+
+
+@main.command("import-incidents")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--skip-bad",
+    is_flag=True,
+    help="Import the good rows; write the bad ones to FILE.rejected.csv.",
+)
+@click.pass_context
+def import_incidents(ctx, file, skip_bad) -> None:
+    """Import incidents (CSV or GeoJSON), each looked up into its areas."""
+    _import_events(ctx, file, "incidents", skip_bad)
+
+
+@main.command("import-hazards")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--skip-bad",
+    is_flag=True,
+    help="Import the good rows; write the bad ones to FILE.rejected.csv.",
+)
+@click.pass_context
+def import_hazards(ctx, file, skip_bad) -> None:
+    """Import hazards (CSV or GeoJSON), each looked up into its areas."""
+    _import_events(ctx, file, "hazards", skip_bad)
+
+
+@main.command("export")
+@click.argument("what")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["geojson", "gpkg", "shp", "csv"]),
+    default="geojson",
+    show_default=True,
+)
+@click.option("--generation", default=None)
+@click.option("--crs", default=None, help="Reproject, e.g. EPSG:4549 [default: EPSG:4326].")
+@click.option("--out", type=click.Path(path_type=Path), default=None)
+@click.pass_context
+def export_cmd(ctx, what, fmt, generation, crs, out) -> None:
+    """Export a layer (or 'incidents', 'hazards') to a file."""
+    from etl.exports import FORMATS, export
+
+    out = out or Path(f"{what}{FORMATS[fmt][1]}")
+    export(_store(ctx), what, out, fmt, generation, crs)
+    click.echo(f"Wrote {out}")
+
+
 @main.command()
 @click.argument("src_url")
 @click.argument("dst_url")

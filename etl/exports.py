@@ -1,0 +1,65 @@
+"""Exports: a layer of one generation, or incidents and hazards with their area codes,
+as GeoJSON, GeoPackage, Shapefile or CSV (WKT), in EPSG:4326 or another CRS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+
+from gridmap.errors import InvalidInput
+from gridmap.stores import Store
+
+FORMATS = {
+    "geojson": ("GeoJSON", ".geojson"),
+    "gpkg": ("GPKG", ".gpkg"),
+    "shp": ("ESRI Shapefile", ".shp"),
+    "csv": (None, ".csv"),
+}
+
+
+def frame_for(store: Store, what: str, generation: str | None = None) -> gpd.GeoDataFrame:
+    if what == "incidents":
+        frame = store.incidents(oldest_first=True)
+    elif what == "hazards":
+        frame = store.hazards()
+    else:
+        frame = store.areas(what, generation)
+        return frame.drop(columns=["id"])
+    frame = frame.drop(columns=["id"])
+    frame["areas"] = [json.dumps(a, ensure_ascii=False) for a in frame["areas"]]
+    return frame
+
+
+def export(
+    store: Store,
+    what: str,
+    out: str | Path,
+    fmt: str = "geojson",
+    generation: str | None = None,
+    crs: str | None = None,
+) -> Path:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format {fmt!r}: expected one of {', '.join(FORMATS)}", field="format")
+    frame = frame_for(store, what, generation)
+    if crs:
+        frame = frame.to_crs(crs)
+    out = Path(out)
+    driver, _ = FORMATS[fmt]
+    for col in ("gen_to", "generation"):
+        if col in frame:
+            frame[col] = frame[col].astype("float64")
+    if fmt == "csv":
+        plain = frame.drop(columns="geometry")
+        plain["wkt"] = frame.geometry.to_wkt()
+        plain.to_csv(out, index=False)
+    else:
+        if out.exists():
+            out.unlink()
+        kwargs = {"encoding": "UTF-8"} if fmt == "shp" else {}
+        pyogrio.write_dataframe(
+            frame, out, driver=driver, layer=what if fmt == "gpkg" else None, **kwargs
+        )
+    return out

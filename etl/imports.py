@@ -1,0 +1,212 @@
+"""Imports into a store, all or nothing: boundary layers and events."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from etl import readers
+from etl.validate import ImportRefused, Report, assign_parents, validate_layer
+from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
+from gridmap.errors import InvalidInput, NotFound
+from gridmap.lookup import LookupIndex
+from gridmap.model import Layer
+from gridmap.stores import Store
+
+POPULATION_FIELDS = ("population", "pop", "人口")
+HOUSEHOLD_FIELDS = ("households", "hh", "户数")
+
+
+def _first(frame, names):
+    lower = {c.lower(): c for c in frame.columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def import_layer(
+    store: Store,
+    path: str | Path,
+    layer: str,
+    generation: str | None = None,
+    code_field: str = "code",
+    name_field: str | None = None,
+    parent_layer: str | None = None,
+    crs: str | None = None,
+    repair: bool = False,
+    source_layer: str | None = None,
+    tolerance_m2: float = 1.0,
+) -> tuple[int, Report]:
+    """Read, validate and (when clean, or repaired) write one boundary layer."""
+    path = Path(path)
+    frame = readers.read(path, source_layer, crs)
+    gen = _generation(store, generation)
+    parents = None
+    if parent_layer:
+        store.layer(parent_layer)
+        parents = store.areas(parent_layer, gen.id) if gen else None
+        if parents is None or not len(parents):
+            raise InvalidInput(
+                f"parent layer {parent_layer!r} has no areas in generation "
+                f"{generation or 'active'}",
+                field="parent_layer",
+            )
+    areas, report = validate_layer(
+        frame, path.name, code_field, name_field, parents, tolerance_m2, repair
+    )
+    if not report.ok:
+        raise ImportRefused(report)
+    areas["parent_code"] = assign_parents(areas, parents) if parents is not None else None
+    for target, names in (("population", POPULATION_FIELDS), ("households", HOUSEHOLD_FIELDS)):
+        col = _first(areas, names)
+        areas[target] = (
+            pd.to_numeric(areas[col], errors="coerce").fillna(0).astype(int) if col else 0
+        )
+    areas = areas[["code", "name", "parent_code", "population", "households", "geometry"]]
+    with store.transaction():
+        if layer not in {x.name for x in store.layers()}:
+            store.add_layer(Layer(layer, layer, layer, parent=parent_layer))
+        if gen is None:
+            gen = store.add_generation(generation or "1", activate=not store.generations())
+        store.write_areas(layer, areas, gen.id)
+    return len(areas), report
+
+
+def _generation(store: Store, name: str | None):
+    """The named generation (None when it is to be created), or the active one."""
+    if name is None:
+        try:
+            return store.generation()
+        except NotFound:
+            return None
+    try:
+        return store.generation(name)
+    except NotFound:
+        return None
+
+
+@dataclass
+class EventImport:
+    imported: int
+    rejected: int
+    rejected_file: Path | None
+
+
+def _event_frame(path: Path, kind: str) -> gpd.GeoDataFrame:
+    frame = readers.read(path)
+    frame.insert(0, "_row", np.arange(1, len(frame) + 1))
+    return frame
+
+
+def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> dict[int, str]:
+    """Row number → the reason it cannot be imported."""
+    bad: dict[int, str] = {}
+
+    def flag(mask, reason):
+        for r, why in zip(frame["_row"][mask], reason(frame[mask]), strict=True):
+            bad.setdefault(int(r), why)
+
+    geom_type = frame.geom_type.fillna("None")
+    if kind == "incidents":
+        for col in ("category", "reported_at"):
+            if col not in frame:
+                raise InvalidInput(f"no {col!r} column", field=col)
+        flag(
+            ~geom_type.eq("Point").to_numpy(),
+            lambda f: [f"geometry is {t}; expected a Point" for t in f.geom_type.fillna("none")],
+        )
+        flag(
+            ~frame["category"].isin(list(CATEGORIES)).to_numpy(),
+            lambda f: [f"category {c!r} is not in the catalogue" for c in f["category"]],
+        )
+        if "status" in frame:
+            flag(
+                ~frame["status"].isin(list(STATUSES)).to_numpy(),
+                lambda f: [f"status {s!r} is not a workflow status" for s in f["status"]],
+            )
+        times = pd.to_datetime(frame["reported_at"], errors="coerce", format="ISO8601")
+        no_tz = [
+            not (isinstance(t, str) and (t.endswith("Z") or "+" in t[10:] or "-" in t[10:]))
+            for t in frame["reported_at"]
+        ]
+        flag(
+            (times.isna() | np.array(no_tz)).to_numpy(),
+            lambda f: [
+                f"reported_at {t!r} is not an ISO 8601 time with a time zone"
+                for t in f["reported_at"]
+            ],
+        )
+    else:
+        for col in ("name", "type", "risk_level"):
+            if col not in frame:
+                raise InvalidInput(f"no {col!r} column", field=col)
+        flag(
+            ~geom_type.isin(["Point", "Polygon", "MultiPolygon"]).to_numpy(),
+            lambda f: [
+                f"geometry is {t}; expected a point or polygon" for t in f.geom_type.fillna("none")
+            ],
+        )
+        flag(
+            ~frame["type"].isin(list(HAZARD_TYPES)).to_numpy(),
+            lambda f: [f"type {t!r} is not a hazard type" for t in f["type"]],
+        )
+        levels = pd.to_numeric(frame["risk_level"], errors="coerce")
+        flag(
+            ~levels.isin(list(RISK_LEVELS)).to_numpy(),
+            lambda f: [f"risk_level {v!r}; expected 1-4" for v in f["risk_level"]],
+        )
+    return bad
+
+
+def import_events(
+    store: Store,
+    path: str | Path,
+    kind: str,
+    skip_bad: bool = False,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> EventImport:
+    """Import incidents or hazards: each row's areas looked up; all or nothing, or with
+    ``skip_bad`` the rejected rows written beside the input."""
+    path = Path(path)
+    started = time.perf_counter()
+    frame = _event_frame(path, kind)
+    bad = _row_problems(frame, kind)
+    rejected_file = None
+    if bad and not skip_bad:
+        lines = [f"row {r}: {why}" for r, why in sorted(bad.items())]
+        shown = "\n  ".join(lines[:20]) + ("\n  ..." if len(lines) > 20 else "")
+        raise InvalidInput(
+            f"{path.name}: {len(bad)} bad rows, nothing imported "
+            f"(--skip-bad imports the others):\n  {shown}",
+            field="file",
+        )
+    if bad:
+        rejected = frame[frame["_row"].isin(list(bad))].copy()
+        rejected["reason"] = [bad[int(r)] for r in rejected["_row"]]
+        rejected_file = path.with_name(path.stem + ".rejected.csv")
+        out = pd.DataFrame(rejected.drop(columns="geometry"))
+        out["wkt"] = rejected.geometry.to_wkt()
+        out.rename(columns={"_row": "row"}).to_csv(rejected_file, index=False)
+        frame = frame[~frame["_row"].isin(list(bad))]
+    frame = frame.drop(columns="_row").reset_index(drop=True)
+    if kind == "hazards":
+        frame["risk_level"] = pd.to_numeric(frame["risk_level"]).astype(int)
+    index = LookupIndex.from_store(store)
+    chunk = 200_000
+    with store.transaction():
+        for start in range(0, len(frame), chunk):
+            part = frame.iloc[start : start + chunk].copy()
+            reps = part.geometry.representative_point()
+            result = index.lookup(reps.x.to_numpy(), reps.y.to_numpy())
+            part["areas"] = result.codes_per_point()
+            if index.grid_layer:
+                part["grid_code"] = result.codes(index.grid_layer)
+            part["generation"] = index.generation
+            (store.add_incidents if kind == "incidents" else store.add_hazards)(part)
+            if progress:
+                progress(start + len(part), len(frame), time.perf_counter() - started)
+    return EventImport(len(frame), len(bad), rejected_file)

@@ -1,0 +1,183 @@
+"""Reading boundary and event files: GeoJSON, GeoPackage, Shapefile (.shp, its folder or
+a .zip), FlatGeobuf, and CSV with a WKT column or lon/lat columns.
+
+Everything comes out in EPSG:4326.  A file without a CRS is refused unless one is given,
+with a guess from the coordinates' range.  Chinese Shapefiles often carry GBK/GB18030
+attribute tables without a .cpg file: the bytes are checked and decoded accordingly.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from gridmap.errors import InvalidInput
+
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip"}
+LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
+LAT_NAMES = ("lat", "latitude", "y", "纬度")
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+
+
+def _dbf_encoding(path: Path) -> str | None:
+    """GB18030 when a Shapefile's attribute table is Chinese without a .cpg saying so."""
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            if any(n.lower().endswith(".cpg") for n in names):
+                return None
+            dbfs = [n for n in names if n.lower().endswith(".dbf")]
+            raw = z.read(dbfs[0]) if dbfs else b""
+    else:
+        shp = path if path.suffix.lower() == ".shp" else next(path.glob("*.shp"), None)
+        if shp is None or shp.with_suffix(".cpg").exists():
+            return None
+        dbf = shp.with_suffix(".dbf")
+        raw = dbf.read_bytes() if dbf.exists() else b""
+    if not raw:
+        return None
+    header = int.from_bytes(raw[8:10], "little")
+    body = raw[header:]
+    try:
+        body.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    try:
+        body.decode("gb18030")
+        return "GB18030"
+    except UnicodeDecodeError:
+        return None
+
+
+def guess_crs_message(xy: np.ndarray) -> str:
+    """A question naming what the coordinates look like."""
+    if not len(xy):
+        return "the file has no CRS: which one? Give --crs EPSG:NNNN"
+    x0, y0 = np.nanmin(xy, axis=0)
+    x1, y1 = np.nanmax(xy, axis=0)
+    rng = f"x {x0:.6g}..{x1:.6g}, y {y0:.6g}..{y1:.6g}"
+    if x0 >= -180 and x1 <= 180 and y0 >= -90 and y1 <= 90:
+        return (
+            f"the file has no CRS; its coordinates ({rng}) look like degrees: longitude/"
+            "latitude on WGS-84 (EPSG:4326) or CGCS2000 (EPSG:4490)? Give --crs"
+        )
+    if x1 > 1e7:
+        return (
+            f"the file has no CRS; its coordinates ({rng}) look like metres with the zone "
+            "number in the easting (CGCS2000 3-degree Gauss-Krüger, EPSG:4513-4533): which "
+            "CRS? Give --crs"
+        )
+    return (
+        f"the file has no CRS; its coordinates ({rng}) look like metres (CGCS2000 "
+        "Gauss-Krüger such as EPSG:4549, or UTM such as EPSG:32651): which CRS? Give --crs"
+    )
+
+
+def _read_csv(path: Path, crs: str | None) -> gpd.GeoDataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
+    except pd.errors.EmptyDataError:
+        raise InvalidInput(f"{path.name}: the file is empty", field="file") from None
+    lower = {c.lower(): c for c in frame.columns}
+    wkt = next((lower[n] for n in WKT_NAMES if n in lower), None)
+    lon = next((lower[n] for n in LON_NAMES if n in lower), None)
+    lat = next((lower[n] for n in LAT_NAMES if n in lower), None)
+    if wkt is not None:
+        geoms = []
+        for i, text in enumerate(frame[wkt]):
+            try:
+                geoms.append(shapely.from_wkt(text) if text else None)
+            except shapely.errors.GEOSException as exc:
+                raise InvalidInput(
+                    f"{path.name} row {i + 1}: column {wkt!r} is not WKT: {exc}",
+                    field=wkt,
+                    position=i + 1,
+                ) from None
+        frame = frame.drop(columns=[wkt])
+    elif lon is not None and lat is not None:
+        x = pd.to_numeric(frame[lon], errors="coerce")
+        y = pd.to_numeric(frame[lat], errors="coerce")
+        bad = x.isna() | y.isna()
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            raise InvalidInput(
+                f"{path.name} row {i + 1}: {lon}/{lat} are "
+                f"{frame[lon].iloc[i]!r}, {frame[lat].iloc[i]!r}; expected "
+                "numbers",
+                field=lon,
+                position=i + 1,
+            )
+        geoms = list(shapely.points(x.to_numpy(), y.to_numpy()))
+        frame = frame.drop(columns=[lon, lat])
+    else:
+        raise InvalidInput(
+            f"{path.name}: no geometry: expected a WKT column "
+            f"({', '.join(WKT_NAMES)}) or lon/lat columns; the columns are "
+            f"{', '.join(frame.columns)}",
+            field="geometry",
+        )
+    # CSV carries no CRS: lon/lat columns are taken as WGS-84 unless told otherwise.
+    out = gpd.GeoDataFrame(frame, geometry=geoms)
+    if crs is None and wkt is not None:
+        xy = shapely.get_coordinates(out.geometry.values)
+        if len(xy) and (np.abs(xy[:, 0]).max() > 180 or np.abs(xy[:, 1]).max() > 90):
+            raise InvalidInput(f"{path.name}: {guess_crs_message(xy)}", field="crs")
+    return out.set_crs(crs or "EPSG:4326", allow_override=True)
+
+
+def read(path: str | Path, layer: str | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file into EPSG:4326; rows keep their file order (row 1 = first)."""
+    path = Path(path)
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file", field="file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InvalidInput(f"{path.name}: the file is empty", field="file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame = _read_csv(path, crs)
+    else:
+        if not path.is_dir() and suffix not in VECTOR_SUFFIXES:
+            raise InvalidInput(
+                f"{path.name}: not a file gridmap reads; expected GeoJSON, "
+                "GeoPackage, Shapefile (.shp, folder or .zip), FlatGeobuf or CSV",
+                field="file",
+            )
+        source = f"/vsizip/{path}" if suffix == ".zip" else str(path)
+        try:
+            layers = pyogrio.list_layers(source)
+        except Exception as exc:  # GDAL says only "not recognized": say what we expected
+            raise InvalidInput(
+                f"{path.name}: not geodata that GDAL can read ({exc})", field="file"
+            ) from None
+        if layer is None and len(layers) > 1:
+            names = ", ".join(str(n) for n, _ in layers)
+            raise InvalidInput(
+                f"{path.name} holds several layers ({names}): choose one with --source-layer",
+                field="layer",
+            )
+        kwargs = {"encoding": enc} if (enc := _dbf_encoding(path)) else {}
+        try:
+            frame = pyogrio.read_dataframe(source, layer=layer, **kwargs)
+        except Exception as exc:
+            raise InvalidInput(f"{path.name}: cannot read it: {exc}", field="file") from None
+    if len(frame) == 0:
+        raise InvalidInput(f"{path.name}: the file has no features", field="file")
+    if frame.crs is None:
+        if crs is None:
+            xy = shapely.get_coordinates(frame.geometry.values)
+            raise InvalidInput(f"{path.name}: {guess_crs_message(xy)}", field="crs")
+        frame = frame.set_crs(crs)
+    elif crs is not None and suffix != ".csv":
+        frame = frame.set_crs(crs, allow_override=True)
+    if not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    return frame.reset_index(drop=True)

@@ -1,0 +1,22 @@
+"""The web app serves the same answers from either store."""
+
+from __future__ import annotations
+
+from web import create_app
+
+
+def test_api_answers_from_every_store(city, sample_index):
+    client = create_app({"DATABASE_URL": city.url, "TESTING": True}).test_client()
+    body = client.get("/api/lookup?lon=125.10&lat=46.59").get_json()
+    expected = sample_index.lookup(125.10, 46.59).record(0)
+    assert {k: v["code"] for k, v in body["areas"].items()} == {
+        k: v["code"] for k, v in expected["areas"].items()
+    }
+    assert body["officer"]["name"] == expected["officer"]["name"]
+    grids = client.get("/api/layers/grid?bbox=125.08,46.57,125.12,46.61&zoom=14").get_json()
+    assert len(grids["features"]) > 5
+    closed = client.get("/api/incidents?status=closed&limit=50000").get_json()
+    assert closed["total"] == (city.incidents()["status"] == "closed").sum()
+    assert client.get("/").status_code == 200
+    code = expected["areas"]["grid"]["code"]
+    assert client.get(f"/grid/{code}").status_code == 200
