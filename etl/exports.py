@@ -8,9 +8,19 @@ from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
+import shapely
 
 from gridmap.errors import InvalidInput
 from gridmap.stores import Store
+
+# Shapefile field names have at most 10 characters: shorten ours knowingly, not silently.
+SHAPEFILE_NAMES = {
+    "parent_code": "parent",
+    "reported_at": "reported",
+    "description": "descr",
+    "next_inspection": "next_insp",
+    "generation": "gen",
+}
 
 FORMATS = {
     "geojson": ("GeoJSON", ".geojson"),
@@ -53,12 +63,15 @@ def export(
             frame[col] = frame[col].astype("float64")
     if fmt == "csv":
         plain = frame.drop(columns="geometry")
-        plain["wkt"] = frame.geometry.to_wkt()
+        plain["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=-1)
         plain.to_csv(out, index=False)
     else:
         if out.exists():
             out.unlink()
-        kwargs = {"encoding": "UTF-8"} if fmt == "shp" else {}
+        kwargs = {}
+        if fmt == "shp":
+            kwargs = {"encoding": "UTF-8"}
+            frame = frame.rename(columns=SHAPEFILE_NAMES)
         pyogrio.write_dataframe(
             frame, out, driver=driver, layer=what if fmt == "gpkg" else None, **kwargs
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from etl import readers
 from etl.validate import ImportRefused, Report, assign_parents, validate_layer
@@ -128,7 +129,7 @@ def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> dict[int, str]:
                 ~frame["status"].isin(list(STATUSES)).to_numpy(),
                 lambda f: [f"status {s!r} is not a workflow status" for s in f["status"]],
             )
-        times = pd.to_datetime(frame["reported_at"], errors="coerce", format="ISO8601")
+        times = pd.to_datetime(frame["reported_at"], errors="coerce", format="ISO8601", utc=True)
         no_tz = [
             not (isinstance(t, str) and (t.endswith("Z") or "+" in t[10:] or "-" in t[10:]))
             for t in frame["reported_at"]
@@ -189,7 +190,7 @@ def import_events(
         rejected["reason"] = [bad[int(r)] for r in rejected["_row"]]
         rejected_file = path.with_name(path.stem + ".rejected.csv")
         out = pd.DataFrame(rejected.drop(columns="geometry"))
-        out["wkt"] = rejected.geometry.to_wkt()
+        out["wkt"] = shapely.to_wkt(rejected.geometry.values, rounding_precision=-1)
         out.rename(columns={"_row": "row"}).to_csv(rejected_file, index=False)
         frame = frame[~frame["_row"].isin(list(bad))]
     frame = frame.drop(columns="_row").reset_index(drop=True)
