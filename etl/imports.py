@@ -41,8 +41,12 @@ def import_layer(
     repair: bool = False,
     source_layer: str | None = None,
     tolerance_m2: float = 1.0,
+    dry_run: bool = False,
 ) -> tuple[int, Report]:
-    """Read, validate and (when clean, or repaired) write one boundary layer."""
+    """Read, validate and (when clean, or repaired) write one boundary layer.
+
+    With ``dry_run`` nothing is written: the report says what an import would do.
+    """
     path = Path(path)
     frame = readers.read(path, source_layer, crs)
     gen = _generation(store, generation)
@@ -68,6 +72,8 @@ def import_layer(
             pd.to_numeric(areas[col], errors="coerce").fillna(0).astype(int) if col else 0
         )
     areas = areas[["code", "name", "parent_code", "population", "households", "geometry"]]
+    if dry_run:
+        return len(areas), report
     with store.transaction():
         if layer not in {x.name for x in store.layers()}:
             store.add_layer(Layer(layer, layer, layer, parent=parent_layer))
@@ -161,6 +167,12 @@ def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> dict[int, str]:
             lambda f: [f"risk_level {v!r}; expected 1-4" for v in f["risk_level"]],
         )
     return bad
+
+
+def check_events(path: str | Path, kind: str) -> tuple[int, dict[int, str]]:
+    """Rows in the file, and the bad ones with their reasons; nothing is written."""
+    frame = _event_frame(Path(path), kind)
+    return len(frame), _row_problems(frame, kind)
 
 
 def import_events(

@@ -39,6 +39,7 @@ TEXT = {
     "no_open_incidents": ("本网格没有未结事件", "No open incidents in this grid"),
     "grid_view": ("网格视图", "Grid view"),
     "language": ("English", "中文"),
+    "data": ("数据", "Data"),
     "zoom_in_for_more": ("放大查看单个事件", "Zoom in to see single incidents"),
     "type": ("类型", "Type"),
     "loading": ("加载中…", "Loading…"),

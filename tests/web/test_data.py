@@ -1,0 +1,93 @@
+"""The upload page: the same report in the browser, an import only on confirmation."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from web import create_app
+
+
+@pytest.fixture()
+def client(sample_path, tmp_path):
+    import shutil
+
+    db = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, db)
+    app = create_app(
+        {"DATABASE_URL": f"gpkg://{db}", "TESTING": True, "UPLOAD_DIR": str(tmp_path / "uploads")}
+    )
+    return app.test_client()
+
+
+def _geojson(frame) -> bytes:
+    return frame.to_json().encode()
+
+
+def _zones(bow: bool = False):
+    a = shapely.box(125.0, 46.5, 125.1, 46.6)
+    if bow:
+        a = shapely.Polygon([(125.0, 46.5), (125.1, 46.6), (125.1, 46.5), (125.0, 46.6)])
+    return gpd.GeoDataFrame(
+        {"code": ["Z1", "Z2"], "name": ["一区", "二区"]},
+        geometry=[a, shapely.box(125.1, 46.5, 125.2, 46.6)],
+        crs="EPSG:4326",
+    )
+
+
+def _check(client, body: bytes, name: str, **form):
+    data = {
+        "kind": "layer",
+        "layer": "immigration",
+        "name_field": "name",
+        **form,
+        "file": (io.BytesIO(body), name),
+    }
+    return client.post("/data/check", data=data, content_type="multipart/form-data")
+
+
+def test_bad_file_shows_the_report_and_writes_nothing(client):
+    page = _check(client, _geojson(_zones(bow=True)), "zones.geojson").get_data(as_text=True)
+    assert "self-intersection" in page and ">1<" in page and ">Z1<" in page
+    assert "gm-confirm" not in page
+    layers = client.get("/api/layers").get_json()["layers"]
+    assert "immigration" not in {x["name"] for x in layers}
+
+
+def test_good_file_imports_on_confirmation(client):
+    page = _check(client, _geojson(_zones()), "zones.geojson").get_data(as_text=True)
+    assert "gm-confirm" in page
+    layers = client.get("/api/layers").get_json()["layers"]
+    assert "immigration" not in {x["name"] for x in layers}  # checked, not imported
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    done = client.post(
+        "/data/import",
+        data={"token": token, "kind": "layer", "layer": "immigration", "name_field": "name"},
+    )
+    assert 'id="gm-imported"' in done.get_data(as_text=True)
+    layers = {x["name"]: x["count"] for x in client.get("/api/layers").get_json()["layers"]}
+    assert layers["immigration"] == 2
+
+
+def test_bad_incident_rows_are_listed(client):
+    csv = (
+        b"lon,lat,category,reported_at\n125.1,46.59,E0102,2026-11-20T09:00:00+08:00\n"
+        b"125.1,46.59,NOPE,2026-11-20T09:00:00+08:00\n"
+    )
+    page = _check(client, csv, "incidents.csv", kind="incidents").get_data(as_text=True)
+    assert "category &#39;NOPE&#39; is not in the catalogue" in page
+    assert "gm-confirm" not in page
+
+
+def test_download_links(client):
+    page = client.get("/data/").get_data(as_text=True)
+    assert "/data/export/grid.geojson" in page
+    with client.get("/data/export/street.geojson") as r:
+        assert r.status_code == 200
+        frame = gpd.read_file(io.BytesIO(r.data))
+    assert len(frame) == 29
+    assert client.get("/data/export/nope.geojson").status_code == 404

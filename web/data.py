@@ -1,0 +1,149 @@
+"""Data in and out through the browser: upload a boundary or event file, read the same
+validation report as the command line gives, import on confirmation; download layers."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file
+from werkzeug.utils import secure_filename
+
+from etl import exports, imports
+from etl.validate import ImportRefused
+from gridmap.errors import InvalidInput
+from web import i18n
+from web.db import get_store
+
+bp = Blueprint("data", __name__, url_prefix="/data")
+KINDS = ("layer", "incidents", "hazards")
+
+
+def _uploads() -> Path:
+    root = Path(
+        current_app.config.get("UPLOAD_DIR") or Path(tempfile.gettempdir()) / "gridmap-uploads"
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _options() -> dict:
+    form = request.form
+    kind = form.get("kind", "layer")
+    if kind not in KINDS:
+        raise InvalidInput(f"kind {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
+    layer = (form.get("layer") or "").strip()
+    if kind == "layer" and not layer:
+        raise InvalidInput("the target layer is missing", field="layer")
+    return {
+        "kind": kind,
+        "layer": layer,
+        "parent_layer": form.get("parent_layer") or None,
+        "code_field": form.get("code_field") or "code",
+        "name_field": form.get("name_field") or None,
+        "crs": form.get("crs") or None,
+        "generation": form.get("generation") or None,
+        "repair": form.get("repair") == "on",
+        "skip_bad": form.get("skip_bad") == "on",
+    }
+
+
+def _run(path: Path, opts: dict, dry_run: bool) -> dict:
+    store = get_store()
+    if opts["kind"] == "layer":
+        try:
+            n, report = imports.import_layer(
+                store,
+                path,
+                opts["layer"],
+                opts["generation"],
+                opts["code_field"],
+                opts["name_field"],
+                opts["parent_layer"],
+                opts["crs"],
+                opts["repair"],
+                dry_run=dry_run,
+            )
+        except ImportRefused as refused:
+            return {"ok": False, "report": refused.report, "rows": refused.report.features}
+        return {"ok": True, "report": report, "rows": n, "imported": 0 if dry_run else n}
+    if dry_run:
+        rows, bad = imports.check_events(path, opts["kind"])
+        return {"ok": not bad or opts["skip_bad"], "rows": rows, "bad": sorted(bad.items())}
+    result = imports.import_events(store, path, opts["kind"], opts["skip_bad"])
+    return {
+        "ok": True,
+        "rows": result.imported + result.rejected,
+        "imported": result.imported,
+        "bad": [],
+    }
+
+
+def _page(template: str, **kw):
+    lang = i18n.language()
+    store = get_store()
+    return render_template(
+        template, lang=lang, layers=store.layers(), formats=exports.FORMATS, **kw
+    )
+
+
+@bp.get("/")
+def index():
+    return _page("data.html", result=None, opts=None, token=None)
+
+
+@bp.post("/check")
+def check():
+    opts = _options()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("no file was uploaded", field="file")
+    token = secrets.token_hex(8)
+    folder = _uploads() / token
+    folder.mkdir()
+    path = folder / (secure_filename(upload.filename) or "upload")
+    upload.save(path)
+    try:
+        result = _run(path, opts, dry_run=True)
+    except InvalidInput as exc:
+        result = {"ok": False, "error": str(exc)}
+    return _page("data.html", result=result, opts=opts, token=token, filename=path.name)
+
+
+@bp.post("/import")
+def run_import():
+    opts = _options()
+    token = request.form.get("token", "")
+    if not token.isalnum():
+        abort(400)
+    folder = _uploads() / token
+    files = list(folder.iterdir()) if folder.is_dir() else []
+    if not files:
+        raise InvalidInput("the upload has expired: choose the file again", field="token")
+    try:
+        result = _run(files[0], opts, dry_run=False)
+    except ImportRefused as refused:
+        result = {"ok": False, "report": refused.report}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _page("data.html", result=result, opts=opts, token=None, done=True)
+
+
+@bp.get("/export/<what>.<fmt>")
+def download(what: str, fmt: str):
+    if fmt not in exports.FORMATS or fmt == "shp":  # a Shapefile is several files
+        abort(404)
+    store = get_store()
+    if what not in ("incidents", "hazards"):
+        store.layer(what)
+    folder = Path(tempfile.mkdtemp(prefix="gridmap-export-"))
+    try:
+        out = folder / f"{what}{exports.FORMATS[fmt][1]}"
+        exports.export(store, what, out, fmt, request.args.get("generation"))
+        body = io.BytesIO(out.read_bytes())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return send_file(body, as_attachment=True, download_name=out.name)
