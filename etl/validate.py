@@ -205,27 +205,25 @@ def _area(geom) -> float:
 
 def _check_topology(report, geoms, codes, usable, parents, tolerance_m2, repair) -> None:
     idx = np.flatnonzero(usable)
-    # Overlaps inside the layer.
+    # Overlaps inside the layer: pairs whose interiors meet (neighbours that only share an
+    # edge are skipped before any intersection is computed).
     a, b = shapely.STRtree(geoms[idx]).query(geoms[idx], predicate="intersects")
-    for i, j in zip(a[a < b], b[a < b], strict=True):
-        ri, rj = idx[i], idx[j]
-        overlap = shapely.intersection(geoms[ri], geoms[rj])
-        area = _area(overlap)
-        if area > tolerance_m2:
-            where = shapely.point_on_surface(overlap)
-            p = report.add(
-                "overlap",
-                f"overlaps row {ri + 1} (code {codes.iloc[ri]}) by {area:,.0f} m²",
-                rj + 1,
-                codes.iloc[rj],
-                where,
-            )
-            if repair:
-                fixed = _polygonal(shapely.difference(geoms[rj], geoms[ri]))
-                if fixed is not None:
-                    geoms[rj] = fixed
-                    p.fixed = True
-                    p.message += f"; the overlap now belongs to row {ri + 1} only"
+    a, b = idx[a[a < b]], idx[b[a < b]]
+    inner = ~shapely.touches(geoms[a], geoms[b])
+    a, b = a[inner], b[inner]
+    overlaps = shapely.intersection(geoms[a], geoms[b])
+    areas = lonlat_area_m2(overlaps) if len(overlaps) else np.empty(0)
+    for k in np.flatnonzero(areas > tolerance_m2):
+        ri, rj = a[k], b[k]
+        p = report.add("overlap", f"overlaps row {ri + 1} (code {codes.iloc[ri]}) by "
+                       f"{areas[k]:,.0f} m²", rj + 1, codes.iloc[rj],
+                       shapely.point_on_surface(overlaps[k]))
+        if repair:
+            fixed = _polygonal(shapely.difference(geoms[rj], geoms[ri]))
+            if fixed is not None:
+                geoms[rj] = fixed
+                p.fixed = True
+                p.message += f"; the overlap now belongs to row {ri + 1} only"
     if parents is None or not len(parents):
         return
     parent_union = shapely.union_all(parents.geometry.values)
