@@ -215,7 +215,7 @@ def import_events(
             part = frame.iloc[start : start + chunk].copy()
             reps = part.geometry.representative_point()
             result = index.lookup(reps.x.to_numpy(), reps.y.to_numpy())
-            part["areas"] = result.codes_per_point()
+            part["areas"] = result.codes_json()
             if index.grid_layer:
                 part["grid_code"] = result.codes(index.grid_layer)
             part["generation"] = index.generation

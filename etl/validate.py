@@ -215,9 +215,13 @@ def _check_topology(report, geoms, codes, usable, parents, tolerance_m2, repair)
     areas = lonlat_area_m2(overlaps) if len(overlaps) else np.empty(0)
     for k in np.flatnonzero(areas > tolerance_m2):
         ri, rj = a[k], b[k]
-        p = report.add("overlap", f"overlaps row {ri + 1} (code {codes.iloc[ri]}) by "
-                       f"{areas[k]:,.0f} m²", rj + 1, codes.iloc[rj],
-                       shapely.point_on_surface(overlaps[k]))
+        p = report.add(
+            "overlap",
+            f"overlaps row {ri + 1} (code {codes.iloc[ri]}) by {areas[k]:,.0f} m²",
+            rj + 1,
+            codes.iloc[rj],
+            shapely.point_on_surface(overlaps[k]),
+        )
         if repair:
             fixed = _polygonal(shapely.difference(geoms[rj], geoms[ri]))
             if fixed is not None:

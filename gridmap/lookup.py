@@ -108,6 +108,18 @@ class LookupResult:
         cols = {n: self.codes(n) for n in self.idx}
         return [{n: c[i] for n, c in cols.items() if c[i] is not None} for i in range(len(self))]
 
+    def codes_json(self) -> list[str]:
+        """``codes_per_point`` as JSON text, built column-wise (a million points in a
+        fraction of a second, where json.dumps per point takes seconds)."""
+        n = len(self)
+        out = np.full(n, "", dtype=object)
+        for name in self.idx:
+            codes = self.codes(name)
+            has = codes != None  # noqa: E711 (object array)
+            sep = np.where(out[has] == "", "", ", ")
+            out[has] = out[has] + sep + f'"{name}": "' + codes[has].astype(str) + '"'
+        return ("{" + out + "}").tolist()
+
     def to_frame(self) -> pd.DataFrame:
         """One row per point: code and name per layer, officer, on_border, covered."""
         out: dict[str, object] = {"lon": self.lon, "lat": self.lat}

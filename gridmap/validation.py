@@ -15,7 +15,6 @@ import shapely
 
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
 from gridmap.errors import InvalidInput
-from gridmap.model import utc_text
 
 
 def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
@@ -74,20 +73,21 @@ def _check_geometries(frame: gpd.GeoDataFrame, what: str, allowed: set[str]) -> 
             "GeometryCollection",
         ]
     )
-    for i, g in enumerate(geoms):
-        if g is None or g.is_empty:
-            raise InvalidInput(
-                f"{what} {_row(frame, i)}: geometry is empty or missing",
-                field="geometry",
-                position=i,
-            )
-        if names[types[i]] not in allowed:
-            raise InvalidInput(
-                f"{what} {_row(frame, i)}: geometry is a {names[types[i]]}; "
-                f"expected {' or '.join(sorted(allowed))}",
-                field="geometry",
-                position=i,
-            )
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        i = int(np.argmax(missing))
+        raise InvalidInput(
+            f"{what} {_row(frame, i)}: geometry is empty or missing", field="geometry", position=i
+        )
+    wrong = ~np.isin(names[types], sorted(allowed))
+    if wrong.any():
+        i = int(np.argmax(wrong))
+        raise InvalidInput(
+            f"{what} {_row(frame, i)}: geometry is a {names[types[i]]}; "
+            f"expected {' or '.join(sorted(allowed))}",
+            field="geometry",
+            position=i,
+        )
     bad = ~shapely.is_valid(geoms)
     if bad.any():
         i = int(np.argmax(bad))
@@ -177,22 +177,26 @@ def _check_choice(frame, col, allowed, what) -> None:
         )
 
 
-def _timestamps(frame: pd.DataFrame, col: str, what: str) -> list[pd.Timestamp]:
-    out = []
-    for i, value in enumerate(frame[col]):
-        try:
-            ts = pd.Timestamp(value)
-        except (ValueError, TypeError):
-            ts = None
-        if ts is None or ts is pd.NaT or ts.tzinfo is None:
-            raise InvalidInput(
-                f"{what} row {i}: {col} {value!r}; expected an ISO 8601 time with a "
-                "time zone, such as 2026-03-01T08:30:00+08:00",
-                field=col,
-                position=i,
-            )
-        out.append(ts)
-    return out
+_HAS_ZONE = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
+
+
+def _timestamps(frame: pd.DataFrame, col: str, what: str) -> tuple[list[str], list[str]]:
+    """Each time as given (normalised ISO 8601) and as sortable UTC text; vectorized."""
+    raw = frame[col]
+    text = raw.astype(str).str.strip()
+    parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    bad = (parsed.isna() | ~text.str.contains(_HAS_ZONE, regex=True) | raw.isna()).to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidInput(
+            f"{what} row {i}: {col} {raw.iloc[i]!r}; expected an ISO 8601 time with a "
+            "time zone, such as 2026-03-01T08:30:00+08:00",
+            field=col,
+            position=i,
+        )
+    return text.str.replace(" ", "T", n=1).tolist(), parsed.dt.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    ).tolist()
 
 
 def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
@@ -211,9 +215,7 @@ def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         frame["status"] = frame.get("status", "reported")
         _check_choice(frame, "category", CATEGORIES, what)
         _check_choice(frame, "status", STATUSES, what)
-        times = _timestamps(frame, "reported_at", what)
-        frame["reported_at"] = [t.isoformat() for t in times]
-        frame["reported_utc"] = [utc_text(t) for t in times]
+        frame["reported_at"], frame["reported_utc"] = _timestamps(frame, "reported_at", what)
         for col in ("description", "reporter"):
             frame[col] = frame[col].fillna("").astype(str) if col in frame else ""
     else:
@@ -235,8 +237,14 @@ def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         if "grid_code" in frame
         else None
     )
+    # Areas as dicts, or as JSON text already (bulk imports build it vectorized).
     frame["areas"] = (
-        [json.dumps(a if isinstance(a, dict) else {}, ensure_ascii=False) for a in frame["areas"]]
+        [
+            a
+            if isinstance(a, str)
+            else json.dumps(a if isinstance(a, dict) else {}, ensure_ascii=False)
+            for a in frame["areas"]
+        ]
         if "areas" in frame
         else "{}"
     )

@@ -98,9 +98,43 @@ def update_extent(conn: sqlite3.Connection, table: str, bounds: np.ndarray) -> N
     )
 
 
+_POINT_BLOB = np.dtype(
+    [
+        ("magic", "S2"),
+        ("version", "u1"),
+        ("flags", "u1"),
+        ("srs", "<i4"),
+        ("order", "u1"),
+        ("type", "<u4"),
+        ("x", "<f8"),
+        ("y", "<f8"),
+    ]
+)
+
+
+def _point_blobs(geoms: np.ndarray) -> list[bytes]:
+    """Blobs of non-empty 2-D points, packed by NumPy (no envelope, as GDAL writes points)."""
+    xy = shapely.get_coordinates(geoms)
+    rec = np.zeros(len(geoms), dtype=_POINT_BLOB)
+    rec["magic"], rec["flags"], rec["srs"] = b"GP", 0x01, 4326
+    rec["order"], rec["type"] = 1, 1
+    rec["x"], rec["y"] = xy[:, 0], xy[:, 1]
+    raw = rec.tobytes()
+    size = _POINT_BLOB.itemsize
+    return [raw[i : i + size] for i in range(0, len(raw), size)]
+
+
 def to_blobs(geoms: np.ndarray) -> list[bytes | None]:
     """Encode shapely geometries as GeoPackage geometry blobs (SRS 4326, little-endian)."""
     geoms = np.asarray(geoms, dtype=object)
+    types = shapely.get_type_id(geoms)
+    if (
+        len(geoms)
+        and (types == 0).all()
+        and not shapely.is_empty(geoms).any()
+        and not (shapely.has_z(geoms).any())
+    ):
+        return _point_blobs(geoms)
     wkbs = shapely.to_wkb(geoms, byte_order=1, flavor="iso")
     bounds = shapely.bounds(geoms)
     empty = shapely.is_empty(geoms)

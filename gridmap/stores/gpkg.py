@@ -96,6 +96,8 @@ class GeoPackageStore(StoreBase):
             self.path, timeout=timeout, isolation_level=None, check_same_thread=False
         )
         self._conn.execute("PRAGMA foreign_keys = ON")
+        # Bulk imports update several indexes at random places: keep their pages in memory.
+        self._conn.execute("PRAGMA cache_size = -262144")
         self._depth = 0
         self._initialise()
 
@@ -324,19 +326,27 @@ class GeoPackageStore(StoreBase):
     def add_incidents(self, incidents: gpd.GeoDataFrame) -> list[int]:
         frame = check_events(incidents, "incidents")
         xy = shapely.get_coordinates(frame.geometry.values)
+        # Plain lists: iterating pandas columns row by row costs more than the insert.
+        columns = [
+            "category",
+            "status",
+            "reported_at",
+            "description",
+            "reporter",
+            "generation",
+            "grid_code",
+            "areas",
+        ]
+        values = [
+            list(frame[c]) if not hasattr(frame[c], "tolist") else frame[c].tolist()
+            for c in columns
+        ]
         rows = zip(
             gp.to_blobs(frame.geometry.values),
-            frame["category"],
-            frame["status"],
-            frame["reported_at"],
-            frame["description"],
-            frame["reporter"],
-            frame["generation"],
-            frame["grid_code"],
-            frame["areas"],
+            *values,
             xy[:, 0].tolist(),
             xy[:, 1].tolist(),
-            frame["reported_utc"],
+            frame["reported_utc"].tolist(),
             strict=True,
         )
         return self._insert_events(

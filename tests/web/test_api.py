@@ -151,8 +151,9 @@ def test_page_loads_nothing_from_outside(client):
     html = client.get("/").get_data(as_text=True)
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
     # Only this server's own paths: no scheme, no protocol-relative //host.
-    assert urls and all(u.startswith(("/", "?", "data:")) and not u.startswith("//")
-                        for u in urls), urls
+    assert urls and all(
+        u.startswith(("/", "?", "data:")) and not u.startswith("//") for u in urls
+    ), urls
     assert "cdn" not in html.lower()
 
 
