@@ -17,7 +17,7 @@ from etl.validate import ImportRefused, Report, assign_parents, validate_layer
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.lookup import LookupIndex
-from gridmap.model import Layer
+from gridmap.model import AREA_COLUMNS, Layer
 from gridmap.stores import Store
 
 POPULATION_FIELDS = ("population", "pop", "人口")
@@ -71,7 +71,7 @@ def import_layer(
         areas[target] = (
             pd.to_numeric(areas[col], errors="coerce").fillna(0).astype(int) if col else 0
         )
-    areas = areas[["code", "name", "parent_code", "population", "households", "geometry"]]
+    areas = areas[[*AREA_COLUMNS, "geometry"]]
     if dry_run:
         return len(areas), report
     with store.transaction():

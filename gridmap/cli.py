@@ -273,30 +273,25 @@ def _import_events(ctx, file: Path, kind: str, skip_bad: bool) -> None:
         )
 
 
-@main.command("import-incidents")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--skip-bad",
-    is_flag=True,
-    help="Import the good rows; write the bad ones to FILE.rejected.csv.",
-)
-@click.pass_context
-def import_incidents(ctx, file, skip_bad) -> None:
-    """Import incidents (CSV or GeoJSON), each looked up into its areas."""
-    _import_events(ctx, file, "incidents", skip_bad)
+def _event_command(kind: str) -> None:
+    """``gridmap import-incidents`` and ``gridmap import-hazards``: one shape, two kinds."""
+
+    @main.command(
+        f"import-{kind}", help=f"Import {kind} (CSV or GeoJSON), each looked up into its areas."
+    )
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option(
+        "--skip-bad",
+        is_flag=True,
+        help="Import the good rows; write the bad ones to FILE.rejected.csv.",
+    )
+    @click.pass_context
+    def command(ctx, file, skip_bad) -> None:
+        _import_events(ctx, file, kind, skip_bad)
 
 
-@main.command("import-hazards")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--skip-bad",
-    is_flag=True,
-    help="Import the good rows; write the bad ones to FILE.rejected.csv.",
-)
-@click.pass_context
-def import_hazards(ctx, file, skip_bad) -> None:
-    """Import hazards (CSV or GeoJSON), each looked up into its areas."""
-    _import_events(ctx, file, "hazards", skip_bad)
+for _kind in ("incidents", "hazards"):
+    _event_command(_kind)
 
 
 @main.command("export")

@@ -105,15 +105,6 @@ INCIDENT_COLUMNS = [
     "grid_code",
     "areas",
 ]
-HAZARD_COLUMNS = [
-    "name",
-    "type",
-    "risk_level",
-    "next_inspection",
-    "generation",
-    "grid_code",
-    "areas",
-]
 
 
 def utc_text(ts: datetime) -> str:

@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from gridmap.errors import InvalidInput, StoreError
-from gridmap.model import CRS, Generation, IncidentQuery, Layer, Officer
+from gridmap.model import CRS, INCIDENT_COLUMNS, Generation, IncidentQuery, Layer, Officer
 from gridmap.stores import geopackage as gp
 from gridmap.stores.base import StoreBase
 from gridmap.validation import check_areas, check_events
@@ -327,16 +327,7 @@ class GeoPackageStore(StoreBase):
         frame = check_events(incidents, "incidents")
         xy = shapely.get_coordinates(frame.geometry.values)
         # Plain lists: iterating pandas columns row by row costs more than the insert.
-        columns = [
-            "category",
-            "status",
-            "reported_at",
-            "description",
-            "reporter",
-            "generation",
-            "grid_code",
-            "areas",
-        ]
+        columns = INCIDENT_COLUMNS
         values = [
             list(frame[c]) if not hasattr(frame[c], "tolist") else frame[c].tolist()
             for c in columns
