@@ -1,0 +1,60 @@
+"""Rules: plan → (passes, reason).  A reason names the district and what is wrong."""
+
+from __future__ import annotations
+
+from boundaries import metrics
+from boundaries.plan import Plan
+
+Verdict = tuple[bool, str]
+
+
+def contiguous(plan: Plan) -> Verdict:
+    broken = metrics.pieces(plan)
+    if not broken:
+        return True, "every district is contiguous"
+    d, parts = next(iter(broken.items()))
+    return False, (f"district {plan.names[d]} is in {len(parts)} pieces: "
+                   + "; ".join(", ".join(p[:4]) + ("..." if len(p) > 4 else "") for p in parts))
+
+
+def population_within(plan: Plan, low: float | None = None, high: float | None = None,
+                      epsilon: float | None = None) -> Verdict:
+    """Every district within [low, high] residents, or within ±epsilon of the ideal."""
+    if epsilon is not None:
+        target = metrics.ideal(plan)
+        low, high = target * (1 - epsilon), target * (1 + epsilon)
+    for d, pop in enumerate(plan.population):
+        if (low is not None and pop < low) or (high is not None and pop > high):
+            return False, (f"district {plan.names[d]} has {int(pop):,} residents; expected "
+                           f"{low:,.0f}..{high:,.0f}")
+    return True, "every district's population is within bounds"
+
+
+def nested(plan: Plan) -> Verdict:
+    crossing = metrics.parents_crossed(plan)
+    if not crossing:
+        return True, "every district lies inside one parent area"
+    d, parents = next(iter(crossing.items()))
+    return False, f"district {plan.names[d]} crosses parent areas {', '.join(parents)}"
+
+
+def districts(plan: Plan, k: int) -> Verdict:
+    empty = [str(plan.names[d]) for d in range(plan.k) if plan.population[d] == 0 and
+             not len(plan.units(d))]
+    if plan.k != k or empty:
+        return False, f"the plan has {plan.k - len(empty)} districts; expected {k}"
+    return True, f"{k} districts"
+
+
+def check(plan: Plan, k: int | None = None, low: float | None = None,
+          high: float | None = None, epsilon: float | None = None, nest: bool = True
+          ) -> list[tuple[str, bool, str]]:
+    """Every rule that applies, as (rule, passes, reason)."""
+    out = [("contiguous", *contiguous(plan))]
+    if low is not None or high is not None or epsilon is not None:
+        out.append(("population", *population_within(plan, low, high, epsilon)))
+    if nest:
+        out.append(("nested", *nested(plan)))
+    if k is not None:
+        out.append(("districts", *districts(plan, k)))
+    return out
