@@ -20,21 +20,21 @@ from gridmap.geometry import metric_crs, shared_borders, to_metric
 
 @dataclass(frozen=True, eq=False)
 class UnitGraph:
-    codes: np.ndarray          # unit code per unit (object)
-    population: np.ndarray     # int64
-    households: np.ndarray     # int64
-    workload: np.ndarray       # float64, e.g. weighted incidents of the last months
+    codes: np.ndarray  # unit code per unit (object)
+    population: np.ndarray  # int64
+    households: np.ndarray  # int64
+    workload: np.ndarray  # float64, e.g. weighted incidents of the last months
     area_km2: np.ndarray
     perimeter_km: np.ndarray
-    parent: np.ndarray         # the area each unit lies in (e.g. its district), for nesting
-    group: np.ndarray          # the old area each unit belongs to (its neighborhood), for splits
-    geoms: np.ndarray          # lon/lat geometries
-    metric: np.ndarray         # the same in the metric CRS
+    parent: np.ndarray  # the area each unit lies in (e.g. its district), for nesting
+    group: np.ndarray  # the old area each unit belongs to (its neighborhood), for splits
+    geoms: np.ndarray  # lon/lat geometries
+    metric: np.ndarray  # the same in the metric CRS
     edge_i: np.ndarray
     edge_j: np.ndarray
-    edge_km: np.ndarray        # shared border length per edge (0 for hand-made links)
-    neighbours: tuple          # per unit: array of neighbour indices
-    shared: tuple              # per unit: shared lengths, aligned with neighbours
+    edge_km: np.ndarray  # shared border length per edge (0 for hand-made links)
+    neighbours: tuple  # per unit: array of neighbour indices
+    shared: tuple  # per unit: shared lengths, aligned with neighbours
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -49,10 +49,15 @@ class UnitGraph:
         return np.asarray(out, dtype=np.int64)
 
     @classmethod
-    def from_frame(cls, frame: gpd.GeoDataFrame, parent: str | None = None,
-                   group: str | None = None, workload: str | None = None,
-                   min_border_m: float = 1.0, links: Iterable[tuple[str, str]] = ()
-                   ) -> UnitGraph:
+    def from_frame(
+        cls,
+        frame: gpd.GeoDataFrame,
+        parent: str | None = None,
+        group: str | None = None,
+        workload: str | None = None,
+        min_border_m: float = 1.0,
+        links: Iterable[tuple[str, str]] = (),
+    ) -> UnitGraph:
         """Units from a GeoDataFrame with ``code``, ``population`` and ``households``."""
         frame = frame.reset_index(drop=True)
         for col in ("code", "population"):
@@ -93,7 +98,9 @@ class UnitGraph:
             group=column(group, None).astype(object) if group else codes.copy(),
             geoms=geoms,
             metric=metric,
-            edge_i=i, edge_j=j, edge_km=length / 1000,
+            edge_i=i,
+            edge_j=j,
+            edge_km=length / 1000,
             neighbours=tuple(np.asarray(x, dtype=np.int64) for x in nb),
             shared=tuple(np.asarray(x, dtype=float) for x in sh),
         )
@@ -128,8 +135,7 @@ def contract(fine: UnitGraph, key: np.ndarray, geoms_of: dict | None = None) -> 
     ``geoms_of`` maps a key to its (lon/lat, metric) geometries when known; otherwise the
     fine units' geometries are unioned.
     """
-    keys, first, inv = np.unique(np.asarray(key, dtype=str), return_index=True,
-                                 return_inverse=True)
+    keys, first, inv = np.unique(np.asarray(key, dtype=str), return_index=True, return_inverse=True)
     n = len(keys)
 
     def total(values):
@@ -163,12 +169,19 @@ def contract(fine: UnitGraph, key: np.ndarray, geoms_of: dict | None = None) -> 
         geoms.append(g)
         metric.append(m)
     return UnitGraph(
-        codes=keys.astype(object), population=total(fine.population).astype(np.int64),
-        households=total(fine.households).astype(np.int64), workload=total(fine.workload),
-        area_km2=total(fine.area_km2), perimeter_km=total(fine.perimeter_km) - 2 * inner_km,
-        parent=fine.parent[first], group=fine.group[first],
-        geoms=np.asarray(geoms, dtype=object), metric=np.asarray(metric, dtype=object),
-        edge_i=ei, edge_j=ej, edge_km=lengths,
+        codes=keys.astype(object),
+        population=total(fine.population).astype(np.int64),
+        households=total(fine.households).astype(np.int64),
+        workload=total(fine.workload),
+        area_km2=total(fine.area_km2),
+        perimeter_km=total(fine.perimeter_km) - 2 * inner_km,
+        parent=fine.parent[first],
+        group=fine.group[first],
+        geoms=np.asarray(geoms, dtype=object),
+        metric=np.asarray(metric, dtype=object),
+        edge_i=ei,
+        edge_j=ej,
+        edge_km=lengths,
         neighbours=tuple(np.asarray(x, dtype=np.int64) for x in nb),
         shared=tuple(np.asarray(x, dtype=float) for x in sh),
     )

@@ -40,8 +40,7 @@ def polsby_popper(plan: Plan) -> np.ndarray:
 def outlines(plan: Plan) -> np.ndarray:
     """Each district's dissolved outline in the metric CRS."""
     metric = plan.graph.metric
-    return np.array([shapely.union_all(metric[plan.units(d)]) for d in range(plan.k)],
-                    dtype=object)
+    return np.array([shapely.union_all(metric[plan.units(d)]) for d in range(plan.k)], dtype=object)
 
 
 def reock(plan: Plan, shapes: np.ndarray | None = None) -> np.ndarray:

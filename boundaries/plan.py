@@ -16,32 +16,61 @@ from gridmap.errors import InvalidInput
 
 
 class Plan:
-    __slots__ = ("graph", "labels", "k", "names", "population", "households", "workload",
-                 "area_km2", "perimeter_km", "cut_edges", "parent")
+    __slots__ = (
+        "graph",
+        "labels",
+        "k",
+        "names",
+        "population",
+        "households",
+        "workload",
+        "area_km2",
+        "perimeter_km",
+        "cut_edges",
+        "parent",
+    )
 
-    def __init__(self, graph: UnitGraph, labels: np.ndarray, k: int, tallies=None,
-                 parent: Plan | None = None, names: np.ndarray | None = None):
+    def __init__(
+        self,
+        graph: UnitGraph,
+        labels: np.ndarray,
+        k: int,
+        tallies=None,
+        parent: Plan | None = None,
+        names: np.ndarray | None = None,
+    ):
         self.graph = graph
-        self.names = names if names is not None else np.array([str(i + 1) for i in range(k)],
-                                                              dtype=object)
+        self.names = (
+            names if names is not None else np.array([str(i + 1) for i in range(k)], dtype=object)
+        )
         self.labels = labels
         self.labels.setflags(write=False)
         self.k = k
         self.parent = parent
         if tallies is None:
             tallies = _count(graph, labels, k)
-        (self.population, self.households, self.workload, self.area_km2, self.perimeter_km,
-         self.cut_edges) = tallies
+        (
+            self.population,
+            self.households,
+            self.workload,
+            self.area_km2,
+            self.perimeter_km,
+            self.cut_edges,
+        ) = tallies
 
     @classmethod
-    def from_assignment(cls, graph: UnitGraph, assignment: Mapping[str, int | str] | np.ndarray
-                        ) -> Plan:
+    def from_assignment(
+        cls, graph: UnitGraph, assignment: Mapping[str, int | str] | np.ndarray
+    ) -> Plan:
         """From unit code → label (any hashable), or an array of labels in unit order."""
         if isinstance(assignment, Mapping):
             missing = [c for c in graph.codes if c not in assignment]
             if missing:
-                raise InvalidInput(f"{len(missing)} units are not assigned, such as "
-                                   f"{', '.join(map(str, missing[:5]))}", field="plan")
+                raise InvalidInput(
+                    f"{len(missing)} units are not assigned, such as "
+                    f"{', '.join(map(str, missing[:5]))}",
+                    field="plan",
+                )
             raw = [assignment[c] for c in graph.codes]
         else:
             raw = list(assignment)
@@ -67,8 +96,9 @@ class Plan:
             if old == new:
                 continue
             if not 0 <= new < self.k:
-                raise InvalidInput(f"district {new} does not exist in a plan of {self.k}",
-                                   field="district")
+                raise InvalidInput(
+                    f"district {new} does not exist in a plan of {self.k}", field="district"
+                )
             pop[old] -= g.population[u]
             pop[new] += g.population[u]
             hh[old] -= g.households[u]
@@ -81,24 +111,31 @@ class Plan:
             perim[new] += g.perimeter_km[u]
             for v, length in zip(g.neighbours[u], g.shared[u], strict=True):
                 lv = labels[v]
-                if lv == old:     # an inner border of old becomes outer
+                if lv == old:  # an inner border of old becomes outer
                     perim[old] += 2 * length
                     cut += 1
-                elif lv == new:   # an outer border of new becomes inner
+                elif lv == new:  # an outer border of new becomes inner
                     perim[new] -= 2 * length
                     cut -= 1
             labels[u] = new
-        return Plan(g, labels, self.k, (pop, hh, work, area, perim, cut), parent=self,
-                    names=self.names)
+        return Plan(
+            g, labels, self.k, (pop, hh, work, area, perim, cut), parent=self, names=self.names
+        )
 
 
 def _count(g: UnitGraph, labels: np.ndarray, k: int):
     """Tallies from scratch (the reference that reassign must agree with)."""
+
     def total(values):
         return np.bincount(labels, weights=values, minlength=k)
 
     inner = labels[g.edge_i] == labels[g.edge_j]
     inner_km = np.bincount(labels[g.edge_i][inner], weights=g.edge_km[inner], minlength=k)
-    return (total(g.population).astype(np.int64), total(g.households).astype(np.int64),
-            total(g.workload), total(g.area_km2), total(g.perimeter_km) - 2 * inner_km,
-            int((~inner).sum()))
+    return (
+        total(g.population).astype(np.int64),
+        total(g.households).astype(np.int64),
+        total(g.workload),
+        total(g.area_km2),
+        total(g.perimeter_km) - 2 * inner_km,
+        int((~inner).sum()),
+    )

@@ -25,6 +25,7 @@ import numpy as np
 from boundaries import metrics
 from boundaries.graph import UnitGraph, contract
 from boundaries.plan import Plan
+from boundaries.recom import Search, optimise
 from gridmap.errors import InvalidInput
 
 
@@ -34,15 +35,17 @@ class Infeasible(InvalidInput):
 
 @dataclass
 class Result:
-    plan: Plan               # over the final (possibly mixed) units
+    plan: Plan  # over the final (possibly mixed) units
     fine_labels: np.ndarray  # district per unit of the fine (grid) graph, when one was given
-    split: list[str]         # groups (neighborhoods) split into their units
+    split: list[str]  # groups (neighborhoods) split into their units
     seconds: float
     stopped: bool
+    floor: float = 0.0  # the smallest max deviation any nested plan can have
 
 
-def allocate(totals: dict[str, float], k: int | None, low: float | None, high: float | None
-             ) -> dict[str, int]:
+def allocate(
+    totals: dict[str, float], k: int | None, low: float | None, high: float | None
+) -> dict[str, int]:
     """Districts per parent: each parent's average within [low, high], adding up to k."""
     names = sorted(totals)
     pop = np.array([totals[n] for n in names], dtype=float)
@@ -54,14 +57,17 @@ def allocate(totals: dict[str, float], k: int | None, low: float | None, high: f
             raise Infeasible(
                 f"{n} has {p:,.0f} residents, which cannot be divided into districts of "
                 f"{low:,.0f}-{high:,.0f}: {b} districts would be too large, {a} too small",
-                field="bounds")
+                field="bounds",
+            )
     if k is None:
         target = pop.sum() / ((low + high) / 2) if low and high else len(pop)
         k = int(round(target))
     if not lo.sum() <= k <= hi.sum():
-        raise Infeasible(f"{k} districts cannot respect the bounds: the parents need between "
-                         f"{lo.sum()} and {hi.sum()} districts of {low:,.0f}-{high:,.0f}",
-                         field="k")
+        raise Infeasible(
+            f"{k} districts cannot respect the bounds: the parents need between "
+            f"{lo.sum()} and {hi.sum()} districts of {low:,.0f}-{high:,.0f}",
+            field="k",
+        )
     ideal = pop.sum() / k
     alloc = np.clip(np.round(pop / ideal).astype(int), lo, hi)
     while alloc.sum() != k:  # move one district at a time where it hurts balance least
@@ -96,9 +102,12 @@ def grow(graph: UnitGraph, members: np.ndarray, k: int, rng, of: np.ndarray) -> 
     while (region < 0).any():
         grew = False
         for r in np.argsort(size):
-            frontier = {local[int(v)] for u in np.flatnonzero(region == r)
-                        for v in graph.neighbours[members[u]]
-                        if int(v) in local and region[local[int(v)]] < 0}
+            frontier = {
+                local[int(v)]
+                for u in np.flatnonzero(region == r)
+                for v in graph.neighbours[members[u]]
+                if int(v) in local and region[local[int(v)]] < 0
+            }
             if not frontier:
                 continue
             cand = np.array(sorted(frontier))
@@ -114,85 +123,26 @@ def grow(graph: UnitGraph, members: np.ndarray, k: int, rng, of: np.ndarray) -> 
     return region
 
 
-def _connected_without(graph: UnitGraph, labels: np.ndarray, d: int, u: int) -> bool:
-    """Whether district d stays in one piece when unit u leaves it."""
-    members = [int(v) for v in np.flatnonzero(labels == d) if v != u]
-    if not members:
-        return False
-    inside = set(members)
-    stack, seen = [members[0]], {members[0]}
-    while stack:
-        x = stack.pop()
-        for v in graph.neighbours[x]:
-            v = int(v)
-            if v in inside and v not in seen:
-                seen.add(v)
-                stack.append(v)
-    return len(seen) == len(members)
-
-
-def improve(plan: Plan, district_parent: np.ndarray, ideal: float, of: str, deadline: float,
-            stop: threading.Event, compactness: float = 0.02) -> Plan:
-    """Local search: boundary moves that lower Σ deviation² (+ a little perimeter)."""
-    g = plan.graph
-    weight = getattr(g, of)
-    labels = plan.labels.copy()
-    values = getattr(plan, of).astype(float).copy()
-    perim = plan.perimeter_km.copy()
-    scale = max(perim.mean(), 1e-9)
-    improved = True
-    while improved and time.monotonic() < deadline and not stop.is_set():
-        improved = False
-        changes: dict[int, int] = {}
-        order = np.argsort(-np.abs(values / ideal - 1)[labels])  # units of the worst first
-        for u in order:
-            a = labels[u]
-            targets = {int(labels[v]) for v in g.neighbours[u]} - {a}
-            best, best_gain = None, 1e-12
-            for b in targets:
-                if district_parent[b] != district_parent[a]:
-                    continue
-                w = weight[u]
-                before = ((values[a] - ideal) ** 2 + (values[b] - ideal) ** 2) / ideal**2
-                after = ((values[a] - w - ideal) ** 2 + (values[b] + w - ideal) ** 2) / ideal**2
-                dp_a, dp_b = -g.perimeter_km[u], g.perimeter_km[u]
-                for v, length in zip(g.neighbours[u], g.shared[u], strict=True):
-                    if labels[v] == a:
-                        dp_a += 2 * length
-                    elif labels[v] == b:
-                        dp_b -= 2 * length
-                gain = before - after - compactness * (dp_a + dp_b) / scale
-                if gain > best_gain:
-                    best, best_gain = b, gain
-            if best is None or not _connected_without(g, labels, a, u):
-                continue
-            w = weight[u]
-            values[a] -= w
-            values[best] += w
-            for v, length in zip(g.neighbours[u], g.shared[u], strict=True):
-                if labels[v] == a:
-                    perim[a] += 2 * length
-                elif labels[v] == best:
-                    perim[best] -= 2 * length
-            perim[a] -= g.perimeter_km[u]
-            perim[best] += g.perimeter_km[u]
-            labels[u] = best
-            changes[int(u)] = best
-            improved = True
-        if changes:
-            plan = plan.reassign(changes)
-    return plan
-
-
-def auto_plan(units: UnitGraph, k: int | None = None, low: float | None = None,
-              high: float | None = None, epsilon: float = 0.05, of: str = "population",
-              fine: UnitGraph | None = None, seconds: float = 8.0, seed: int = 2012,
-              progress: Callable[[str], None] | None = None,
-              stop: threading.Event | None = None) -> Result:
+def auto_plan(
+    units: UnitGraph,
+    k: int | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    epsilon: float = 0.05,
+    of: str = "population",
+    fine: UnitGraph | None = None,
+    seconds: float = 8.0,
+    seed: int = 2012,
+    split_cost: float = 0.05,
+    heat: float = 200.0,
+    progress: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
+) -> Result:
     """Propose a plan over ``units`` (each with a ``parent`` to nest in).
 
     ``fine``: the same area at a finer level (grids, whose ``group`` is their unit's code);
-    when given, units are split into fine units where balance needs it.
+    when given, units are split into fine units where balance needs it.  Stopping (or the
+    time running out) returns the best plan found so far.
     """
     started = time.monotonic()
     deadline = started + seconds
@@ -213,67 +163,99 @@ def auto_plan(units: UnitGraph, k: int | None = None, low: float | None = None,
         labels[members] = len(district_parent) + region
         district_parent += [p] * alloc[p]
     district_parent = np.asarray(district_parent, dtype=object)
+    target = np.full(k, ideal)
+    # Nesting fixes each parent's average: no plan's max deviation can be below the
+    # largest gap between a parent's average and the ideal.
+    gaps = {p: totals[p] / alloc[p] / ideal - 1 for p in alloc}
+    floor = max(abs(g) for g in gaps.values())
+    if floor > epsilon:
+        p = max(gaps, key=lambda q: abs(gaps[q]))
+        say(
+            f"no nested plan can be within ±{epsilon:.0%} of the ideal {ideal:,.0f}: {p} has "
+            f"{totals[p]:,.0f}; its {alloc[p]} districts average {totals[p] / alloc[p]:,.0f} "
+            f"({gaps[p]:+.1%}); {alloc[p] - 1} or {alloc[p] + 1} would be further off"
+        )
     names = np.array([f"{i + 1:03d}" for i in range(k)], dtype=object)
+
+    def report(graph):
+        def show(lab):
+            value = np.bincount(lab, weights=getattr(graph, of), minlength=k)
+            say(
+                f"{time.monotonic() - started:5.1f}s  max deviation "
+                f"{np.abs(value / ideal - 1).max():.1%}"
+            )
+
+        return show
+
+    # Whole units first: the best balance without splitting anything.  Where nesting keeps
+    # a parent's districts beyond epsilon, they are asked to stay near its average.
+    tolerance = np.array([max(epsilon, abs(gaps[p]) + 0.005) for p in district_parent])
+    coarse = Search(units, weight, target, district_parent, tolerance)
+    share = deadline if fine is None else started + seconds * 0.25
+    labels = optimise(coarse, labels, share, stop, rng, heat=heat, progress=report(units))
     plan = Plan(units, labels, k, names=names)
-    plan = improve(plan, district_parent, ideal, of, deadline, stop)
-    say(f"{k} districts over {len(units)} units: max deviation "
-        f"{metrics.max_deviation(plan, of):.1%}")
-    split: list[str] = []
-    if fine is not None:
-        plan, split = _split_where_needed(plan, units, fine, district_parent, ideal, of,
-                                          epsilon, deadline, stop, say)
-    fine_labels = _fine_labels(plan, fine) if fine is not None else plan.labels
-    return Result(plan, fine_labels, split, time.monotonic() - started,
-                  stop.is_set() or time.monotonic() >= deadline)
+    say(
+        f"{k} districts over {len(units)} whole units: max deviation "
+        f"{metrics.max_deviation(plan, of):.1%}"
+    )
+    if fine is None:
+        return Result(
+            plan,
+            plan.labels,
+            [],
+            time.monotonic() - started,
+            stop.is_set() or time.monotonic() >= deadline,
+            floor,
+        )
+    # Then grids where balance needs them, each split costing a little.
+    district_of = dict(zip(units.codes, labels, strict=True))
+    fine_labels = np.array([district_of[str(g)] for g in fine.group], dtype=np.int64)
+    search = Search(
+        fine,
+        getattr(fine, of).astype(float),
+        target,
+        district_parent,
+        tolerance,
+        split_cost=split_cost,
+    )
+    fine_labels = optimise(
+        search, fine_labels, deadline, stop, rng, patience=1500, progress=report(fine)
+    )
+    plan, split = _mixed(units, fine, fine_labels, names)
+    say(
+        f"{k} districts over {len(plan.graph)} units ({len(split)} old units split): max "
+        f"deviation {metrics.max_deviation(plan, of):.1%}"
+    )
+    return Result(
+        plan,
+        fine_labels,
+        split,
+        time.monotonic() - started,
+        stop.is_set() or time.monotonic() >= deadline,
+        floor,
+    )
 
 
-def _fine_labels(plan: Plan, fine: UnitGraph) -> np.ndarray:
-    district_of = dict(zip(plan.graph.codes, plan.labels, strict=True))
-    return np.array([district_of.get(c, district_of.get(g)) for c, g in
-                     zip(fine.codes, fine.group, strict=True)], dtype=np.int64)
-
-
-def _split_where_needed(plan, units, fine, district_parent, ideal, of, epsilon, deadline,
-                        stop, say):
-    geoms_of = {str(c): (g, m) for c, g, m in zip(units.codes, units.geoms, units.metric,
-                                                  strict=True)}
-    split: list[str] = []
-    tried: set[str] = set()
-    best = plan
-    while time.monotonic() < deadline and not stop.is_set():
-        dev = getattr(plan, of) / ideal - 1
-        worst = int(np.argmax(np.abs(dev)))
-        if abs(dev[worst]) <= epsilon:
-            break
-        g = plan.graph
-        # Whole units on the worst district's edge, on the side that must give people.
-        cand = []
-        for u in range(len(g)):
-            code = str(g.codes[u])
-            if code in tried or code not in geoms_of:
-                continue
-            d = plan.labels[u]
-            touches = {int(plan.labels[v]) for v in g.neighbours[u]}
-            if dev[worst] > 0 and d == worst and touches - {worst}:
-                cand.append(u)
-            elif dev[worst] < 0 and d != worst and worst in touches:
-                cand.append(u)
-        if not cand:
-            break
-        need = abs(dev[worst]) * ideal
-        u = min(cand, key=lambda x: abs(getattr(g, of)[x] - need))
-        code = str(g.codes[u])
-        tried.add(code)
-        split.append(code)
-        key = np.array([c if str(grp) in split else str(grp) for c, grp in
-                        zip(fine.codes, fine.group, strict=True)], dtype=object)
-        mixed = contract(fine, key, {c: geoms_of[c] for c in geoms_of if c not in split})
-        district_of = dict(zip(g.codes, plan.labels, strict=True))
-        labels = np.array([district_of.get(c, district_of.get(str(grp))) for c, grp in
-                           zip(mixed.codes, mixed.group, strict=True)], dtype=np.int64)
-        plan = improve(Plan(mixed, labels, plan.k, names=plan.names), district_parent, ideal,
-                       of, deadline, stop)
-        if metrics.max_deviation(plan, of) < metrics.max_deviation(best, of):
-            best = plan
-        say(f"split {code} into its grids: max deviation {metrics.max_deviation(plan, of):.1%}")
-    return best, [c for c in split if c not in set(best.graph.codes)]
+def _mixed(
+    units: UnitGraph, fine: UnitGraph, fine_labels: np.ndarray, names: np.ndarray
+) -> tuple[Plan, list[str]]:
+    """The plan over mixed units: old units kept whole where the grids agree, else grids."""
+    group = np.asarray(fine.group, dtype=str)
+    spans: dict[str, set[int]] = {}
+    for grp, d in zip(group, fine_labels.tolist(), strict=True):
+        spans.setdefault(grp, set()).add(d)
+    split = sorted(g for g, ds in spans.items() if len(ds) > 1)
+    split_set = set(split)
+    key = np.array(
+        [c if grp in split_set else grp for c, grp in zip(fine.codes, group, strict=True)],
+        dtype=object,
+    )
+    geoms_of = {
+        str(c): (g, m)
+        for c, g, m in zip(units.codes, units.geoms, units.metric, strict=True)
+        if str(c) not in split_set
+    }
+    mixed = contract(fine, key, geoms_of)
+    label_of = dict(zip(key, fine_labels, strict=True))
+    labels = np.array([label_of[c] for c in mixed.codes], dtype=np.int64)
+    return Plan(mixed, labels, len(names), names=names), split

@@ -13,20 +13,25 @@ def contiguous(plan: Plan) -> Verdict:
     if not broken:
         return True, "every district is contiguous"
     d, parts = next(iter(broken.items()))
-    return False, (f"district {plan.names[d]} is in {len(parts)} pieces: "
-                   + "; ".join(", ".join(p[:4]) + ("..." if len(p) > 4 else "") for p in parts))
+    return False, (
+        f"district {plan.names[d]} is in {len(parts)} pieces: "
+        + "; ".join(", ".join(p[:4]) + ("..." if len(p) > 4 else "") for p in parts)
+    )
 
 
-def population_within(plan: Plan, low: float | None = None, high: float | None = None,
-                      epsilon: float | None = None) -> Verdict:
+def population_within(
+    plan: Plan, low: float | None = None, high: float | None = None, epsilon: float | None = None
+) -> Verdict:
     """Every district within [low, high] residents, or within ±epsilon of the ideal."""
     if epsilon is not None:
         target = metrics.ideal(plan)
         low, high = target * (1 - epsilon), target * (1 + epsilon)
     for d, pop in enumerate(plan.population):
         if (low is not None and pop < low) or (high is not None and pop > high):
-            return False, (f"district {plan.names[d]} has {int(pop):,} residents; expected "
-                           f"{low:,.0f}..{high:,.0f}")
+            return False, (
+                f"district {plan.names[d]} has {int(pop):,} residents; expected "
+                f"{low:,.0f}..{high:,.0f}"
+            )
     return True, "every district's population is within bounds"
 
 
@@ -39,16 +44,24 @@ def nested(plan: Plan) -> Verdict:
 
 
 def districts(plan: Plan, k: int) -> Verdict:
-    empty = [str(plan.names[d]) for d in range(plan.k) if plan.population[d] == 0 and
-             not len(plan.units(d))]
+    empty = [
+        str(plan.names[d])
+        for d in range(plan.k)
+        if plan.population[d] == 0 and not len(plan.units(d))
+    ]
     if plan.k != k or empty:
         return False, f"the plan has {plan.k - len(empty)} districts; expected {k}"
     return True, f"{k} districts"
 
 
-def check(plan: Plan, k: int | None = None, low: float | None = None,
-          high: float | None = None, epsilon: float | None = None, nest: bool = True
-          ) -> list[tuple[str, bool, str]]:
+def check(
+    plan: Plan,
+    k: int | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    epsilon: float | None = None,
+    nest: bool = True,
+) -> list[tuple[str, bool, str]]:
     """Every rule that applies, as (rule, passes, reason)."""
     out = [("contiguous", *contiguous(plan))]
     if low is not None or high is not None or epsilon is not None:

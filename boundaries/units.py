@@ -1,0 +1,109 @@
+"""Unit graphs from a store: the units a planner groups (neighborhoods) and the finer units
+they can be split into (grids), with population, households, workload and parent area.
+
+The fine graph is built once from geometry; the coarse one is contracted from it, so both
+always agree on who borders whom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from boundaries.graph import UnitGraph, contract
+from gridmap.catalogue import CATEGORIES
+from gridmap.errors import InvalidInput
+from gridmap.geometry import metric_crs, to_metric
+from gridmap.model import LOCAL_TZ, IncidentQuery
+
+
+@dataclass(frozen=True)
+class Units:
+    units: UnitGraph  # e.g. neighborhoods
+    fine: UnitGraph | None  # e.g. their grids (group = the neighborhood's code)
+    layer: str
+    fine_layer: str | None
+    parent_layer: str
+    generation: int
+
+
+def ancestors(store, layer: str, up_to: str, generation: int) -> dict[str, str]:
+    """Code in ``layer`` → code of the area of ``up_to`` it lies in, following parent codes."""
+    chain = [layer]
+    while chain[-1] != up_to:
+        parent = store.layer(chain[-1]).parent
+        if parent is None:
+            raise InvalidInput(f"layer {layer!r} does not nest in {up_to!r}", field="parent")
+        chain.append(parent)
+    frames = [store.areas(name, generation) for name in chain[:-1]]
+    mapping = dict(zip(frames[0]["code"], frames[0]["parent_code"], strict=True))
+    for frame in frames[1:]:
+        up = dict(zip(frame["code"], frame["parent_code"], strict=True))
+        mapping = {c: up.get(p) for c, p in mapping.items()}
+    return mapping
+
+
+def workload(store, codes_layer: str, codes: np.ndarray, months: int = 12) -> np.ndarray:
+    """Per area: incidents of the last ``months`` weighted by their category's handling
+    time (hours), so a road collapse weighs less than an illegal structure case."""
+    since = (datetime.now(LOCAL_TZ) - timedelta(days=30.44 * months)).date()
+    events = store.incidents(query=IncidentQuery(since=since))
+    pos = {c: i for i, c in enumerate(codes)}
+    out = np.zeros(len(codes))
+    for cat, areas in zip(events["category"], events["areas"], strict=True):
+        i = pos.get((areas or {}).get(codes_layer))
+        if i is not None:
+            known = CATEGORIES.get(cat)
+            out[i] += known.time_limit_hours if known else 1.0
+    return out
+
+
+def from_store(
+    store,
+    layer: str = "neighborhood",
+    fine_layer: str | None = "grid",
+    parent_layer: str = "district",
+    generation: int | str | None = None,
+    months: int = 12,
+    min_border_m: float = 1.0,
+) -> Units:
+    """The planner's units of ``layer`` (and of ``fine_layer`` inside them) in a generation."""
+    gen = store.generation(generation)
+    frame = store.areas(layer, gen.id)
+    if not len(frame):
+        raise InvalidInput(f"layer {layer!r} has no areas in generation {gen.name}", field="layer")
+    parent_of = ancestors(store, layer, parent_layer, gen.id)
+    frame["parent"] = frame["code"].map(parent_of)
+    if fine_layer is None:
+        frame["workload"] = workload(store, layer, frame["code"].to_numpy(), months)
+        graph = UnitGraph.from_frame(
+            frame, parent="parent", workload="workload", min_border_m=min_border_m
+        )
+        return Units(graph, None, layer, None, parent_layer, gen.id)
+    grids = store.areas(fine_layer, gen.id)
+    if store.layer(fine_layer).parent != layer:
+        raise InvalidInput(f"layer {fine_layer!r} does not nest in {layer!r}", field="fine")
+    outside = ~grids["parent_code"].isin(frame["code"])
+    if outside.any():
+        raise InvalidInput(
+            f"{fine_layer} {grids['code'][outside].iloc[0]} has no {layer}", field="fine"
+        )
+    grids["parent"] = grids["parent_code"].map(parent_of)
+    grids["workload"] = workload(store, fine_layer, grids["code"].to_numpy(), months)
+    fine = UnitGraph.from_frame(
+        gpd.GeoDataFrame(grids),
+        parent="parent",
+        group="parent_code",
+        workload="workload",
+        min_border_m=min_border_m,
+    )
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    x0, y0, x1, y1 = shapely.total_bounds(fine.geoms)
+    metric = to_metric(geoms, metric_crs((x0 + x1) / 2, (y0 + y1) / 2))  # the fine graph's CRS
+    geoms_of = {c: (g, m) for c, g, m in zip(frame["code"], geoms, metric, strict=True)}
+    coarse = contract(fine, fine.group, geoms_of)
+    return Units(coarse, fine, layer, fine_layer, parent_layer, gen.id)
