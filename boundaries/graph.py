@@ -58,14 +58,20 @@ class UnitGraph:
         min_border_m: float = 1.0,
         links: Iterable[tuple[str, str]] = (),
     ) -> UnitGraph:
-        """Units from a GeoDataFrame with ``code``, ``population`` and ``households``."""
+        """Units from a GeoDataFrame with ``code`` and ``population`` (``households``
+        optional), in lon/lat or in a projected CRS, which is then measured as it is."""
         frame = frame.reset_index(drop=True)
         for col in ("code", "population"):
             if col not in frame:
                 raise InvalidInput(f"units need a {col!r} column", field=col)
-        geoms = np.asarray(frame.geometry.values, dtype=object)
-        x0, y0, x1, y1 = shapely.total_bounds(geoms)
-        metric = to_metric(geoms, metric_crs((x0 + x1) / 2, (y0 + y1) / 2))
+        if frame.crs is not None and frame.crs.is_projected:
+            # Already metric (a planner's own file): measure as drawn.
+            metric = np.asarray(frame.geometry.values, dtype=object)
+            geoms = np.asarray(frame.geometry.to_crs(4326).values, dtype=object)
+        else:
+            geoms = np.asarray(frame.geometry.values, dtype=object)
+            x0, y0, x1, y1 = shapely.total_bounds(geoms)
+            metric = to_metric(geoms, metric_crs((x0 + x1) / 2, (y0 + y1) / 2))
         i, j, length = shared_borders(metric, min_length=min_border_m)
         codes = frame["code"].to_numpy(dtype=object)
         pos = {c: k for k, c in enumerate(codes)}

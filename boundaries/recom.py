@@ -256,12 +256,12 @@ def optimise(
     while time.monotonic() < deadline and not stop.is_set():
         left = (deadline - time.monotonic()) / span
         temperature = heat * left**3 if heat else 0.0
-        if failed >= patience and temperature < heat * 1e-3:
-            break
         value = np.bincount(labels, weights=search.weight, minlength=k)
         excess = np.maximum(np.abs(value / search.ideal - 1) - search.epsilon, 0)
         # Districts beyond epsilon first; once all are within, any district.
         pool = np.flatnonzero(excess > 0)
+        if failed >= patience and (not len(pool) or temperature <= heat * 1e-3):
+            break
         a = int(rng.choice(pool if len(pool) and rng.random() < 0.8 else np.arange(k)))
         around = district_neighbours(search.graph, labels, a)
         around = around[search.district_parent[around] == search.district_parent[a]]
