@@ -16,6 +16,7 @@ from etl import readers
 from etl.validate import ImportRefused, Report, assign_parents, validate_layer
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
 from gridmap.errors import InvalidInput, NotFound
+from gridmap.generations import resolve
 from gridmap.lookup import LookupIndex
 from gridmap.model import AREA_COLUMNS, Layer
 from gridmap.stores import Store
@@ -212,13 +213,7 @@ def import_events(
     chunk = 200_000
     with store.transaction():
         for start in range(0, len(frame), chunk):
-            part = frame.iloc[start : start + chunk].copy()
-            reps = part.geometry.representative_point()
-            result = index.lookup(reps.x.to_numpy(), reps.y.to_numpy())
-            part["areas"] = result.codes_json()
-            if index.grid_layer:
-                part["grid_code"] = result.codes(index.grid_layer)
-            part["generation"] = index.generation
+            part = resolve(index, frame.iloc[start : start + chunk])
             (store.add_incidents if kind == "incidents" else store.add_hazards)(part)
             if progress:
                 progress(start + len(part), len(frame), time.perf_counter() - started)

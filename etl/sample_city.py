@@ -25,6 +25,7 @@ import shapely
 
 from etl import tessellate
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES
+from gridmap.codes import child_codes, reading_order, sequence_within
 from gridmap.geometry import shared_borders
 from gridmap.model import Layer, Officer
 from gridmap.stores import Store
@@ -181,27 +182,6 @@ def _make_contiguous(
     return labels
 
 
-def _reading_order(xy: np.ndarray, row_height: float) -> np.ndarray:
-    """Order of points north to south in rows, west to east within a row."""
-    rows = np.floor((xy[:, 1].max() - xy[:, 1]) / row_height)
-    return np.lexsort((xy[:, 0], rows))
-
-
-def _relabel(
-    labels: np.ndarray, within: np.ndarray, xy: np.ndarray, row_height: float
-) -> np.ndarray:
-    """Renumber labels 1.. inside each ``within`` group in reading order of their centres."""
-    seq = np.zeros(len(labels), dtype=int)
-    for g in np.unique(within):
-        m = within == g
-        labs = np.unique(labels[m])
-        centres = np.array([xy[labels == lab].mean(0) for lab in labs])
-        order = _reading_order(centres, row_height)
-        for rank, idx in enumerate(order, start=1):
-            seq[labels == labs[idx]] = rank
-    return seq
-
-
 def _names(rng, words: list[str], n: int, suffix: str) -> list[str]:
     seen: set[str] = set()
     out = []
@@ -297,18 +277,13 @@ def build_areas(
     # Codes: reading order (north to south, west to east) inside each parent.
     row = 0.02
     centres = shapely.get_coordinates(shapely.centroid(grid_geoms))
-    street_seq = _relabel(street, grid_region, centres, row * 4)
-    nbhd_seq = _relabel(nbhd, street, centres, row * 2)
-    grid_seq = _relabel(np.arange(n), nbhd, centres, row / 4)
-    width = settings.grid_code_width
-    if grid_seq.max() >= 10**width:
-        raise ValueError(
-            f"a neighborhood has {grid_seq.max()} grids: more than a {width}-digit grid code allows"
-        )
+    street_seq = sequence_within(street, grid_region, centres, row * 4)
+    nbhd_seq = sequence_within(nbhd, street, centres, row * 2)
+    grid_seq = sequence_within(np.arange(n), nbhd, centres, row / 4)
     d_code = districts["code"].to_numpy()[grid_region]
-    s_code = np.char.add(d_code.astype(str), np.char.zfill(street_seq.astype(str), 3))
-    n_code = np.char.add(s_code, np.char.zfill(nbhd_seq.astype(str), 3))
-    g_code = np.char.add(n_code, np.char.zfill(grid_seq.astype(str), width))
+    s_code = child_codes(d_code, street_seq, 3)
+    n_code = child_codes(s_code, nbhd_seq, 3)
+    g_code = child_codes(n_code, grid_seq, settings.grid_code_width)
 
     # Names: words drawn per street and neighborhood.
     st_codes = np.unique(s_code)
@@ -374,7 +349,7 @@ def _zones(rng, city, bbox, area_deg2, count, prefix, suffix) -> gpd.GeoDataFram
     polys, _, cell_of = tessellate.faces(city, tessellate.voronoi_cells(seeds, bbox))
     used, inverse = np.unique(cell_of, return_inverse=True)
     geoms = tessellate.dissolve(polys, inverse, len(used))
-    order = _reading_order(seeds[used], 0.08)
+    order = reading_order(seeds[used], 0.08)
     geoms = geoms[order]
     names = _names(rng, STREET_WORDS, len(used), suffix)
     return gpd.GeoDataFrame(

@@ -15,7 +15,7 @@ Points on a border of the searched layer are answered layer by layer, exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -211,6 +211,7 @@ class LookupIndex:
         generation: int | None = None,
         max_cells: int = 1 << 23,
     ) -> LookupIndex:
+        layers = {name: _as_nested(name, layers, frames) for name in frames}
         built = {
             name: LayerIndex(
                 layers[name], frame, max_cells if _searched(name, layers, frames) else None
@@ -310,6 +311,23 @@ def _leaf_admin(layers: Mapping[str, LayerIndex]) -> str | None:
 def _searched(name: str, layers: Mapping[str, Layer], frames: Mapping) -> bool:
     """Whether a layer needs its own cell index: it has no child layer to read it off."""
     return not any(layers[c].parent == name for c in frames if c != name)
+
+
+def _as_nested(name: str, layers: Mapping[str, Layer], frames: Mapping) -> Layer:
+    """The layer with the parent its areas nest in, in this generation.
+
+    Usually the one the catalogue names; after a reform that dropped that level (grids
+    moved from neighborhoods into new communities), the layer whose codes the areas'
+    parent codes are.
+    """
+    layer, frame = layers[name], frames[name]
+    if layer.parent is None or layer.parent in frames or layer.kind != "admin" or not len(frame):
+        return layer
+    wanted = set(frame["parent_code"].dropna())
+    for other, f in frames.items():
+        if other != name and layers[other].kind == "admin" and wanted <= set(f["code"]):
+            return replace(layer, parent=other)
+    return layer
 
 
 def _nesting(child: LayerIndex, parent: LayerIndex) -> np.ndarray | None:

@@ -373,6 +373,19 @@ class GeoPackageStore(StoreBase):
             frame,
         )
 
+    def set_event_areas(
+        self, table: str, ids: Sequence[int], generation: int, grid_codes: Sequence,
+        areas: Sequence[str],
+    ) -> None:
+        """Re-resolved areas (``areas`` as JSON text) for events ``ids`` of ``table``."""
+        if table not in ("incidents", "hazards"):
+            raise ValueError(table)
+        with self.transaction():
+            self._conn.executemany(
+                f"UPDATE {table} SET generation = ?, grid_code = ?, areas = ? WHERE fid = ?",
+                zip([generation] * len(ids), grid_codes, areas, ids, strict=True),
+            )
+
     def _insert_events(self, table: str, columns: str, n: int, rows, frame) -> list[int]:
         with self.transaction():
             start = self._conn.execute(f"SELECT coalesce(max(fid), 0) FROM {table}").fetchone()[0]

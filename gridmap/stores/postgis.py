@@ -405,6 +405,23 @@ class PostGISStore(StoreBase):
             list(rows),
         )
 
+    def set_event_areas(
+        self, table: str, ids: Sequence[int], generation: int, grid_codes: Sequence,
+        areas: Sequence[str],
+    ) -> None:
+        """Re-resolved areas (``areas`` as JSON text) for events ``ids`` of ``table``."""
+        if table not in ("incidents", "hazards"):
+            raise ValueError(table)
+        with self.transaction(), self._conn.cursor() as cur:
+            psycopg2.extras.execute_values(
+                cur,
+                f"UPDATE {table} AS t SET generation = v.gen, grid_code = v.grid,"
+                " areas = v.areas::jsonb FROM (VALUES %s) AS v(id, gen, grid, areas)"
+                " WHERE t.id = v.id",
+                list(zip(ids, [generation] * len(ids), grid_codes, areas, strict=True)),
+                page_size=1000,
+            )
+
     def _insert(self, sql: str, template: str, rows: list) -> list[int]:
         if not rows:
             return []

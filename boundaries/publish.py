@@ -1,0 +1,180 @@
+"""Publishing a plan as a new generation of boundaries, in one transaction.
+
+The plan's districts become areas of a new layer (communities) nested in the parent
+layer (districts); the levels they replace (streets, neighborhoods) end with the source
+generation, so lookups that ask for it still answer with them; grids are re-parented and
+renumbered inside their new community (codes extend the parent's code, DOMAIN.md), their
+officers follow them; staged (inactive) or activated, which moves open incidents and
+hazards into the new areas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from boundaries import rules
+from boundaries.plan import Plan
+from boundaries.units import Units
+from gridmap.codes import child_codes, sequence_within
+from gridmap.errors import InvalidInput, NotFound
+from gridmap.generations import Activated, activate
+from gridmap.geometry import lonlat_area_m2
+from gridmap.model import Generation, Layer, Officer
+from gridmap.settings import Settings
+
+# Holes smaller than this in a dissolved community are slivers between units, not
+# enclaves (m²).
+SLIVER_M2 = 1.0
+
+
+@dataclass(frozen=True)
+class Published:
+    generation: Generation
+    layer: str
+    areas: int
+    grids: int
+    retired: dict[str, int]  # layer -> areas that end with the source generation
+    slivers_removed: int
+    activated: Activated | None
+
+
+def fine_plan(units: Units, plan: Plan) -> Plan:
+    """The plan over the finest units (grids), whatever mix of units it was made of."""
+    g = units.fine if units.fine is not None else units.units
+    if plan.graph is g:
+        return plan
+    label_of = dict(zip(plan.graph.codes, plan.labels, strict=True))
+    labels = [label_of.get(c, label_of.get(grp)) for c, grp in zip(g.codes, g.group, strict=True)]
+    missing = [c for c, lab in zip(g.codes, labels, strict=True) if lab is None]
+    if missing:
+        raise InvalidInput(f"{len(missing)} units are not in the plan, such as {missing[0]}",
+                           field="plan")
+    return Plan(g, np.asarray(labels, dtype=np.int64), plan.k, names=plan.names)
+
+
+def publish(store, units: Units, plan: Plan, name: str, *, layer: str = "community",
+            title_zh: str = "社区", title_en: str = "Community", description: str = "",
+            activate_now: bool = False, settings: Settings | None = None,
+            progress: Callable[[str], None] | None = None) -> Published:
+    """Write ``plan`` as generation ``name``; all or nothing."""
+    say = progress or (lambda m: None)
+    settings = settings or Settings.from_env()
+    source = store.generation(units.generation)
+    newest = max(g.id for g in store.generations())
+    if source.id != newest:
+        raise InvalidInput(f"the plan was made on generation {source.name}, but a newer one "
+                           "exists: plan on the newest generation", field="generation")
+    fine = fine_plan(units, plan)
+    failed = [reason for _, ok, reason in rules.check(fine) if not ok]
+    if failed:
+        raise InvalidInput("the plan breaks the rules: " + "; ".join(failed), field="plan")
+    g = fine.graph
+    parents = np.array([str(g.parent[fine.units(d)[0]]) for d in range(fine.k)], dtype=object)
+
+    # Dissolve and number the new areas.
+    shapes, slivers = [], 0
+    for d in range(fine.k):
+        shape, removed = _dissolve(g.geoms[fine.units(d)])
+        shapes.append(shape)
+        slivers += removed
+    centres = shapely.get_coordinates(shapely.centroid(np.asarray(shapes, dtype=object)))
+    seq = sequence_within(np.arange(fine.k), parents, centres, 0.01)
+    codes = _community_codes(parents, seq)
+    parent_names = _names(store, units.parent_layer, source.id)
+    auto = all(str(n).isdigit() for n in fine.names)
+    names = [f"{parent_names.get(p, p)}第{s}社区" if auto else str(n)
+             for p, s, n in zip(parents, seq, fine.names, strict=True)]
+    areas = gpd.GeoDataFrame(
+        {"code": codes, "name": names, "parent_code": parents,
+         "population": fine.population, "households": fine.households},
+        geometry=shapes, crs="EPSG:4326")
+
+    # Grids re-parented and renumbered inside their community.
+    grids = None
+    if units.fine is not None:
+        old = store.areas(units.fine_layer, source.id).set_index("code").loc[list(g.codes)]
+        gxy = shapely.get_coordinates(shapely.centroid(g.geoms))
+        gseq = sequence_within(np.arange(len(g)), fine.labels, gxy, 0.0025)
+        community = codes[fine.labels]
+        grids = gpd.GeoDataFrame(
+            {"code": child_codes(community, gseq, settings.grid_code_width),
+             "name": [f"{np.asarray(names)[d]}第{s}网格" for d, s in zip(fine.labels, gseq,
+                                                                        strict=True)],
+             "parent_code": community, "population": old["population"].to_numpy(),
+             "households": old["households"].to_numpy()},
+            geometry=list(g.geoms), crs="EPSG:4326")
+        grids["old_code"] = list(g.codes)
+
+    retire = _replaced_layers(store, units, layer, source.id)
+    with store.transaction():
+        gen = store.add_generation(name, description)
+        if layer not in {x.name for x in store.layers()}:
+            store.add_layer(Layer(layer, title_zh, title_en, parent=units.parent_layer))
+        retired = {}
+        for name_ in retire:
+            ended = store.areas(name_, source.id)["code"].tolist()
+            store.end_areas(name_, ended, source.id)
+            retired[name_] = len(ended)
+        store.write_areas(layer, areas, gen.id)
+        say(f"{len(areas)} {title_en.lower()} areas written to generation {gen.name}")
+        if grids is not None:
+            store.end_areas(units.fine_layer, grids["old_code"].tolist(), source.id)
+            store.write_areas(units.fine_layer, grids.drop(columns="old_code"), gen.id)
+            new_code = dict(zip(grids["old_code"], grids["code"], strict=True))
+            store.add_officers([
+                Officer(o.name, o.layer, new_code[o.area_code], o.phone, o.role)
+                for o in store.officers(units.fine_layer) if o.area_code in new_code])
+            say(f"{len(grids)} grids re-parented, their officers with them")
+        done = activate(store, gen.id, say) if activate_now else None
+    return Published(store.generation(gen.id), layer, len(areas),
+                     0 if grids is None else len(grids), retired, slivers, done)
+
+
+def _dissolve(geoms: np.ndarray) -> tuple[shapely.MultiPolygon, int]:
+    """Union of units as a valid MultiPolygon, with sliver holes filled."""
+    shape = shapely.make_valid(shapely.union_all(geoms))
+    polys = [p for p in shapely.get_parts(shape) if p.geom_type == "Polygon"]
+    out, removed = [], 0
+    for p in polys:
+        holes = list(p.interiors)
+        keep = [h for h in holes
+                if lonlat_area_m2([shapely.Polygon(h)])[0] >= SLIVER_M2]
+        removed += len(holes) - len(keep)
+        out.append(shapely.Polygon(p.exterior, keep))
+    return shapely.MultiPolygon(out), removed
+
+
+def _community_codes(parents: np.ndarray, seq: np.ndarray) -> np.ndarray:
+    """12-digit codes: under a 6-digit district, township digits 000 (directly under the
+    district, the reform having removed streets) and the sequence as committee digits."""
+    prefix = np.array([p + "000" if len(p) == 6 else p for p in parents], dtype=object)
+    return child_codes(prefix, seq, 3).astype(object)
+
+
+def _names(store, layer: str, generation: int) -> dict[str, str]:
+    frame = store.areas(layer, generation)
+    return dict(zip(frame["code"], frame["name"], strict=True))
+
+
+def _replaced_layers(store, units: Units, target: str, generation: int) -> list[str]:
+    """The levels between the units and the parent layer (the units' own included), and
+    the target layer's own areas when it has some: they end with the source generation."""
+    chain, name = [], units.layer
+    while name != units.parent_layer:
+        chain.append(name)
+        try:
+            name = store.layer(name).parent
+        except NotFound:
+            break
+        if name is None:
+            raise InvalidInput(f"layer {units.layer!r} does not nest in {units.parent_layer!r}",
+                               field="parent")
+    known = {x.name for x in store.layers()}
+    if target in known and target not in chain and store.count_areas(target, generation):
+        chain.append(target)
+    return chain
