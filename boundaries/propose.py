@@ -221,7 +221,7 @@ def auto_plan(
     fine_labels = optimise(
         search, fine_labels, deadline, stop, rng, patience=1500, progress=report(fine)
     )
-    plan, split = _mixed(units, fine, fine_labels, names)
+    plan, split = mixed_plan(units, fine, fine_labels, names)
     say(
         f"{k} districts over {len(plan.graph)} units ({len(split)} old units split): max "
         f"deviation {metrics.max_deviation(plan, of):.1%}"
@@ -236,7 +236,7 @@ def auto_plan(
     )
 
 
-def _mixed(
+def mixed_plan(
     units: UnitGraph, fine: UnitGraph, fine_labels: np.ndarray, names: np.ndarray
 ) -> tuple[Plan, list[str]]:
     """The plan over mixed units: old units kept whole where the grids agree, else grids."""

@@ -52,23 +52,37 @@ def fine_plan(units: Units, plan: Plan) -> Plan:
     labels = [label_of.get(c, label_of.get(grp)) for c, grp in zip(g.codes, g.group, strict=True)]
     missing = [c for c, lab in zip(g.codes, labels, strict=True) if lab is None]
     if missing:
-        raise InvalidInput(f"{len(missing)} units are not in the plan, such as {missing[0]}",
-                           field="plan")
+        raise InvalidInput(
+            f"{len(missing)} units are not in the plan, such as {missing[0]}", field="plan"
+        )
     return Plan(g, np.asarray(labels, dtype=np.int64), plan.k, names=plan.names)
 
 
-def publish(store, units: Units, plan: Plan, name: str, *, layer: str = "community",
-            title_zh: str = "社区", title_en: str = "Community", description: str = "",
-            activate_now: bool = False, settings: Settings | None = None,
-            progress: Callable[[str], None] | None = None) -> Published:
+def publish(
+    store,
+    units: Units,
+    plan: Plan,
+    name: str,
+    *,
+    layer: str = "community",
+    title_zh: str = "社区",
+    title_en: str = "Community",
+    description: str = "",
+    activate_now: bool = False,
+    settings: Settings | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Published:
     """Write ``plan`` as generation ``name``; all or nothing."""
     say = progress or (lambda m: None)
     settings = settings or Settings.from_env()
     source = store.generation(units.generation)
     newest = max(g.id for g in store.generations())
     if source.id != newest:
-        raise InvalidInput(f"the plan was made on generation {source.name}, but a newer one "
-                           "exists: plan on the newest generation", field="generation")
+        raise InvalidInput(
+            f"the plan was made on generation {source.name}, but a newer one "
+            "exists: plan on the newest generation",
+            field="generation",
+        )
     fine = fine_plan(units, plan)
     failed = [reason for _, ok, reason in rules.check(fine) if not ok]
     if failed:
@@ -87,12 +101,21 @@ def publish(store, units: Units, plan: Plan, name: str, *, layer: str = "communi
     codes = _community_codes(parents, seq)
     parent_names = _names(store, units.parent_layer, source.id)
     auto = all(str(n).isdigit() for n in fine.names)
-    names = [f"{parent_names.get(p, p)}第{s}社区" if auto else str(n)
-             for p, s, n in zip(parents, seq, fine.names, strict=True)]
+    names = [
+        f"{parent_names.get(p, p)}第{s}社区" if auto else str(n)
+        for p, s, n in zip(parents, seq, fine.names, strict=True)
+    ]
     areas = gpd.GeoDataFrame(
-        {"code": codes, "name": names, "parent_code": parents,
-         "population": fine.population, "households": fine.households},
-        geometry=shapes, crs="EPSG:4326")
+        {
+            "code": codes,
+            "name": names,
+            "parent_code": parents,
+            "population": fine.population,
+            "households": fine.households,
+        },
+        geometry=shapes,
+        crs="EPSG:4326",
+    )
 
     # Grids re-parented and renumbered inside their community.
     grids = None
@@ -102,12 +125,19 @@ def publish(store, units: Units, plan: Plan, name: str, *, layer: str = "communi
         gseq = sequence_within(np.arange(len(g)), fine.labels, gxy, 0.0025)
         community = codes[fine.labels]
         grids = gpd.GeoDataFrame(
-            {"code": child_codes(community, gseq, settings.grid_code_width),
-             "name": [f"{np.asarray(names)[d]}第{s}网格" for d, s in zip(fine.labels, gseq,
-                                                                        strict=True)],
-             "parent_code": community, "population": old["population"].to_numpy(),
-             "households": old["households"].to_numpy()},
-            geometry=list(g.geoms), crs="EPSG:4326")
+            {
+                "code": child_codes(community, gseq, settings.grid_code_width),
+                "name": [
+                    f"{np.asarray(names)[d]}第{s}网格"
+                    for d, s in zip(fine.labels, gseq, strict=True)
+                ],
+                "parent_code": community,
+                "population": old["population"].to_numpy(),
+                "households": old["households"].to_numpy(),
+            },
+            geometry=list(g.geoms),
+            crs="EPSG:4326",
+        )
         grids["old_code"] = list(g.codes)
 
     retire = _replaced_layers(store, units, layer, source.id)
@@ -126,13 +156,24 @@ def publish(store, units: Units, plan: Plan, name: str, *, layer: str = "communi
             store.end_areas(units.fine_layer, grids["old_code"].tolist(), source.id)
             store.write_areas(units.fine_layer, grids.drop(columns="old_code"), gen.id)
             new_code = dict(zip(grids["old_code"], grids["code"], strict=True))
-            store.add_officers([
-                Officer(o.name, o.layer, new_code[o.area_code], o.phone, o.role)
-                for o in store.officers(units.fine_layer) if o.area_code in new_code])
+            store.add_officers(
+                [
+                    Officer(o.name, o.layer, new_code[o.area_code], o.phone, o.role)
+                    for o in store.officers(units.fine_layer)
+                    if o.area_code in new_code
+                ]
+            )
             say(f"{len(grids)} grids re-parented, their officers with them")
         done = activate(store, gen.id, say) if activate_now else None
-    return Published(store.generation(gen.id), layer, len(areas),
-                     0 if grids is None else len(grids), retired, slivers, done)
+    return Published(
+        store.generation(gen.id),
+        layer,
+        len(areas),
+        0 if grids is None else len(grids),
+        retired,
+        slivers,
+        done,
+    )
 
 
 def _dissolve(geoms: np.ndarray) -> tuple[shapely.MultiPolygon, int]:
@@ -142,8 +183,7 @@ def _dissolve(geoms: np.ndarray) -> tuple[shapely.MultiPolygon, int]:
     out, removed = [], 0
     for p in polys:
         holes = list(p.interiors)
-        keep = [h for h in holes
-                if lonlat_area_m2([shapely.Polygon(h)])[0] >= SLIVER_M2]
+        keep = [h for h in holes if lonlat_area_m2([shapely.Polygon(h)])[0] >= SLIVER_M2]
         removed += len(holes) - len(keep)
         out.append(shapely.Polygon(p.exterior, keep))
     return shapely.MultiPolygon(out), removed
@@ -172,8 +212,9 @@ def _replaced_layers(store, units: Units, target: str, generation: int) -> list[
         except NotFound:
             break
         if name is None:
-            raise InvalidInput(f"layer {units.layer!r} does not nest in {units.parent_layer!r}",
-                               field="parent")
+            raise InvalidInput(
+                f"layer {units.layer!r} does not nest in {units.parent_layer!r}", field="parent"
+            )
     known = {x.name for x in store.layers()}
     if target in known and target not in chain and store.count_areas(target, generation):
         chain.append(target)

@@ -15,7 +15,20 @@ from gridmap.stores import open_store
 
 
 class _Group(click.Group):
-    """Turns domain errors into one clear line and exit status 1, never a traceback."""
+    """Turns domain errors into one clear line and exit status 1, never a traceback.
+
+    ``gridmap plan ...`` lives in the boundaries package and loads only when asked for.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "plan"])
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name == "plan":
+            from boundaries.cli import plan
+
+            return plan
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:

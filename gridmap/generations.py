@@ -36,8 +36,9 @@ class Activated:
     hazards: int
 
 
-def activate(store, generation: int | str, progress: Callable[[str], None] | None = None
-             ) -> Activated:
+def activate(
+    store, generation: int | str, progress: Callable[[str], None] | None = None
+) -> Activated:
     """Make ``generation`` the active one and move open incidents and hazards into it."""
     gen = store.generation(generation)
     say = progress or (lambda m: None)
@@ -48,8 +49,13 @@ def activate(store, generation: int | str, progress: Callable[[str], None] | Non
         for table, frame in (("incidents", incidents), ("hazards", hazards)):
             if len(frame):
                 done = resolve(index, frame)
-                store.set_event_areas(table, done["id"].tolist(), gen.id,
-                                      done["grid_code"].tolist(), done["areas"].tolist())
+                store.set_event_areas(
+                    table,
+                    done["id"].tolist(),
+                    gen.id,
+                    done["grid_code"].tolist(),
+                    done["areas"].tolist(),
+                )
             say(f"{len(frame):,} {table} moved into generation {gen.name}")
         store.activate(gen.id)
     return Activated(gen.id, len(incidents), len(hazards))

@@ -374,7 +374,11 @@ class GeoPackageStore(StoreBase):
         )
 
     def set_event_areas(
-        self, table: str, ids: Sequence[int], generation: int, grid_codes: Sequence,
+        self,
+        table: str,
+        ids: Sequence[int],
+        generation: int,
+        grid_codes: Sequence,
         areas: Sequence[str],
     ) -> None:
         """Re-resolved areas (``areas`` as JSON text) for events ``ids`` of ``table``."""

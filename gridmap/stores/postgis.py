@@ -406,7 +406,11 @@ class PostGISStore(StoreBase):
         )
 
     def set_event_areas(
-        self, table: str, ids: Sequence[int], generation: int, grid_codes: Sequence,
+        self,
+        table: str,
+        ids: Sequence[int],
+        generation: int,
+        grid_codes: Sequence,
         areas: Sequence[str],
     ) -> None:
         """Re-resolved areas (``areas`` as JSON text) for events ``ids`` of ``table``."""

@@ -1,0 +1,375 @@
+"""``gridmap plan ...``: automatic plans, metrics, comparisons, publishing, plan files."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import click
+
+from boundaries import metrics, planfile, rules
+from boundaries import units as units_of
+from gridmap.stores import open_store
+
+
+def _store(ctx: click.Context):
+    return ctx.with_resource(open_store(ctx.find_root().obj["db"]))
+
+
+def unit_options(f):
+    """Which units a plan groups: the same options on every command."""
+    for option in reversed(
+        [
+            click.option(
+                "--units",
+                "units_layer",
+                default="neighborhood",
+                show_default=True,
+                help="Layer whose areas are grouped.",
+            ),
+            click.option(
+                "--split-into",
+                default="grid",
+                show_default=True,
+                help="Finer layer units may be split into ('none': never split).",
+            ),
+            click.option(
+                "--parent",
+                "parent_layer",
+                default="district",
+                show_default=True,
+                help="Layer each new area must lie inside.",
+            ),
+            click.option("--generation", default=None, help="Generation of the units [active]."),
+            click.option(
+                "--months",
+                default=12,
+                show_default=True,
+                help="Workload: incidents of the last N months.",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+def _units(store, units_layer, split_into, parent_layer, generation, months):
+    return units_of.from_store(
+        store,
+        units_layer,
+        None if split_into == "none" else split_into,
+        parent_layer,
+        generation,
+        months,
+    )
+
+
+def _bounds(k, low, high, epsilon):
+    return {"k": k, "low": low, "high": high, "epsilon": epsilon}
+
+
+def rule_options(f):
+    for option in reversed(
+        [
+            click.option("--k", type=int, default=None, help="Number of new areas."),
+            click.option("--min", "low", type=float, default=None, help="Fewest residents."),
+            click.option("--max", "high", type=float, default=None, help="Most residents."),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+@click.group()
+def plan() -> None:
+    """Redistricting plans: propose, measure, compare, publish."""
+
+
+@plan.command()
+@unit_options
+@rule_options
+@click.option(
+    "--epsilon",
+    default=0.05,
+    show_default=True,
+    help="Aim: every area within ±epsilon of the ideal.",
+)
+@click.option(
+    "--balance",
+    type=click.Choice(["population", "households", "workload"]),
+    default="population",
+    show_default=True,
+)
+@click.option("--seconds", default=8.0, show_default=True, help="Time allowed.")
+@click.option("--seed", default=2012, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("plan.csv"),
+    show_default=True,
+    help="Plan file to write (.csv or .geojson).",
+)
+@click.pass_context
+def auto(
+    ctx,
+    units_layer,
+    split_into,
+    parent_layer,
+    generation,
+    months,
+    k,
+    low,
+    high,
+    epsilon,
+    balance,
+    seconds,
+    seed,
+    out,
+) -> None:
+    """Propose a contiguous, nested, balanced plan (Ctrl+C returns the best so far)."""
+    from boundaries.propose import auto_plan
+
+    store = _store(ctx)
+    units = _units(store, units_layer, split_into, parent_layer, generation, months)
+    stop = threading.Event()
+    box: dict = {}
+
+    def run():
+        try:
+            box["result"] = auto_plan(
+                units.units,
+                k,
+                low,
+                high,
+                epsilon,
+                balance,
+                units.fine,
+                seconds,
+                seed,
+                progress=lambda m: click.echo(f"  {m}"),
+                stop=stop,
+            )
+        except Exception as exc:  # handed to the main thread, which reports it
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        click.echo("  stopping: keeping the best plan so far", err=True)
+        stop.set()
+        worker.join()
+    if "error" in box:
+        raise box["error"]
+    result = box["result"]
+    planfile.write(out, result.plan)
+    click.echo(
+        f"Plan written to {out} ({result.seconds:.1f} s"
+        f"{', stopped early' if result.stopped and stop.is_set() else ''})."
+    )
+    _show(result.plan, k, low, high, None, balance)
+
+
+@plan.command()
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@unit_options
+@rule_options
+@click.option("--epsilon", type=float, default=None, help="Rule: within ±epsilon of ideal.")
+@click.pass_context
+def show(
+    ctx, plan_file, units_layer, split_into, parent_layer, generation, months, k, low, high, epsilon
+) -> None:
+    """The plan's rules and its areas, one line each."""
+    units = _units(_store(ctx), units_layer, split_into, parent_layer, generation, months)
+    p = planfile.read(plan_file, units)
+    failed = _show(p, k, low, high, epsilon, "population", per_area=True)
+    if failed:
+        ctx.exit(1)
+
+
+@plan.command("metrics")
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@unit_options
+@click.pass_context
+def metrics_cmd(ctx, plan_file, units_layer, split_into, parent_layer, generation, months) -> None:
+    """Every metric of the plan, per area and overall, as JSON."""
+    units = _units(_store(ctx), units_layer, split_into, parent_layer, generation, months)
+    p = planfile.read(plan_file, units)
+    click.echo(json.dumps(metrics.summary(p), ensure_ascii=False, indent=1))
+
+
+@plan.command()
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@click.argument("other", type=click.Path(path_type=Path), required=False)
+@unit_options
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def compare(
+    ctx, plan_file, other, units_layer, split_into, parent_layer, generation, months, as_json
+) -> None:
+    """PLAN against today's areas, or OTHER against PLAN."""
+    from boundaries.compare import compare as run
+
+    store = _store(ctx)
+    units = _units(store, units_layer, split_into, parent_layer, generation, months)
+    first = planfile.read(plan_file, units)
+    if other is None:
+        result = run(store, units, first, after_name=plan_file.name)
+    else:
+        result = run(
+            store,
+            units,
+            planfile.read(other, units),
+            first,
+            before_name=plan_file.name,
+            after_name=other.name,
+        )
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=1, default=str))
+        return
+    click.echo(f"{result.after} against {result.before}:")
+    click.echo(f"  units moved      {result.units_moved:>10,}")
+    click.echo(f"  residents moved  {result.residents_moved:>10,}")
+    click.echo(f"  grids changed    {len(result.grids_changed):>10,}")
+    click.echo(f"  officers         {result.officers_changed:>10,}")
+    click.echo(f"  incidents        {result.incidents_changed:>10,}")
+    click.echo(f"  hazards          {result.hazards_changed:>10,}")
+    click.echo(f"  {'metric':<20}{'before':>12}{'after':>12}{'change':>12}")
+    for row in result.metrics.itertuples():
+        click.echo(f"  {row.metric:<20}{row.before:>12.4g}{row.after:>12.4g}{row.change:>+12.4g}")
+    click.echo("  crosswalk (old → new, residents, share of old):")
+    for row in result.crosswalk.head(40).itertuples():
+        click.echo(f"    {row.old} → {row.new}  {row.population:>8,}  {row.share_of_old:.1%}")
+    if len(result.crosswalk) > 40:
+        click.echo(f"    ... {len(result.crosswalk) - 40} more rows (--json for all)")
+
+
+@plan.command()
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@unit_options
+@click.option("--name", required=True, help="Name of the new generation, e.g. 2012.")
+@click.option("--description", default="")
+@click.option("--layer", default="community", show_default=True, help="Layer of the new areas.")
+@click.option("--activate", is_flag=True, help="Make it the active generation now.")
+@click.pass_context
+def publish(
+    ctx,
+    plan_file,
+    units_layer,
+    split_into,
+    parent_layer,
+    generation,
+    months,
+    name,
+    description,
+    layer,
+    activate,
+) -> None:
+    """Publish the plan as a new generation (staged unless --activate)."""
+    from boundaries.publish import publish as run
+
+    store = _store(ctx)
+    units = _units(store, units_layer, split_into, parent_layer, generation, months)
+    p = planfile.read(plan_file, units)
+    done = run(
+        store,
+        units,
+        p,
+        name,
+        layer=layer,
+        description=description,
+        activate_now=activate,
+        settings=ctx.find_root().obj["settings"],
+        progress=lambda m: click.echo(f"  {m}"),
+    )
+    state = "active" if done.activated else "staged (inactive)"
+    click.echo(
+        f"Generation {done.generation.name} ({done.generation.id}) published, {state}: "
+        f"{done.areas} {layer} areas, {done.grids} grids; ended: "
+        + ", ".join(f"{n} {lay}" for lay, n in done.retired.items())
+    )
+
+
+@plan.command("activate")
+@click.argument("generation")
+@click.pass_context
+def activate_cmd(ctx, generation) -> None:
+    """Make a staged generation active, moving open incidents and hazards into it."""
+    from gridmap.generations import activate
+
+    done = activate(_store(ctx), generation, lambda m: click.echo(f"  {m}"))
+    click.echo(f"Generation {done.generation} is active.")
+
+
+@plan.command("export")
+@click.argument("plan_file", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help=".csv (unit, district) or .geojson (units with their district).",
+)
+@unit_options
+@click.pass_context
+def export_cmd(
+    ctx, plan_file, out, units_layer, split_into, parent_layer, generation, months
+) -> None:
+    """Write a plan in another format."""
+    units = _units(_store(ctx), units_layer, split_into, parent_layer, generation, months)
+    planfile.write(out, planfile.read(plan_file, units))
+    click.echo(f"Written {out}.")
+
+
+@plan.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("plan.csv"), show_default=True)
+@click.option("--unit-field", default=None, help="Column of unit codes.")
+@click.option("--district-field", default=None, help="Column of district labels.")
+@unit_options
+@click.pass_context
+def import_cmd(
+    ctx,
+    file,
+    out,
+    unit_field,
+    district_field,
+    units_layer,
+    split_into,
+    parent_layer,
+    generation,
+    months,
+) -> None:
+    """Bring in a plan made elsewhere (QGIS, Districtr): checked, then written as a plan
+    file."""
+    units = _units(_store(ctx), units_layer, split_into, parent_layer, generation, months)
+    p = planfile.read(file, units, unit_field, district_field)
+    planfile.write(out, p)
+    click.echo(f"{p.k} areas over {len(p.graph)} units read from {file.name}; written to {out}.")
+    _show(p, None, None, None, None, "population")
+
+
+def _show(p, k, low, high, epsilon, of, per_area=False) -> bool:
+    """Print rules and the summary; True when a rule fails."""
+    s = metrics.summary(p)
+    click.echo(
+        f"{p.k} areas, ideal {s['ideal_population']:,.0f}; max deviation "
+        f"{metrics.max_deviation(p, of):.1%}, spread {s['spread']:.1%}, mean "
+        f"Polsby-Popper {s['mean_polsby_popper']:.3f}, Reock {s['mean_reock']:.3f}, "
+        f"{s['cut_edges']} cut edges, {s['groups_split']} old areas split"
+    )
+    verdicts = rules.check(p, k=k, low=low, high=high, epsilon=epsilon)
+    for name, ok, reason in verdicts:
+        click.echo(f"  {'ok  ' if ok else 'FAIL'} {name:<11} {reason}")
+    if per_area:
+        per = s["per_district"]
+        click.echo(f"  {'area':<8}{'population':>11}{'deviation':>10}{'km²':>9}{'PP':>7}")
+        for i in range(p.k):
+            click.echo(
+                f"  {per['district'][i]:<8}{per['population'][i]:>11,}"
+                f"{per['deviation'][i]:>+10.1%}{per['area_km2'][i]:>9.2f}"
+                f"{per['polsby_popper'][i]:>7.3f}"
+            )
+    return not all(ok for _, ok, _ in verdicts)

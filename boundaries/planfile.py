@@ -1,0 +1,136 @@
+"""Plan files: a CSV of (unit, district) rows, or GeoJSON features with the same two
+properties, so plans drawn elsewhere (QGIS, Districtr) come in and ours go out.
+
+A unit is any code of the units layer (a whole neighborhood) or of the finer layer (one
+grid of a split neighborhood); a grid's own row wins over its neighborhood's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from boundaries.plan import Plan
+from boundaries.propose import mixed_plan
+from boundaries.units import Units
+from gridmap.errors import InvalidInput
+
+UNIT_FIELDS = ("unit", "code", "unit_code", "GEOID", "id")
+DISTRICT_FIELDS = ("district", "label", "community", "assignment")
+
+
+def read(
+    path: str | Path, units: Units, unit_field: str | None = None, district_field: str | None = None
+) -> Plan:
+    """A plan over the mixed units the file names (whole units, grids where split)."""
+    path = Path(path)
+    rows = _rows(path)
+    unit_col = _column(rows, unit_field, UNIT_FIELDS, path, "unit")
+    district_col = _column(rows, district_field, DISTRICT_FIELDS, path, "district")
+    fine = units.fine if units.fine is not None else units.units
+    whole = {str(c) for c in units.units.codes}
+    part = {str(c) for c in fine.codes}
+    assigned: dict[str, str] = {}
+    for i, (unit, label) in enumerate(zip(rows[unit_col], rows[district_col], strict=True)):
+        line = i + 2 if path.suffix.lower() == ".csv" else i + 1
+        what = f"{path.name} {'line' if path.suffix.lower() == '.csv' else 'feature'} {line}"
+        if pd.isna(unit) or str(unit).strip() == "":
+            raise InvalidInput(f"{what}: no unit code", field=unit_col, position=line)
+        unit = str(unit).strip()
+        if pd.isna(label) or str(label).strip() == "":
+            raise InvalidInput(
+                f"{what}: unit {unit} has no district", field=district_col, position=line
+            )
+        if unit not in whole and unit not in part:
+            raise InvalidInput(
+                f"{what}: unit {unit} is not a {units.layer} or "
+                f"{units.fine_layer or units.layer} of generation "
+                f"{units.generation}",
+                field=unit_col,
+                position=line,
+            )
+        if unit in assigned and assigned[unit] != str(label).strip():
+            raise InvalidInput(
+                f"{what}: unit {unit} is assigned twice", field=unit_col, position=line
+            )
+        assigned[unit] = str(label).strip()
+    labels = []
+    for code, group in zip(fine.codes, fine.group, strict=True):
+        label = assigned.get(str(code), assigned.get(str(group)))
+        if label is None:
+            raise InvalidInput(
+                f"{path.name}: {units.fine_layer or units.layer} {code} (of "
+                f"{group}) is in no district",
+                field=district_col,
+            )
+        labels.append(label)
+    names, idx = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
+    names = names.astype(object)
+    if units.fine is None:
+        return Plan(units.units, idx.astype(np.int64), len(names), names=names)
+    plan, _ = mixed_plan(units.units, fine, idx.astype(np.int64), names)
+    return plan
+
+
+def write(path: str | Path, plan: Plan) -> Path:
+    """CSV (unit, district) or, for .geojson, the units with their district."""
+    path = Path(path)
+    frame = pd.DataFrame(
+        {
+            "unit": [str(c) for c in plan.graph.codes],
+            "district": [str(plan.names[d]) for d in plan.labels],
+        }
+    )
+    if path.suffix.lower() in (".geojson", ".json"):
+        out = gpd.GeoDataFrame(frame, geometry=list(plan.graph.geoms), crs="EPSG:4326")
+        path.write_text(out.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
+    elif path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        raise InvalidInput(f"{path.name}: a plan file is .csv or .geojson", field="out")
+    return path
+
+
+def _rows(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file", field="file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if suffix in (".geojson", ".json"):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+                return pd.DataFrame(
+                    [f.get("properties") or {} for f in data["features"]], dtype=str
+                )
+            if isinstance(data, dict):  # Districtr's assignment export: {unit: district}
+                return pd.DataFrame(
+                    {"unit": list(data), "district": list(data.values())}, dtype=str
+                )
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InvalidInput(f"{path.name}: not a readable plan file ({exc})", field="file") from exc
+    raise InvalidInput(
+        f"{path.name}: a plan file is a CSV (unit, district) or GeoJSON", field="file"
+    )
+
+
+def _column(rows: pd.DataFrame, given: str | None, known: tuple, path: Path, what: str) -> str:
+    if given:
+        if given not in rows:
+            raise InvalidInput(
+                f"{path.name}: no column {given!r}; columns: {', '.join(rows.columns)}", field=what
+            )
+        return given
+    for name in known:
+        if name in rows:
+            return name
+    raise InvalidInput(
+        f"{path.name}: no {what} column (expected one of {', '.join(known)}); "
+        f"columns: {', '.join(map(str, rows.columns)) or 'none'}",
+        field=what,
+    )
