@@ -542,3 +542,33 @@ def as_json(counts: dict[str, int]) -> str:
 
 
 __all__ = ["SampleSettings", "build", "build_areas", "load_districts", "LAYERS", "pd"]
+
+
+def reform(store: Store, seconds: float = 8.0, seed: int = 2012, progress: Progress = print):
+    """The 2012 reform of the sample city: an automatic plan of 70 communities of
+    20,000-40,000 residents, each inside one district, published and activated as
+    generation 2012; generation 2011 stays queryable."""
+    from boundaries import units as units_of
+    from boundaries.propose import auto_plan
+    from boundaries.publish import publish
+
+    units = units_of.from_store(store)
+    result = auto_plan(
+        units.units,
+        70,
+        20_000,
+        40_000,
+        fine=units.fine,
+        seconds=seconds,
+        seed=seed,
+        progress=progress,
+    )
+    return publish(
+        store,
+        units,
+        result.plan,
+        "2012",
+        description="Daqing reform: 70 communities replace 29 streets and 200 neighborhoods",
+        activate_now=True,
+        progress=progress,
+    )

@@ -70,8 +70,13 @@ def main(ctx: click.Context, db: str | None) -> None:
     help="Incidents cover the year before this date [default: today].",
 )
 @click.option("--if-missing", is_flag=True, help="Do nothing when the store has data already.")
+@click.option(
+    "--with-reform",
+    is_flag=True,
+    help="Also publish the 2012 reform (70 automatic communities) as the active generation.",
+)
 @click.pass_context
-def sample(ctx: click.Context, seed: int, as_of, if_missing: bool) -> None:
+def sample(ctx: click.Context, seed: int, as_of, if_missing: bool, with_reform: bool) -> None:
     """Build the sample city (Daqing sample) into the store."""
     from etl import sample_city
 
@@ -96,6 +101,12 @@ def sample(ctx: click.Context, seed: int, as_of, if_missing: bool) -> None:
     click.echo(f"Built the sample city into {store.url}:")
     for key, value in counts.items():
         click.echo(f"  {key:<13}{value:>10,}")
+    if with_reform:
+        done = sample_city.reform(store, progress=lambda m: click.echo(f"  {m}"))
+        click.echo(
+            f"Published the reform as generation {done.generation.name} (active): "
+            f"{done.areas} communities; generation 2011 kept."
+        )
 
 
 @main.command()

@@ -10,8 +10,8 @@ from gerrychain.metrics import polsby_popper
 from gerrychain.updaters import (
     Tally,
     boundary_nodes,
-    cut_edges_by_part,
     cut_edges,
+    cut_edges_by_part,
     exterior_boundaries,
     interior_boundaries,
     perimeter,
