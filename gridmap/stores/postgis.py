@@ -571,9 +571,11 @@ class PostGISStore(StoreBase):
 def _record(layers: list[Layer], lon: float, lat: float, rows: list[tuple]) -> dict:
     """The same answer as ``LookupResult.record`` from SQL rows."""
     kinds = {layer.name: layer for layer in layers}
-    admin = [x.name for x in layers if x.kind == "admin"]
-    parents = {kinds[n].parent for n in admin}
-    leaves = [n for n in admin if n not in parents]
+    # The finest administrative area hit: the one no other hit area names as its parent
+    # (read from the areas, as a reform may re-parent a layer).
+    hit = [r for r in rows if kinds[r[0]].kind == "admin"]
+    parent_codes = {(r[4]) for r in hit}
+    leaves = [r[0] for r in hit if r[2] not in parent_codes]
     leaf = leaves[0] if len(leaves) == 1 else None
     order = {x.name: i for i, x in enumerate(layers)}
     areas, zones, officers = {}, {}, {}
