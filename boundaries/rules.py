@@ -30,9 +30,15 @@ def population_within(
         if (low is not None and pop < low) or (high is not None and pop > high):
             return False, (
                 f"district {plan.names[d]} has {int(pop):,} residents; expected "
-                f"{low:,.0f}..{high:,.0f}"
+                + _range(low, high)
             )
     return True, "every district's population is within bounds"
+
+
+def _range(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{low:,.0f}..{high:,.0f}"
+    return f"at least {low:,.0f}" if low is not None else f"at most {high:,.0f}"
 
 
 def nested(plan: Plan) -> Verdict:

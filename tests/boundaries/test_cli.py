@@ -1,0 +1,136 @@
+"""``gridmap plan ...`` as a planner types it, on a copy of the sample city."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from gridmap.cli import main
+from gridmap.stores.gpkg import GeoPackageStore
+
+
+@pytest.fixture()
+def city(sample_path, tmp_path, monkeypatch):
+    shutil.copy(sample_path, tmp_path / "city.gpkg")
+    monkeypatch.setenv("GRIDMAP_DATABASE_URL", f"gpkg://{tmp_path / 'city.gpkg'}")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args, ok=True):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture()
+def plan_csv(city):
+    run(
+        "plan",
+        "auto",
+        "--k",
+        "70",
+        "--min",
+        "20000",
+        "--max",
+        "40000",
+        "--seconds",
+        "4",
+        "--out",
+        "plan.csv",
+    )
+    return city / "plan.csv"
+
+
+def test_auto_writes_a_plan_that_passes_the_rules(plan_csv):
+    out = run("plan", "show", str(plan_csv), "--k", "70", "--min", "20000", "--max", "40000").output
+    assert "70 areas, ideal 22,890" in out
+    for rule in ("contiguous", "population", "nested", "districts"):
+        assert f"ok   {rule}" in out
+    rows = plan_csv.read_text().splitlines()
+    assert rows[0] == "unit,district"
+
+
+def test_show_fails_with_the_reason_when_a_rule_is_broken(plan_csv):
+    result = run("plan", "show", str(plan_csv), "--min", "23000", ok=False)
+    assert result.exit_code == 1
+    assert "FAIL population  district" in result.output
+    assert "residents; expected at least 23,000" in result.output
+
+
+def test_metrics_are_json(plan_csv):
+    data = json.loads(run("plan", "metrics", str(plan_csv)).output)
+    assert data["districts"] == 70
+    assert len(data["per_district"]["reock"]) == 70
+
+
+def test_compare_with_today_and_with_another_plan(plan_csv, city):
+    out = run("plan", "compare", str(plan_csv)).output
+    assert "against today's neighborhood" in out
+    assert "residents moved" in out
+    data = json.loads(run("plan", "compare", str(plan_csv), "--json").output)
+    shares = {}
+    for row in data["crosswalk"]:
+        shares[row["old"]] = shares.get(row["old"], 0) + row["share_of_old"]
+    assert len(shares) == 200
+    assert all(abs(v - 1) < 1e-3 for v in shares.values())
+    # A plan against itself: nothing moves.
+    same = json.loads(run("plan", "compare", str(plan_csv), str(plan_csv), "--json").output)
+    assert same["units_moved"] == 0 and same["residents_moved"] == 0
+
+
+def test_import_names_the_bad_line(city, plan_csv):
+    lines = plan_csv.read_text().splitlines()
+    lines[2] = "230699999999," + lines[2].split(",")[1]
+    (city / "bad.csv").write_text("\n".join(lines) + "\n")
+    result = run("plan", "import", "bad.csv", "--out", "x.csv", ok=False)
+    assert result.exit_code == 1
+    assert (
+        "bad.csv line 3: unit 230699999999 is not a neighborhood or grid of generation 1"
+        in result.output
+    )
+    assert not (city / "x.csv").exists()
+
+
+def test_import_a_districtr_assignment_and_export_geojson(city, plan_csv):
+    rows = [line.split(",") for line in plan_csv.read_text().splitlines()[1:]]
+    (city / "districtr.json").write_text(json.dumps({u: d for u, d in rows}))
+    run("plan", "import", "districtr.json", "--out", "again.csv")
+    assert sorted((city / "again.csv").read_text().splitlines()) == sorted(
+        plan_csv.read_text().splitlines()
+    )
+    run("plan", "export", str(plan_csv), "--out", "plan.geojson")
+    features = json.loads((city / "plan.geojson").read_text())["features"]
+    assert len(features) == len(rows)
+    assert features[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_publish_stages_then_activate(city, plan_csv):
+    out = run("plan", "publish", str(plan_csv), "--name", "2012").output
+    assert "staged (inactive): 70 community areas, 1487 grids" in out
+    with GeoPackageStore(city / "city.gpkg") as store:
+        assert store.generation().name == "2011"
+    run("plan", "activate", "2012")
+    old = run("lookup", "125.10", "46.59", "--generation", "2011", "--json").output
+    new = run("lookup", "125.10", "46.59", "--json").output
+    assert "neighborhood" in json.loads(old)["areas"]
+    assert set(json.loads(new)["areas"]) == {"district", "community", "grid"}
+    again = run("plan", "publish", str(plan_csv), "--name", "2013", ok=False)
+    assert "the plan was made on generation 2011" not in again.output  # units: active gen
+    assert again.exit_code == 1
+
+
+def test_sample_with_reform(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_DATABASE_URL", f"gpkg://{tmp_path / 'reform.gpkg'}")
+    out = run("sample", "--with-reform").output
+    assert "Published the reform as generation 2012 (active): 70 communities" in out
+    with GeoPackageStore(tmp_path / "reform.gpkg") as store:
+        assert [g.name for g in store.generations()] == ["2011", "2012"]
+        assert store.count_areas("neighborhood", "2011") == 200
+        assert store.count_areas("community", "2012") == 70
+        populations = store.areas("community")["population"]
+        assert populations.between(20_000, 40_000).all()
