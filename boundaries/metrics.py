@@ -34,7 +34,8 @@ def spread(plan: Plan, of: str = "population") -> float:
 
 def polsby_popper(plan: Plan) -> np.ndarray:
     """Per district 4πA/P²: 1 for a circle, near 0 for a ribbon."""
-    return 4 * np.pi * plan.area_km2 / plan.perimeter_km**2
+    p2 = plan.perimeter_km**2
+    return np.divide(4 * np.pi * plan.area_km2, p2, out=np.zeros(plan.k), where=p2 > 0)
 
 
 def outlines(plan: Plan) -> np.ndarray:
@@ -55,10 +56,11 @@ def convex_hull_ratio(plan: Plan, shapes: np.ndarray | None = None) -> np.ndarra
     return shapely.area(shapes) / shapely.area(shapely.convex_hull(shapes))
 
 
-def pieces(plan: Plan) -> dict[int, list[list[str]]]:
-    """Districts that are not contiguous, with their pieces (unit codes)."""
+def pieces(plan: Plan, districts=None) -> dict[int, list[list[str]]]:
+    """Districts that are not contiguous, with their pieces (unit codes); only among
+    ``districts`` when given (after a move: ``plan.touched``)."""
     out = {}
-    for d in range(plan.k):
+    for d in range(plan.k) if districts is None else sorted(districts):
         parts = plan.graph.components(plan.units(d))
         if len(parts) > 1:
             out[d] = [[str(plan.graph.codes[u]) for u in p] for p in parts]

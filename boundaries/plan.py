@@ -28,6 +28,7 @@ class Plan:
         "perimeter_km",
         "cut_edges",
         "parent",
+        "touched",
     )
 
     def __init__(
@@ -47,6 +48,8 @@ class Plan:
         self.labels.setflags(write=False)
         self.k = k
         self.parent = parent
+        # Districts changed since the parent plan: checks like contiguity redo only these.
+        self.touched: frozenset[int] = frozenset(range(k)) if parent is None else frozenset()
         if tallies is None:
             tallies = _count(graph, labels, k)
         (
@@ -118,9 +121,13 @@ class Plan:
                     perim[new] -= 2 * length
                     cut -= 1
             labels[u] = new
-        return Plan(
+        child = Plan(
             g, labels, self.k, (pop, hh, work, area, perim, cut), parent=self, names=self.names
         )
+        child.touched = frozenset(int(d) for u, d in changes.items()) | frozenset(
+            int(self.labels[u]) for u in changes
+        )
+        return child
 
 
 def _count(g: UnitGraph, labels: np.ndarray, k: int):

@@ -24,48 +24,64 @@ DISTRICT_FIELDS = ("district", "label", "community", "assignment")
 
 
 def read(
-    path: str | Path, units: Units, unit_field: str | None = None, district_field: str | None = None
+    path: str | Path,
+    units: Units,
+    unit_field: str | None = None,
+    district_field: str | None = None,
 ) -> Plan:
     """A plan over the mixed units the file names (whole units, grids where split)."""
     path = Path(path)
     rows = _rows(path)
     unit_col = _column(rows, unit_field, UNIT_FIELDS, path, "unit")
     district_col = _column(rows, district_field, DISTRICT_FIELDS, path, "district")
+    csv = path.suffix.lower() == ".csv"
+    where = [
+        f"{path.name} {'line' if csv else 'feature'} {i + 2 if csv else i + 1}"
+        for i in range(len(rows))
+    ]
+    return from_rows(
+        units, list(zip(where, rows[unit_col], rows[district_col], strict=True)), path.name
+    )
+
+
+def from_assignment(units: Units, assignment: dict[str, str], source: str = "plan") -> Plan:
+    """A plan from unit code -> district label (the API's and the store's form)."""
+    if not isinstance(assignment, dict):
+        raise InvalidInput(
+            "assignment: expected an object of unit code -> district", field="assignment"
+        )
+    return from_rows(units, [(f"{source} unit {u!r}", u, d) for u, d in assignment.items()], source)
+
+
+def from_rows(units: Units, rows: list[tuple[str, object, object]], source: str) -> Plan:
+    """A plan from (where, unit, district) rows; every error names its row."""
     fine = units.fine if units.fine is not None else units.units
     whole = {str(c) for c in units.units.codes}
     part = {str(c) for c in fine.codes}
     assigned: dict[str, str] = {}
-    for i, (unit, label) in enumerate(zip(rows[unit_col], rows[district_col], strict=True)):
-        line = i + 2 if path.suffix.lower() == ".csv" else i + 1
-        what = f"{path.name} {'line' if path.suffix.lower() == '.csv' else 'feature'} {line}"
-        if pd.isna(unit) or str(unit).strip() == "":
-            raise InvalidInput(f"{what}: no unit code", field=unit_col, position=line)
+    kinds = units.layer + (f" or {units.fine_layer}" if units.fine_layer else "")
+    for what, unit, label in rows:
+        if unit is None or pd.isna(unit) or str(unit).strip() == "":
+            raise InvalidInput(f"{what}: no unit code", field="unit")
         unit = str(unit).strip()
-        if pd.isna(label) or str(label).strip() == "":
-            raise InvalidInput(
-                f"{what}: unit {unit} has no district", field=district_col, position=line
-            )
+        if label is None or pd.isna(label) or str(label).strip() == "":
+            raise InvalidInput(f"{what}: unit {unit} has no district", field="district")
         if unit not in whole and unit not in part:
             raise InvalidInput(
-                f"{what}: unit {unit} is not a {units.layer} or "
-                f"{units.fine_layer or units.layer} of generation "
-                f"{units.generation}",
-                field=unit_col,
-                position=line,
+                f"{what}: unit {unit} is not a {kinds} of generation {units.generation}",
+                field="unit",
             )
         if unit in assigned and assigned[unit] != str(label).strip():
-            raise InvalidInput(
-                f"{what}: unit {unit} is assigned twice", field=unit_col, position=line
-            )
+            raise InvalidInput(f"{what}: unit {unit} is assigned twice", field="unit")
         assigned[unit] = str(label).strip()
     labels = []
     for code, group in zip(fine.codes, fine.group, strict=True):
         label = assigned.get(str(code), assigned.get(str(group)))
         if label is None:
             raise InvalidInput(
-                f"{path.name}: {units.fine_layer or units.layer} {code} (of "
-                f"{group}) is in no district",
-                field=district_col,
+                f"{source}: {units.fine_layer or units.layer} {code} (of {group}) is in no "
+                "district",
+                field="district",
             )
         labels.append(label)
     names, idx = np.unique(np.asarray(labels, dtype=str), return_inverse=True)

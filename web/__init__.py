@@ -27,11 +27,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # answers keep their order: district before street before grid
 
-    from web import api, data, db, errors, pages
+    from web import api, data, db, errors, pages, plans
 
     db.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(data.bp)
+    app.register_blueprint(plans.bp)
     return app

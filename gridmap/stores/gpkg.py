@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridmap.errors import InvalidInput, StoreError
+from gridmap.errors import InvalidInput, NotFound, StoreError
 from gridmap.model import CRS, INCIDENT_COLUMNS, Generation, IncidentQuery, Layer, Officer
 from gridmap.stores import geopackage as gp
 from gridmap.stores.base import StoreBase
 from gridmap.validation import check_areas, check_events
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS gridmap_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,6 +58,13 @@ CREATE TABLE IF NOT EXISTS hazards (
     type TEXT NOT NULL, risk_level INTEGER NOT NULL CHECK (risk_level BETWEEN 1 AND 4),
     next_inspection TEXT, generation INTEGER REFERENCES generations(id), grid_code TEXT,
     areas TEXT NOT NULL DEFAULT '{}', min_x REAL, min_y REAL, max_x REAL, max_y REAL);
+"""
+
+# Version 2: redistricting plans being worked on.
+_PLANS = """
+CREATE TABLE IF NOT EXISTS plans (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL CHECK (name <> ''),
+    spec TEXT NOT NULL, assignment TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL);
 """
 
 _AREA_TABLE = """
@@ -115,9 +122,13 @@ class GeoPackageStore(StoreBase):
         if tables and row[0] != gp.APPLICATION_ID:
             raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
         if "gridmap_meta" in tables:
+            if "plans" not in tables:  # a version 1 file: add what version 2 has
+                with self.transaction():
+                    self._add_plans()
             return  # already set up: opening must not take the write lock
         with self.transaction():
             gp.run_script(self._conn, gp.CORE_SCHEMA + _SCHEMA)
+            self._add_plans()
             gp.register_attribute_table(self._conn, "layers", "gridmap layers")
             gp.register_attribute_table(self._conn, "generations", "boundary generations")
             gp.register_attribute_table(self._conn, "officers", "grid and zone officers")
@@ -128,6 +139,14 @@ class GeoPackageStore(StoreBase):
                 (str(SCHEMA_VERSION),),
             )
             self._conn.execute("INSERT OR IGNORE INTO gridmap_meta VALUES ('areas_version', '0')")
+
+    def _add_plans(self) -> None:
+        gp.run_script(self._conn, _PLANS)
+        gp.register_attribute_table(self._conn, "plans", "redistricting plans")
+        self._conn.execute(
+            "INSERT OR REPLACE INTO gridmap_meta VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
 
     def areas_version(self) -> int:
         """A number that changes whenever areas or the active generation change."""
@@ -296,6 +315,54 @@ class GeoPackageStore(StoreBase):
             f'SELECT count(*) FROM "{table}" WHERE {_VALID_AT}',
             (gen.id, gen.id),
         ).fetchone()[0]
+
+    # -- plans --------------------------------------------------------------------------
+
+    def save_plan(
+        self, name: str, spec: dict, assignment: dict[str, str], plan_id: int | None = None
+    ) -> int:
+        """Store a plan (a new one, or over plan ``plan_id``); returns its id."""
+        row = (name, json.dumps(spec, ensure_ascii=False), json.dumps(assignment), _now())
+        with self.transaction():
+            if plan_id is None:
+                cur = self._conn.execute(
+                    "INSERT INTO plans (name, spec, assignment, created, updated)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (*row, row[-1]),
+                )
+                return int(cur.lastrowid)
+            cur = self._conn.execute(
+                "UPDATE plans SET name = ?, spec = ?, assignment = ?, updated = ? WHERE id = ?",
+                (*row, plan_id),
+            )
+            if not cur.rowcount:
+                raise NotFound(f"no plan {plan_id}")
+            return plan_id
+
+    def plans(self) -> list[dict]:
+        rows = self._conn.execute(
+            "SELECT id, name, spec, created, updated FROM plans ORDER BY id"
+        ).fetchall()
+        return [
+            {"id": r[0], "name": r[1], "spec": json.loads(r[2]), "created": r[3], "updated": r[4]}
+            for r in rows
+        ]
+
+    def load_plan(self, plan_id: int) -> dict:
+        row = self._conn.execute(
+            "SELECT id, name, spec, created, updated, assignment FROM plans WHERE id = ?",
+            (plan_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no plan {plan_id}")
+        return {
+            "id": row[0],
+            "name": row[1],
+            "spec": json.loads(row[2]),
+            "created": row[3],
+            "updated": row[4],
+            "assignment": json.loads(row[5]),
+        }
 
     # -- officers -----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ in ``gridmap/stores/migrations``.
 from __future__ import annotations
 
 import io
+import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,7 @@ import psycopg2.extras
 import psycopg2.pool
 import shapely
 
-from gridmap.errors import InvalidInput, StoreError
+from gridmap.errors import InvalidInput, NotFound, StoreError
 from gridmap.model import CRS, Generation, IncidentQuery, Layer, Officer
 from gridmap.stores.base import StoreBase
 from gridmap.validation import check_areas, check_events, check_lonlat
@@ -360,6 +361,55 @@ class PostGISStore(StoreBase):
             else self._rows(sql + " ORDER BY id")
         )
         return [Officer(*r) for r in rows]
+
+    # -- plans --------------------------------------------------------------------------
+
+    def save_plan(
+        self, name: str, spec: dict, assignment: dict[str, str], plan_id: int | None = None
+    ) -> int:
+        """Store a plan (a new one, or over plan ``plan_id``); returns its id."""
+        values = (name, json.dumps(spec, ensure_ascii=False), json.dumps(assignment))
+        with self.transaction(), self._conn.cursor() as cur:
+            if plan_id is None:
+                cur.execute(
+                    "INSERT INTO plans (name, spec, assignment) VALUES (%s, %s, %s) RETURNING id",
+                    values,
+                )
+                return int(cur.fetchone()[0])
+            cur.execute(
+                "UPDATE plans SET name = %s, spec = %s, assignment = %s, updated = now()"
+                " WHERE id = %s",
+                (*values, plan_id),
+            )
+            if not cur.rowcount:
+                raise NotFound(f"no plan {plan_id}")
+            return plan_id
+
+    def plans(self) -> list[dict]:
+        rows = self._rows(
+            "SELECT id, name, spec, created::text, updated::text FROM plans ORDER BY id"
+        )
+        return [
+            {"id": r[0], "name": r[1], "spec": r[2], "created": r[3], "updated": r[4]} for r in rows
+        ]
+
+    def load_plan(self, plan_id: int) -> dict:
+        rows = self._rows(
+            "SELECT id, name, spec, created::text, updated::text, assignment FROM plans"
+            " WHERE id = %s",
+            (plan_id,),
+        )
+        if not rows:
+            raise NotFound(f"no plan {plan_id}")
+        r = rows[0]
+        return {
+            "id": r[0],
+            "name": r[1],
+            "spec": r[2],
+            "created": r[3],
+            "updated": r[4],
+            "assignment": r[5],
+        }
 
     # -- incidents and hazards ----------------------------------------------------------
 

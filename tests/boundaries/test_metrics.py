@@ -153,3 +153,12 @@ def test_short_shared_borders_are_not_neighbours():
     tiny = UnitGraph.from_frame(f, min_border_m=0.1)
     assert len(tiny.edge_i) == 1
     assert tiny.edge_km[0] == pytest.approx(0.0005)
+
+
+def test_after_a_move_contiguity_is_checked_on_the_touched_districts_only():
+    """Moving the middle unit of A's row to B cuts A in two; only A and B are rechecked."""
+    g, plan = plan_of("AAA\nBBB")
+    moved = plan.reassign({int(g.index(["r0c1"])[0]): 1})
+    assert moved.touched == {0, 1}
+    assert metrics.pieces(moved, moved.touched) == {0: [["r0c0"], ["r0c2"]]}
+    assert metrics.pieces(moved, moved.touched) == metrics.pieces(moved)

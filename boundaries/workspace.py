@@ -1,0 +1,89 @@
+"""A planner's stored plans: what units they group, edits, and what to show about them.
+
+Plans live in the store as (name, spec, assignment); the spec says which units the
+assignment is over, so any later session rebuilds the same plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from boundaries import metrics, rules
+from boundaries import units as units_of
+from boundaries.plan import Plan
+from gridmap.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Spec:
+    generation: int
+    layer: str = "neighborhood"
+    split_into: str | None = "grid"
+    parent: str = "district"
+    months: int = 12
+
+    @classmethod
+    def from_dict(cls, store, data: dict) -> Spec:
+        known = {"generation", "layer", "split_into", "parent", "months"}
+        extra = set(data) - known
+        if extra:
+            raise InvalidInput(
+                f"unknown unit option {sorted(extra)[0]!r}; expected " + ", ".join(sorted(known)),
+                field=sorted(extra)[0],
+            )
+        for key in ("layer", "parent"):
+            if key in data and not isinstance(data[key], str):
+                raise InvalidInput(f"{key}: expected a layer name", field=key)
+        months = data.get("months", 12)
+        if not isinstance(months, int) or months < 1:
+            raise InvalidInput("months: expected a whole number of months >= 1", field="months")
+        split = data.get("split_into", "grid")
+        return cls(
+            generation=store.generation(data.get("generation")).id,
+            layer=data.get("layer", "neighborhood"),
+            split_into=None if split in (None, "none") else str(split),
+            parent=data.get("parent", "district"),
+            months=months,
+        )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def units(self, store) -> units_of.Units:
+        return units_of.from_store(
+            store, self.layer, self.split_into, self.parent, self.generation, self.months
+        )
+
+
+def reassigned(
+    units: units_of.Units, assignment: dict[str, str], changes: dict[str, str]
+) -> dict[str, str]:
+    """``assignment`` with ``changes`` (unit code -> district) applied.  Moving one grid
+    of a neighborhood assigned whole splits that neighborhood into its grids first."""
+    if not isinstance(changes, dict) or not changes:
+        raise InvalidInput("changes: expected an object of unit code -> district", field="changes")
+    out = dict(assignment)
+    fine = units.fine
+    if fine is not None:
+        group_of = dict(zip(map(str, fine.codes), map(str, fine.group), strict=True))
+        for unit in changes:
+            group = group_of.get(str(unit))
+            if group is not None and group in out:
+                whole = out.pop(group)
+                for code, grp in group_of.items():
+                    if grp == group:
+                        out.setdefault(code, whole)
+    for unit, district in changes.items():
+        out[str(unit)] = str(district)
+    return out
+
+
+def describe(plan: Plan, k=None, low=None, high=None, epsilon=None) -> dict:
+    """Metrics and rule verdicts, as the API answers them."""
+    out = metrics.summary(plan)
+    out["rules"] = [
+        {"rule": name, "passes": ok, "reason": reason}
+        for name, ok, reason in rules.check(plan, k=k, low=low, high=high, epsilon=epsilon)
+    ]
+    out["units"] = len(plan.graph)
+    return out

@@ -1,0 +1,135 @@
+"""The planner's JSON API: plans from assignments, automatic runs as jobs, edits,
+comparisons, publishing; bad requests get a 400 naming the field."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from gridmap.stores.gpkg import GeoPackageStore
+from web import create_app
+
+
+@pytest.fixture()
+def planner(sample_path, tmp_path):
+    shutil.copy(sample_path, tmp_path / "city.gpkg")
+    app = create_app({"DATABASE_URL": f"gpkg://{tmp_path / 'city.gpkg'}", "TESTING": True})
+    return app.test_client(), tmp_path / "city.gpkg"
+
+
+def _streets(path) -> dict[str, str]:
+    """Today's streets as a plan: each neighborhood in its street's area."""
+    with GeoPackageStore(path) as store:
+        frame = store.areas("neighborhood")
+    return dict(zip(frame["code"], frame["parent_code"], strict=True))
+
+
+def _wait(client, job_id, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").get_json()
+        if job["state"] != "running":
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still running")
+
+
+def test_create_show_and_list(planner):
+    client, path = planner
+    r = client.post(
+        "/api/plans", json={"name": "streets", "assignment": _streets(path), "split_into": "none"}
+    )
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["districts"] == 29
+    assert {x["rule"]: x["passes"] for x in body["rules"]} == {"contiguous": True, "nested": True}
+    shown = client.get(f"/api/plans/{body['id']}?k=30").get_json()
+    assert shown["assignment"] == _streets(path)
+    assert shown["spec"]["split_into"] is None
+    verdict = {x["rule"]: x for x in shown["rules"]}["districts"]
+    assert verdict == {
+        "rule": "districts",
+        "passes": False,
+        "reason": "the plan has 29 districts; expected 30",
+    }
+    assert [p["name"] for p in client.get("/api/plans").get_json()["plans"]] == ["streets"]
+
+
+def test_bad_requests_name_the_field(planner):
+    client, path = planner
+    assignment = _streets(path)
+    r = client.post("/api/plans", json={"assignment": assignment})
+    assert r.status_code == 400 and r.get_json()["parameter"] == "name"
+    bad = dict(assignment, **{"230699999999": "x"})
+    r = client.post("/api/plans", json={"name": "x", "assignment": bad, "split_into": "none"})
+    assert r.status_code == 400
+    assert r.get_json()["message"] == (
+        "assignment unit '230699999999': unit 230699999999 is not a neighborhood of generation 1"
+    )
+    missing = dict(list(assignment.items())[1:])
+    r = client.post("/api/plans", json={"name": "x", "assignment": missing, "split_into": "none"})
+    assert r.status_code == 400 and "is in no district" in r.get_json()["message"]
+    r = client.post("/api/plans/auto", json={"k": "seventy"})
+    assert r.status_code == 400 and r.get_json()["parameter"] == "k"
+    assert client.get("/api/plans/999").status_code == 404
+    assert client.get("/api/jobs/nope").status_code == 404
+
+
+def test_reassign_a_grid_splits_its_neighborhood(planner):
+    client, path = planner
+    plan_id = client.post(
+        "/api/plans", json={"name": "streets", "assignment": _streets(path)}
+    ).get_json()["id"]
+    with GeoPackageStore(path) as store:
+        grids = store.areas("grid")
+    grid = grids.iloc[0]
+    neighborhood = grid["parent_code"]
+    r = client.post(f"/api/plans/{plan_id}/reassign", json={"changes": {grid["code"]: "new"}})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["districts"] == 30
+    assert body["groups_split"] == 1
+    assignment = client.get(f"/api/plans/{plan_id}").get_json()["assignment"]
+    assert assignment[grid["code"]] == "new"
+    assert neighborhood not in assignment  # now listed grid by grid
+    siblings = grids[grids["parent_code"] == neighborhood]["code"]
+    assert {assignment[c] for c in siblings if c != grid["code"]} == {neighborhood[:9]}
+
+
+def test_auto_job_then_compare_and_publish(planner):
+    client, path = planner
+    r = client.post(
+        "/api/plans/auto", json={"name": "auto", "k": 70, "min": 20000, "max": 40000, "seconds": 4}
+    )
+    assert r.status_code == 202
+    job = _wait(client, r.get_json()["id"])
+    assert job["state"] == "done", job
+    assert any("max deviation" in m for m in job["messages"])
+    plan_id = job["plan_id"]
+    shown = client.get(f"/api/plans/{plan_id}?k=70&min=20000&max=40000").get_json()
+    assert all(x["passes"] for x in shown["rules"]), shown["rules"]
+    diff = client.get(f"/api/plans/{plan_id}/compare").get_json()
+    assert diff["residents_moved"] > 0 and diff["crosswalk"]
+    r = client.post(f"/api/plans/{plan_id}/publish", json={"name": "2012", "activate": True})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["generation"] == {"id": 2, "name": "2012", "active": True}
+    answer = client.get("/api/lookup?lon=125.10&lat=46.59").get_json()
+    assert "community" in answer["areas"]
+    old = client.get("/api/lookup?lon=125.10&lat=46.59&generation=2011").get_json()
+    assert "neighborhood" in old["areas"]
+
+
+def test_a_stopped_job_keeps_the_best_plan_so_far(planner):
+    client, _ = planner
+    r = client.post("/api/plans/auto", json={"k": 70, "min": 20000, "max": 40000, "seconds": 120})
+    job_id = r.get_json()["id"]
+    time.sleep(1.0)
+    assert client.delete(f"/api/jobs/{job_id}").status_code == 202
+    job = _wait(client, job_id, 30)
+    assert job["state"] == "stopped"
+    assert job["seconds"] < 60
+    shown = client.get(f"/api/plans/{job['plan_id']}").get_json()
+    assert shown["districts"] == 70
+    assert {x["rule"]: x["passes"] for x in shown["rules"]}["contiguous"]

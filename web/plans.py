@@ -1,0 +1,288 @@
+"""The planner's JSON API: plans, automatic runs in the background, edits, comparisons,
+publishing.
+
+Plans are kept in the store.  An automatic run is a job in this process: it reports
+progress, can be stopped (returning the best plan so far) and saves its plan when done.
+Jobs live as long as the process; the plans they make are stored.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+from flask import Blueprint, current_app, jsonify, request
+
+from boundaries import planfile
+from boundaries.workspace import Spec, describe, reassigned
+from gridmap.errors import InvalidInput, NotFound
+from gridmap.stores import open_store
+from web.db import get_store
+
+bp = Blueprint("plans", __name__, url_prefix="/api")
+
+UNIT_KEYS = ("generation", "layer", "split_into", "parent", "months")
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("expected a JSON object in the request body", field="body")
+    return data
+
+
+def _number(data: dict, key: str, kind=float, required=False):
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise InvalidInput(f"{key!r} is missing; expected a number", field=key)
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"{key!r} is {value!r}; expected a number", field=key)
+    return kind(value)
+
+
+def _bounds(source) -> dict:
+    """Rule bounds from query parameters or a JSON body: k, min, max, epsilon."""
+    out = {}
+    for key, name, kind in (
+        ("k", "k", int),
+        ("min", "low", float),
+        ("max", "high", float),
+        ("epsilon", "epsilon", float),
+    ):
+        raw = source.get(key)
+        if raw in (None, ""):
+            out[name] = None
+            continue
+        try:
+            out[name] = kind(raw)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{key!r} is {raw!r}; expected a number", field=key) from None
+    return out
+
+
+def _units(store, spec: Spec):
+    cache = current_app.extensions["gridmap_cache"]
+    key = ("units", store.areas_version(), tuple(spec.as_dict().items()))
+    return cache.get(key, lambda: spec.units(store))
+
+
+def _stored(store, plan_id: int):
+    saved = store.load_plan(plan_id)
+    spec = Spec.from_dict(store, saved["spec"])
+    units = _units(store, spec)
+    return (
+        saved,
+        spec,
+        units,
+        planfile.from_assignment(units, saved["assignment"], f"plan {plan_id}"),
+    )
+
+
+@bp.get("/plans")
+def list_plans():
+    return jsonify({"plans": get_store().plans()})
+
+
+@bp.post("/plans")
+def create_plan():
+    """A plan from an assignment {unit code: district}, checked against the units."""
+    data = _body()
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("'name' is missing; expected a plan name", field="name")
+    store = get_store()
+    spec = Spec.from_dict(store, {k: data[k] for k in UNIT_KEYS if k in data})
+    units = _units(store, spec)
+    plan = planfile.from_assignment(units, data.get("assignment"), "assignment")
+    plan_id = store.save_plan(name.strip(), spec.as_dict(), plan.assignment())
+    return jsonify({"id": plan_id, "name": name.strip(), **describe(plan, **_bounds(data))}), 201
+
+
+@bp.get("/plans/<int:plan_id>")
+def show_plan(plan_id: int):
+    store = get_store()
+    saved, spec, _, plan = _stored(store, plan_id)
+    return jsonify(
+        {
+            **{k: saved[k] for k in ("id", "name", "created", "updated")},
+            "spec": spec.as_dict(),
+            "assignment": plan.assignment(),
+            **describe(plan, **_bounds(request.args)),
+        }
+    )
+
+
+@bp.get("/plans/<int:plan_id>/metrics")
+def plan_metrics(plan_id: int):
+    _, _, _, plan = _stored(get_store(), plan_id)
+    return jsonify(describe(plan, **_bounds(request.args)))
+
+
+@bp.post("/plans/<int:plan_id>/reassign")
+def reassign(plan_id: int):
+    """Move units: {"changes": {unit code: district}}; a grid of a whole neighborhood
+    splits that neighborhood.  Answers the new metrics."""
+    data = _body()
+    store = get_store()
+    saved, spec, units, plan = _stored(store, plan_id)
+    moved = planfile.from_assignment(
+        units, reassigned(units, plan.assignment(), data.get("changes")), "changes"
+    )
+    store.save_plan(saved["name"], spec.as_dict(), moved.assignment(), plan_id)
+    return jsonify({"id": plan_id, **describe(moved, **_bounds(data))})
+
+
+@bp.get("/plans/<int:plan_id>/compare")
+def compare(plan_id: int):
+    """Against today's areas, or ?with=<other plan id> (the other plan is 'before')."""
+    from boundaries.compare import compare as run
+
+    store = get_store()
+    saved, spec, units, plan = _stored(store, plan_id)
+    other = request.args.get("with")
+    if other in (None, ""):
+        result = run(store, units, plan, after_name=saved["name"])
+    else:
+        if not other.isdigit():
+            raise InvalidInput(f"'with' is {other!r}; expected a plan id", field="with")
+        before, before_spec, _, before_plan = _stored(store, int(other))
+        if before_spec != spec:
+            raise InvalidInput(f"plan {other} groups other units than plan {plan_id}", field="with")
+        result = run(
+            store, units, plan, before_plan, before_name=before["name"], after_name=saved["name"]
+        )
+    return jsonify(result.as_dict())
+
+
+@bp.post("/plans/<int:plan_id>/publish")
+def publish(plan_id: int):
+    """{"name": "2012", "activate": false, "description": "", "layer": "community"}"""
+    from boundaries.publish import publish as run
+
+    data = _body()
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("'name' is missing; expected a generation name", field="name")
+    store = get_store()
+    _, _, units, plan = _stored(store, plan_id)
+    done = run(
+        store,
+        units,
+        plan,
+        name.strip(),
+        layer=str(data.get("layer", "community")),
+        description=str(data.get("description", "")),
+        activate_now=bool(data.get("activate", False)),
+    )
+    return jsonify(
+        {
+            "generation": {
+                "id": done.generation.id,
+                "name": done.generation.name,
+                "active": done.generation.active,
+            },
+            "layer": done.layer,
+            "areas": done.areas,
+            "grids": done.grids,
+            "retired": done.retired,
+        }
+    ), 201
+
+
+# -- automatic plans, in the background ---------------------------------------------------
+
+
+class Job:
+    def __init__(self) -> None:
+        self.id = uuid.uuid4().hex[:12]
+        self.stop = threading.Event()
+        self.messages: list[str] = []
+        self.state = "running"
+        self.plan_id: int | None = None
+        self.error: str | None = None
+        self.started = time.time()
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "state": self.state,
+            "messages": self.messages[-50:],
+            "plan_id": self.plan_id,
+            "error": self.error,
+            "seconds": round(time.time() - self.started, 1),
+        }
+
+
+def _jobs() -> dict[str, Job]:
+    return current_app.extensions.setdefault("gridmap_jobs", {})
+
+
+@bp.post("/plans/auto")
+def auto():
+    """Start an automatic plan: {"name", "k", "min", "max", "epsilon", "balance",
+    "seconds", and the unit options}; answers 202 with the job to follow."""
+    from boundaries.propose import auto_plan
+
+    data = _body()
+    name = data.get("name") or "automatic plan"
+    store = get_store()
+    spec = Spec.from_dict(store, {k: data[k] for k in UNIT_KEYS if k in data})
+    k = _number(data, "k", int)
+    low, high = _number(data, "min"), _number(data, "max")
+    epsilon = _number(data, "epsilon") or 0.05
+    seconds = min(_number(data, "seconds") or 8.0, 600.0)
+    balance = data.get("balance", "population")
+    if balance not in ("population", "households", "workload"):
+        raise InvalidInput(
+            f"'balance' is {balance!r}; expected population, households or workload",
+            field="balance",
+        )
+    units = _units(store, spec)
+    url = current_app.config["DATABASE_URL"]
+    job = Job()
+    _jobs()[job.id] = job
+
+    def run():
+        try:
+            result = auto_plan(
+                units.units,
+                k,
+                low,
+                high,
+                epsilon,
+                balance,
+                units.fine,
+                seconds,
+                progress=job.messages.append,
+                stop=job.stop,
+            )
+            with open_store(url) as own:
+                job.plan_id = own.save_plan(str(name), spec.as_dict(), result.plan.assignment())
+            job.state = "stopped" if job.stop.is_set() else "done"
+        except Exception as exc:  # reported through the job, never lost
+            job.error = str(exc)
+            job.state = "failed"
+
+    threading.Thread(target=run, daemon=True, name=f"plan-{job.id}").start()
+    return jsonify(job.as_dict()), 202, {"Location": f"/api/jobs/{job.id}"}
+
+
+@bp.get("/jobs/<job_id>")
+def job_status(job_id: str):
+    job = _jobs().get(job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return jsonify(job.as_dict())
+
+
+@bp.delete("/jobs/<job_id>")
+def stop_job(job_id: str):
+    """Stop a running job; it saves the best plan found so far."""
+    job = _jobs().get(job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    job.stop.set()
+    return jsonify(job.as_dict()), 202
