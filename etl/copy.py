@@ -43,6 +43,11 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
             ]
             (dst.add_incidents if kind == "incidents" else dst.add_hazards)(frame)
             progress(f"{kind}: {len(frame)}")
+        for saved in src.plans():
+            full = src.load_plan(saved["id"])
+            spec = dict(full["spec"], generation=ids.get(full["spec"].get("generation")))
+            dst.save_plan(full["name"], spec, full["assignment"])
+        progress(f"plans: {len(src.plans())}")
     return verify(src, dst)
 
 
@@ -90,4 +95,11 @@ def verify(src: Store, dst: Store) -> dict:
     if len(src.officers()) != len(dst.officers()):
         raise StoreError("copy check failed: officers")
     counts["officers"] = len(dst.officers())
+    mine, theirs = src.plans(), dst.plans()
+    if [p["name"] for p in mine] != [p["name"] for p in theirs] or any(
+        src.load_plan(a["id"])["assignment"] != dst.load_plan(b["id"])["assignment"]
+        for a, b in zip(mine, theirs, strict=True)
+    ):
+        raise StoreError("copy check failed: plans")
+    counts["plans"] = len(theirs)
     return counts

@@ -40,8 +40,8 @@ def test_db_upgrade_records_the_applied_version():
     try:
         first = CliRunner().invoke(main, ["--db", pg, "db", "upgrade"])
         assert first.exit_code == 0, first.output
-        assert "applied migrations [1]" in first.output
+        assert "applied migrations [1, 2]" in first.output
         again = CliRunner().invoke(main, ["--db", pg, "db", "upgrade"])
-        assert "nothing to apply" in again.output and "schema version 1" in again.output
+        assert "nothing to apply" in again.output and "schema version 2" in again.output
     finally:
         postgis.drop_database(pg)

@@ -220,3 +220,28 @@ def test_incident_queries_filter_in_the_store(district_store):
     assert ids(bbox=(125, 46, 125.1, 46.1), grid_code="g1") == [1]
     assert store.incident_coordinates(IncidentQuery(category="C")).tolist() == [[126.0, 47.0]]
     assert len(store.incidents(limit=2)) == 2
+
+
+def test_plans_are_kept_and_updated(store):
+    from gridmap.errors import NotFound
+
+    assert store.plans() == []
+    spec = {
+        "generation": 1,
+        "layer": "neighborhood",
+        "split_into": "grid",
+        "parent": "district",
+        "months": 12,
+    }
+    first = store.save_plan("甲方案", spec, {"a": "1", "b": "2"})
+    second = store.save_plan("B", spec, {"a": "1", "b": "1"})
+    assert [p["name"] for p in store.plans()] == ["甲方案", "B"]
+    loaded = store.load_plan(first)
+    assert loaded["spec"] == spec and loaded["assignment"] == {"a": "1", "b": "2"}
+    assert store.save_plan("甲方案 v2", spec, {"a": "2", "b": "2"}, first) == first
+    assert store.load_plan(first)["assignment"] == {"a": "2", "b": "2"}
+    assert store.load_plan(second)["name"] == "B"
+    with pytest.raises(NotFound, match="no plan 999"):
+        store.load_plan(999)
+    with pytest.raises(NotFound):
+        store.save_plan("x", spec, {}, 999)
