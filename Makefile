@@ -31,6 +31,8 @@ bench: $(STAMP)
 	bash scripts/test-deps.sh
 	$(BIN)/python benchmarks/lookup_bench.py
 	$(BIN)/python benchmarks/map_bench.py
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/plan_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
