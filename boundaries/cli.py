@@ -65,10 +65,6 @@ def _units(store, units_layer, split_into, parent_layer, generation, months):
     )
 
 
-def _bounds(k, low, high, epsilon):
-    return {"k": k, "low": low, "high": high, "epsilon": epsilon}
-
-
 def rule_options(f):
     for option in reversed(
         [

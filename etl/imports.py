@@ -20,6 +20,7 @@ from gridmap.generations import resolve
 from gridmap.lookup import LookupIndex
 from gridmap.model import AREA_COLUMNS, Layer
 from gridmap.stores import Store
+from gridmap.validation import parse_times
 
 POPULATION_FIELDS = ("population", "pop", "人口")
 HOUSEHOLD_FIELDS = ("households", "hh", "户数")
@@ -110,6 +111,9 @@ def _event_frame(path: Path, kind: str) -> gpd.GeoDataFrame:
     return frame
 
 
+_PARSED = ["_time_text", "_time_utc"]  # reported_at as stored, and in UTC
+
+
 def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> dict[int, str]:
     """Row number → the reason it cannot be imported."""
     bad: dict[int, str] = {}
@@ -136,18 +140,16 @@ def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> dict[int, str]:
                 ~frame["status"].isin(list(STATUSES)).to_numpy(),
                 lambda f: [f"status {s!r} is not a workflow status" for s in f["status"]],
             )
-        times = pd.to_datetime(frame["reported_at"], errors="coerce", format="ISO8601", utc=True)
-        no_tz = [
-            not (isinstance(t, str) and (t.endswith("Z") or "+" in t[10:] or "-" in t[10:]))
-            for t in frame["reported_at"]
-        ]
+        text, utc, bad_time = parse_times(frame["reported_at"])
         flag(
-            (times.isna() | np.array(no_tz)).to_numpy(),
+            bad_time,
             lambda f: [
                 f"reported_at {t!r} is not an ISO 8601 time with a time zone"
                 for t in f["reported_at"]
             ],
         )
+        # Parsed once: the store is handed these and told the rows were checked.
+        frame["_time_text"], frame["_time_utc"] = text, utc
     else:
         for col in ("name", "type", "risk_level"):
             if col not in frame:
@@ -202,11 +204,13 @@ def import_events(
         rejected = frame[frame["_row"].isin(list(bad))].copy()
         rejected["reason"] = [bad[int(r)] for r in rejected["_row"]]
         rejected_file = path.with_name(path.stem + ".rejected.csv")
-        out = pd.DataFrame(rejected.drop(columns="geometry"))
+        out = pd.DataFrame(rejected.drop(columns=["geometry", *_PARSED], errors="ignore"))
         out["wkt"] = shapely.to_wkt(rejected.geometry.values, rounding_precision=-1)
         out.rename(columns={"_row": "row"}).to_csv(rejected_file, index=False)
         frame = frame[~frame["_row"].isin(list(bad))]
     frame = frame.drop(columns="_row").reset_index(drop=True)
+    if kind == "incidents":
+        frame["reported_at"], frame["reported_utc"] = (frame.pop(c) for c in _PARSED)
     if kind == "hazards":
         frame["risk_level"] = pd.to_numeric(frame["risk_level"]).astype(int)
     index = LookupIndex.from_store(store)
@@ -214,7 +218,7 @@ def import_events(
     with store.transaction():
         for start in range(0, len(frame), chunk):
             part = resolve(index, frame.iloc[start : start + chunk])
-            (store.add_incidents if kind == "incidents" else store.add_hazards)(part)
+            (store.add_incidents if kind == "incidents" else store.add_hazards)(part, checked=True)
             if progress:
                 progress(start + len(part), len(frame), time.perf_counter() - started)
     return EventImport(len(frame), len(bad), rejected_file)

@@ -180,23 +180,27 @@ def _check_choice(frame, col, allowed, what) -> None:
 _HAS_ZONE = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
 
 
-def _timestamps(frame: pd.DataFrame, col: str, what: str) -> tuple[list[str], list[str]]:
-    """Each time as given (normalised ISO 8601) and as sortable UTC text; vectorized."""
-    raw = frame[col]
+def parse_times(raw: pd.Series) -> tuple[list[str], list[str], np.ndarray]:
+    """Times as given (normalised ISO 8601), as sortable UTC text, and which rows are not
+    ISO 8601 times with a time zone; vectorized, one parse for checks and storage."""
     text = raw.astype(str).str.strip()
     parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     bad = (parsed.isna() | ~text.str.contains(_HAS_ZONE, regex=True) | raw.isna()).to_numpy()
+    utc = parsed.dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+    return text.str.replace(" ", "T", n=1).tolist(), utc, bad
+
+
+def _timestamps(frame: pd.DataFrame, col: str, what: str) -> tuple[list[str], list[str]]:
+    text, utc, bad = parse_times(frame[col])
     if bad.any():
         i = int(np.argmax(bad))
         raise InvalidInput(
-            f"{what} row {i}: {col} {raw.iloc[i]!r}; expected an ISO 8601 time with a "
+            f"{what} row {i}: {col} {frame[col].iloc[i]!r}; expected an ISO 8601 time with a "
             "time zone, such as 2026-03-01T08:30:00+08:00",
             field=col,
             position=i,
         )
-    return text.str.replace(" ", "T", n=1).tolist(), parsed.dt.strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    ).tolist()
+    return text, utc
 
 
 def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
@@ -216,12 +220,23 @@ def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         _check_choice(frame, "category", CATEGORIES, what)
         _check_choice(frame, "status", STATUSES, what)
         frame["reported_at"], frame["reported_utc"] = _timestamps(frame, "reported_at", what)
-        for col in ("description", "reporter"):
-            frame[col] = frame[col].fillna("").astype(str) if col in frame else ""
     else:
         _check_geometries(frame, what, {"Point", "Polygon", "MultiPolygon"})
         _check_choice(frame, "type", HAZARD_TYPES, what)
         _check_choice(frame, "risk_level", RISK_LEVELS, what)
+    return normalize_events(frame, kind)
+
+
+def normalize_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
+    """Defaults and storage forms of events already checked (``check_events``, or an
+    importer's row-by-row report with ``reported_utc`` set): nothing is validated here."""
+    frame = frame.reset_index(drop=True).copy()
+    if kind == "incidents":
+        if "status" not in frame:
+            frame["status"] = "reported"
+        for col in ("description", "reporter"):
+            frame[col] = frame[col].fillna("").astype(str) if col in frame else ""
+    else:
         if "next_inspection" not in frame:
             frame["next_inspection"] = None
         frame["next_inspection"] = [

@@ -1,7 +1,9 @@
 """The store protocol: what every store (GeoPackage, PostGIS) does, written once.
 
 Geometries go in and out in EPSG:4326.  Every write method is one transaction; wrap
-several in ``with store.transaction():`` to make them one.
+several in ``with store.transaction():`` to make them one.  ``add_incidents`` and
+``add_hazards`` validate what they are given unless ``checked`` says the caller did
+(an importer that reports every bad row, with ``reported_utc`` set).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Store(Protocol):
     # people and events
     def add_officers(self, officers: Sequence[Officer]) -> None: ...
     def officers(self, layer: str | None = None) -> list[Officer]: ...
-    def add_incidents(self, incidents: gpd.GeoDataFrame) -> list[int]: ...
+    def add_incidents(self, incidents: gpd.GeoDataFrame, checked: bool = False) -> list[int]: ...
     def incidents(
         self,
         bbox: Sequence[float] | None = None,
@@ -62,7 +64,7 @@ class Store(Protocol):
         oldest_first: bool = False,
     ) -> gpd.GeoDataFrame: ...
     def incident_coordinates(self, query: IncidentQuery | None = None) -> np.ndarray: ...
-    def add_hazards(self, hazards: gpd.GeoDataFrame) -> list[int]: ...
+    def add_hazards(self, hazards: gpd.GeoDataFrame, checked: bool = False) -> list[int]: ...
     def set_event_areas(
         self,
         table: str,

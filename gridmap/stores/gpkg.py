@@ -26,7 +26,7 @@ from gridmap.errors import InvalidInput, NotFound, StoreError
 from gridmap.model import CRS, INCIDENT_COLUMNS, Generation, IncidentQuery, Layer, Officer
 from gridmap.stores import geopackage as gp
 from gridmap.stores.base import StoreBase
-from gridmap.validation import check_areas, check_events
+from gridmap.validation import check_areas, check_events, normalize_events
 
 SCHEMA_VERSION = 2
 
@@ -390,8 +390,8 @@ class GeoPackageStore(StoreBase):
 
     # -- incidents and hazards ----------------------------------------------------------
 
-    def add_incidents(self, incidents: gpd.GeoDataFrame) -> list[int]:
-        frame = check_events(incidents, "incidents")
+    def add_incidents(self, incidents: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
+        frame = (normalize_events if checked else check_events)(incidents, "incidents")
         xy = shapely.get_coordinates(frame.geometry.values)
         # Plain lists: iterating pandas columns row by row costs more than the insert.
         columns = INCIDENT_COLUMNS
@@ -416,8 +416,8 @@ class GeoPackageStore(StoreBase):
             frame,
         )
 
-    def add_hazards(self, hazards: gpd.GeoDataFrame) -> list[int]:
-        frame = check_events(hazards, "hazards")
+    def add_hazards(self, hazards: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
+        frame = (normalize_events if checked else check_events)(hazards, "hazards")
         b = shapely.bounds(frame.geometry.values)
         rows = zip(
             gp.to_blobs(frame.geometry.values),

@@ -29,7 +29,7 @@ import shapely
 from gridmap.errors import InvalidInput, NotFound, StoreError
 from gridmap.model import CRS, Generation, IncidentQuery, Layer, Officer
 from gridmap.stores.base import StoreBase
-from gridmap.validation import check_areas, check_events, check_lonlat
+from gridmap.validation import check_areas, check_events, check_lonlat, normalize_events
 
 # One pool per URL and process: a forked child (gunicorn, multiprocessing) must not share
 # its parent's sockets.
@@ -413,8 +413,8 @@ class PostGISStore(StoreBase):
 
     # -- incidents and hazards ----------------------------------------------------------
 
-    def add_incidents(self, incidents: gpd.GeoDataFrame) -> list[int]:
-        frame = check_events(incidents, "incidents")
+    def add_incidents(self, incidents: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
+        frame = (normalize_events if checked else check_events)(incidents, "incidents")
         rows = zip(
             frame["category"],
             frame["status"],
@@ -435,8 +435,8 @@ class PostGISStore(StoreBase):
             list(rows),
         )
 
-    def add_hazards(self, hazards: gpd.GeoDataFrame) -> list[int]:
-        frame = check_events(hazards, "hazards")
+    def add_hazards(self, hazards: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
+        frame = (normalize_events if checked else check_events)(hazards, "hazards")
         rows = zip(
             frame["name"],
             frame["type"],
