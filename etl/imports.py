@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -215,7 +216,8 @@ def import_events(
         frame["risk_level"] = pd.to_numeric(frame["risk_level"]).astype(int)
     index = LookupIndex.from_store(store)
     chunk = 200_000
-    with store.transaction():
+    bulk = store.bulk_events(kind) if len(frame) > 50_000 else contextlib.nullcontext()
+    with store.transaction(), bulk:
         for start in range(0, len(frame), chunk):
             part = resolve(index, frame.iloc[start : start + chunk])
             (store.add_incidents if kind == "incidents" else store.add_hazards)(part, checked=True)

@@ -186,7 +186,8 @@ def parse_times(raw: pd.Series) -> tuple[list[str], list[str], np.ndarray]:
     text = raw.astype(str).str.strip()
     parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     bad = (parsed.isna() | ~text.str.contains(_HAS_ZONE, regex=True) | raw.isna()).to_numpy()
-    utc = parsed.dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+    seconds = parsed.to_numpy(dtype="datetime64[s]", na_value=np.datetime64("NaT"))
+    utc = np.char.add(np.datetime_as_string(seconds, unit="s"), "Z").tolist()
     return text.str.replace(" ", "T", n=1).tolist(), utc, bad
 
 
@@ -242,25 +243,25 @@ def normalize_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         frame["next_inspection"] = [
             None if v is None or v != v else str(v)[:10] for v in frame["next_inspection"]
         ]
-    frame["generation"] = (
-        [None if v is None or v != v else int(v) for v in frame["generation"]]
-        if "generation" in frame
-        else None
-    )
+    if "generation" not in frame:
+        frame["generation"] = None
+    elif pd.api.types.is_integer_dtype(frame["generation"]):  # one lookup's generation
+        frame["generation"] = frame["generation"].astype(int).tolist()
+    else:
+        frame["generation"] = [None if v is None or v != v else int(v) for v in frame["generation"]]
     frame["grid_code"] = (
         frame["grid_code"].astype(object).where(frame["grid_code"].notna(), None)
         if "grid_code" in frame
         else None
     )
     # Areas as dicts, or as JSON text already (bulk imports build it vectorized).
-    frame["areas"] = (
-        [
+    if "areas" not in frame:
+        frame["areas"] = "{}"
+    elif pd.api.types.infer_dtype(frame["areas"], skipna=False) != "string":
+        frame["areas"] = [
             a
             if isinstance(a, str)
             else json.dumps(a if isinstance(a, dict) else {}, ensure_ascii=False)
             for a in frame["areas"]
         ]
-        if "areas" in frame
-        else "{}"
-    )
     return frame

@@ -9,7 +9,7 @@ several in ``with store.transaction():`` to make them one.  ``add_incidents`` an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 import geopandas as gpd
@@ -65,6 +65,7 @@ class Store(Protocol):
     ) -> gpd.GeoDataFrame: ...
     def incident_coordinates(self, query: IncidentQuery | None = None) -> np.ndarray: ...
     def add_hazards(self, hazards: gpd.GeoDataFrame, checked: bool = False) -> list[int]: ...
+    def bulk_events(self, table: str) -> AbstractContextManager[None]: ...
     def set_event_areas(
         self,
         table: str,
@@ -116,6 +117,11 @@ class StoreBase:
             raise NotFound("no active generation: build or import boundaries first")
         known = ", ".join(f"{g.id} ({g.name})" for g in gens) or "none"
         raise NotFound(f"unknown generation {ref!r}; known generations: {known}")
+
+    def bulk_events(self, table: str) -> AbstractContextManager[None]:
+        """Around a large insert of events inside a transaction: whatever makes it
+        faster for this store (nothing, by default)."""
+        return nullcontext()
 
     def lookup_codes(self, lon, lat, generation: int | str | None = None) -> dict[str, tuple]:
         """Code (None: not covered) and on-border flag per point, for every layer.

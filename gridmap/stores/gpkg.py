@@ -440,6 +440,24 @@ class GeoPackageStore(StoreBase):
             frame,
         )
 
+    @contextmanager
+    def bulk_events(self, table: str) -> Iterator[None]:
+        """Inside a transaction: the table's secondary indexes are dropped and built again
+        afterwards, once, which beats updating them row by row for large imports (and
+        rolls back with everything else on failure)."""
+        if not self._conn.in_transaction:
+            raise StoreError("bulk_events belongs inside a transaction")
+        indexes = self._conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            " AND sql IS NOT NULL",
+            (table,),
+        ).fetchall()
+        for name, _ in indexes:
+            self._conn.execute(f'DROP INDEX "{name}"')
+        yield
+        for _, sql in indexes:
+            self._conn.execute(sql)
+
     def set_event_areas(
         self,
         table: str,
