@@ -214,7 +214,7 @@ def import_events(
         frame["reported_at"], frame["reported_utc"] = (frame.pop(c) for c in _PARSED)
     if kind == "hazards":
         frame["risk_level"] = pd.to_numeric(frame["risk_level"]).astype(int)
-    index = LookupIndex.from_store(store)
+    index = LookupIndex.from_store(store, max_cells=LookupIndex.cells_for(len(frame)))
     chunk = 200_000
     bulk = store.bulk_events(kind) if len(frame) > 50_000 else contextlib.nullcontext()
     with store.transaction(), bulk:

@@ -231,6 +231,12 @@ class LookupIndex:
                     built[parent].tiled = _tiles(li, built[parent])
         return cls(built, officers, generation)
 
+    @staticmethod
+    def cells_for(points: int) -> int:
+        """A cell budget that pays for itself when ``points`` are looked up once: about
+        two cells per point (building cells costs about as much as searching them)."""
+        return int(min(max(1 << int(np.ceil(np.log2(max(points, 1) * 2))), 1 << 16), 1 << 23))
+
     @classmethod
     def from_store(
         cls, store, generation: int | str | None = None, max_cells: int = 1 << 23

@@ -7,6 +7,7 @@ there is one, the code), the field and what was expected, before anything is wri
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -177,7 +178,7 @@ def _check_choice(frame, col, allowed, what) -> None:
         )
 
 
-_HAS_ZONE = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
+_ZONE = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$")
 
 
 def parse_times(raw: pd.Series) -> tuple[list[str], list[str], np.ndarray]:
@@ -185,7 +186,12 @@ def parse_times(raw: pd.Series) -> tuple[list[str], list[str], np.ndarray]:
     ISO 8601 times with a time zone; vectorized, one parse for checks and storage."""
     text = raw.astype(str).str.strip()
     parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-    bad = (parsed.isna() | ~text.str.contains(_HAS_ZONE, regex=True) | raw.isna()).to_numpy()
+    # The zone is in the last six characters ("+08:00"): search only there.
+    zoned = [
+        isinstance(t, str) and _ZONE.search(t, max(len(t) - 6, 0)) is not None
+        for t in text.tolist()
+    ]
+    bad = (parsed.isna() | ~np.array(zoned, dtype=bool) | raw.isna()).to_numpy()
     seconds = parsed.to_numpy(dtype="datetime64[s]", na_value=np.datetime64("NaT"))
     utc = np.char.add(np.datetime_as_string(seconds, unit="s"), "Z").tolist()
     return text.str.replace(" ", "T", n=1).tolist(), utc, bad
