@@ -7,6 +7,7 @@ import io
 import secrets
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
@@ -134,7 +135,7 @@ def run_import():
 
 @bp.get("/export/<what>.<fmt>")
 def download(what: str, fmt: str):
-    if fmt not in exports.FORMATS or fmt == "shp":  # a Shapefile is several files
+    if fmt not in exports.FORMATS:
         abort(404)
     store = get_store()
     if what not in ("incidents", "hazards"):
@@ -143,7 +144,16 @@ def download(what: str, fmt: str):
     try:
         out = folder / f"{what}{exports.FORMATS[fmt][1]}"
         exports.export(store, what, out, fmt, request.args.get("generation"))
-        body = io.BytesIO(out.read_bytes())
+        name = out.name
+        if fmt == "shp":  # a Shapefile is several files: one zip, as import-layer reads it
+            body = io.BytesIO()
+            with zipfile.ZipFile(body, "w", zipfile.ZIP_DEFLATED) as z:
+                for part in sorted(folder.iterdir()):
+                    z.write(part, part.name)
+            body.seek(0)
+            name += ".zip"
+        else:
+            body = io.BytesIO(out.read_bytes())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return send_file(body, as_attachment=True, download_name=out.name)
+    return send_file(body, as_attachment=True, download_name=name)

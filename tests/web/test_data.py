@@ -91,3 +91,21 @@ def test_download_links(client):
         frame = gpd.read_file(io.BytesIO(r.data))
     assert len(frame) == 29
     assert client.get("/data/export/nope.geojson").status_code == 404
+
+
+def test_shapefile_download_is_one_zip_that_imports_back(client, tmp_path):
+    from etl import readers
+
+    page = client.get("/data/").get_data(as_text=True)
+    assert "/data/export/street.shp" in page
+    with client.get("/data/export/street.shp") as r:
+        assert r.status_code == 200
+        assert r.headers["Content-Disposition"].endswith("street.shp.zip")
+        (tmp_path / "street.zip").write_bytes(r.data)
+    import zipfile
+
+    names = set(zipfile.ZipFile(tmp_path / "street.zip").namelist())
+    assert {"street.shp", "street.shx", "street.dbf", "street.prj"} <= names
+    frame = readers.read(tmp_path / "street.zip")
+    assert len(frame) == 29
+    assert frame.crs.to_epsg() == 4326
