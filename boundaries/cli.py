@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from pathlib import Path
@@ -17,8 +18,17 @@ def _store(ctx: click.Context):
     return ctx.with_resource(open_store(ctx.find_root().obj["db"]))
 
 
+UNIT_PARAMS = ("units_layer", "split_into", "parent_layer", "generation", "months", "links")
+
+
 def unit_options(f):
-    """Which units a plan groups: the same options on every command."""
+    """Which units a plan groups: the same options on every command, handed to it as one
+    ``unit_args`` dict."""
+
+    @functools.wraps(f)
+    def command(*args, **kw):
+        return f(*args, unit_args={k: kw.pop(k) for k in UNIT_PARAMS}, **kw)
+
     for option in reversed(
         [
             click.option(
@@ -48,13 +58,28 @@ def unit_options(f):
                 show_default=True,
                 help="Workload: incidents of the last N months.",
             ),
+            click.option(
+                "--link",
+                "links",
+                multiple=True,
+                metavar="A:B",
+                help="Treat units A and B as neighbours (an island and its pier).",
+            ),
         ]
     ):
-        f = option(f)
-    return f
+        command = option(command)
+    return command
 
 
-def _units(store, units_layer, split_into, parent_layer, generation, months):
+def _units(store, units_layer, split_into, parent_layer, generation, months, links):
+    pairs = []
+    for link in links:
+        a, sep, b = link.partition(":")
+        if not sep or not a or not b:
+            raise click.BadParameter(
+                f"{link!r}: expected two unit codes as A:B", param_hint="--link"
+            )
+        pairs.append((a, b))
     return units_of.from_store(
         store,
         units_layer,
@@ -62,6 +87,7 @@ def _units(store, units_layer, split_into, parent_layer, generation, months):
         parent_layer,
         generation,
         months,
+        links=pairs,
     )
 
 
@@ -109,11 +135,7 @@ def plan() -> None:
 @click.pass_context
 def auto(
     ctx,
-    units_layer,
-    split_into,
-    parent_layer,
-    generation,
-    months,
+    unit_args,
     k,
     low,
     high,
@@ -127,7 +149,7 @@ def auto(
     from boundaries.propose import auto_plan
 
     store = _store(ctx)
-    units = _units(store, units_layer, split_into, parent_layer, generation, months)
+    units = _units(store, **unit_args)
     stop = threading.Event()
     box: dict = {}
 
@@ -175,11 +197,9 @@ def auto(
 @rule_options
 @click.option("--epsilon", type=float, default=None, help="Rule: within ±epsilon of ideal.")
 @click.pass_context
-def show(
-    ctx, plan_file, units_layer, split_into, parent_layer, generation, months, k, low, high, epsilon
-) -> None:
+def show(ctx, plan_file, unit_args, k, low, high, epsilon) -> None:
     """The plan's rules and its areas, one line each."""
-    units = _units(_store(ctx), units_layer, split_into, parent_layer, generation, months)
+    units = _units(_store(ctx), **unit_args)
     p = planfile.read(plan_file, units)
     failed = _show(p, k, low, high, epsilon, "population", per_area=True)
     if failed:
@@ -190,9 +210,9 @@ def show(
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @unit_options
 @click.pass_context
-def metrics_cmd(ctx, plan_file, units_layer, split_into, parent_layer, generation, months) -> None:
+def metrics_cmd(ctx, plan_file, unit_args) -> None:
     """Every metric of the plan, per area and overall, as JSON."""
-    units = _units(_store(ctx), units_layer, split_into, parent_layer, generation, months)
+    units = _units(_store(ctx), **unit_args)
     p = planfile.read(plan_file, units)
     click.echo(json.dumps(metrics.summary(p), ensure_ascii=False, indent=1))
 
@@ -203,14 +223,12 @@ def metrics_cmd(ctx, plan_file, units_layer, split_into, parent_layer, generatio
 @unit_options
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def compare(
-    ctx, plan_file, other, units_layer, split_into, parent_layer, generation, months, as_json
-) -> None:
+def compare(ctx, plan_file, other, unit_args, as_json) -> None:
     """PLAN against today's areas, or OTHER against PLAN."""
     from boundaries.compare import compare as run
 
     store = _store(ctx)
-    units = _units(store, units_layer, split_into, parent_layer, generation, months)
+    units = _units(store, **unit_args)
     first = planfile.read(plan_file, units)
     if other is None:
         result = run(store, units, first, after_name=plan_file.name)
@@ -254,11 +272,7 @@ def compare(
 def publish(
     ctx,
     plan_file,
-    units_layer,
-    split_into,
-    parent_layer,
-    generation,
-    months,
+    unit_args,
     name,
     description,
     layer,
@@ -268,7 +282,7 @@ def publish(
     from boundaries.publish import publish as run
 
     store = _store(ctx)
-    units = _units(store, units_layer, split_into, parent_layer, generation, months)
+    units = _units(store, **unit_args)
     p = planfile.read(plan_file, units)
     done = run(
         store,
@@ -310,11 +324,9 @@ def activate_cmd(ctx, generation) -> None:
 )
 @unit_options
 @click.pass_context
-def export_cmd(
-    ctx, plan_file, out, units_layer, split_into, parent_layer, generation, months
-) -> None:
+def export_cmd(ctx, plan_file, out, unit_args) -> None:
     """Write a plan in another format."""
-    units = _units(_store(ctx), units_layer, split_into, parent_layer, generation, months)
+    units = _units(_store(ctx), **unit_args)
     planfile.write(out, planfile.read(plan_file, units))
     click.echo(f"Written {out}.")
 
@@ -332,15 +344,11 @@ def import_cmd(
     out,
     unit_field,
     district_field,
-    units_layer,
-    split_into,
-    parent_layer,
-    generation,
-    months,
+    unit_args,
 ) -> None:
     """Bring in a plan made elsewhere (QGIS, Districtr): checked, then written as a plan
     file."""
-    units = _units(_store(ctx), units_layer, split_into, parent_layer, generation, months)
+    units = _units(_store(ctx), **unit_args)
     p = planfile.read(file, units, unit_field, district_field)
     planfile.write(out, p)
     click.echo(f"{p.k} areas over {len(p.graph)} units read from {file.name}; written to {out}.")

@@ -85,6 +85,14 @@ def groups_split(plan: Plan) -> list[str]:
     return sorted(g for g, ds in seen.items() if len(ds) > 1)
 
 
+def groups_merged(plan: Plan) -> list[str]:
+    """Old areas that share a new district with another old area."""
+    groups_in: dict[int, set[str]] = {}
+    for grp, d in zip(plan.graph.group, plan.labels, strict=True):
+        groups_in.setdefault(int(d), set()).add(str(grp))
+    return sorted({g for gs in groups_in.values() if len(gs) > 1 for g in gs})
+
+
 def summary(plan: Plan, shapes: bool = True) -> dict:
     """Everything a planner reads first, per district and for the plan."""
     dev = deviation(plan)
@@ -99,6 +107,7 @@ def summary(plan: Plan, shapes: bool = True) -> dict:
         "not_contiguous": {str(plan.names[d]): p for d, p in pieces(plan).items()},
         "crossing_parents": {str(plan.names[d]): p for d, p in parents_crossed(plan).items()},
         "groups_split": len(groups_split(plan)),
+        "groups_merged": len(groups_merged(plan)),
     }
     per = {
         "district": [str(n) for n in plan.names],

@@ -152,6 +152,7 @@ def auto_plan(
     weight = getattr(units, of).astype(float)
     parents = np.asarray([str(p) for p in units.parent], dtype=object)
     totals = {p: weight[parents == p].sum() for p in np.unique(parents)}
+    _islands(units, parents)
     alloc = allocate(totals, k, low, high)
     k = sum(alloc.values())
     ideal = weight.sum() / k
@@ -234,6 +235,22 @@ def auto_plan(
         stop.is_set() or time.monotonic() >= deadline,
         floor,
     )
+
+
+def _islands(units: UnitGraph, parents: np.ndarray) -> None:
+    """Refuse, naming them, units that no border connects to the rest of their parent:
+    no contiguous plan can hold them until they are linked by hand."""
+    for p in np.unique(parents):
+        pieces = units.components(np.flatnonzero(parents == p))
+        if len(pieces) > 1:
+            pieces.sort(key=len)
+            lonely = [str(units.codes[u]) for piece in pieces[:-1] for u in piece]
+            shown = ", ".join(lonely[:5]) + (" ..." if len(lonely) > 5 else "")
+            raise Infeasible(
+                f"{p}'s units are in {len(pieces)} pieces: {shown} share no border with the "
+                "rest; link them to a neighbour by hand (--link A:B) to plan contiguous areas",
+                field="units",
+            )
 
 
 def mixed_plan(

@@ -7,6 +7,7 @@ always agree on who borders whom.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,8 +71,13 @@ def from_store(
     generation: int | str | None = None,
     months: int = 12,
     min_border_m: float = 1.0,
+    links: Sequence[tuple[str, str]] = (),
 ) -> Units:
-    """The planner's units of ``layer`` (and of ``fine_layer`` inside them) in a generation."""
+    """The planner's units of ``layer`` (and of ``fine_layer`` inside them) in a generation.
+
+    ``links``: pairs of unit codes (of either layer) to treat as neighbours although they
+    share no border: an island and its ferry pier, an enclave and the area it belongs to.
+    """
     gen = store.generation(generation)
     frame = store.areas(layer, gen.id)
     if not len(frame):
@@ -81,16 +87,20 @@ def from_store(
     if fine_layer is None:
         frame["workload"] = workload(store, layer, frame["code"].to_numpy(), months)
         graph = UnitGraph.from_frame(
-            frame, parent="parent", workload="workload", min_border_m=min_border_m
+            frame,
+            parent="parent",
+            workload="workload",
+            min_border_m=min_border_m,
+            links=_check_links(links, frame, None),
         )
         return Units(graph, None, layer, None, parent_layer, gen.id)
     grids = store.areas(fine_layer, gen.id)
-    if store.layer(fine_layer).parent != layer:
-        raise InvalidInput(f"layer {fine_layer!r} does not nest in {layer!r}", field="fine")
     outside = ~grids["parent_code"].isin(frame["code"])
     if outside.any():
         raise InvalidInput(
-            f"{fine_layer} {grids['code'][outside].iloc[0]} has no {layer}", field="fine"
+            f"{fine_layer} {grids['code'][outside].iloc[0]} lies in no {layer} of generation "
+            f"{gen.name}: does {fine_layer} nest in {layer}?",
+            field="fine",
         )
     grids["parent"] = grids["parent_code"].map(parent_of)
     grids["workload"] = workload(store, fine_layer, grids["code"].to_numpy(), months)
@@ -100,6 +110,7 @@ def from_store(
         group="parent_code",
         workload="workload",
         min_border_m=min_border_m,
+        links=_check_links(links, frame, grids),
     )
     geoms = np.asarray(frame.geometry.values, dtype=object)
     x0, y0, x1, y1 = shapely.total_bounds(fine.geoms)
@@ -107,3 +118,33 @@ def from_store(
     geoms_of = {c: (g, m) for c, g, m in zip(frame["code"], geoms, metric, strict=True)}
     coarse = contract(fine, fine.group, geoms_of)
     return Units(coarse, fine, layer, fine_layer, parent_layer, gen.id)
+
+
+def _check_links(links, units: gpd.GeoDataFrame, fine: gpd.GeoDataFrame | None) -> list:
+    """Links as pairs of codes of the graph being built: a unit named in a link to the
+    fine graph is represented by its grid nearest the other end."""
+    out = []
+    for a, b in links:
+        ends = []
+        for code in (a, b):
+            if fine is not None and code in set(fine["code"]):
+                ends.append(fine[fine["code"] == code])
+            elif code in set(units["code"]):
+                ends.append(
+                    units[units["code"] == code]
+                    if fine is None
+                    else fine[fine["parent_code"] == code]
+                )
+            else:
+                raise InvalidInput(f"link {a}-{b}: {code} is not a unit", field="link")
+        if fine is None:
+            out.append((a, b))
+            continue
+        left, right = ends
+        dist = shapely.distance(
+            np.asarray(left.geometry.values, dtype=object)[:, None],
+            np.asarray(right.geometry.values, dtype=object)[None, :],
+        )
+        i, j = np.unravel_index(np.argmin(dist), dist.shape)
+        out.append((left["code"].iloc[i], right["code"].iloc[j]))
+    return out

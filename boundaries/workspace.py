@@ -21,10 +21,11 @@ class Spec:
     split_into: str | None = "grid"
     parent: str = "district"
     months: int = 12
+    links: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_dict(cls, store, data: dict) -> Spec:
-        known = {"generation", "layer", "split_into", "parent", "months"}
+        known = {"generation", "layer", "split_into", "parent", "months", "links"}
         extra = set(data) - known
         if extra:
             raise InvalidInput(
@@ -37,6 +38,14 @@ class Spec:
         months = data.get("months", 12)
         if not isinstance(months, int) or months < 1:
             raise InvalidInput("months: expected a whole number of months >= 1", field="months")
+        links = data.get("links", [])
+        if not isinstance(links, list) or not all(
+            isinstance(x, list | tuple) and len(x) == 2 and all(isinstance(c, str) for c in x)
+            for x in links
+        ):
+            raise InvalidInput(
+                "links: expected a list of [unit code, unit code] pairs", field="links"
+            )
         split = data.get("split_into", "grid")
         return cls(
             generation=store.generation(data.get("generation")).id,
@@ -44,6 +53,7 @@ class Spec:
             split_into=None if split in (None, "none") else str(split),
             parent=data.get("parent", "district"),
             months=months,
+            links=tuple(tuple(x) for x in links),
         )
 
     def as_dict(self) -> dict:
@@ -51,7 +61,13 @@ class Spec:
 
     def units(self, store) -> units_of.Units:
         return units_of.from_store(
-            store, self.layer, self.split_into, self.parent, self.generation, self.months
+            store,
+            self.layer,
+            self.split_into,
+            self.parent,
+            self.generation,
+            self.months,
+            links=self.links,
         )
 
 

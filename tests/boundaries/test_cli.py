@@ -134,3 +134,18 @@ def test_sample_with_reform(tmp_path, monkeypatch):
         assert store.count_areas("community", "2012") == 70
         populations = store.areas("community")["population"]
         assert populations.between(20_000, 40_000).all()
+
+
+def test_links_join_units_that_share_no_border(city):
+    from boundaries import units as units_of
+
+    with GeoPackageStore(city / "city.gpkg") as store:
+        plain = units_of.from_store(store)
+        a, b = "230602001001", "230602008013"  # same district, far apart
+        linked = units_of.from_store(store, links=[(a, b)])
+    i, j = (int(plain.units.index([c])[0]) for c in (a, b))
+    assert j not in plain.units.neighbours[i]
+    assert j in linked.units.neighbours[i]
+    assert len(linked.fine.edge_i) == len(plain.fine.edge_i) + 1
+    result = run("plan", "show", "nope.csv", "--link", "230602001001", ok=False)
+    assert result.exit_code != 0

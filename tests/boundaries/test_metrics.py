@@ -162,3 +162,12 @@ def test_after_a_move_contiguity_is_checked_on_the_touched_districts_only():
     assert moved.touched == {0, 1}
     assert metrics.pieces(moved, moved.touched) == {0: [["r0c0"], ["r0c2"]]}
     assert metrics.pieces(moved, moved.touched) == metrics.pieces(moved)
+
+
+def test_old_areas_merged():
+    """A holds old areas p and r; B holds q alone."""
+    _, plan = plan_of("AAB\nAAB", group="ppq\nrrq")
+    assert metrics.groups_merged(plan) == ["p", "r"]
+    assert metrics.groups_split(plan) == []
+    summary = metrics.summary(plan)
+    assert (summary["groups_merged"], summary["groups_split"]) == (2, 0)

@@ -108,3 +108,14 @@ def test_the_nesting_floor_is_reported():
     result = auto_plan(g, k=4, seconds=1, progress=messages.append)
     assert result.floor == pytest.approx(1 / 3)
     assert any("no nested plan can be within ±5%" in m and "Y has 300" in m for m in messages)
+
+
+def test_an_island_is_named_until_it_is_linked():
+    """r0c4 shares no border with the rest of X: no contiguous plan can hold it."""
+    picture = "AAAA.A\nAAAA.."
+    g = graph(picture, parent="X")
+    with pytest.raises(Infeasible, match=r"X's units are in 2 pieces: r0c5 share no border"):
+        auto_plan(g, k=2, seconds=1)
+    linked = graph(picture, parent="X", links=[("r0c3", "r0c5")])
+    result = auto_plan(linked, k=2, seconds=1)
+    assert rules.contiguous(result.plan)[0]
