@@ -61,7 +61,8 @@ class Page:
     def idle(self) -> None:
         self.page.wait_for_timeout(300)  # past the map's move debounce
         self.page.wait_for_function(
-            "window.gridmapState && window.gridmapState.ready && window.gridmapState.pending === 0",
+            "window.gridmapState && window.gridmapState.ready && !window.gridmapState.waiting"
+            " && window.gridmapState.pending === 0",
             timeout=30_000,
         )
 

@@ -28,7 +28,7 @@
 
   GridMap.init = function (map, cfg) {
     var t = cfg.text, cat = cfg.catalogue;
-    var state = {pending: 0, ready: false, requests: 0};
+    var state = {pending: 0, ready: false, requests: 0, waiting: false};
     window.gridmapState = state;
     var titles = {};
     cfg.layers.forEach(function (spec) { titles[spec.name] = spec.title; });
@@ -274,7 +274,9 @@
     }
 
     function refreshAll() { refreshAreas(); refreshIncidents(); refreshHazards(); }
-    map.on('moveend', debounce(refreshAll, 150));
+    // 'waiting' tells tests (and anyone watching) that a refresh is scheduled but not sent.
+    var refreshSoon = debounce(function () { state.waiting = false; refreshAll(); }, 150);
+    map.on('moveend', function () { state.waiting = true; refreshSoon(); });
     map.on('overlayadd', refreshAll);
     refreshAll();
     // Handles for tests and benchmarks.
