@@ -21,6 +21,11 @@ def _config(lang: str, focus: dict | None = None) -> dict:
     gen = store.generation()
     layers = store.layers()
     counts = {layer.name: store.count_areas(layer.name, gen.id) for layer in layers}
+    # Coarse to fine, then the departments' zones: after a reform a new level (communities)
+    # comes after the zones in the catalogue but belongs between districts and grids.
+    layers = sorted(
+        layers, key=lambda x: (x.kind != "admin", counts[x.name] if x.kind == "admin" else 0)
+    )
     admin_top = next(layer for layer in layers if layer.kind == "admin" and not layer.parent)
     bounds = list(store.areas(admin_top.name, gen.id).total_bounds)
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
