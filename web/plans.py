@@ -8,9 +8,11 @@ Jobs live as long as the process; the plans they make are stored.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -88,17 +90,43 @@ def list_plans():
 
 @bp.post("/plans")
 def create_plan():
-    """A plan from an assignment {unit code: district}, checked against the units."""
-    data = _body()
+    """A plan from JSON {"name", "assignment": {unit code: district}, unit options}, or
+    from a plan file uploaded as multipart form data (field "file": CSV or GeoJSON, with
+    "name" and the unit options as form fields); checked against the units."""
+    upload = request.files.get("file")
+    if upload is not None:
+        data = {k: v for k, v in request.form.items()}
+        if "months" in data:
+            data["months"] = _form_int(data["months"], "months")
+    else:
+        data = _body()
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("'name' is missing; expected a plan name", field="name")
     store = get_store()
     spec = Spec.from_dict(store, {k: data[k] for k in UNIT_KEYS if k in data})
     units = _units(store, spec)
-    plan = planfile.from_assignment(units, data.get("assignment"), "assignment")
+    if upload is not None:
+        suffix = Path(upload.filename or "plan.csv").suffix.lower()
+        if suffix not in (".csv", ".geojson", ".json"):
+            raise InvalidInput(
+                f"file {upload.filename!r}: expected a .csv or .geojson plan", field="file"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.filename or f"plan{suffix}").name
+            upload.save(path)
+            plan = planfile.read(path, units)
+    else:
+        plan = planfile.from_assignment(units, data.get("assignment"), "assignment")
     plan_id = store.save_plan(name.strip(), spec.as_dict(), plan.assignment())
     return jsonify({"id": plan_id, "name": name.strip(), **describe(plan, **_bounds(data))}), 201
+
+
+def _form_int(raw: str, key: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{key!r} is {raw!r}; expected a whole number", field=key) from None
 
 
 @bp.get("/plans/<int:plan_id>")

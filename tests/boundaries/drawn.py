@@ -30,9 +30,12 @@ def cells(picture: str) -> list[tuple[str, str, int, int]]:
     ]
 
 
-def frame(picture: str, population=100, parent=None, group=None) -> gpd.GeoDataFrame:
-    """The units of a picture; ``population``, ``parent`` and ``group`` are one value for
-    all or a picture of their own (a character per unit, digits for population)."""
+def frame(
+    picture: str, population=100, parent=None, group=None, households=None
+) -> gpd.GeoDataFrame:
+    """The units of a picture; ``population``, ``parent``, ``group`` and ``households``
+    (default: as many as residents) are one value for all or a picture of their own (a
+    character per unit, digits for numbers)."""
     units = cells(picture)
 
     def per_unit(value, numeric):
@@ -50,7 +53,7 @@ def frame(picture: str, population=100, parent=None, group=None) -> gpd.GeoDataF
             "code": [u[0] for u in units],
             "label": [u[1] for u in units],
             "population": per_unit(population, True),
-            "households": per_unit(population, True),
+            "households": per_unit(population if households is None else households, True),
         },
         geometry=boxes,
         crs="EPSG:4551",
@@ -61,8 +64,10 @@ def frame(picture: str, population=100, parent=None, group=None) -> gpd.GeoDataF
     return out
 
 
-def graph(picture: str, population=100, parent=None, group=None, **kw) -> UnitGraph:
-    f = frame(picture, population, parent, group)
+def graph(
+    picture: str, population=100, parent=None, group=None, households=None, **kw
+) -> UnitGraph:
+    f = frame(picture, population, parent, group, households)
     return UnitGraph.from_frame(f, parent="parent", group="group" if group else None, **kw)
 
 

@@ -119,3 +119,12 @@ def test_an_island_is_named_until_it_is_linked():
     linked = graph(picture, parent="X", links=[("r0c3", "r0c5")])
     result = auto_plan(linked, k=2, seconds=1)
     assert rules.contiguous(result.plan)[0]
+
+
+def test_balance_households_instead_of_residents():
+    """Residents are equal everywhere; households are 6 in the first unit, 2 in the
+    others.  Balancing households puts the first unit alone."""
+    g = graph("ABCD", parent="X", households="6222")
+    result = auto_plan(g, k=2, of="households", seconds=1)
+    assert result.plan.households.tolist() == [6, 6]
+    assert sorted(result.plan.population.tolist()) == [100, 300]

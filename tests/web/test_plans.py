@@ -133,3 +133,29 @@ def test_a_stopped_job_keeps_the_best_plan_so_far(planner):
     shown = client.get(f"/api/plans/{job['plan_id']}").get_json()
     assert shown["districts"] == 70
     assert {x["rule"]: x["passes"] for x in shown["rules"]}["contiguous"]
+
+
+def test_create_from_an_uploaded_plan_file(planner):
+    import io
+
+    client, path = planner
+    rows = "unit,district\n" + "".join(f"{u},{d}\n" for u, d in _streets(path).items())
+    r = client.post(
+        "/api/plans",
+        data={
+            "name": "from QGIS",
+            "split_into": "none",
+            "file": (io.BytesIO(rows.encode()), "streets.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["districts"] == 29
+    bad = rows.replace(next(iter(_streets(path))), "230699999999", 1)
+    r = client.post(
+        "/api/plans",
+        data={"name": "x", "split_into": "none", "file": (io.BytesIO(bad.encode()), "bad.csv")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 400
+    assert r.get_json()["message"].startswith("bad.csv line 2: unit 230699999999 is not a")
