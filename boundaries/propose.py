@@ -193,7 +193,11 @@ def auto_plan(
     tolerance = np.array([max(epsilon, abs(gaps[p]) + 0.005) for p in district_parent])
     coarse = Search(units, weight, target, district_parent, tolerance)
     share = deadline if fine is None else started + seconds * 0.25
-    labels = optimise(coarse, labels, share, stop, rng, heat=heat, progress=report(units))
+    # Annealing counted in steps: the same seed gives the same plan.
+    steps = len(units) * (150 if fine is None else 40)
+    labels = optimise(
+        coarse, labels, share, stop, rng, heat=heat, progress=report(units), steps=steps
+    )
     plan = Plan(units, labels, k, names=names)
     say(
         f"{k} districts over {len(units)} whole units: max deviation "

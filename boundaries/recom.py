@@ -239,13 +239,16 @@ def optimise(
     patience: int = 3000,
     heat: float = 0.0,
     progress: Callable[[np.ndarray], None] | None = None,
+    steps: int | None = None,
 ) -> np.ndarray:
     """Recombination steps until ``patience`` steps in a row find nothing better, the
     deadline passes or ``stop`` is set; returns the best labels seen (a new array).
 
     With ``heat`` > 0 the search anneals: worse steps are taken with probability
-    exp(-Δcost / T), T cooling from ``heat`` to nothing by the deadline, which lets it
-    leave a local optimum that pairwise moves alone cannot.
+    exp(-Δcost / T), T cooling from ``heat`` to nothing over ``steps`` steps (or by the
+    deadline), which lets it leave a local optimum that pairwise moves alone cannot.
+    Counted in steps, the same seed gives the same plan on any machine fast enough to
+    finish before the deadline.
     """
     labels = labels.copy()
     best, best_scores = labels.copy(), search.scores(labels) if heat else []
@@ -253,9 +256,13 @@ def optimise(
     failed = 0
     began = last_report = time.monotonic()
     span = max(deadline - began, 1e-9)
+    done = 0
     while time.monotonic() < deadline and not stop.is_set():
-        left = (deadline - time.monotonic()) / span
+        if steps is not None and done >= steps:
+            break
+        left = 1 - done / steps if steps else (deadline - time.monotonic()) / span
         temperature = heat * left**3 if heat else 0.0
+        done += 1
         value = np.bincount(labels, weights=search.weight, minlength=k)
         excess = np.maximum(np.abs(value / search.ideal - 1) - search.epsilon, 0)
         # Districts beyond epsilon first; once all are within, any district.
