@@ -144,7 +144,10 @@ def publish(
     with store.transaction():
         gen = store.add_generation(name, description)
         if layer not in {x.name for x in store.layers()}:
-            store.add_layer(Layer(layer, title_zh, title_en, parent=units.parent_layer))
+            # Listed before the grids it holds, so answers read district, community, grid.
+            store.add_layer(
+                Layer(layer, title_zh, title_en, parent=units.parent_layer), before=units.fine_layer
+            )
         retired = {}
         for name_ in retire:
             ended = store.areas(name_, source.id)["code"].tolist()

@@ -191,12 +191,21 @@ class GeoPackageStore(StoreBase):
         ).fetchall()
         return [Layer(*r) for r in rows]
 
-    def add_layer(self, layer: Layer) -> None:
+    def add_layer(self, layer: Layer, before: str | None = None) -> None:
+        """Add a layer, last or listed just before layer ``before``."""
         if layer.parent is not None:
             self.layer(layer.parent)
         table = area_table(layer.name)
         with self.transaction():
             position = self._conn.execute("SELECT count(*) FROM layers").fetchone()[0]
+            if before is not None:
+                self.layer(before)
+                position = self._conn.execute(
+                    "SELECT position FROM layers WHERE name = ?", (before,)
+                ).fetchone()[0]
+                self._conn.execute(
+                    "UPDATE layers SET position = position + 1 WHERE position >= ?", (position,)
+                )
             self._conn.execute(
                 "INSERT INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (

@@ -185,12 +185,23 @@ class PostGISStore(StoreBase):
         self._layers = [Layer(*r) for r in rows]
         return self._layers
 
-    def add_layer(self, layer: Layer) -> None:
+    def add_layer(self, layer: Layer, before: str | None = None) -> None:
+        """Add a layer, last or listed just before layer ``before``."""
         if layer.parent is not None:
             self.layer(layer.parent)
+        self._layers = None  # the point answers' cached list is stale from here
         with self.transaction():
+            position = self._rows("SELECT count(*) FROM layers")[0][0]
+            if before is not None:
+                self.layer(before)
+                position = self._rows("SELECT position FROM layers WHERE name = %s", (before,))[0][
+                    0
+                ]
+                self._exec(
+                    "UPDATE layers SET position = position + 1 WHERE position >= %s", (position,)
+                )
             self._exec(
-                "INSERT INTO layers SELECT %s, %s, %s, %s, %s, %s, count(*) FROM layers",
+                "INSERT INTO layers VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (
                     layer.name,
                     layer.title_zh,
@@ -198,6 +209,7 @@ class PostGISStore(StoreBase):
                     layer.parent,
                     layer.kind,
                     layer.department,
+                    position,
                 ),
             )
 

@@ -245,3 +245,13 @@ def test_plans_are_kept_and_updated(store):
         store.load_plan(999)
     with pytest.raises(NotFound):
         store.save_plan("x", spec, {}, 999)
+
+
+def test_a_layer_can_be_listed_before_another(store):
+    from gridmap.model import Layer
+
+    store.add_layer(Layer("district", "区", "District"))
+    store.add_layer(Layer("grid", "网格", "Grid", parent="district"))
+    store.add_layer(Layer("police", "派出所辖区", "Police", kind="zone", department="police"))
+    store.add_layer(Layer("community", "社区", "Community", parent="district"), before="grid")
+    assert [x.name for x in store.layers()] == ["district", "community", "grid", "police"]
