@@ -2,14 +2,14 @@
 grids only where balance needs it.
 
 1. Allocate the K districts to the parent areas (each new community lies in one district):
-   as close to the ideal size as the bounds allow, or explain why no allocation exists.
+   as close to the ideal size as the bounds allow, or explain why no allocation exists;
+   units no border joins to the rest of their parent are named first.
 2. Inside each parent, grow k contiguous districts from spread-out seeds, the smallest
    district taking the frontier unit nearest its seed.
-3. Local search: move boundary units between neighbouring districts of the same parent
-   while that lowers the squared deviations (and, second, the perimeter), never breaking
-   a district in two.
-4. Mixed units: while a district is off by more than epsilon, split one neighborhood on
-   its edge into its grids (from the grid-level graph, by contraction) and search again.
+3. Whole units: optimising recombination (``recom.py``), annealed over a number of steps,
+   so the same seed gives the same plan.
+4. Mixed units: the same search on the grids, each neighborhood split costing a little,
+   so neighborhoods are split only where balance needs it.
 Long runs report progress and can be stopped; the best plan so far is returned.
 """
 
