@@ -53,14 +53,11 @@ def workload(store, codes_layer: str, codes: np.ndarray, months: int = 12) -> np
     time (hours), so a road collapse weighs less than an illegal structure case."""
     since = (datetime.now(LOCAL_TZ) - timedelta(days=30.44 * months)).date()
     events = store.incidents(query=IncidentQuery(since=since))
-    pos = {c: i for i, c in enumerate(codes)}
-    out = np.zeros(len(codes))
-    for cat, areas in zip(events["category"], events["areas"], strict=True):
-        i = pos.get((areas or {}).get(codes_layer))
-        if i is not None:
-            known = CATEGORIES.get(cat)
-            out[i] += known.time_limit_hours if known else 1.0
-    return out
+    hours = {code: c.time_limit_hours for code, c in CATEGORIES.items()}
+    area = events["areas"].map(lambda a: (a or {}).get(codes_layer))
+    weight = events["category"].map(hours).fillna(1.0)  # not in the catalogue: 1 hour
+    per_area = weight.groupby(area).sum()
+    return per_area.reindex(list(codes), fill_value=0.0).to_numpy(dtype=float)
 
 
 def from_store(
@@ -124,12 +121,14 @@ def _check_links(links, units: gpd.GeoDataFrame, fine: gpd.GeoDataFrame | None) 
     """Links as pairs of codes of the graph being built: a unit named in a link to the
     fine graph is represented by its grid nearest the other end."""
     out = []
+    fine_codes = set() if fine is None else set(fine["code"])
+    unit_codes = set(units["code"])
     for a, b in links:
         ends = []
         for code in (a, b):
-            if fine is not None and code in set(fine["code"]):
+            if code in fine_codes:
                 ends.append(fine[fine["code"] == code])
-            elif code in set(units["code"]):
+            elif code in unit_codes:
                 ends.append(
                     units[units["code"] == code]
                     if fine is None
