@@ -363,19 +363,13 @@ def db() -> None:
 @db.command()
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
-    """Apply the schema migrations the store lacks."""
-    url = ctx.obj["db"]
-    if url.startswith(("postgresql:", "postgres:")):
-        from gridmap.stores.postgis import migrations
-        from gridmap.stores.postgis import upgrade as pg_upgrade
+    """Bring the store's schema to the newest revision (opening a store does it too)."""
+    from gridmap.stores import migrations
 
-        applied = pg_upgrade(url)
-        latest = migrations()[-1][0]
-        click.echo(f"applied migrations {applied}" if applied else "nothing to apply")
-        click.echo(f"{url} is at schema version {latest}")
-    else:
-        with open_store(url) as store:
-            click.echo(f"{store.url}: the GeoPackage schema is created and current")
+    store = _store(ctx)
+    for line in store.migrated or ["nothing to apply"]:
+        click.echo(line)
+    click.echo(f"{store.url} is at schema revision {migrations.current(store)}")
 
 
 @main.command()

@@ -36,16 +36,14 @@ class Activated:
     hazards: int
 
 
-def activate(
-    store, generation: int | str, progress: Callable[[str], None] | None = None
-) -> Activated:
-    """Make ``generation`` the active one and move open incidents and hazards into it."""
-    gen = store.generation(generation)
+def move_events(store, gen, progress: Callable[[str], None] | None = None) -> Activated:
+    """Resolve open incidents and every hazard into generation ``gen``'s areas (the
+    store's ``activate`` calls this in its transaction, then flips the flag)."""
     say = progress or (lambda m: None)
-    with store.transaction():
+    incidents = store.incidents(query=IncidentQuery(statuses=tuple(sorted(OPEN_STATUSES))))
+    hazards = store.hazards()
+    if len(incidents) or len(hazards):
         index = LookupIndex.from_store(store, gen.id)
-        incidents = store.incidents(query=IncidentQuery(statuses=tuple(sorted(OPEN_STATUSES))))
-        hazards = store.hazards()
         for table, frame in (("incidents", incidents), ("hazards", hazards)):
             if len(frame):
                 done = resolve(index, frame)
@@ -57,5 +55,11 @@ def activate(
                     done["areas"].tolist(),
                 )
             say(f"{len(frame):,} {table} moved into generation {gen.name}")
-        store.activate(gen.id)
     return Activated(gen.id, len(incidents), len(hazards))
+
+
+def activate(
+    store, generation: int | str, progress: Callable[[str], None] | None = None
+) -> Activated:
+    """Make ``generation`` the active one (``store.activate``: events move with it)."""
+    return store.activate(generation, progress=progress)

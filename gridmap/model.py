@@ -65,6 +65,8 @@ class Generation:
     description: str = ""
     active: bool = False
     created: str = ""
+    effective_from: date | None = None  # the day it took effect (None: not recorded)
+    effective_to: date | None = None  # the last day it was in force (None: still is)
 
 
 @dataclass(frozen=True)

@@ -58,16 +58,23 @@ def drop_database(url: str) -> None:
     conn.close()
 
 
-TABLES = "hazards, incidents, officers, area_parts, areas, generations, layers"
+TABLES = "hazards, incidents, officers, plans, generations, layers"
 
 
 def empty(url: str) -> None:
-    """Remove every row (keeping the schema) so a test starts from an empty store."""
+    """Remove every row and layer (keeping the schema) so a test starts from an empty
+    store."""
     conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass('layers') IS NOT NULL")
         if cur.fetchone()[0]:
+            cur.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                " AND tablename LIKE 'area\\_%%'"
+            )
+            for (table,) in cur.fetchall():
+                cur.execute(f'DROP TABLE "{table}" CASCADE')
             cur.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
             cur.execute("UPDATE gridmap_meta SET value = '0' WHERE key = 'areas_version'")
     conn.close()

@@ -54,22 +54,3 @@ def test_extent_is_recorded_for_gis_tools(district_store):
     district_store.write_areas("district", _areas([SQUARE], ["001"]), 1)
     info = pyogrio.read_info(district_store.path, layer="area_district")
     assert np.allclose(info["total_bounds"], SQUARE.bounds)
-
-
-def test_a_version_1_file_gains_the_plans_table_when_opened(tmp_path):
-    import sqlite3
-
-    path = tmp_path / "old.gpkg"
-    GeoPackageStore(path).close()
-    with sqlite3.connect(path) as conn:  # as session 1's files were made
-        conn.execute("DROP TABLE plans")
-        conn.execute("DELETE FROM gpkg_contents WHERE table_name = 'plans'")
-        conn.execute("UPDATE gridmap_meta SET value = '1' WHERE key = 'schema_version'")
-    with GeoPackageStore(path) as store:
-        assert store.plans() == []
-        store.save_plan("p", {}, {"a": "1"})
-    with sqlite3.connect(path) as conn:
-        version = conn.execute(
-            "SELECT value FROM gridmap_meta WHERE key = 'schema_version'"
-        ).fetchone()[0]
-    assert version == "2"

@@ -1,9 +1,11 @@
-"""Reading and writing the OGC GeoPackage format with the standard library's sqlite3.
+"""The OGC GeoPackage format, for the standard library's sqlite3.
 
 Why not GDAL for writes: gridmap needs several tables written in one transaction, and
-GDAL's drivers commit per layer.  The format is small: a few metadata tables and a
-geometry blob (a short header, then ISO WKB).  GDAL, QGIS and geopandas read what this
-module writes.
+GDAL's drivers commit per layer.  The format is small: a few metadata tables, a geometry
+blob (a short header, then ISO WKB) and the R-tree spatial index extension, whose
+triggers call ``ST_*`` SQL functions that every connection must register
+(:func:`register_functions`).  GDAL, QGIS and geopandas read what this module writes,
+and GDAL's ``validate_gpkg.py`` accepts it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import shapely
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
-USER_VERSION = 10400  # GeoPackage 1.4
+USER_VERSION = 10300  # GeoPackage 1.3: what GDAL 3.6 (Debian 12) writes and reads fully
 
 WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
@@ -44,6 +46,10 @@ CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
     m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
     CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
     CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+CREATE TABLE IF NOT EXISTS gpkg_extensions (
+    table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+    definition TEXT NOT NULL, scope TEXT NOT NULL,
+    CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
 INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
     ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian'),
     ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic'),
@@ -75,6 +81,134 @@ def register_feature_table(
         "INSERT OR IGNORE INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)",
         (table, geometry_type),
     )
+
+
+# The R-tree extension's triggers, as the specification (1.2-1.3, Annex F.3) gives them:
+# the index follows every insert, update and delete, whoever writes (gridmap, GDAL, QGIS).
+RTREE_TRIGGERS = """
+CREATE TRIGGER "{r}_insert" AFTER INSERT ON "{t}"
+  WHEN (new."{g}" NOT NULL AND NOT ST_IsEmpty(NEW."{g}"))
+BEGIN
+  INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}",
+    ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"), ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}"));
+END;
+CREATE TRIGGER "{r}_update1" AFTER UPDATE OF "{g}" ON "{t}"
+  WHEN OLD."{i}" = NEW."{i}" AND (NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}"))
+BEGIN
+  INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}",
+    ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"), ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}"));
+END;
+CREATE TRIGGER "{r}_update2" AFTER UPDATE OF "{g}" ON "{t}"
+  WHEN OLD."{i}" = NEW."{i}" AND (NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}"))
+BEGIN
+  DELETE FROM "{r}" WHERE id = OLD."{i}";
+END;
+CREATE TRIGGER "{r}_update3" AFTER UPDATE ON "{t}"
+  WHEN OLD."{i}" != NEW."{i}" AND (NEW."{g}" NOTNULL AND NOT ST_IsEmpty(NEW."{g}"))
+BEGIN
+  DELETE FROM "{r}" WHERE id = OLD."{i}";
+  INSERT OR REPLACE INTO "{r}" VALUES (NEW."{i}",
+    ST_MinX(NEW."{g}"), ST_MaxX(NEW."{g}"), ST_MinY(NEW."{g}"), ST_MaxY(NEW."{g}"));
+END;
+CREATE TRIGGER "{r}_update4" AFTER UPDATE ON "{t}"
+  WHEN OLD."{i}" != NEW."{i}" AND (NEW."{g}" ISNULL OR ST_IsEmpty(NEW."{g}"))
+BEGIN
+  DELETE FROM "{r}" WHERE id IN (OLD."{i}", NEW."{i}");
+END;
+CREATE TRIGGER "{r}_delete" AFTER DELETE ON "{t}"
+  WHEN old."{g}" NOT NULL
+BEGIN
+  DELETE FROM "{r}" WHERE id = OLD."{i}";
+END;
+"""
+TRIGGER_SUFFIXES = ("insert", "update1", "update2", "update3", "update4", "delete")
+
+
+def rtree_name(table: str, column: str = "geom") -> str:
+    return f"rtree_{table}_{column}"
+
+
+def create_rtree(conn, table: str, column: str = "geom", pk: str = "id") -> None:
+    """Add the ``gpkg_rtree_index`` extension on a table's geometry column, indexing the
+    rows it has already."""
+    r = rtree_name(table, column)
+    conn.execute(f'CREATE VIRTUAL TABLE "{r}" USING rtree(id, minx, maxx, miny, maxy)')
+    fill_rtree(conn, table, column, pk)
+    create_rtree_triggers(conn, table, column, pk)
+    conn.execute(
+        "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index',"
+        " 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+        (table, column),
+    )
+
+
+def create_rtree_triggers(conn, table: str, column: str = "geom", pk: str = "id") -> None:
+    sql = RTREE_TRIGGERS.format(r=rtree_name(table, column), t=table, g=column, i=pk)
+    for statement in sql.split("END;"):
+        if statement.strip():
+            conn.execute(statement + "END;")
+
+
+def drop_rtree_triggers(conn, table: str, column: str = "geom") -> None:
+    for suffix in TRIGGER_SUFFIXES:
+        conn.execute(f'DROP TRIGGER IF EXISTS "{rtree_name(table, column)}_{suffix}"')
+
+
+def fill_rtree(conn, table: str, column: str = "geom", pk: str = "id", after: int = 0) -> None:
+    """Index rows with ids above ``after`` (what a bulk insert without triggers added)."""
+    r = rtree_name(table, column)
+    conn.execute(
+        f'INSERT OR REPLACE INTO "{r}" SELECT "{pk}", ST_MinX("{column}"), ST_MaxX("{column}"),'
+        f' ST_MinY("{column}"), ST_MaxY("{column}") FROM "{table}"'
+        f' WHERE "{pk}" > ? AND "{column}" NOT NULL AND NOT ST_IsEmpty("{column}")',
+        (after,),
+    )
+
+
+def _envelope(blob) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) of a geometry blob; None when empty or not a geometry."""
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    if flags & 0x10:
+        return None
+    kind = (flags >> 1) & 0x07
+    little = flags & 0x01
+    if kind:
+        x0, x1, y0, y1 = struct.unpack_from("<4d" if little else ">4d", blob, 8)
+        return x0, x1, y0, y1
+    wkb = bytes(blob[8:])
+    # A 2-D point (GDAL and gridmap write points without an envelope): read it in place.
+    if len(wkb) == 21:
+        order = "<" if wkb[0] == 1 else ">"
+        (kind_id,) = struct.unpack_from(order + "I", wkb, 1)
+        if kind_id == 1:
+            x, y = struct.unpack_from(order + "2d", wkb, 5)
+            return None if x != x else (x, x, y, y)
+    geom = shapely.from_wkb(wkb)
+    if geom.is_empty:
+        return None
+    x0, y0, x1, y1 = geom.bounds
+    return x0, x1, y0, y1
+
+
+def _is_empty(blob) -> int:
+    return 1 if _envelope(blob) is None else 0
+
+
+def _coordinate(k: int):
+    def f(blob):
+        e = _envelope(blob)
+        return None if e is None else e[k]
+
+    return f
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the R-tree triggers call, on this connection."""
+    conn.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
+    for k, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        conn.create_function(name, 1, _coordinate(k), deterministic=True)
 
 
 def register_attribute_table(conn: sqlite3.Connection, table: str, description: str = "") -> None:

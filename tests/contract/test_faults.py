@@ -107,7 +107,7 @@ def test_a_dropped_connection_mid_import_leaves_nothing(pg_url):
         gen = store.add_generation("g", activate=True)
         store.write_areas("grid", squares.iloc[:1], gen.id)
         with admin.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(%s)", (store._conn.get_backend_pid(),))
+            cur.execute("SELECT pg_terminate_backend(%s)", (store.driver.get_backend_pid(),))
         store.write_areas("grid", squares.iloc[1:], gen.id)
     store.close()
     admin.close()

@@ -1,2 +1,87 @@
-"""Ordered, versioned SQL migrations of the PostGIS schema: NNNN_name.sql, applied in
-order, each in its own transaction, the applied version recorded in the database."""
+"""One schema, numbered migrations for both stores (Alembic, run on the store's own
+connection).
+
+Opening a store brings it to the newest revision, in one transaction:
+- an empty database gets the tables of ``schema.py`` and is stamped with the newest
+  revision;
+- a store made by gridmap 0.1 (a GeoPackage with ``gridmap_meta.schema_version``, a
+  PostGIS database with ``schema_migrations``) is converted in place by ``legacy.py``;
+- a store at an older revision gets the revisions it lacks (``versions/``).
+Many processes may open a new store at once: one migrates, the others wait for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from gridmap.stores import schema as s
+
+HERE = Path(__file__).parent
+
+
+def _config(connection: sa.Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current(store) -> str | None:
+    """The store's revision: None for an empty database, "0.1" for gridmap 0.1's."""
+    names = set(sa.inspect(store._conn).get_table_names())
+    if "alembic_version" in names:
+        return MigrationContext.configure(store._conn).get_current_revision()
+    return "0.1" if "layers" in names else None
+
+
+def ensure(store) -> list[str]:
+    """Bring the store to the newest revision; what was done, for ``gridmap db upgrade``."""
+    if current(store) == head():
+        return []  # opening a current store must not take the write lock
+    with store.transaction():
+        store.lock_schema()
+        found = current(store)  # again, under the lock: another process may have done it
+        if found == head():
+            return []
+        if found is None:
+            create(store)
+            return [f"created the schema at revision {head()}"]
+        if found == "0.1":
+            from gridmap.stores.migrations import legacy
+
+            legacy.convert(store)
+            _stamp(store)
+            return [f"converted a gridmap 0.1 store to revision {head()}"]
+        command.upgrade(_config(store._conn), "head")
+        return [f"upgraded from revision {found} to {head()}"]
+
+
+def create(store) -> None:
+    """The tables of a new store."""
+    store.create_format()
+    s.metadata.create_all(store._conn, tables=s.FIXED)
+    register(store)
+    store._run(sa.insert(s.meta).values(key="areas_version", value="0"))
+    _stamp(store)
+
+
+def register(store) -> None:
+    """Make the fixed tables known to GIS tools (a GeoPackage's contents) and indexed."""
+    for table, description in s.ATTRIBUTE_TABLES.items():
+        store.register_attributes(table, description)
+    for table, kind in s.FEATURE_TABLES.items():
+        store.spatial_index(s.metadata.tables[table], kind, table)
+
+
+def _stamp(store) -> None:
+    command.stamp(_config(store._conn), "head")

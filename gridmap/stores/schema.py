@@ -1,0 +1,289 @@
+"""The one schema of every store, as SQLAlchemy Core tables.
+
+Both databases get these tables from this one description: DDL, queries and migrations
+compile to SQLite (the GeoPackage) or PostgreSQL (PostGIS).  Type names were chosen so
+that SQLite's DDL reads as the GeoPackage specification wants it (``INTEGER``, ``TEXT``,
+``FLOAT``, ``BOOLEAN``, ``DATE``, ``DATETIME``, and the geometry type name itself), which
+GDAL's validator checks column by column.
+
+Each layer's areas live in their own feature table ``area_<layer>`` (created when the
+layer is added) so that QGIS shows districts, streets and grids as separate layers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.types import TypeDecorator, UserDefinedType
+
+metadata = MetaData()
+
+
+class Geometry(UserDefinedType):
+    """A geometry column in EPSG:4326: ``MULTIPOLYGON`` in a GeoPackage,
+    ``geometry(MultiPolygon, 4326)`` in PostGIS.  Values travel encoded by the store's
+    adapter (GeoPackage blobs, EWKB), so the type itself converts nothing."""
+
+    cache_ok = True
+
+    def __init__(self, kind: str = "GEOMETRY"):
+        self.kind = kind
+
+    def get_col_spec(self, **kw) -> str:
+        return self.kind
+
+
+_PG_GEOMETRY = {"GEOMETRY": "Geometry", "POINT": "Point", "MULTIPOLYGON": "MultiPolygon"}
+
+
+@compiles(Geometry, "postgresql")
+def _pg_geometry(element: Geometry, compiler, **kw) -> str:
+    return f"geometry({_PG_GEOMETRY[element.kind]}, 4326)"
+
+
+class _Jsonb(UserDefinedType):
+    cache_ok = True
+
+    def get_col_spec(self, **kw) -> str:
+        return "JSONB"
+
+
+class Json(TypeDecorator):
+    """JSON as TEXT in a GeoPackage, JSONB in PostGIS.  Text goes in as it is (callers
+    often build it once for many rows); other values are serialised."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(_Jsonb() if dialect.name == "postgresql" else Text())
+
+    def process_bind_param(self, value, dialect):
+        if value is None or isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+
+    def process_result_value(self, value, dialect):
+        return json.loads(value) if isinstance(value, str) else value
+
+
+class _Timestamptz(UserDefinedType):
+    cache_ok = True
+
+    def get_col_spec(self, **kw) -> str:
+        return "timestamptz"
+
+
+class Timestamp(TypeDecorator):
+    """A UTC instant: ``DATETIME`` text as the GeoPackage writes it
+    (``2026-12-01T08:30:00.000Z``), ``timestamptz`` in PostGIS; ISO text out."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(
+            _Timestamptz() if dialect.name == "postgresql" else _Datetime()
+        )
+
+    def process_result_value(self, value, dialect):
+        if isinstance(value, datetime):
+            return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        return value
+
+
+class _Datetime(UserDefinedType):
+    cache_ok = True
+
+    def get_col_spec(self, **kw) -> str:
+        return "DATETIME"
+
+
+def now_text() -> str:
+    """Now, as a :class:`Timestamp` is written."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class Day(TypeDecorator):
+    """A calendar day: ``DATE`` in both, :class:`datetime.date` out."""
+
+    impl = Date
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value
+
+    def process_result_value(self, value, dialect):
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+meta = Table(
+    "gridmap_meta",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+layers = Table(
+    "layers",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False, unique=True),
+    Column("title_zh", Text, nullable=False),
+    Column("title_en", Text, nullable=False),
+    Column("parent", Text, ForeignKey("layers.name")),
+    Column("kind", Text, nullable=False),
+    Column("department", Text),
+    Column("position", Integer, nullable=False),
+    CheckConstraint("kind IN ('admin', 'zone')", name="layers_kind"),
+)
+
+generations = Table(
+    "generations",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created", Timestamp, nullable=False),
+    Column("active", Boolean(create_constraint=False), nullable=False, server_default=text("false")),
+    # The days the boundaries were (or are to be) in force: MapIt has no dates, so its
+    # clients pin generation numbers by hand when new wards are loaded early.
+    Column("effective_from", Day),
+    Column("effective_to", Day),
+    sqlite_autoincrement=True,
+)
+# Exactly one generation is active (at most one here; the store activates one).
+Index(
+    "ix_generations_one_active",
+    generations.c.active,
+    unique=True,
+    sqlite_where=text("active = 1"),
+    postgresql_where=text("active"),
+)
+
+officers = Table(
+    "officers",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("phone", Text, nullable=False, server_default=""),
+    Column("role", Text, nullable=False),
+    Column("layer", Text, ForeignKey("layers.name"), nullable=False),
+    Column("area_code", Text, nullable=False),
+)
+Index("ix_officers_area", officers.c.layer, officers.c.area_code)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    _id(),
+    Column("geom", Geometry("POINT"), nullable=False),
+    Column("category", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("reported_at", Text, nullable=False),
+    Column("reported_utc", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("reporter", Text, nullable=False, server_default=""),
+    Column("generation", Integer, ForeignKey("generations.id")),
+    Column("grid_code", Text),
+    Column("areas", Json, nullable=False, server_default="{}"),
+    # Copies of the point's coordinates: range filters on a plain index, in any store.
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_incidents_lonlat", incidents.c.lon, incidents.c.lat)
+Index("ix_incidents_time", incidents.c.reported_utc)
+Index("ix_incidents_grid", incidents.c.grid_code)
+
+hazards = Table(
+    "hazards",
+    metadata,
+    _id(),
+    Column("geom", Geometry("GEOMETRY"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("risk_level", Integer, nullable=False),
+    Column("next_inspection", Text),
+    Column("generation", Integer, ForeignKey("generations.id")),
+    Column("grid_code", Text),
+    Column("areas", Json, nullable=False, server_default="{}"),
+    CheckConstraint("risk_level BETWEEN 1 AND 4", name="hazards_risk_level"),
+    sqlite_autoincrement=True,
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("spec", Json, nullable=False),
+    Column("assignment", Json, nullable=False),
+    Column("created", Timestamp, nullable=False),
+    Column("updated", Timestamp, nullable=False),
+    CheckConstraint("name <> ''", name="plans_name"),
+    sqlite_autoincrement=True,
+)
+
+# What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
+# attribute tables.  (gridmap_meta is internal and not listed.)
+FEATURE_TABLES = {"incidents": "POINT", "hazards": "GEOMETRY"}
+ATTRIBUTE_TABLES = {
+    "layers": "gridmap layers",
+    "generations": "boundary generations",
+    "officers": "grid and zone officers",
+    "plans": "redistricting plans",
+}
+FIXED = [meta, layers, generations, officers, incidents, hazards, plans]
+
+
+def area_table_name(layer: str) -> str:
+    return f"area_{layer}"
+
+
+def area_table(layer: str) -> Table:
+    """The feature table of one layer's areas (layer names are checked identifiers)."""
+    name = area_table_name(layer)
+    if name in metadata.tables:
+        return metadata.tables[name]
+    table = Table(
+        name,
+        metadata,
+        _id(),
+        Column("geom", Geometry("MULTIPOLYGON"), nullable=False),
+        Column("code", Text, nullable=False),
+        Column("name", Text, nullable=False),
+        Column("parent_code", Text),
+        Column("population", Integer, nullable=False, server_default="0"),
+        Column("households", Integer, nullable=False, server_default="0"),
+        # Valid from generation gen_from to gen_to (open while NULL): MapIt's
+        # generation_low/high.
+        Column("gen_from", Integer, ForeignKey("generations.id"), nullable=False),
+        Column("gen_to", Integer, ForeignKey("generations.id")),
+        CheckConstraint("gen_to IS NULL OR gen_to >= gen_from", name=f"{name}_validity"),
+        CheckConstraint("population >= 0 AND households >= 0", name=f"{name}_counts"),
+        sqlite_autoincrement=True,
+    )
+    Index(f"ix_{name}_code", table.c.code)
+    Index(f"ix_{name}_gen", table.c.gen_from, table.c.gen_to)
+    return table

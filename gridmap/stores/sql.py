@@ -1,0 +1,676 @@
+"""The store, written once: every rule, transaction and named query of gridmap's storage,
+over SQLAlchemy Core, for any database an adapter describes.
+
+An adapter (``gpkg.py``, ``postgis.py``) is a subclass that supplies only what really
+differs between databases: how to connect and begin a write, how geometries are encoded
+and decoded, the spatial filter, the spatial index of a new feature table, the bulk-insert
+path and the extent bookkeeping.  Everything else is here.
+
+Geometries go in and out in EPSG:4326.  Every write method is one transaction; wrap
+several in ``with store.transaction():`` to make them one.  ``add_incidents`` and
+``add_hazards`` validate what they are given unless ``checked`` says the caller did (an
+importer that reports every bad row, with ``reported_utc`` set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import date, datetime, time, timedelta
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from gridmap.errors import InvalidInput, NotFound, StoreError
+from gridmap.model import (
+    CRS,
+    INCIDENT_COLUMNS,
+    LOCAL_TZ,
+    Generation,
+    IncidentQuery,
+    Layer,
+    Officer,
+    utc_text,
+)
+from gridmap.stores import schema as s
+from gridmap.stores.base import StoreBase
+from gridmap.validation import check_areas, check_events, normalize_events
+
+_AREA_COLUMNS = ["id", "code", "name", "parent_code", "population", "households"]
+_INCIDENT_COLUMNS = ["id", *INCIDENT_COLUMNS]
+_HAZARD_COLUMNS = [
+    "id",
+    "name",
+    "type",
+    "risk_level",
+    "next_inspection",
+    "generation",
+    "grid_code",
+    "areas",
+]
+
+
+class SQLStore(StoreBase):
+    """A gridmap store in a relational database (see the module docstring)."""
+
+    #: SQL that starts a write transaction.
+    begin_sql = "BEGIN"
+
+    def __init__(self, url: str, engine: sa.Engine):
+        self.url = url
+        self._engine = engine
+        self._conn: sa.Connection | None = engine.connect()
+        self._depth = 0
+
+    # -- what an adapter supplies --------------------------------------------------------
+
+    def encode(self, geoms: np.ndarray) -> list:
+        """Geometries as the database takes them in a parameter."""
+        raise NotImplementedError
+
+    def decode(self, values: Sequence) -> np.ndarray:
+        """Shapely geometries from what ``geom_out`` selected."""
+        raise NotImplementedError
+
+    def geom_out(self, column: sa.ColumnElement) -> sa.ColumnElement:
+        """The expression that selects a geometry column for ``decode``."""
+        return column
+
+    def in_bbox(self, table: sa.Table, bbox: Sequence[float]) -> sa.ColumnElement[bool]:
+        """Rows of ``table`` whose geometry's bounding box meets ``bbox``, by index."""
+        raise NotImplementedError
+
+    def spatial_index(self, table: sa.Table, kind: str, description: str) -> None:
+        """Make a newly created feature table known and spatially indexed."""
+        raise NotImplementedError
+
+    def extent_grew(self, table: str, bounds: np.ndarray) -> None:
+        """Rows covering ``bounds`` were added to ``table`` (kept by GeoPackages)."""
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: list) -> list[int]:
+        """Insert many rows of driver-ready values; the new ids, in order."""
+        raise NotImplementedError
+
+    def create_format(self) -> None:
+        """What the database needs before gridmap's tables (a new store)."""
+
+    def lock_schema(self) -> None:
+        """Inside a transaction: keep other processes from migrating at the same time
+        (a GeoPackage's ``BEGIN IMMEDIATE`` does it already)."""
+
+    def register_attributes(self, table: str, description: str) -> None:
+        """Make a table of attributes (no geometry) known to GIS tools."""
+
+    def bulk_events(self, table: str) -> AbstractContextManager[None]:
+        """Around a large insert of events inside a transaction: whatever makes it
+        faster for this store (nothing, by default)."""
+        return nullcontext()
+
+    # -- connection and transactions -----------------------------------------------------
+
+    def _run(self, statement, params=None) -> sa.CursorResult:
+        """Execute on this store's connection.  Driver errors surface as the driver's own
+        (``sqlite3.Error``, ``psycopg2.Error``), as callers and tests know them."""
+        if self._conn is None:
+            raise StoreError(f"{self.url}: the store is closed")
+        try:
+            if isinstance(statement, str):
+                return self._conn.exec_driver_sql(statement, params or ())
+            return self._conn.execute(statement, params)
+        except DBAPIError as exc:
+            raise exc.orig from exc
+
+    @property
+    def driver(self):
+        """The driver's own connection (for an adapter's bulk paths)."""
+        return self._conn.connection.driver_connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; nested blocks join the outermost one."""
+        if self._depth == 0:
+            self._run(self.begin_sql)
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._rollback()
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._run("COMMIT")
+
+    def _rollback(self) -> None:
+        try:
+            self._run("ROLLBACK")
+        except Exception:
+            # The connection is gone (the server ended it): the server rolled back.
+            if self._conn is not None:
+                self._conn.invalidate()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def areas_version(self) -> int:
+        """A number that changes whenever areas or the active generation change."""
+        row = self._run(sa.select(s.meta.c.value).where(s.meta.c.key == "areas_version"))
+        return int(row.scalar_one())
+
+    def _areas_changed(self) -> None:
+        current = self.areas_version()
+        self._run(
+            sa.update(s.meta).where(s.meta.c.key == "areas_version").values(value=str(current + 1))
+        )
+
+    # -- layers and generations ----------------------------------------------------------
+
+    def layers(self) -> list[Layer]:
+        t = s.layers
+        rows = self._run(
+            sa.select(t.c.name, t.c.title_zh, t.c.title_en, t.c.parent, t.c.kind, t.c.department)
+            .order_by(t.c.position)
+        ).all()
+        return [Layer(*r) for r in rows]
+
+    def add_layer(self, layer: Layer, before: str | None = None) -> None:
+        """Add a layer, last or listed just before layer ``before``."""
+        if layer.parent is not None:
+            self.layer(layer.parent)
+        t = s.layers
+        with self.transaction():
+            position = self._run(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            if before is not None:
+                self.layer(before)
+                position = self._run(
+                    sa.select(t.c.position).where(t.c.name == before)
+                ).scalar_one()
+                self._run(
+                    sa.update(t).where(t.c.position >= position).values(position=t.c.position + 1)
+                )
+            self._run(
+                sa.insert(t).values(
+                    name=layer.name,
+                    title_zh=layer.title_zh,
+                    title_en=layer.title_en,
+                    parent=layer.parent,
+                    kind=layer.kind,
+                    department=layer.department,
+                    position=position,
+                )
+            )
+            table = s.area_table(layer.name)
+            table.create(self._conn)
+            self.spatial_index(table, "MULTIPOLYGON", f"{layer.title_en} ({layer.title_zh})")
+
+    def generations(self) -> list[Generation]:
+        t = s.generations
+        rows = self._run(
+            sa.select(
+                t.c.id,
+                t.c.name,
+                t.c.description,
+                t.c.active,
+                t.c.created,
+                t.c.effective_from,
+                t.c.effective_to,
+            ).order_by(t.c.id)
+        ).all()
+        return [Generation(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def add_generation(
+        self,
+        name: str,
+        description: str = "",
+        activate: bool = False,
+        effective: date | None = None,
+    ) -> Generation:
+        if any(g.name == name for g in self.generations()):
+            raise InvalidInput(f"generation {name!r} exists already", field="name")
+        t = s.generations
+        with self.transaction():
+            gen_id = self._run(
+                sa.insert(t)
+                .values(
+                    name=name,
+                    description=description,
+                    created=s.now_text(),
+                    active=False,
+                )
+                .returning(t.c.id)
+            ).scalar_one()
+            if activate:
+                self.activate(gen_id, effective=effective)
+        return self.generation(gen_id)
+
+    def activate(self, generation: int | str, effective: date | None = None, progress=None):
+        """Make ``generation`` the active one, moving open incidents and every hazard into
+        its areas (closed incidents keep theirs), in one transaction.  ``effective`` is
+        the day it took effect (the one it replaces ended the day before)."""
+        from gridmap.generations import move_events
+
+        gen = self.generation(generation)
+        with self.transaction():
+            moved = move_events(self, gen, progress)
+            t = s.generations
+            previous = [g for g in self.generations() if g.active and g.id != gen.id]
+            self._run(sa.update(t).where(t.c.active).values(active=False))
+            values = {"active": True}
+            if effective is not None:
+                values["effective_from"] = effective
+            self._run(sa.update(t).where(t.c.id == gen.id).values(**values))
+            if effective is not None and previous:
+                self._run(
+                    sa.update(t)
+                    .where(t.c.id == previous[0].id)
+                    .values(effective_to=effective - timedelta(days=1))
+                )
+            self._areas_changed()
+        return moved
+
+    def set_effective(
+        self, generation: int | str, start: date | None, end: date | None = None
+    ) -> None:
+        """Record the days a generation was in force (``end`` None: still in force)."""
+        if start is not None and end is not None and end < start:
+            raise InvalidInput(f"generation ends ({end}) before it starts ({start})")
+        gen = self.generation(generation)
+        t = s.generations
+        with self.transaction():
+            self._run(
+                sa.update(t)
+                .where(t.c.id == gen.id)
+                .values(effective_from=start, effective_to=end)
+            )
+            self._areas_changed()
+
+    def generation_on(self, day: date) -> Generation:
+        """The generation in force on ``day``, by the recorded effective dates."""
+        dated = [g for g in self.generations() if g.effective_from is not None]
+        for g in sorted(dated, key=lambda g: g.effective_from, reverse=True):
+            if g.effective_from <= day and (g.effective_to is None or day <= g.effective_to):
+                return g
+        known = ", ".join(
+            f"{g.name} ({g.effective_from}..{g.effective_to or ''})" for g in dated
+        )
+        raise NotFound(
+            f"no generation was in force on {day}; recorded: {known or 'no dates yet'}"
+            " (set them with 'gridmap plan activate --effective' or 'gridmap generation dates')"
+        )
+
+    # -- areas ---------------------------------------------------------------------------
+
+    def _areas_table(self, layer: str) -> sa.Table:
+        return s.area_table(self.layer(layer).name)
+
+    @staticmethod
+    def _valid_at(t: sa.Table, gen_id: int) -> sa.ColumnElement[bool]:
+        return sa.and_(t.c.gen_from <= gen_id, sa.or_(t.c.gen_to.is_(None), t.c.gen_to >= gen_id))
+
+    def write_areas(
+        self, layer: str, areas: gpd.GeoDataFrame, generation: int, until: int | None = None
+    ) -> int:
+        """Add areas to ``layer``, valid from ``generation`` on (up to ``until`` when
+        given); returns how many."""
+        t = self._areas_table(layer)
+        gen = self.generation(generation)
+        last = None if until is None else self.generation(until).id
+        areas = check_areas(areas, layer)
+        with self.transaction():
+            clash = self._run(
+                sa.select(t.c.code)
+                .where(self._valid_at(t, gen.id), t.c.code.in_(list(areas["code"])))
+                .limit(1)
+            ).first()
+            if clash:
+                raise InvalidInput(
+                    f"layer {layer!r}: code {clash[0]} already exists in generation {gen.name}",
+                    field="code",
+                )
+            n = len(areas)
+            self.insert_rows(
+                t.name,
+                ["geom", "code", "name", "parent_code", "population", "households"]
+                + ["gen_from", "gen_to"],
+                list(
+                    zip(
+                        self.encode(areas.geometry.values),
+                        areas["code"].tolist(),
+                        areas["name"].tolist(),
+                        areas["parent_code"].tolist(),
+                        areas["population"].astype(int).tolist(),
+                        areas["households"].astype(int).tolist(),
+                        [gen.id] * n,
+                        [last] * n,
+                        strict=True,
+                    )
+                ),
+            )
+            self.extent_grew(t.name, np.asarray(areas.total_bounds))
+            self._areas_changed()
+        return n
+
+    def end_areas(self, layer: str, codes: Sequence[str], last_generation: int) -> None:
+        """Close the validity of areas still open, so they end at ``last_generation``."""
+        t = self._areas_table(layer)
+        with self.transaction():
+            self._run(
+                sa.update(t)
+                .where(t.c.gen_to.is_(None), t.c.code.in_(list(codes)))
+                .values(gen_to=last_generation)
+            )
+            self._areas_changed()
+
+    def _area_select(self, t: sa.Table) -> sa.Select:
+        return sa.select(
+            *(t.c[c] for c in _AREA_COLUMNS),
+            t.c.gen_from,
+            t.c.gen_to,
+            self.geom_out(t.c.geom).label("geom"),
+        )
+
+    def _area_frame(self, statement) -> gpd.GeoDataFrame:
+        result = self._run(statement)
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        geoms = self.decode(frame.pop("geom").tolist()) if len(frame) else []
+        frame["gen_to"] = frame["gen_to"].astype("Int64")
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
+
+    def areas(self, layer: str, generation: int | None = None) -> gpd.GeoDataFrame:
+        t = self._areas_table(layer)
+        gen = self.generation(generation)
+        return self._area_frame(
+            self._area_select(t).where(self._valid_at(t, gen.id)).order_by(t.c.code)
+        )
+
+    def area(self, layer: str, code: str, generation: int | str | None = None) -> gpd.GeoSeries:
+        """One area by code (a row of ``areas``); NotFound names the layer and generation."""
+        t = self._areas_table(layer)
+        gen = self.generation(generation)
+        frame = self._area_frame(
+            self._area_select(t).where(self._valid_at(t, gen.id), t.c.code == code)
+        )
+        if frame.empty:
+            raise NotFound(f"no {layer} {code} in generation {gen.name}")
+        return frame.iloc[0]
+
+    def count_areas(self, layer: str, generation: int | None = None) -> int:
+        t = self._areas_table(layer)
+        gen = self.generation(generation)
+        return self._run(
+            sa.select(sa.func.count()).select_from(t).where(self._valid_at(t, gen.id))
+        ).scalar_one()
+
+    def bounds(self, layer: str, generation: int | None = None) -> list[float]:
+        """(lon0, lat0, lon1, lat1) of a layer's areas in a generation."""
+        return list(self.areas(layer, generation).total_bounds)
+
+    def find_areas(
+        self, text: str, generation: int | str | None = None, limit: int = 10
+    ) -> list[dict]:
+        """Administrative areas whose code starts with ``text`` or whose name contains it,
+        coarse layers first: the search box's answers."""
+        gen = self.generation(generation)
+        like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        out: list[dict] = []
+        for layer in self.layers():
+            if layer.kind != "admin" or len(out) >= limit:
+                continue
+            t = s.area_table(layer.name)
+            frame = self._area_frame(
+                self._area_select(t)
+                .where(
+                    self._valid_at(t, gen.id),
+                    sa.or_(
+                        t.c.code.like(f"{like}%", escape="\\"),
+                        t.c.name.like(f"%{like}%", escape="\\"),
+                    ),
+                )
+                .order_by(t.c.code)
+                .limit(limit - len(out))
+            )
+            for row, bounds in zip(
+                frame.itertuples(), shapely.bounds(frame.geometry.values), strict=True
+            ):
+                out.append(
+                    {"layer": layer.name, "code": row.code, "name": row.name, "bbox": list(bounds)}
+                )
+        return out
+
+    # -- plans ---------------------------------------------------------------------------
+
+    def save_plan(
+        self, name: str, spec: dict, assignment: dict[str, str], plan_id: int | None = None
+    ) -> int:
+        """Store a plan (a new one, or over plan ``plan_id``); returns its id."""
+        t = s.plans
+        values = {"name": name, "spec": spec, "assignment": assignment, "updated": s.now_text()}
+        with self.transaction():
+            if plan_id is None:
+                return int(
+                    self._run(
+                        sa.insert(t).values(created=values["updated"], **values).returning(t.c.id)
+                    ).scalar_one()
+                )
+            done = self._run(sa.update(t).where(t.c.id == plan_id).values(**values))
+            if not done.rowcount:
+                raise NotFound(f"no plan {plan_id}")
+            return plan_id
+
+    def plans(self) -> list[dict]:
+        t = s.plans
+        rows = self._run(
+            sa.select(t.c.id, t.c.name, t.c.spec, t.c.created, t.c.updated).order_by(t.c.id)
+        ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def load_plan(self, plan_id: int) -> dict:
+        t = s.plans
+        row = self._run(sa.select(t).where(t.c.id == plan_id)).first()
+        if row is None:
+            raise NotFound(f"no plan {plan_id}")
+        return dict(row._mapping)
+
+    # -- officers ------------------------------------------------------------------------
+
+    def add_officers(self, officers: Sequence[Officer]) -> None:
+        names = {layer.name for layer in self.layers()}
+        for i, o in enumerate(officers):
+            if o.layer not in names:
+                raise InvalidInput(
+                    f"officer {i} ({o.name}): unknown layer {o.layer!r}", field="layer", position=i
+                )
+        with self.transaction():
+            self.insert_rows(
+                "officers",
+                ["name", "phone", "role", "layer", "area_code"],
+                [(o.name, o.phone, o.role, o.layer, o.area_code) for o in officers],
+            )
+
+    def _officer_select(self) -> sa.Select:
+        t = s.officers
+        return sa.select(t.c.name, t.c.layer, t.c.area_code, t.c.phone, t.c.role, t.c.id)
+
+    def officers(self, layer: str | None = None) -> list[Officer]:
+        statement = self._officer_select().order_by(s.officers.c.id)
+        if layer:
+            statement = statement.where(s.officers.c.layer == layer)
+        return [Officer(*r) for r in self._run(statement)]
+
+    def officers_for(self, layer: str, codes: Sequence[str]) -> dict[str, Officer]:
+        """The officer on duty for each of ``codes`` of ``layer`` that has one (the first
+        registered, as lookups answer)."""
+        t = s.officers
+        statement = (
+            self._officer_select()
+            .where(t.c.layer == layer, t.c.area_code.in_(list(codes)))
+            .order_by(t.c.id)
+        )
+        out: dict[str, Officer] = {}
+        for r in self._run(statement):
+            out.setdefault(r[2], Officer(*r))
+        return out
+
+    # -- incidents and hazards -----------------------------------------------------------
+
+    def add_incidents(self, incidents: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
+        frame = (normalize_events if checked else check_events)(incidents, "incidents")
+        xy = shapely.get_coordinates(frame.geometry.values)
+        values = [frame[c].tolist() for c in INCIDENT_COLUMNS]
+        rows = zip(
+            self.encode(frame.geometry.values),
+            *values,
+            xy[:, 0].tolist(),
+            xy[:, 1].tolist(),
+            frame["reported_utc"].tolist(),
+            strict=True,
+        )
+        columns = ["geom", *INCIDENT_COLUMNS, "lon", "lat", "reported_utc"]
+        return self._insert_events("incidents", columns, rows, frame)
+
+    def add_hazards(self, hazards: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
+        frame = (normalize_events if checked else check_events)(hazards, "hazards")
+        columns = _HAZARD_COLUMNS[1:]
+        rows = zip(
+            self.encode(frame.geometry.values),
+            *(
+                frame[c].astype(int).tolist() if c == "risk_level" else frame[c].tolist()
+                for c in columns
+            ),
+            strict=True,
+        )
+        return self._insert_events("hazards", ["geom", *columns], rows, frame)
+
+    def _insert_events(self, table: str, columns: list[str], rows, frame) -> list[int]:
+        with self.transaction():
+            ids = self.insert_rows(table, columns, list(rows))
+            if len(frame):
+                self.extent_grew(table, np.asarray(frame.total_bounds))
+        return ids
+
+    def set_event_areas(
+        self,
+        table: str,
+        ids: Sequence[int],
+        generation: int,
+        grid_codes: Sequence,
+        areas: Sequence[str],
+    ) -> None:
+        """Re-resolved areas (``areas`` as JSON text) for events ``ids`` of ``table``."""
+        t = {"incidents": s.incidents, "hazards": s.hazards}[table]
+        statement = (
+            sa.update(t)
+            .where(t.c.id == sa.bindparam("_id"))
+            .values(generation=generation, grid_code=sa.bindparam("_grid"), areas=sa.bindparam("_a"))
+        )
+        rows = [
+            {"_id": int(i), "_grid": g, "_a": a} for i, g, a in zip(ids, grid_codes, areas, strict=True)
+        ]
+        with self.transaction():
+            if rows:
+                self._run(statement, rows)
+
+    @staticmethod
+    def _incident_filter(query: IncidentQuery) -> list[sa.ColumnElement[bool]]:
+        t = s.incidents
+        out = []
+        if query.bbox is not None:
+            x0, y0, x1, y1 = query.bbox
+            out += [t.c.lon.between(x0, x1), t.c.lat.between(y0, y1)]
+        if query.statuses:
+            out.append(t.c.status.in_(list(query.statuses)))
+        if query.category:
+            out.append(sa.func.substr(t.c.category, 1, len(query.category)) == query.category)
+        if query.since:
+            out.append(t.c.reported_utc >= utc_text(datetime.combine(query.since, time(), LOCAL_TZ)))
+        if query.until:
+            end = datetime.combine(query.until + timedelta(days=1), time(), LOCAL_TZ)
+            out.append(t.c.reported_utc < utc_text(end))
+        if query.grid_code:
+            out.append(t.c.grid_code == query.grid_code)
+        return out
+
+    def _event_select(self, t: sa.Table, columns: list[str]) -> sa.Select:
+        return sa.select(*(t.c[c] for c in columns), self.geom_out(t.c.geom).label("geom"))
+
+    def incidents(
+        self,
+        bbox: Sequence[float] | None = None,
+        query: IncidentQuery | None = None,
+        limit: int | None = None,
+        oldest_first: bool = False,
+        offset: int = 0,
+    ) -> gpd.GeoDataFrame:
+        """Incidents matching ``query`` (or inside ``bbox``), newest first unless asked;
+        a page of ``limit`` from ``offset``."""
+        t = s.incidents
+        query = query or IncidentQuery(bbox=bbox)
+        order = (
+            (t.c.reported_utc, t.c.id)
+            if oldest_first
+            else (t.c.reported_utc.desc(), t.c.id.desc())
+        )
+        statement = (
+            self._event_select(t, _INCIDENT_COLUMNS)
+            .where(*self._incident_filter(query))
+            .order_by(*order)
+        )
+        if limit is not None:
+            statement = statement.limit(int(limit)).offset(int(offset))
+        return self._event_frame(statement)
+
+    def incidents_in(
+        self, query: IncidentQuery, limit: int, offset: int = 0, oldest_first: bool = False
+    ) -> tuple[gpd.GeoDataFrame, int]:
+        """A page of the incidents matching ``query``, and how many match in all."""
+        page = self.incidents(query=query, limit=limit, offset=offset, oldest_first=oldest_first)
+        return page, self.count_incidents(query)
+
+    def count_incidents(self, query: IncidentQuery | None = None) -> int:
+        t = s.incidents
+        where = self._incident_filter(query or IncidentQuery())
+        return self._run(sa.select(sa.func.count()).select_from(t).where(*where)).scalar_one()
+
+    def incident(self, incident_id: int) -> pd.Series:
+        """One incident (a row of ``incidents``, with lon and lat)."""
+        t = s.incidents
+        frame = self._event_frame(
+            self._event_select(t, [*_INCIDENT_COLUMNS, "lon", "lat"]).where(
+                t.c.id == int(incident_id)
+            )
+        )
+        if frame.empty:
+            raise NotFound(f"no incident {incident_id}")
+        return frame.iloc[0]
+
+    def incident_coordinates(self, query: IncidentQuery | None = None) -> np.ndarray:
+        """(lon, lat) of every incident matching ``query``: enough to cluster them."""
+        t = s.incidents
+        rows = self._run(
+            sa.select(t.c.lon, t.c.lat).where(*self._incident_filter(query or IncidentQuery()))
+        ).all()
+        return np.asarray(rows, dtype=float).reshape(-1, 2)
+
+    def hazards(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame:
+        t = s.hazards
+        statement = self._event_select(t, _HAZARD_COLUMNS).order_by(t.c.id)
+        if bbox is not None:
+            statement = statement.where(self.in_bbox(t, bbox))
+        return self._event_frame(statement)
+
+    def _event_frame(self, statement) -> gpd.GeoDataFrame:
+        result = self._run(statement)
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        geoms = self.decode(frame.pop("geom").tolist()) if len(frame) else []
+        if "generation" in frame:
+            frame["generation"] = frame["generation"].astype("Int64")
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
