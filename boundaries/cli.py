@@ -268,6 +268,12 @@ def compare(ctx, plan_file, other, unit_args, as_json) -> None:
 @click.option("--description", default="")
 @click.option("--layer", default="community", show_default=True, help="Layer of the new areas.")
 @click.option("--activate", is_flag=True, help="Make it the active generation now.")
+@click.option(
+    "--effective",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The day it takes effect, e.g. 2012-09-20 (the one it replaces ends the day before).",
+)
 @click.pass_context
 def publish(
     ctx,
@@ -277,6 +283,7 @@ def publish(
     description,
     layer,
     activate,
+    effective,
 ) -> None:
     """Publish the plan as a new generation (staged unless --activate)."""
     from boundaries.publish import publish as run
@@ -292,6 +299,7 @@ def publish(
         layer=layer,
         description=description,
         activate_now=activate,
+        effective=effective.date() if effective else None,
         settings=ctx.find_root().obj["settings"],
         progress=lambda m: click.echo(f"  {m}"),
     )
@@ -305,12 +313,20 @@ def publish(
 
 @plan.command("activate")
 @click.argument("generation")
+@click.option(
+    "--effective",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The day it took effect (the one it replaces ended the day before).",
+)
 @click.pass_context
-def activate_cmd(ctx, generation) -> None:
+def activate_cmd(ctx, generation, effective) -> None:
     """Make a staged generation active, moving open incidents and hazards into it."""
-    from gridmap.generations import activate
-
-    done = activate(_store(ctx), generation, lambda m: click.echo(f"  {m}"))
+    done = _store(ctx).activate(
+        generation,
+        effective=effective.date() if effective else None,
+        progress=lambda m: click.echo(f"  {m}"),
+    )
     click.echo(f"Generation {done.generation} is active.")
 
 

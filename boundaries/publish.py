@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,7 @@ from boundaries.plan import Plan
 from boundaries.units import Units
 from gridmap.codes import child_codes, sequence_within
 from gridmap.errors import InvalidInput, NotFound
-from gridmap.generations import Activated, activate
+from gridmap.generations import Activated
 from gridmap.geometry import lonlat_area_m2
 from gridmap.model import Generation, Layer, Officer
 from gridmap.settings import Settings
@@ -69,10 +70,12 @@ def publish(
     title_en: str = "Community",
     description: str = "",
     activate_now: bool = False,
+    effective: date | None = None,
     settings: Settings | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Published:
-    """Write ``plan`` as generation ``name``; all or nothing."""
+    """Write ``plan`` as generation ``name``; all or nothing.  ``effective``: the day the
+    new boundaries take effect (recorded now, whether activated now or later)."""
     say = progress or (lambda m: None)
     settings = settings or Settings.from_env()
     source = store.generation(units.generation)
@@ -167,7 +170,9 @@ def publish(
                 ]
             )
             say(f"{len(grids)} grids re-parented, their officers with them")
-        done = activate(store, gen.id, say) if activate_now else None
+        if effective is not None and not activate_now:
+            store.set_effective(gen.id, effective)
+        done = store.activate(gen.id, effective=effective, progress=say) if activate_now else None
     return Published(
         store.generation(gen.id),
         layer,

@@ -544,6 +544,10 @@ def as_json(counts: dict[str, int]) -> str:
 __all__ = ["SampleSettings", "build", "build_areas", "load_districts", "LAYERS", "pd"]
 
 
+# The day Daqing's 2012 reform took effect.
+REFORM_DAY = date(2012, 9, 20)
+
+
 def reform(store: Store, seconds: float = 8.0, seed: int = 2012, progress: Progress = print):
     """The 2012 reform of the sample city: an automatic plan of 70 communities of
     20,000-40,000 residents, each inside one district, published and activated as
@@ -570,5 +574,6 @@ def reform(store: Store, seconds: float = 8.0, seed: int = 2012, progress: Progr
         "2012",
         description="Daqing reform: 70 communities replace 29 streets and 200 neighborhoods",
         activate_now=True,
+        effective=REFORM_DAY,
         progress=progress,
     )

@@ -131,7 +131,7 @@ def layers(ctx: click.Context) -> None:
         title = f"{layer.title_zh} {layer.title_en}"
         click.echo(f"  {layer.name:<14}{title[:15]:<16}{layer.parent or '-':<14}{counts}")
     click.echo(
-        f"Officers: {len(store.officers()):,}  Incidents: {len(store.incidents()):,}  "
+        f"Officers: {len(store.officers()):,}  Incidents: {store.count_incidents():,}  "
         f"Hazards: {len(store.hazards()):,}"
     )
 
@@ -154,9 +154,16 @@ def layers(ctx: click.Context) -> None:
 @click.option("--lon-column", default="lon", show_default=True)
 @click.option("--lat-column", default="lat", show_default=True)
 @click.option("--generation", default=None, help="Generation id or name [default: active].")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Answer with the boundaries in force on this day, e.g. 2012-01-01.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.pass_context
-def lookup(ctx, lon, lat, src, dst, lon_column, lat_column, generation, as_json) -> None:
+def lookup(ctx, lon, lat, src, dst, lon_column, lat_column, generation, day, as_json) -> None:
     """Who is responsible at LON LAT (WGS-84), or at every point of a CSV file."""
     from gridmap.lookup import LookupIndex
 
@@ -165,6 +172,7 @@ def lookup(ctx, lon, lat, src, dst, lon_column, lat_column, generation, as_json)
     if src is not None and (dst is None or lon is not None):
         raise click.UsageError("--in needs --out, and no LON LAT")
     store = _store(ctx)
+    generation = store.generation_at(generation, day.date() if day else None).id
     if src is None:
         # One point: exact predicates on a small index are faster than a full raster.
         index = LookupIndex.from_store(store, generation, max_cells=1 << 12)

@@ -2,6 +2,8 @@
 # What the tests need beyond Python packages, installed with apt when run as root:
 #  - Debian's Chromium (driven by Playwright, whose own browser download does not work
 #    offline) and CJK fonts for the screenshots;
+#  - GDAL's tools, which the tests run over the GeoPackages gridmap writes: ogrinfo and
+#    ogr2ogr (gdal-bin) and the GeoPackage validator (python3-gdal's validate_gpkg.py);
 #  - PostgreSQL with PostGIS, running (unless GRIDMAP_TEST_POSTGRES names another server).
 set -euo pipefail
 
@@ -18,6 +20,9 @@ as_root() {
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+/usr/bin/python3 -c "import osgeo_utils.samples.validate_gpkg" >/dev/null 2>&1 \
+  || missing+=(python3-gdal)
 [ ${#missing[@]} -eq 0 ] || as_root "${missing[@]}"
 
 if [ -z "${GRIDMAP_TEST_POSTGRES:-}" ]; then

@@ -9,6 +9,8 @@ from gridmap.lookup import LookupIndex
 from gridmap.stores.gpkg import GeoPackageStore
 
 AS_OF = date(2026, 11, 1)
+# make_0.1.py ran once, with gridmap 0.1, to build the fixtures: not a test module.
+collect_ignore = ["fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import geopandas as gpd
 import numpy as np
 import pyogrio
@@ -12,6 +14,7 @@ from gridmap.errors import StoreError
 from gridmap.model import Layer
 from gridmap.stores import open_store
 from gridmap.stores.gpkg import GeoPackageStore
+from tests import gdal
 
 SQUARE = shapely.box(125.0, 46.0, 125.1, 46.1)
 
@@ -54,3 +57,70 @@ def test_extent_is_recorded_for_gis_tools(district_store):
     district_store.write_areas("district", _areas([SQUARE], ["001"]), 1)
     info = pyogrio.read_info(district_store.path, layer="area_district")
     assert np.allclose(info["total_bounds"], SQUARE.bounds)
+
+
+def _feature_tables(path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")
+        return [r[0] for r in rows]
+
+
+def test_the_sample_city_passes_gdals_validator_with_a_spatial_index_everywhere(sample_path):
+    gdal.validate_gpkg(sample_path)
+    tables = _feature_tables(sample_path)
+    assert {"area_grid", "area_district", "incidents", "hazards"} <= set(tables)
+    for table in tables:
+        assert gdal.has_spatial_index(sample_path, table), table
+
+
+def test_import_publish_and_activation_keep_the_file_valid(sample_path, tmp_path):
+    from boundaries import planfile
+    from boundaries import units as units_of
+    from boundaries.propose import auto_plan
+    from boundaries.publish import publish
+    from etl.imports import import_layer
+
+    path = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, path)
+    with GeoPackageStore(path) as store:
+        wards = store.areas("district").dissolve().explode(index_parts=False)
+        wards["code"] = [f"W{i}" for i in range(len(wards))]
+        src = tmp_path / "wards.geojson"
+        wards[["code", "geometry"]].to_file(src)
+        import_layer(store, src, "ward", code_field="code")
+        gdal.validate_gpkg(path)
+        units = units_of.from_store(store)
+        result = auto_plan(units.units, 70, 20_000, 40_000, fine=units.fine, seconds=2)
+        plan = planfile.read(planfile.write(tmp_path / "p.csv", result.plan), units)
+        publish(store, units, plan, "2012")
+        gdal.validate_gpkg(path)
+        store.activate("2012")
+    gdal.validate_gpkg(path)
+    for table in _feature_tables(path):
+        assert gdal.has_spatial_index(path, table), table
+
+
+def test_areas_appended_by_gdal_are_indexed_and_read_back(district_store, tmp_path):
+    district_store.write_areas("district", _areas([SQUARE], ["001"]), 1)
+    district_store.close()
+    path = district_store.path
+    extra = tmp_path / "extra.geojson"
+    gpd.GeoDataFrame(
+        {"code": ["900"], "name": ["appended"], "gen_from": [1], "population": [7]},
+        geometry=[shapely.MultiPolygon([shapely.box(126.0, 47.0, 126.1, 47.1)])],
+        crs="EPSG:4326",
+    ).to_file(extra)
+    gdal.ogr("ogr2ogr", "-update", "-append", "-nln", "area_district", str(path), str(extra))
+    gdal.validate_gpkg(path)
+    # GDAL's spatial filter goes through the R-tree the triggers kept up to date.
+    found = gdal.ogr(
+        "ogrinfo", "-q", str(path), "area_district", "-spat", "126.02", "47.02", "126.03", "47.03"
+    )
+    assert "code (String) = 900" in found and "code (String) = 001" not in found
+    with GeoPackageStore(path) as store:
+        back = store.areas("district")
+        assert list(back["code"]) == ["001", "900"]
+        assert list(back["population"]) == [0, 7]
+        assert store.lookup_point(126.05, 47.05)["areas"]["district"]["code"] == "900"

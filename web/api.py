@@ -7,7 +7,6 @@ from flask import Blueprint, jsonify, request
 
 from gridmap.catalogue import CATEGORIES, STATUSES
 from gridmap.coords import gcj02_to_wgs84
-from gridmap.errors import NotFound
 from gridmap.model import IncidentQuery
 from web import clusters, geojson, i18n, params
 from web.db import get_store, lookup_index, simplified_layer
@@ -24,7 +23,8 @@ def lookup():
     lon, lat = params.lonlat()
     if params.datum() == "gcj02":  # a point clicked on AMap tiles: back to WGS-84 first
         lon, lat = gcj02_to_wgs84(lon, lat)
-    index = lookup_index(request.args.get("generation"))
+    gen = get_store().generation_at(request.args.get("generation"), params.day("date"))
+    index = lookup_index(gen.id)
     answer = index.lookup(lon, lat).record(0)
     answer["generation"] = _generation_json(get_store().generation(index.generation))
     return jsonify(answer)
@@ -89,23 +89,20 @@ def incidents():
                 params.datum(),
                 extra={"clustered": True, "total": int(len(lonlat))},
             )
-    frame = store.incidents(query=query, limit=limit)
+    frame, total = store.incidents_in(query, limit=limit)
     return geojson.features(
         frame.geometry.values,
         geojson.records(frame, INCIDENT_PROPS),
         params.datum(),
-        extra={"clustered": False, "total": len(frame)},
+        extra={"clustered": False, "total": total},
     )
 
 
 @bp.get("/incidents/<int:incident_id>")
 def incident(incident_id: int):
-    frame = get_store().incidents()
-    row = frame[frame["id"] == incident_id]
-    if row.empty:
-        raise NotFound(f"no incident {incident_id}")
-    (record,) = geojson.records(row, INCIDENT_PROPS)
-    record["lon"], record["lat"] = row.geometry.iloc[0].x, row.geometry.iloc[0].y
+    row = get_store().incident(incident_id)
+    (record,) = geojson.records(row.to_frame().T, INCIDENT_PROPS)
+    record["lon"], record["lat"] = float(row["lon"]), float(row["lat"])
     return jsonify(record)
 
 
@@ -122,26 +119,7 @@ def search():
     q = (request.args.get("q") or "").strip()
     if not q:
         return jsonify({"results": []})
-    store = get_store()
-    gen = store.generation(request.args.get("generation"))
-    results = []
-    for layer in store.layers():
-        if layer.kind != "admin":
-            continue
-        frame = store.areas(layer.name, gen.id)
-        hit = frame[frame["code"].str.startswith(q) | frame["name"].str.contains(q, regex=False)]
-        for _, row in hit.head(10 - len(results)).iterrows():
-            results.append(
-                {
-                    "layer": layer.name,
-                    "code": row["code"],
-                    "name": row["name"],
-                    "bbox": list(row.geometry.bounds),
-                }
-            )
-        if len(results) >= 10:
-            break
-    return jsonify({"results": results})
+    return jsonify({"results": get_store().find_areas(q, request.args.get("generation"))})
 
 
 def _category() -> str | None:

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from flask import Blueprint, current_app, make_response, render_template, request
 
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.errors import NotFound
 from gridmap.model import LOCAL_TZ, IncidentQuery
 from web import i18n, maps
 from web.basemaps import basemap
@@ -27,7 +26,7 @@ def _config(lang: str, focus: dict | None = None) -> dict:
         layers, key=lambda x: (x.kind != "admin", counts[x.name] if x.kind == "admin" else 0)
     )
     admin_top = next(layer for layer in layers if layer.kind == "admin" and not layer.parent)
-    bounds = list(store.areas(admin_top.name, gen.id).total_bounds)
+    bounds = store.bounds(admin_top.name, gen.id)
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     return {
         "api": request.script_root + "/api",
@@ -65,15 +64,11 @@ def index():
 def grid(code: str):
     lang = i18n.language()
     store = get_store()
-    grids = store.areas("grid")
-    row = grids[grids["code"] == code]
-    if row.empty:
-        raise NotFound(f"no grid {code} in generation {store.generation().name}")
-    area = row.iloc[0]
+    area = store.area("grid", code)
     focus = {
         "grid": code,
         "parent": area["parent_code"],
-        "bounds": list(row.total_bounds),
+        "bounds": list(area.geometry.bounds),
         "name": area["name"],
     }
     config = _config(lang, focus)
@@ -91,7 +86,7 @@ def grid(code: str):
         }
         for _, r in open_incidents.iterrows()
     ]
-    officer = next((o for o in store.officers("grid") if o.area_code == code), None)
+    officer = store.officers_for("grid", [code]).get(code)
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     panel = render_template(
         "panel.html", t=config["text"], config=config, grid=area, incidents=items, officer=officer

@@ -91,7 +91,9 @@ class PostGISStore(SQLStore):
             f'CREATE INDEX IF NOT EXISTS "ix_{table.name}_geom" ON "{table.name}" USING gist (geom)'
         )
 
-    def insert_rows(self, table: str, columns: Sequence[str], rows: list) -> list[int]:
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: list, bounds: np.ndarray | None = None
+    ) -> list[int]:
         if not rows:
             return []
         names = ", ".join(f'"{c}"' for c in columns)

@@ -165,7 +165,9 @@ generations = Table(
     Column("name", Text, nullable=False, unique=True),
     Column("description", Text, nullable=False, server_default=""),
     Column("created", Timestamp, nullable=False),
-    Column("active", Boolean(create_constraint=False), nullable=False, server_default=text("false")),
+    Column(
+        "active", Boolean(create_constraint=False), nullable=False, server_default=text("false")
+    ),
     # The days the boundaries were (or are to be) in force: MapIt has no dates, so its
     # clients pin generation numbers by hand when new wards are loaded early.
     Column("effective_from", Day),

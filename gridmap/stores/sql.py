@@ -91,8 +91,11 @@ class SQLStore(StoreBase):
     def extent_grew(self, table: str, bounds: np.ndarray) -> None:
         """Rows covering ``bounds`` were added to ``table`` (kept by GeoPackages)."""
 
-    def insert_rows(self, table: str, columns: Sequence[str], rows: list) -> list[int]:
-        """Insert many rows of driver-ready values; the new ids, in order."""
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: list, bounds: np.ndarray | None = None
+    ) -> list[int]:
+        """Insert many rows of driver-ready values; the new ids, in order.  ``bounds``
+        (minx, miny, maxx, maxy per row) come with the rows of a feature table."""
         raise NotImplementedError
 
     def create_format(self) -> None:
@@ -177,8 +180,9 @@ class SQLStore(StoreBase):
     def layers(self) -> list[Layer]:
         t = s.layers
         rows = self._run(
-            sa.select(t.c.name, t.c.title_zh, t.c.title_en, t.c.parent, t.c.kind, t.c.department)
-            .order_by(t.c.position)
+            sa.select(
+                t.c.name, t.c.title_zh, t.c.title_en, t.c.parent, t.c.kind, t.c.department
+            ).order_by(t.c.position)
         ).all()
         return [Layer(*r) for r in rows]
 
@@ -191,9 +195,7 @@ class SQLStore(StoreBase):
             position = self._run(sa.select(sa.func.count()).select_from(t)).scalar_one()
             if before is not None:
                 self.layer(before)
-                position = self._run(
-                    sa.select(t.c.position).where(t.c.name == before)
-                ).scalar_one()
+                position = self._run(sa.select(t.c.position).where(t.c.name == before)).scalar_one()
                 self._run(
                     sa.update(t).where(t.c.position >= position).values(position=t.c.position + 1)
                 )
@@ -287,25 +289,31 @@ class SQLStore(StoreBase):
         t = s.generations
         with self.transaction():
             self._run(
-                sa.update(t)
-                .where(t.c.id == gen.id)
-                .values(effective_from=start, effective_to=end)
+                sa.update(t).where(t.c.id == gen.id).values(effective_from=start, effective_to=end)
             )
             self._areas_changed()
 
     def generation_on(self, day: date) -> Generation:
-        """The generation in force on ``day``, by the recorded effective dates."""
-        dated = [g for g in self.generations() if g.effective_from is not None]
-        for g in sorted(dated, key=lambda g: g.effective_from, reverse=True):
-            if g.effective_from <= day and (g.effective_to is None or day <= g.effective_to):
+        """The generation in force on ``day``, by the recorded effective dates (a
+        generation with only an end date was in force from the beginning)."""
+        dated = [g for g in self.generations() if g.effective_from or g.effective_to]
+        for g in sorted(dated, key=lambda g: g.effective_from or date.min, reverse=True):
+            if (g.effective_from or date.min) <= day <= (g.effective_to or date.max):
                 return g
         known = ", ".join(
-            f"{g.name} ({g.effective_from}..{g.effective_to or ''})" for g in dated
+            f"{g.name} ({g.effective_from or '…'} to {g.effective_to or '…'})" for g in dated
         )
         raise NotFound(
             f"no generation was in force on {day}; recorded: {known or 'no dates yet'}"
-            " (set them with 'gridmap plan activate --effective' or 'gridmap generation dates')"
+            " (dates come from 'gridmap plan publish/activate --effective')"
         )
+
+    def generation_at(self, generation: int | str | None = None, day: date | None = None):
+        """A generation by id or name, or the one in force on ``day``; the active one
+        when neither is given."""
+        if generation is not None and day is not None:
+            raise InvalidInput("give a generation or a date, not both", field="date")
+        return self.generation_on(day) if day is not None else self.generation(generation)
 
     # -- areas ---------------------------------------------------------------------------
 
@@ -354,6 +362,7 @@ class SQLStore(StoreBase):
                         strict=True,
                     )
                 ),
+                shapely.bounds(areas.geometry.values),
             )
             self.extent_grew(t.name, np.asarray(areas.total_bounds))
             self._areas_changed()
@@ -552,7 +561,8 @@ class SQLStore(StoreBase):
 
     def _insert_events(self, table: str, columns: list[str], rows, frame) -> list[int]:
         with self.transaction():
-            ids = self.insert_rows(table, columns, list(rows))
+            bounds = shapely.bounds(frame.geometry.values)
+            ids = self.insert_rows(table, columns, list(rows), bounds)
             if len(frame):
                 self.extent_grew(table, np.asarray(frame.total_bounds))
         return ids
@@ -570,10 +580,13 @@ class SQLStore(StoreBase):
         statement = (
             sa.update(t)
             .where(t.c.id == sa.bindparam("_id"))
-            .values(generation=generation, grid_code=sa.bindparam("_grid"), areas=sa.bindparam("_a"))
+            .values(
+                generation=generation, grid_code=sa.bindparam("_grid"), areas=sa.bindparam("_a")
+            )
         )
         rows = [
-            {"_id": int(i), "_grid": g, "_a": a} for i, g, a in zip(ids, grid_codes, areas, strict=True)
+            {"_id": int(i), "_grid": g, "_a": a}
+            for i, g, a in zip(ids, grid_codes, areas, strict=True)
         ]
         with self.transaction():
             if rows:
@@ -591,7 +604,9 @@ class SQLStore(StoreBase):
         if query.category:
             out.append(sa.func.substr(t.c.category, 1, len(query.category)) == query.category)
         if query.since:
-            out.append(t.c.reported_utc >= utc_text(datetime.combine(query.since, time(), LOCAL_TZ)))
+            out.append(
+                t.c.reported_utc >= utc_text(datetime.combine(query.since, time(), LOCAL_TZ))
+            )
         if query.until:
             end = datetime.combine(query.until + timedelta(days=1), time(), LOCAL_TZ)
             out.append(t.c.reported_utc < utc_text(end))
@@ -615,9 +630,7 @@ class SQLStore(StoreBase):
         t = s.incidents
         query = query or IncidentQuery(bbox=bbox)
         order = (
-            (t.c.reported_utc, t.c.id)
-            if oldest_first
-            else (t.c.reported_utc.desc(), t.c.id.desc())
+            (t.c.reported_utc, t.c.id) if oldest_first else (t.c.reported_utc.desc(), t.c.id.desc())
         )
         statement = (
             self._event_select(t, _INCIDENT_COLUMNS)

@@ -28,9 +28,7 @@ def convert(store) -> None:
     if sqlite:
         store._run("PRAGMA defer_foreign_keys = ON")  # checked at commit
     names = set(sa.inspect(conn).get_table_names())
-    layers = [
-        r[0] for r in store._run("SELECT name FROM layers ORDER BY position").all()
-    ]
+    layers = [r[0] for r in store._run("SELECT name FROM layers ORDER BY position").all()]
     old_area_tables = [f"area_{n}" for n in layers if f"area_{n}" in names]
     aside = [t for t in [*_FIXED, *old_area_tables, "areas", "area_parts"] if t in names]
     for t in aside:
