@@ -5,6 +5,7 @@ gridmap's import does more than the baseline (validation, each incident's areas 
 one transaction), which is the point of measuring it next to the plain copy.
 
     .venv/bin/python benchmarks/import_bench.py [--incidents 1000000] [--polygons 100000]
+        [--db postgresql://user@host/empty_db]   (default: a new GeoPackage)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from etl import sample_city  # noqa: E402
 from etl.imports import import_events, import_layer  # noqa: E402
 from gridmap.catalogue import CATEGORIES  # noqa: E402
-from gridmap.stores.gpkg import GeoPackageStore  # noqa: E402
+from gridmap.stores import open_store  # noqa: E402
 
 
 def make_files(tmp: Path, n_incidents: int, n_polygons: int, bounds) -> tuple[Path, Path]:
@@ -69,10 +70,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--incidents", type=int, default=1_000_000)
     ap.add_argument("--polygons", type=int, default=100_000)
+    ap.add_argument("--db", default=None, help="an empty store to import into")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        store = GeoPackageStore(tmp / "city.gpkg")
+        store = open_store(args.db or f"gpkg://{tmp}/city.gpkg")
         sample_city.build(store, as_of=date(2026, 11, 1), progress=lambda m: None)
         bounds = store.areas("district").total_bounds
         incidents, polygons = make_files(tmp, args.incidents, args.polygons, bounds)

@@ -23,6 +23,8 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
         ids = {}
         for g in gens:
             ids[g.id] = dst.add_generation(g.name, g.description).id
+            if g.effective_from or g.effective_to:
+                dst.set_effective(ids[g.id], g.effective_from, g.effective_to)
         for layer in src.layers():
             dst.add_layer(layer)
         for layer in src.layers():

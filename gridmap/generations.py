@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.lookup import LookupIndex
@@ -21,8 +23,15 @@ def resolve(index: LookupIndex, events: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``events`` with ``areas`` (JSON of codes per layer), ``grid_code`` and
     ``generation`` set from ``index``; polygons are looked up at a point inside them."""
     out = events.copy()
-    reps = out.geometry.representative_point()
-    result = index.lookup(reps.x.to_numpy(), reps.y.to_numpy())
+    geoms = out.geometry.values
+    points = shapely.get_type_id(geoms) == 0
+    # A point is its own representative point: only polygons need one computed.
+    reps = np.asarray(geoms, dtype=object)
+    if not points.all():
+        reps = reps.copy()
+        reps[~points] = shapely.point_on_surface(reps[~points])
+    xy = shapely.get_coordinates(reps)
+    result = index.lookup(xy[:, 0], xy[:, 1])
     out["areas"] = result.codes_json()
     out["grid_code"] = result.codes(index.grid_layer) if index.grid_layer else None
     out["generation"] = index.generation

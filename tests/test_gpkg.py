@@ -67,12 +67,25 @@ def _feature_tables(path) -> list[str]:
         return [r[0] for r in rows]
 
 
+def _check_indexes(path) -> None:
+    """Every feature table has its R-tree, consistent by SQLite's own rtreecheck, and
+    holding exactly the table's non-empty geometries; GDAL sees the index."""
+    import sqlite3
+
+    for table in _feature_tables(path):
+        assert gdal.has_spatial_index(path, table), table
+        with sqlite3.connect(path) as conn:
+            r = f"rtree_{table}_geom"
+            assert conn.execute(f"SELECT rtreecheck('{r}')").fetchone()[0] == "ok", table
+            ids = {x[0] for x in conn.execute(f'SELECT id FROM "{r}"')}
+            assert ids == {x[0] for x in conn.execute(f'SELECT id FROM "{table}"')}, table
+
+
 def test_the_sample_city_passes_gdals_validator_with_a_spatial_index_everywhere(sample_path):
     gdal.validate_gpkg(sample_path)
     tables = _feature_tables(sample_path)
     assert {"area_grid", "area_district", "incidents", "hazards"} <= set(tables)
-    for table in tables:
-        assert gdal.has_spatial_index(sample_path, table), table
+    _check_indexes(sample_path)
 
 
 def test_import_publish_and_activation_keep_the_file_valid(sample_path, tmp_path):
@@ -98,8 +111,7 @@ def test_import_publish_and_activation_keep_the_file_valid(sample_path, tmp_path
         gdal.validate_gpkg(path)
         store.activate("2012")
     gdal.validate_gpkg(path)
-    for table in _feature_tables(path):
-        assert gdal.has_spatial_index(path, table), table
+    _check_indexes(path)
 
 
 def test_areas_appended_by_gdal_are_indexed_and_read_back(district_store, tmp_path):
@@ -114,6 +126,7 @@ def test_areas_appended_by_gdal_are_indexed_and_read_back(district_store, tmp_pa
     ).to_file(extra)
     gdal.ogr("ogr2ogr", "-update", "-append", "-nln", "area_district", str(path), str(extra))
     gdal.validate_gpkg(path)
+    _check_indexes(path)
     # GDAL's spatial filter goes through the R-tree the triggers kept up to date.
     found = gdal.ogr(
         "ogrinfo", "-q", str(path), "area_district", "-spat", "126.02", "47.02", "126.03", "47.03"
@@ -124,3 +137,36 @@ def test_areas_appended_by_gdal_are_indexed_and_read_back(district_store, tmp_pa
         assert list(back["code"]) == ["001", "900"]
         assert list(back["population"]) == [0, 7]
         assert store.lookup_point(126.05, 47.05)["areas"]["district"]["code"] == "900"
+
+
+def test_large_inserts_pack_the_r_tree_and_queries_match_brute_force(district_store):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    store = district_store
+    for batch in range(3):  # packed, packed again with what is there, then row by row
+        n = [5000, 3000, 200][batch]
+        frame = gpd.GeoDataFrame(
+            {"category": ["E0102"] * n, "reported_at": ["2026-03-01T08:30:00+08:00"] * n},
+            geometry=shapely.points(rng.uniform(125, 126, n), rng.uniform(46, 47, n)),
+            crs="EPSG:4326",
+        )
+        store.add_incidents(frame)
+    squares = shapely.box(
+        *np.column_stack([rng.uniform(125, 125.9, 4000), rng.uniform(46, 46.9, 4000)]).T,
+        *(np.column_stack([rng.uniform(125, 125.9, 4000), rng.uniform(46, 46.9, 4000)]) + 0.01).T,
+    )
+    store.add_hazards(
+        gpd.GeoDataFrame(
+            {"name": ["h"] * 4000, "type": ["gas"] * 4000, "risk_level": [1] * 4000},
+            geometry=squares,
+            crs="EPSG:4326",
+        )
+    )
+    everything = store.hazards()
+    for box in [(125.2, 46.2, 125.3, 46.25), (125.0, 46.0, 125.001, 46.001)]:
+        want = everything[shapely.intersects(everything.geometry.values, shapely.box(*box))]
+        got = store.hazards(bbox=box)
+        assert set(want["id"]) <= set(got["id"])  # the R-tree filters by bounding boxes
+    store.close()
+    _check_indexes(store.path)

@@ -134,4 +134,10 @@ def _category() -> str | None:
 
 
 def _generation_json(gen) -> dict:
-    return {"id": gen.id, "name": gen.name, "active": gen.active}
+    return {
+        "id": gen.id,
+        "name": gen.name,
+        "active": gen.active,
+        "effective_from": gen.effective_from and gen.effective_from.isoformat(),
+        "effective_to": gen.effective_to and gen.effective_to.isoformat(),
+    }

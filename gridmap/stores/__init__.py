@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from gridmap.errors import StoreError
-from gridmap.stores.base import Store
+from gridmap.stores.sql import SQLStore as Store
 
 _REGISTRY: dict[str, tuple[str, str]] = {
     "gpkg": ("gridmap.stores.gpkg", "GeoPackageStore"),

@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import numpy as np
+import shapely
 import sqlalchemy as sa
 
 from gridmap.errors import StoreError
@@ -60,8 +61,11 @@ class GeoPackageStore(SQLStore):
         self.path = Path(path).resolve()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         super().__init__(f"gpkg://{self.path}", _engine(self.path, timeout))
-        self._check_format()
-        self.migrated = migrations.ensure(self)
+        # Tables inside bulk_events, with the ids and bounds of the rows added since.
+        self._bulk: dict[str, list[tuple[np.ndarray, np.ndarray | None]]] = {}
+        stat = self.path.stat()  # a new file (size 0) is never taken for one seen before
+        key = (self.url, stat.st_dev, stat.st_ino) if stat.st_size else None
+        self.migrated = migrations.ensure_once(self, key, self._check_format)
 
     @classmethod
     def from_url(cls, url: str) -> GeoPackageStore:
@@ -114,9 +118,15 @@ class GeoPackageStore(SQLStore):
         gp.update_extent(self.driver, table, bounds)
 
     def insert_rows(
-        self, table: str, columns: Sequence[str], rows: list, bounds: np.ndarray | None = None
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence],
+        bounds: np.ndarray | None = None,
+        n: int | None = None,
     ) -> list[int]:
-        if not rows:
+        n = len(rows) if n is None else n
+        if not n:
             return []
         conn = self.driver
         start = conn.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').fetchone()[0]
@@ -124,28 +134,27 @@ class GeoPackageStore(SQLStore):
         names = ", ".join(f'"{c}"' for c in columns)
         insert = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
         # Inside one IMMEDIATE transaction (the write lock) ids are handed out in order.
-        ids = np.arange(start + 1, start + 1 + len(rows))
-        if bounds is None or len(rows) < 1000:
+        ids = np.arange(start + 1, start + 1 + n)
+        if table in self._bulk:
+            conn.executemany(insert, rows)  # indexed once, when the bulk insert ends
+            self._bulk[table].append((ids, bounds))
+            return ids.tolist()
+        if bounds is None or n < max(1000, start // 4):
             conn.executemany(insert, rows)  # the R-tree triggers index each row
             return ids.tolist()
-        # Many rows: index them from their bounds at once, not by five SQL function
-        # calls per row in the triggers.
+        # Many rows (against what the table has): the R-tree is packed anew at once
+        # instead of growing by one R*Tree insert per row.
         gp.drop_rtree_triggers(conn, table)
         conn.executemany(insert, rows)
-        keep = np.isfinite(bounds).all(axis=1)
-        b = bounds[keep]
-        conn.executemany(
-            f'INSERT INTO "{gp.rtree_name(table)}" VALUES (?, ?, ?, ?, ?)',
-            zip(ids[keep].tolist(), *(b[:, k].tolist() for k in (0, 2, 1, 3)), strict=True),
-        )
+        gp.load_rtree(conn, table, ids, bounds)
         gp.create_rtree_triggers(conn, table)
         return ids.tolist()
 
     @contextmanager
     def bulk_events(self, table: str) -> Iterator[None]:
-        """Inside a transaction: the table's secondary indexes are dropped and built again
-        once, which beats updating them row by row for large imports (and rolls back with
-        everything else on failure)."""
+        """Inside a transaction: the table's secondary indexes and R-tree are built again
+        once at the end, which beats updating them row by row for large imports (and rolls
+        back with everything else on failure)."""
         conn = self.driver
         if not conn.in_transaction:
             raise StoreError("bulk_events belongs inside a transaction")
@@ -154,8 +163,23 @@ class GeoPackageStore(SQLStore):
             " AND sql IS NOT NULL",
             (table,),
         ).fetchall()
+        start = conn.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').fetchone()[0]
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        yield
+        gp.drop_rtree_triggers(conn, table)
+        self._bulk[table] = []
+        try:
+            yield
+        finally:
+            added = self._bulk.pop(table)
+        if all(b is not None for _, b in added):
+            ids = np.concatenate([i for i, _ in added]) if added else np.zeros(0, np.int64)
+            bounds = np.concatenate([b for _, b in added]) if added else np.zeros((0, 4))
+        else:  # rows came without their bounds: read them back
+            rows = conn.execute(f'SELECT id, geom FROM "{table}" WHERE id > ?', (start,)).fetchall()
+            ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+            bounds = shapely.bounds(gp.from_blobs([r[1] for r in rows])).reshape(-1, 4)
+        gp.load_rtree(conn, table, ids, bounds)
+        gp.create_rtree_triggers(conn, table)
         for _, sql in indexes:
             conn.execute(sql)

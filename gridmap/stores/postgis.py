@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import psycopg2
@@ -57,7 +57,7 @@ class PostGISStore(SQLStore):
             super().__init__(url, _engine(url))
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot connect to {url}: {str(exc.orig).strip()}") from exc
-        self.migrated = migrations.ensure(self)
+        self.migrated = migrations.ensure_once(self, (self.url,))
 
     @classmethod
     def from_url(cls, url: str) -> PostGISStore:
@@ -92,9 +92,15 @@ class PostGISStore(SQLStore):
         )
 
     def insert_rows(
-        self, table: str, columns: Sequence[str], rows: list, bounds: np.ndarray | None = None
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence],
+        bounds: np.ndarray | None = None,
+        n: int | None = None,
     ) -> list[int]:
-        if not rows:
+        n = len(rows) if n is None else n
+        if not n:
             return []
         names = ", ".join(f'"{c}"' for c in columns)
         with self.driver.cursor() as cur:

@@ -14,7 +14,7 @@ importer that reports every bad row, with ``reported_utc`` set).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime, time, timedelta
 
@@ -37,7 +37,6 @@ from gridmap.model import (
     utc_text,
 )
 from gridmap.stores import schema as s
-from gridmap.stores.base import StoreBase
 from gridmap.validation import check_areas, check_events, normalize_events
 
 _AREA_COLUMNS = ["id", "code", "name", "parent_code", "population", "households"]
@@ -54,7 +53,7 @@ _HAZARD_COLUMNS = [
 ]
 
 
-class SQLStore(StoreBase):
+class SQLStore:
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.
@@ -65,6 +64,48 @@ class SQLStore(StoreBase):
         self._engine = engine
         self._conn: sa.Connection | None = engine.connect()
         self._depth = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def layer(self, name: str) -> Layer:
+        layers = self.layers()
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        known = ", ".join(x.name for x in layers) or "none yet"
+        raise NotFound(f"unknown layer {name!r}; known layers: {known}")
+
+    def generation(self, ref: int | str | None = None) -> Generation:
+        """A generation by id or name; the active one when ``ref`` is None."""
+        gens = self.generations()
+        for g in gens:
+            if (ref is None and g.active) or (
+                ref is not None and (g.id == ref or g.name == str(ref) or str(g.id) == str(ref))
+            ):
+                return g
+        if ref is None:
+            raise NotFound("no active generation: build or import boundaries first")
+        known = ", ".join(f"{g.id} ({g.name})" for g in gens) or "none"
+        raise NotFound(f"unknown generation {ref!r}; known generations: {known}")
+
+    def lookup_codes(self, lon, lat, generation: int | str | None = None) -> dict[str, tuple]:
+        """Code (None: not covered) and on-border flag per point, for every layer (the
+        in-memory index, whatever the store: one answer, one border rule)."""
+        from gridmap.lookup import LookupIndex
+
+        result = LookupIndex.from_store(self, generation).lookup(lon, lat)
+        return {name: (result.codes(name), result.border[name]) for name in result.idx}
+
+    def lookup_point(self, lon: float, lat: float, generation: int | str | None = None) -> dict:
+        """The MapIt-style answer for one point (see ``LookupResult.record``)."""
+        from gridmap.lookup import LookupIndex
+
+        index = LookupIndex.from_store(self, generation, max_cells=1 << 12)
+        return index.lookup(lon, lat).record(0)
 
     # -- what an adapter supplies --------------------------------------------------------
 
@@ -92,10 +133,16 @@ class SQLStore(StoreBase):
         """Rows covering ``bounds`` were added to ``table`` (kept by GeoPackages)."""
 
     def insert_rows(
-        self, table: str, columns: Sequence[str], rows: list, bounds: np.ndarray | None = None
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence],
+        bounds: np.ndarray | None = None,
+        n: int | None = None,
     ) -> list[int]:
         """Insert many rows of driver-ready values; the new ids, in order.  ``bounds``
-        (minx, miny, maxx, maxy per row) come with the rows of a feature table."""
+        (minx, miny, maxx, maxy per row) come with the rows of a feature table; ``n``
+        says how many rows an iterator holds."""
         raise NotImplementedError
 
     def create_format(self) -> None:
@@ -544,7 +591,7 @@ class SQLStore(StoreBase):
             strict=True,
         )
         columns = ["geom", *INCIDENT_COLUMNS, "lon", "lat", "reported_utc"]
-        return self._insert_events("incidents", columns, rows, frame)
+        return self._insert_events("incidents", columns, rows, xy[:, [0, 1, 0, 1]])
 
     def add_hazards(self, hazards: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
         frame = (normalize_events if checked else check_events)(hazards, "hazards")
@@ -557,14 +604,17 @@ class SQLStore(StoreBase):
             ),
             strict=True,
         )
-        return self._insert_events("hazards", ["geom", *columns], rows, frame)
+        bounds = shapely.bounds(frame.geometry.values)
+        return self._insert_events("hazards", ["geom", *columns], rows, bounds)
 
-    def _insert_events(self, table: str, columns: list[str], rows, frame) -> list[int]:
+    def _insert_events(self, table: str, columns: list[str], rows, bounds) -> list[int]:
+        """Rows (an iterator: a million tuples need not exist at once) with the bounds of
+        their geometries (minx, miny, maxx, maxy)."""
         with self.transaction():
-            bounds = shapely.bounds(frame.geometry.values)
-            ids = self.insert_rows(table, columns, list(rows), bounds)
-            if len(frame):
-                self.extent_grew(table, np.asarray(frame.total_bounds))
+            ids = self.insert_rows(table, columns, rows, bounds, n=len(bounds))
+            if len(bounds):
+                extent = [*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0)]
+                self.extent_grew(table, np.asarray(extent))
         return ids
 
     def set_event_areas(

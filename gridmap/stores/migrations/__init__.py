@@ -12,6 +12,7 @@ Many processes may open a new store at once: one migrates, the others wait for i
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -42,6 +43,27 @@ def current(store) -> str | None:
     if "alembic_version" in names:
         return MigrationContext.configure(store._conn).get_current_revision()
     return "0.1" if "layers" in names else None
+
+
+# Stores this process has seen at the newest revision: a database never goes back, so
+# opening one again (the web app opens a store per request) need not ask.
+_CURRENT: set[tuple] = set()
+_LOCK = threading.Lock()
+
+
+def ensure_once(store, key: tuple | None, check=None) -> list[str]:
+    """``ensure``, once per process for the store known by ``key`` (after ``check``);
+    every time when ``key`` is None."""
+    with _LOCK:
+        if key is not None and key in _CURRENT:
+            return []
+    if check is not None:
+        check()
+    done = ensure(store)
+    if key is not None:
+        with _LOCK:
+            _CURRENT.add(key)
+    return done
 
 
 def ensure(store) -> list[str]:
