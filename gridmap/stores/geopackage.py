@@ -10,6 +10,7 @@ and GDAL's ``validate_gpkg.py`` accepts it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import struct
 
@@ -174,15 +175,17 @@ def _outward(values: np.ndarray, down: bool) -> np.ndarray:
 
 
 def _str_order(boxes: np.ndarray, per_node: int) -> np.ndarray:
-    """Sort-Tile-Recursive: slabs of similar x, each sorted by y."""
+    """Sort-Tile-Recursive: slabs of similar x (whole nodes each), each sorted by y."""
     n = len(boxes)
-    cx = (boxes[:, 0].astype(np.float64) + boxes[:, 1]) / 2
-    cy = (boxes[:, 2].astype(np.float64) + boxes[:, 3]) / 2
-    slabs = int(np.ceil(np.sqrt(np.ceil(n / per_node))))
+    cx = boxes[:, 0].astype(np.float64) + boxes[:, 1]
+    cy = boxes[:, 2].astype(np.float64) + boxes[:, 3]
+    slab = int(np.ceil(np.sqrt(np.ceil(n / per_node)))) * per_node  # entries per slab
     by_x = np.argsort(cx, kind="stable")
-    slab = np.empty(n, dtype=np.int64)
-    slab[by_x] = np.arange(n) // (slabs * per_node)
-    return np.lexsort((cy, slab))
+    full = n - n % slab
+    head = by_x[:full].reshape(-1, slab)
+    head = np.take_along_axis(head, np.argsort(cy[head], axis=1, kind="stable"), axis=1)
+    tail = by_x[full:]
+    return np.concatenate([head.ravel(), tail[np.argsort(cy[tail], kind="stable")]])
 
 
 def load_rtree(conn, table: str, ids: np.ndarray, bounds: np.ndarray) -> None:
@@ -251,12 +254,28 @@ def load_rtree(conn, table: str, ids: np.ndarray, bounds: np.ndarray) -> None:
     conn.executemany(f'INSERT INTO "{r}_node" VALUES (?, ?)', nodes)
     for shadow, pairs in (("rowid", rowids), ("parent", parents)):
         if pairs:
-            both = np.concatenate(pairs)
-            both = both[np.argsort(both[:, 0], kind="stable")]  # in key order: B-tree appends
-            conn.executemany(
-                f'INSERT INTO "{r}_{shadow}" VALUES (?, ?)',
-                zip(both[:, 0].tolist(), both[:, 1].tolist(), strict=True),
-            )
+            _insert_pairs(conn, f"{r}_{shadow}", np.concatenate(pairs))
+
+
+def _insert_pairs(conn, table: str, pairs: np.ndarray) -> None:
+    """(key, value) rows into a table keyed by an INTEGER PRIMARY KEY, in key order (the
+    B-tree then only appends); dense keys go in as one JSON array, read by SQLite in C."""
+    if not len(pairs):
+        return
+    low, n = int(pairs[:, 0].min()), len(pairs)
+    if int(pairs[:, 0].max()) - low + 1 == n:
+        values = np.empty(n, dtype=np.int64)
+        values[pairs[:, 0] - low] = pairs[:, 1]
+        conn.execute(
+            f'INSERT INTO "{table}" SELECT ? + key, value FROM json_each(?)',
+            (low, json.dumps(values.tolist())),
+        )
+        return
+    pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
+    conn.executemany(
+        f'INSERT INTO "{table}" VALUES (?, ?)',
+        zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True),
+    )
 
 
 def _envelope(blob) -> tuple[float, float, float, float] | None:

@@ -209,12 +209,12 @@ incidents = Table(
     Column("generation", Integer, ForeignKey("generations.id")),
     Column("grid_code", Text),
     Column("areas", Json, nullable=False, server_default="{}"),
-    # Copies of the point's coordinates: range filters on a plain index, in any store.
+    # Copies of the point's coordinates: the exact test after the spatial index's
+    # (float32, GeoPackage) bounding boxes, and clustering without decoding geometries.
     Column("lon", Float, nullable=False),
     Column("lat", Float, nullable=False),
     sqlite_autoincrement=True,
 )
-Index("ix_incidents_lonlat", incidents.c.lon, incidents.c.lat)
 Index("ix_incidents_time", incidents.c.reported_utc)
 Index("ix_incidents_grid", incidents.c.grid_code)
 

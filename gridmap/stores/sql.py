@@ -381,11 +381,12 @@ class SQLStore:
         last = None if until is None else self.generation(until).id
         areas = check_areas(areas, layer)
         with self.transaction():
-            clash = self._run(
-                sa.select(t.c.code)
-                .where(self._valid_at(t, gen.id), t.c.code.in_(list(areas["code"])))
-                .limit(1)
-            ).first()
+            # Compared here, not in SQL: a layer's codes are few next to an IN list of
+            # a hundred thousand parameters.
+            existing = set(
+                self._run(sa.select(t.c.code).where(self._valid_at(t, gen.id))).scalars()
+            )
+            clash = sorted(existing.intersection(areas["code"]))
             if clash:
                 raise InvalidInput(
                     f"layer {layer!r}: code {clash[0]} already exists in generation {gen.name}",
@@ -642,13 +643,12 @@ class SQLStore:
             if rows:
                 self._run(statement, rows)
 
-    @staticmethod
-    def _incident_filter(query: IncidentQuery) -> list[sa.ColumnElement[bool]]:
+    def _incident_filter(self, query: IncidentQuery) -> list[sa.ColumnElement[bool]]:
         t = s.incidents
         out = []
         if query.bbox is not None:
             x0, y0, x1, y1 = query.bbox
-            out += [t.c.lon.between(x0, x1), t.c.lat.between(y0, y1)]
+            out += [self.in_bbox(t, query.bbox), t.c.lon.between(x0, x1), t.c.lat.between(y0, y1)]
         if query.statuses:
             out.append(t.c.status.in_(list(query.statuses)))
         if query.category:

@@ -53,6 +53,8 @@ def test_outside_the_city_is_not_covered(client):
         ("/api/incidents?status=lost", "status", "parameter 'status' has 'lost'"),
         ("/api/incidents?category=Z9", "category", "expected a category code"),
         ("/api/hazards?bbox=a,b,c,d", "bbox", "expected four numbers"),
+        ("/api/lookup?lon=125.1&lat=46.59&date=soon", "date", "expected a date YYYY-MM-DD"),
+        ("/api/lookup?lon=125.1&lat=46.59&date=2012-01-01&generation=1", "date", "not both"),
     ],
 )
 def test_bad_parameters_are_400_naming_the_parameter(client, url, parameter, message):
@@ -70,6 +72,8 @@ def test_unknown_things_are_404(client):
     assert client.get("/api/incidents/999999").status_code == 404
     assert client.get("/api/nothing").status_code == 404
     assert client.get("/grid/00000000000000").status_code == 404
+    undated = client.get("/api/lookup?lon=125.1&lat=46.59&date=2012-01-01")
+    assert undated.status_code == 404 and "no dates yet" in undated.get_json()["message"]
 
 
 def test_layers_list_and_features_by_bbox(client, sample_frames):
