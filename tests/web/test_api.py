@@ -21,7 +21,13 @@ def test_lookup_is_mapit_style(client, sample_index):
     assert body["zones"]["police"]["code"] == expected["zones"]["police"]["code"]
     assert body["officer"]["name"] == expected["officer"]["name"]
     assert body["on_border"] is False and body["covered"] is True
-    assert body["generation"] == {"id": 1, "name": "2011", "active": True}
+    assert body["generation"] == {
+        "id": 1,
+        "name": "2011",
+        "active": True,
+        "effective_from": None,  # the sample city's first generation has no dates
+        "effective_to": None,
+    }
 
 
 def test_lookup_from_amap_clicks_is_shifted_back_exactly(client):

@@ -1,0 +1,270 @@
+"""Plans, officers, incidents and hazards: the records a store keeps beside its areas,
+written once for every database (a part of :class:`~gridmap.stores.sql.SQLStore`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from gridmap.errors import InvalidInput, NotFound
+from gridmap.model import CRS, INCIDENT_COLUMNS, LOCAL_TZ, IncidentQuery, Officer, utc_text
+from gridmap.stores import schema as s
+from gridmap.validation import check_events, normalize_events
+
+_INCIDENT_COLUMNS = ["id", *INCIDENT_COLUMNS]
+_HAZARD_COLUMNS = [
+    "id",
+    "name",
+    "type",
+    "risk_level",
+    "next_inspection",
+    "generation",
+    "grid_code",
+    "areas",
+]
+
+
+class Records:
+    """Named queries and writes of plans, officers and events (uses the store's
+    ``_run``, ``transaction``, ``layers`` and its adapter's hooks)."""
+
+    # -- plans ---------------------------------------------------------------------------
+
+    def save_plan(
+        self, name: str, spec: dict, assignment: dict[str, str], plan_id: int | None = None
+    ) -> int:
+        """Store a plan (a new one, or over plan ``plan_id``); returns its id."""
+        t = s.plans
+        values = {"name": name, "spec": spec, "assignment": assignment, "updated": s.now_text()}
+        with self.transaction():
+            if plan_id is None:
+                return int(
+                    self._run(
+                        sa.insert(t).values(created=values["updated"], **values).returning(t.c.id)
+                    ).scalar_one()
+                )
+            done = self._run(sa.update(t).where(t.c.id == plan_id).values(**values))
+            if not done.rowcount:
+                raise NotFound(f"no plan {plan_id}")
+            return plan_id
+
+    def plans(self) -> list[dict]:
+        t = s.plans
+        rows = self._run(
+            sa.select(t.c.id, t.c.name, t.c.spec, t.c.created, t.c.updated).order_by(t.c.id)
+        ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def load_plan(self, plan_id: int) -> dict:
+        t = s.plans
+        row = self._run(sa.select(t).where(t.c.id == plan_id)).first()
+        if row is None:
+            raise NotFound(f"no plan {plan_id}")
+        return dict(row._mapping)
+
+    # -- officers ------------------------------------------------------------------------
+
+    def add_officers(self, officers: Sequence[Officer]) -> None:
+        names = {layer.name for layer in self.layers()}
+        for i, o in enumerate(officers):
+            if o.layer not in names:
+                raise InvalidInput(
+                    f"officer {i} ({o.name}): unknown layer {o.layer!r}", field="layer", position=i
+                )
+        with self.transaction():
+            self.insert_rows(
+                "officers",
+                ["name", "phone", "role", "layer", "area_code"],
+                [(o.name, o.phone, o.role, o.layer, o.area_code) for o in officers],
+            )
+
+    def _officer_select(self) -> sa.Select:
+        t = s.officers
+        return sa.select(t.c.name, t.c.layer, t.c.area_code, t.c.phone, t.c.role, t.c.id)
+
+    def officers(self, layer: str | None = None) -> list[Officer]:
+        statement = self._officer_select().order_by(s.officers.c.id)
+        if layer:
+            statement = statement.where(s.officers.c.layer == layer)
+        return [Officer(*r) for r in self._run(statement)]
+
+    def officers_for(self, layer: str, codes: Sequence[str]) -> dict[str, Officer]:
+        """The officer on duty for each of ``codes`` of ``layer`` that has one (the first
+        registered, as lookups answer)."""
+        t = s.officers
+        statement = (
+            self._officer_select()
+            .where(t.c.layer == layer, t.c.area_code.in_(list(codes)))
+            .order_by(t.c.id)
+        )
+        out: dict[str, Officer] = {}
+        for r in self._run(statement):
+            out.setdefault(r[2], Officer(*r))
+        return out
+
+    # -- incidents and hazards -----------------------------------------------------------
+
+    def add_incidents(self, incidents: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
+        frame = (normalize_events if checked else check_events)(incidents, "incidents")
+        xy = shapely.get_coordinates(frame.geometry.values)
+        values = [frame[c].tolist() for c in INCIDENT_COLUMNS]
+        rows = zip(
+            self.encode(frame.geometry.values),
+            *values,
+            xy[:, 0].tolist(),
+            xy[:, 1].tolist(),
+            frame["reported_utc"].tolist(),
+            strict=True,
+        )
+        columns = ["geom", *INCIDENT_COLUMNS, "lon", "lat", "reported_utc"]
+        return self._insert_events("incidents", columns, rows, xy[:, [0, 1, 0, 1]])
+
+    def add_hazards(self, hazards: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
+        frame = (normalize_events if checked else check_events)(hazards, "hazards")
+        columns = _HAZARD_COLUMNS[1:]
+        rows = zip(
+            self.encode(frame.geometry.values),
+            *(
+                frame[c].astype(int).tolist() if c == "risk_level" else frame[c].tolist()
+                for c in columns
+            ),
+            strict=True,
+        )
+        bounds = shapely.bounds(frame.geometry.values)
+        return self._insert_events("hazards", ["geom", *columns], rows, bounds)
+
+    def _insert_events(self, table: str, columns: list[str], rows, bounds) -> list[int]:
+        """Rows (an iterator: a million tuples need not exist at once) with the bounds of
+        their geometries (minx, miny, maxx, maxy)."""
+        with self.transaction():
+            ids = self.insert_rows(table, columns, rows, bounds, n=len(bounds))
+            if len(bounds):
+                extent = [*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0)]
+                self.extent_grew(table, np.asarray(extent))
+        return ids
+
+    def set_event_areas(
+        self,
+        table: str,
+        ids: Sequence[int],
+        generation: int,
+        grid_codes: Sequence,
+        areas: Sequence[str],
+    ) -> None:
+        """Re-resolved areas (``areas`` as JSON text) for events ``ids`` of ``table``."""
+        t = {"incidents": s.incidents, "hazards": s.hazards}[table]
+        statement = (
+            sa.update(t)
+            .where(t.c.id == sa.bindparam("_id"))
+            .values(
+                generation=generation, grid_code=sa.bindparam("_grid"), areas=sa.bindparam("_a")
+            )
+        )
+        rows = [
+            {"_id": int(i), "_grid": g, "_a": a}
+            for i, g, a in zip(ids, grid_codes, areas, strict=True)
+        ]
+        with self.transaction():
+            if rows:
+                self._run(statement, rows)
+
+    def _incident_filter(self, query: IncidentQuery) -> list[sa.ColumnElement[bool]]:
+        t = s.incidents
+        out = []
+        if query.bbox is not None:
+            x0, y0, x1, y1 = query.bbox
+            out += [self.in_bbox(t, query.bbox), t.c.lon.between(x0, x1), t.c.lat.between(y0, y1)]
+        if query.statuses:
+            out.append(t.c.status.in_(list(query.statuses)))
+        if query.category:
+            out.append(sa.func.substr(t.c.category, 1, len(query.category)) == query.category)
+        if query.since:
+            out.append(
+                t.c.reported_utc >= utc_text(datetime.combine(query.since, time(), LOCAL_TZ))
+            )
+        if query.until:
+            end = datetime.combine(query.until + timedelta(days=1), time(), LOCAL_TZ)
+            out.append(t.c.reported_utc < utc_text(end))
+        if query.grid_code:
+            out.append(t.c.grid_code == query.grid_code)
+        return out
+
+    def _event_select(self, t: sa.Table, columns: list[str]) -> sa.Select:
+        return sa.select(*(t.c[c] for c in columns), self.geom_out(t.c.geom).label("geom"))
+
+    def incidents(
+        self,
+        bbox: Sequence[float] | None = None,
+        query: IncidentQuery | None = None,
+        limit: int | None = None,
+        oldest_first: bool = False,
+        offset: int = 0,
+    ) -> gpd.GeoDataFrame:
+        """Incidents matching ``query`` (or inside ``bbox``), newest first unless asked;
+        a page of ``limit`` from ``offset``."""
+        t = s.incidents
+        query = query or IncidentQuery(bbox=bbox)
+        order = (
+            (t.c.reported_utc, t.c.id) if oldest_first else (t.c.reported_utc.desc(), t.c.id.desc())
+        )
+        statement = (
+            self._event_select(t, _INCIDENT_COLUMNS)
+            .where(*self._incident_filter(query))
+            .order_by(*order)
+        )
+        if limit is not None:
+            statement = statement.limit(int(limit)).offset(int(offset))
+        return self._event_frame(statement)
+
+    def incidents_in(
+        self, query: IncidentQuery, limit: int, offset: int = 0, oldest_first: bool = False
+    ) -> tuple[gpd.GeoDataFrame, int]:
+        """A page of the incidents matching ``query``, and how many match in all."""
+        page = self.incidents(query=query, limit=limit, offset=offset, oldest_first=oldest_first)
+        return page, self.count_incidents(query)
+
+    def count_incidents(self, query: IncidentQuery | None = None) -> int:
+        t = s.incidents
+        where = self._incident_filter(query or IncidentQuery())
+        return self._run(sa.select(sa.func.count()).select_from(t).where(*where)).scalar_one()
+
+    def incident(self, incident_id: int) -> pd.Series:
+        """One incident (a row of ``incidents``, with lon and lat)."""
+        t = s.incidents
+        frame = self._event_frame(
+            self._event_select(t, [*_INCIDENT_COLUMNS, "lon", "lat"]).where(
+                t.c.id == int(incident_id)
+            )
+        )
+        if frame.empty:
+            raise NotFound(f"no incident {incident_id}")
+        return frame.iloc[0]
+
+    def incident_coordinates(self, query: IncidentQuery | None = None) -> np.ndarray:
+        """(lon, lat) of every incident matching ``query``: enough to cluster them."""
+        t = s.incidents
+        rows = self._run(
+            sa.select(t.c.lon, t.c.lat).where(*self._incident_filter(query or IncidentQuery()))
+        ).all()
+        return np.asarray(rows, dtype=float).reshape(-1, 2)
+
+    def hazards(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame:
+        t = s.hazards
+        statement = self._event_select(t, _HAZARD_COLUMNS).order_by(t.c.id)
+        if bbox is not None:
+            statement = statement.where(self.in_bbox(t, bbox))
+        return self._event_frame(statement)
+
+    def _event_frame(self, statement) -> gpd.GeoDataFrame:
+        result = self._run(statement)
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        geoms = self.decode(frame.pop("geom").tolist()) if len(frame) else []
+        if "generation" in frame:
+            frame["generation"] = frame["generation"].astype("Int64")
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
