@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -117,17 +117,7 @@ class GeoPackageStore(SQLStore):
     def extent_grew(self, table: str, bounds: np.ndarray) -> None:
         gp.update_extent(self.driver, table, bounds)
 
-    def insert_rows(
-        self,
-        table: str,
-        columns: Sequence[str],
-        rows: Iterable[Sequence],
-        bounds: np.ndarray | None = None,
-        n: int | None = None,
-    ) -> list[int]:
-        n = len(rows) if n is None else n
-        if not n:
-            return []
+    def bulk_insert(self, table, columns, rows, n: int, bounds) -> list[int]:
         conn = self.driver
         start = conn.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').fetchone()[0]
         marks = ", ".join("?" * len(columns))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import psycopg2
@@ -91,17 +91,7 @@ class PostGISStore(SQLStore):
             f'CREATE INDEX IF NOT EXISTS "ix_{table.name}_geom" ON "{table.name}" USING gist (geom)'
         )
 
-    def insert_rows(
-        self,
-        table: str,
-        columns: Sequence[str],
-        rows: Iterable[Sequence],
-        bounds: np.ndarray | None = None,
-        n: int | None = None,
-    ) -> list[int]:
-        n = len(rows) if n is None else n
-        if not n:
-            return []
+    def bulk_insert(self, table, columns, rows, n: int, bounds) -> list[int]:
         names = ", ".join(f'"{c}"' for c in columns)
         with self.driver.cursor() as cur:
             ids = psycopg2.extras.execute_values(

@@ -129,6 +129,11 @@ class SQLStore(Records):
         """Insert many rows of driver-ready values; the new ids, in order.  ``bounds``
         (minx, miny, maxx, maxy per row) come with the rows of a feature table; ``n``
         says how many rows an iterator holds."""
+        n = len(rows) if n is None else n
+        return self.bulk_insert(table, columns, rows, n, bounds) if n else []
+
+    def bulk_insert(self, table, columns, rows, n: int, bounds) -> list[int]:
+        """``insert_rows`` for ``n`` > 0 rows, the driver's fastest way."""
         raise NotImplementedError
 
     def create_format(self) -> None:
