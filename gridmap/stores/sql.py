@@ -208,10 +208,9 @@ class SQLStore(Records):
         return int(row.scalar_one())
 
     def _areas_changed(self) -> None:
-        current = self.areas_version()
-        self._run(
-            sa.update(s.meta).where(s.meta.c.key == "areas_version").values(value=str(current + 1))
-        )
+        # In SQL, not read-then-write: two writers at once must each move the number.
+        value = sa.cast(sa.cast(s.meta.c.value, sa.Integer) + 1, sa.Text)
+        self._run(sa.update(s.meta).where(s.meta.c.key == "areas_version").values(value=value))
 
     # -- layers and generations ----------------------------------------------------------
 
