@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from etl import readers
+from etl.sniff import Limits
 from etl.validate import ImportRefused, Report, assign_parents, validate_layer
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
 from gridmap.errors import InvalidInput, NotFound
@@ -45,13 +46,14 @@ def import_layer(
     source_layer: str | None = None,
     tolerance_m2: float = 1.0,
     dry_run: bool = False,
+    limits: Limits | None = None,
 ) -> tuple[int, Report]:
     """Read, validate and (when clean, or repaired) write one boundary layer.
 
     With ``dry_run`` nothing is written: the report says what an import would do.
     """
     path = Path(path)
-    frame = readers.read(path, source_layer, crs)
+    frame = readers.read(path, source_layer, crs, limits)
     gen = _generation(store, generation)
     parents = None
     if parent_layer:
@@ -106,8 +108,8 @@ class EventImport:
     rejected_file: Path | None
 
 
-def _event_frame(path: Path, kind: str) -> gpd.GeoDataFrame:
-    frame = readers.read(path)
+def _event_frame(path: Path, kind: str, limits: Limits | None = None) -> gpd.GeoDataFrame:
+    frame = readers.read(path, limits=limits)
     frame.insert(0, "_row", np.arange(1, len(frame) + 1))
     return frame
 
@@ -173,9 +175,11 @@ def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> dict[int, str]:
     return bad
 
 
-def check_events(path: str | Path, kind: str) -> tuple[int, dict[int, str]]:
+def check_events(
+    path: str | Path, kind: str, limits: Limits | None = None
+) -> tuple[int, dict[int, str]]:
     """Rows in the file, and the bad ones with their reasons; nothing is written."""
-    frame = _event_frame(Path(path), kind)
+    frame = _event_frame(Path(path), kind, limits)
     return len(frame), _row_problems(frame, kind)
 
 
@@ -185,12 +189,13 @@ def import_events(
     kind: str,
     skip_bad: bool = False,
     progress: Callable[[int, int, float], None] | None = None,
+    limits: Limits | None = None,
 ) -> EventImport:
     """Import incidents or hazards: each row's areas looked up; all or nothing, or with
     ``skip_bad`` the rejected rows written beside the input."""
     path = Path(path)
     started = time.perf_counter()
-    frame = _event_frame(path, kind)
+    frame = _event_frame(path, kind, limits)
     bad = _row_problems(frame, kind)
     rejected_file = None
     if bad and not skip_bad:

@@ -8,7 +8,10 @@ attribute tables without a .cpg file: the bytes are checked and decoded accordin
 
 from __future__ import annotations
 
+import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +20,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from etl.sniff import Limits, gdal_source
 from gridmap.errors import InvalidInput
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip"}
@@ -81,12 +85,18 @@ def guess_crs_message(xy: np.ndarray) -> str:
 
 
 def _read_csv(path: Path, crs: str | None) -> gpd.GeoDataFrame:
+    with path.open("rb") as f:
+        if b"\0" in f.read(1 << 16):
+            raise InvalidInput(f"{path.name}: not a text file, so not CSV", field="file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
     except pd.errors.EmptyDataError:
         raise InvalidInput(f"{path.name}: the file is empty", field="file") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path.name}: not readable as CSV: {exc}", field="file") from None
     lower = {c.lower(): c for c in frame.columns}
     wkt = next((lower[n] for n in WKT_NAMES if n in lower), None)
     lon = next((lower[n] for n in LON_NAMES if n in lower), None)
@@ -134,9 +144,30 @@ def _read_csv(path: Path, crs: str | None) -> gpd.GeoDataFrame:
     return out.set_crs(crs or "EPSG:4326", allow_override=True)
 
 
-def read(path: str | Path, layer: str | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
-    """Read a vector file into EPSG:4326; rows keep their file order (row 1 = first)."""
+@contextmanager
+def _gdal_quietly() -> Iterator[None]:
+    """GDAL's warnings about a file (which name the server's paths) are not passed on:
+    what matters reaches the user as an error or in the validation report."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _quiet(message: str, path: Path) -> str:
+    """GDAL's message without the server's folders in it."""
+    return message.replace(str(path.parent) + "/", "").replace(str(path.parent), "")
+
+
+def read(
+    path: str | Path,
+    layer: str | None = None,
+    crs: str | None = None,
+    limits: Limits | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector file into EPSG:4326; rows keep their file order (row 1 = first).
+    Its content must be a format gridmap reads (see ``etl.sniff``), within ``limits``."""
     path = Path(path)
+    limits = limits or Limits()
     if not path.exists():
         raise InvalidInput(f"{path}: no such file", field="file")
     if path.is_file() and path.stat().st_size == 0:
@@ -151,12 +182,14 @@ def read(path: str | Path, layer: str | None = None, crs: str | None = None) -> 
                 "GeoPackage, Shapefile (.shp, folder or .zip), FlatGeobuf or CSV",
                 field="file",
             )
-        source = f"/vsizip/{path}" if suffix == ".zip" else str(path)
+        source = gdal_source(path, limits)
         try:
-            layers = pyogrio.list_layers(source)
+            with _gdal_quietly():
+                layers = pyogrio.list_layers(source)
         except Exception as exc:  # GDAL says only "not recognized": say what we expected
             raise InvalidInput(
-                f"{path.name}: not geodata that GDAL can read ({exc})", field="file"
+                f"{path.name}: not geodata that GDAL can read ({_quiet(str(exc), path)})",
+                field="file",
             ) from None
         if layer is None and len(layers) > 1:
             names = ", ".join(str(n) for n, _ in layers)
@@ -166,9 +199,28 @@ def read(path: str | Path, layer: str | None = None, crs: str | None = None) -> 
             )
         kwargs = {"encoding": enc} if (enc := _dbf_encoding(path)) else {}
         try:
-            frame = pyogrio.read_dataframe(source, layer=layer, **kwargs)
+            if limits.features is not None:
+                with _gdal_quietly():
+                    count = pyogrio.read_info(source, layer=layer)["features"]
+                if count > limits.features:
+                    raise InvalidInput(
+                        f"{path.name}: {count:,} features; at most {limits.features:,} are "
+                        "accepted here (import larger files with the gridmap command)",
+                        field="file",
+                    )
+            with _gdal_quietly():
+                frame = pyogrio.read_dataframe(source, layer=layer, **kwargs)
+        except InvalidInput:
+            raise
         except Exception as exc:
-            raise InvalidInput(f"{path.name}: cannot read it: {exc}", field="file") from None
+            raise InvalidInput(
+                f"{path.name}: cannot read it: {_quiet(str(exc), path)}", field="file"
+            ) from None
+    if limits.features is not None and len(frame) > limits.features:
+        raise InvalidInput(
+            f"{path.name}: {len(frame):,} rows; at most {limits.features:,} are accepted here",
+            field="file",
+        )
     if len(frame) == 0:
         raise InvalidInput(f"{path.name}: the file has no features", field="file")
     if frame.crs is None:

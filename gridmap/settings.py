@@ -28,6 +28,13 @@ class Settings:
     # GRIDMAP_GRID_HOUSEHOLDS: households per social-governance grid, "min-max"
     # (default 300-500: common practice, not a located standard).
     grid_households: tuple[int, int] = (300, 500)
+    # GRIDMAP_UPLOAD_MB: the largest upload the web app accepts (default 200 MB).
+    upload_mb: int = 200
+    # GRIDMAP_UPLOAD_EXPANDED_MB: what an uploaded zip may expand to (default 1000 MB).
+    upload_expanded_mb: int = 1000
+    # GRIDMAP_UPLOAD_FEATURES: features or rows an uploaded file may hold (default
+    # 1,000,000; larger files go through the gridmap command).
+    upload_features: int = 1_000_000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -62,6 +69,9 @@ class Settings:
                 field="GRIDMAP_GRID_HOUSEHOLDS",
             ) from None
         return cls(
+            upload_mb=_positive(env, "GRIDMAP_UPLOAD_MB", 200),
+            upload_expanded_mb=_positive(env, "GRIDMAP_UPLOAD_EXPANDED_MB", 1000),
+            upload_features=_positive(env, "GRIDMAP_UPLOAD_FEATURES", 1_000_000),
             database_url=env.get("GRIDMAP_DATABASE_URL") or default_db,
             basemap=basemap,
             tianditu_key=key,
@@ -69,3 +79,10 @@ class Settings:
             grid_code_width=int(width),
             grid_households=(lo, hi),
         )
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default)).strip().replace("_", "")
+    if not raw.isdigit() or int(raw) <= 0:
+        raise InvalidInput(f"{name}={raw!r}: expected a whole number above 0", field=name)
+    return int(raw)

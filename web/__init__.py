@@ -8,9 +8,17 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import pyogrio
 from flask import Flask
 
+from etl.sniff import Limits
 from gridmap.settings import Settings
+
+# Uploads are opened by GDAL only after their content was checked (etl.sniff); even so the
+# server's GDAL never reaches the network, whatever a file names.
+pyogrio.set_gdal_config_options(
+    {"CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".gridmap-no-network", "GDAL_HTTP_TIMEOUT": "1"}
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -22,6 +30,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         TIANDITU_KEY=settings.tianditu_key,
         SECRET_KEY=settings.secret_key or secrets.token_hex(16),
         JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=settings.upload_mb * 1_000_000,
+        UPLOAD_LIMITS=Limits(
+            expanded_bytes=settings.upload_expanded_mb * 1_000_000,
+            features=settings.upload_features,
+        ),
     )
     app.config.update(config or {})
     app.json.ensure_ascii = False

@@ -7,6 +7,7 @@ import io
 import secrets
 import shutil
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -23,11 +24,18 @@ bp = Blueprint("data", __name__, url_prefix="/data")
 KINDS = ("layer", "incidents", "hazards")
 
 
+UPLOAD_TTL = 3600  # seconds an upload waits for its confirmation
+
+
 def _uploads() -> Path:
     root = Path(
         current_app.config.get("UPLOAD_DIR") or Path(tempfile.gettempdir()) / "gridmap-uploads"
     )
     root.mkdir(parents=True, exist_ok=True)
+    # Uploads never confirmed go after an hour.
+    for folder in root.iterdir():
+        if folder.is_dir() and time.time() - folder.stat().st_mtime > UPLOAD_TTL:
+            shutil.rmtree(folder, ignore_errors=True)
     return root
 
 
@@ -54,6 +62,7 @@ def _options() -> dict:
 
 def _run(path: Path, opts: dict, dry_run: bool) -> dict:
     store = get_store()
+    limits = current_app.config["UPLOAD_LIMITS"]
     if opts["kind"] == "layer":
         try:
             n, report = imports.import_layer(
@@ -67,14 +76,15 @@ def _run(path: Path, opts: dict, dry_run: bool) -> dict:
                 opts["crs"],
                 opts["repair"],
                 dry_run=dry_run,
+                limits=limits,
             )
         except ImportRefused as refused:
             return {"ok": False, "report": refused.report, "rows": refused.report.features}
         return {"ok": True, "report": report, "rows": n, "imported": 0 if dry_run else n}
     if dry_run:
-        rows, bad = imports.check_events(path, opts["kind"])
+        rows, bad = imports.check_events(path, opts["kind"], limits)
         return {"ok": not bad or opts["skip_bad"], "rows": rows, "bad": sorted(bad.items())}
-    result = imports.import_events(store, path, opts["kind"], opts["skip_bad"])
+    result = imports.import_events(store, path, opts["kind"], opts["skip_bad"], limits=limits)
     return {
         "ok": True,
         "rows": result.imported + result.rejected,
@@ -111,6 +121,9 @@ def check():
         result = _run(path, opts, dry_run=True)
     except InvalidInput as exc:
         result = {"ok": False, "error": str(exc)}
+    if not result["ok"]:  # nothing to confirm: nothing kept
+        shutil.rmtree(folder, ignore_errors=True)
+        token = None
     return _page("data.html", result=result, opts=opts, token=token, filename=path.name)
 
 

@@ -214,7 +214,7 @@ def test_points_in_a_polygon_layer(districts, tmp_path):
     ("name", "content", "message"),
     [
         ("empty.geojson", "", "the file is empty"),
-        ("notes.geojson", "this is not geodata", "not geodata that GDAL can read"),
+        ("notes.geojson", "this is not geodata", "not geodata that gridmap reads"),
         ("notes.txt", "hello", "not a file gridmap reads"),
         (
             "streets.csv",

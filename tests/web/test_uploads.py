@@ -1,0 +1,160 @@
+"""Uploads are untrusted files: the attacks SECURITY.md lists (an OGR VRT renamed
+.geojson, the same in a zip, a VRT pointing through /vsicurl, a zip bomb) are refused by
+content, before GDAL reads them, with a clear message and nothing left on disk.  The files
+are made here as ../shared/probes/upload_attacks.py makes them."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import shutil
+import threading
+import zipfile
+
+import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from web import create_app
+
+VRT = """<OGRVRTDataSource>
+  <OGRVRTLayer name="p">
+    <SrcDataSource>{src}</SrcDataSource>
+    <OpenOptions><OOI key="HEADERS">NO</OOI><OOI key="SEPARATOR">SEMICOLON</OOI></OpenOptions>
+    <SrcLayer>{layer}</SrcLayer>
+    <GeometryType>wkbPolygon</GeometryType>
+    <LayerSRS>EPSG:4326</LayerSRS>
+  </OGRVRTLayer>
+</OGRVRTDataSource>
+"""
+
+
+@pytest.fixture()
+def uploads(tmp_path):
+    return tmp_path / "uploads"
+
+
+@pytest.fixture()
+def client(sample_path, tmp_path, uploads):
+    db = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, db)
+    app = create_app({"DATABASE_URL": f"gpkg://{db}", "TESTING": True, "UPLOAD_DIR": str(uploads)})
+    return app.test_client()
+
+
+@pytest.fixture()
+def fetched():
+    """A local server that records what is asked of it (the SSRF target)."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"a;b\n1;2\n")
+
+        def do_HEAD(self):  # noqa: N802
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], seen
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def _zip(**members: bytes) -> bytes:
+    body = io.BytesIO()
+    with zipfile.ZipFile(body, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return body.getvalue()
+
+
+def _check(client, name: str, data: bytes, kind: str = "layer"):
+    # Encoded in memory: the test client would spool a large body to a file it never closes.
+    boundary, body = encode_multipart(
+        {"kind": kind, "layer": "ward", "file": FileStorage(io.BytesIO(data), name)}
+    )
+    return client.post(
+        "/data/check", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def _left(uploads) -> list:
+    return [p for p in uploads.rglob("*") if p.is_file()] if uploads.exists() else []
+
+
+def test_a_vrt_named_geojson_is_refused_and_reads_nothing(client, uploads):
+    passwd = VRT.format(src="CSV:/etc/passwd", layer="passwd").encode()
+    for name, data in [("x.geojson", passwd), ("x.zip", _zip(**{"layer.geojson": passwd}))]:
+        r = _check(client, name, data)
+        page = r.get_data(as_text=True)
+        assert r.status_code == 200 and "root:" not in page, page
+        assert "GDAL VRT" in page and "expected GeoJSON, GeoPackage" in page, page
+        assert _left(uploads) == []
+
+
+def test_a_vrt_pointing_at_a_url_is_refused_and_nothing_is_fetched(client, fetched):
+    port, seen = fetched
+    url = f"CSV:/vsicurl/http://127.0.0.1:{port}/internal.csv"
+    r = _check(client, "ssrf.geojson", VRT.format(src=url, layer="internal").encode())
+    assert "GDAL VRT" in r.get_data(as_text=True)
+    assert seen == []
+
+
+def test_a_zip_bomb_is_refused_before_it_is_expanded(client, uploads):
+    body = io.BytesIO()
+    row = "125.1000000000,46.6000000000," + " " * 150 + "\n"
+    with (
+        zipfile.ZipFile(body, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z,
+        z.open("points.csv", "w") as f,
+    ):
+        f.write(b"lon,lat,pad\n")
+        chunk = (row * 10_000).encode()
+        for _ in range(200):
+            f.write(chunk)
+    app = client.application
+    app.config["UPLOAD_LIMITS"] = type(app.config["UPLOAD_LIMITS"])(expanded_bytes=100_000_000)
+    r = _check(client, "bomb.zip", body.getvalue(), kind="incidents")
+    page = r.get_data(as_text=True)
+    assert "expands to 360 MB; at most 100 MB are accepted" in page, page
+    assert _left(uploads) == []
+
+
+def test_uploads_over_the_size_limit_are_413_and_files_over_the_feature_limit_refused(
+    client, uploads
+):
+    app = client.application
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    r = _check(client, "big.geojson", b"{" + b" " * 20_000 + b"}")
+    assert r.status_code == 413
+    app.config["MAX_CONTENT_LENGTH"] = 10_000_000
+    app.config["UPLOAD_LIMITS"] = type(app.config["UPLOAD_LIMITS"])(features=1)
+    two = (
+        b'{"type": "FeatureCollection", "features": ['
+        b'{"type": "Feature", "properties": {"code": "a"}, "geometry": {"type": "Point",'
+        b' "coordinates": [125.1, 46.6]}},'
+        b'{"type": "Feature", "properties": {"code": "b"}, "geometry": {"type": "Point",'
+        b' "coordinates": [125.2, 46.6]}}]}'
+    )
+    page = _check(client, "two.geojson", two, kind="hazards").get_data(as_text=True)
+    assert "2 features; at most 1 are accepted here" in page, page
+    assert _left(uploads) == []
+
+
+def test_binary_csv_and_errors_name_no_server_path(client, uploads, tmp_path):
+    page = _check(client, "x.csv", b"\x00\x01\x02garbage", kind="incidents").get_data(as_text=True)
+    assert "not a text file, so not CSV" in page, page
+    broken = b"SQLite format 3\x00" + b"\x00" * 52 + b"GPKG" + b"\x00" * 200
+    page = _check(client, "x.gpkg", broken).get_data(as_text=True)
+    assert "x.gpkg" in page and str(tmp_path) not in page and "/tmp" not in page, page
+    assert _left(uploads) == []
