@@ -79,6 +79,7 @@ def publish(
     say = progress or (lambda m: None)
     settings = settings or Settings.from_env()
     source = store.generation(units.generation)
+    _check_target(store, units, layer)
     newest = max(g.id for g in store.generations())
     if source.id != newest:
         raise InvalidInput(
@@ -182,6 +183,34 @@ def publish(
         slivers,
         done,
     )
+
+
+def _check_target(store, units: Units, layer: str) -> None:
+    """The new areas go into a new layer or the units' own (the new areas replace them):
+    never into a layer finer than the units (grids), the parent or above, or a
+    department's zones."""
+    known = {x.name: x for x in store.layers()}
+
+    def above(name):  # the layer's ancestors, nearest first
+        out = []
+        while name in known and known[name].parent is not None:
+            name = known[name].parent
+            out.append(name)
+        return out
+
+    finer = units.layer in above(layer) or (units.fine_layer and units.fine_layer == layer)
+    if not finer and layer in known and layer != units.layer:  # after a reform, by the data
+        parents = set(store.areas(layer, units.generation)["parent_code"].dropna())
+        finer = bool(parents & set(units.units.codes))
+    coarse = layer == units.parent_layer or layer in above(units.parent_layer)
+    zone = layer in known and known[layer].kind == "zone"
+    if finer or coarse or zone:
+        what = "a zone layer" if zone else "finer than the units" if finer else "not below"
+        raise InvalidInput(
+            f"layer {layer!r} is {what} ({units.layer} in {units.parent_layer}); publish into "
+            "a new layer (such as 'community') or the units' own",
+            field="layer",
+        )
 
 
 def _dissolve(geoms: np.ndarray) -> tuple[shapely.MultiPolygon, int]:

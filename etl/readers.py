@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from etl.sniff import Limits, gdal_source
@@ -153,6 +154,17 @@ def _gdal_quietly() -> Iterator[None]:
         yield
 
 
+def _check_crs(crs: str) -> None:
+    try:
+        pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        reason = str(exc).rpartition(": ")[2] or "not a CRS PROJ knows"
+        raise InvalidInput(
+            f"CRS {crs!r} is not known ({reason}); expected a code such as EPSG:4549",
+            field="crs",
+        ) from None
+
+
 def _quiet(message: str, path: Path) -> str:
     """GDAL's message without the server's folders in it."""
     return message.replace(str(path.parent) + "/", "").replace(str(path.parent), "")
@@ -168,6 +180,8 @@ def read(
     Its content must be a format gridmap reads (see ``etl.sniff``), within ``limits``."""
     path = Path(path)
     limits = limits or Limits()
+    if crs is not None:
+        _check_crs(crs)
     if not path.exists():
         raise InvalidInput(f"{path}: no such file", field="file")
     if path.is_file() and path.stat().st_size == 0:

@@ -102,7 +102,14 @@ class _Init(MacroElement):
 
     def __init__(self, config: dict):
         super().__init__()
-        self.payload = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
+        # Data inside a <script>: <, > and & as JSON escapes, so no text (an area named
+        # "<!--<script>") can end or change the script (what Flask's |tojson does).
+        self.payload = (
+            json.dumps(config, ensure_ascii=False)
+            .replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+        )
 
 
 def layer_config(layers, counts: dict[str, int], title) -> list[dict]:

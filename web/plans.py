@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
@@ -28,7 +29,10 @@ UNIT_KEYS = ("generation", "layer", "split_into", "parent", "months")
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # silent= covers malformed JSON, not JSON nested thousands deep
+        raise InvalidInput("the JSON body is nested too deeply", field="body") from None
     if not isinstance(data, dict):
         raise InvalidInput("expected a JSON object in the request body", field="body")
     return data
@@ -196,6 +200,16 @@ def publish(plan_id: int):
         raise InvalidInput("'name' is missing; expected a generation name", field="name")
     store = get_store()
     _, _, units, plan = _stored(store, plan_id)
+    activate = data.get("activate", False)
+    if not isinstance(activate, bool):
+        raise InvalidInput(f"'activate' is {activate!r}; expected true or false", field="activate")
+    effective = data.get("effective")
+    try:
+        effective = None if effective is None else date.fromisoformat(str(effective))
+    except ValueError:
+        raise InvalidInput(
+            f"'effective' is {effective!r}; expected a date YYYY-MM-DD", field="effective"
+        ) from None
     done = run(
         store,
         units,
@@ -203,7 +217,8 @@ def publish(plan_id: int):
         name.strip(),
         layer=str(data.get("layer", "community")),
         description=str(data.get("description", "")),
-        activate_now=bool(data.get("activate", False)),
+        activate_now=activate,
+        effective=effective,
     )
     return jsonify(
         {

@@ -4,7 +4,7 @@ written once for every database (a part of :class:`~gridmap.stores.sql.SQLStore`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,11 @@ _HAZARD_COLUMNS = [
 ]
 
 
+def _key(value) -> bool:
+    """Whether ``value`` can be a row's key (a URL may carry any whole number)."""
+    return isinstance(value, int) and 0 < value < 1 << 63
+
+
 class Records:
     """Named queries and writes of plans, officers and events (uses the store's
     ``_run``, ``transaction``, ``layers`` and its adapter's hooks)."""
@@ -49,8 +54,10 @@ class Records:
                         sa.insert(t).values(created=values["updated"], **values).returning(t.c.id)
                     ).scalar_one()
                 )
-            done = self._run(sa.update(t).where(t.c.id == plan_id).values(**values))
-            if not done.rowcount:
+            done = _key(plan_id) and self._run(
+                sa.update(t).where(t.c.id == plan_id).values(**values)
+            )
+            if not done or not done.rowcount:
                 raise NotFound(f"no plan {plan_id}")
             return plan_id
 
@@ -63,7 +70,7 @@ class Records:
 
     def load_plan(self, plan_id: int) -> dict:
         t = s.plans
-        row = self._run(sa.select(t).where(t.c.id == plan_id)).first()
+        row = self._run(sa.select(t).where(t.c.id == plan_id)).first() if _key(plan_id) else None
         if row is None:
             raise NotFound(f"no plan {plan_id}")
         return dict(row._mapping)
@@ -184,11 +191,11 @@ class Records:
             out.append(t.c.status.in_(list(query.statuses)))
         if query.category:
             out.append(sa.func.substr(t.c.category, 1, len(query.category)) == query.category)
-        if query.since:
-            out.append(
-                t.c.reported_utc >= utc_text(datetime.combine(query.since, time(), LOCAL_TZ))
-            )
-        if query.until:
+        # Days at the ends of the calendar (0001-01-01, 9999-12-31) mean no bound at all.
+        if query.since and query.since > date.min + timedelta(days=1):
+            start = datetime.combine(query.since, time(), LOCAL_TZ)
+            out.append(t.c.reported_utc >= utc_text(start))
+        if query.until and query.until < date.max:
             end = datetime.combine(query.until + timedelta(days=1), time(), LOCAL_TZ)
             out.append(t.c.reported_utc < utc_text(end))
         if query.grid_code:
@@ -237,6 +244,8 @@ class Records:
     def incident(self, incident_id: int) -> pd.Series:
         """One incident (a row of ``incidents``, with lon and lat)."""
         t = s.incidents
+        if not _key(incident_id):
+            raise NotFound(f"no incident {incident_id}")
         frame = self._event_frame(
             self._event_select(t, [*_INCIDENT_COLUMNS, "lon", "lat"]).where(
                 t.c.id == int(incident_id)
