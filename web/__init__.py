@@ -40,10 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # answers keep their order: district before street before grid
 
-    from web import api, data, db, errors, pages, plans
+    from web import api, data, db, errors, pages, plans, security
 
     db.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(data.bp)

@@ -7,6 +7,7 @@ skip: without Chromium they fail (``make test`` installs it).
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -59,12 +60,17 @@ class Page:
         self.idle()
 
     def idle(self) -> None:
+        # Polled from here: Playwright's wait_for_function evaluates strings inside the
+        # page, which the app's Content-Security-Policy (no unsafe-eval) rightly refuses.
         self.page.wait_for_timeout(300)  # past the map's move debounce
-        self.page.wait_for_function(
-            "window.gridmapState && window.gridmapState.ready && !window.gridmapState.waiting"
-            " && window.gridmapState.pending === 0",
-            timeout=30_000,
+        deadline = time.monotonic() + 30
+        settled = (
+            "() => !!(window.gridmapState && window.gridmapState.ready"
+            " && !window.gridmapState.waiting && window.gridmapState.pending === 0)"
         )
+        while not self.page.evaluate(settled):
+            assert time.monotonic() < deadline, "the map did not settle within 30 s"
+            self.page.wait_for_timeout(50)
 
     def toggle(self, overlay: str) -> None:
         """Tick or untick an overlay in the layer control."""
@@ -194,3 +200,81 @@ def test_switching_language_changes_the_labels(page):
     page.shot("map-english")
     page.open("/")  # the choice is remembered
     assert page.page.locator(".gm-title").inner_text() == "Grid management map"
+
+
+ATTACK = """<!doctype html><html><body>
+<iframe id="framed" src="{target}/"></iframe>
+<script>
+  const framed = new Promise(done => document.getElementById("framed").onload = done);
+  async function attack() {{
+    const plan = new FormData();
+    plan.append("name", "forged");
+    plan.append("file", new Blob(["unit,district\\n230602008013,1\\n"]), "p.csv");
+    const upload = new FormData();
+    upload.append("kind", "layer");
+    upload.append("layer", "forged");
+    upload.append("file", new Blob(['{{"type": "FeatureCollection", "features": []}}']),
+                  "x.geojson");
+    await fetch("{target}/api/plans", {{mode: "no-cors", method: "POST", body: plan}});
+    await fetch("{target}/data/check", {{mode: "no-cors", method: "POST", body: upload}});
+    const json = '{{"name": "forged", "assignment": {{}}}}';
+    await fetch("{target}/api/plans", {{mode: "no-cors", method: "POST",
+      headers: {{"Content-Type": "text/plain"}}, body: json}});
+    await framed;
+    document.title = "sent";
+  }}
+  attack();
+</script></body></html>"""
+
+
+@pytest.fixture()
+def attacker(live_server):
+    """A page of another origin (another port) that posts forms to the app."""
+    import http.server
+    import threading
+
+    body = ATTACK.format(target=live_server).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_a_page_of_another_origin_can_neither_change_anything_nor_frame_the_map(
+    browser, live_server, attacker
+):
+    import json
+    import urllib.request
+
+    def plans():
+        with urllib.request.urlopen(f"{live_server}/api/plans") as r:
+            return json.load(r)
+
+    before = plans()
+    p = Page(browser, attacker)
+    refused = []
+    p.page.on(
+        "response",
+        lambda r: r.request.method == "POST" and refused.append((r.url, r.status)),
+    )
+    p.page.goto(attacker + "/")
+    p.page.wait_for_function("document.title === 'sent'", timeout=30_000)
+    assert plans() == before  # nothing created
+    assert len(refused) == 3 and {status for _, status in refused} == {403}, refused
+    framed = p.page.frame_locator("#framed")
+    assert framed.locator("#map, .leaflet-container").count() == 0  # frame-ancestors 'none'
+    p.context.close()

@@ -1,0 +1,94 @@
+"""What every answer carries and every state-changing request must show.
+
+- Security headers on every answer: a Content-Security-Policy whose scripts are the app's
+  own files and the page's inline scripts carrying this request's nonce (no
+  ``unsafe-inline``, no ``unsafe-eval``), images from the app and the configured basemap's
+  tile host only, no framing (``frame-ancestors 'none'``), ``nosniff``, a same-origin
+  referrer.
+- A request that changes something (any method but GET, HEAD, OPTIONS) sent by a page of
+  another origin is refused: browsers say where a request comes from (``Sec-Fetch-Site``,
+  ``Origin``), even for ``no-cors`` forms a foreign page posts, which is what cross-site
+  request forgery needs.  Clients that are not browsers send neither header.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from urllib.parse import urlparse
+
+from flask import Flask, current_app, g, jsonify, request
+
+from web.basemaps import basemap
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_SCRIPT = re.compile(rb"<script(?=[\s>])")
+
+
+def nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _tile_hosts() -> str:
+    """The basemap's tile hosts as CSP sources (``t{s}.tianditu.gov.cn`` → ``*.tianditu…``)."""
+    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    hosts = set()
+    for url in base.tiles if base else ():
+        parts = urlparse(url)
+        labels = parts.netloc.split(".")
+        host = ".".join(["*", *labels[1:]]) if "{" in labels[0] else parts.netloc
+        hosts.add(f"{parts.scheme}://{host}")
+    return " ".join(sorted(hosts))
+
+
+def _policy() -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce()}'",
+            "style-src 'self' 'unsafe-inline'",  # Leaflet and folium style inline
+            f"img-src 'self' data: blob: {_tile_hosts()}".rstrip(),
+            "connect-src 'self'",
+            "font-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _cross_origin() -> str | None:
+    """Why this request comes from another origin, or None."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site in ("cross-site", "same-site"):
+        return f"Sec-Fetch-Site is {site}"
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != request.host_url.rstrip("/"):
+        return f"Origin {origin} is not {request.host_url.rstrip('/')}"
+    return None
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_cross_origin_changes():
+        if request.method in SAFE_METHODS:
+            return None
+        why = _cross_origin()
+        if why is None:
+            return None
+        message = f"a page of another origin cannot change anything here ({why})"
+        return jsonify({"error": "Forbidden", "message": message}), 403
+
+    @app.after_request
+    def headers(response):
+        if response.mimetype == "text/html" and not response.direct_passthrough:
+            body = _SCRIPT.sub(f'<script nonce="{nonce()}"'.encode(), response.get_data())
+            response.set_data(body)
+        response.headers["Content-Security-Policy"] = _policy()
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
