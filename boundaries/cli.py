@@ -11,12 +11,7 @@ import click
 
 from boundaries import metrics, planfile, rules
 from boundaries import units as units_of
-from gridmap.stores import open_store
-
-
-def _store(ctx: click.Context):
-    return ctx.with_resource(open_store(ctx.find_root().obj["db"]))
-
+from gridmap.cli import command_store
 
 UNIT_PARAMS = ("units_layer", "split_into", "parent_layer", "generation", "months", "links")
 
@@ -148,7 +143,7 @@ def auto(
     """Propose a contiguous, nested, balanced plan (Ctrl+C returns the best so far)."""
     from boundaries.propose import auto_plan
 
-    store = _store(ctx)
+    store = command_store(ctx)
     units = _units(store, **unit_args)
     stop = threading.Event()
     box: dict = {}
@@ -199,7 +194,7 @@ def auto(
 @click.pass_context
 def show(ctx, plan_file, unit_args, k, low, high, epsilon) -> None:
     """The plan's rules and its areas, one line each."""
-    units = _units(_store(ctx), **unit_args)
+    units = _units(command_store(ctx), **unit_args)
     p = planfile.read(plan_file, units)
     failed = _show(p, k, low, high, epsilon, "population", per_area=True)
     if failed:
@@ -212,7 +207,7 @@ def show(ctx, plan_file, unit_args, k, low, high, epsilon) -> None:
 @click.pass_context
 def metrics_cmd(ctx, plan_file, unit_args) -> None:
     """Every metric of the plan, per area and overall, as JSON."""
-    units = _units(_store(ctx), **unit_args)
+    units = _units(command_store(ctx), **unit_args)
     p = planfile.read(plan_file, units)
     click.echo(json.dumps(metrics.summary(p), ensure_ascii=False, indent=1))
 
@@ -227,7 +222,7 @@ def compare(ctx, plan_file, other, unit_args, as_json) -> None:
     """PLAN against today's areas, or OTHER against PLAN."""
     from boundaries.compare import compare as run
 
-    store = _store(ctx)
+    store = command_store(ctx)
     units = _units(store, **unit_args)
     first = planfile.read(plan_file, units)
     if other is None:
@@ -288,7 +283,7 @@ def publish(
     """Publish the plan as a new generation (staged unless --activate)."""
     from boundaries.publish import publish as run
 
-    store = _store(ctx)
+    store = command_store(ctx)
     units = _units(store, **unit_args)
     p = planfile.read(plan_file, units)
     done = run(
@@ -322,7 +317,7 @@ def publish(
 @click.pass_context
 def activate_cmd(ctx, generation, effective) -> None:
     """Make a staged generation active, moving open incidents and hazards into it."""
-    done = _store(ctx).activate(
+    done = command_store(ctx).activate(
         generation,
         effective=effective.date() if effective else None,
         progress=lambda m: click.echo(f"  {m}"),
@@ -342,7 +337,7 @@ def activate_cmd(ctx, generation, effective) -> None:
 @click.pass_context
 def export_cmd(ctx, plan_file, out, unit_args) -> None:
     """Write a plan in another format."""
-    units = _units(_store(ctx), **unit_args)
+    units = _units(command_store(ctx), **unit_args)
     planfile.write(out, planfile.read(plan_file, units))
     click.echo(f"Written {out}.")
 
@@ -364,7 +359,7 @@ def import_cmd(
 ) -> None:
     """Bring in a plan made elsewhere (QGIS, Districtr): checked, then written as a plan
     file."""
-    units = _units(_store(ctx), **unit_args)
+    units = _units(command_store(ctx), **unit_args)
     p = planfile.read(file, units, unit_field, district_field)
     planfile.write(out, p)
     click.echo(f"{p.k} areas over {len(p.graph)} units read from {file.name}; written to {out}.")

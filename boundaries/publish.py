@@ -173,6 +173,17 @@ def publish(
             say(f"{len(grids)} grids re-parented, their officers with them")
         if effective is not None and not activate_now:
             store.set_effective(gen.id, effective)
+        store.record(
+            "publish",
+            gen.name,
+            after={
+                "from": source.name,
+                "layer": layer,
+                "areas": len(areas),
+                "grids": 0 if grids is None else len(grids),
+                "retired": retired,
+            },
+        )
         done = store.activate(gen.id, effective=effective, progress=say) if activate_now else None
     return Published(
         store.generation(gen.id),

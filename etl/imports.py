@@ -85,6 +85,11 @@ def import_layer(
         if gen is None:
             gen = store.add_generation(generation or "1", activate=not store.generations())
         store.write_areas(layer, areas, gen.id)
+        store.record(
+            "import_layer",
+            layer,
+            after={"file": path.name, "areas": len(areas), "generation": gen.name},
+        )
     return len(areas), report
 
 
@@ -228,4 +233,5 @@ def import_events(
             (store.add_incidents if kind == "incidents" else store.add_hazards)(part, checked=True)
             if progress:
                 progress(start + len(part), len(frame), time.perf_counter() - started)
+        store.record(f"import_{kind}", path.name, after={"rows": len(frame), "rejected": len(bad)})
     return EventImport(len(frame), len(bad), rejected_file)

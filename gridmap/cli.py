@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from datetime import date
@@ -21,13 +22,17 @@ class _Group(click.Group):
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), "plan"])
+        return sorted([*super().list_commands(ctx), "plan", "user", "audit"])
 
     def get_command(self, ctx: click.Context, name: str):
         if name == "plan":
             from boundaries.cli import plan
 
             return plan
+        if name in ("user", "audit"):
+            from gridmap import cli_accounts
+
+            return getattr(cli_accounts, name)
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
@@ -37,9 +42,11 @@ class _Group(click.Group):
             raise click.ClickException(str(exc)) from exc
 
 
-def _store(ctx: click.Context):
-    """The configured store, closed when the command ends."""
-    return ctx.with_resource(open_store(ctx.obj["db"]))
+def command_store(ctx: click.Context):
+    """The configured store, closed when the command ends; changes are audited as made by
+    the operating system's user."""
+    root = ctx.find_root().obj
+    return ctx.with_resource(open_store(root["db"], actor=f"cli:{getpass.getuser()}"))
 
 
 @click.group(cls=_Group)
@@ -81,7 +88,7 @@ def sample(ctx: click.Context, seed: int, as_of, if_missing: bool, with_reform: 
     from etl import sample_city
 
     settings: Settings = ctx.obj["settings"]
-    store = _store(ctx)
+    store = command_store(ctx)
     if store.layers():
         if if_missing:
             click.echo(f"{store.url} has data already: kept as it is.")
@@ -113,7 +120,7 @@ def sample(ctx: click.Context, seed: int, as_of, if_missing: bool, with_reform: 
 @click.pass_context
 def layers(ctx: click.Context) -> None:
     """List layers, generations and how many areas each has."""
-    store = _store(ctx)
+    store = command_store(ctx)
     gens = store.generations()
     if not gens:
         click.echo(f"{store.url} is empty: run 'gridmap sample' or import boundaries.")
@@ -171,7 +178,7 @@ def lookup(ctx, lon, lat, src, dst, lon_column, lat_column, generation, day, as_
         raise click.UsageError("give LON LAT, or --in points.csv --out result.csv")
     if src is not None and (dst is None or lon is not None):
         raise click.UsageError("--in needs --out, and no LON LAT")
-    store = _store(ctx)
+    store = command_store(ctx)
     generation = store.generation_at(generation, day.date() if day else None).id
     if src is None:
         # One point: exact predicates on a small index are faster than a full raster.
@@ -268,7 +275,7 @@ def import_layer(
     from etl.imports import import_layer as run
 
     n, report = run(
-        _store(ctx),
+        command_store(ctx),
         file,
         layer,
         generation,
@@ -296,7 +303,7 @@ def _import_events(ctx, file: Path, kind: str, skip_bad: bool) -> None:
             err=True,
         )
 
-    result = import_events(_store(ctx), file, kind, skip_bad, progress)
+    result = import_events(command_store(ctx), file, kind, skip_bad, progress)
     click.echo(f"Imported {result.imported:,} {kind}.")
     if result.rejected:
         click.echo(
@@ -344,7 +351,7 @@ def export_cmd(ctx, what, fmt, generation, crs, out) -> None:
     from etl.exports import FORMATS, export
 
     out = out or Path(f"{what}{FORMATS[fmt][1]}")
-    export(_store(ctx), what, out, fmt, generation, crs)
+    export(command_store(ctx), what, out, fmt, generation, crs)
     click.echo(f"Wrote {out}")
 
 
@@ -374,7 +381,7 @@ def upgrade(ctx: click.Context) -> None:
     """Bring the store's schema to the newest revision (opening a store does it too)."""
     from gridmap.stores import migrations
 
-    store = _store(ctx)
+    store = command_store(ctx)
     for line in store.migrated or ["nothing to apply"]:
         click.echo(line)
     click.echo(f"{store.url} is at schema revision {migrations.current(store)}")

@@ -27,9 +27,13 @@ def store_class(url: str) -> type:
     return getattr(__import__(module, fromlist=[name]), name)
 
 
-def open_store(url: str) -> Store:
-    """Open (and create when needed) the store at ``url``."""
-    return store_class(url).from_url(url)
+def open_store(url: str, actor: str | None = None) -> Store:
+    """Open (and create when needed) the store at ``url``; its changes are audited as
+    made by ``actor``."""
+    store = store_class(url).from_url(url)
+    if actor is not None:
+        store.actor = actor
+    return store
 
 
 __all__ = ["Store", "open_store", "store_class"]

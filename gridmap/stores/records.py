@@ -49,16 +49,24 @@ class Records:
         values = {"name": name, "spec": spec, "assignment": assignment, "updated": s.now_text()}
         with self.transaction():
             if plan_id is None:
-                return int(
+                plan_id = int(
                     self._run(
                         sa.insert(t).values(created=values["updated"], **values).returning(t.c.id)
                     ).scalar_one()
                 )
-            done = _key(plan_id) and self._run(
-                sa.update(t).where(t.c.id == plan_id).values(**values)
-            )
-            if not done or not done.rowcount:
+                self.record("plan.add", plan_id, after={"name": name, "units": len(assignment)})
+                return plan_id
+            before = self.load_plan(plan_id) if _key(plan_id) else None
+            if before is None:
                 raise NotFound(f"no plan {plan_id}")
+            self._run(sa.update(t).where(t.c.id == plan_id).values(**values))
+            moved = {u: d for u, d in assignment.items() if before["assignment"].get(u) != d}
+            self.record(
+                "plan.change",
+                plan_id,
+                before={"name": before["name"], **{u: before["assignment"].get(u) for u in moved}},
+                after={"name": name, **moved},
+            )
             return plan_id
 
     def plans(self) -> list[dict]:

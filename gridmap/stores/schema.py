@@ -247,6 +247,52 @@ plans = Table(
     sqlite_autoincrement=True,
 )
 
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("roles", Json, nullable=False),  # ["planner", "admin"]
+    Column("areas", Json, nullable=False, server_default="[]"),  # codes the roles cover
+    Column("department", Text),
+    Column("active", Boolean(create_constraint=False), nullable=False, server_default=text("true")),
+    Column("created", Timestamp, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    _id(),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("digest", Text, nullable=False, unique=True),  # SHA-256 of the token
+    Column("role", Text, nullable=False),
+    Column("created", Timestamp, nullable=False),
+    Column(
+        "revoked", Boolean(create_constraint=False), nullable=False, server_default=text("false")
+    ),
+    sqlite_autoincrement=True,
+)
+
+# Every change: who, when, what, before and after.  Rows are only ever added, in the
+# transaction of the change they record.
+audit = Table(
+    "audit",
+    metadata,
+    _id(),
+    Column("at", Timestamp, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),  # "publish", "import_layer", "user.add", ...
+    Column("target", Text, nullable=False, server_default=""),
+    Column("before", Json),
+    Column("after", Json),
+    sqlite_autoincrement=True,
+)
+Index("ix_audit_at", audit.c.at)
+Index("ix_audit_actor", audit.c.actor)
+
 # What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
 # attribute tables.  (gridmap_meta is internal and not listed.)
 FEATURE_TABLES = {"incidents": "POINT", "hazards": "GEOMETRY"}
@@ -256,7 +302,10 @@ ATTRIBUTE_TABLES = {
     "officers": "grid and zone officers",
     "plans": "redistricting plans",
 }
-FIXED = [meta, layers, generations, officers, incidents, hazards, plans]
+# Revision 0002 added these.
+ACCOUNT_TABLES = {"users": "people who sign in", "tokens": "API tokens", "audit": "audit trail"}
+ATTRIBUTE_TABLES.update(ACCOUNT_TABLES)
+FIXED = [meta, layers, generations, officers, incidents, hazards, plans, users, tokens, audit]
 
 
 def area_table_name(layer: str) -> str:

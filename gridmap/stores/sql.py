@@ -33,13 +33,14 @@ from gridmap.model import (
     Layer,
 )
 from gridmap.stores import schema as s
+from gridmap.stores.people import People
 from gridmap.stores.records import Records
 from gridmap.validation import check_areas
 
 _AREA_COLUMNS = ["id", "code", "name", "parent_code", "population", "households"]
 
 
-class SQLStore(Records):
+class SQLStore(Records, People):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.
@@ -314,6 +315,17 @@ class SQLStore(Records):
                     .values(effective_to=effective - timedelta(days=1))
                 )
             self._areas_changed()
+            self.record(
+                "activate",
+                gen.name,
+                before={"active": previous[0].name if previous else None},
+                after={
+                    "active": gen.name,
+                    "effective": effective and effective.isoformat(),
+                    "incidents_moved": moved.incidents,
+                    "hazards_moved": moved.hazards,
+                },
+            )
         return moved
 
     def set_effective(

@@ -26,10 +26,11 @@ from gridmap.stores import schema as s
 HERE = Path(__file__).parent
 
 
-def _config(connection: sa.Connection | None = None) -> Config:
+def _config(store=None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
-    cfg.attributes["connection"] = connection
+    cfg.attributes["connection"] = None if store is None else store._conn
+    cfg.attributes["store"] = store  # revisions reach the adapter's hooks through it
     return cfg
 
 
@@ -81,10 +82,11 @@ def ensure(store) -> list[str]:
         if found == "0.1":
             from gridmap.stores.migrations import legacy
 
-            legacy.convert(store)
-            _stamp(store)
+            legacy.convert(store)  # to revision 0001, then the revisions after it
+            command.stamp(_config(store), legacy.REVISION)
+            command.upgrade(_config(store), "head")
             return [f"converted a gridmap 0.1 store to revision {head()}"]
-        command.upgrade(_config(store._conn), "head")
+        command.upgrade(_config(store), "head")
         return [f"upgraded from revision {found} to {head()}"]
 
 
@@ -106,4 +108,4 @@ def register(store) -> None:
 
 
 def _stamp(store) -> None:
-    command.stamp(_config(store._conn), "head")
+    command.stamp(_config(store), "head")

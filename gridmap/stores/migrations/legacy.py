@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from gridmap.stores import schema as s
 
 OLD = "__v01"
+REVISION = "0001"  # what the conversion makes: later revisions then apply as to any store
 _FIXED = ["layers", "generations", "officers", "incidents", "hazards", "plans"]
 
 
@@ -54,8 +55,9 @@ def convert(store) -> None:
             sa.select(s.layers.c.title_en, s.layers.c.title_zh).where(s.layers.c.name == name)
         ).one()
         store.spatial_index(s.area_table(name), "MULTIPOLYGON", f"{title[0]} ({title[1]})")
-    for table, description in s.ATTRIBUTE_TABLES.items():
-        store.register_attributes(table, description)
+    for table in _FIXED:
+        if table in s.ATTRIBUTE_TABLES:
+            store.register_attributes(table, s.ATTRIBUTE_TABLES[table])
     for t in reversed(aside):
         store._run(f"DROP TABLE {_quote(t + OLD)}" + ("" if sqlite else " CASCADE"))
     store._run("DELETE FROM gridmap_meta WHERE key = 'schema_version'")

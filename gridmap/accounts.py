@@ -1,0 +1,109 @@
+"""People who sign in, machines that call with a token, and the roles they hold.
+
+Roles (DESIGN.md "People and permissions"): ``admin`` (users, settings, imports, publish
+and activate), ``planner`` (plans; publishes only when also admin), ``dispatcher`` (the
+command centre: every incident), ``department`` (a department's handlers: what is routed
+to it), ``officer`` (grid officers: their own grids), ``viewer`` (maps without personal
+data).  A user may hold several roles, tied to the areas (codes) or the department the
+roles cover.
+
+Passwords are hashed with argon2 (argon2-cffi's defaults, RFC 9106's second recommended
+profile); tokens are random and stored only as their SHA-256 (a token has 256 bits of
+entropy: a slow hash adds nothing there, and each API call checks one).
+
+>>> verify_password(hash_password("correct horse"), "correct horse")
+True
+>>> verify_password(hash_password("correct horse"), "wrong")
+False
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from gridmap.errors import InvalidInput
+
+ROLES = ("admin", "planner", "dispatcher", "department", "officer", "viewer")
+USER_NAME_MAX = 64
+MIN_PASSWORD = 10
+
+_HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    roles: tuple[str, ...]
+    areas: tuple[str, ...] = ()  # area codes an officer's roles cover (their grids)
+    department: str | None = None  # the department a department role works for
+    active: bool = True
+    id: int | None = None
+    password_hash: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Token:
+    id: int
+    user: str
+    name: str
+    role: str
+    created: str
+    revoked: bool
+
+
+def check_roles(roles) -> tuple[str, ...]:
+    roles = tuple(dict.fromkeys(roles))
+    unknown = [r for r in roles if r not in ROLES]
+    if not roles or unknown:
+        raise InvalidInput(
+            f"role {unknown[0] if unknown else '(none)'!r}: expected one or more of "
+            + ", ".join(ROLES),
+            field="role",
+        )
+    return roles
+
+
+def check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > USER_NAME_MAX or any(c.isspace() for c in name):
+        raise InvalidInput(
+            f"user name {name!r}: expected 1-{USER_NAME_MAX} characters without spaces",
+            field="name",
+        )
+    return name
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"the password has {len(password)} characters; at least {MIN_PASSWORD} are needed",
+            field="password",
+        )
+    return _HASHER.hash(password)
+
+
+def verify_password(hashed: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_password() -> str:
+    """A generated password (shown once; never a fixed default)."""
+    return secrets.token_urlsafe(12)
+
+
+def new_token() -> tuple[str, str]:
+    """A new API token and the digest the store keeps of it."""
+    token = "gm_" + secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

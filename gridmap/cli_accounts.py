@@ -1,0 +1,135 @@
+"""``gridmap user ...`` and ``gridmap audit``: accounts and the audit trail from the
+command line.  Passwords are typed (twice) or generated and shown once; tokens are shown
+once and kept only as a digest."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+
+from gridmap import accounts
+from gridmap.cli import command_store
+
+
+@click.group()
+def user() -> None:
+    """People who sign in, and their API tokens."""
+
+
+def _password(generate: bool) -> tuple[str, bool]:
+    if generate:
+        return accounts.new_password(), True
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True), False
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(accounts.ROLES))
+@click.option("--area", "areas", multiple=True, help="An area code the roles cover (repeat).")
+@click.option("--department", default=None, help="The department of a department user.")
+@click.option("--generate", is_flag=True, help="Generate the password and print it once.")
+@click.pass_context
+def add(ctx, name, roles, areas, department, generate) -> None:
+    """Add a user."""
+    password, shown = _password(generate)
+    made = command_store(ctx).add_user(
+        name, accounts.hash_password(password), roles, areas, department
+    )
+    click.echo(f"User {made.name} added: {', '.join(made.roles)}")
+    if shown:
+        click.echo(f"Password (shown once): {password}")
+
+
+@user.command("list")
+@click.pass_context
+def list_users(ctx) -> None:
+    """Users, their roles and areas."""
+    for u in command_store(ctx).users():
+        state = "" if u.active else "  (disabled)"
+        extra = f"  areas {', '.join(u.areas)}" if u.areas else ""
+        extra += f"  department {u.department}" if u.department else ""
+        click.echo(f"{u.name:<20} {', '.join(u.roles)}{extra}{state}")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--generate", is_flag=True, help="Generate the password and print it once.")
+@click.pass_context
+def passwd(ctx, name, generate) -> None:
+    """Set a user's password."""
+    store = command_store(ctx)
+    store.user(name)  # unknown users are named before a password is asked for
+    password, shown = _password(generate)
+    store.update_user(name, password_hash=accounts.hash_password(password))
+    click.echo(f"Password of {name} changed")
+    if shown:
+        click.echo(f"Password (shown once): {password}")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_context
+def disable(ctx, name) -> None:
+    """Stop a user (and their tokens) from signing in."""
+    command_store(ctx).update_user(name, active=False)
+    click.echo(f"User {name} disabled")
+
+
+@user.command("enable")
+@click.argument("name")
+@click.pass_context
+def enable(ctx, name) -> None:
+    """Let a disabled user sign in again."""
+    command_store(ctx).update_user(name, active=True)
+    click.echo(f"User {name} enabled")
+
+
+@user.command("token")
+@click.argument("name")
+@click.option("--name", "token_name", required=True, help="What the token is for.")
+@click.option("--role", required=True, type=click.Choice(accounts.ROLES))
+@click.pass_context
+def token(ctx, name, token_name, role) -> None:
+    """Make an API token for a user (Authorization: Bearer ...), with one of their roles."""
+    plain, digest = accounts.new_token()
+    made = command_store(ctx).add_token(name, token_name, digest, role)
+    click.echo(f"Token {made.id} ({made.name}, {made.role}) for {made.user}")
+    click.echo(f"Token (shown once): {plain}")
+
+
+@user.command("tokens")
+@click.argument("name", required=False)
+@click.pass_context
+def tokens(ctx, name) -> None:
+    """A user's tokens (or everyone's)."""
+    for t in command_store(ctx).tokens(name):
+        state = "  revoked" if t.revoked else ""
+        click.echo(f"{t.id:>5}  {t.user:<20} {t.name:<24} {t.role:<10} {t.created}{state}")
+
+
+@user.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+def revoke(ctx, token_id) -> None:
+    """Revoke a token."""
+    command_store(ctx).revoke_token(token_id)
+    click.echo(f"Token {token_id} revoked")
+
+
+@click.command()
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), default=None)
+@click.option("--user", "actor", default=None, help="Who made the change (e.g. cli:root).")
+@click.option("--what", default=None, help="The action, or its start (publish, user, ...).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def audit(ctx, since: datetime | None, actor, what, limit, as_json) -> None:
+    """Who changed what, and when (newest first)."""
+    rows = command_store(ctx).audit_log(since, actor, what, limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['at']}  {r['actor']:<16} {r['action']:<14} {r['target']}")
