@@ -35,6 +35,12 @@ class Settings:
     # GRIDMAP_UPLOAD_FEATURES: features or rows an uploaded file may hold (default
     # 1,000,000; larger files go through the gridmap command).
     upload_features: int = 1_000_000
+    # GRIDMAP_PUBLIC: what anonymous callers may read: "map" (default: the map, its
+    # boundaries, incidents and hazards, lookups without officers' names and phones) or
+    # "none" (everything needs signing in).
+    public: str = "map"
+    # GRIDMAP_HTTPS: 1 when the app is served over TLS (cookies then carry Secure).
+    https: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -68,7 +74,14 @@ class Settings:
                 f"GRIDMAP_GRID_HOUSEHOLDS={households!r}: expected min-max, such as 300-500",
                 field="GRIDMAP_GRID_HOUSEHOLDS",
             ) from None
+        public = env.get("GRIDMAP_PUBLIC", "map").strip().lower()
+        if public not in ("map", "none"):
+            raise InvalidInput(
+                f"GRIDMAP_PUBLIC={public!r}: expected map or none", field="GRIDMAP_PUBLIC"
+            )
         return cls(
+            public=public,
+            https=env.get("GRIDMAP_HTTPS", "0").strip() in ("1", "true", "yes"),
             upload_mb=_positive(env, "GRIDMAP_UPLOAD_MB", 200),
             upload_expanded_mb=_positive(env, "GRIDMAP_UPLOAD_EXPANDED_MB", 1000),
             upload_features=_positive(env, "GRIDMAP_UPLOAD_FEATURES", 1_000_000),

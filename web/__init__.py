@@ -31,6 +31,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key or secrets.token_hex(16),
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=settings.upload_mb * 1_000_000,
+        PUBLIC_MAP=settings.public == "map",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.https,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.https,
         UPLOAD_LIMITS=Limits(
             expanded_bytes=settings.upload_expanded_mb * 1_000_000,
             features=settings.upload_features,
@@ -40,11 +47,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # answers keep their order: district before street before grid
 
-    from web import api, data, db, errors, pages, plans, security
+    from web import api, auth, data, db, errors, pages, plans, security
 
     db.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(data.bp)

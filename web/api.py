@@ -9,6 +9,7 @@ from gridmap.catalogue import CATEGORIES, STATUSES
 from gridmap.coords import gcj02_to_wgs84
 from gridmap.model import IncidentQuery
 from web import clusters, geojson, i18n, params
+from web.auth import public, sees_people
 from web.db import get_store, lookup_index, simplified_layer
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -19,6 +20,7 @@ HAZARD_PROPS = ["id", "name", "type", "risk_level", "next_inspection", "grid_cod
 
 
 @bp.get("/lookup")
+@public
 def lookup():
     lon, lat = params.lonlat()
     if params.datum() == "gcj02":  # a point clicked on AMap tiles: back to WGS-84 first
@@ -27,10 +29,14 @@ def lookup():
     index = lookup_index(gen.id)
     answer = index.lookup(lon, lat).record(0)
     answer["generation"] = _generation_json(get_store().generation(index.generation))
+    if not sees_people():  # officers' names and phones are for the roles that work with them
+        answer["officer"], answer["zone_officers"] = None, {}
+        answer["officers_hidden"] = True
     return jsonify(answer)
 
 
 @bp.get("/layers")
+@public
 def layers():
     store = get_store()
     gen = store.generation(request.args.get("generation"))
@@ -54,6 +60,7 @@ def layers():
 
 
 @bp.get("/layers/<layer>")
+@public
 def layer_features(layer: str):
     get_store().layer(layer)  # 404 for an unknown layer
     box = params.bbox()
@@ -67,6 +74,7 @@ def layer_features(layer: str):
 
 
 @bp.get("/incidents")
+@public
 def incidents():
     query = IncidentQuery(
         bbox=params.bbox(),
@@ -99,6 +107,7 @@ def incidents():
 
 
 @bp.get("/incidents/<int:incident_id>")
+@public
 def incident(incident_id: int):
     row = get_store().incident(incident_id)
     (record,) = geojson.records(row.to_frame().T, INCIDENT_PROPS)
@@ -107,6 +116,7 @@ def incident(incident_id: int):
 
 
 @bp.get("/hazards")
+@public
 def hazards():
     frame = get_store().hazards(bbox=params.bbox())
     return geojson.features(
@@ -115,6 +125,7 @@ def hazards():
 
 
 @bp.get("/search")
+@public
 def search():
     q = (request.args.get("q") or "").strip()
     if not q:

@@ -18,6 +18,7 @@ from etl import exports, imports
 from etl.validate import ImportRefused
 from gridmap.errors import InvalidInput
 from web import i18n
+from web.auth import allow
 from web.db import get_store
 
 bp = Blueprint("data", __name__, url_prefix="/data")
@@ -102,11 +103,13 @@ def _page(template: str, **kw):
 
 
 @bp.get("/")
+@allow("admin")
 def index():
     return _page("data.html", result=None, opts=None, token=None)
 
 
 @bp.post("/check")
+@allow("admin")
 def check():
     opts = _options()
     upload = request.files.get("file")
@@ -128,6 +131,7 @@ def check():
 
 
 @bp.post("/import")
+@allow("admin")
 def run_import():
     opts = _options()
     token = request.form.get("token", "")
@@ -147,6 +151,7 @@ def run_import():
 
 
 @bp.get("/export/<what>.<fmt>")
+@allow("admin", "planner", "dispatcher")
 def download(what: str, fmt: str):
     if fmt not in exports.FORMATS:
         abort(404)

@@ -43,6 +43,15 @@ TEXT = {
     "zoom_in_for_more": ("放大查看单个事件", "Zoom in to see single incidents"),
     "type": ("类型", "Type"),
     "loading": ("加载中…", "Loading…"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "user_name": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "login_failed": ("用户名或密码不正确", "Wrong user name or password"),
+    "login_blocked": (
+        "登录失败次数过多，请五分钟后再试",
+        "Too many failed sign-ins: try again in five minutes",
+    ),
 }
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, make_response, render_template, request
+from werkzeug.exceptions import Forbidden
 
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.model import LOCAL_TZ, IncidentQuery
 from web import i18n, maps
+from web.auth import allow, covers, public
 from web.basemaps import basemap
 from web.db import get_store
 
@@ -52,6 +54,7 @@ def _page(html: str, lang: str):
 
 
 @bp.get("/")
+@public
 def index():
     lang = i18n.language()
     config = _config(lang)
@@ -61,9 +64,12 @@ def index():
 
 
 @bp.get("/grid/<code>")
+@allow("admin", "dispatcher", "department", "officer")
 def grid(code: str):
     lang = i18n.language()
     store = get_store()
+    if not covers(code):
+        raise Forbidden(f"grid {code} is not one of your grids")
     area = store.area("grid", code)
     focus = {
         "grid": code,

@@ -21,6 +21,7 @@ from boundaries import planfile
 from boundaries.workspace import Spec, describe, reassigned
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.stores import open_store
+from web.auth import allow
 from web.db import get_store
 
 bp = Blueprint("plans", __name__, url_prefix="/api")
@@ -88,11 +89,13 @@ def _stored(store, plan_id: int):
 
 
 @bp.get("/plans")
+@allow("planner", "admin")
 def list_plans():
     return jsonify({"plans": get_store().plans()})
 
 
 @bp.post("/plans")
+@allow("planner")
 def create_plan():
     """A plan from JSON {"name", "assignment": {unit code: district}, unit options}, or
     from a plan file uploaded as multipart form data (field "file": CSV or GeoJSON, with
@@ -134,6 +137,7 @@ def _form_int(raw: str, key: str) -> int:
 
 
 @bp.get("/plans/<int:plan_id>")
+@allow("planner", "admin")
 def show_plan(plan_id: int):
     store = get_store()
     saved, spec, _, plan = _stored(store, plan_id)
@@ -148,12 +152,14 @@ def show_plan(plan_id: int):
 
 
 @bp.get("/plans/<int:plan_id>/metrics")
+@allow("planner", "admin")
 def plan_metrics(plan_id: int):
     _, _, _, plan = _stored(get_store(), plan_id)
     return jsonify(describe(plan, **_bounds(request.args)))
 
 
 @bp.post("/plans/<int:plan_id>/reassign")
+@allow("planner")
 def reassign(plan_id: int):
     """Move units: {"changes": {unit code: district}}; a grid of a whole neighborhood
     splits that neighborhood.  Answers the new metrics."""
@@ -168,6 +174,7 @@ def reassign(plan_id: int):
 
 
 @bp.get("/plans/<int:plan_id>/compare")
+@allow("planner", "admin")
 def compare(plan_id: int):
     """Against today's areas, or ?with=<other plan id> (the other plan is 'before')."""
     from boundaries.compare import compare as run
@@ -190,6 +197,7 @@ def compare(plan_id: int):
 
 
 @bp.post("/plans/<int:plan_id>/publish")
+@allow("admin")
 def publish(plan_id: int):
     """{"name": "2012", "activate": false, "description": "", "layer": "community"}"""
     from boundaries.publish import publish as run
@@ -264,6 +272,7 @@ def _jobs() -> dict[str, Job]:
 
 
 @bp.post("/plans/auto")
+@allow("planner")
 def auto():
     """Start an automatic plan: {"name", "k", "min", "max", "epsilon", "balance",
     "seconds", and the unit options}; answers 202 with the job to follow."""
@@ -314,6 +323,7 @@ def auto():
 
 
 @bp.get("/jobs/<job_id>")
+@allow("planner")
 def job_status(job_id: str):
     job = _jobs().get(job_id)
     if job is None:
@@ -322,6 +332,7 @@ def job_status(job_id: str):
 
 
 @bp.delete("/jobs/<job_id>")
+@allow("planner")
 def stop_job(job_id: str):
     """Stop a running job; it saves the best plan found so far."""
     job = _jobs().get(job_id)

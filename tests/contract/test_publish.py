@@ -195,3 +195,22 @@ def test_activate_a_staged_generation_later(fresh_city, plan_file):
     assert store.generation().name == "2012"
     assert done.hazards == 300
     assert np.isin(store.hazards()["grid_code"], store.areas("grid", "2012")["code"]).all()
+
+
+def test_the_audit_trail_says_who_published_and_activated(fresh_city, plan_file):
+    store = fresh_city
+    store.actor = "cli:planner"
+    units = units_of.from_store(store)
+    publish(store, units, planfile.read(plan_file, units), "2012", activate_now=True)
+    activated, published = store.audit_log(limit=2)
+    assert (published["action"], published["target"], published["actor"]) == (
+        "publish",
+        "2012",
+        "cli:planner",
+    )
+    assert published["after"]["areas"] == 70 and published["after"]["from"] == "2011"
+    assert (activated["action"], activated["before"]["active"], activated["after"]["active"]) == (
+        "activate",
+        "2011",
+        "2012",
+    )

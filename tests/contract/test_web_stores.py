@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from tests.accounts import signed_in
 from web import create_app
 
 
 def test_api_answers_from_every_store(city, sample_index):
-    client = create_app({"DATABASE_URL": city.url, "TESTING": True}).test_client()
+    app = create_app({"DATABASE_URL": city.url, "TESTING": True})
+    client = signed_in(app.test_client(), city.url, "dispatcher")
     body = client.get("/api/lookup?lon=125.10&lat=46.59").get_json()
     expected = sample_index.lookup(125.10, 46.59).record(0)
     assert {k: v["code"] for k, v in body["areas"].items()} == {

@@ -6,6 +6,7 @@ import threading
 import pytest
 from waitress.server import create_server
 
+from tests.accounts import signed_in
 from web import create_app
 
 
@@ -22,8 +23,14 @@ def app(web_db):
 
 
 @pytest.fixture()
-def client(app):
+def anonymous(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def client(app, web_db):
+    """A dispatcher (the command centre: sees every incident and the officers)."""
+    return signed_in(app.test_client(), f"gpkg://{web_db}", "dispatcher")
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import sqlite3
 import pytest
 
 from gridmap.stores.geopackage import register_functions
+from tests.accounts import logged_in
 from web import create_app
 
 
@@ -26,7 +27,7 @@ def client(city, tmp_path):
     app = create_app(
         {"DATABASE_URL": f"gpkg://{city}", "TESTING": True, "UPLOAD_DIR": str(tmp_path / "up")}
     )
-    return app.test_client()
+    return logged_in(app.test_client(), f"gpkg://{city}", "admin", "planner")
 
 
 def test_days_at_the_ends_of_the_calendar_mean_no_bound(client):

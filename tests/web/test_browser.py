@@ -16,6 +16,7 @@ import pytest
 import shapely
 
 from gridmap.catalogue import OPEN_STATUSES
+from tests.accounts import PASSWORD, token_for, user_of
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 CHROMIUM_ARGS = [
@@ -89,8 +90,16 @@ class Page:
 
 
 @pytest.fixture()
-def page(browser, live_server):
+def page(browser, live_server, web_db):
+    """A dispatcher's browser, signed in through the login page."""
     p = Page(browser, live_server)
+    name = user_of(f"gpkg://{web_db}", "dispatcher")
+    p.page.goto(live_server + "/login")
+    p.page.fill("#gm-name", name)
+    p.page.fill("#gm-password", PASSWORD.format(name=name))
+    with p.page.expect_navigation():
+        p.page.click("#gm-login button[type=submit]")
+    assert "/login" not in p.page.url, p.page.content()
     yield p
     p.close()
 
@@ -255,13 +264,18 @@ def attacker(live_server):
 
 
 def test_a_page_of_another_origin_can_neither_change_anything_nor_frame_the_map(
-    browser, live_server, attacker
+    browser, live_server, attacker, web_db
 ):
     import json
     import urllib.request
 
+    token = token_for(f"gpkg://{web_db}", "planner")
+
     def plans():
-        with urllib.request.urlopen(f"{live_server}/api/plans") as r:
+        asked = urllib.request.Request(
+            f"{live_server}/api/plans", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(asked) as r:
             return json.load(r)
 
     before = plans()

@@ -9,6 +9,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from tests.accounts import logged_in
 from web import create_app
 
 
@@ -21,7 +22,7 @@ def client(sample_path, tmp_path):
     app = create_app(
         {"DATABASE_URL": f"gpkg://{db}", "TESTING": True, "UPLOAD_DIR": str(tmp_path / "uploads")}
     )
-    return app.test_client()
+    return logged_in(app.test_client(), f"gpkg://{db}", "admin", "planner")
 
 
 def _geojson(frame) -> bytes:

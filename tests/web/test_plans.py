@@ -9,14 +9,16 @@ import time
 import pytest
 
 from gridmap.stores.gpkg import GeoPackageStore
+from tests.accounts import logged_in
 from web import create_app
 
 
 @pytest.fixture()
 def planner(sample_path, tmp_path):
     shutil.copy(sample_path, tmp_path / "city.gpkg")
-    app = create_app({"DATABASE_URL": f"gpkg://{tmp_path / 'city.gpkg'}", "TESTING": True})
-    return app.test_client(), tmp_path / "city.gpkg"
+    url = f"gpkg://{tmp_path / 'city.gpkg'}"
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    return logged_in(app.test_client(), url, "planner", "admin"), tmp_path / "city.gpkg"
 
 
 def _streets(path) -> dict[str, str]:

@@ -15,6 +15,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from tests.accounts import logged_in
 from web import create_app
 
 VRT = """<OGRVRTDataSource>
@@ -39,7 +40,7 @@ def client(sample_path, tmp_path, uploads):
     db = tmp_path / "city.gpkg"
     shutil.copy(sample_path, db)
     app = create_app({"DATABASE_URL": f"gpkg://{db}", "TESTING": True, "UPLOAD_DIR": str(uploads)})
-    return app.test_client()
+    return logged_in(app.test_client(), f"gpkg://{db}", "admin", "planner")
 
 
 @pytest.fixture()

@@ -1,0 +1,218 @@
+"""Who is calling, and whether they may: sign-in, API tokens, and a policy on every route.
+
+Every view declares its policy with :func:`allow` (roles that may call it) or
+:func:`public` (anyone, when the city's settings make the map public); a route without
+one is refused (deny by default; a test walks the URL map).  Browsers sign in on
+``/login`` (Flask-Login sessions, argon2 passwords, failed attempts limited per address
+and name); machines send ``Authorization: Bearer <token>`` and act with the token's role
+only.  Officers' names and phones go only to roles that need them (:func:`sees_people`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from urllib.parse import urlparse
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_user, logout_user
+
+from gridmap.accounts import ROLES, User, token_digest, verify_password
+from gridmap.errors import NotFound
+from web import i18n
+from web.db import get_store
+
+bp = Blueprint("auth", __name__)
+PEOPLE_ROLES = {"admin", "dispatcher", "department", "officer"}
+ATTEMPTS, WINDOW = 5, 300  # failed sign-ins per address and name, per five minutes
+
+
+class Principal:
+    """A signed-in user (all their roles) or a token's caller (the token's role)."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, user: User, roles: tuple[str, ...] | None = None):
+        self.user = user
+        self.roles = set(roles if roles is not None else user.roles)
+
+    def get_id(self) -> str:
+        return self.user.name
+
+    @property
+    def name(self) -> str:
+        return self.user.name
+
+
+def allow(*roles: str):
+    """Only signed-in callers holding one of ``roles`` (any signed-in caller when none)."""
+    unknown = set(roles) - set(ROLES)
+    assert not unknown, unknown
+
+    def mark(view):
+        view.gridmap_policy = ("roles", frozenset(roles))
+        return view
+
+    return mark
+
+
+def public(view):
+    """Anyone, when the map is public (``GRIDMAP_PUBLIC=map``, the default)."""
+    view.gridmap_policy = ("public", frozenset())
+    return view
+
+
+def always_public(view):
+    """Anyone, always (the sign-in page itself)."""
+    view.gridmap_policy = ("always", frozenset())
+    return view
+
+
+def sees_people() -> bool:
+    """Whether the caller may see officers' names and phones."""
+    return current_user.is_authenticated and bool(current_user.roles & PEOPLE_ROLES)
+
+
+def covers(code: str) -> bool:
+    """Whether the caller works on area ``code``: every role but ``officer`` sees the whole
+    city; an officer only the areas (or parts of the areas) their account lists."""
+    roles = current_user.roles
+    if roles - {"officer", "viewer"}:
+        return True
+    return any(code.startswith(area) for area in current_user.user.areas)
+
+
+def _refuse(status: int, message: str):
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(
+            {"error": "Unauthorized" if status == 401 else "Forbidden", "message": message}
+        ), status
+    if status == 401:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return jsonify({"error": "Forbidden", "message": message}), status
+
+
+def _check():
+    view = current_app.view_functions.get(request.endpoint)
+    if request.endpoint == "static" or view is None:
+        return None  # Flask's own files, and 404s
+    policy = getattr(view, "gridmap_policy", None)
+    if policy is None:
+        return _refuse(403, f"{request.endpoint} declares no access policy")
+    kind, roles = policy
+    if current_user.is_authenticated:  # changes made in this request are theirs
+        get_store().actor = f"web:{current_user.name}"
+    if kind == "always" or (kind == "public" and current_app.config["PUBLIC_MAP"]):
+        return None
+    if not current_user.is_authenticated:
+        return _refuse(401, "sign in first (or send Authorization: Bearer <token>)")
+    if roles and not roles & current_user.roles:
+        return _refuse(403, f"this needs one of the roles {', '.join(sorted(roles))}")
+    return None
+
+
+class _Attempts:
+    """Failed sign-ins per (address, name) in the last WINDOW seconds, in this process."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], deque] = {}
+
+    def blocked(self, key) -> bool:
+        with self._lock:
+            q = self._seen.get(key, deque())
+            while q and time.monotonic() - q[0] > WINDOW:
+                q.popleft()
+            return len(q) >= ATTEMPTS
+
+    def failed(self, key) -> None:
+        with self._lock:
+            self._seen.setdefault(key, deque()).append(time.monotonic())
+
+
+def _user(name: str) -> User | None:
+    try:
+        return get_store().user(name)
+    except NotFound:
+        return None
+
+
+def _safe_next(target: str | None) -> str:
+    parts = urlparse(target or "")
+    if not target or parts.scheme or parts.netloc or not target.startswith("/"):
+        return url_for("pages.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@always_public
+def login():
+    lang = i18n.language()
+    error = None
+    if request.method == "POST":
+        name = (request.form.get("name") or "").strip()
+        key = (request.remote_addr or "", name)
+        attempts = current_app.extensions["gridmap_attempts"]
+        if attempts.blocked(key):
+            error = i18n.texts(lang)["login_blocked"]
+            return render_template("login.html", t=i18n.texts(lang), lang=lang, error=error), 429
+        user = _user(name)
+        password = request.form.get("password", "")
+        if user and user.active and verify_password(user.password_hash, password):
+            login_user(Principal(user))
+            return redirect(_safe_next(request.args.get("next")))
+        attempts.failed(key)
+        error = i18n.texts(lang)["login_failed"]
+        return render_template("login.html", t=i18n.texts(lang), lang=lang, error=error), 401
+    return render_template("login.html", t=i18n.texts(lang), lang=lang, error=error)
+
+
+@bp.post("/logout")
+@always_public
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/api/me")
+@allow()
+def me():
+    return jsonify({"name": current_user.name, "roles": sorted(current_user.roles)})
+
+
+def init_app(app: Flask) -> None:
+    manager = LoginManager()
+    manager.init_app(app)
+    app.extensions["gridmap_attempts"] = _Attempts()
+
+    @manager.user_loader
+    def load(name: str):
+        user = _user(name)
+        return Principal(user) if user and user.active else None
+
+    @manager.request_loader
+    def from_token(req):
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        found = get_store().token_user(token_digest(header[7:].strip()))
+        return None if found is None else Principal(found[0], (found[1],))
+
+    @manager.unauthorized_handler
+    def unauthorized():
+        return _refuse(401, "sign in first")
+
+    app.before_request(_check)
+    app.register_blueprint(bp)
