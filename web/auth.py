@@ -99,7 +99,7 @@ def _refuse(status: int, message: str):
         return jsonify(
             {"error": "Unauthorized" if status == 401 else "Forbidden", "message": message}
         ), status
-    if status == 401:
+    if status == 401 and request.method == "GET":  # a page: to the sign-in page, then back
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return jsonify({"error": "Forbidden", "message": message}), status
 

@@ -1,0 +1,133 @@
+"""Who may call what, on every store: every route declares a policy (a new route without
+one fails here), anonymous callers change nothing, and each role × route pair answers as
+the table below says."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gridmap.accounts import ROLES
+from tests.accounts import signed_in
+from web import create_app
+
+PUBLIC = "public"  # anyone (the map is public by default)
+ALWAYS = "always"  # the sign-in page itself
+STAFF = {"admin", "dispatcher", "department", "officer"}
+PLANNERS = {"planner", "admin"}
+
+# method, rule → who may call it (what this table says is the spec the app follows)
+EXPECTED = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/grid/<code>"): STAFF,
+    ("GET", "/api/lookup"): PUBLIC,
+    ("GET", "/api/layers"): PUBLIC,
+    ("GET", "/api/layers/<layer>"): PUBLIC,
+    ("GET", "/api/incidents"): PUBLIC,
+    ("GET", "/api/incidents/<int:incident_id>"): PUBLIC,
+    ("GET", "/api/hazards"): PUBLIC,
+    ("GET", "/api/search"): PUBLIC,
+    ("GET", "/api/me"): set(ROLES),
+    ("GET", "/data/"): {"admin"},
+    ("POST", "/data/check"): {"admin"},
+    ("POST", "/data/import"): {"admin"},
+    ("GET", "/data/export/<what>.<fmt>"): {"admin", "planner", "dispatcher"},
+    ("GET", "/api/plans"): PLANNERS,
+    ("POST", "/api/plans"): {"planner"},
+    ("GET", "/api/plans/<int:plan_id>"): PLANNERS,
+    ("GET", "/api/plans/<int:plan_id>/metrics"): PLANNERS,
+    ("POST", "/api/plans/<int:plan_id>/reassign"): {"planner"},
+    ("GET", "/api/plans/<int:plan_id>/compare"): PLANNERS,
+    ("POST", "/api/plans/<int:plan_id>/publish"): {"admin"},
+    ("POST", "/api/plans/auto"): {"planner"},
+    ("GET", "/api/jobs/<job_id>"): {"planner"},
+    ("DELETE", "/api/jobs/<job_id>"): {"planner"},
+    ("GET", "/login"): ALWAYS,
+    ("POST", "/login"): ALWAYS,
+    ("POST", "/logout"): ALWAYS,
+}
+GRID = "23060200801306"  # a grid of district 230602 in the sample city
+VALUES = {"code": GRID, "layer": "grid", "what": "district", "fmt": "geojson"}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, rule
+
+
+def _url(rule) -> str:
+    def fill(m):
+        converter, name = m.group(1), m.group(2)
+        return "999999" if converter == "int" else VALUES.get(name, "x")
+
+    url = re.sub(r"<(?:(\w+):)?(\w+)>", fill, rule.rule)
+    return url + ("?lon=125.10&lat=46.59" if rule.rule == "/api/lookup" else "")
+
+
+@pytest.fixture()
+def app(city):
+    return create_app({"DATABASE_URL": city.url, "TESTING": True})
+
+
+def test_every_route_declares_a_policy_and_is_in_the_table(app):
+    missing = [
+        rule.endpoint
+        for _, rule in _routes(app)
+        if not hasattr(app.view_functions[rule.endpoint], "gridmap_policy")
+    ]
+    assert missing == [], f"routes without an access policy: {missing}"
+    assert {(m, r.rule) for m, r in _routes(app)} == set(EXPECTED)
+
+
+def test_anonymous_callers_change_nothing(app):
+    client = app.test_client()
+    for method, rule in _routes(app):
+        if method in ("GET",) or EXPECTED[(method, rule.rule)] == ALWAYS:
+            continue
+        r = client.open(_url(rule), method=method)
+        assert r.status_code in (401, 403), (method, rule.rule, r.status_code)
+
+
+def _allowed(expected, role) -> bool:
+    if expected in (PUBLIC, ALWAYS):
+        return True
+    return role in expected
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_each_role_on_each_route(app, city, role):
+    client = app.test_client()
+    if role is not None:
+        signed_in(client, city.url, role, areas=("230602",) if role == "officer" else ())
+    for method, rule in _routes(app):
+        expected = EXPECTED[(method, rule.rule)]
+        if expected == ALWAYS:
+            continue
+        r = client.open(_url(rule), method=method)
+        to_login = r.status_code == 302 and r.headers["Location"].startswith("/login")
+        refused = r.status_code in (401, 403) or to_login  # a page sends people to sign in
+        allowed = _allowed(expected, role) if role else expected == PUBLIC
+        assert refused != allowed, (role, method, rule.rule, r.status_code, r.get_data()[:200])
+
+
+def test_people_only_for_the_roles_that_work_with_them(app, city):
+    url = "/api/lookup?lon=125.10&lat=46.59"
+    for role in [None, *ROLES]:
+        client = app.test_client()
+        if role is not None:
+            signed_in(client, city.url, role, areas=("230602",) if role == "officer" else ())
+        body = client.get(url).get_json()
+        assert (body["officer"] is not None) == (role in STAFF), role
+        assert ("officers_hidden" in body) == (role not in STAFF), role
+
+
+def test_an_officer_sees_only_their_own_grids(app, city):
+    mine = signed_in(app.test_client(), city.url, "officer", areas=("230602",))
+    assert mine.get(f"/grid/{GRID}").status_code == 200
+    other = next(c for c in city.areas("grid")["code"] if not c.startswith("230602"))
+    r = mine.get(f"/grid/{other}")
+    assert r.status_code == 403 and "not one of your grids" in r.get_data(as_text=True)
