@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 $(DB): | $(STAMP)
 	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap sample --if-missing
+	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap user demo
 
 demo: $(STAMP) $(DB)
 	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap layers

@@ -133,3 +133,33 @@ def audit(ctx, since: datetime | None, actor, what, limit, as_json) -> None:
         return
     for r in rows:
         click.echo(f"{r['at']}  {r['actor']:<16} {r['action']:<14} {r['target']}")
+
+
+DEMO = [
+    ("admin", ("admin",), ()),
+    ("planner", ("planner",), ()),
+    ("dispatcher", ("dispatcher",), ()),
+    ("viewer", ("viewer",), ()),
+]
+
+
+@user.command("demo")
+@click.pass_context
+def demo(ctx) -> None:
+    """Demo users (admin, planner, dispatcher, an officer of the first grid, viewer) with
+    generated passwords, printed once; nothing when they exist already."""
+    store = command_store(ctx)
+    if store.users():
+        click.echo("Users exist already: no demo users made (gridmap user list).")
+        return
+    grids = store.areas("grid") if "grid" in {x.name for x in store.layers()} else None
+    people = list(DEMO)
+    if grids is not None and len(grids):
+        people.insert(3, ("officer", ("officer",), (str(grids["code"].iloc[0]),)))
+    click.echo("Demo users (the passwords are shown this once):")
+    with store.transaction():
+        for name, roles, areas in people:
+            password = accounts.new_password()
+            store.add_user(name, accounts.hash_password(password), roles, areas)
+            where = f"  grid {areas[0]}" if areas else ""
+            click.echo(f"  {name:<11} {password}  {', '.join(roles)}{where}")

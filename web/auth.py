@@ -167,7 +167,10 @@ def login():
         attempts = current_app.extensions["gridmap_attempts"]
         if attempts.blocked(key):
             error = i18n.texts(lang)["login_blocked"]
-            return render_template("login.html", t=i18n.texts(lang), lang=lang, error=error), 429
+            page = render_template(
+                "login.html", t=i18n.texts(lang), lang=lang, error=error, name=name
+            )
+            return page, 429
         user = _user(name)
         password = request.form.get("password", "")
         if user and user.active and verify_password(user.password_hash, password):
@@ -175,7 +178,8 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         attempts.failed(key)
         error = i18n.texts(lang)["login_failed"]
-        return render_template("login.html", t=i18n.texts(lang), lang=lang, error=error), 401
+        page = render_template("login.html", t=i18n.texts(lang), lang=lang, error=error, name=name)
+        return page, 401
     return render_template("login.html", t=i18n.texts(lang), lang=lang, error=error)
 
 

@@ -292,3 +292,21 @@ def test_a_page_of_another_origin_can_neither_change_anything_nor_frame_the_map(
     framed = p.page.frame_locator("#framed")
     assert framed.locator("#map, .leaflet-container").count() == 0  # frame-ancestors 'none'
     p.context.close()
+
+
+def test_the_sign_in_page_refuses_a_wrong_password_then_signs_in(browser, live_server, web_db):
+    name = user_of(f"gpkg://{web_db}", "viewer")
+    p = Page(browser, live_server)
+    p.page.goto(live_server + "/grid/23060200801306")  # a staff page: to the sign-in page
+    assert "/login?next=/grid/23060200801306" in p.page.url
+    p.page.fill("#gm-name", name)
+    p.page.fill("#gm-password", "not the password")
+    p.page.click("#gm-login button[type=submit]")
+    assert p.page.locator(".gm-error").inner_text() == "用户名或密码不正确"
+    p.shot("sign-in")
+    p.page.fill("#gm-password", PASSWORD.format(name=name))
+    with p.page.expect_navigation():
+        p.page.click("#gm-login button[type=submit]")
+    # a viewer is signed in, but the officer's page is not for viewers
+    assert "needs one of the roles" in p.page.content()
+    p.close()
