@@ -1,7 +1,9 @@
 """Copy everything from one store to another, then check that nothing changed on the way.
 
-The target must be empty.  Generations keep their names, order and active flag; areas
-keep their validity ranges; incidents and hazards keep their area codes.
+The target must be empty.  Generations keep their names, order, active flag and dates;
+areas keep their validity ranges; incidents and hazards keep their area codes; users keep
+their roles and passwords.  API tokens are not copied (the store keeps only digests of
+them) and the audit trail stays with the source: the copy records its own.
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
             spec = dict(full["spec"], generation=ids.get(full["spec"].get("generation")))
             dst.save_plan(full["name"], spec, full["assignment"])
         progress(f"plans: {len(src.plans())}")
+        for u in src.users():  # with their password hashes: the same people sign in
+            dst.add_user(u.name, u.password_hash, u.roles, u.areas, u.department)
+            if not u.active:
+                dst.update_user(u.name, active=False)
+        # Tokens cannot move: only their digests are kept, and a digest is no token.
+        progress(f"users: {len(src.users())} (tokens are not copied: make new ones)")
     return verify(src, dst)
 
 
@@ -104,4 +112,9 @@ def verify(src: Store, dst: Store) -> dict:
     ):
         raise StoreError("copy check failed: plans")
     counts["plans"] = len(theirs)
+    if [(u.name, u.roles, u.active) for u in src.users()] != [
+        (u.name, u.roles, u.active) for u in dst.users()
+    ]:
+        raise StoreError("copy check failed: users")
+    counts["users"] = len(dst.users())
     return counts

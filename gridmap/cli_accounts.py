@@ -73,8 +73,7 @@ def passwd(ctx, name, generate) -> None:
 @click.pass_context
 def disable(ctx, name) -> None:
     """Stop a user (and their tokens) from signing in."""
-    command_store(ctx).update_user(name, active=False)
-    click.echo(f"User {name} disabled")
+    _set_active(ctx, name, False)
 
 
 @user.command("enable")
@@ -82,8 +81,12 @@ def disable(ctx, name) -> None:
 @click.pass_context
 def enable(ctx, name) -> None:
     """Let a disabled user sign in again."""
-    command_store(ctx).update_user(name, active=True)
-    click.echo(f"User {name} enabled")
+    _set_active(ctx, name, True)
+
+
+def _set_active(ctx, name: str, active: bool) -> None:
+    command_store(ctx).update_user(name, active=active)
+    click.echo(f"User {name} {'enabled' if active else 'disabled'}")
 
 
 @user.command("token")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+from gridmap.accounts import verify_password
 from gridmap.cli import main
 from gridmap.stores import migrations
 from gridmap.stores.gpkg import GeoPackageStore
 from tests import postgis
+from tests.accounts import PASSWORD, user_of
 
 
 def test_copy_round_trips_the_sample_city(sample_path, tmp_path):
     pg = postgis.create_database("gridmap_copy")
+    name = user_of(f"gpkg://{sample_path}", "planner")
     try:
         back = tmp_path / "back.gpkg"
         first = CliRunner().invoke(main, ["copy", f"gpkg://{sample_path}", pg])
@@ -22,6 +25,8 @@ def test_copy_round_trips_the_sample_city(sample_path, tmp_path):
         with GeoPackageStore(sample_path) as a, GeoPackageStore(back) as b:
             assert [g.name for g in a.generations()] == [g.name for g in b.generations()]
             assert b.generation().name == "2011"
+            assert b.user(name).roles == ("planner",)  # the same people sign in, same password
+            assert verify_password(b.user(name).password_hash, PASSWORD.format(name=name))
             for layer in a.layers():
                 fa, fb = a.areas(layer.name), b.areas(layer.name)
                 assert list(fa["code"]) == list(fb["code"])
