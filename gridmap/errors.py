@@ -30,3 +30,7 @@ class NotFound(GridmapError, LookupError):
 
 class StoreError(GridmapError):
     """The store cannot do what was asked (bad URL, wrong schema, conflicting write)."""
+
+
+class Busy(GridmapError):
+    """Too much work asked at once (jobs per user, sign-in attempts): try again later."""

@@ -39,6 +39,10 @@ class Settings:
     # boundaries, incidents and hazards, lookups without officers' names and phones) or
     # "none" (everything needs signing in).
     public: str = "map"
+    # GRIDMAP_JOBS: background jobs (automatic plans) one server process runs at once.
+    jobs: int = 2
+    # GRIDMAP_JOBS_PER_USER: jobs a user may have queued or running, in all processes.
+    jobs_per_user: int = 2
     # GRIDMAP_HTTPS: 1 when the app is served over TLS (cookies then carry Secure).
     https: bool = False
 
@@ -82,6 +86,8 @@ class Settings:
         return cls(
             public=public,
             https=env.get("GRIDMAP_HTTPS", "0").strip() in ("1", "true", "yes"),
+            jobs=_positive(env, "GRIDMAP_JOBS", 2),
+            jobs_per_user=_positive(env, "GRIDMAP_JOBS_PER_USER", 2),
             upload_mb=_positive(env, "GRIDMAP_UPLOAD_MB", 200),
             upload_expanded_mb=_positive(env, "GRIDMAP_UPLOAD_EXPANDED_MB", 1000),
             upload_features=_positive(env, "GRIDMAP_UPLOAD_FEATURES", 1_000_000),

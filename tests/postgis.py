@@ -58,7 +58,7 @@ def drop_database(url: str) -> None:
     conn.close()
 
 
-TABLES = "audit, tokens, users, hazards, incidents, officers, plans, generations, layers"
+TABLES = "jobs, audit, tokens, users, hazards, incidents, officers, plans, generations, layers"
 
 
 def empty(url: str) -> None:

@@ -47,9 +47,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # answers keep their order: district before street before grid
 
-    from web import api, auth, data, db, errors, pages, plans, security
+    from gridmap.stores import open_store
+    from web import api, auth, data, db, errors, jobs, pages, plans, security
 
     db.init_app(app)
+    app.config.setdefault("JOBS", settings.jobs)
+    app.config.setdefault("JOBS_PER_USER", settings.jobs_per_user)
+    runner = jobs.Runner(
+        app.config["DATABASE_URL"], app.config["JOBS"], app.config["JOBS_PER_USER"]
+    )
+    app.extensions["gridmap_jobs"] = runner
+    with open_store(app.config["DATABASE_URL"]) as store:
+        runner.recover(store)
     errors.init_app(app)
     security.init_app(app)
     auth.init_app(app)

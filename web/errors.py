@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gridmap.errors import GridmapError, InvalidInput, NotFound, StoreError
+from gridmap.errors import Busy, GridmapError, InvalidInput, NotFound, StoreError
 
 STATUS = {
     InvalidInput: 400,
     NotFound: 404,
+    Busy: 429,
     StoreError: 500,
     GridmapError: 500,
 }

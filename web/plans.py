@@ -9,18 +9,16 @@ Jobs live as long as the process; the plans they make are stored.
 from __future__ import annotations
 
 import tempfile
-import threading
-import time
-import uuid
 from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
 
 from boundaries import planfile
 from boundaries.workspace import Spec, describe, reassigned
-from gridmap.errors import InvalidInput, NotFound
-from gridmap.stores import open_store
+from gridmap.errors import InvalidInput
+from web import jobs
 from web.auth import allow
 from web.db import get_store
 
@@ -246,29 +244,8 @@ def publish(plan_id: int):
 # -- automatic plans, in the background ---------------------------------------------------
 
 
-class Job:
-    def __init__(self) -> None:
-        self.id = uuid.uuid4().hex[:12]
-        self.stop = threading.Event()
-        self.messages: list[str] = []
-        self.state = "running"
-        self.plan_id: int | None = None
-        self.error: str | None = None
-        self.started = time.time()
-
-    def as_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "state": self.state,
-            "messages": self.messages[-50:],
-            "plan_id": self.plan_id,
-            "error": self.error,
-            "seconds": round(time.time() - self.started, 1),
-        }
-
-
-def _jobs() -> dict[str, Job]:
-    return current_app.extensions.setdefault("gridmap_jobs", {})
+def _runner():
+    return current_app.extensions["gridmap_jobs"]
 
 
 @bp.post("/plans/auto")
@@ -293,50 +270,35 @@ def auto():
             field="balance",
         )
     units = _units(store, spec)
-    url = current_app.config["DATABASE_URL"]
-    job = Job()
-    _jobs()[job.id] = job
 
-    def run():
-        try:
-            result = auto_plan(
-                units.units,
-                k,
-                low,
-                high,
-                epsilon=epsilon,
-                of=balance,
-                fine=units.fine,
-                seconds=seconds,
-                progress=job.messages.append,
-                stop=job.stop,
-            )
-            with open_store(url) as own:
-                job.plan_id = own.save_plan(str(name), spec.as_dict(), result.plan.assignment())
-            job.state = "stopped" if job.stop.is_set() else "done"
-        except Exception as exc:  # reported through the job, never lost
-            job.error = str(exc)
-            job.state = "failed"
+    def work(own, progress, stop) -> int:
+        result = auto_plan(
+            units.units,
+            k,
+            low,
+            high,
+            epsilon=epsilon,
+            of=balance,
+            fine=units.fine,
+            seconds=seconds,
+            progress=progress,
+            stop=stop,
+        )
+        return own.save_plan(str(name), spec.as_dict(), result.plan.assignment())
 
-    threading.Thread(target=run, daemon=True, name=f"plan-{job.id}").start()
-    return jsonify(job.as_dict()), 202, {"Location": f"/api/jobs/{job.id}"}
+    request_ = {"name": name, "k": k, "min": low, "max": high, "seconds": seconds}
+    job = _runner().submit(store, current_user.name, "auto_plan", request_, work)
+    return jsonify(jobs.as_json(job)), 202, {"Location": f"/api/jobs/{job['key']}"}
 
 
 @bp.get("/jobs/<job_id>")
 @allow("planner")
 def job_status(job_id: str):
-    job = _jobs().get(job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id}")
-    return jsonify(job.as_dict())
+    return jsonify(jobs.as_json(get_store().job(job_id)))
 
 
 @bp.delete("/jobs/<job_id>")
 @allow("planner")
 def stop_job(job_id: str):
-    """Stop a running job; it saves the best plan found so far."""
-    job = _jobs().get(job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id}")
-    job.stop.set()
-    return jsonify(job.as_dict()), 202
+    """Stop a job; a running one saves the best plan found so far."""
+    return jsonify(jobs.as_json(_runner().stop(get_store(), job_id))), 202

@@ -293,6 +293,27 @@ audit = Table(
 Index("ix_audit_at", audit.c.at)
 Index("ix_audit_actor", audit.c.actor)
 
+# Background work (automatic plans): its state where every server process sees it.
+jobs = Table(
+    "jobs",
+    metadata,
+    _id(),
+    Column("key", Text, nullable=False, unique=True),  # the id the API hands out
+    Column("owner", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("state", Text, nullable=False),  # queued, running, done, stopped, failed, interrupted
+    Column("request", Json, nullable=False),
+    Column("messages", Json, nullable=False, server_default="[]"),
+    Column("plan_id", Integer),
+    Column("error", Text),
+    Column("worker", Text, nullable=False),  # host:pid of the process that runs it
+    Column("stop", Boolean(create_constraint=False), nullable=False, server_default=text("false")),
+    Column("created", Timestamp, nullable=False),
+    Column("finished", Timestamp),
+    sqlite_autoincrement=True,
+)
+Index("ix_jobs_state", jobs.c.state)
+
 # What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
 # attribute tables.  (gridmap_meta is internal and not listed.)
 FEATURE_TABLES = {"incidents": "POINT", "hazards": "GEOMETRY"}
@@ -305,7 +326,10 @@ ATTRIBUTE_TABLES = {
 # Revision 0002 added these.
 ACCOUNT_TABLES = {"users": "people who sign in", "tokens": "API tokens", "audit": "audit trail"}
 ATTRIBUTE_TABLES.update(ACCOUNT_TABLES)
-FIXED = [meta, layers, generations, officers, incidents, hazards, plans, users, tokens, audit]
+# Revision 0003 added this.
+JOB_TABLES = {"jobs": "background jobs"}
+ATTRIBUTE_TABLES.update(JOB_TABLES)
+FIXED = [meta, layers, generations, officers, incidents, hazards, plans, users, tokens, audit, jobs]
 
 
 def area_table_name(layer: str) -> str:

@@ -33,6 +33,7 @@ from gridmap.model import (
     Layer,
 )
 from gridmap.stores import schema as s
+from gridmap.stores.jobs import Jobs
 from gridmap.stores.people import People
 from gridmap.stores.records import Records
 from gridmap.validation import check_areas
@@ -40,7 +41,7 @@ from gridmap.validation import check_areas
 _AREA_COLUMNS = ["id", "code", "name", "parent_code", "population", "households"]
 
 
-class SQLStore(Records, People):
+class SQLStore(Records, People, Jobs):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.

@@ -32,7 +32,7 @@ def _wait(client, job_id, seconds=60):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         job = client.get(f"/api/jobs/{job_id}").get_json()
-        if job["state"] != "running":
+        if job["state"] not in ("queued", "running"):
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} still running")
