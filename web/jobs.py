@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from gridmap.errors import Busy
 from gridmap.stores import open_store
@@ -40,7 +39,9 @@ def _alive(pid: int) -> bool:
 class Runner:
     def __init__(self, url: str, total: int, per_user: int):
         self.url, self.per_user = url, per_user
-        self.pool = ThreadPoolExecutor(max_workers=total, thread_name_prefix="gridmap-job")
+        # Daemon threads waiting on a semaphore, not a pool: stopping the server must not
+        # wait for a ten-minute plan (its job is marked interrupted at the next start).
+        self.slots = threading.BoundedSemaphore(total)
         self.stops: dict[str, threading.Event] = {}
 
     def recover(self, store) -> int:
@@ -64,7 +65,7 @@ class Runner:
         key = uuid.uuid4().hex[:12]
         job = store.add_job(key, owner, kind, request, worker())
         self.stops[key] = threading.Event()
-        self.pool.submit(self._run, key, work)
+        threading.Thread(target=self._run, args=(key, work), daemon=True, name=f"job-{key}").start()
         return job
 
     def stop(self, store, key: str) -> dict:
@@ -75,9 +76,15 @@ class Runner:
         return store.job(key)
 
     def _run(self, key: str, work: Callable) -> None:
+        with self.slots:
+            self._work(key, work)
+
+    def _work(self, key: str, work: Callable) -> None:
         stop = self.stops[key]
-        with open_store(self.url, actor="job") as own:
-            if own.job(key)["stop"]:
+        with open_store(self.url) as own:
+            row = own.job(key)
+            own.actor = f"web:{row['owner']}"  # what the job saves is its owner's change
+            if row["stop"]:
                 own.update_job(key, state="stopped")
                 return
             own.update_job(key, state="running")
