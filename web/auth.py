@@ -31,6 +31,7 @@ from gridmap.accounts import ROLES, User, token_digest, verify_password
 from gridmap.errors import NotFound
 from web import i18n
 from web.db import get_store
+from web.errors import error_page, wants_page
 
 bp = Blueprint("auth", __name__)
 PEOPLE_ROLES = {"admin", "dispatcher", "department", "officer"}
@@ -95,13 +96,12 @@ def covers(code: str) -> bool:
 
 
 def _refuse(status: int, message: str):
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return jsonify(
-            {"error": "Unauthorized" if status == 401 else "Forbidden", "message": message}
-        ), status
-    if status == 401 and request.method == "GET":  # a page: to the sign-in page, then back
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return jsonify({"error": "Forbidden", "message": message}), status
+    if wants_page():
+        if status == 401 and request.method == "GET":  # to the sign-in page, then back
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return error_page(status, message)
+    error = "Unauthorized" if status == 401 else "Forbidden"
+    return jsonify({"error": error, "message": message}), status
 
 
 def _check():

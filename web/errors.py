@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from gridmap.errors import Busy, GridmapError, InvalidInput, NotFound, StoreError
@@ -23,9 +23,38 @@ def status_of(exc: GridmapError) -> int:
     return 500
 
 
+HEADINGS = {
+    400: ("请求有误", "Bad request"),
+    401: ("请先登录", "Sign in first"),
+    403: ("无权访问", "Not allowed"),
+    404: ("未找到", "Not found"),
+    413: ("文件太大", "Too large"),
+    429: ("请稍后再试", "Try again later"),
+}
+
+
+def wants_page() -> bool:
+    """A browser asking for a page (not the API, not a script's fetch)."""
+    accept = request.accept_mimetypes  # a navigation prefers text/html; fetch() sends */*
+    prefers = accept.quality("text/html") > accept.quality("application/json")
+    return prefers and not request.path.startswith("/api/")
+
+
+def error_page(status: int, message: str):
+    from web import i18n
+
+    lang = i18n.language()
+    zh, en = HEADINGS.get(status, ("出错了", "Something went wrong"))
+    heading = zh if lang == "zh" else en
+    page = render_template("error.html", lang=lang, status=status, heading=heading, message=message)
+    return page, status
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(GridmapError)
     def domain_error(exc: GridmapError):
+        if wants_page():
+            return error_page(status_of(exc), str(exc))
         body = {"error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, InvalidInput) and exc.field:
             body["parameter"] = exc.field
@@ -33,6 +62,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if request.path.startswith("/api/"):
-            return jsonify({"error": exc.name, "message": exc.description}), exc.code
-        return exc
+        if wants_page():
+            return error_page(exc.code, exc.description)
+        return jsonify({"error": exc.name, "message": exc.description}), exc.code
