@@ -48,7 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # answers keep their order: district before street before grid
 
     from gridmap.stores import open_store
-    from web import api, auth, data, db, errors, jobs, pages, plans, security
+    from web import admin, api, auth, data, db, errors, jobs, pages, plans, security
 
     db.init_app(app)
     app.config.setdefault("JOBS", settings.jobs)
@@ -66,4 +66,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(data.bp)
     app.register_blueprint(plans.bp)
+    app.register_blueprint(admin.bp)
     return app

@@ -43,6 +43,7 @@ EXPECTED = {
     ("POST", "/api/plans/auto"): {"planner"},
     ("GET", "/api/jobs/<job_id>"): {"planner"},
     ("DELETE", "/api/jobs/<job_id>"): {"planner"},
+    ("GET", "/admin/audit"): {"admin"},
     ("GET", "/login"): ALWAYS,
     ("POST", "/login"): ALWAYS,
     ("POST", "/logout"): ALWAYS,

@@ -110,6 +110,8 @@ def test_publish_with_an_effective_day(client, plan_id):
     assert old["generation"]["name"] == "2011" and new["generation"]["name"] == "2012"
     assert new["generation"]["effective_from"] == "2012-09-20"
     assert old["generation"]["effective_to"] == "2012-09-19"
+    page = client.get("/admin/audit?what=publish").get_data(as_text=True)
+    assert "<td>web:admin-planner</td><td>publish</td><td>2012</td>" in page  # who published
 
 
 def test_an_area_name_cannot_end_the_pages_script(client, city):

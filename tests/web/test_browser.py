@@ -89,18 +89,44 @@ class Page:
         self.context.close()
 
 
-@pytest.fixture()
-def page(browser, live_server, web_db):
-    """A dispatcher's browser, signed in through the login page."""
+def _signed_in(browser, live_server, web_db, *roles) -> Page:
+    """A browser signed in through the login page as a user holding ``roles``."""
     p = Page(browser, live_server)
-    name = user_of(f"gpkg://{web_db}", "dispatcher")
+    name = user_of(f"gpkg://{web_db}", *roles)
     p.page.goto(live_server + "/login")
     p.page.fill("#gm-name", name)
     p.page.fill("#gm-password", PASSWORD.format(name=name))
     with p.page.expect_navigation():
         p.page.click("#gm-login button[type=submit]")
     assert "/login" not in p.page.url, p.page.content()
+    return p
+
+
+@pytest.fixture()
+def page(browser, live_server, web_db):
+    """A dispatcher's browser."""
+    p = _signed_in(browser, live_server, web_db, "dispatcher")
     yield p
+    p.close()
+
+
+def test_a_signed_in_planner_uses_the_plan_api_from_the_page(browser, live_server, web_db):
+    p = _signed_in(browser, live_server, web_db, "planner")
+    made = p.page.evaluate(
+        """async () => {
+            const layer = await (await fetch("/api/layers/neighborhood?zoom=8")).json();
+            const assignment = {};
+            for (const f of layer.features) assignment[f.properties.code] =
+                f.properties.code.slice(0, 6);
+            const r = await fetch("/api/plans", {method: "POST",
+              headers: {"Content-Type": "application/json"},
+              body: JSON.stringify({name: "from the browser", split_into: "none", assignment})});
+            return [r.status, await r.json()];
+        }"""
+    )
+    assert made[0] == 201 and made[1]["districts"] == 5, made
+    listed = p.page.evaluate("async () => (await fetch('/api/plans')).status")
+    assert listed == 200
     p.close()
 
 
