@@ -44,6 +44,7 @@ TEXT = {
     "type": ("类型", "Type"),
     "loading": ("加载中…", "Loading…"),
     "sign_in": ("登录", "Sign in"),
+    "audit": ("审计", "Audit"),
     "sign_out": ("退出", "Sign out"),
     "user_name": ("用户名", "User name"),
     "password": ("密码", "Password"),

@@ -107,5 +107,16 @@ def register(store) -> None:
         store.spatial_index(s.metadata.tables[table], kind, table)
 
 
+def create_tables(tables: dict[str, str]) -> None:
+    """In a revision: create tables new in it (as schema.py defines them: they were born
+    there) and make them known to GIS tools."""
+    from alembic import context
+
+    store = context.config.attributes["store"]
+    for name, description in tables.items():
+        s.metadata.tables[name].create(store._conn)
+        store.register_attributes(name, description)
+
+
 def _stamp(store) -> None:
     command.stamp(_config(store), "head")

@@ -4,9 +4,8 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import context
-
 from gridmap.stores import schema as s
+from gridmap.stores.migrations import create_tables
 
 revision = "0002"
 down_revision = "0001"
@@ -15,11 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    store = context.config.attributes["store"]
-    for name, description in s.ACCOUNT_TABLES.items():
-        # Created from schema.py as it stands: these tables were born in this revision.
-        s.metadata.tables[name].create(store._conn)
-        store.register_attributes(name, description)
+    create_tables(s.ACCOUNT_TABLES)
 
 
 def downgrade() -> None:

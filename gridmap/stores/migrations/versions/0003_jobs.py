@@ -5,9 +5,8 @@ Revision ID: 0003
 Revises: 0002
 """
 
-from alembic import context
-
 from gridmap.stores import schema as s
+from gridmap.stores.migrations import create_tables
 
 revision = "0003"
 down_revision = "0002"
@@ -16,10 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    store = context.config.attributes["store"]
-    for name, description in s.JOB_TABLES.items():
-        s.metadata.tables[name].create(store._conn)
-        store.register_attributes(name, description)
+    create_tables(s.JOB_TABLES)
 
 
 def downgrade() -> None:
