@@ -139,10 +139,11 @@ def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
             position=i,
         )
     _check_geometries(frame, what, {"Polygon", "MultiPolygon"})
-    frame["geometry"] = [
-        g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
-        for g in frame.geometry.values
-    ]
+    geoms = np.array(frame.geometry.values, dtype=object)
+    single = shapely.get_type_id(geoms) == 3  # Polygons become one-part MultiPolygons
+    if single.any():
+        geoms[single] = shapely.multipolygons(geoms[single][:, np.newaxis])
+    frame["geometry"] = geoms
     defaults = {"name": frame["code"], "parent_code": None, "population": 0, "households": 0}
     for col, default in defaults.items():
         if col not in frame:
