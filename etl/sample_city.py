@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl import tessellate
+from etl import sample_cases, tessellate
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES
 from gridmap.codes import child_codes, reading_order, sequence_within
 from gridmap.geometry import shared_borders
@@ -41,6 +41,14 @@ LAYERS = [
     Layer("police", "派出所辖区", "Police precinct", kind="zone", department="police"),
     Layer("traffic", "交警辖区", "Traffic police zone", kind="zone", department="traffic"),
     Layer("fire", "消防辖区", "Fire station area", kind="zone", department="fire"),
+    Layer("policing", "社区警务区", "Community policing zone", kind="zone", department="policing"),
+    Layer(
+        "immigration",
+        "出入境管理辖区",
+        "Immigration office area",
+        kind="zone",
+        department="immigration",
+    ),
 ]
 
 # Urban cores: (lon, lat, share of the urban population, radius in km).
@@ -340,7 +348,26 @@ def build_areas(
         ("fire", "F", settings.fire_zones, "消防站辖区"),
     ):
         layers[name] = _zones(rng, city, bbox, area_deg2, count, prefix, suffix)
+    # Community policing zones usually follow the neighborhoods; immigration has one
+    # office per district (DOMAIN.md).
+    layers["policing"] = _copied(neighborhoods, "J", "警务区")
+    layers["immigration"] = _copied(dists, "I", "出入境管理辖区")
     return layers
+
+
+def _copied(frame: gpd.GeoDataFrame, prefix: str, suffix: str) -> gpd.GeoDataFrame:
+    """A department's zones drawn on another layer's areas."""
+    return gpd.GeoDataFrame(
+        {
+            "code": [f"{prefix}{i:03d}" for i in range(1, len(frame) + 1)],
+            "name": [f"{n}{suffix}" for n in frame["name"]],
+            "parent_code": None,
+            "population": 0,
+            "households": 0,
+        },
+        geometry=list(frame.geometry.values),
+        crs="EPSG:4326",
+    )
 
 
 def _zones(rng, city, bbox, area_deg2, count, prefix, suffix) -> gpd.GeoDataFrame:
@@ -378,6 +405,12 @@ def build_officers(rng, layers: dict[str, gpd.GeoDataFrame]) -> list[Officer]:
                     _person(rng), name, code, f"138{rng.integers(0, 10**8):08d}", "zone_officer"
                 )
             )
+    # The zones added later draw from their own stream: the rest of the city stays as it was.
+    more = np.random.default_rng(2012)
+    for name in ("policing", "immigration"):
+        for code in layers[name]["code"]:
+            phone = f"137{more.integers(0, 10**8):08d}"
+            officers.append(Officer(_person(more), name, code, phone, "zone_officer"))
     return officers
 
 
@@ -525,8 +558,11 @@ def build(
         for name, frame in layers.items():
             store.write_areas(name, frame, gen.id)
         store.add_officers(officers)
-        store.add_incidents(incidents)
+        ids = store.add_incidents(incidents)
         store.add_hazards(hazards)
+        sample_cases.install_routing(store)
+        now = datetime.combine(as_of, time(9), CHINA_TZ)
+        sample_cases.build_cases(store, ids, incidents, settings.seed + 2, now)
     counts = {name: len(frame) for name, frame in layers.items()}
     counts.update(
         officers=len(officers),

@@ -10,17 +10,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+HOURS_PER_DAY = 7.5  # the default working day (08:30-12:00, 13:30-17:30)
+
 
 @dataclass(frozen=True)
 class Category:
     code: str  # kind letter + 2-digit class + 2-digit sub-class, e.g. "E0102"
     name_zh: str
     name_en: str
-    time_limit_hours: float  # working hours allowed from dispatch to handled
+    # The time limit from dispatch to handled, in working hours ("h") or days ("d").
+    limit: float
+    unit: str = "h"
+    # Whether a grid officer's report in their own grid is accepted (立案) at once; the
+    # rest wait for the command centre (emergencies and what needs a legal review).
+    officer_accepts: bool = True
+
+    @property
+    def time_limit_hours(self) -> float:
+        """The limit in working hours (a working day counted as :data:`HOURS_PER_DAY`)."""
+        return self.limit * (HOURS_PER_DAY if self.unit == "d" else 1.0)
+
+    @property
+    def limit_text(self) -> tuple[str, str]:
+        """The limit as people say it, in Chinese and English."""
+        n = f"{self.limit:g}"
+        if self.unit == "d":
+            return f"{n}个工作日", f"{n} working day{'s' if self.limit != 1 else ''}"
+        return f"{n}个工作小时", f"{n} working hour{'s' if self.limit != 1 else ''}"
 
 
-def _cats(kind: str, major: str, rows: list[tuple[str, str, str, float]]) -> list[Category]:
-    return [Category(f"{kind}{major}{sub}", zh, en, hours) for sub, zh, en, hours in rows]
+def _cats(kind: str, major: str, rows: list[tuple]) -> list[Category]:
+    return [Category(f"{kind}{major}{row[0]}", *row[1:]) for row in rows]
 
 
 CATEGORIES: dict[str, Category] = {
@@ -30,9 +50,9 @@ CATEGORIES: dict[str, Category] = {
             "E",
             "01",
             [
-                ("01", "违法建设", "Illegal structure", 40),
+                ("01", "违法建设", "Illegal structure", 5, "d", False),
                 ("02", "暴露垃圾", "Exposed garbage", 4),
-                ("03", "建筑垃圾", "Construction waste", 16),
+                ("03", "建筑垃圾", "Construction waste", 2, "d"),
                 ("04", "道路不洁", "Dirty road", 4),
                 ("05", "绿地脏乱", "Untidy green space", 8),
             ],
@@ -42,7 +62,7 @@ CATEGORIES: dict[str, Category] = {
             "02",
             [
                 ("01", "非法小广告", "Illegal flyers", 8),
-                ("02", "违规户外广告", "Unauthorised billboard", 24),
+                ("02", "违规户外广告", "Unauthorised billboard", 3, "d"),
             ],
         ),
         *_cats(
@@ -57,10 +77,10 @@ CATEGORIES: dict[str, Category] = {
             "E",
             "04",
             [
-                ("01", "路面塌陷", "Road collapse", 2),
-                ("02", "自来水管破裂", "Burst water pipe", 2),
-                ("03", "积水", "Flooding", 2),
-                ("04", "火灾", "Fire", 1),
+                ("01", "路面塌陷", "Road collapse", 2, "h", False),
+                ("02", "自来水管破裂", "Burst water pipe", 2, "h", False),
+                ("03", "积水", "Flooding", 2, "h", False),
+                ("04", "火灾", "Fire", 1, "h", False),
             ],
         ),
         *_cats(
@@ -73,20 +93,29 @@ CATEGORIES: dict[str, Category] = {
             ],
         ),
         *_cats(
+            "E",
+            "06",
+            [
+                ("01", "矛盾纠纷", "Neighbourhood dispute", 3, "d"),
+                ("02", "治安隐患", "Public-order hazard", 1, "d"),
+                ("03", "境外人员未登记", "Unregistered foreign resident", 5, "d", False),
+            ],
+        ),
+        *_cats(
             "C",
             "01",
             [
                 ("01", "井盖", "Manhole cover", 8),
-                ("02", "路灯", "Street lamp", 16),
+                ("02", "路灯", "Street lamp", 2, "d"),
             ],
         ),
         *_cats(
             "C",
             "02",
             [
-                ("01", "公交站亭", "Bus shelter", 16),
-                ("02", "护栏", "Guardrail", 16),
-                ("03", "交通标志", "Traffic sign", 16),
+                ("01", "公交站亭", "Bus shelter", 2, "d"),
+                ("02", "护栏", "Guardrail", 2, "d"),
+                ("03", "交通标志", "Traffic sign", 2, "d"),
             ],
         ),
         *_cats(
@@ -101,8 +130,8 @@ CATEGORIES: dict[str, Category] = {
             "C",
             "04",
             [
-                ("01", "行道树", "Street tree", 16),
-                ("02", "雕塑", "Sculpture", 40),
+                ("01", "行道树", "Street tree", 2, "d"),
+                ("02", "雕塑", "Sculpture", 5, "d"),
             ],
         ),
     ]
@@ -114,6 +143,7 @@ MAJOR_CLASSES: dict[str, tuple[str, str]] = {
     "E03": ("施工管理", "Construction management"),
     "E04": ("突发事件", "Emergencies"),
     "E05": ("街面秩序", "Street order"),
+    "E06": ("社会治安", "Public order and security"),
     "C01": ("公用设施", "Public facilities"),
     "C02": ("道路交通", "Road traffic"),
     "C03": ("市容环境设施", "City appearance facilities"),
@@ -136,7 +166,7 @@ STATUSES: dict[str, tuple[str, str]] = {
     "escalated": ("督办", "Escalated"),
 }
 
-# Which status may follow which: the workflow the web UI enforces.
+# Which status may follow which (gridmap.workflow names each step and who may take it).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "reported": ("accepted", "rejected"),
     "accepted": ("dispatched",),
@@ -153,6 +183,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 OPEN_STATUSES = frozenset(s for s in STATUSES if s not in {"closed", "evaluated", "rejected"})
+# The deadline clock runs in these (it starts at dispatch, pauses while parked or returned
+# and stops once the department reports back).
+CLOCK_STATUSES = frozenset({"dispatched", "handling", "escalated"})
 
 HAZARD_TYPES: dict[str, tuple[str, str]] = {
     "gas": ("燃气设施", "Gas facility"),

@@ -34,3 +34,11 @@ class StoreError(GridmapError):
 
 class Busy(GridmapError):
     """Too much work asked at once (jobs per user, sign-in attempts): try again later."""
+
+
+class Forbidden(GridmapError, PermissionError):
+    """The caller may not do this (a step of a case that is not theirs, a role's limit)."""
+
+
+class Conflict(GridmapError):
+    """The record changed since the caller read it (a case another user moved on)."""

@@ -56,6 +56,10 @@ def move_events(store, gen, progress: Callable[[str], None] | None = None) -> Ac
         for table, frame in (("incidents", incidents), ("hazards", hazards)):
             if len(frame):
                 done = resolve(index, frame)
+                if table == "incidents":
+                    from gridmap.cases import rehome
+
+                    rehome(store, done)
                 store.set_event_areas(
                     table,
                     done["id"].tolist(),

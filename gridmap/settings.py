@@ -45,6 +45,14 @@ class Settings:
     jobs_per_user: int = 2
     # GRIDMAP_HTTPS: 1 when the app is served over TLS (cookies then carry Secure).
     https: bool = False
+    # GRIDMAP_WORK_HOURS: the working hours case deadlines count (default
+    # 08:30-12:00,13:30-17:30); working days follow China's official calendar.
+    work_hours: str = "08:30-12:00,13:30-17:30"
+    # GRIDMAP_PHOTO_MB: the largest photo a report or step may carry (default 8 MB).
+    photo_mb: int = 8
+    # GRIDMAP_INSPECT_DAYS: days between hazard inspections for risk levels 1-4
+    # (major, serious, moderate, low; default 7,30,90,180: local practice, not a standard).
+    inspect_days: tuple[int, int, int, int] = (7, 30, 90, 180)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -83,7 +91,24 @@ class Settings:
             raise InvalidInput(
                 f"GRIDMAP_PUBLIC={public!r}: expected map or none", field="GRIDMAP_PUBLIC"
             )
+        from gridmap.workcal import parse_hours
+
+        hours = env.get("GRIDMAP_WORK_HOURS", cls.work_hours)
+        parse_hours(hours)
+        intervals = env.get("GRIDMAP_INSPECT_DAYS", "7,30,90,180")
+        try:
+            inspect_days = tuple(int(v) for v in intervals.split(","))
+            if len(inspect_days) != 4 or min(inspect_days) <= 0:
+                raise ValueError
+        except ValueError:
+            raise InvalidInput(
+                f"GRIDMAP_INSPECT_DAYS={intervals!r}: expected four day counts such as 7,30,90,180",
+                field="GRIDMAP_INSPECT_DAYS",
+            ) from None
         return cls(
+            work_hours=hours,
+            inspect_days=inspect_days,
+            photo_mb=_positive(env, "GRIDMAP_PHOTO_MB", 8),
             public=public,
             https=env.get("GRIDMAP_HTTPS", "0").strip() in ("1", "true", "yes"),
             jobs=_positive(env, "GRIDMAP_JOBS", 2),

@@ -58,7 +58,10 @@ def drop_database(url: str) -> None:
     conn.close()
 
 
-TABLES = "jobs, audit, tokens, users, hazards, incidents, officers, plans, generations, layers"
+TABLES = (
+    "calendar_days, inspections, photos, case_events, routes, departments, jobs, audit, "
+    "tokens, users, hazards, incidents, officers, plans, generations, layers"
+)
 
 
 def empty(url: str) -> None:

@@ -5,11 +5,21 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from gridmap.errors import Busy, GridmapError, InvalidInput, NotFound, StoreError
+from gridmap.errors import (
+    Busy,
+    Conflict,
+    Forbidden,
+    GridmapError,
+    InvalidInput,
+    NotFound,
+    StoreError,
+)
 
 STATUS = {
     InvalidInput: 400,
     NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
     Busy: 429,
     StoreError: 500,
     GridmapError: 500,
@@ -28,6 +38,7 @@ HEADINGS = {
     401: ("请先登录", "Sign in first"),
     403: ("无权访问", "Not allowed"),
     404: ("未找到", "Not found"),
+    409: ("已被他人更新", "Changed meanwhile"),
     413: ("文件太大", "Too large"),
     429: ("请稍后再试", "Try again later"),
 }

@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -117,7 +118,12 @@ class _Datetime(UserDefinedType):
 
 def now_text() -> str:
     """Now, as a :class:`Timestamp` is written."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return timestamp_text(datetime.now(timezone.utc))
+
+
+def timestamp_text(moment: datetime) -> str:
+    """An aware instant as a :class:`Timestamp` is written."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class Day(TypeDecorator):
@@ -213,10 +219,40 @@ incidents = Table(
     # (float32, GeoPackage) bounding boxes, and clustering without decoding geometries.
     Column("lon", Float, nullable=False),
     Column("lat", Float, nullable=False),
+    # The case (revision 0004): who handles it and its deadline clock (gridmap.workflow).
+    Column("department", Text),
+    Column("zone_code", Text),  # the department's zone the point lies in
+    Column("hazard_id", Integer),  # the hazard it came from, if any
+    Column("clock_limit", Float),  # working seconds allowed (set at the first dispatch)
+    Column("clock_used", Float, nullable=False, server_default="0"),  # before clock_since
+    Column("clock_since", Text),  # UTC: the clock runs since then (NULL: stopped)
+    Column("due_utc", Text),  # UTC: when it is due while the clock runs
+    Column("on_time", Boolean(create_constraint=False)),  # handled within the limit
+    Column("review_on", Day),  # a parked case's review date
+    Column("dispatched_utc", Text),
+    Column("closed_utc", Text),
     sqlite_autoincrement=True,
 )
 Index("ix_incidents_time", incidents.c.reported_utc)
-Index("ix_incidents_grid", incidents.c.grid_code)
+Index("ix_incidents_grid", incidents.c.grid_code, incidents.c.status)
+Index("ix_incidents_status", incidents.c.status)
+Index("ix_incidents_due", incidents.c.due_utc)
+Index("ix_incidents_department", incidents.c.department, incidents.c.status)
+Index("ix_incidents_on_time", incidents.c.on_time)
+Index("ix_incidents_closed", incidents.c.closed_utc)
+CASE_COLUMNS = [
+    "department",
+    "zone_code",
+    "hazard_id",
+    "clock_limit",
+    "clock_used",
+    "clock_since",
+    "due_utc",
+    "on_time",
+    "review_on",
+    "dispatched_utc",
+    "closed_utc",
+]
 
 hazards = Table(
     "hazards",
@@ -314,6 +350,87 @@ jobs = Table(
 )
 Index("ix_jobs_state", jobs.c.state)
 
+# -- the case loop (revision 0004) ---------------------------------------------------------
+
+departments = Table(
+    "departments",
+    metadata,
+    _id(),
+    Column("code", Text, nullable=False, unique=True),  # "traffic", "fire", ...
+    Column("name_zh", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("layer", Text),  # its zone layer (NULL: one zone, the whole city)
+    sqlite_autoincrement=True,
+)
+
+routes = Table(
+    "routes",
+    metadata,
+    _id(),
+    Column("position", Integer, nullable=False),  # first match wins, lowest first
+    Column("category", Text, nullable=False, server_default=""),  # a code or prefix; "": any
+    Column("layer", Text),  # the point must lie in an area of this layer ...
+    Column("area_code", Text),  # ... or in this area of it
+    Column("department", Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    _id(),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("at", Timestamp, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),  # "report", "accept", "dispatch", ...
+    Column("from_status", Text),
+    Column("to_status", Text, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("detail", Json, nullable=False, server_default="{}"),  # department, review date...
+    sqlite_autoincrement=True,
+)
+Index("ix_case_events_incident", case_events.c.incident_id)
+
+photos = Table(
+    "photos",
+    metadata,
+    _id(),
+    Column("incident_id", Integer),
+    Column("hazard_id", Integer),
+    Column("event", Integer),  # the case event or inspection it was taken for
+    Column("content_type", Text, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("thumb", LargeBinary, nullable=False),
+    Column("created", Timestamp, nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_photos_incident", photos.c.incident_id)
+Index("ix_photos_hazard", photos.c.hazard_id)
+
+inspections = Table(
+    "inspections",
+    metadata,
+    _id(),
+    Column("hazard_id", Integer, ForeignKey("hazards.id"), nullable=False),
+    Column("day", Day, nullable=False),
+    Column("inspector", Text, nullable=False),
+    Column("result", Text, nullable=False),  # rectified, pending, worse
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created", Timestamp, nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_inspections_hazard", inspections.c.hazard_id)
+
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    _id(),
+    Column("day", Day, nullable=False, unique=True),
+    Column("working", Boolean(create_constraint=False), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    sqlite_autoincrement=True,
+)
+
 # What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
 # attribute tables.  (gridmap_meta is internal and not listed.)
 FEATURE_TABLES = {"incidents": "POINT", "hazards": "GEOMETRY"}
@@ -329,7 +446,30 @@ ATTRIBUTE_TABLES.update(ACCOUNT_TABLES)
 # Revision 0003 added this.
 JOB_TABLES = {"jobs": "background jobs"}
 ATTRIBUTE_TABLES.update(JOB_TABLES)
-FIXED = [meta, layers, generations, officers, incidents, hazards, plans, users, tokens, audit, jobs]
+# Revision 0004 added these (and the case columns of incidents).
+CASE_TABLES = {
+    "departments": "departments that handle cases",
+    "routes": "routing rules: category and place to department",
+    "case_events": "the steps of each case",
+    "photos": "photos of cases and inspections",
+    "inspections": "hazard inspections",
+    "calendar_days": "local working-calendar exceptions",
+}
+ATTRIBUTE_TABLES.update(CASE_TABLES)
+FIXED = [
+    meta,
+    layers,
+    generations,
+    officers,
+    incidents,
+    hazards,
+    plans,
+    users,
+    tokens,
+    audit,
+    jobs,
+    *(metadata.tables[name] for name in CASE_TABLES),
+]
 
 
 def area_table_name(layer: str) -> str:

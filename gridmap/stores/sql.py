@@ -33,6 +33,7 @@ from gridmap.model import (
     Layer,
 )
 from gridmap.stores import schema as s
+from gridmap.stores.cases import Cases
 from gridmap.stores.jobs import Jobs
 from gridmap.stores.people import People
 from gridmap.stores.records import Records
@@ -41,7 +42,7 @@ from gridmap.validation import check_areas
 _AREA_COLUMNS = ["id", "code", "name", "parent_code", "population", "households"]
 
 
-class SQLStore(Records, People, Jobs):
+class SQLStore(Records, People, Jobs, Cases):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.
@@ -451,6 +452,15 @@ class SQLStore(Records, People, Jobs):
         return self._area_frame(
             self._area_select(t).where(self._valid_at(t, gen.id)).order_by(t.c.code)
         )
+
+    def area_names(self, layer: str, generation: int | None = None) -> dict[str, tuple]:
+        """Code -> (name, parent code) of a layer's areas, without their geometries."""
+        t = self._areas_table(layer)
+        gen = self.generation(generation)
+        rows = self._run(
+            sa.select(t.c.code, t.c.name, t.c.parent_code).where(self._valid_at(t, gen.id))
+        )
+        return {code: (name, parent) for code, name, parent in rows}
 
     def area(self, layer: str, code: str, generation: int | str | None = None) -> gpd.GeoSeries:
         """One area by code (a row of ``areas``); NotFound names the layer and generation."""

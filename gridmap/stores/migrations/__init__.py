@@ -113,9 +113,33 @@ def create_tables(tables: dict[str, str]) -> None:
     from alembic import context
 
     store = context.config.attributes["store"]
+    names = set(sa.inspect(store._conn).get_table_names())
     for name, description in tables.items():
+        if name in names:
+            continue  # a store converted from 0.1 was created from today's schema.py
         s.metadata.tables[name].create(store._conn)
         store.register_attributes(name, description)
+
+
+def add_columns(table: sa.Table, names: list[str]) -> None:
+    """In a revision: add columns of ``table`` new in it, and the indexes that use them
+    (a store converted from 0.1 was created from today's schema.py and has them)."""
+    from alembic import op
+
+    store = op.get_context().config.attributes["store"]
+    inspector = sa.inspect(store._conn)
+    have = {c["name"] for c in inspector.get_columns(table.name)}
+    for name in names:
+        if name not in have:
+            op.add_column(table.name, table.c[name]._copy())
+    indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name)}
+    for index in table.indexes:
+        wanted = [c.name for c in index.columns]
+        if indexes.get(index.name) == wanted:
+            continue
+        if index.name in indexes:
+            op.drop_index(index.name, table_name=table.name)  # its columns changed
+        index.create(store._conn)
 
 
 def _stamp(store) -> None:

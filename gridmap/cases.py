@@ -1,0 +1,264 @@
+"""Working cases: report one, take a step, escalate what is overdue, re-home open cases
+into a new generation, and read the work lists and the board.  What the web app and the
+CLI call; the rules live in ``workflow`` (steps and clock), ``routing`` (departments)
+and ``workcal`` (working time), the records in the store (``stores/cases.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, datetime, time, timedelta, timezone
+
+import geopandas as gpd
+import shapely
+
+from gridmap import routing, workflow
+from gridmap.catalogue import OPEN_STATUSES
+from gridmap.errors import InvalidInput
+from gridmap.model import CRS, LOCAL_TZ, utc_text
+from gridmap.photos import Photo
+from gridmap.settings import Settings
+from gridmap.workcal import WorkCalendar, parse_hours
+from gridmap.workflow import Actor, Clock
+
+# Before dispatch the department may still change (the route is recomputed when the areas
+# change); once dispatched only its zone follows the new areas.
+_REROUTED = frozenset({"reported", "accepted", "returned", "parked"})
+
+
+def calendar(store, settings: Settings | None = None) -> WorkCalendar:
+    """The working calendar: the hours setting, China's holidays, the store's local days."""
+    hours = (settings or Settings.from_env()).work_hours
+    return WorkCalendar(parse_hours(hours), store.calendar_days())
+
+
+def now() -> datetime:
+    return datetime.now(LOCAL_TZ)
+
+
+def _codes(record: dict) -> dict[str, str]:
+    return {name: e["code"] for name, e in {**record["areas"], **record["zones"]}.items()}
+
+
+def preview(store, index, lon: float, lat: float, category: str | None = None) -> dict:
+    """What a report at (lon, lat) would get before it is saved: its areas and zones,
+    the grid officer, and (for a category) the department, its zone and duty officer."""
+    record = index.lookup(lon, lat).record(0)
+    out = {"lookup": record, "department": None, "zone": None, "duty_officer": None}
+    if category:
+        workflow.category(category)
+        found = routing.route(store.rules(), store.departments(), category, _codes(record))
+        if found.department is not None:
+            d = found.department
+            out["department"] = {"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en}
+            out["zone"] = found.zone_code
+            if d.layer and found.zone_code:
+                duty = store.officers_for(d.layer, [found.zone_code]).get(found.zone_code)
+                out["duty_officer"] = duty and {"name": duty.name, "phone": duty.phone}
+        out["rule"] = found.rule and found.rule.id
+    return out
+
+
+def report(
+    store,
+    index,
+    cal: WorkCalendar,
+    actor: Actor,
+    lon: float,
+    lat: float,
+    category: str,
+    description: str = "",
+    photos: list[Photo] = (),
+    reporter: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """A new case (采集) at (lon, lat); an officer's report in their own grid is accepted
+    (立案) at once when its category allows.  Returns the incident's id."""
+    at = at or now()
+    cat = workflow.category(category)
+    description = (description or "").strip()
+    if len(description) > 2000:
+        raise InvalidInput("description: at most 2,000 characters", field="description")
+    record = index.lookup(lon, lat).record(0)
+    if not record["covered"]:
+        raise InvalidInput(
+            f"({lon:.6f}, {lat:.6f}) is outside every area of the city: no grid handles it",
+            field="lon",
+        )
+    codes = _codes(record)
+    grid = codes.get(index.grid_layer) if index.grid_layer else None
+    found = routing.route(store.rules(), store.departments(), category, codes)
+    frame = gpd.GeoDataFrame(
+        {
+            "category": [cat.code],
+            "status": ["reported"],
+            "reported_at": [at.astimezone(LOCAL_TZ).isoformat(timespec="seconds")],
+            "description": [description],
+            "reporter": [reporter or actor.name],
+            "generation": [index.generation],
+            "grid_code": [grid],
+            "areas": [json.dumps(codes, ensure_ascii=False)],
+        },
+        geometry=[shapely.Point(lon, lat)],
+        crs=CRS,
+    )
+    with store.transaction():
+        (incident_id,) = store.add_incidents(frame)
+        store.set_case(
+            incident_id,
+            department=found.department and found.department.code,
+            zone_code=found.zone_code,
+        )
+        event = store.add_event(incident_id, "report", None, "reported", description, {}, at)
+        for p in photos:
+            store.add_photo(p.data, p.thumb, p.content_type, incident_id=incident_id, event=event)
+        store.record(
+            "case.report",
+            incident_id,
+            after={
+                "category": cat.code,
+                "grid": grid,
+                "department": found.department and found.department.code,
+            },
+        )
+        own = "officer" in actor.roles and workflow.covers(actor, "officer", grid, None)
+        if own and cat.officer_accepts:
+            case = store.case(incident_id)
+            step = workflow.Step(
+                workflow.ACTIONS["accept"], "accepted", Clock.of(case), "officer's own grid"
+            )
+            store.apply_step(incident_id, "reported", step, at)
+    return incident_id
+
+
+def act(
+    store,
+    cal: WorkCalendar,
+    actor: Actor,
+    incident_id: int,
+    action: str,
+    note: str = "",
+    photos: list[Photo] = (),
+    department: str | None = None,
+    review_on: date | None = None,
+    rating: str | None = None,
+    expected: str | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """Take one step on a case (checked by ``workflow``); returns the case after it.
+    ``expected``: the status the caller saw (a step on a case moved meanwhile is refused)."""
+    at = at or now()
+    case = store.case(incident_id)
+    if expected and expected != case["status"]:
+        from gridmap.errors import Conflict
+
+        raise Conflict(f"incident {incident_id} is {case['status']} now, not {expected}: reload it")
+    if department is not None and department not in store.departments():
+        raise InvalidInput(f"unknown department {department!r}", field="department")
+    step = workflow.step(actor, action, case, at, cal, note, department, review_on, rating)
+    with store.transaction():
+        if step.action.name == "dispatch" and step.detail["department"] != case["department"]:
+            store.set_case(incident_id, zone_code=_zone(store, case, step.detail["department"]))
+        event = store.apply_step(incident_id, case["status"], step, at)
+        for p in photos:
+            store.add_photo(p.data, p.thumb, p.content_type, incident_id=incident_id, event=event)
+    return store.case(incident_id)
+
+
+def _zone(store, case: dict, department: str) -> str | None:
+    d = store.departments()[department]
+    areas = case["areas"] if isinstance(case["areas"], dict) else json.loads(case["areas"] or "{}")
+    return areas.get(d.layer) if d.layer else None
+
+
+def escalate_overdue(store, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
+    """督办 every case overdue at ``at`` that has not been escalated for it yet."""
+    at = at or now()
+    done = []
+    for incident_id in store.overdue_ids(utc_text(at)):
+        case = store.case(incident_id)
+        due = workflow.parse_utc(case["due_utc"])
+        note = f"overdue since {due.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
+        step = workflow.step(workflow.SYSTEM_ACTOR, "escalate", case, at, cal, note)
+        store.apply_step(incident_id, case["status"], step, at)
+        done.append(incident_id)
+    return done
+
+
+def rehome(store, resolved: gpd.GeoDataFrame) -> None:
+    """Open cases just resolved into a new generation's areas: routes of the ones not yet
+    dispatched are recomputed, the others keep their department and take its zone in
+    the new areas (``generations.move_events`` calls this in the activation's
+    transaction).  Deadlines are working time already counted: they stay."""
+    rules, departments = store.rules(), store.departments()
+    if not departments:
+        return
+    for _, row in resolved.iterrows():
+        areas = row["areas"] if isinstance(row["areas"], dict) else json.loads(row["areas"])
+        if row["status"] in _REROUTED:
+            found = routing.route(rules, departments, row["category"], areas)
+            dept, zone = found.department and found.department.code, found.zone_code
+        else:
+            case = store.case(int(row["id"]))
+            dept = case["department"]
+            d = departments.get(dept)
+            zone = areas.get(d.layer) if d is not None and d.layer else None
+        store.set_case(int(row["id"]), department=dept, zone_code=zone)
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def remaining(case: dict, cal: WorkCalendar, at: datetime | None = None) -> float | None:
+    """Working seconds left on a case's clock (negative: overdue; None: not dispatched
+    yet, or its clock has stopped)."""
+    if case["status"] not in OPEN_STATUSES:
+        return None
+    return Clock.of(case).remaining(at or now(), cal)
+
+
+def overdue(case: dict, at: datetime | None = None) -> bool:
+    due = workflow.parse_utc(case.get("due_utc"))
+    return due is not None and due < (at or now())
+
+
+def board(store, at: datetime | None = None, days: int = 30) -> dict:
+    """The dispatcher's board: counts per status, overdue per department and community,
+    the on-time rate, reports and closures per day for the last ``days`` days."""
+    at = at or now()
+    first = at.astimezone(LOCAL_TZ).date() - timedelta(days=days - 1)
+    since = datetime.combine(first, time(), LOCAL_TZ)
+    raw = store.board(utc_text(at), utc_text(since))
+    layers = {x.name: x for x in store.layers()}
+    grid_layer = layers.get("grid")
+    parent_layer = grid_layer.parent if grid_layer else None
+    parents = store.area_names("grid") if grid_layer else {}
+    names = store.area_names(parent_layer) if parent_layer else {}
+    by_department: Counter = Counter()
+    by_community: Counter = Counter()
+    for department, grid, count in raw["overdue"]:
+        by_department[department or ""] += count
+        parent = parents.get(grid, (None, None))[1]
+        by_community[parent or ""] += count
+    per_day = {first + timedelta(days=k): [0, 0] for k in range(days)}
+    for i, key in enumerate(("reports", "closures")):
+        for hour, count in raw[key].items():
+            moment = datetime.fromisoformat(hour + ":00:00").replace(tzinfo=timezone.utc)
+            day = moment.astimezone(LOCAL_TZ).date()
+            if day in per_day:
+                per_day[day][i] += count
+    handled = sum(raw["on_time"].values())
+    return {
+        "by_status": raw["by_status"],
+        "open": sum(v for k, v in raw["by_status"].items() if k in OPEN_STATUSES),
+        "overdue": sum(by_department.values()),
+        "overdue_by_department": dict(by_department.most_common()),
+        "overdue_by_community": [
+            (code, names.get(code, (code, None))[0], n) for code, n in by_community.most_common()
+        ],
+        "community_layer": parent_layer,
+        "on_time_rate": raw["on_time"].get(True, 0) / handled if handled else None,
+        "handled": handled,
+        "per_day": [(d, r, c) for d, (r, c) in sorted(per_day.items())],
+    }

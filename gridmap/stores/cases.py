@@ -1,0 +1,435 @@
+"""Cases: departments, routing rules, the steps of each case with their photos, hazard
+inspections, the calendar's local days, and the work lists and board counts read from
+indexes (a part of :class:`~gridmap.stores.sql.SQLStore`, written once).
+
+Invariant the board relies on: ``incidents.due_utc`` is set exactly while a case's clock
+runs (``catalogue.CLOCK_STATUSES``), so "overdue" is one range scan of its index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from gridmap.catalogue import OPEN_STATUSES
+from gridmap.errors import Conflict, InvalidInput, NotFound
+from gridmap.model import utc_text
+from gridmap.routing import Department, Rule
+from gridmap.stores import schema as s
+from gridmap.workflow import Step
+
+_CASE_FIELDS = [
+    c.name for c in s.incidents.columns if c.name not in ("geom",)
+]  # a case as a mapping: everything but the geometry (lon and lat are columns)
+
+
+def _key(value) -> bool:
+    return isinstance(value, int) and 0 < value < 1 << 63
+
+
+def _upper(prefix: str) -> str:
+    """The first text after every text that starts with ``prefix`` (a range scan of the
+    index instead of LIKE, which SQLite's index does not serve)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+class Cases:
+    # -- departments, routing rules, the calendar's local days ---------------------------
+
+    def departments(self) -> dict[str, Department]:
+        t = s.departments
+        rows = self._run(sa.select(t.c.code, t.c.name_zh, t.c.name_en, t.c.layer).order_by(t.c.id))
+        return {r[0]: Department(*r) for r in rows}
+
+    def save_department(self, d: Department) -> None:
+        """Add a department, or change the one with its code."""
+        if d.layer is not None and d.layer not in {x.name for x in self.layers()}:
+            raise InvalidInput(
+                f"department {d.code}: unknown zone layer {d.layer!r}", field="layer"
+            )
+        t = s.departments
+        values = {"name_zh": d.name_zh, "name_en": d.name_en, "layer": d.layer}
+        with self.transaction():
+            before = self.departments().get(d.code)
+            if before is None:
+                self._run(sa.insert(t).values(code=d.code, **values))
+            else:
+                self._run(sa.update(t).where(t.c.code == d.code).values(**values))
+            self.record(
+                "department.save", d.code, before=before and before.__dict__, after=d.__dict__
+            )
+
+    def rules(self) -> list[Rule]:
+        t = s.routes
+        rows = self._run(
+            sa.select(
+                t.c.position, t.c.category, t.c.layer, t.c.area_code, t.c.department, t.c.id
+            ).order_by(t.c.position, t.c.id)
+        )
+        return [Rule(*r) for r in rows]
+
+    def add_rule(self, rule: Rule) -> int:
+        """A routing rule (checked against the departments, layers and catalogue)."""
+        from gridmap.catalogue import CATEGORIES
+
+        if rule.department not in self.departments():
+            raise InvalidInput(f"unknown department {rule.department!r}", field="department")
+        if rule.category and not any(c.startswith(rule.category) for c in CATEGORIES):
+            raise InvalidInput(
+                f"category {rule.category!r} is no category code or prefix (such as E01)",
+                field="category",
+            )
+        if rule.layer is not None and rule.layer not in {x.name for x in self.layers()}:
+            raise InvalidInput(f"unknown layer {rule.layer!r}", field="layer")
+        if rule.area_code is not None and rule.layer is None:
+            raise InvalidInput("an area needs its layer", field="layer")
+        if rule.area_code is not None:
+            self.area(rule.layer, rule.area_code)  # NotFound names it
+        t = s.routes
+        values = {
+            "position": int(rule.position),
+            "category": rule.category,
+            "layer": rule.layer,
+            "area_code": rule.area_code,
+            "department": rule.department,
+        }
+        with self.transaction():
+            rule_id = int(self._run(sa.insert(t).values(**values).returning(t.c.id)).scalar_one())
+            self.record("route.add", rule_id, after=values)
+        return rule_id
+
+    def remove_rule(self, rule_id: int) -> None:
+        t = s.routes
+        found = [r for r in self.rules() if r.id == rule_id]
+        if not found:
+            raise NotFound(f"no routing rule {rule_id}")
+        with self.transaction():
+            self._run(sa.delete(t).where(t.c.id == rule_id))
+            r = found[0]
+            self.record("route.remove", rule_id, before={**r.__dict__})
+
+    def calendar_days(self) -> dict[date, bool]:
+        t = s.calendar_days
+        return {r[0]: bool(r[1]) for r in self._run(sa.select(t.c.day, t.c.working))}
+
+    def calendar_notes(self) -> list[dict]:
+        t = s.calendar_days
+        rows = self._run(sa.select(t.c.day, t.c.working, t.c.note).order_by(t.c.day))
+        return [dict(r._mapping) for r in rows]
+
+    def set_calendar_day(self, day: date, working: bool | None, note: str = "") -> None:
+        """A local day off (``working`` False), an extra working day (True), or back to
+        the national calendar (None)."""
+        t = s.calendar_days
+        with self.transaction():
+            self._run(sa.delete(t).where(t.c.day == day))
+            if working is not None:
+                self._run(sa.insert(t).values(day=day, working=bool(working), note=note))
+            self.record("calendar.set", day.isoformat(), after={"working": working, "note": note})
+
+    # -- cases ---------------------------------------------------------------------------
+
+    def case(self, incident_id: int) -> dict:
+        """One incident with its case columns, as a mapping."""
+        t = s.incidents
+        row = None
+        if _key(incident_id):
+            statement = sa.select(*(t.c[c] for c in _CASE_FIELDS)).where(t.c.id == incident_id)
+            row = self._run(statement).first()
+        if row is None:
+            raise NotFound(f"no incident {incident_id}")
+        return dict(row._mapping)
+
+    def set_case(self, incident_id: int, **values) -> None:
+        t = s.incidents
+        with self.transaction():
+            self._run(sa.update(t).where(t.c.id == incident_id).values(**values))
+
+    def set_cases(self, rows: list[dict]) -> None:
+        """Case columns of many incidents at once (each row: ``_id`` and the columns)."""
+        if not rows:
+            return
+        t = s.incidents
+        columns = [k for k in rows[0] if k != "_id"]
+        statement = (
+            sa.update(t)
+            .where(t.c.id == sa.bindparam("_id"))
+            .values({c: sa.bindparam(c) for c in columns})
+        )
+        with self.transaction():
+            self._run(statement, rows)
+
+    def add_events(self, rows: list[tuple]) -> None:
+        """Many case events: (incident id, action, from, to, at) in one statement."""
+        t = s.case_events
+        values = [
+            {
+                "incident_id": i,
+                "at": s.timestamp_text(at),
+                "actor": self.actor,
+                "action": action,
+                "from_status": old,
+                "to_status": new,
+                "note": "",
+                "detail": "{}",
+            }
+            for i, action, old, new, at in rows
+        ]
+        with self.transaction():
+            if values:
+                self._run(sa.insert(t), values)
+
+    def add_event(
+        self,
+        incident_id: int,
+        action: str,
+        from_status: str | None,
+        to_status: str,
+        note: str = "",
+        detail: dict | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        t = s.case_events
+        at_text = s.now_text() if at is None else s.timestamp_text(at)
+        values = {
+            "incident_id": incident_id,
+            "at": at_text,
+            "actor": self.actor,
+            "action": action,
+            "from_status": from_status,
+            "to_status": to_status,
+            "note": note,
+            "detail": detail or {},
+        }
+        with self.transaction():
+            return int(self._run(sa.insert(t).values(**values).returning(t.c.id)).scalar_one())
+
+    def apply_step(self, incident_id: int, expected: str, step: Step, at: datetime) -> int:
+        """Write a step worked out by ``workflow.step``: the case moves from ``expected``
+        (or :class:`Conflict` when someone moved it meanwhile), its event and its audit
+        row, in one transaction; returns the event's id."""
+        t = s.incidents
+        values = {"status": step.status, **step.clock.columns()}
+        if "department" in step.detail:
+            values["department"] = step.detail["department"]
+        if "review_on" in step.detail:
+            values["review_on"] = date.fromisoformat(step.detail["review_on"])
+        if step.status == "closed":
+            values["closed_utc"] = utc_text(at)
+        with self.transaction():
+            done = self._run(
+                sa.update(t).where(t.c.id == incident_id, t.c.status == expected).values(**values)
+            )
+            if done.rowcount != 1:
+                now = self.case(incident_id)["status"]
+                raise Conflict(f"incident {incident_id} is {now} now, not {expected}: reload it")
+            event = self.add_event(
+                incident_id, step.action.name, expected, step.status, step.note, step.detail, at
+            )
+            self.record(
+                f"case.{step.action.name}",
+                incident_id,
+                before={"status": expected},
+                after={"status": step.status, "note": step.note, **step.detail},
+            )
+        return event
+
+    def case_events(self, incident_id: int) -> list[dict]:
+        t, p = s.case_events, s.photos
+        rows = self._run(
+            sa.select(t).where(t.c.incident_id == incident_id).order_by(t.c.at, t.c.id)
+        ).all()
+        photos = self._run(
+            sa.select(p.c.id, p.c.event).where(p.c.incident_id == incident_id).order_by(p.c.id)
+        ).all()
+        out = []
+        for r in rows:
+            event = dict(r._mapping)
+            event["photos"] = [pid for pid, ev in photos if ev == event["id"]]
+            out.append(event)
+        return out
+
+    # -- photos --------------------------------------------------------------------------
+
+    def add_photo(
+        self,
+        data: bytes,
+        thumb: bytes,
+        content_type: str,
+        incident_id: int | None = None,
+        hazard_id: int | None = None,
+        event: int | None = None,
+    ) -> int:
+        t = s.photos
+        values = {
+            "incident_id": incident_id,
+            "hazard_id": hazard_id,
+            "event": event,
+            "content_type": content_type,
+            "data": data,
+            "thumb": thumb,
+            "created": s.now_text(),
+        }
+        with self.transaction():
+            return int(self._run(sa.insert(t).values(**values).returning(t.c.id)).scalar_one())
+
+    def photo(self, photo_id: int, thumb: bool = False) -> dict:
+        t = s.photos
+        column = t.c.thumb if thumb else t.c.data
+        row = None
+        if _key(photo_id):
+            row = self._run(
+                sa.select(
+                    column.label("data"), t.c.content_type, t.c.incident_id, t.c.hazard_id
+                ).where(t.c.id == photo_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"no photo {photo_id}")
+        return dict(row._mapping)
+
+    # -- work lists and the board --------------------------------------------------------
+
+    def cases(
+        self,
+        grids: Sequence[str] | None = None,
+        department: str | None = None,
+        statuses: Sequence[str] | None = None,
+        overdue_at: str | None = None,
+        limit: int = 200,
+    ) -> list[dict]:
+        """Cases soonest due first: in the grids starting with one of ``grids``, of
+        ``department``, in ``statuses`` (default: open ones), overdue at ``overdue_at``
+        (UTC text)."""
+        t = s.incidents
+        where = [t.c.status.in_(sorted(statuses or OPEN_STATUSES))]
+        if grids is not None:
+            if not grids:
+                return []
+            where.append(
+                sa.or_(*(sa.and_(t.c.grid_code >= g, t.c.grid_code < _upper(g)) for g in grids))
+            )
+        if department is not None:
+            where.append(t.c.department == department)
+        if overdue_at is not None:
+            where.append(t.c.due_utc < overdue_at)
+        statement = (
+            sa.select(*(t.c[c] for c in _CASE_FIELDS))
+            .where(*where)
+            .order_by(t.c.due_utc.is_(None), t.c.due_utc, t.c.reported_utc)
+            .limit(int(limit))
+        )
+        return [dict(r._mapping) for r in self._run(statement)]
+
+    def overdue_ids(self, now_utc: str, statuses: Sequence[str] = ("dispatched", "handling")):
+        """Cases overdue at ``now_utc`` that were never escalated (督办 once per case)."""
+        t, e = s.incidents, s.case_events
+        escalated = sa.exists().where(e.c.incident_id == t.c.id, e.c.action == "escalate")
+        statement = sa.select(t.c.id).where(
+            t.c.due_utc < now_utc, t.c.status.in_(list(statuses)), ~escalated
+        )
+        return [int(r[0]) for r in self._run(statement)]
+
+    def board(self, now_utc: str, since_utc: str) -> dict:
+        """Counts for the dispatcher's board, each from an index: cases per status;
+        overdue per department and per grid; handled on time or late; reports and
+        closures per UTC hour since ``since_utc``."""
+        t = s.incidents
+        n = sa.func.count()
+        by_status = dict(self._run(sa.select(t.c.status, n).group_by(t.c.status)).all())
+        overdue = self._run(
+            sa.select(t.c.department, t.c.grid_code, n)
+            .where(t.c.due_utc < now_utc)
+            .group_by(t.c.department, t.c.grid_code)
+        ).all()
+        on_time = dict(
+            self._run(
+                sa.select(t.c.on_time, n).where(t.c.on_time.is_not(None)).group_by(t.c.on_time)
+            ).all()
+        )
+        hour = sa.func.substr(t.c.reported_utc, 1, 13)
+        reports = self._run(
+            sa.select(hour, n).where(t.c.reported_utc >= since_utc).group_by(hour)
+        ).all()
+        closed_hour = sa.func.substr(t.c.closed_utc, 1, 13)
+        closures = self._run(
+            sa.select(closed_hour, n).where(t.c.closed_utc >= since_utc).group_by(closed_hour)
+        ).all()
+        return {
+            "by_status": {k: int(v) for k, v in by_status.items()},
+            "overdue": [(d, g, int(c)) for d, g, c in overdue],
+            "on_time": {bool(k): int(v) for k, v in on_time.items()},
+            "reports": {h: int(c) for h, c in reports},
+            "closures": {h: int(c) for h, c in closures},
+        }
+
+    # -- hazards and their inspections ---------------------------------------------------
+
+    def hazard(self, hazard_id: int) -> dict:
+        t = s.hazards
+        row = None
+        if _key(hazard_id):
+            columns = [c for c in t.columns if c.name != "geom"]
+            row = self._run(sa.select(*columns).where(t.c.id == hazard_id)).first()
+        if row is None:
+            raise NotFound(f"no hazard {hazard_id}")
+        return dict(row._mapping)
+
+    def add_inspection(
+        self,
+        hazard_id: int,
+        day: date,
+        inspector: str,
+        result: str,
+        note: str,
+        next_inspection: date,
+    ) -> int:
+        """An inspection, and the hazard's next one due, in one transaction."""
+        t = s.inspections
+        self.hazard(hazard_id)
+        values = {
+            "hazard_id": hazard_id,
+            "day": day,
+            "inspector": inspector,
+            "result": result,
+            "note": note,
+            "created": s.now_text(),
+        }
+        with self.transaction():
+            inspection = int(
+                self._run(sa.insert(t).values(**values).returning(t.c.id)).scalar_one()
+            )
+            h = s.hazards
+            self._run(
+                sa.update(h)
+                .where(h.c.id == hazard_id)
+                .values(next_inspection=next_inspection.isoformat())
+            )
+            self.record(
+                "hazard.inspect",
+                hazard_id,
+                after={**values, "day": day.isoformat(), "next": next_inspection.isoformat()},
+            )
+        return inspection
+
+    def inspections(self, hazard_id: int) -> list[dict]:
+        t = s.inspections
+        rows = self._run(
+            sa.select(t).where(t.c.hazard_id == hazard_id).order_by(t.c.day.desc(), t.c.id.desc())
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def hazards_due(self, day: date, grids: Sequence[str] | None = None) -> list[dict]:
+        """Hazards whose next inspection is due on or before ``day`` (in ``grids``)."""
+        t = s.hazards
+        where = [t.c.next_inspection <= day.isoformat()]
+        if grids is not None:
+            if not grids:
+                return []
+            where.append(
+                sa.or_(*(sa.and_(t.c.grid_code >= g, t.c.grid_code < _upper(g)) for g in grids))
+            )
+        columns = [c for c in t.columns if c.name != "geom"]
+        statement = sa.select(*columns).where(*where).order_by(t.c.next_inspection, t.c.id)
+        return [dict(r._mapping) for r in self._run(statement)]

@@ -1,0 +1,307 @@
+"""The case workflow as one state machine: the steps of the closed loop, who may take
+each, and the deadline clock they move.
+
+采集 reported → 立案 accepted (or 作废 rejected) → 派遣 dispatched (the clock starts) →
+处置 handling → 反馈 handled (the clock stops) → 核查 verified → 结案 closed → 评价
+evaluated; side steps: 退回 returned and 挂账 parked (the clock pauses), 督办 escalated
+(the clock runs on).  Every step is an :class:`Action` from ``catalogue.TRANSITIONS``;
+:func:`check` says whether an actor may take it on a case, :func:`advance` moves the
+clock.  The store writes the result (``Cases.apply_step``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+
+from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, STATUSES, Category
+from gridmap.errors import Forbidden, InvalidInput
+from gridmap.workcal import WorkCalendar
+
+RATINGS = {
+    "satisfied": ("满意", "Satisfied"),
+    "fair": ("基本满意", "Fairly satisfied"),
+    "unsatisfied": ("不满意", "Unsatisfied"),
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    target: str
+    sources: tuple[str, ...]
+    roles: frozenset[str]
+    zh: str
+    en: str
+    needs: tuple[str, ...] = ()  # what the step must carry: note, review_on, rating
+
+
+def _a(name, target, sources, roles, zh, en, needs=()) -> Action:
+    return Action(name, target, tuple(sources), frozenset(roles), zh, en, tuple(needs))
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        _a("accept", "accepted", ["reported"], ["dispatcher"], "立案", "Accept"),
+        _a("reject", "rejected", ["reported"], ["dispatcher"], "作废", "Reject", ["note"]),
+        _a(
+            "dispatch",
+            "dispatched",
+            ["accepted", "returned", "parked", "escalated"],
+            ["dispatcher"],
+            "派遣",
+            "Dispatch",
+        ),
+        _a("start", "handling", ["dispatched", "escalated"], ["department"], "处置", "Start"),
+        _a("report_back", "handled", ["handling"], ["department"], "反馈", "Report back", ["note"]),
+        # A department returns what is not its own; an officer returns what the check found
+        # not done.  Either way it goes back to the dispatcher.
+        _a(
+            "return",
+            "returned",
+            ["dispatched", "handled"],
+            ["department", "officer"],
+            "退回",
+            "Return",
+            ["note"],
+        ),
+        _a(
+            "park",
+            "parked",
+            ["dispatched", "handling"],
+            ["dispatcher"],
+            "挂账",
+            "Park",
+            ["note", "review_on"],
+        ),
+        _a("escalate", "escalated", ["dispatched", "handling"], ["dispatcher"], "督办", "Escalate"),
+        _a("verify", "verified", ["handled"], ["officer"], "核查", "Verify"),
+        _a("close", "closed", ["verified"], ["officer", "dispatcher"], "结案", "Close"),
+        _a("evaluate", "evaluated", ["closed"], ["dispatcher"], "评价", "Evaluate", ["rating"]),
+    ]
+}
+SYSTEM = "system"  # the actor of automatic steps (escalating overdue cases)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes a step: a user's name, roles, the areas an officer covers and the
+    department a department user works for."""
+
+    name: str
+    roles: frozenset[str]
+    areas: tuple[str, ...] = ()
+    department: str | None = None
+
+    @classmethod
+    def of(cls, user, roles=None) -> Actor:
+        return cls(user.name, frozenset(roles or user.roles), tuple(user.areas), user.department)
+
+
+SYSTEM_ACTOR = Actor(SYSTEM, frozenset({SYSTEM}))
+
+
+def covers(actor: Actor, role: str, grid_code: str | None, department: str | None) -> bool:
+    """Whether ``actor`` in ``role`` works on a case in grid ``grid_code`` handled by
+    ``department``: dispatchers on every case, departments on their own, officers on
+    those in their areas."""
+    if role == "dispatcher":
+        return True
+    if role == "department":
+        return bool(actor.department) and actor.department == department
+    if role == "officer":
+        return bool(grid_code) and any(grid_code.startswith(a) for a in actor.areas)
+    return False
+
+
+def actions_for(actor: Actor, status: str, grid_code, department) -> list[Action]:
+    """The steps ``actor`` may take on a case in ``status`` (what the page offers)."""
+    return [
+        a
+        for a in ACTIONS.values()
+        if status in a.sources
+        and any(covers(actor, r, grid_code, department) for r in a.roles & actor.roles)
+    ]
+
+
+def check(actor: Actor, action_name: str, status: str, grid_code, department) -> Action:
+    """The action, if ``actor`` may take it now; else a clear refusal."""
+    action = ACTIONS.get(action_name)
+    if action is None:
+        raise InvalidInput(
+            f"unknown action {action_name!r}; expected one of {', '.join(ACTIONS)}",
+            field="action",
+        )
+    if status not in action.sources:
+        names = ", ".join(STATUSES[s][1].lower() for s in action.sources)
+        raise InvalidInput(
+            f"cannot {action.en.lower()} a case that is {STATUSES[status][1].lower()}; "
+            f"only one that is {names}",
+            field="action",
+        )
+    if actor.name == SYSTEM:
+        return action
+    roles = action.roles & actor.roles
+    if not roles:
+        raise Forbidden(
+            f"{action.en.lower()} needs one of the roles {', '.join(sorted(action.roles))}"
+        )
+    if not any(covers(actor, r, grid_code, department) for r in roles):
+        raise Forbidden(f"this case is not yours to {action.en.lower()}")
+    return action
+
+
+def category(code: str) -> Category:
+    found = CATEGORIES.get(code)
+    if found is None:
+        raise InvalidInput(
+            f"unknown category {code!r}; expected a code such as E0102", field="category"
+        )
+    return found
+
+
+# -- the deadline clock ------------------------------------------------------------------
+
+
+def _text(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A case's deadline: ``limit`` working seconds allowed (fixed at the first
+    dispatch), ``used`` before ``since`` (when the clock last started; None: stopped),
+    ``due`` while it runs, ``on_time`` once handled."""
+
+    limit: float | None = None
+    used: float = 0.0
+    since: datetime | None = None
+    due: datetime | None = None
+    on_time: bool | None = None
+    dispatched: datetime | None = None
+
+    @classmethod
+    def of(cls, row) -> Clock:
+        def get(name):
+            value = row.get(name)
+            return None if value is None or value != value else value  # NaN from pandas
+
+        on_time = get("on_time")
+        return cls(
+            limit=get("clock_limit"),
+            used=float(get("clock_used") or 0.0),
+            since=parse_utc(get("clock_since")),
+            due=parse_utc(get("due_utc")),
+            on_time=None if on_time is None else bool(on_time),
+            dispatched=parse_utc(get("dispatched_utc")),
+        )
+
+    def columns(self) -> dict:
+        return {
+            "clock_limit": self.limit,
+            "clock_used": self.used,
+            "clock_since": _text(self.since),
+            "due_utc": _text(self.due),
+            "on_time": self.on_time,
+            "dispatched_utc": _text(self.dispatched),
+        }
+
+    def used_at(self, now: datetime, cal: WorkCalendar) -> float:
+        running = cal.working_seconds(self.since, now) if self.since else 0.0
+        return self.used + running
+
+    def remaining(self, now: datetime, cal: WorkCalendar) -> float | None:
+        """Working seconds left (negative: overdue); None before the first dispatch."""
+        if self.limit is None:
+            return None
+        return self.limit - self.used_at(now, cal)
+
+
+def advance(
+    clock: Clock, cat: Category, old: str, new: str, at: datetime, cal: WorkCalendar
+) -> Clock:
+    """The clock after a step from ``old`` to ``new`` at ``at``."""
+    if old in CLOCK_STATUSES and new in CLOCK_STATUSES:
+        return clock  # dispatched -> handling, escalated -> dispatched...: it runs on
+    out = clock
+    if out.since is not None:  # stop the running segment
+        out = replace(out, used=out.used_at(at, cal), since=None, due=None)
+    if new in CLOCK_STATUSES:
+        if out.limit is None:  # the first dispatch: the limit, kept in working seconds
+            due = cal.deadline(at, cat.limit, "days" if cat.unit == "d" else "hours")
+            limit = cal.working_seconds(at, due)
+            out = replace(out, limit=limit, dispatched=at, since=at, due=due)
+        else:  # resumed: what is left of the limit, from now
+            left = out.limit - out.used
+            out = replace(out, since=at, due=cal.add_seconds(at, left) if left > 0 else at)
+    if new == "handled":
+        out = replace(out, on_time=out.used <= (out.limit or 0.0) + 1e-6)
+    return out
+
+
+@dataclass
+class Step:
+    """What a step writes: the new status and clock, the event's note and detail."""
+
+    action: Action
+    status: str
+    clock: Clock
+    note: str = ""
+    detail: dict = field(default_factory=dict)
+
+
+def step(
+    actor: Actor,
+    action_name: str,
+    case: dict,
+    at: datetime,
+    cal: WorkCalendar,
+    note: str = "",
+    department: str | None = None,
+    review_on: date | None = None,
+    rating: str | None = None,
+) -> Step:
+    """Check and work out one step on ``case`` (a row of incidents, as a mapping)."""
+    action = check(
+        actor, action_name, case["status"], case.get("grid_code"), case.get("department")
+    )
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise InvalidInput("note: at most 2,000 characters", field="note")
+    if "note" in action.needs and not note:
+        raise InvalidInput(
+            f"{action.en.lower()} needs a note saying why or what was done", field="note"
+        )
+    detail: dict = {}
+    if "review_on" in action.needs:
+        if review_on is None:
+            raise InvalidInput(
+                "park needs a review date (review_on, YYYY-MM-DD)", field="review_on"
+            )
+        if review_on < at.date():
+            raise InvalidInput(f"review_on {review_on} is in the past", field="review_on")
+        detail["review_on"] = review_on.isoformat()
+    if "rating" in action.needs:
+        if rating not in RATINGS:
+            raise InvalidInput(f"rating: expected one of {', '.join(RATINGS)}", field="rating")
+        detail["rating"] = rating
+    if action.name == "dispatch":
+        chosen = department or case.get("department")
+        if not chosen:
+            raise InvalidInput(
+                "dispatch needs a department (no routing rule matched)", field="department"
+            )
+        detail["department"] = chosen
+    clock = advance(
+        Clock.of(case), category(case["category"]), case["status"], action.target, at, cal
+    )
+    return Step(action, action.target, clock, note, detail)
