@@ -118,7 +118,8 @@ def utc_text(ts: datetime) -> str:
 class IncidentQuery:
     """Which incidents: inside ``bbox`` (lon0, lat0, lon1, lat1), with one of ``statuses``,
     a category code starting with ``category``, reported on days ``since``..``until``
-    (inclusive, local time), in grid ``grid_code``."""
+    (inclusive, local time), in grid ``grid_code`` (or one of ``grid_codes``), handled by
+    ``department``, overdue at ``overdue_at`` (UTC text)."""
 
     bbox: Sequence[float] | None = None
     statuses: Sequence[str] = ()
@@ -126,6 +127,9 @@ class IncidentQuery:
     since: date | None = None
     until: date | None = None
     grid_code: str | None = None
+    department: str | None = None
+    overdue_at: str | None = None
+    grid_codes: Sequence[str] | None = None
 
     def where(self, mark: str = "?") -> tuple[str, list]:
         """An SQL WHERE clause (or "") and its parameters, with ``mark`` as placeholder."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import shapely
 from flask import Blueprint, jsonify, request
 
-from gridmap.catalogue import CATEGORIES, STATUSES
+from gridmap.catalogue import CATEGORIES, OPEN_STATUSES, STATUSES
 from gridmap.coords import gcj02_to_wgs84
-from gridmap.model import IncidentQuery
+from gridmap.model import IncidentQuery, utc_text
 from web import clusters, geojson, i18n, params
 from web.auth import public, sees_people
 from web.db import get_store, lookup_index, simplified_layer
@@ -78,11 +80,14 @@ def layer_features(layer: str):
 def incidents():
     query = IncidentQuery(
         bbox=params.bbox(),
-        statuses=params.choices("status", list(STATUSES)),
+        statuses=_statuses(),
         category=_category(),
         since=params.day("since"),
         until=params.day("until"),
         grid_code=request.args.get("grid") or None,
+        department=_department(),
+        overdue_at=utc_text(datetime.now(timezone.utc)) if params.flag("overdue") else None,
+        grid_codes=_grids_of(request.args.get("area") or None),
     )
     limit = params.integer("limit", 5000, 1, 50_000)
     zoom = params.integer("zoom", 22, 0, 22)
@@ -131,6 +136,32 @@ def search():
     if not q:
         return jsonify({"results": []})
     return jsonify({"results": get_store().find_areas(q, request.args.get("generation"))})
+
+
+def _statuses() -> list[str]:
+    """``status``: statuses, or ``open`` for every open one (the board's links)."""
+    if request.args.get("status") == "open":
+        return sorted(OPEN_STATUSES)
+    return params.choices("status", list(STATUSES))
+
+
+def _department() -> str | None:
+    value = request.args.get("department") or None
+    if value and value not in get_store().departments():
+        raise params.InvalidInput(
+            f"parameter 'department' is {value!r}; expected one of "
+            f"{', '.join(get_store().departments())}",
+            field="department",
+        )
+    return value
+
+
+def _grids_of(area: str | None) -> list[str] | None:
+    """The grids of the community (the grids' parent area) ``area``."""
+    if area is None:
+        return None
+    grids = get_store().area_names("grid")
+    return [code for code, (_, parent) in grids.items() if parent == area or code == area]
 
 
 def _category() -> str | None:

@@ -82,3 +82,8 @@ def catalogue(lang: str) -> dict[str, dict]:
 
 def layer_title(layer, lang: str) -> str:
     return layer.title_zh if lang == "zh" else layer.title_en
+
+
+def pick(zh: str, en: str) -> str:
+    """The text in the page's language (templates call it as ``L``)."""
+    return zh if language() == "zh" else en

@@ -10,7 +10,10 @@ from werkzeug.exceptions import Forbidden
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.model import LOCAL_TZ, IncidentQuery
 from web import i18n, maps
+from flask_login import current_user
+
 from web.auth import allow, covers, public
+from web.cases import REPORTERS, WORKERS
 from web.basemaps import basemap
 from web.db import get_store
 
@@ -43,6 +46,12 @@ def _config(lang: str, focus: dict | None = None) -> dict:
         "bounds": focus["bounds"] if focus else bounds,
         "datum": base.datum if base else "wgs84",
         "focus": focus,
+        "departments": {c: d.name(lang) for c, d in store.departments().items()},
+        # Who may follow links to cases and report (the API checks again on each call).
+        "canReport": bool(
+            current_user.is_authenticated and current_user.roles & set(REPORTERS)
+        ),
+        "seesCases": bool(current_user.is_authenticated and current_user.roles & set(WORKERS)),
     }
 
 

@@ -104,3 +104,13 @@ def datum() -> str:
             f"parameter 'datum' is {value!r}; expected wgs84 or gcj02", field="datum"
         )
     return value
+
+
+def flag(name: str) -> bool:
+    """A yes/no parameter: 1, true, yes, on (or absent, 0, false, no, off)."""
+    raw = (request.args.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise InvalidInput(f"parameter {name!r} is {raw!r}; expected 1 or 0", field=name)

@@ -208,6 +208,12 @@ class Records:
             out.append(t.c.reported_utc < utc_text(end))
         if query.grid_code:
             out.append(t.c.grid_code == query.grid_code)
+        if query.grid_codes is not None:
+            out.append(t.c.grid_code.in_(list(query.grid_codes)))
+        if query.department:
+            out.append(t.c.department == query.department)
+        if query.overdue_at:  # due_utc is set only while the clock runs
+            out.append(t.c.due_utc < query.overdue_at)
         return out
 
     def _event_select(self, t: sa.Table, columns: list[str]) -> sa.Select:

@@ -117,8 +117,16 @@
         '</strong><br>' + escapeHtml(t.status) + ': <span class="gm-status" style="color:' +
         cfg.statusColors[p.status] + '">' + escapeHtml(cat.statuses[p.status] || p.status) + '</span><br>' +
         escapeHtml(t.reported_at) + ': ' + escapeHtml(String(p.reported_at).replace('T', ' ').slice(0, 16)) +
-        '<br>' + escapeHtml(t.areas) + ':<ul>' + areas + '</ul></div>';
+        '<br>' + escapeHtml(t.areas) + ':<ul>' + areas + '</ul>' +
+        (cfg.seesCases ? '<a class="gm-case-link" href="/cases/' + encodeURIComponent(p.id) + '">' +
+         escapeHtml(cfg.lang === 'zh' ? '查看与处置' : 'Open the case') + '</a>' : '') + '</div>';
     }
+
+    // Links from the board open the map filtered: ?status=, ?overdue=1, ?department=, ?area=.
+    var linked = new URLSearchParams(window.location.search);
+    if (linked.get('status')) { document.getElementById('gm-status').value = linked.get('status'); }
+    if (linked.get('department')) { document.getElementById('gm-department').value = linked.get('department'); }
+    if (linked.get('overdue') === '1') { document.getElementById('gm-overdue').checked = true; }
 
     function filters() {
       return {
@@ -126,6 +134,9 @@
         category: document.getElementById('gm-category').value,
         since: document.getElementById('gm-since').value,
         until: document.getElementById('gm-until').value,
+        department: document.getElementById('gm-department').value,
+        overdue: document.getElementById('gm-overdue').checked ? 1 : '',
+        area: linked.get('area') || '',
         grid: cfg.focus ? cfg.focus.grid : ''
       };
     }
@@ -227,8 +238,11 @@
                   '</th><td>' + escapeHtml(o.name) + '</td><td>' + escapeHtml(o.phone) + '</td></tr>');
       });
       var border = a.on_border ? '<p class="gm-border">' + escapeHtml(t.on_border) + '</p>' : '';
+      var report = cfg.canReport ? '<a id="gm-report-here" class="gm-case-link" href="/cases/new?lon=' +
+        a.lon.toFixed(7) + '&amp;lat=' + a.lat.toFixed(7) + '">' +
+        escapeHtml(cfg.lang === 'zh' ? '在此上报事件' : 'Report a case here') + '</a>' : '';
       return '<div class="gm-popup gm-lookup"><strong>' + escapeHtml(t.what_is_here) + '</strong>' +
-        '<table>' + rows.join('') + '</table>' + border + '</div>';
+        '<table>' + rows.join('') + '</table>' + border + report + '</div>';
     }
 
     map.on('click', function (e) {

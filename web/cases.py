@@ -1,0 +1,428 @@
+"""The case loop in the browser and the API: report, the incident's page with its
+timeline and the steps the caller may take, officers' and departments' lists, the
+dispatcher's board, photos.  Routes parse the request and call ``gridmap.cases``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from gridmap import cases, workflow
+from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
+from gridmap.errors import InvalidInput
+from gridmap.model import LOCAL_TZ
+from gridmap.photos import check_photos
+from gridmap.settings import Settings
+from web import i18n, params
+from web.auth import allow
+from web.db import get_store, lookup_index
+
+bp = Blueprint("cases", __name__)
+REPORTERS = ("officer", "dispatcher", "department")
+WORKERS = ("officer", "dispatcher", "department", "admin")
+
+
+def _settings() -> Settings:
+    return current_app.extensions["gridmap_settings"]
+
+
+def _calendar():
+    return cases.calendar(get_store(), _settings())
+
+
+def _actor() -> workflow.Actor:
+    return workflow.Actor.of(current_user.user, current_user.roles)
+
+
+def _photos() -> list:
+    files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
+    return check_photos(files, _settings().photo_mb * 1_000_000)
+
+
+def _lonlat_form() -> tuple[float, float]:
+    out = []
+    for name, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
+        raw = (request.values.get(name) or "").strip()
+        try:
+            value = float(raw)
+            if not lo <= value <= hi:
+                raise ValueError
+        except ValueError:
+            raise InvalidInput(
+                f"{name} is {raw!r}; expected a number from {lo} to {hi}", field=name
+            ) from None
+        out.append(value)
+    return out[0], out[1]
+
+
+def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
+    """A case as pages and the API show it: names in ``lang``, due time and what is left."""
+    at = at or cases.now()
+    k = 0 if lang == "zh" else 1
+    cat = CATEGORIES.get(case["category"])
+    left = cases.remaining(case, _calendar(), at)
+    due = workflow.parse_utc(case.get("due_utc"))
+    departments = get_store().departments()
+    dept = departments.get(case.get("department"))
+    return {
+        "id": case["id"],
+        "category": case["category"],
+        "category_name": (cat.name_zh, cat.name_en)[k] if cat else case["category"],
+        "limit": cat.limit_text[k] if cat else "",
+        "status": case["status"],
+        "status_name": STATUSES[case["status"]][k],
+        "reported_at": case["reported_at"],
+        "description": case["description"],
+        "reporter": case["reporter"],
+        "grid_code": case["grid_code"],
+        "areas": case["areas"],
+        "department": case.get("department"),
+        "department_name": dept.name(lang) if dept else None,
+        "zone_code": case.get("zone_code"),
+        "due": due and due.astimezone(LOCAL_TZ).isoformat(timespec="minutes"),
+        "remaining_hours": None if left is None else round(left / 3600, 2),
+        "overdue": cases.overdue(case, at),
+        "running": case["status"] in CLOCK_STATUSES,
+        "on_time": case.get("on_time"),
+        "review_on": case["review_on"].isoformat() if case.get("review_on") else None,
+        "lon": case["lon"],
+        "lat": case["lat"],
+        "hazard_id": case.get("hazard_id"),
+    }
+
+
+def _event_view(e: dict, lang: str) -> dict:
+    k = 0 if lang == "zh" else 1
+    action = workflow.ACTIONS.get(e["action"])
+    name = (action.zh, action.en)[k] if action else ("采集", "Report")[k]
+    at = workflow.parse_utc(e["at"].replace(".000Z", "Z") if e["at"].endswith("Z") else e["at"])
+    return {
+        "action": e["action"],
+        "action_name": name,
+        "actor": e["actor"].split(":", 1)[-1],
+        "at": at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at else e["at"],
+        "to_status": e["to_status"],
+        "note": e["note"],
+        "detail": e["detail"],
+        "photos": e["photos"],
+    }
+
+
+def _may_see(case: dict) -> None:
+    """Officers see the cases of their areas; departments theirs; the rest all."""
+    actor = _actor()
+    roles = actor.roles
+    if roles & {"dispatcher", "admin"}:
+        return
+    if "department" in roles and actor.department and case.get("department") == actor.department:
+        return
+    if "officer" in roles and workflow.covers(actor, "officer", case.get("grid_code"), None):
+        return
+    raise workflow.Forbidden(f"incident {case['id']} is not in your areas")
+
+
+# -- report ------------------------------------------------------------------------------
+
+
+def _categories(lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    k = 0 if lang == "zh" else 1
+    groups = []
+    for major, names in MAJOR_CLASSES.items():
+        subs = [
+            (c.code, (c.name_zh, c.name_en)[k], c.limit_text[k])
+            for c in CATEGORIES.values()
+            if c.code.startswith(major)
+        ]
+        groups.append((names[k], subs))
+    return groups
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@allow(*REPORTERS)
+def new_case():
+    lang = i18n.language()
+    store = get_store()
+    if request.method == "POST":
+        lon, lat = _lonlat_form()
+        incident_id = cases.report(
+            store,
+            lookup_index(),
+            _calendar(),
+            _actor(),
+            lon,
+            lat,
+            request.form.get("category", ""),
+            request.form.get("description", ""),
+            _photos(),
+        )
+        return redirect(url_for("cases.case_page", incident_id=incident_id))
+    preview = None
+    if request.args.get("lon") and request.args.get("lat"):
+        lon, lat = _lonlat_form()
+        preview = cases.preview(
+            store, lookup_index(), lon, lat, request.args.get("category") or None
+        )
+    return render_template(
+        "case_new.html",
+        lang=lang,
+        groups=_categories(lang),
+        preview=preview,
+        hazard=request.args.get("hazard"),
+        values=request.args,
+    )
+
+
+@bp.get("/api/cases/preview")
+@allow(*WORKERS)
+def preview():
+    lon, lat = params.lonlat()
+    return jsonify(
+        cases.preview(get_store(), lookup_index(), lon, lat, request.args.get("category") or None)
+    )
+
+
+@bp.post("/api/cases")
+@allow(*REPORTERS)
+def report():
+    body = request.get_json(silent=True) if request.is_json else None
+    if body is not None:
+        if not isinstance(body, dict):
+            raise InvalidInput("expected a JSON object", field="body")
+        values = body
+        photos = []
+    else:
+        values = request.form
+        photos = _photos()
+    try:
+        lon, lat = float(values.get("lon")), float(values.get("lat"))
+    except (TypeError, ValueError):
+        raise InvalidInput("lon and lat: expected numbers (WGS 84)", field="lon") from None
+    params.check_lonlat(lon, lat)
+    incident_id = cases.report(
+        get_store(),
+        lookup_index(),
+        _calendar(),
+        _actor(),
+        lon,
+        lat,
+        str(values.get("category") or ""),
+        str(values.get("description") or ""),
+        photos,
+    )
+    return jsonify(case_view(get_store().case(incident_id), i18n.language())), 201
+
+
+# -- one case ----------------------------------------------------------------------------
+
+
+def _case_data(incident_id: int, lang: str) -> tuple[dict, list, list]:
+    store = get_store()
+    case = store.case(incident_id)
+    _may_see(case)
+    events = [_event_view(e, lang) for e in store.case_events(incident_id)]
+    k = 0 if lang == "zh" else 1
+    actions = [
+        {"name": a.name, "label": (a.zh, a.en)[k], "needs": list(a.needs)}
+        for a in workflow.actions_for(
+            _actor(), case["status"], case["grid_code"], case["department"]
+        )
+    ]
+    return case, events, actions
+
+
+@bp.get("/cases/<int:incident_id>")
+@allow(*WORKERS)
+def case_page(incident_id: int):
+    lang = i18n.language()
+    case, events, actions = _case_data(incident_id, lang)
+    store = get_store()
+    departments = store.departments()
+    return render_template(
+        "case.html",
+        lang=lang,
+        case=case_view(case, lang),
+        events=events,
+        actions=actions,
+        departments=[(d.code, d.name(lang)) for d in departments.values()],
+        ratings=[(k, v[0 if lang == "zh" else 1]) for k, v in workflow.RATINGS.items()],
+        today=cases.now().date().isoformat(),
+    )
+
+
+@bp.get("/api/cases/<int:incident_id>")
+@allow(*WORKERS)
+def case_json(incident_id: int):
+    lang = i18n.language()
+    case, events, actions = _case_data(incident_id, lang)
+    return jsonify({**case_view(case, lang), "events": events, "actions": actions})
+
+
+def _act(incident_id: int, values, photos) -> dict:
+    return cases.act(
+        get_store(),
+        _calendar(),
+        _actor(),
+        incident_id,
+        str(values.get("action") or ""),
+        note=str(values.get("note") or ""),
+        photos=photos,
+        department=values.get("department") or None,
+        review_on=_day_of(values.get("review_on")),
+        rating=values.get("rating") or None,
+        expected=values.get("expected") or None,
+    )
+
+
+def _day_of(value) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(
+            f"review_on is {value!r}; expected YYYY-MM-DD", field="review_on"
+        ) from None
+
+
+@bp.post("/cases/<int:incident_id>/act")
+@allow(*WORKERS)
+def act_form(incident_id: int):
+    _act(incident_id, request.form, _photos())
+    return redirect(url_for("cases.case_page", incident_id=incident_id))
+
+
+@bp.post("/api/cases/<int:incident_id>/actions")
+@allow(*WORKERS)
+def act_json(incident_id: int):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput('expected a JSON object such as {"action": "accept"}', field="body")
+    case = _act(incident_id, body, [])
+    return jsonify(case_view(case, i18n.language()))
+
+
+@bp.get("/photos/<int:photo_id>")
+@allow(*WORKERS)
+def photo(photo_id: int):
+    found = get_store().photo(photo_id, thumb=request.args.get("size") == "thumb")
+    if found["incident_id"] is not None:
+        _may_see(get_store().case(found["incident_id"]))
+    response = Response(bytes(found["data"]), mimetype=found["content_type"])
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- lists and the board -----------------------------------------------------------------
+
+
+def _list_page(title: tuple[str, str], rows: list[dict], hazards=None):
+    lang = i18n.language()
+    at = cases.now()
+    return render_template(
+        "cases_list.html",
+        lang=lang,
+        title=title[0 if lang == "zh" else 1],
+        cases=[case_view(r, lang, at) for r in rows],
+        hazards=hazards,
+    )
+
+
+@bp.get("/cases/mine")
+@allow("officer")
+def mine():
+    store = get_store()
+    _escalate()
+    areas = list(current_user.user.areas)
+    rows = store.cases(grids=areas)
+    due = store.hazards_due(cases.now().date(), grids=areas)
+    return _list_page(("我的待办", "My cases"), rows, hazards=due)
+
+
+@bp.get("/api/cases/mine")
+@allow("officer")
+def mine_json():
+    lang = i18n.language()
+    rows = get_store().cases(grids=list(current_user.user.areas))
+    return jsonify({"cases": [case_view(r, lang) for r in rows]})
+
+
+@bp.get("/cases/queue")
+@allow("department", "dispatcher")
+def queue():
+    store = get_store()
+    _escalate()
+    department = request.args.get("department") or current_user.user.department
+    if "dispatcher" not in current_user.roles and department != current_user.user.department:
+        raise workflow.Forbidden("a department sees its own queue")
+    if department not in store.departments():
+        raise InvalidInput(f"unknown department {department!r}", field="department")
+    rows = store.cases(department=department)
+    name = store.departments()[department]
+    return _list_page((f"{name.name_zh}待办", f"{name.name_en}: queue"), rows)
+
+
+def _escalate() -> None:
+    """Overdue cases are escalated when a list or the board is read, at most once a
+    minute per process (``gridmap case escalate`` does it from cron without the web)."""
+    state = current_app.extensions["gridmap_escalated"]
+    at = cases.now()
+    if state.get("at") and (at - state["at"]).total_seconds() < 60:
+        return
+    state["at"] = at
+    cases.escalate_overdue(get_store(), _calendar(), at)
+
+
+@bp.get("/cases/board")
+@allow("dispatcher", "admin")
+def board():
+    lang = i18n.language()
+    _escalate()
+    data = cases.board(get_store())
+    k = 0 if lang == "zh" else 1
+    departments = get_store().departments()
+    return render_template(
+        "board.html",
+        lang=lang,
+        board=data,
+        statuses=[(s, names[k]) for s, names in STATUSES.items()],
+        departments={c: d.name(lang) for c, d in departments.items()},
+        peak=max([max(r, c) for _, r, c in data["per_day"]] + [1]),
+    )
+
+
+@bp.get("/api/board")
+@allow("dispatcher", "admin")
+def board_json():
+    data = cases.board(get_store())
+    data["per_day"] = [
+        {"day": d.isoformat(), "reports": r, "closures": c} for d, r, c in data["per_day"]
+    ]
+    data["overdue_by_community"] = [
+        {"code": code, "name": name, "overdue": n} for code, name, n in data["overdue_by_community"]
+    ]
+    return jsonify(data)
+
+
+def has_role(*roles: str) -> bool:
+    """Whether the caller holds one of ``roles`` (what pages show them)."""
+    return bool(current_user.is_authenticated and current_user.roles & set(roles))
+
+
+def init_app(app) -> None:
+    app.extensions["gridmap_settings"] = Settings.from_env()
+    app.extensions["gridmap_escalated"] = {}
+    app.jinja_env.globals["L"] = i18n.pick
+    app.jinja_env.globals["has_role"] = has_role
+    app.register_blueprint(bp)

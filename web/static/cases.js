@@ -1,0 +1,65 @@
+// The report form: "here" from the browser's position, and what the point would get
+// (areas, zones, officer, department) shown before saving.
+(function () {
+  'use strict';
+  var form = document.getElementById('gm-report-form');
+  if (!form) { return; }
+  var lon = document.getElementById('gm-lon');
+  var lat = document.getElementById('gm-lat');
+  var category = document.getElementById('gm-category-pick');
+  var box = document.getElementById('gm-preview');
+  var zh = document.documentElement.lang.indexOf('zh') === 0;
+
+  function esc(s) {
+    return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  }
+
+  function row(th, td, id) {
+    return '<tr><th>' + esc(th) + '</th><td' + (id ? ' id="' + id + '"' : '') + '>' + td + '</td></tr>';
+  }
+
+  function render(p) {
+    var rows = [];
+    var a = p.lookup;
+    if (!a.covered) { box.innerHTML = '<p class="gm-error">' + (zh ? '不在任何区域内' : 'Outside every area') + '</p>'; return; }
+    ['areas', 'zones'].forEach(function (group) {
+      Object.keys(a[group]).forEach(function (layer) {
+        var x = a[group][layer];
+        rows.push(row(layer, esc(x.name) + ' <span class="gm-code">' + esc(x.code) + '</span>'));
+      });
+    });
+    if (a.officer) { rows.push(row(zh ? '网格员' : 'Grid officer', esc(a.officer.name) + ' ' + esc(a.officer.phone), 'gm-preview-officer')); }
+    if (p.department) {
+      var d = esc(zh ? p.department.name_zh : p.department.name_en);
+      if (p.zone) { d += ' <span class="gm-code">' + esc(p.zone) + '</span>'; }
+      if (p.duty_officer) { d += ' · ' + esc(p.duty_officer.name); }
+      rows.push(row(zh ? '处置部门' : 'Department', d, 'gm-preview-department'));
+    }
+    box.innerHTML = '<table class="gm-kv">' + rows.join('') + '</table>';
+  }
+
+  function refresh() {
+    if (!lon.value || !lat.value) { return; }
+    var q = 'lon=' + encodeURIComponent(lon.value) + '&lat=' + encodeURIComponent(lat.value);
+    if (category.value) { q += '&category=' + encodeURIComponent(category.value); }
+    fetch('/api/cases/preview?' + q, {headers: {Accept: 'application/json'}})
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) { throw new Error(b.message); } return b; }); })
+      .then(render)
+      .catch(function (e) { box.innerHTML = '<p class="gm-error">' + esc(e.message) + '</p>'; });
+  }
+
+  [lon, lat, category].forEach(function (el) { el.addEventListener('change', refresh); });
+  document.getElementById('gm-here').addEventListener('click', function () {
+    var error = document.getElementById('gm-here-error');
+    if (!navigator.geolocation) { error.textContent = zh ? '浏览器不能定位' : 'This browser cannot tell its position'; return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      lon.value = pos.coords.longitude.toFixed(7);
+      lat.value = pos.coords.latitude.toFixed(7);
+      error.textContent = '';
+      refresh();
+    }, function (e) { error.textContent = e.message; }, {enableHighAccuracy: true, timeout: 15000});
+  });
+  refresh();
+})();
