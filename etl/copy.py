@@ -13,8 +13,9 @@ from collections.abc import Callable
 import numpy as np
 import shapely
 
+from gridmap.catalogue import STATUSES
 from gridmap.errors import StoreError
-from gridmap.stores import Store
+from gridmap.stores import Store, schema
 
 
 def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) -> dict:
@@ -40,13 +41,16 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
         if active:
             dst.activate(ids[active[0].id])
         dst.add_officers(src.officers())
+        keys = {}
         for kind in ("incidents", "hazards"):
             frame = _events(src, kind)
             frame["generation"] = [
                 None if v is None or v != v else ids[int(v)] for v in frame["generation"]
             ]
-            (dst.add_incidents if kind == "incidents" else dst.add_hazards)(frame)
+            added = (dst.add_incidents if kind == "incidents" else dst.add_hazards)(frame)
+            keys[kind] = dict(zip(frame["id"].tolist(), added, strict=True))
             progress(f"{kind}: {len(frame)}")
+        _copy_cases(src, dst, keys["incidents"], keys["hazards"], progress)
         for saved in src.plans():
             full = src.load_plan(saved["id"])
             spec = dict(full["spec"], generation=ids.get(full["spec"].get("generation")))
@@ -59,6 +63,47 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
         # Tokens cannot move: only their digests are kept, and a digest is no token.
         progress(f"users: {len(src.users())} (tokens are not copied: make new ones)")
     return verify(src, dst)
+
+
+def _copy_cases(src: Store, dst: Store, incidents: dict, hazards: dict, progress) -> None:
+    """Departments, routing rules, calendar days, each case's state and steps, photos and
+    inspections, with the events' new ids."""
+    for d in src.departments().values():
+        dst.save_department(d)
+    for rule in src.rules():
+        dst.add_rule(rule)
+    for day in src.calendar_notes():
+        dst.set_calendar_day(day["day"], day["working"], day["note"])
+    state = [
+        {"_id": incidents[row["id"]], **{c: row[c] for c in schema.CASE_COLUMNS}}
+        for row in src.cases(statuses=list(STATUSES), limit=1 << 62)
+    ]
+    for row in state:  # hazard links follow the hazards' new ids
+        if row["hazard_id"] is not None:
+            row["hazard_id"] = hazards.get(row["hazard_id"])
+    dst.set_cases(state)
+    events = {}
+    for name, key in (("case_events", "incident_id"), ("inspections", "hazard_id")):
+        rows = src.case_rows(name)
+        new = incidents if key == "incident_id" else hazards
+        for row in rows:
+            row[key] = new[row[key]]
+        dst.add_case_rows(name, [{k: v for k, v in r.items() if k != "id"} for r in rows])
+        events[name] = {r["id"]: i for r, i in zip(rows, _ids(dst, name, len(rows)), strict=True)}
+    photos = src.case_rows("photos")
+    for row in photos:
+        row["incident_id"] = row["incident_id"] and incidents[row["incident_id"]]
+        row["hazard_id"] = row["hazard_id"] and hazards[row["hazard_id"]]
+        kind = "case_events" if row["incident_id"] else "inspections"
+        row["event"] = row["event"] and events[kind].get(row["event"])
+    dst.add_case_rows("photos", [{k: v for k, v in r.items() if k != "id"} for r in photos])
+    progress(f"cases: {len(state)} with {sum(len(e) for e in events.values())} steps")
+
+
+def _ids(store: Store, table: str, n: int) -> list[int]:
+    """The ids of the last ``n`` rows added to ``table`` (the copy is its only writer)."""
+    rows = store.case_rows(table)
+    return [r["id"] for r in rows[len(rows) - n :]]
 
 
 def _events(store: Store, kind: str):
@@ -117,4 +162,9 @@ def verify(src: Store, dst: Store) -> dict:
     ]:
         raise StoreError("copy check failed: users")
     counts["users"] = len(dst.users())
+    for table in schema.CASE_TABLES:
+        a, b = len(src.case_rows(table)), len(dst.case_rows(table))
+        if a != b:
+            raise StoreError(f"copy check failed: {table} ({a} rows, copied {b})")
+        counts[table] = b
     return counts

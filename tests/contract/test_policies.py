@@ -16,6 +16,7 @@ PUBLIC = "public"  # anyone (the map is public by default)
 ALWAYS = "always"  # the sign-in page itself
 STAFF = {"admin", "dispatcher", "department", "officer"}
 PLANNERS = {"planner", "admin"}
+REPORTERS = {"officer", "dispatcher", "department"}
 
 # method, rule → who may call it (what this table says is the spec the app follows)
 EXPECTED = {
@@ -44,6 +45,25 @@ EXPECTED = {
     ("GET", "/api/jobs/<job_id>"): {"planner"},
     ("DELETE", "/api/jobs/<job_id>"): {"planner"},
     ("GET", "/admin/audit"): {"admin"},
+    ("GET", "/admin/routes"): {"admin", "dispatcher"},
+    ("POST", "/admin/routes"): {"admin"},
+    ("POST", "/admin/routes/<int:rule_id>/delete"): {"admin"},
+    ("GET", "/cases/new"): REPORTERS,
+    ("POST", "/cases/new"): REPORTERS,
+    ("GET", "/api/cases/preview"): STAFF,
+    ("POST", "/api/cases"): REPORTERS,
+    ("GET", "/cases/<int:incident_id>"): STAFF,
+    ("GET", "/api/cases/<int:incident_id>"): STAFF,
+    ("POST", "/cases/<int:incident_id>/act"): STAFF,
+    ("POST", "/api/cases/<int:incident_id>/actions"): STAFF,
+    ("GET", "/photos/<int:photo_id>"): STAFF,
+    ("GET", "/cases/mine"): {"officer"},
+    ("GET", "/api/cases/mine"): {"officer"},
+    ("GET", "/cases/queue"): {"department", "dispatcher"},
+    ("GET", "/cases/board"): {"dispatcher", "admin"},
+    ("GET", "/api/board"): {"dispatcher", "admin"},
+    ("GET", "/hazards/<int:hazard_id>"): STAFF,
+    ("POST", "/hazards/<int:hazard_id>/inspect"): {"officer", "department", "dispatcher"},
     ("GET", "/login"): ALWAYS,
     ("POST", "/login"): ALWAYS,
     ("POST", "/logout"): ALWAYS,

@@ -46,8 +46,9 @@ def browser():
 class Page:
     """A page with every request and console message recorded."""
 
-    def __init__(self, browser, base: str, locale: str = "zh-CN"):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+    def __init__(self, browser, base: str, locale: str = "zh-CN", **context):
+        options = {"viewport": {"width": 1280, "height": 800}, "locale": locale, **context}
+        self.context = browser.new_context(**options)
         self.page = self.context.new_page()
         self.base = base
         self.requests: list[str] = []
@@ -89,10 +90,11 @@ class Page:
         self.context.close()
 
 
-def _signed_in(browser, live_server, web_db, *roles) -> Page:
-    """A browser signed in through the login page as a user holding ``roles``."""
-    p = Page(browser, live_server)
-    name = user_of(f"gpkg://{web_db}", *roles)
+def _signed_in(browser, live_server, web_db, *roles, areas=(), department=None, **context) -> Page:
+    """A browser signed in through the login page as a user holding ``roles`` (``context``:
+    Playwright's options, such as a phone's viewport)."""
+    p = Page(browser, live_server, **context)
+    name = user_of(f"gpkg://{web_db}", *roles, areas=areas, department=department)
     p.page.goto(live_server + "/login")
     p.page.fill("#gm-name", name)
     p.page.fill("#gm-password", PASSWORD.format(name=name))
