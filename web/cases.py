@@ -176,6 +176,7 @@ def new_case():
     return render_template(
         "case_new.html",
         lang=lang,
+        titles={x.name: i18n.layer_title(x, lang) for x in store.layers()},
         groups=_categories(lang),
         preview=preview,
         hazard=request.args.get("hazard"),

@@ -48,9 +48,7 @@ def _config(lang: str, focus: dict | None = None) -> dict:
         "focus": focus,
         "departments": {c: d.name(lang) for c, d in store.departments().items()},
         # Who may follow links to cases and report (the API checks again on each call).
-        "canReport": bool(
-            current_user.is_authenticated and current_user.roles & set(REPORTERS)
-        ),
+        "canReport": bool(current_user.is_authenticated and current_user.roles & set(REPORTERS)),
         "seesCases": bool(current_user.is_authenticated and current_user.roles & set(WORKERS)),
     }
 

@@ -214,3 +214,34 @@ def test_the_audit_trail_says_who_published_and_activated(fresh_city, plan_file)
         "2011",
         "2012",
     )
+
+
+def test_activation_rehomes_open_cases_with_their_state(fresh_city, plan_file):
+    """Open cases move with their workflow state and deadlines; the ones not yet
+    dispatched are routed again in the new areas, the dispatched keep their department."""
+    from gridmap import cases
+    from gridmap.routing import Rule
+    from gridmap.workcal import WorkCalendar
+    from gridmap.workflow import Actor
+
+    store = fresh_city
+    cal, dispatcher = WorkCalendar(), Actor("d", frozenset({"dispatcher"}))
+    index = LookupIndex.from_store(store)
+    # A rule on the old neighborhoods: gone from the new generation, so it stops matching.
+    store.add_rule(Rule(1, "E01", "neighborhood", None, "workstation"))
+    waiting = cases.report(store, index, cal, dispatcher, LON, LAT, "E0102")
+    running = cases.report(store, index, cal, dispatcher, LON, LAT, "E0102")
+    cases.act(store, cal, dispatcher, running, "accept")
+    cases.act(store, cal, dispatcher, running, "dispatch")
+    before = {i: store.case(i) for i in (waiting, running)}
+    assert before[waiting]["department"] == before[running]["department"] == "workstation"
+    units = units_of.from_store(store)
+    publish(store, units, planfile.read(plan_file, units), "2012", activate_now=True)
+    after = {i: store.case(i) for i in (waiting, running)}
+    gen2 = store.generation("2012").id
+    assert after[waiting]["generation"] == after[running]["generation"] == gen2
+    assert after[waiting]["department"] == "city"  # routed again
+    assert after[running]["department"] == "workstation"  # kept
+    for key in ("status", "due_utc", "clock_limit", "dispatched_utc"):
+        assert after[running][key] == before[running][key]
+    assert "community" in after[running]["areas"]

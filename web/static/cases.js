@@ -9,6 +9,7 @@
   var category = document.getElementById('gm-category-pick');
   var box = document.getElementById('gm-preview');
   var zh = document.documentElement.lang.indexOf('zh') === 0;
+  var titles = JSON.parse(box.getAttribute('data-titles') || '{}');
 
   function esc(s) {
     return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g, function (c) {
@@ -27,7 +28,7 @@
     ['areas', 'zones'].forEach(function (group) {
       Object.keys(a[group]).forEach(function (layer) {
         var x = a[group][layer];
-        rows.push(row(layer, esc(x.name) + ' <span class="gm-code">' + esc(x.code) + '</span>'));
+        rows.push(row(titles[layer] || layer, esc(x.name) + ' <span class="gm-code">' + esc(x.code) + '</span>'));
       });
     });
     if (a.officer) { rows.push(row(zh ? '网格员' : 'Grid officer', esc(a.officer.name) + ' ' + esc(a.officer.phone), 'gm-preview-officer')); }

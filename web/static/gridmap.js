@@ -30,6 +30,7 @@
     var t = cfg.text, cat = cfg.catalogue;
     var state = {pending: 0, ready: false, requests: 0, waiting: false};
     window.gridmapState = state;
+    window.gridmapMap = map;  // for tests and the browser's console
     var titles = {};
     cfg.layers.forEach(function (spec) { titles[spec.name] = spec.title; });
 
@@ -57,7 +58,9 @@
     map.setMaxZoom(19);
     var b = cfg.bounds;
     map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
-    var control = L.control.layers(null, null, {collapsed: false, position: 'topright'}).addTo(map);
+    // On a phone the layer list folds into its button: the map needs the screen.
+    var small = window.innerWidth < 600;
+    var control = L.control.layers(null, null, {collapsed: small, position: 'topright'}).addTo(map);
 
     // -- boundaries ------------------------------------------------------------------
     var areaLayers = {};
@@ -147,6 +150,7 @@
       getJSON('/incidents', params).then(function (fc) {
         incidentPoints.clearLayers();
         incidentCounts.clearLayers();
+        state.incidentTotal = fc.total;
         if (fc.clustered) {
           fc.features.forEach(function (f) {
             var c = f.geometry.coordinates, n = f.properties.count;
