@@ -41,10 +41,20 @@ def _codes(record: dict) -> dict[str, str]:
     return {name: e["code"] for name, e in {**record["areas"], **record["zones"]}.items()}
 
 
+def _covered(index, lon: float, lat: float) -> dict:
+    record = index.lookup(lon, lat).record(0)
+    if not record["covered"]:
+        raise InvalidInput(
+            f"({lon:.6f}, {lat:.6f}) is outside every area of the city: no grid handles it",
+            field="lon",
+        )
+    return record
+
+
 def preview(store, index, lon: float, lat: float, category: str | None = None) -> dict:
     """What a report at (lon, lat) would get before it is saved: its areas and zones,
     the grid officer, and (for a category) the department, its zone and duty officer."""
-    record = index.lookup(lon, lat).record(0)
+    record = _covered(index, lon, lat)
     out = {"lookup": record, "department": None, "zone": None, "duty_officer": None}
     if category:
         workflow.category(category)
@@ -80,12 +90,7 @@ def report(
     description = (description or "").strip()
     if len(description) > 2000:
         raise InvalidInput("description: at most 2,000 characters", field="description")
-    record = index.lookup(lon, lat).record(0)
-    if not record["covered"]:
-        raise InvalidInput(
-            f"({lon:.6f}, {lat:.6f}) is outside every area of the city: no grid handles it",
-            field="lon",
-        )
+    record = _covered(index, lon, lat)
     codes = _codes(record)
     grid = codes.get(index.grid_layer) if index.grid_layer else None
     found = routing.route(store.rules(), store.departments(), category, codes)

@@ -15,6 +15,9 @@ from gridmap.settings import Settings
 from gridmap.stores import open_store
 
 
+_CASE_COMMANDS = ("route", "department", "calendar", "case")
+
+
 class _Group(click.Group):
     """Turns domain errors into one clear line and exit status 1, never a traceback.
 
@@ -22,7 +25,7 @@ class _Group(click.Group):
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), "plan", "user", "audit"])
+        return sorted([*super().list_commands(ctx), "plan", "user", "audit", *_CASE_COMMANDS])
 
     def get_command(self, ctx: click.Context, name: str):
         if name == "plan":
@@ -33,6 +36,10 @@ class _Group(click.Group):
             from gridmap import cli_accounts
 
             return getattr(cli_accounts, name)
+        if name in _CASE_COMMANDS:
+            from gridmap import cli_cases
+
+            return getattr(cli_cases, name)
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, make_response, render_template, request
+from flask_login import current_user
 from werkzeug.exceptions import Forbidden
 
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.model import LOCAL_TZ, IncidentQuery
 from web import i18n, maps
-from flask_login import current_user
-
 from web.auth import allow, covers, public
-from web.cases import REPORTERS, WORKERS
 from web.basemaps import basemap
+from web.cases import REPORTERS, WORKERS
 from web.db import get_store
 
 bp = Blueprint("pages", __name__)

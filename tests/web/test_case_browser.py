@@ -5,7 +5,6 @@ closes.  Screenshots go to test-output/screenshots/."""
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import threading

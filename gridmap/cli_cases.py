@@ -1,0 +1,155 @@
+"""``gridmap route``, ``gridmap department``, ``gridmap calendar`` and ``gridmap case``:
+routing rules, departments, the working calendar's local days, and escalating overdue
+cases (for cron: ``gridmap case escalate`` every few minutes)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from gridmap import cases
+from gridmap.cli import command_store
+from gridmap.errors import InvalidInput
+from gridmap.lookup import LookupIndex
+from gridmap.routing import Department, Rule
+from gridmap.validation import check_lonlat
+
+
+@click.group()
+def route() -> None:
+    """Routing rules: which department gets a case (first match wins)."""
+
+
+@route.command("list")
+@click.pass_context
+def route_list(ctx) -> None:
+    store = command_store(ctx)
+    departments = store.departments()
+    click.echo(f"{'id':>4} {'order':>5}  {'category':<9} {'place':<28} department")
+    for r in store.rules():
+        place = f"{r.layer}{'=' + r.area_code if r.area_code else ''}" if r.layer else "anywhere"
+        name = departments[r.department].name_en if r.department in departments else r.department
+        click.echo(f"{r.id:>4} {r.position:>5}  {r.category or 'any':<9} {place:<28} {name}")
+
+
+@route.command("add")
+@click.option("--order", "position", type=int, required=True, help="Lower matches first.")
+@click.option("--category", default="", help="A category code or prefix (E01); none: any.")
+@click.option("--layer", default=None, help="The point must lie in an area of this layer.")
+@click.option("--area", "area_code", default=None, help="... in this area of it.")
+@click.option("--department", required=True)
+@click.pass_context
+def route_add(ctx, position, category, layer, area_code, department) -> None:
+    rule_id = command_store(ctx).add_rule(Rule(position, category, layer, area_code, department))
+    click.echo(f"Rule {rule_id} added.")
+
+
+@route.command("remove")
+@click.argument("rule_id", type=int)
+@click.pass_context
+def route_remove(ctx, rule_id) -> None:
+    command_store(ctx).remove_rule(rule_id)
+    click.echo(f"Rule {rule_id} removed.")
+
+
+@route.command("test", context_settings={"ignore_unknown_options": True})
+@click.argument("lon", type=float)
+@click.argument("lat", type=float)
+@click.argument("category")
+@click.pass_context
+def route_test(ctx, lon, lat, category) -> None:
+    """Who would get a case of CATEGORY at LON LAT?"""
+    check_lonlat(lon, lat)
+    store = command_store(ctx)
+    answer = cases.preview(store, LookupIndex.from_store(store), lon, lat, category)
+    d = answer["department"]
+    if d is None:
+        raise click.ClickException(f"no rule matches {category} at {lon}, {lat}")
+    zone = f" zone {answer['zone']}" if answer["zone"] else ""
+    duty = answer["duty_officer"]
+    click.echo(f"{d['name_en']} ({d['code']}){zone}, rule {answer['rule']}")
+    if duty:
+        click.echo(f"duty officer: {duty['name']} {duty['phone']}")
+
+
+@click.group()
+def department() -> None:
+    """Departments that handle cases, with their zone layers."""
+
+
+@department.command("list")
+@click.pass_context
+def department_list(ctx) -> None:
+    for d in command_store(ctx).departments().values():
+        click.echo(f"{d.code:<14} {d.name_zh} / {d.name_en}  zones: {d.layer or 'whole city'}")
+
+
+@department.command("add")
+@click.argument("code")
+@click.option("--zh", "name_zh", required=True)
+@click.option("--en", "name_en", required=True)
+@click.option("--layer", default=None, help="Its zone layer [default: the whole city].")
+@click.pass_context
+def department_add(ctx, code, name_zh, name_en, layer) -> None:
+    command_store(ctx).save_department(Department(code, name_zh, name_en, layer))
+    click.echo(f"Department {code} saved.")
+
+
+@click.group()
+def calendar() -> None:
+    """Local days off and extra working days (China's holidays come from chinese-calendar)."""
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a day; expected YYYY-MM-DD", field="day") from None
+
+
+@calendar.command("list")
+@click.pass_context
+def calendar_list(ctx) -> None:
+    for d in command_store(ctx).calendar_notes():
+        click.echo(f"{d['day']}  {'working' if d['working'] else 'day off'}  {d['note']}")
+
+
+@calendar.command("off")
+@click.argument("day")
+@click.option("--note", default="")
+@click.pass_context
+def calendar_off(ctx, day, note) -> None:
+    command_store(ctx).set_calendar_day(_day(day), False, note)
+    click.echo(f"{day} is a day off.")
+
+
+@calendar.command("work")
+@click.argument("day")
+@click.option("--note", default="")
+@click.pass_context
+def calendar_work(ctx, day, note) -> None:
+    command_store(ctx).set_calendar_day(_day(day), True, note)
+    click.echo(f"{day} is a working day.")
+
+
+@calendar.command("clear")
+@click.argument("day")
+@click.pass_context
+def calendar_clear(ctx, day) -> None:
+    command_store(ctx).set_calendar_day(_day(day), None)
+    click.echo(f"{day} follows the national calendar.")
+
+
+@click.group()
+def case() -> None:
+    """Cases: escalate the overdue ones."""
+
+
+@case.command("escalate")
+@click.pass_context
+def case_escalate(ctx) -> None:
+    """督办 every case past its deadline that was not escalated yet."""
+    store = command_store(ctx)
+    done = cases.escalate_overdue(store, cases.calendar(store))
+    click.echo(f"{len(done)} overdue case{'s' if len(done) != 1 else ''} escalated.")

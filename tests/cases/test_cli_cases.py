@@ -1,0 +1,46 @@
+"""The case commands: routing rules, departments, the local calendar, escalation."""
+
+from __future__ import annotations
+
+import shutil
+
+from click.testing import CliRunner
+
+from gridmap.cli import main
+
+
+def _run(db):
+    def invoke(*args):
+        return CliRunner().invoke(main, ["--db", db, *args])
+
+    return invoke
+
+
+def test_rules_departments_calendar_and_escalation(sample_path, tmp_path):
+    shutil.copy(sample_path, tmp_path / "city.gpkg")
+    run = _run(f"gpkg://{tmp_path / 'city.gpkg'}")
+    r = run("route", "test", "125.10", "46.59", "E0404")
+    assert r.exit_code == 0 and r.output.startswith("Fire station (fire) zone F")
+    assert "duty officer:" in r.output
+    r = run("route", "add", "--order", "1", "--category", "E0404", "--department", "police")
+    assert r.exit_code == 0, r.output
+    assert run("route", "test", "125.10", "46.59", "E0404").output.startswith("Police station")
+    rule = r.output.split()[1]
+    assert run("route", "remove", rule).exit_code == 0
+    assert "Fire station" in run("route", "test", "125.10", "46.59", "E0404").output
+    for args, message in [
+        (("route", "add", "--order", "1", "--department", "nobody"), "unknown department"),
+        (("route", "test", "125.10", "46.59", "E99"), "unknown category 'E99'"),
+        (("route", "test", "-77.05", "38.73", "E0102"), "outside"),
+        (("calendar", "off", "2026-13-01"), "not a day"),
+        (("route", "remove", "999"), "no routing rule 999"),
+    ]:
+        r = run(*args)
+        assert r.exit_code != 0 and message in r.output, (args, r.output)
+        assert "Traceback" not in r.output
+    assert run("calendar", "off", "2026-12-24", "--note", "city day").exit_code == 0
+    assert "2026-12-24  day off  city day" in run("calendar", "list").output
+    assert "immigration" in run("department", "list").output
+    r = run("case", "escalate")
+    assert r.exit_code == 0 and r.output.endswith("escalated.\n")
+    assert run("case", "escalate").output == "0 overdue cases escalated.\n"
