@@ -82,10 +82,14 @@ def report(
     photos: list[Photo] = (),
     reporter: str | None = None,
     at: datetime | None = None,
+    hazard_id: int | None = None,
 ) -> int:
-    """A new case (采集) at (lon, lat); an officer's report in their own grid is accepted
-    (立案) at once when its category allows.  Returns the incident's id."""
+    """A new case (采集) at (lon, lat), from hazard ``hazard_id`` if given (the case keeps
+    the link); an officer's report in their own grid is accepted (立案) at once when its
+    category allows.  Returns the incident's id."""
     at = at or now()
+    if hazard_id is not None:
+        store.hazard(hazard_id)  # NotFound names it
     cat = workflow.category(category)
     description = (description or "").strip()
     if len(description) > 2000:
@@ -114,6 +118,7 @@ def report(
             incident_id,
             department=found.department and found.department.code,
             zone_code=found.zone_code,
+            hazard_id=hazard_id,
         )
         event = store.add_event(incident_id, "report", None, "reported", description, {}, at)
         for p in photos:

@@ -14,7 +14,6 @@ from gridmap.errors import GridmapError
 from gridmap.settings import Settings
 from gridmap.stores import open_store
 
-
 _CASE_COMMANDS = ("route", "department", "calendar", "case")
 
 

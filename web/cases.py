@@ -165,8 +165,15 @@ def new_case():
             request.form.get("category", ""),
             request.form.get("description", ""),
             _photos(),
+            hazard_id=_hazard_param(),
         )
         return redirect(url_for("cases.case_page", incident_id=incident_id))
+    hazard = _hazard_param()
+    values = dict(request.args)
+    if hazard is not None and "lon" not in values:  # a case from a hazard: at the hazard
+        found = store.hazard(hazard)
+        values.update(lon=f"{found['lon']:.7f}", lat=f"{found['lat']:.7f}")
+        return redirect(url_for("cases.new_case", **values))
     preview = None
     if request.args.get("lon") and request.args.get("lat"):
         lon, lat = _lonlat_form()
@@ -179,9 +186,18 @@ def new_case():
         titles={x.name: i18n.layer_title(x, lang) for x in store.layers()},
         groups=_categories(lang),
         preview=preview,
-        hazard=request.args.get("hazard"),
+        hazard=hazard,
         values=request.args,
     )
+
+
+def _hazard_param() -> int | None:
+    raw = (request.values.get("hazard") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(f"hazard is {raw!r}; expected a hazard's id", field="hazard")
+    return int(raw)
 
 
 @bp.get("/api/cases/preview")

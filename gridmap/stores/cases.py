@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 
+import shapely
 import sqlalchemy as sa
 
 from gridmap.catalogue import OPEN_STATUSES
@@ -392,14 +393,28 @@ class Cases:
     # -- hazards and their inspections ---------------------------------------------------
 
     def hazard(self, hazard_id: int) -> dict:
+        """One hazard, with a point inside it (``lon``, ``lat``) and the cases it became."""
         t = s.hazards
         row = None
         if _key(hazard_id):
             columns = [c for c in t.columns if c.name != "geom"]
-            row = self._run(sa.select(*columns).where(t.c.id == hazard_id)).first()
+            geom = self.geom_out(t.c.geom).label("geom")
+            row = self._run(sa.select(*columns, geom).where(t.c.id == hazard_id)).first()
         if row is None:
             raise NotFound(f"no hazard {hazard_id}")
-        return dict(row._mapping)
+        out = dict(row._mapping)
+        point = shapely.point_on_surface(self.decode([out.pop("geom")])[0])
+        out["lon"], out["lat"] = point.x, point.y
+        i = s.incidents
+        out["cases"] = [
+            dict(r._mapping)
+            for r in self._run(
+                sa.select(i.c.id, i.c.category, i.c.status)
+                .where(i.c.hazard_id == hazard_id)
+                .order_by(i.c.id)
+            )
+        ]
+        return out
 
     def add_inspection(
         self,

@@ -179,17 +179,26 @@
       return '<div class="gm-popup"><strong>' + escapeHtml(p.name) + '</strong><br>' +
         escapeHtml(t.type) + ': ' + escapeHtml(cat.hazard_types[p.type] || p.type) + '<br>' +
         escapeHtml(t.risk_level) + ': ' + escapeHtml(cat.risk_levels[String(p.risk_level)]) + '<br>' +
-        escapeHtml(t.next_inspection) + ': ' + escapeHtml(p.next_inspection || '') + '</div>';
+        escapeHtml(t.next_inspection) + ': ' + escapeHtml(p.next_inspection || '') +
+        (inspectionOverdue(p) ? ' <b class="gm-late">' + escapeHtml(cfg.lang === 'zh' ? '已逾期' : 'overdue') + '</b>' : '') +
+        (cfg.seesCases ? '<a class="gm-case-link" href="/hazards/' + encodeURIComponent(p.id) + '">' +
+         escapeHtml(cfg.lang === 'zh' ? '检查记录' : 'Inspections') + '</a>' : '') + '</div>';
     }
+    // An inspection past its day is drawn with a thick magenta ring, as on the officer's list.
+    var today = new Date().toISOString().slice(0, 10);
+    function inspectionOverdue(p) { return !!p.next_inspection && p.next_inspection < today; }
     var hazards = L.geoJSON(null, {
       pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, {radius: 7, weight: 2, color: '#000',
+        var late = inspectionOverdue(f.properties);
+        return L.circleMarker(latlng, {radius: 7, weight: late ? 4 : 2, color: late ? '#c51b7d' : '#000',
                                        fillColor: cfg.riskColors[String(f.properties.risk_level)],
-                                       fillOpacity: 1, className: 'gm-hazard'});
+                                       fillOpacity: 1, className: late ? 'gm-hazard gm-hazard-late' : 'gm-hazard'});
       },
       style: function (f) {
-        return {color: '#000', weight: 1, fillColor: cfg.riskColors[String(f.properties.risk_level)],
-                fillOpacity: 0.7, className: 'gm-hazard'};
+        var late = inspectionOverdue(f.properties);
+        return {color: late ? '#c51b7d' : '#000', weight: late ? 3 : 1,
+                fillColor: cfg.riskColors[String(f.properties.risk_level)],
+                fillOpacity: 0.7, className: late ? 'gm-hazard gm-hazard-late' : 'gm-hazard'};
       },
       onEachFeature: function (f, layer) { layer.bindPopup(hazardPopup(f.properties)); }
     }).addTo(map);
