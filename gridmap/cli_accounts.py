@@ -149,7 +149,8 @@ DEMO = [
 @user.command("demo")
 @click.pass_context
 def demo(ctx) -> None:
-    """Demo users (admin, planner, dispatcher, an officer of the first grid, viewer) with
+    """Demo users (admin, planner, dispatcher, city management's department user, an
+    officer of the first grid, viewer) with
     generated passwords, printed once; nothing when they exist already."""
     store = command_store(ctx)
     if store.users():
@@ -160,9 +161,14 @@ def demo(ctx) -> None:
     if grids is not None and len(grids):
         people.insert(3, ("officer", ("officer",), (str(grids["code"].iloc[0]),)))
     click.echo("Demo users (the passwords are shown this once):")
+    departments = store.departments()
+    if "city" in departments:  # the sample city's city management: most cases go there
+        people.insert(3, ("city", ("department",), ()))
     with store.transaction():
         for name, roles, areas in people:
             password = accounts.new_password()
-            store.add_user(name, accounts.hash_password(password), roles, areas)
+            department = name if "department" in roles else None
+            store.add_user(name, accounts.hash_password(password), roles, areas, department)
             where = f"  grid {areas[0]}" if areas else ""
+            where += f"  department {department}" if department else ""
             click.echo(f"  {name:<11} {password}  {', '.join(roles)}{where}")

@@ -13,6 +13,7 @@ Many processes may open a new store at once: one migrates, the others wait for i
 from __future__ import annotations
 
 import threading
+import warnings
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -128,7 +129,9 @@ def add_columns(table: sa.Table, names: list[str]) -> None:
 
     store = op.get_context().config.attributes["store"]
     inspector = sa.inspect(store._conn)
-    have = {c["name"] for c in inspector.get_columns(table.name)}
+    with warnings.catch_warnings():  # PostGIS's geometry type is unknown to SQLAlchemy
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        have = {c["name"] for c in inspector.get_columns(table.name)}
     for name in names:
         if name not in have:
             op.add_column(table.name, table.c[name]._copy())
