@@ -15,7 +15,7 @@ import shapely
 
 from gridmap import routing, workflow
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.errors import InvalidInput
+from gridmap.errors import Conflict, InvalidInput
 from gridmap.model import CRS, LOCAL_TZ, utc_text
 from gridmap.photos import Photo
 from gridmap.settings import Settings
@@ -161,8 +161,6 @@ def act(
     at = at or now()
     case = store.case(incident_id)
     if expected and expected != case["status"]:
-        from gridmap.errors import Conflict
-
         raise Conflict(f"incident {incident_id} is {case['status']} now, not {expected}: reload it")
     if department is not None and department not in store.departments():
         raise InvalidInput(f"unknown department {department!r}", field="department")

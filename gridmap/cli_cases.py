@@ -115,30 +115,17 @@ def calendar_list(ctx) -> None:
         click.echo(f"{d['day']}  {'working' if d['working'] else 'day off'}  {d['note']}")
 
 
-@calendar.command("off")
+@calendar.command("set")
 @click.argument("day")
+@click.argument("kind", type=click.Choice(["off", "work", "national"]))
 @click.option("--note", default="")
 @click.pass_context
-def calendar_off(ctx, day, note) -> None:
-    command_store(ctx).set_calendar_day(_day(day), False, note)
-    click.echo(f"{day} is a day off.")
-
-
-@calendar.command("work")
-@click.argument("day")
-@click.option("--note", default="")
-@click.pass_context
-def calendar_work(ctx, day, note) -> None:
-    command_store(ctx).set_calendar_day(_day(day), True, note)
-    click.echo(f"{day} is a working day.")
-
-
-@calendar.command("clear")
-@click.argument("day")
-@click.pass_context
-def calendar_clear(ctx, day) -> None:
-    command_store(ctx).set_calendar_day(_day(day), None)
-    click.echo(f"{day} follows the national calendar.")
+def calendar_set(ctx, day, kind, note) -> None:
+    """DAY becomes a day OFF, a WORKing day, or follows the NATIONAL calendar again."""
+    working = {"off": False, "work": True, "national": None}[kind]
+    command_store(ctx).set_calendar_day(_day(day), working, note)
+    said = {"off": "a day off", "work": "a working day", "national": "as the national calendar"}
+    click.echo(f"{day} is {said[kind]}.")
 
 
 @click.group()

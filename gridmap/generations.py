@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from gridmap.cases import rehome
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.lookup import LookupIndex
 from gridmap.model import IncidentQuery
@@ -57,8 +58,6 @@ def move_events(store, gen, progress: Callable[[str], None] | None = None) -> Ac
             if len(frame):
                 done = resolve(index, frame)
                 if table == "incidents":
-                    from gridmap.cases import rehome
-
                     rehome(store, done)
                 store.set_event_areas(
                     table,

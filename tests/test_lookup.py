@@ -61,13 +61,13 @@ def test_record_names_every_layer_the_officer_and_the_generation(sample_index, s
     r = sample_index.lookup(125.10, 46.59).record(0)
     assert r["covered"] and not r["on_border"]
     assert set(r["areas"]) == {"district", "street", "neighborhood", "grid"}
-    assert set(r["zones"]) == {"police", "traffic", "fire"}
+    assert set(r["zones"]) == {"police", "traffic", "fire", "policing", "immigration"}
     grid = r["areas"]["grid"]
     assert grid["parent"] == r["areas"]["neighborhood"]["code"]
     assert grid["generation_low"] == 1 and grid["generation_high"] is None
     officer = next(o for o in sample_store.officers("grid") if o.area_code == grid["code"])
     assert r["officer"]["name"] == officer.name
-    assert set(r["zone_officers"]) == {"police", "traffic", "fire"}
+    assert set(r["zone_officers"]) == {"police", "traffic", "fire", "policing", "immigration"}
 
 
 def test_not_covered_is_explicit(sample_index):

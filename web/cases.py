@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from gridmap import cases, workflow
 from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
-from gridmap.errors import InvalidInput
+from gridmap.errors import Forbidden, InvalidInput
 from gridmap.model import LOCAL_TZ
 from gridmap.photos import check_photos
 from gridmap.settings import Settings
@@ -129,7 +129,7 @@ def _may_see(case: dict) -> None:
         return
     if "officer" in roles and workflow.covers(actor, "officer", case.get("grid_code"), None):
         return
-    raise workflow.Forbidden(f"incident {case['id']} is not in your areas")
+    raise Forbidden(f"incident {case['id']} is not in your areas")
 
 
 # -- report ------------------------------------------------------------------------------
@@ -382,7 +382,7 @@ def queue():
     _escalate()
     department = request.args.get("department") or current_user.user.department
     if "dispatcher" not in current_user.roles and department != current_user.user.department:
-        raise workflow.Forbidden("a department sees its own queue")
+        raise Forbidden("a department sees its own queue")
     if department not in store.departments():
         raise InvalidInput(f"unknown department {department!r}", field="department")
     rows = store.cases(department=department)

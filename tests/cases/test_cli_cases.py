@@ -32,14 +32,16 @@ def test_rules_departments_calendar_and_escalation(sample_path, tmp_path):
         (("route", "add", "--order", "1", "--department", "nobody"), "unknown department"),
         (("route", "test", "125.10", "46.59", "E99"), "unknown category 'E99'"),
         (("route", "test", "-77.05", "38.73", "E0102"), "outside"),
-        (("calendar", "off", "2026-13-01"), "not a day"),
+        (("calendar", "set", "2026-13-01", "off"), "not a day"),
         (("route", "remove", "999"), "no routing rule 999"),
     ]:
         r = run(*args)
         assert r.exit_code != 0 and message in r.output, (args, r.output)
         assert "Traceback" not in r.output
-    assert run("calendar", "off", "2026-12-24", "--note", "city day").exit_code == 0
+    assert run("calendar", "set", "2026-12-24", "off", "--note", "city day").exit_code == 0
     assert "2026-12-24  day off  city day" in run("calendar", "list").output
+    assert run("calendar", "set", "2026-12-24", "national").exit_code == 0
+    assert run("calendar", "list").output == ""
     assert "immigration" in run("department", "list").output
     r = run("case", "escalate")
     assert r.exit_code == 0 and r.output.endswith("escalated.\n")

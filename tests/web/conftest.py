@@ -2,12 +2,23 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 
 import pytest
 from waitress.server import create_server
 
 from tests.accounts import signed_in
 from web import create_app
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +44,33 @@ def client(app, web_db):
     return signed_in(app.test_client(), f"gpkg://{web_db}", "dispatcher")
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The app on a real WSGI server (waitress) on a free loopback port."""
+@contextmanager
+def serving(app):
+    """``app`` on a real WSGI server (waitress) on a free loopback port: its base URL."""
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    with serving(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Chromium is not installed: run 'make test', which installs it")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

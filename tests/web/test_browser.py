@@ -6,7 +6,6 @@ skip: without Chromium they fail (``make test`` installs it).
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,28 +18,6 @@ from gridmap.catalogue import OPEN_STATUSES
 from tests.accounts import PASSWORD, token_for, user_of
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail("Chromium is not installed: run 'make test', which installs it")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Page:
@@ -188,7 +165,7 @@ def test_clicking_inside_a_grid_shows_its_code_and_officer(page, sample_frames, 
     # Hide the markers so that the click lands on the map, then centre on the grid.
     page.toggle("事件")
     page.toggle("隐患")
-    page.js(f"GridMap.map.setView([{lat}, {lon}], 15)")
+    page.js(f"void GridMap.map.setView([{lat}, {lon}], 15)")
     page.idle()
     x, y = page.js(
         f"(() => {{ const p = GridMap.map.latLngToContainerPoint([{lat}, {lon}]);"

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 
 import pytest
 import shapely
 from PIL import Image
-from waitress.server import create_server
 
 from gridmap.stores import open_store
-from tests.web.test_browser import Page, _signed_in, browser  # noqa: F401 (a fixture)
+from tests.web.conftest import serving
+from tests.web.test_browser import Page, _signed_in
 from web import create_app
 
 PHONE = {
@@ -36,13 +35,8 @@ def loop_db(sample_path, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def loop_server(loop_db):
-    app = create_app({"DATABASE_URL": f"gpkg://{loop_db}", "TESTING": True})
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    with serving(create_app({"DATABASE_URL": f"gpkg://{loop_db}", "TESTING": True})) as base:
+        yield base
 
 
 def _photo(tmp_path) -> str:
@@ -63,7 +57,7 @@ def _status(p: Page) -> str:
     return p.page.inner_text("#gm-case-status")
 
 
-def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):  # noqa: F811
+def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):
     with open_store(f"gpkg://{loop_db}") as store:
         grid = store.areas("grid").iloc[100]
     point = shapely.point_on_surface(grid.geometry)
@@ -75,7 +69,7 @@ def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):  # no
         officer.open("/")
         officer.shot("case-phone-map")
         officer.js(
-            f"() => {{ gridmapMap.setView([{point.y}, {point.x}], 15, {{animate: false}}); }}"
+            f"() => {{ GridMap.map.setView([{point.y}, {point.x}], 15, {{animate: false}}); }}"
         )
         officer.idle()
         officer.page.mouse.click(180, 200)  # the map's centre: above the panel
@@ -83,12 +77,15 @@ def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):  # no
         officer.page.click("#gm-report-here")
         officer.page.wait_for_selector("#gm-report-form")
         # "Here": the browser's position replaces the clicked point.
+        clicked = float(officer.page.input_value("#gm-lon"))
         officer.page.tap("#gm-here")
-        for _ in range(100):
-            if officer.page.input_value("#gm-lon").startswith(f"{point.x:.5f}"[:8]):
+        for _ in range(100):  # the position arrives asynchronously
+            if abs(float(officer.page.input_value("#gm-lon") or 0) - point.x) < 1e-6:
                 break
             officer.page.wait_for_timeout(100)
         assert abs(float(officer.page.input_value("#gm-lon")) - point.x) < 1e-6
+        assert abs(float(officer.page.input_value("#gm-lat")) - point.y) < 1e-6
+        assert abs(clicked - point.x) < 0.01  # the map click was near there, not exactly
         officer.page.select_option("#gm-category-pick", "E0103")
         officer.page.wait_for_selector("#gm-preview-department")
         assert "城市管理" in officer.page.inner_text("#gm-preview-department")
@@ -162,7 +159,7 @@ def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):  # no
         officer.close()
 
 
-def test_the_board_links_to_the_filtered_map(browser, loop_server, loop_db):  # noqa: F811
+def test_the_board_links_to_the_filtered_map(browser, loop_server, loop_db):
     p = _signed_in(browser, loop_server, loop_db, "dispatcher")
     try:
         p.page.goto(loop_server + "/cases/board")

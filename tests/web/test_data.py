@@ -43,7 +43,7 @@ def _zones(bow: bool = False):
 def _check(client, body: bytes, name: str, **form):
     data = {
         "kind": "layer",
-        "layer": "immigration",
+        "layer": "customs",
         "name_field": "name",
         **form,
         "file": (io.BytesIO(body), name),
@@ -56,22 +56,22 @@ def test_bad_file_shows_the_report_and_writes_nothing(client):
     assert "self-intersection" in page and ">1<" in page and ">Z1<" in page
     assert "gm-confirm" not in page
     layers = client.get("/api/layers").get_json()["layers"]
-    assert "immigration" not in {x["name"] for x in layers}
+    assert "customs" not in {x["name"] for x in layers}
 
 
 def test_good_file_imports_on_confirmation(client):
     page = _check(client, _geojson(_zones()), "zones.geojson").get_data(as_text=True)
     assert "gm-confirm" in page
     layers = client.get("/api/layers").get_json()["layers"]
-    assert "immigration" not in {x["name"] for x in layers}  # checked, not imported
+    assert "customs" not in {x["name"] for x in layers}  # checked, not imported
     token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
     done = client.post(
         "/data/import",
-        data={"token": token, "kind": "layer", "layer": "immigration", "name_field": "name"},
+        data={"token": token, "kind": "layer", "layer": "customs", "name_field": "name"},
     )
     assert 'id="gm-imported"' in done.get_data(as_text=True)
     layers = {x["name"]: x["count"] for x in client.get("/api/layers").get_json()["layers"]}
-    assert layers["immigration"] == 2
+    assert layers["customs"] == 2
 
 
 def test_bad_incident_rows_are_listed(client):

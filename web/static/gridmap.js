@@ -30,7 +30,6 @@
     var t = cfg.text, cat = cfg.catalogue;
     var state = {pending: 0, ready: false, requests: 0, waiting: false};
     window.gridmapState = state;
-    window.gridmapMap = map;  // for tests and the browser's console
     var titles = {};
     cfg.layers.forEach(function (spec) { titles[spec.name] = spec.title; });
 
