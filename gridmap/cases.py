@@ -194,6 +194,30 @@ def escalate_overdue(store, cal: WorkCalendar, at: datetime | None = None) -> li
     return done
 
 
+def route_unrouted(store) -> int:
+    """Route the open cases that have no department (cases of a store made before
+    routing rules existed); returns how many got one."""
+    rules, departments = store.rules(), store.departments()
+    rows = []
+    for case in store.cases(limit=1 << 62):
+        if case["department"]:
+            continue
+        areas = case["areas"] if isinstance(case["areas"], dict) else json.loads(case["areas"])
+        found = routing.route(rules, departments, case["category"], areas)
+        if found.department is not None:
+            rows.append(
+                {
+                    "_id": case["id"],
+                    "department": found.department.code,
+                    "zone_code": found.zone_code,
+                }
+            )
+    with store.transaction():
+        store.set_cases(rows)
+        store.record("case.route", "", after={"routed": len(rows)})
+    return len(rows)
+
+
 def rehome(store, resolved: gpd.GeoDataFrame) -> None:
     """Open cases just resolved into a new generation's areas: routes of the ones not yet
     dispatched are recomputed, the others keep their department and take its zone in

@@ -130,7 +130,7 @@ def calendar_set(ctx, day, kind, note) -> None:
 
 @click.group()
 def case() -> None:
-    """Cases: escalate the overdue ones."""
+    """Cases: escalate the overdue ones, route the unrouted."""
 
 
 @case.command("escalate")
@@ -140,3 +140,11 @@ def case_escalate(ctx) -> None:
     store = command_store(ctx)
     done = cases.escalate_overdue(store, cases.calendar(store))
     click.echo(f"{len(done)} overdue case{'s' if len(done) != 1 else ''} escalated.")
+
+
+@case.command("route")
+@click.pass_context
+def case_route(ctx) -> None:
+    """Route the open cases that have no department yet (after an upgrade, or new rules)."""
+    n = cases.route_unrouted(command_store(ctx))
+    click.echo(f"{n} open case{'s' if n != 1 else ''} routed.")

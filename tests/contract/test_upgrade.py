@@ -8,14 +8,17 @@ ended and carried over), a zone with a hole, officers, incidents, hazards and a 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import geopandas as gpd
 import psycopg2
 import pytest
 import shapely
+import sqlalchemy as sa
 from click.testing import CliRunner
 
+from gridmap.catalogue import OPEN_STATUSES, STATUSES
 from gridmap.cli import main
 from gridmap.stores import migrations
 from gridmap.stores.gpkg import GeoPackageStore
@@ -127,3 +130,40 @@ def test_a_store_made_by_0_1_upgrades_when_opened_and_keeps_every_row(old_store)
         gdal.validate_gpkg(path)
         assert gdal.has_spatial_index(path, "area_grid")
         assert gdal.has_spatial_index(path, "incidents")
+
+
+def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
+    """A store made before the case loop (tests/fixtures/make_rev0003.py) upgrades in
+    place: its incidents keep every value, gain the case columns and indexes, GDAL still
+    validates it, and routing rules added afterwards route its open cases."""
+    from gridmap import cases
+    from gridmap.routing import SAMPLE_DEPARTMENTS, SAMPLE_RULES
+
+    path = tmp_path / "rev0003.gpkg"
+    shutil.copy(FIXTURES / "gridmap-rev0003.gpkg", path)
+    raw = sqlite3.connect(path)
+    before = raw.execute(
+        "SELECT id, category, status, grid_code FROM incidents ORDER BY id"
+    ).fetchall()
+    raw.close()
+    result = CliRunner().invoke(main, ["--db", f"gpkg://{path}", "db", "upgrade"])
+    assert result.exit_code == 0 and "upgraded from revision 0003 to 0004" in result.output
+    with GeoPackageStore(path) as store:
+        rows = store.cases(statuses=list(STATUSES), limit=1000)
+        assert sorted((r["id"], r["category"], r["status"], r["grid_code"]) for r in rows) == before
+        assert all(r["department"] is None and r["due_utc"] is None for r in rows)
+        indexes = {
+            i["name"]: i["column_names"] for i in sa.inspect(store._conn).get_indexes("incidents")
+        }
+        assert indexes["ix_incidents_grid"] == ["grid_code", "status"]
+        assert indexes["ix_incidents_due"] == ["due_utc", "department", "grid_code"]
+        for d in SAMPLE_DEPARTMENTS:
+            if d.layer in (None, "police", "traffic", "fire"):
+                store.save_department(d)
+        for rule in SAMPLE_RULES:
+            if rule.department in store.departments():
+                store.add_rule(rule)
+        open_cases = [r for r in rows if r["status"] in OPEN_STATUSES]
+        assert cases.route_unrouted(store) == len(open_cases) > 0
+        assert all(store.case(r["id"])["department"] for r in open_cases)
+    gdal.validate_gpkg(path)
