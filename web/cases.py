@@ -165,6 +165,7 @@ def new_case():
             request.form.get("category", ""),
             request.form.get("description", ""),
             _photos(),
+            reporter=_reporter(request.form),
             hazard_id=_hazard_param(),
         )
         return redirect(url_for("cases.case_page", incident_id=incident_id))
@@ -189,6 +190,17 @@ def new_case():
         hazard=hazard,
         values=request.args,
     )
+
+
+def _reporter(values) -> str | None:
+    """Who reported it, when a dispatcher takes a call for someone (a hotline caller, a
+    camera); anyone else reports as themselves."""
+    name = str(values.get("reporter") or "").strip()
+    if not name or "dispatcher" not in current_user.roles:
+        return None
+    if len(name) > 100:
+        raise InvalidInput("reporter: at most 100 characters", field="reporter")
+    return f"{name} (via {current_user.name})"
 
 
 def _hazard_param() -> int | None:
@@ -236,6 +248,7 @@ def report():
         str(values.get("category") or ""),
         str(values.get("description") or ""),
         photos,
+        reporter=_reporter(values),
     )
     return jsonify(case_view(get_store().case(incident_id), i18n.language())), 201
 

@@ -100,9 +100,10 @@ def test_each_role_only_its_steps_on_its_cases(case_app, case_db, spot):
     grid, lon, lat = spot
     dispatcher = _client(case_app, case_db, "dispatcher")
     case = dispatcher.post(
-        "/api/cases", json={"lon": lon, "lat": lat, "category": "E0404"}
+        "/api/cases", json={"lon": lon, "lat": lat, "category": "E0404", "reporter": "市民热线"}
     ).json  # a fire: routed to the fire station of the zone
     assert case["status"] == "reported" and case["department"] == "fire"
+    assert case["reporter"] == "市民热线 (via dispatcher)"
     url = f"/api/cases/{case['id']}/actions"
     other_officer = _client(case_app, case_db, "officer", areas=("230699",))
     assert other_officer.get(f"/api/cases/{case['id']}").status_code == 403
