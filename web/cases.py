@@ -91,6 +91,7 @@ def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
         "department_name": dept.name(lang) if dept else None,
         "zone_code": case.get("zone_code"),
         "due": due and due.astimezone(LOCAL_TZ).isoformat(timespec="minutes"),
+        "due_text": due and due.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
         "remaining_hours": None if left is None else round(left / 3600, 2),
         "overdue": cases.overdue(case, at),
         "running": case["status"] in CLOCK_STATUSES,
@@ -102,8 +103,11 @@ def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
     }
 
 
-def _event_view(e: dict, lang: str) -> dict:
+def _event_view(e: dict, lang: str, departments: dict) -> dict:
     k = 0 if lang == "zh" else 1
+    detail = dict(e["detail"])
+    if detail.get("department") in departments:
+        detail["department_name"] = departments[detail["department"]].name(lang)
     action = workflow.ACTIONS.get(e["action"])
     name = (action.zh, action.en)[k] if action else ("采集", "Report")[k]
     at = workflow.parse_utc(e["at"].replace(".000Z", "Z") if e["at"].endswith("Z") else e["at"])
@@ -114,7 +118,7 @@ def _event_view(e: dict, lang: str) -> dict:
         "at": at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at else e["at"],
         "to_status": e["to_status"],
         "note": e["note"],
-        "detail": e["detail"],
+        "detail": detail,
         "photos": e["photos"],
     }
 
@@ -260,7 +264,8 @@ def _case_data(incident_id: int, lang: str) -> tuple[dict, list, list]:
     store = get_store()
     case = store.case(incident_id)
     _may_see(case)
-    events = [_event_view(e, lang) for e in store.case_events(incident_id)]
+    departments = store.departments()
+    events = [_event_view(e, lang, departments) for e in store.case_events(incident_id)]
     k = 0 if lang == "zh" else 1
     actions = [
         {"name": a.name, "label": (a.zh, a.en)[k], "needs": list(a.needs)}
