@@ -1,9 +1,9 @@
 """Automatic plans: contiguous, nested, balanced, compact; neighborhoods split into their
 grids only where balance needs it.
 
-1. Allocate the K districts to the parent areas (each new community lies in one district):
-   as close to the ideal size as the bounds allow, or explain why no allocation exists;
-   units no border joins to the rest of their parent are named first.
+1. Check the request (``feasibility.py``): an impossible one is refused, with every
+   reason, before any search; allocate the K districts to the parent areas (each new
+   community lies in one district) as close to the ideal size as the bounds allow.
 2. Inside each parent, grow k contiguous districts from spread-out seeds, the smallest
    district taking the frontier unit nearest its seed.
 3. Whole units: optimising recombination (``recom.py``), annealed over a number of steps,
@@ -22,15 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from boundaries import metrics
+from boundaries import feasibility, metrics
+from boundaries.feasibility import allocate
 from boundaries.graph import UnitGraph, contract
 from boundaries.plan import Plan
 from boundaries.recom import Search, optimise
-from gridmap.errors import InvalidInput
+from gridmap.errors import Infeasible
 
-
-class Infeasible(InvalidInput):
-    """No plan can satisfy the rules; the message says why."""
+__all__ = ["Infeasible", "Result", "allocate", "auto_plan", "grow", "mixed_plan"]
 
 
 @dataclass
@@ -41,41 +40,6 @@ class Result:
     seconds: float
     stopped: bool
     floor: float = 0.0  # the smallest max deviation any nested plan can have
-
-
-def allocate(
-    totals: dict[str, float], k: int | None, low: float | None, high: float | None
-) -> dict[str, int]:
-    """Districts per parent: each parent's average within [low, high], adding up to k."""
-    names = sorted(totals)
-    pop = np.array([totals[n] for n in names], dtype=float)
-    lo = np.ceil(pop / high).astype(int) if high else np.ones(len(pop), dtype=int)
-    hi = np.floor(pop / low).astype(int) if low else np.full(len(pop), 10**9)
-    lo = np.maximum(lo, 1)
-    for n, p, a, b in zip(names, pop, lo, hi, strict=True):
-        if a > b:
-            raise Infeasible(
-                f"{n} has {p:,.0f} residents, which cannot be divided into districts of "
-                f"{low:,.0f}-{high:,.0f}: {b} districts would be too large, {a} too small",
-                field="bounds",
-            )
-    if k is None:
-        target = pop.sum() / ((low + high) / 2) if low and high else len(pop)
-        k = int(round(target))
-    if not lo.sum() <= k <= hi.sum():
-        raise Infeasible(
-            f"{k} districts cannot respect the bounds: the parents need between "
-            f"{lo.sum()} and {hi.sum()} districts of {low:,.0f}-{high:,.0f}",
-            field="k",
-        )
-    ideal = pop.sum() / k
-    alloc = np.clip(np.round(pop / ideal).astype(int), lo, hi)
-    while alloc.sum() != k:  # move one district at a time where it hurts balance least
-        step = 1 if alloc.sum() < k else -1
-        cand = np.flatnonzero((alloc + step >= lo) & (alloc + step <= hi))
-        cost = np.abs(pop[cand] / (alloc[cand] + step) - ideal)
-        alloc[cand[np.argmin(cost)]] += step
-    return dict(zip(names, alloc.tolist(), strict=True))
 
 
 def _centroids(graph: UnitGraph) -> np.ndarray:
@@ -152,8 +116,7 @@ def auto_plan(
     weight = getattr(units, of).astype(float)
     parents = np.asarray([str(p) for p in units.parent], dtype=object)
     totals = {p: weight[parents == p].sum() for p in np.unique(parents)}
-    _islands(units, parents)
-    alloc = allocate(totals, k, low, high)
+    alloc = feasibility.check(units, k, low, high, None, of, fine).alloc
     k = sum(alloc.values())
     ideal = weight.sum() / k
     labels = np.zeros(len(units), dtype=np.int64)
@@ -239,22 +202,6 @@ def auto_plan(
         stop.is_set() or time.monotonic() >= deadline,
         floor,
     )
-
-
-def _islands(units: UnitGraph, parents: np.ndarray) -> None:
-    """Refuse, naming them, units that no border connects to the rest of their parent:
-    no contiguous plan can hold them until they are linked by hand."""
-    for p in np.unique(parents):
-        pieces = units.components(np.flatnonzero(parents == p))
-        if len(pieces) > 1:
-            pieces.sort(key=len)
-            lonely = [str(units.codes[u]) for piece in pieces[:-1] for u in piece]
-            shown = ", ".join(lonely[:5]) + (" ..." if len(lonely) > 5 else "")
-            raise Infeasible(
-                f"{p}'s units are in {len(pieces)} pieces: {shown} share no border with the "
-                "rest; link them to a neighbour by hand (--link A:B) to plan contiguous areas",
-                field="units",
-            )
 
 
 def mixed_plan(

@@ -68,12 +68,23 @@ def check(
     epsilon: float | None = None,
     nest: bool = True,
 ) -> list[tuple[str, bool, str]]:
-    """Every rule that applies, as (rule, passes, reason)."""
+    """Every rule, as (rule, passes, reason); one without its bound passes, saying so."""
     out = [("contiguous", *contiguous(plan))]
     if low is not None or high is not None or epsilon is not None:
         out.append(("population", *population_within(plan, low, high, epsilon)))
+    else:
+        out.append(
+            (
+                "population",
+                True,
+                f"no bound given (--min/--max or --epsilon); max deviation "
+                f"{metrics.max_deviation(plan):.1%}",
+            )
+        )
     if nest:
         out.append(("nested", *nested(plan)))
     if k is not None:
         out.append(("districts", *districts(plan, k)))
+    else:
+        out.append(("districts", True, f"{plan.k} districts (no --k given)"))
     return out

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from gridmap.errors import Busy, GridmapError, InvalidInput, NotFound, StoreError
+from gridmap.errors import Busy, GridmapError, Infeasible, InvalidInput, NotFound, StoreError
 
 STATUS = {
+    Infeasible: 422,  # well-formed, but no plan can satisfy it: the reasons are data
     InvalidInput: 400,
     NotFound: 404,
     Busy: 429,
@@ -28,6 +29,7 @@ HEADINGS = {
     401: ("请先登录", "Sign in first"),
     403: ("无权访问", "Not allowed"),
     404: ("未找到", "Not found"),
+    422: ("无法满足", "Cannot be satisfied"),
     413: ("文件太大", "Too large"),
     429: ("请稍后再试", "Try again later"),
 }
@@ -58,6 +60,8 @@ def init_app(app: Flask) -> None:
         body = {"error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, InvalidInput) and exc.field:
             body["parameter"] = exc.field
+        if isinstance(exc, Infeasible):
+            body["reasons"] = exc.reasons
         return jsonify(body), status_of(exc)
 
     @app.errorhandler(HTTPException)

@@ -56,7 +56,8 @@ def test_allocation_explains_a_parent_that_cannot_be_divided():
     with pytest.raises(Infeasible) as err:
         allocate({"230606": 45_000, "230602": 90_000}, None, 25_000, 40_000)
     assert str(err.value) == (
-        "230606 has 45,000 residents, which cannot be divided into districts of "
+        "no plan can satisfy this request: 230606 has 45,000 residents, which cannot be "
+        "divided into districts of "
         "25,000-40,000: 1 districts would be too large, 2 too small"
     )
 
