@@ -51,8 +51,8 @@ class Spec:
         split, parent = units_of.choose_layers(
             store,
             layer,
-            data.get("split_into", "none") if "split_into" in data else None,
-            data.get("parent", "none") if "parent" in data else None,
+            (data["split_into"] or "none") if "split_into" in data else None,
+            (data["parent"] or "none") if "parent" in data else None,
         )
         return cls(
             generation=store.generation(data.get("generation")).id,

@@ -2,14 +2,14 @@
 a .zip), FlatGeobuf, and CSV with a WKT column or lon/lat columns.
 
 Everything comes out in EPSG:4326 (WGS-84).  A file without a CRS is refused unless one is
-given, with a guess from the coordinates' range; a CSV with a WKT column is such a file.
-Only a CSV of lon/lat columns is taken as EPSG:4326 unasked, and only when every
-coordinate is a plausible longitude/latitude, saying so.  A CRS given for a file that
-names its own is refused unless ``override_crs``: the file is more likely right.  Files
-in China's GCJ-02 (AMap, Tencent) or BD-09 (Baidu) datums are converted exactly with
-``datum`` (``crs`` GCJ02 or BD09 says the same).  Chinese Shapefiles often carry
-GBK/GB18030 attribute tables without a .cpg file: the bytes are checked and decoded
-accordingly.
+given, with a guess from the coordinates' range.  A CSV (WKT or lon/lat columns) never
+names a CRS: it is taken as EPSG:4326 unasked only when every coordinate is a plausible
+longitude/latitude, and the import says so (``attrs["notes"]``); else it is refused.  A
+CRS given for a file that names its own is refused unless ``override_crs``: the file is
+more likely right.  Files in China's GCJ-02 (AMap, Tencent) or BD-09 (Baidu) datums are
+converted exactly with ``datum`` (``crs`` GCJ02 or BD09 says the same).  Chinese
+Shapefiles often carry GBK/GB18030 attribute tables without a .cpg file: the bytes are
+checked and decoded accordingly.
 """
 
 from __future__ import annotations
@@ -97,8 +97,7 @@ def guess_crs_message(xy: np.ndarray) -> str:
 
 
 def _read_csv(path: Path) -> gpd.GeoDataFrame:
-    """The rows with their geometry and no CRS (a CSV names none); ``attrs["lonlat"]``
-    says the geometry came from lon/lat columns."""
+    """The rows with their geometry and no CRS (a CSV names none)."""
     with path.open("rb") as f:
         if b"\0" in f.read(1 << 16):
             raise InvalidInput(f"{path.name}: not a text file, so not CSV", field="file")
@@ -149,9 +148,7 @@ def _read_csv(path: Path) -> gpd.GeoDataFrame:
             f"{', '.join(frame.columns)}",
             field="geometry",
         )
-    out = gpd.GeoDataFrame(frame, geometry=geoms)
-    out.attrs["lonlat"] = wkt is None
-    return out
+    return gpd.GeoDataFrame(frame, geometry=geoms)
 
 
 @contextmanager
@@ -299,21 +296,19 @@ def read(
     if len(frame) == 0:
         raise InvalidInput(f"{path.name}: the file has no features", field="file")
     notes = []
-    lonlat = frame.attrs.get("lonlat", False)
     if frame.crs is None:
         xy = shapely.get_coordinates(frame.geometry.values)
         if crs is not None:
             frame = frame.set_crs(crs)
-        elif datum is not None or (lonlat and _plausible_lonlat(xy)):
-            # A datum is a datum of lon/lat; lon/lat columns say what they hold.
-            if not _plausible_lonlat(xy):
-                raise InvalidInput(f"{path.name}: {guess_crs_message(xy)}", field="crs")
+        elif (datum is not None or suffix == ".csv") and _plausible_lonlat(xy):
+            # A datum is a datum of lon/lat.  A CSV cannot name its CRS, and its common
+            # case (gridmap's own exports, points from phones) is WGS-84: said, not silent.
             frame = frame.set_crs("EPSG:4326")
             if datum is None:
                 notes.append(
-                    f"{path.name}: assumed EPSG:4326 (WGS-84) because the file names no CRS, "
-                    "its columns are lon/lat and every coordinate is a plausible "
-                    "longitude/latitude"
+                    f"{path.name}: assumed EPSG:4326 (WGS-84) because a CSV names no CRS "
+                    "and every coordinate is a plausible longitude/latitude; give --crs "
+                    "(EPSG:4490, GCJ02 for AMap data, ...) if it is another"
                 )
         else:
             raise InvalidInput(f"{path.name}: {guess_crs_message(xy)}", field="crs")

@@ -46,7 +46,13 @@ def test_create_show_and_list(planner):
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert body["districts"] == 29
-    assert {x["rule"]: x["passes"] for x in body["rules"]} == {"contiguous": True, "nested": True}
+    # Every rule is listed; one without its bound passes, saying so.
+    assert {x["rule"]: x["passes"] for x in body["rules"]} == {
+        "contiguous": True,
+        "population": True,
+        "nested": True,
+        "districts": True,
+    }
     shown = client.get(f"/api/plans/{body['id']}?k=30").get_json()
     assert shown["assignment"] == _streets(path)
     assert shown["spec"]["split_into"] is None
@@ -160,4 +166,4 @@ def test_create_from_an_uploaded_plan_file(planner):
         content_type="multipart/form-data",
     )
     assert r.status_code == 400
-    assert r.get_json()["message"].startswith("bad.csv line 2: unit 230699999999 is not a")
+    assert r.get_json()["message"].startswith("bad.csv row 1: unit 230699999999 is not a")
