@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from boundaries import metrics
 from boundaries.plan import Plan
+from boundaries.units import WHOLE
 
 Verdict = tuple[bool, str]
 
@@ -42,6 +43,8 @@ def _range(low: float | None, high: float | None) -> str:
 
 
 def nested(plan: Plan) -> Verdict:
+    if all(p == WHOLE for p in plan.graph.parent):
+        return True, "no parent layer (--parent none): nothing to lie inside"
     crossing = metrics.parents_crossed(plan)
     if not crossing:
         return True, "every district lies inside one parent area"
