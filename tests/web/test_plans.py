@@ -167,3 +167,19 @@ def test_create_from_an_uploaded_plan_file(planner):
     )
     assert r.status_code == 400
     assert r.get_json()["message"].startswith("bad.csv row 1: unit 230699999999 is not a")
+
+
+def test_an_infeasible_automatic_plan_is_422_with_the_reasons_before_any_job(planner):
+    client, _ = planner
+    r = client.post(
+        "/api/plans/auto", json={"name": "x", "k": 5000, "split_into": "none", "seconds": 600}
+    )
+    assert r.status_code == 422
+    body = r.get_json()
+    assert body["error"] == "Infeasible"
+    reasons = {x["check"]: x for x in body["reasons"]}
+    assert reasons["k"]["message"] == (
+        "5000 districts from 200 units: each district needs at least one unit"
+    )
+    assert reasons["k"]["units"] == 200
+    assert client.get("/api/plans").get_json()["plans"] == []
