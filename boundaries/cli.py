@@ -202,8 +202,13 @@ def auto(
         raise box["error"]
     result = box["result"]
     planfile.write(out, result.plan)
+    first = (
+        f"; the first within every rule after {result.first_seconds:.2f} s"
+        if result.first_seconds is not None
+        else ""
+    )
     click.echo(
-        f"Plan written to {out} ({result.seconds:.1f} s"
+        f"Plan written to {out} ({result.seconds:.1f} s{first}"
         f"{', stopped early' if result.stopped and stop.is_set() else ''})."
     )
     if _show(result.plan, k, low, high, None, balance):
