@@ -27,6 +27,7 @@ from boundaries.feasibility import allocate
 from boundaries.graph import UnitGraph, contract
 from boundaries.plan import Plan
 from boundaries.recom import Search, optimise
+from boundaries.treepart import tree_part
 from gridmap.errors import Infeasible
 
 __all__ = ["Infeasible", "Result", "allocate", "auto_plan", "grow", "mixed_plan"]
@@ -125,11 +126,20 @@ def auto_plan(
     alloc = feasibility.check(units, k, low, high, None, of, fine).alloc
     k = sum(alloc.values())
     ideal = weight.sum() / k
+    bounds = (
+        (ideal * (1 - epsilon), ideal * (1 + epsilon))
+        if low is None and high is None
+        else (low, high)
+    )
     labels = np.zeros(len(units), dtype=np.int64)
     district_parent = []
     for p in sorted(alloc):
         members = np.flatnonzero(parents == p)
-        region = grow(units, members, alloc[p], rng, weight)
+        # A recursive tree partition within the bounds when one is drawn quickly (as
+        # GerryChain's), else regions grown from seeds; the search improves either.
+        region = tree_part(units, members, alloc[p], weight, *bounds, rng, started + 0.1 * seconds)
+        if region is None:
+            region = grow(units, members, alloc[p], rng, weight)
         labels[members] = len(district_parent) + region
         district_parent += [p] * alloc[p]
     district_parent = np.asarray(district_parent, dtype=object)
@@ -146,11 +156,6 @@ def auto_plan(
             f"({gaps[p]:+.1%}); {alloc[p] - 1} or {alloc[p] + 1} would be further off"
         )
     names = np.array([f"{i + 1:03d}" for i in range(k)], dtype=object)
-    bounds = (
-        (ideal * (1 - epsilon), ideal * (1 + epsilon))
-        if low is None and high is None
-        else (low, high)
-    )
     first: dict = {}
 
     def within(graph):
@@ -201,7 +206,7 @@ def auto_plan(
         coarse, labels, share, stop, rng, patience=500, **{**anytime(units), "stall": 0}
     )
     # Annealing counted in steps: the same seed gives the same plan.
-    steps = len(units) * (150 if fine is None else 40)
+    steps = min(len(units) * (150 if fine is None else 40), 30_000)
     labels = optimise(
         coarse,
         labels,
@@ -211,6 +216,18 @@ def auto_plan(
         heat=heat,
         progress=report(units),
         steps=steps,
+        settle=fine is not None,
+        **anytime(units),
+    )
+    # Then descent polishes what annealing found (compactness, mostly) until it stalls.
+    labels = optimise(
+        coarse,
+        labels,
+        share,
+        stop,
+        rng,
+        patience=1500,
+        progress=report(units),
         settle=fine is not None,
         **anytime(units),
     )

@@ -277,7 +277,9 @@ def optimise(
     while time.monotonic() < deadline and not stop.is_set():
         if steps is not None and done >= steps:
             break
-        left = 1 - done / steps if steps else (deadline - time.monotonic()) / span
+        left = (deadline - time.monotonic()) / span
+        if steps:  # counted in steps, but cooled by the deadline when that comes first
+            left = min(left, 1 - done / steps)
         temperature = heat * left**3 if heat else 0.0
         done += 1
         value = np.bincount(labels, weights=search.weight, minlength=k)
@@ -290,8 +292,8 @@ def optimise(
             # Every 100 steps, the cost of the plan the search would return, against the
             # cost when the current window began: 1% better, or the window grows.
             cost = sum(c for _, c in (best_scores if heat else search.scores(labels)))
-            if cost < reference * 0.99:
-                reference, quiet = cost, 0
+            if cost < reference * 0.99 or temperature > heat * 0.01:
+                reference, quiet = cost, 0  # still hot: the best is yet to come
             else:
                 quiet += 100
             if (found or settle) and quiet >= stall:
