@@ -113,3 +113,11 @@ def test_a_layer_in_its_own_projected_crs_is_measured_in_it(tmp_path, monkeypatc
     run("plan", "auto", "--units", "county", "--k", "2", "--epsilon", "0.2", "--seconds", "3")
     body = json.loads(run("plan", "metrics", "plan.csv", "--units", "county").output)
     assert body["metric_crs"].startswith("EPSG:5070 (NAD83 / Conus Albers")
+
+
+def test_publishing_a_plan_without_parent_is_refused_saying_what_to_do(county_db):
+    run("plan", "auto", "--units", "county", "--k", "5", "--seconds", "3", "--out", "a.csv")
+    out = run("plan", "publish", "a.csv", "--units", "county", "--name", "2030", code=1)
+    assert "this plan has none (--parent none)" in out.output and "plan export" in out.output
+    exported = run("plan", "export", "a.csv", "--units", "county", "--out", "a.geojson")
+    assert "Written a.geojson." in exported.output
