@@ -183,3 +183,26 @@ def test_an_infeasible_automatic_plan_is_422_with_the_reasons_before_any_job(pla
     )
     assert reasons["k"]["units"] == 200
     assert client.get("/api/plans").get_json()["plans"] == []
+
+
+def test_plans_on_any_layer_through_the_api_parent_none(planner):
+    client, path = planner
+    r = client.post(
+        "/api/plans",
+        json={
+            "name": "one city",
+            "assignment": _streets(path),
+            "split_into": "none",
+            "parent": "none",
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert {x["rule"]: x["reason"] for x in body["rules"]}["nested"] == (
+        "no parent layer (--parent none): nothing to lie inside"
+    )
+    shown = client.get(f"/api/plans/{body['id']}").get_json()
+    assert shown["spec"]["parent"] is None and shown["spec"]["split_into"] is None
+    bad = client.post("/api/plans/auto", json={"k": 3, "parent": "neighborhood"})
+    assert bad.status_code == 400
+    assert "cannot lie inside one" in bad.get_json()["message"]
