@@ -83,16 +83,16 @@ def test_failed_write_inside_a_transaction_changes_nothing(district_store):
         (
             [shapely.Polygon([(125, 46), (125.1, 46.1), (125.1, 46), (125, 46.1)])],
             ["001"],
-            "row 0 (code 001): invalid geometry: Self-intersection",
+            "row 1 (code 001): invalid geometry: Self-intersection",
         ),
-        ([SQUARE, SQUARE], ["001", "001"], "row 1: code 001 repeats row 0"),
-        ([shapely.Point(125, 46)], ["001"], "row 0 (code 001): geometry is a Point; expected"),
-        ([shapely.Polygon()], ["001"], "row 0 (code 001): geometry is empty"),
-        ([SQUARE], [""], "row 0: code '' is missing"),
+        ([SQUARE, SQUARE], ["001", "001"], "row 2: code 001 repeats row 1"),
+        ([shapely.Point(125, 46)], ["001"], "row 1 (code 001): geometry is a Point; expected"),
+        ([shapely.Polygon()], ["001"], "row 1 (code 001): geometry is empty"),
+        ([SQUARE], [""], "row 1: code '' is missing"),
         (
             [shapely.box(500000, 5000000, 500100, 5000100)],
             ["001"],
-            "row 0 (code 001): coordinates x 500000..500100",
+            "row 1 (code 001): coordinates x 500000..500100",
         ),
     ],
 )
@@ -150,12 +150,12 @@ def test_incidents_and_hazards_round_trip_with_bbox(district_store):
 @pytest.mark.parametrize(
     ("column", "value", "message"),
     [
-        ("category", "X9999", "row 1: category 'X9999' is not known"),
-        ("status", "lost", "row 1: status 'lost' is not known"),
+        ("category", "X9999", "row 2: category 'X9999' is not known"),
+        ("status", "lost", "row 2: status 'lost' is not known"),
         (
             "reported_at",
             "2026-03-01 08:30",
-            "row 1: reported_at '2026-03-01 08:30'; expected an ISO 8601 time with a time zone",
+            "row 2: reported_at '2026-03-01 08:30'; expected an ISO 8601 time with a time zone",
         ),
     ],
 )
