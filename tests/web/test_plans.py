@@ -115,6 +115,8 @@ def test_auto_job_then_compare_and_publish(planner):
     job = _wait(client, r.get_json()["id"])
     assert job["state"] == "done", job
     assert any("max deviation" in m for m in job["messages"])
+    # Anytime: the job said when the first plan within every rule existed.
+    assert any("first plan within every rule" in m for m in job["messages"]), job["messages"]
     plan_id = job["plan_id"]
     shown = client.get(f"/api/plans/{plan_id}?k=70&min=20000&max=40000").get_json()
     assert all(x["passes"] for x in shown["rules"]), shown["rules"]
