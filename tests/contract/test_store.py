@@ -8,6 +8,7 @@ import shapely
 
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import Layer, Officer
+from gridmap.stores.gpkg import GeoPackageStore
 
 SQUARE = shapely.box(125.0, 46.0, 125.1, 46.1)
 HOLED = shapely.Polygon(
@@ -255,3 +256,19 @@ def test_a_layer_can_be_listed_before_another(store):
     store.add_layer(Layer("police", "派出所辖区", "Police", kind="zone", department="police"))
     store.add_layer(Layer("community", "社区", "Community", parent="district"), before="grid")
     assert [x.name for x in store.layers()] == ["district", "community", "grid", "police"]
+
+
+def test_a_layer_keeps_the_projected_crs_its_file_came_in(store, tmp_path):
+    """What the metric CRS of a planner's own layer is read from; a copy keeps it."""
+    from etl.copy import copy_store
+
+    store.add_layer(Layer("county", "县", "County"))
+    assert store.layer_crs("county") is None
+    store.set_layer_crs("county", "EPSG:5070")
+    store.set_layer_crs("county", "EPSG:3857")  # set again: replaced, not added
+    assert store.layer_crs("county") == "EPSG:3857"
+    with GeoPackageStore(tmp_path / "copy.gpkg") as other:
+        copy_store(store, other, progress=lambda m: None)
+        assert other.layer_crs("county") == "EPSG:3857"
+    store.set_layer_crs("county", None)
+    assert store.layer_crs("county") is None
