@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/map_bench.py
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/plan_bench.py
+	$(BIN)/python benchmarks/anytime_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

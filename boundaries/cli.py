@@ -12,6 +12,7 @@ import click
 from boundaries import metrics, planfile, rules
 from boundaries import units as units_of
 from gridmap.cli import command_store
+from gridmap.geometry import crs_label
 
 UNIT_PARAMS = ("units_layer", "split_into", "parent_layer", "generation", "months", "links")
 
@@ -35,16 +36,16 @@ def unit_options(f):
             ),
             click.option(
                 "--split-into",
-                default="grid",
-                show_default=True,
-                help="Finer layer units may be split into ('none': never split).",
+                default=None,
+                help="Finer layer units may be split into ('none': never split) "
+                "[default: the one layer nesting in the units, else none].",
             ),
             click.option(
                 "--parent",
                 "parent_layer",
-                default="district",
-                show_default=True,
-                help="Layer each new area must lie inside.",
+                default=None,
+                help="Layer each new area must lie inside ('none': any) "
+                "[default: the coarsest layer the units nest in, else none].",
             ),
             click.option("--generation", default=None, help="Generation of the units [active]."),
             click.option(
@@ -75,15 +76,30 @@ def _units(store, units_layer, split_into, parent_layer, generation, months, lin
                 f"{link!r}: expected two unit codes as A:B", param_hint="--link"
             )
         pairs.append((a, b))
+    split_into, parent_layer = units_of.choose_layers(store, units_layer, split_into, parent_layer)
     return units_of.from_store(
-        store,
-        units_layer,
-        None if split_into == "none" else split_into,
-        parent_layer,
-        generation,
-        months,
-        links=pairs,
+        store, units_layer, split_into, parent_layer, generation, months, links=pairs
     )
+
+
+def field_options(f):
+    """Which columns of a plan file hold the unit codes and the district labels."""
+    for option in reversed(
+        [
+            click.option(
+                "--unit-field",
+                default=None,
+                help=f"Column of unit codes [default: {', '.join(planfile.UNIT_FIELDS)}].",
+            ),
+            click.option(
+                "--district-field",
+                default=None,
+                help=f"Column of districts [default: {', '.join(planfile.DISTRICT_FIELDS)}].",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
 
 
 def rule_options(f):
@@ -118,7 +134,7 @@ def plan() -> None:
     default="population",
     show_default=True,
 )
-@click.option("--seconds", default=8.0, show_default=True, help="Time allowed.")
+@click.option("--seconds", default=8.0, show_default=True, help="Time allowed at most.")
 @click.option("--seed", default=2012, show_default=True)
 @click.option(
     "--out",
@@ -126,6 +142,7 @@ def plan() -> None:
     default=Path("plan.csv"),
     show_default=True,
     help="Plan file to write (.csv or .geojson).",
+    callback=lambda ctx, param, value: planfile.writable(value),
 )
 @click.pass_context
 def auto(
@@ -140,11 +157,17 @@ def auto(
     seed,
     out,
 ) -> None:
-    """Propose a contiguous, nested, balanced plan (Ctrl+C returns the best so far)."""
+    """Propose a contiguous, nested, balanced plan (Ctrl+C returns the best so far).
+
+    The population rule is --min/--max when given, else ±--epsilon of the ideal; a request
+    no plan can satisfy is refused before the search, with its reasons."""
+    from boundaries.feasibility import check
     from boundaries.propose import auto_plan
 
     store = command_store(ctx)
     units = _units(store, **unit_args)
+    request = check(units.units, k, low, high, epsilon, balance, units.fine)
+    low, high = request.low, request.high  # the population rule, also when from epsilon
     stop = threading.Event()
     box: dict = {}
 
@@ -179,23 +202,30 @@ def auto(
         raise box["error"]
     result = box["result"]
     planfile.write(out, result.plan)
+    first = (
+        f"; the first within every rule after {result.first_seconds:.2f} s"
+        if result.first_seconds is not None
+        else ""
+    )
     click.echo(
-        f"Plan written to {out} ({result.seconds:.1f} s"
+        f"Plan written to {out} ({result.seconds:.1f} s{first}"
         f"{', stopped early' if result.stopped and stop.is_set() else ''})."
     )
-    _show(result.plan, k, low, high, None, balance)
+    if _show(result.plan, k, low, high, None, balance):
+        ctx.exit(1)
 
 
 @plan.command()
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @unit_options
+@field_options
 @rule_options
 @click.option("--epsilon", type=float, default=None, help="Rule: within ±epsilon of ideal.")
 @click.pass_context
-def show(ctx, plan_file, unit_args, k, low, high, epsilon) -> None:
-    """The plan's rules and its areas, one line each."""
+def show(ctx, plan_file, unit_args, unit_field, district_field, k, low, high, epsilon) -> None:
+    """The plan's rules and its areas, one line each; exit status 1 when a rule fails."""
     units = _units(command_store(ctx), **unit_args)
-    p = planfile.read(plan_file, units)
+    p = planfile.read(plan_file, units, unit_field, district_field)
     failed = _show(p, k, low, high, epsilon, "population", per_area=True)
     if failed:
         ctx.exit(1)
@@ -204,34 +234,38 @@ def show(ctx, plan_file, unit_args, k, low, high, epsilon) -> None:
 @plan.command("metrics")
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @unit_options
+@field_options
 @click.pass_context
-def metrics_cmd(ctx, plan_file, unit_args) -> None:
-    """Every metric of the plan, per area and overall, as JSON."""
+def metrics_cmd(ctx, plan_file, unit_args, unit_field, district_field) -> None:
+    """Every metric of the plan, per area and overall, as JSON, with the metric CRS
+    areas and lengths are measured in."""
     units = _units(command_store(ctx), **unit_args)
-    p = planfile.read(plan_file, units)
-    click.echo(json.dumps(metrics.summary(p), ensure_ascii=False, indent=1))
+    p = planfile.read(plan_file, units, unit_field, district_field)
+    out = {"metric_crs": crs_label(units.metric_crs), **metrics.summary(p)}
+    click.echo(json.dumps(out, ensure_ascii=False, indent=1))
 
 
 @plan.command()
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @click.argument("other", type=click.Path(path_type=Path), required=False)
 @unit_options
+@field_options
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def compare(ctx, plan_file, other, unit_args, as_json) -> None:
+def compare(ctx, plan_file, other, unit_args, unit_field, district_field, as_json) -> None:
     """PLAN against today's areas, or OTHER against PLAN."""
     from boundaries.compare import compare as run
 
     store = command_store(ctx)
     units = _units(store, **unit_args)
-    first = planfile.read(plan_file, units)
+    first = planfile.read(plan_file, units, unit_field, district_field)
     if other is None:
         result = run(store, units, first, after_name=plan_file.name)
     else:
         result = run(
             store,
             units,
-            planfile.read(other, units),
+            planfile.read(other, units, unit_field, district_field),
             first,
             before_name=plan_file.name,
             after_name=other.name,
@@ -259,6 +293,7 @@ def compare(ctx, plan_file, other, unit_args, as_json) -> None:
 @plan.command()
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @unit_options
+@field_options
 @click.option("--name", required=True, help="Name of the new generation, e.g. 2012.")
 @click.option("--description", default="")
 @click.option("--layer", default="community", show_default=True, help="Layer of the new areas.")
@@ -274,6 +309,8 @@ def publish(
     ctx,
     plan_file,
     unit_args,
+    unit_field,
+    district_field,
     name,
     description,
     layer,
@@ -285,7 +322,7 @@ def publish(
 
     store = command_store(ctx)
     units = _units(store, **unit_args)
-    p = planfile.read(plan_file, units)
+    p = planfile.read(plan_file, units, unit_field, district_field)
     done = run(
         store,
         units,
@@ -332,38 +369,43 @@ def activate_cmd(ctx, generation, effective) -> None:
     type=click.Path(path_type=Path),
     required=True,
     help=".csv (unit, district) or .geojson (units with their district).",
+    callback=lambda ctx, param, value: planfile.writable(value),
 )
 @unit_options
+@field_options
 @click.pass_context
-def export_cmd(ctx, plan_file, out, unit_args) -> None:
+def export_cmd(ctx, plan_file, out, unit_args, unit_field, district_field) -> None:
     """Write a plan in another format."""
     units = _units(command_store(ctx), **unit_args)
-    planfile.write(out, planfile.read(plan_file, units))
+    planfile.write(out, planfile.read(plan_file, units, unit_field, district_field))
     click.echo(f"Written {out}.")
 
 
 @plan.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=Path("plan.csv"), show_default=True)
-@click.option("--unit-field", default=None, help="Column of unit codes.")
-@click.option("--district-field", default=None, help="Column of district labels.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("plan.csv"),
+    show_default=True,
+    callback=lambda ctx, param, value: planfile.writable(value),
+)
+@field_options
 @unit_options
+@rule_options
+@click.option("--epsilon", type=float, default=None, help="Rule: within ±epsilon of ideal.")
 @click.pass_context
 def import_cmd(
-    ctx,
-    file,
-    out,
-    unit_field,
-    district_field,
-    unit_args,
+    ctx, file, out, unit_field, district_field, unit_args, k, low, high, epsilon
 ) -> None:
     """Bring in a plan made elsewhere (QGIS, Districtr): checked, then written as a plan
-    file."""
+    file; exit status 1 when a rule fails."""
     units = _units(command_store(ctx), **unit_args)
     p = planfile.read(file, units, unit_field, district_field)
     planfile.write(out, p)
     click.echo(f"{p.k} areas over {len(p.graph)} units read from {file.name}; written to {out}.")
-    _show(p, None, None, None, None, "population")
+    if _show(p, k, low, high, epsilon, "population"):
+        ctx.exit(1)
 
 
 def _show(p, k, low, high, epsilon, of, per_area=False) -> bool:

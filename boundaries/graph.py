@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 import shapely
 
 from gridmap.errors import InvalidInput
-from gridmap.geometry import metric_crs, shared_borders, to_metric
+from gridmap.geometry import shared_borders, to_metric
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,9 +58,11 @@ class UnitGraph:
         workload: str | None = None,
         min_border_m: float = 1.0,
         links: Iterable[tuple[str, str]] = (),
+        crs: pyproj.CRS | None = None,
     ) -> UnitGraph:
         """Units from a GeoDataFrame with ``code`` and ``population`` (``households``
-        optional), in lon/lat or in a projected CRS, which is then measured as it is."""
+        optional), in lon/lat or in a projected CRS, which is then measured as it is.
+        ``crs``: the metric CRS for lon/lat units [default: that of their centre]."""
         frame = frame.reset_index(drop=True)
         for col in ("code", "population"):
             if col not in frame:
@@ -70,8 +73,7 @@ class UnitGraph:
             geoms = np.asarray(frame.geometry.to_crs(4326).values, dtype=object)
         else:
             geoms = np.asarray(frame.geometry.values, dtype=object)
-            x0, y0, x1, y1 = shapely.total_bounds(geoms)
-            metric = to_metric(geoms, metric_crs((x0 + x1) / 2, (y0 + y1) / 2))
+            metric = to_metric(geoms, crs)
         i, j, length = shared_borders(metric, min_length=min_border_m)
         codes = frame["code"].to_numpy(dtype=object)
         pos = {c: k for k, c in enumerate(codes)}

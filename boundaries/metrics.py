@@ -113,15 +113,15 @@ def summary(plan: Plan, shapes: bool = True) -> dict:
         "district": [str(n) for n in plan.names],
         "population": plan.population.tolist(),
         "households": plan.households.tolist(),
-        "deviation": dev.round(4).tolist(),
-        "area_km2": plan.area_km2.round(3).tolist(),
-        "workload": plan.workload.round(2).tolist(),
-        "polsby_popper": pp.round(4).tolist(),
+        "deviation": dev.tolist(),
+        "area_km2": plan.area_km2.tolist(),
+        "workload": plan.workload.tolist(),
+        "polsby_popper": pp.tolist(),
     }
     if shapes:
         outline = outlines(plan)
-        per["reock"] = reock(plan, outline).round(4).tolist()
-        per["convex_hull"] = convex_hull_ratio(plan, outline).round(4).tolist()
+        per["reock"] = reock(plan, outline).tolist()
+        per["convex_hull"] = convex_hull_ratio(plan, outline).tolist()
         out["mean_reock"] = float(np.mean(per["reock"]))
     out["per_district"] = per
     return out

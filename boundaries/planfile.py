@@ -8,6 +8,7 @@ grid of a split neighborhood); a grid's own row wins over its neighborhood's.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,10 +36,7 @@ def read(
     unit_col = _column(rows, unit_field, UNIT_FIELDS, path, "unit")
     district_col = _column(rows, district_field, DISTRICT_FIELDS, path, "district")
     csv = path.suffix.lower() == ".csv"
-    where = [
-        f"{path.name} {'line' if csv else 'feature'} {i + 2 if csv else i + 1}"
-        for i in range(len(rows))
-    ]
+    where = [f"{path.name} {'row' if csv else 'feature'} {i + 1}" for i in range(len(rows))]
     return from_rows(
         units, list(zip(where, rows[unit_col], rows[district_col], strict=True)), path.name
     )
@@ -90,6 +88,20 @@ def from_rows(units: Units, rows: list[tuple[str, object, object]], source: str)
         return Plan(units.units, idx.astype(np.int64), len(names), names=names)
     plan, _ = mixed_plan(units.units, fine, idx.astype(np.int64), names)
     return plan
+
+
+def writable(path: Path) -> Path:
+    """``path`` if a plan can be written there, checked before any work is done."""
+    if path.suffix.lower() not in (".csv", ".geojson", ".json"):
+        raise InvalidInput(f"{path.name}: a plan file is .csv or .geojson", field="out")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidInput(f"{path}: no folder {folder} to write it in", field="out")
+    if path.is_dir():
+        raise InvalidInput(f"{path}: is a folder; expected a file name", field="out")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InvalidInput(f"{path}: not allowed to write there", field="out")
+    return path
 
 
 def write(path: str | Path, plan: Plan) -> Path:

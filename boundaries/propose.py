@@ -1,9 +1,9 @@
 """Automatic plans: contiguous, nested, balanced, compact; neighborhoods split into their
 grids only where balance needs it.
 
-1. Allocate the K districts to the parent areas (each new community lies in one district):
-   as close to the ideal size as the bounds allow, or explain why no allocation exists;
-   units no border joins to the rest of their parent are named first.
+1. Check the request (``feasibility.py``): an impossible one is refused, with every
+   reason, before any search; allocate the K districts to the parent areas (each new
+   community lies in one district) as close to the ideal size as the bounds allow.
 2. Inside each parent, grow k contiguous districts from spread-out seeds, the smallest
    district taking the frontier unit nearest its seed.
 3. Whole units: optimising recombination (``recom.py``), annealed over a number of steps,
@@ -22,15 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from boundaries import metrics
+from boundaries import feasibility, metrics
+from boundaries.feasibility import allocate
 from boundaries.graph import UnitGraph, contract
 from boundaries.plan import Plan
 from boundaries.recom import Search, optimise
-from gridmap.errors import InvalidInput
+from boundaries.treepart import tree_part
+from gridmap.errors import Infeasible
 
-
-class Infeasible(InvalidInput):
-    """No plan can satisfy the rules; the message says why."""
+__all__ = ["Infeasible", "Result", "allocate", "auto_plan", "grow", "mixed_plan"]
 
 
 @dataclass
@@ -41,41 +41,7 @@ class Result:
     seconds: float
     stopped: bool
     floor: float = 0.0  # the smallest max deviation any nested plan can have
-
-
-def allocate(
-    totals: dict[str, float], k: int | None, low: float | None, high: float | None
-) -> dict[str, int]:
-    """Districts per parent: each parent's average within [low, high], adding up to k."""
-    names = sorted(totals)
-    pop = np.array([totals[n] for n in names], dtype=float)
-    lo = np.ceil(pop / high).astype(int) if high else np.ones(len(pop), dtype=int)
-    hi = np.floor(pop / low).astype(int) if low else np.full(len(pop), 10**9)
-    lo = np.maximum(lo, 1)
-    for n, p, a, b in zip(names, pop, lo, hi, strict=True):
-        if a > b:
-            raise Infeasible(
-                f"{n} has {p:,.0f} residents, which cannot be divided into districts of "
-                f"{low:,.0f}-{high:,.0f}: {b} districts would be too large, {a} too small",
-                field="bounds",
-            )
-    if k is None:
-        target = pop.sum() / ((low + high) / 2) if low and high else len(pop)
-        k = int(round(target))
-    if not lo.sum() <= k <= hi.sum():
-        raise Infeasible(
-            f"{k} districts cannot respect the bounds: the parents need between "
-            f"{lo.sum()} and {hi.sum()} districts of {low:,.0f}-{high:,.0f}",
-            field="k",
-        )
-    ideal = pop.sum() / k
-    alloc = np.clip(np.round(pop / ideal).astype(int), lo, hi)
-    while alloc.sum() != k:  # move one district at a time where it hurts balance least
-        step = 1 if alloc.sum() < k else -1
-        cand = np.flatnonzero((alloc + step >= lo) & (alloc + step <= hi))
-        cost = np.abs(pop[cand] / (alloc[cand] + step) - ideal)
-        alloc[cand[np.argmin(cost)]] += step
-    return dict(zip(names, alloc.tolist(), strict=True))
+    first_seconds: float | None = None  # when the first plan satisfying every rule existed
 
 
 def _centroids(graph: UnitGraph) -> np.ndarray:
@@ -143,6 +109,11 @@ def auto_plan(
     ``fine``: the same area at a finer level (grids, whose ``group`` is their unit's code);
     when given, units are split into fine units where balance needs it.  Stopping (or the
     time running out) returns the best plan found so far.
+
+    Anytime: the first plan within the bounds (``low``/``high``, else ±``epsilon``) is
+    reported as soon as it exists, with its time; the search then improves compactness
+    and balance, and ends early once that stalls.  The plan returned is never one outside
+    the bounds when one within them was seen.
     """
     started = time.monotonic()
     deadline = started + seconds
@@ -152,15 +123,23 @@ def auto_plan(
     weight = getattr(units, of).astype(float)
     parents = np.asarray([str(p) for p in units.parent], dtype=object)
     totals = {p: weight[parents == p].sum() for p in np.unique(parents)}
-    _islands(units, parents)
-    alloc = allocate(totals, k, low, high)
+    alloc = feasibility.check(units, k, low, high, None, of, fine).alloc
     k = sum(alloc.values())
     ideal = weight.sum() / k
+    bounds = (
+        (ideal * (1 - epsilon), ideal * (1 + epsilon))
+        if low is None and high is None
+        else (low, high)
+    )
     labels = np.zeros(len(units), dtype=np.int64)
     district_parent = []
     for p in sorted(alloc):
         members = np.flatnonzero(parents == p)
-        region = grow(units, members, alloc[p], rng, weight)
+        # A recursive tree partition within the bounds when one is drawn quickly (as
+        # GerryChain's), else regions grown from seeds; the search improves either.
+        region = tree_part(units, members, alloc[p], weight, *bounds, rng, started + 0.1 * seconds)
+        if region is None:
+            region = grow(units, members, alloc[p], rng, weight)
         labels[members] = len(district_parent) + region
         district_parent += [p] * alloc[p]
     district_parent = np.asarray(district_parent, dtype=object)
@@ -177,6 +156,35 @@ def auto_plan(
             f"({gaps[p]:+.1%}); {alloc[p] - 1} or {alloc[p] + 1} would be further off"
         )
     names = np.array([f"{i + 1:03d}" for i in range(k)], dtype=object)
+    first: dict = {}
+
+    def within(graph):
+        weights = getattr(graph, of).astype(float)
+        lo, hi = bounds
+
+        def check(lab) -> bool:
+            value = np.bincount(lab, weights=weights, minlength=k)
+            return bool((lo is None or value.min() >= lo) and (hi is None or value.max() <= hi))
+
+        return check
+
+    def keep_first(graph):
+        def keep(lab) -> None:
+            if first:
+                return
+            first.update(graph=graph, labels=lab, seconds=time.monotonic() - started)
+            value = np.bincount(lab, weights=getattr(graph, of), minlength=k)
+            say(
+                f"{first['seconds']:5.2f}s  first plan within every rule: max deviation "
+                f"{np.abs(value / ideal - 1).max():.1%}"
+            )
+
+        return keep
+
+    def anytime(graph):
+        # Stalled: not 1% better over 20 steps per unit (at most 2,000 steps).
+        stall = min(20 * len(graph), 2000)
+        return {"valid": within(graph), "on_valid": keep_first(graph), "stall": stall}
 
     def report(graph):
         def show(lab):
@@ -193,11 +201,38 @@ def auto_plan(
     tolerance = np.array([max(epsilon, abs(gaps[p]) + 0.005) for p in district_parent])
     coarse = Search(units, weight, target, district_parent, tolerance)
     share = deadline if fine is None else started + seconds * 0.25
-    # Annealing counted in steps: the same seed gives the same plan.
-    steps = len(units) * (150 if fine is None else 40)
+    # A plan within the rules first, by descent (fast), then annealing from it.
     labels = optimise(
-        coarse, labels, share, stop, rng, heat=heat, progress=report(units), steps=steps
+        coarse, labels, share, stop, rng, patience=500, **{**anytime(units), "stall": 0}
     )
+    # Annealing counted in steps: the same seed gives the same plan.
+    steps = min(len(units) * (150 if fine is None else 40), 30_000)
+    labels = optimise(
+        coarse,
+        labels,
+        share,
+        stop,
+        rng,
+        heat=heat,
+        progress=report(units),
+        steps=steps,
+        settle=fine is not None,
+        **anytime(units),
+    )
+    # Then descent polishes what annealing found (compactness, mostly) until it stalls.
+    labels = optimise(
+        coarse,
+        labels,
+        share,
+        stop,
+        rng,
+        patience=1500,
+        progress=report(units),
+        settle=fine is not None,
+        **anytime(units),
+    )
+    if first and first["graph"] is units and not within(units)(labels):
+        labels = first["labels"]
     plan = Plan(units, labels, k, names=names)
     say(
         f"{k} districts over {len(units)} whole units: max deviation "
@@ -211,9 +246,11 @@ def auto_plan(
             time.monotonic() - started,
             stop.is_set() or time.monotonic() >= deadline,
             floor,
+            first.get("seconds"),
         )
     # Then grids where balance needs them, each split costing a little.
     district_of = dict(zip(units.codes, labels, strict=True))
+    pos = {str(c): i for i, c in enumerate(units.codes)}
     fine_labels = np.array([district_of[str(g)] for g in fine.group], dtype=np.int64)
     search = Search(
         fine,
@@ -224,8 +261,22 @@ def auto_plan(
         split_cost=split_cost,
     )
     fine_labels = optimise(
-        search, fine_labels, deadline, stop, rng, patience=1500, progress=report(fine)
+        search,
+        fine_labels,
+        deadline,
+        stop,
+        rng,
+        patience=1500,
+        progress=report(fine),
+        **anytime(fine),
     )
+    if first and not within(fine)(fine_labels):
+        # Not reached in practice (each descent step improves the cost), but promised.
+        fine_labels = (
+            first["labels"]
+            if first["graph"] is fine
+            else np.array([first["labels"][pos[str(g)]] for g in fine.group], dtype=np.int64)
+        )
     plan, split = mixed_plan(units, fine, fine_labels, names)
     say(
         f"{k} districts over {len(plan.graph)} units ({len(split)} old units split): max "
@@ -238,23 +289,8 @@ def auto_plan(
         time.monotonic() - started,
         stop.is_set() or time.monotonic() >= deadline,
         floor,
+        first.get("seconds"),
     )
-
-
-def _islands(units: UnitGraph, parents: np.ndarray) -> None:
-    """Refuse, naming them, units that no border connects to the rest of their parent:
-    no contiguous plan can hold them until they are linked by hand."""
-    for p in np.unique(parents):
-        pieces = units.components(np.flatnonzero(parents == p))
-        if len(pieces) > 1:
-            pieces.sort(key=len)
-            lonely = [str(units.codes[u]) for piece in pieces[:-1] for u in piece]
-            shown = ", ".join(lonely[:5]) + (" ..." if len(lonely) > 5 else "")
-            raise Infeasible(
-                f"{p}'s units are in {len(pieces)} pieces: {shown} share no border with the "
-                "rest; link them to a neighbour by hand (--link A:B) to plan contiguous areas",
-                field="units",
-            )
 
 
 def mixed_plan(

@@ -79,6 +79,14 @@ def publish(
     say = progress or (lambda m: None)
     settings = settings or Settings.from_env()
     source = store.generation(units.generation)
+    if units.parent_layer is None:
+        # New codes extend their parent's code (GB/T 2260): without a parent there is none.
+        raise InvalidInput(
+            "publishing numbers the new areas inside their parent layer's areas, and this "
+            "plan has none (--parent none); plan with --parent LAYER to publish, or write it "
+            "out with 'gridmap plan export'",
+            field="parent",
+        )
     _check_target(store, units, layer)
     newest = max(g.id for g in store.generations())
     if source.id != newest:

@@ -240,6 +240,10 @@ def optimise(
     heat: float = 0.0,
     progress: Callable[[np.ndarray], None] | None = None,
     steps: int | None = None,
+    valid: Callable[[np.ndarray], bool] | None = None,
+    on_valid: Callable[[np.ndarray], None] | None = None,
+    stall: int | None = None,
+    settle: bool = False,
 ) -> np.ndarray:
     """Recombination steps until ``patience`` steps in a row find nothing better, the
     deadline passes or ``stop`` is set; returns the best labels seen (a new array).
@@ -249,8 +253,21 @@ def optimise(
     deadline), which lets it leave a local optimum that pairwise moves alone cannot.
     Counted in steps, the same seed gives the same plan on any machine fast enough to
     finish before the deadline.
+
+    Anytime: ``on_valid`` is handed the first labels ``valid`` accepts, as soon as they
+    exist; from then on, ``stall`` steps without the cost falling by 1% end the search
+    (a plan that already satisfies every rule need not use the whole budget; 0: at once).
+    With ``settle`` a stall ends it even before a valid plan: a later phase, on finer
+    units, is where one will be found.
     """
     labels = labels.copy()
+    found = valid is None
+    if not found and valid(labels):
+        found = True
+        on_valid(labels.copy())
+        if stall == 0:
+            return labels
+    reference, quiet = np.inf, 0
     best, best_scores = labels.copy(), search.scores(labels) if heat else []
     k = len(search.district_parent)
     failed = 0
@@ -260,7 +277,9 @@ def optimise(
     while time.monotonic() < deadline and not stop.is_set():
         if steps is not None and done >= steps:
             break
-        left = 1 - done / steps if steps else (deadline - time.monotonic()) / span
+        left = (deadline - time.monotonic()) / span
+        if steps:  # counted in steps, but cooled by the deadline when that comes first
+            left = min(left, 1 - done / steps)
         temperature = heat * left**3 if heat else 0.0
         done += 1
         value = np.bincount(labels, weights=search.weight, minlength=k)
@@ -269,6 +288,16 @@ def optimise(
         pool = np.flatnonzero(excess > 0)
         if failed >= patience and (not len(pool) or temperature <= heat * 1e-3):
             break
+        if stall is not None and done % 100 == 0:
+            # Every 100 steps, the cost of the plan the search would return, against the
+            # cost when the current window began: 1% better, or the window grows.
+            cost = sum(c for _, c in (best_scores if heat else search.scores(labels)))
+            if cost < reference * 0.99 or temperature > heat * 0.01:
+                reference, quiet = cost, 0  # still hot: the best is yet to come
+            else:
+                quiet += 100
+            if (found or settle) and quiet >= stall:
+                break
         a = int(rng.choice(pool if len(pool) and rng.random() < 0.8 else np.arange(k)))
         around = district_neighbours(search.graph, labels, a)
         around = around[search.district_parent[around] == search.district_parent[a]]
@@ -282,7 +311,13 @@ def optimise(
         b = int(around[np.argmax(gap * np.sign(search.ideal[a] - value[a]))])
         if heat or rng.random() < 0.3:
             b = int(rng.choice(around))
-        if not search.step(labels, a, b, rng, temperature):
+        moved = search.step(labels, a, b, rng, temperature)
+        if moved and not found and valid(labels):
+            found = True
+            on_valid(labels.copy())
+            if stall == 0:
+                break
+        if not moved:
             pass
         elif not heat:  # descent: every step taken is an improvement
             failed = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from boundaries import metrics
 from boundaries.plan import Plan
+from boundaries.units import WHOLE
 
 Verdict = tuple[bool, str]
 
@@ -42,6 +43,8 @@ def _range(low: float | None, high: float | None) -> str:
 
 
 def nested(plan: Plan) -> Verdict:
+    if all(p == WHOLE for p in plan.graph.parent):
+        return True, "no parent layer (--parent none): nothing to lie inside"
     crossing = metrics.parents_crossed(plan)
     if not crossing:
         return True, "every district lies inside one parent area"
@@ -68,12 +71,23 @@ def check(
     epsilon: float | None = None,
     nest: bool = True,
 ) -> list[tuple[str, bool, str]]:
-    """Every rule that applies, as (rule, passes, reason)."""
+    """Every rule, as (rule, passes, reason); one without its bound passes, saying so."""
     out = [("contiguous", *contiguous(plan))]
     if low is not None or high is not None or epsilon is not None:
         out.append(("population", *population_within(plan, low, high, epsilon)))
+    else:
+        out.append(
+            (
+                "population",
+                True,
+                f"no bound given (--min/--max or --epsilon); max deviation "
+                f"{metrics.max_deviation(plan):.1%}",
+            )
+        )
     if nest:
         out.append(("nested", *nested(plan)))
     if k is not None:
         out.append(("districts", *districts(plan, k)))
+    else:
+        out.append(("districts", True, f"{plan.k} districts (no --k given)"))
     return out

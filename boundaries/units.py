@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 import shapely
 
 from boundaries.graph import UnitGraph, contract
@@ -28,17 +29,62 @@ class Units:
     fine: UnitGraph | None  # e.g. their grids (group = the neighborhood's code)
     layer: str
     fine_layer: str | None
-    parent_layer: str
+    parent_layer: str | None  # None: new areas need not lie inside any coarser layer
     generation: int
+    metric_crs: pyproj.CRS | None = None  # where areas, lengths and compactness are measured
+
+
+WHOLE = "all"  # the one parent of every unit when plans nest in nothing
+
+
+def default_parent(store, layer: str) -> str | None:
+    """The coarsest layer ``layer`` nests in (district for neighborhoods), or None."""
+    top = store.layer(layer).parent
+    while top is not None and store.layer(top).parent is not None:
+        top = store.layer(top).parent
+    return top
+
+
+def default_split(store, layer: str) -> str | None:
+    """The one layer that nests in ``layer`` (grids in neighborhoods), or None."""
+    store.layer(layer)
+    finer = [x.name for x in store.layers() if x.parent == layer and x.kind == "admin"]
+    return finer[0] if len(finer) == 1 else None
+
+
+def choose_layers(
+    store, layer: str, split_into: str | None, parent_layer: str | None
+) -> tuple[str | None, str | None]:
+    """(split_into, parent_layer) with defaults filled in: None asks for the default,
+    'none' for no such layer."""
+    split = default_split(store, layer) if split_into is None else split_into
+    parent = default_parent(store, layer) if parent_layer is None else parent_layer
+    if parent == layer:
+        raise InvalidInput(
+            f"--parent {parent}: the new areas are made of {layer} areas, so they cannot lie "
+            f"inside one; give a coarser layer, or 'none'",
+            field="parent",
+        )
+    if split == layer:
+        raise InvalidInput(
+            f"--split-into {split}: the units themselves; give a finer layer, or 'none'",
+            field="split_into",
+        )
+    return (None if split == "none" else split), (None if parent == "none" else parent)
 
 
 def ancestors(store, layer: str, up_to: str, generation: int) -> dict[str, str]:
     """Code in ``layer`` → code of the area of ``up_to`` it lies in, following parent codes."""
+    store.layer(up_to)
     chain = [layer]
     while chain[-1] != up_to:
         parent = store.layer(chain[-1]).parent
         if parent is None:
-            raise InvalidInput(f"layer {layer!r} does not nest in {up_to!r}", field="parent")
+            raise InvalidInput(
+                f"layer {layer!r} does not nest in {up_to!r}; give --parent none to plan "
+                "areas that need not lie inside another layer's",
+                field="parent",
+            )
         chain.append(parent)
     frames = [store.areas(name, generation) for name in chain[:-1]]
     mapping = dict(zip(frames[0]["code"], frames[0]["parent_code"], strict=True))
@@ -64,7 +110,7 @@ def from_store(
     store,
     layer: str = "neighborhood",
     fine_layer: str | None = "grid",
-    parent_layer: str = "district",
+    parent_layer: str | None = "district",
     generation: int | str | None = None,
     months: int = 12,
     min_border_m: float = 1.0,
@@ -79,8 +125,20 @@ def from_store(
     frame = store.areas(layer, gen.id)
     if not len(frame):
         raise InvalidInput(f"layer {layer!r} has no areas in generation {gen.name}", field="layer")
-    parent_of = ancestors(store, layer, parent_layer, gen.id)
+    if not frame["population"].any():
+        raise InvalidInput(
+            f"layer {layer!r} has no residents (population 0 in every area): plans balance "
+            "population; import the layer again naming its population column, e.g. "
+            "gridmap import-layer FILE --layer "
+            f"{layer} --population-field TotPop",
+            field="population",
+        )
+    if parent_layer is None:
+        parent_of = dict.fromkeys(frame["code"], WHOLE)
+    else:
+        parent_of = ancestors(store, layer, parent_layer, gen.id)
     frame["parent"] = frame["code"].map(parent_of)
+    crs = _metric_crs(store, layer, frame)
     if fine_layer is None:
         frame["workload"] = workload(store, layer, frame["code"].to_numpy(), months)
         graph = UnitGraph.from_frame(
@@ -89,8 +147,10 @@ def from_store(
             workload="workload",
             min_border_m=min_border_m,
             links=_check_links(links, frame, None),
+            crs=crs,
         )
-        return Units(graph, None, layer, None, parent_layer, gen.id)
+        return Units(graph, None, layer, None, parent_layer, gen.id, crs)
+    store.layer(fine_layer)
     grids = store.areas(fine_layer, gen.id)
     outside = ~grids["parent_code"].isin(frame["code"])
     if outside.any():
@@ -108,13 +168,23 @@ def from_store(
         workload="workload",
         min_border_m=min_border_m,
         links=_check_links(links, frame, grids),
+        crs=crs,
     )
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    x0, y0, x1, y1 = shapely.total_bounds(fine.geoms)
-    metric = to_metric(geoms, metric_crs((x0 + x1) / 2, (y0 + y1) / 2))  # the fine graph's CRS
+    metric = to_metric(geoms, crs)  # the fine graph's CRS
     geoms_of = {c: (g, m) for c, g, m in zip(frame["code"], geoms, metric, strict=True)}
     coarse = contract(fine, fine.group, geoms_of)
-    return Units(coarse, fine, layer, fine_layer, parent_layer, gen.id)
+    return Units(coarse, fine, layer, fine_layer, parent_layer, gen.id, crs)
+
+
+def _metric_crs(store, layer: str, frame: gpd.GeoDataFrame) -> pyproj.CRS:
+    """The layer's own projected CRS when its file came with one, else the CGCS2000
+    Gauss-Krüger zone (in China) or UTM zone of its centre."""
+    own = store.layer_crs(layer)
+    if own is not None:
+        return pyproj.CRS.from_user_input(own)
+    x0, y0, x1, y1 = shapely.total_bounds(np.asarray(frame.geometry.values, dtype=object))
+    return metric_crs((x0 + x1) / 2, (y0 + y1) / 2)
 
 
 def _check_links(links, units: gpd.GeoDataFrame, fine: gpd.GeoDataFrame | None) -> list:

@@ -18,8 +18,8 @@ from gridmap.errors import InvalidInput
 class Spec:
     generation: int
     layer: str = "neighborhood"
-    split_into: str | None = "grid"
-    parent: str = "district"
+    split_into: str | None = "grid"  # None: units are never split
+    parent: str | None = "district"  # None: new areas lie inside no coarser layer
     months: int = 12
     links: tuple[tuple[str, str], ...] = ()
 
@@ -32,9 +32,9 @@ class Spec:
                 f"unknown unit option {sorted(extra)[0]!r}; expected " + ", ".join(sorted(known)),
                 field=sorted(extra)[0],
             )
-        for key in ("layer", "parent"):
-            if key in data and not isinstance(data[key], str):
-                raise InvalidInput(f"{key}: expected a layer name", field=key)
+        for key in ("layer", "parent", "split_into"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise InvalidInput(f"{key}: expected a layer name or 'none'", field=key)
         months = data.get("months", 12)
         if not isinstance(months, int) or months < 1:
             raise InvalidInput("months: expected a whole number of months >= 1", field="months")
@@ -46,12 +46,19 @@ class Spec:
             raise InvalidInput(
                 "links: expected a list of [unit code, unit code] pairs", field="links"
             )
-        split = data.get("split_into", "grid")
+        layer = data.get("layer", "neighborhood")
+        # Absent: the default for the layer; null or "none": no such layer.
+        split, parent = units_of.choose_layers(
+            store,
+            layer,
+            (data["split_into"] or "none") if "split_into" in data else None,
+            (data["parent"] or "none") if "parent" in data else None,
+        )
         return cls(
             generation=store.generation(data.get("generation")).id,
-            layer=data.get("layer", "neighborhood"),
-            split_into=None if split in (None, "none") else str(split),
-            parent=data.get("parent", "district"),
+            layer=layer,
+            split_into=split,
+            parent=parent,
             months=months,
             links=tuple(tuple(x) for x in links),
         )

@@ -30,6 +30,7 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
                 dst.set_effective(ids[g.id], g.effective_from, g.effective_to)
         for layer in src.layers():
             dst.add_layer(layer)
+            dst.set_layer_crs(layer.name, src.layer_crs(layer.name))  # its metric CRS
         for layer in src.layers():
             n = 0
             for frame in _all_areas(src, layer.name, gens):

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pyogrio
 import shapely
 
+from etl.readers import convert_datum, crs_and_datum
 from gridmap.errors import InvalidInput
 from gridmap.stores import Store
 
@@ -50,12 +51,25 @@ def export(
     fmt: str = "geojson",
     generation: str | None = None,
     crs: str | None = None,
+    datum: str | None = None,
 ) -> Path:
+    """Write ``what``; ``datum`` gcj02 or bd09 shifts the lon/lat into that datum (for AMap
+    or Baidu), the exact inverse of what an import with that datum does."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r}: expected one of {', '.join(FORMATS)}", field="format")
+    crs, datum = crs_and_datum(crs, datum)
+    if datum is not None and crs is not None:
+        raise InvalidInput(
+            f"--datum {datum} shifts longitude/latitude; it does not go with --crs {crs}",
+            field="datum",
+        )
     frame = frame_for(store, what, generation)
     if crs:
         frame = frame.to_crs(crs)
+    if datum:
+        frame = frame.set_geometry(
+            convert_datum(frame.geometry.values, datum, to_wgs84=False), crs=frame.crs
+        )
     out = Path(out)
     driver, _ = FORMATS[fmt]
     for col in ("gen_to", "generation"):

@@ -33,6 +33,45 @@ def _first(frame, names):
     return next((lower[n] for n in names if n in lower), None)
 
 
+def _counts(
+    areas, target: str, given: str | None, known: tuple, report: Report, fields: str
+) -> None:
+    """``areas[target]`` from the column the user named (or a known name), as whole
+    numbers; a population column that is missing, empty or all zero is noted, naming it
+    (households are often not counted: only a named column is noted)."""
+    col = given or _first(areas, known)
+    option = f"--{target}-field"
+    if given and given not in areas:
+        raise InvalidInput(
+            f"{report.source}: no {target} field {given!r}; the fields are {fields}",
+            field=f"{target}_field",
+        )
+    if col is None:
+        areas[target] = 0
+        if target == "households":
+            return
+        report.notes.append(
+            f"no {target} column (looked for {', '.join(known)}): stored as 0; name the "
+            f"column with {option} (the fields are {fields})"
+        )
+        return
+    values = pd.to_numeric(areas[col], errors="coerce")
+    bad = values.isna() & areas[col].notna() & (areas[col].astype(str).str.strip() != "")
+    if bad.any() or (values.dropna() < 0).any():
+        i = int(np.argmax((bad | (values < 0)).to_numpy()))
+        raise InvalidInput(
+            f"{report.source} row {i + 1}: {target} field {col!r} is {areas[col].iloc[i]!r}; "
+            "expected a whole number >= 0",
+            field=col,
+            position=i,
+        )
+    areas[target] = values.fillna(0).round().astype(np.int64)
+    if values.isna().all():
+        report.notes.append(f"{target} column {col!r} is empty: stored as 0")
+    elif not areas[target].any():
+        report.notes.append(f"{target} column {col!r} is 0 in every row")
+
+
 def import_layer(
     store: Store,
     path: str | Path,
@@ -47,13 +86,22 @@ def import_layer(
     tolerance_m2: float = 1.0,
     dry_run: bool = False,
     limits: Limits | None = None,
+    *,
+    population_field: str | None = None,
+    households_field: str | None = None,
+    datum: str | None = None,
+    override_crs: bool = False,
 ) -> tuple[int, Report]:
     """Read, validate and (when clean, or repaired) write one boundary layer.
 
-    With ``dry_run`` nothing is written: the report says what an import would do.
+    ``population_field``/``households_field`` name the columns counted (else a column
+    named population, pop, 人口 / households, hh, 户数); ``datum`` and ``override_crs``
+    as in :func:`etl.readers.read`.  With ``dry_run`` nothing is written: the report says
+    what an import would do.
     """
     path = Path(path)
-    frame = readers.read(path, source_layer, crs, limits)
+    frame = readers.read(path, source_layer, crs, limits, datum=datum, override_crs=override_crs)
+    source_crs, notes = frame.attrs.get("source_crs"), frame.attrs.get("notes", [])
     gen = _generation(store, generation)
     parents = None
     if parent_layer:
@@ -68,14 +116,13 @@ def import_layer(
     areas, report = validate_layer(
         frame, path.name, code_field, name_field, parents, tolerance_m2, repair
     )
+    report.notes[:0] = notes
     if not report.ok:
         raise ImportRefused(report)
     areas["parent_code"] = assign_parents(areas, parents) if parents is not None else None
-    for target, names in (("population", POPULATION_FIELDS), ("households", HOUSEHOLD_FIELDS)):
-        col = _first(areas, names)
-        areas[target] = (
-            pd.to_numeric(areas[col], errors="coerce").fillna(0).astype(int) if col else 0
-        )
+    fields = ", ".join(str(c) for c in frame.columns if c != frame.geometry.name)
+    _counts(areas, "population", population_field, POPULATION_FIELDS, report, fields)
+    _counts(areas, "households", households_field, HOUSEHOLD_FIELDS, report, fields)
     areas = areas[[*AREA_COLUMNS, "geometry"]]
     if dry_run:
         return len(areas), report
@@ -85,6 +132,7 @@ def import_layer(
         if gen is None:
             gen = store.add_generation(generation or "1", activate=not store.generations())
         store.write_areas(layer, areas, gen.id)
+        store.set_layer_crs(layer, source_crs)
         store.record(
             "import_layer",
             layer,

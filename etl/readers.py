@@ -1,9 +1,15 @@
 """Reading boundary and event files: GeoJSON, GeoPackage, Shapefile (.shp, its folder or
 a .zip), FlatGeobuf, and CSV with a WKT column or lon/lat columns.
 
-Everything comes out in EPSG:4326.  A file without a CRS is refused unless one is given,
-with a guess from the coordinates' range.  Chinese Shapefiles often carry GBK/GB18030
-attribute tables without a .cpg file: the bytes are checked and decoded accordingly.
+Everything comes out in EPSG:4326 (WGS-84).  A file without a CRS is refused unless one is
+given, with a guess from the coordinates' range.  A CSV (WKT or lon/lat columns) never
+names a CRS: it is taken as EPSG:4326 unasked only when every coordinate is a plausible
+longitude/latitude, and the import says so (``attrs["notes"]``); else it is refused.  A
+CRS given for a file that names its own is refused unless ``override_crs``: the file is
+more likely right.  Files in China's GCJ-02 (AMap, Tencent) or BD-09 (Baidu) datums are
+converted exactly with ``datum`` (``crs`` GCJ02 or BD09 says the same).  Chinese
+Shapefiles often carry GBK/GB18030 attribute tables without a .cpg file: the bytes are
+checked and decoded accordingly.
 """
 
 from __future__ import annotations
@@ -22,12 +28,16 @@ import pyproj
 import shapely
 
 from etl.sniff import Limits, gdal_source
+from gridmap.coords import DATUMS
 from gridmap.errors import InvalidInput
+from gridmap.geometry import crs_label
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip"}
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+# --crs values that name a datum of lon/lat rather than a CRS PROJ knows.
+DATUM_ALIASES = {"GCJ02": "gcj02", "BD09": "bd09", "WGS84": "wgs84"}
 
 
 def _dbf_encoding(path: Path) -> str | None:
@@ -71,7 +81,8 @@ def guess_crs_message(xy: np.ndarray) -> str:
     if x0 >= -180 and x1 <= 180 and y0 >= -90 and y1 <= 90:
         return (
             f"the file has no CRS; its coordinates ({rng}) look like degrees: longitude/"
-            "latitude on WGS-84 (EPSG:4326) or CGCS2000 (EPSG:4490)? Give --crs"
+            "latitude on WGS-84 (EPSG:4326), CGCS2000 (EPSG:4490), or AMap's GCJ-02? "
+            "Give --crs EPSG:4326, --crs EPSG:4490 or --crs GCJ02"
         )
     if x1 > 1e7:
         return (
@@ -85,7 +96,8 @@ def guess_crs_message(xy: np.ndarray) -> str:
     )
 
 
-def _read_csv(path: Path, crs: str | None) -> gpd.GeoDataFrame:
+def _read_csv(path: Path) -> gpd.GeoDataFrame:
+    """The rows with their geometry and no CRS (a CSV names none)."""
     with path.open("rb") as f:
         if b"\0" in f.read(1 << 16):
             raise InvalidInput(f"{path.name}: not a text file, so not CSV", field="file")
@@ -136,13 +148,7 @@ def _read_csv(path: Path, crs: str | None) -> gpd.GeoDataFrame:
             f"{', '.join(frame.columns)}",
             field="geometry",
         )
-    # CSV carries no CRS: lon/lat columns are taken as WGS-84 unless told otherwise.
-    out = gpd.GeoDataFrame(frame, geometry=geoms)
-    if crs is None and wkt is not None:
-        xy = shapely.get_coordinates(out.geometry.values)
-        if len(xy) and (np.abs(xy[:, 0]).max() > 180 or np.abs(xy[:, 1]).max() > 90):
-            raise InvalidInput(f"{path.name}: {guess_crs_message(xy)}", field="crs")
-    return out.set_crs(crs or "EPSG:4326", allow_override=True)
+    return gpd.GeoDataFrame(frame, geometry=geoms)
 
 
 @contextmanager
@@ -154,15 +160,61 @@ def _gdal_quietly() -> Iterator[None]:
         yield
 
 
-def _check_crs(crs: str) -> None:
+def _check_crs(crs: str) -> pyproj.CRS:
     try:
-        pyproj.CRS.from_user_input(crs)
+        return pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
-        reason = str(exc).rpartition(": ")[2] or "not a CRS PROJ knows"
+        reason = str(exc).strip().splitlines()[-1].rpartition(": ")[2] or "not a CRS PROJ knows"
         raise InvalidInput(
-            f"CRS {crs!r} is not known ({reason}); expected a code such as EPSG:4549",
+            f"CRS {crs!r} is not known ({reason}); expected a code such as EPSG:4549, "
+            "or GCJ02 / BD09 for lon/lat in those datums",
             field="crs",
         ) from None
+
+
+def crs_and_datum(crs: str | None, datum: str | None) -> tuple[str | None, str | None]:
+    """(CRS, datum) from what a user gave: ``--crs GCJ02`` is ``--datum gcj02``."""
+    if crs is not None:
+        alias = DATUM_ALIASES.get(crs.strip().upper().replace("-", "").replace("_", ""))
+        if alias is not None:
+            if datum is not None and datum.lower() != alias:
+                raise InvalidInput(
+                    f"--crs {crs} and --datum {datum} disagree; give one of them", field="datum"
+                )
+            crs, datum = None, alias
+        else:
+            _check_crs(crs)
+    if datum is not None:
+        datum = datum.strip().lower().replace("-", "").replace("_", "")
+        if datum not in DATUMS:
+            raise InvalidInput(
+                f"datum {datum!r} is not known; expected one of {', '.join(DATUMS)}",
+                field="datum",
+            )
+    return crs, None if datum == "wgs84" else datum
+
+
+def convert_datum(geoms, datum: str, to_wgs84: bool = True):
+    """Geometries shifted exactly from ``datum`` to WGS-84 (or back, ``to_wgs84=False``).
+
+    Why every vertex and not a shift per area: the offsets vary across a city, and two
+    neighbours' shared border must stay shared, which converting each vertex on its own
+    guarantees.
+    """
+    convert = DATUMS[datum][0 if to_wgs84 else 1]
+    if convert is None:
+        return geoms
+
+    def shift(xy):
+        return np.column_stack(convert(xy[:, 0], xy[:, 1]))
+
+    return shapely.transform(np.asarray(geoms, dtype=object), shift)
+
+
+def _plausible_lonlat(xy: np.ndarray) -> bool:
+    return bool(len(xy)) and bool(
+        (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()
+    )
 
 
 def _quiet(message: str, path: Path) -> str:
@@ -175,20 +227,26 @@ def read(
     layer: str | None = None,
     crs: str | None = None,
     limits: Limits | None = None,
+    *,
+    datum: str | None = None,
+    override_crs: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector file into EPSG:4326; rows keep their file order (row 1 = first).
-    Its content must be a format gridmap reads (see ``etl.sniff``), within ``limits``."""
+    Its content must be a format gridmap reads (see ``etl.sniff``), within ``limits``.
+
+    ``attrs["source_crs"]`` is the file's own projected CRS (its metric CRS), when it had
+    one; ``attrs["notes"]`` says what was assumed or converted.
+    """
     path = Path(path)
     limits = limits or Limits()
-    if crs is not None:
-        _check_crs(crs)
+    crs, datum = crs_and_datum(crs, datum)
     if not path.exists():
         raise InvalidInput(f"{path}: no such file", field="file")
     if path.is_file() and path.stat().st_size == 0:
         raise InvalidInput(f"{path.name}: the file is empty", field="file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        frame = _read_csv(path, crs)
+        frame = _read_csv(path)
     else:
         if not path.is_dir() and suffix not in VECTOR_SUFFIXES:
             raise InvalidInput(
@@ -237,13 +295,44 @@ def read(
         )
     if len(frame) == 0:
         raise InvalidInput(f"{path.name}: the file has no features", field="file")
+    notes = []
     if frame.crs is None:
-        if crs is None:
-            xy = shapely.get_coordinates(frame.geometry.values)
+        xy = shapely.get_coordinates(frame.geometry.values)
+        if crs is not None:
+            frame = frame.set_crs(crs)
+        elif (datum is not None or suffix == ".csv") and _plausible_lonlat(xy):
+            # A datum is a datum of lon/lat.  A CSV cannot name its CRS, and its common
+            # case (gridmap's own exports, points from phones) is WGS-84: said, not silent.
+            frame = frame.set_crs("EPSG:4326")
+            if datum is None:
+                notes.append(
+                    f"{path.name}: assumed EPSG:4326 (WGS-84) because a CSV names no CRS "
+                    "and every coordinate is a plausible longitude/latitude; give --crs "
+                    "(EPSG:4490, GCJ02 for AMap data, ...) if it is another"
+                )
+        else:
             raise InvalidInput(f"{path.name}: {guess_crs_message(xy)}", field="crs")
-        frame = frame.set_crs(crs)
-    elif crs is not None and suffix != ".csv":
+    elif crs is not None and not frame.crs.equals(crs):
+        if not override_crs:
+            raise InvalidInput(
+                f"{path.name} says its CRS is {crs_label(frame.crs)}; --crs {crs} would "
+                "override it: drop --crs, or give --override-crs if the file is wrong",
+                field="crs",
+            )
+        notes.append(f"{path.name}: CRS {crs_label(frame.crs)} overridden by {crs}")
         frame = frame.set_crs(crs, allow_override=True)
+    if datum is not None and frame.crs.is_projected:
+        raise InvalidInput(
+            f"{path.name}: its CRS is {crs_label(frame.crs)}, in metres; the {datum} datum "
+            "applies to longitude/latitude only",
+            field="datum",
+        )
+    source_crs = frame.crs.to_string() if frame.crs.is_projected else None
     if not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    if datum is not None:
+        frame = frame.set_geometry(convert_datum(frame.geometry.values, datum), crs="EPSG:4326")
+        notes.append(f"{path.name}: converted from {datum} to WGS-84")
+    frame.attrs = {"source_crs": source_crs, "notes": notes}
+    return frame

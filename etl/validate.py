@@ -45,6 +45,7 @@ class Report:
     source: str
     features: int = 0
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings: what was assumed or missing
 
     @property
     def ok(self) -> bool:
@@ -70,7 +71,9 @@ class Report:
         head = f"{self.source}: {self.features} features, {len(open_)} problems" + (
             f", {len(fixed)} repaired" if fixed else ""
         )
-        return "\n".join([head, *("  " + p.line() for p in self.problems)])
+        return "\n".join(
+            [head, *("  " + p.line() for p in self.problems), *("  note: " + n for n in self.notes)]
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -78,6 +81,7 @@ class Report:
             "features": self.features,
             "ok": self.ok,
             "problems": [asdict(p) for p in self.problems],
+            "notes": list(self.notes),
         }
 
 

@@ -149,7 +149,9 @@ def layers(ctx: click.Context) -> None:
     )
 
 
-@main.command()
+# Unknown options are kept as arguments so that western and southern coordinates
+# (gridmap lookup -77.05 38.73) are numbers, not options named "-7".
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("lon", type=float, required=False)
 @click.argument("lat", type=float, required=False)
 @click.option(
@@ -253,7 +255,30 @@ def _print_answer(answer: dict, layers: dict) -> None:
 @click.option("--code-field", default="code", show_default=True)
 @click.option("--name-field", default=None)
 @click.option("--parent-layer", default=None, help="Layer this one must tile.")
-@click.option("--crs", default=None, help="CRS of a file that has none, e.g. EPSG:4549.")
+@click.option(
+    "--crs",
+    default=None,
+    help="CRS of a file that has none, e.g. EPSG:4549 (GCJ02 or BD09: lon/lat in that datum).",
+)
+@click.option(
+    "--override-crs", is_flag=True, help="Let --crs replace the CRS the file names (a wrong .prj)."
+)
+@click.option(
+    "--datum",
+    type=click.Choice(["wgs84", "gcj02", "bd09"], case_sensitive=False),
+    default=None,
+    help="Datum of the file's lon/lat: gcj02 (AMap, Tencent), bd09 (Baidu), converted exactly.",
+)
+@click.option(
+    "--population-field",
+    default=None,
+    help="Column of residents [default: population, pop or 人口].",
+)
+@click.option(
+    "--households-field",
+    default=None,
+    help="Column of households [default: households, hh or 户数].",
+)
 @click.option("--source-layer", default=None, help="Layer inside a GeoPackage.")
 @click.option(
     "--tolerance",
@@ -272,6 +297,10 @@ def import_layer(
     name_field,
     parent_layer,
     crs,
+    override_crs,
+    datum,
+    population_field,
+    households_field,
     source_layer,
     tolerance,
     repair,
@@ -292,8 +321,12 @@ def import_layer(
         repair,
         source_layer,
         tolerance,
+        population_field=population_field,
+        households_field=households_field,
+        datum=datum,
+        override_crs=override_crs,
     )
-    if report.problems:
+    if report.problems or report.notes:
         click.echo(report.text())
     click.echo(f"Imported {n} areas into layer {layer!r}.")
 
@@ -350,14 +383,20 @@ for _kind in ("incidents", "hazards"):
 )
 @click.option("--generation", default=None)
 @click.option("--crs", default=None, help="Reproject, e.g. EPSG:4549 [default: EPSG:4326].")
+@click.option(
+    "--datum",
+    type=click.Choice(["wgs84", "gcj02", "bd09"], case_sensitive=False),
+    default=None,
+    help="Write lon/lat in this datum: gcj02 for AMap, Tencent; bd09 for Baidu.",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=None)
 @click.pass_context
-def export_cmd(ctx, what, fmt, generation, crs, out) -> None:
+def export_cmd(ctx, what, fmt, generation, crs, datum, out) -> None:
     """Export a layer (or 'incidents', 'hazards') to a file."""
     from etl.exports import FORMATS, export
 
     out = out or Path(f"{what}{FORMATS[fmt][1]}")
-    export(command_store(ctx), what, out, fmt, generation, crs)
+    export(command_store(ctx), what, out, fmt, generation, crs, datum)
     click.echo(f"Wrote {out}")
 
 

@@ -1,10 +1,12 @@
-"""Coordinate conversions between WGS-84 and China's GCJ-02 ("Mars") datum.
+"""Coordinate conversions between WGS-84 and China's GCJ-02 ("Mars") and BD-09 datums.
 
 AMap and Tencent tiles and AMap-derived boundaries are in GCJ-02, a published but
-non-linear obfuscation of WGS-84 (about 590 m at Daqing).  The forward transform is
-a closed formula; its inverse has none, so :func:`gcj02_to_wgs84` iterates the forward
-transform until the round trip is exact to 1e-10 degrees (about 0.01 mm): a clicked
-point shifted back must land in the same grid as the point the officer meant.
+non-linear obfuscation of WGS-84 (about 590 m at Daqing); Baidu's BD-09 adds a second
+offset on top of GCJ-02 (about 1.36 km at Daqing).  The forward transforms are closed
+formulas; their inverses have none, so :func:`gcj02_to_wgs84` and :func:`bd09_to_wgs84`
+iterate the forward transform until the round trip is exact to 1e-10 degrees (about
+0.01 mm): a clicked point shifted back must land in the same grid as the point the
+officer meant, and a converted boundary must meet its WGS-84 neighbours.
 
 Every function takes and returns ``(lon, lat)``: scalars or NumPy arrays.
 """
@@ -68,6 +70,23 @@ def wgs84_to_gcj02(lon, lat):
     return _unwrap(np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat), scalar)
 
 
+def _invert(forward, lon, lat, tolerance: float, max_iter: int):
+    """The WGS-84 point whose ``forward`` image is (lon, lat), by fixed-point iteration
+    (each offset moves slowly with position, so the error shrinks a thousandfold a step)."""
+    scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
+    g_lon = np.asarray(lon, dtype=float)
+    g_lat = np.asarray(lat, dtype=float)
+    w_lon, w_lat = g_lon.copy(), g_lat.copy()
+    for _ in range(max_iter):
+        f_lon, f_lat = forward(w_lon, w_lat)
+        e_lon, e_lat = f_lon - g_lon, f_lat - g_lat
+        w_lon = w_lon - e_lon
+        w_lat = w_lat - e_lat
+        if np.all(np.abs(e_lon) < tolerance) and np.all(np.abs(e_lat) < tolerance):
+            break
+    return _unwrap(w_lon, w_lat, scalar)
+
+
 def gcj02_to_wgs84(lon, lat, tolerance: float = 1e-10, max_iter: int = 30):
     """Shift GCJ-02 coordinates back to WGS-84, exactly to within ``tolerance`` degrees.
 
@@ -76,15 +95,45 @@ def gcj02_to_wgs84(lon, lat, tolerance: float = 1e-10, max_iter: int = 30):
     >>> abs(back[0] - w[0]) < 1e-10 and abs(back[1] - w[1]) < 1e-10
     True
     """
+    return _invert(wgs84_to_gcj02, lon, lat, tolerance, max_iter)
+
+
+_X_PI = np.pi * 3000.0 / 180.0  # Baidu's constant
+
+
+def wgs84_to_bd09(lon, lat):
+    """Shift WGS-84 coordinates to Baidu's BD-09 (GCJ-02, then Baidu's own offset).
+
+    >>> lon, lat = wgs84_to_bd09(116.404, 39.915)
+    >>> round(lon, 4), round(lat, 4)
+    (116.4166, 39.9227)
+    """
     scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
-    g_lon = np.asarray(lon, dtype=float)
-    g_lat = np.asarray(lat, dtype=float)
-    w_lon, w_lat = g_lon.copy(), g_lat.copy()
-    for _ in range(max_iter):
-        f_lon, f_lat = wgs84_to_gcj02(w_lon, w_lat)
-        e_lon, e_lat = f_lon - g_lon, f_lat - g_lat
-        w_lon = w_lon - e_lon
-        w_lat = w_lat - e_lat
-        if np.all(np.abs(e_lon) < tolerance) and np.all(np.abs(e_lat) < tolerance):
-            break
-    return _unwrap(w_lon, w_lat, scalar)
+    w_lon = np.asarray(lon, dtype=float)
+    w_lat = np.asarray(lat, dtype=float)
+    x, y = wgs84_to_gcj02(w_lon, w_lat)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
+    inside = in_china(w_lon, w_lat)
+    b_lon = np.where(inside, z * np.cos(theta) + 0.0065, w_lon)
+    b_lat = np.where(inside, z * np.sin(theta) + 0.006, w_lat)
+    return _unwrap(b_lon, b_lat, scalar)
+
+
+def bd09_to_wgs84(lon, lat, tolerance: float = 1e-10, max_iter: int = 30):
+    """Shift BD-09 coordinates back to WGS-84, exactly to within ``tolerance`` degrees.
+
+    >>> w = (125.03, 46.59)
+    >>> back = bd09_to_wgs84(*wgs84_to_bd09(*w))
+    >>> abs(back[0] - w[0]) < 1e-10 and abs(back[1] - w[1]) < 1e-10
+    True
+    """
+    return _invert(wgs84_to_bd09, lon, lat, tolerance, max_iter)
+
+
+# Datum name -> (to WGS-84, from WGS-84); what an import converts from, an export to.
+DATUMS = {
+    "wgs84": (None, None),
+    "gcj02": (gcj02_to_wgs84, wgs84_to_gcj02),
+    "bd09": (bd09_to_wgs84, wgs84_to_bd09),
+}

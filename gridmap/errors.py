@@ -24,6 +24,17 @@ class InvalidInput(GridmapError, ValueError):
         self.position = position
 
 
+class Infeasible(InvalidInput):
+    """No plan can satisfy the request; ``reasons`` say why, each a dict with ``check``
+    (unit, parent, k, contiguity, ...), ``message`` and the figures behind it."""
+
+    def __init__(self, reasons: list[dict]):
+        shown = "; ".join(r["message"] for r in reasons[:3])
+        more = f" (and {len(reasons) - 3} more reasons)" if len(reasons) > 3 else ""
+        super().__init__(f"no plan can satisfy this request: {shown}{more}", field="plan")
+        self.reasons = reasons
+
+
 class NotFound(GridmapError, LookupError):
     """An unknown layer, generation, area, incident or officer."""
 

@@ -29,6 +29,18 @@ def metric_crs(lon: float, lat: float) -> pyproj.CRS:
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
+def crs_label(crs: pyproj.CRS | None) -> str | None:
+    """A CRS as people name it.
+
+    >>> crs_label(pyproj.CRS.from_epsg(4551))
+    'EPSG:4551 (CGCS2000 / 3-degree Gauss-Kruger CM 126E)'
+    """
+    if crs is None:
+        return None
+    code = crs.to_authority()
+    return f"{code[0]}:{code[1]} ({crs.name})" if code else crs.name
+
+
 def to_metric(geoms, crs: pyproj.CRS | None = None):
     """Project lon/lat geometries to ``crs`` (by default the metric CRS of their centre)."""
     geoms = np.asarray(geoms, dtype=object)

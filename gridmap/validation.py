@@ -1,7 +1,8 @@
 """Checks every entry point shares: coordinates, area tables, incident and hazard rows.
 
-Each failure raises :class:`InvalidInput` naming the row (0-based position and, where
-there is one, the code), the field and what was expected, before anything is written.
+Each failure raises :class:`InvalidInput` naming the row (the data row as a spreadsheet
+of the file numbers it, from 1, and, where there is one, the code), the field and what
+was expected, before anything is written; ``position`` keeps the 0-based index.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     >>> check_lonlat([125.0, 181.0], [46.5, 46.5])
     Traceback (most recent call last):
     ...
-    gridmap.errors.InvalidInput: point 1: longitude 181.0 is out of range; expected -180..180
+    gridmap.errors.InvalidInput: point 2: longitude 181.0 is out of range; expected -180..180
     """
     try:
         lon = np.atleast_1d(np.asarray(lon, dtype=float))
@@ -41,8 +42,9 @@ def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
         if bad.any():
             i = int(np.argmax(bad))
             what = "is not a finite number" if not np.isfinite(values[i]) else "is out of range"
+            which = f"point {i + 1}: " if len(values) > 1 else ""
             raise InvalidInput(
-                f"point {i}: {name} {values[i]} {what}; expected -{limit:g}..{limit:g}",
+                f"{which}{name} {values[i]} {what}; expected -{limit:g}..{limit:g}",
                 field=name[:3],
                 position=i,
             )
@@ -51,7 +53,7 @@ def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 def _row(frame: pd.DataFrame, i: int) -> str:
     code = frame["code"].iloc[i] if "code" in frame else None
-    return f"row {i}" + (f" (code {code})" if code is not None and code == code else "")
+    return f"row {i + 1}" + (f" (code {code})" if code is not None and code == code else "")
 
 
 def _check_geometries(frame: gpd.GeoDataFrame, what: str, allowed: set[str]) -> None:
@@ -124,7 +126,7 @@ def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     for i, code in enumerate(codes):
         if not isinstance(code, str) or not code.strip():
             raise InvalidInput(
-                f"{what} row {i}: code {code!r} is missing; expected a text code",
+                f"{what} row {i + 1}: code {code!r} is missing; expected a text code",
                 field="code",
                 position=i,
             )
@@ -133,7 +135,7 @@ def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
         i = int(np.argmax(dup.to_numpy()))
         first = int(np.argmax((codes == codes.iloc[i]).to_numpy()))
         raise InvalidInput(
-            f"{what} row {i}: code {codes.iloc[i]} repeats row {first}; codes "
+            f"{what} row {i + 1}: code {codes.iloc[i]} repeats row {first + 1}; codes "
             "must be unique within a layer and generation",
             field="code",
             position=i,
@@ -172,7 +174,7 @@ def _check_choice(frame, col, allowed, what) -> None:
         i = int(np.argmax(bad.to_numpy()))
         sample = ", ".join(map(str, list(allowed)[:6]))
         raise InvalidInput(
-            f"{what} row {i}: {col} {frame[col].iloc[i]!r} is not known; expected "
+            f"{what} row {i + 1}: {col} {frame[col].iloc[i]!r} is not known; expected "
             f"one of {sample}, ...",
             field=col,
             position=i,
@@ -203,7 +205,7 @@ def _timestamps(frame: pd.DataFrame, col: str, what: str) -> tuple[list[str], li
     if bad.any():
         i = int(np.argmax(bad))
         raise InvalidInput(
-            f"{what} row {i}: {col} {frame[col].iloc[i]!r}; expected an ISO 8601 time with a "
+            f"{what} row {i + 1}: {col} {frame[col].iloc[i]!r}; expected an ISO 8601 time with a "
             "time zone, such as 2026-03-01T08:30:00+08:00",
             field=col,
             position=i,

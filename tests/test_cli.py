@@ -106,3 +106,27 @@ def test_bad_settings_and_store_url_are_named(tmp_path):
     assert out.exit_code == 1 and "GRIDMAP_BASEMAP='google'" in out.output
     out = CliRunner().invoke(main, ["--db", "mysql://x/y", "layers"])
     assert out.exit_code == 1 and "unknown scheme 'mysql'" in out.output
+
+
+def test_western_and_southern_coordinates_are_numbers_not_options(tmp_path):
+    from tests.counties import counties
+
+    counties(6, origin=(-91.0, -38.0)).to_file(tmp_path / "c.geojson", driver="GeoJSON")
+    db = ["--db", f"gpkg://{tmp_path / 's.gpkg'}"]
+    runner = CliRunner()
+    done = runner.invoke(
+        main, [*db, "import-layer", str(tmp_path / "c.geojson"), "--layer", "county",
+               "--code-field", "FIPS", "--name-field", "NAME"],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    out = runner.invoke(main, [*db, "lookup", "-90.9", "-37.9", "--json"], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    answer = json.loads(out.output)
+    assert (answer["lon"], answer["lat"]) == (-90.9, -37.9)
+    assert answer["areas"]["county"]["code"] == "29001"
+    away = runner.invoke(main, [*db, "lookup", "-77.05", "38.73"], catch_exceptions=False)
+    assert away.exit_code == 0 and "not covered" in away.output
+    bad = runner.invoke(main, [*db, "lookup", "-190", "38.73"], catch_exceptions=False)
+    assert bad.exit_code == 1
+    assert bad.output.strip() == "Error: longitude -190.0 is out of range; expected -180..180"

@@ -82,10 +82,11 @@ def test_not_covered_is_explicit(sample_index):
 @pytest.mark.parametrize(
     ("lon", "lat", "message"),
     [
-        ([125.0, 125.0, 125.0], [46.0, 46.0, np.nan], "point 2: latitude nan is not a finite"),
-        ([125.0, np.inf], [46.0, 46.0], "point 1: longitude inf is not a finite number"),
-        ([190.0], [46.0], "point 0: longitude 190.0 is out of range; expected -180..180"),
-        ([125.0], [-91.0], "point 0: latitude -91.0 is out of range"),
+        ([125.0, 125.0, 125.0], [46.0, 46.0, np.nan], "point 3: latitude nan is not a finite"),
+        ([125.0, np.inf], [46.0, 46.0], "point 2: longitude inf is not a finite number"),
+        # One point is not numbered: "point 1" of one would only puzzle.
+        ([190.0], [46.0], "^longitude 190.0 is out of range; expected -180..180"),
+        ([125.0], [-91.0], "^latitude -91.0 is out of range"),
         (["abc"], [46.0], "coordinates must be numbers"),
         ([125.0, 125.1], [46.0], "lon and lat must be 1-d arrays of one length"),
     ],

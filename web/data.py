@@ -55,6 +55,9 @@ def _options() -> dict:
         "code_field": form.get("code_field") or "code",
         "name_field": form.get("name_field") or None,
         "crs": form.get("crs") or None,
+        "datum": form.get("datum") or None,
+        "population_field": form.get("population_field") or None,
+        "households_field": form.get("households_field") or None,
         "generation": form.get("generation") or None,
         "repair": form.get("repair") == "on",
         "skip_bad": form.get("skip_bad") == "on",
@@ -78,6 +81,9 @@ def _run(path: Path, opts: dict, dry_run: bool) -> dict:
                 opts["repair"],
                 dry_run=dry_run,
                 limits=limits,
+                datum=opts["datum"],
+                population_field=opts["population_field"],
+                households_field=opts["households_field"],
             )
         except ImportRefused as refused:
             return {"ok": False, "report": refused.report, "rows": refused.report.features}

@@ -10,12 +10,14 @@ from gridmap.errors import (
     Conflict,
     Forbidden,
     GridmapError,
+    Infeasible,
     InvalidInput,
     NotFound,
     StoreError,
 )
 
 STATUS = {
+    Infeasible: 422,  # well-formed, but no plan can satisfy it: the reasons are data
     InvalidInput: 400,
     NotFound: 404,
     Forbidden: 403,
@@ -39,6 +41,7 @@ HEADINGS = {
     403: ("无权访问", "Not allowed"),
     404: ("未找到", "Not found"),
     409: ("已被他人更新", "Changed meanwhile"),
+    422: ("无法满足", "Cannot be satisfied"),
     413: ("文件太大", "Too large"),
     429: ("请稍后再试", "Try again later"),
 }
@@ -69,6 +72,8 @@ def init_app(app: Flask) -> None:
         body = {"error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, InvalidInput) and exc.field:
             body["parameter"] = exc.field
+        if isinstance(exc, Infeasible):
+            body["reasons"] = exc.reasons
         return jsonify(body), status_of(exc)
 
     @app.errorhandler(HTTPException)

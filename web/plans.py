@@ -252,7 +252,9 @@ def _runner():
 @allow("planner")
 def auto():
     """Start an automatic plan: {"name", "k", "min", "max", "epsilon", "balance",
-    "seconds", and the unit options}; answers 202 with the job to follow."""
+    "seconds", and the unit options}; answers 202 with the job to follow, or 422 with
+    the reasons when no plan can satisfy the request (checked before any job starts)."""
+    from boundaries.feasibility import check
     from boundaries.propose import auto_plan
 
     data = _body()
@@ -270,6 +272,8 @@ def auto():
             field="balance",
         )
     units = _units(store, spec)
+    request_bounds = check(units.units, k, low, high, epsilon, balance, units.fine)
+    low, high = request_bounds.low, request_bounds.high
 
     def work(own, progress, stop) -> int:
         result = auto_plan(

@@ -215,6 +215,18 @@ class SQLStore(Records, People, Jobs, Cases):
         value = sa.cast(sa.cast(s.meta.c.value, sa.Integer) + 1, sa.Text)
         self._run(sa.update(s.meta).where(s.meta.c.key == "areas_version").values(value=value))
 
+    def layer_crs(self, layer: str) -> str | None:
+        """The projected CRS a layer's file came in (its own metric CRS), if it had one."""
+        row = self._run(sa.select(s.meta.c.value).where(s.meta.c.key == f"crs:{layer}"))
+        return row.scalar_one_or_none()
+
+    def set_layer_crs(self, layer: str, crs: str | None) -> None:
+        # A key of gridmap_meta, not a column: no migration of every store for one string.
+        with self.transaction():
+            self._run(sa.delete(s.meta).where(s.meta.c.key == f"crs:{layer}"))
+            if crs is not None:
+                self._run(sa.insert(s.meta).values(key=f"crs:{layer}", value=crs))
+
     # -- layers and generations ----------------------------------------------------------
 
     def layers(self) -> list[Layer]:

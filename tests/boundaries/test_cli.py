@@ -90,7 +90,7 @@ def test_import_names_the_bad_line(city, plan_csv):
     result = run("plan", "import", "bad.csv", "--out", "x.csv", ok=False)
     assert result.exit_code == 1
     assert (
-        "bad.csv line 3: unit 230699999999 is not a neighborhood or grid of generation 1"
+        "bad.csv row 2: unit 230699999999 is not a neighborhood or grid of generation 1"
         in result.output
     )
     assert not (city / "x.csv").exists()

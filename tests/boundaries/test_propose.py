@@ -56,7 +56,8 @@ def test_allocation_explains_a_parent_that_cannot_be_divided():
     with pytest.raises(Infeasible) as err:
         allocate({"230606": 45_000, "230602": 90_000}, None, 25_000, 40_000)
     assert str(err.value) == (
-        "230606 has 45,000 residents, which cannot be divided into districts of "
+        "no plan can satisfy this request: 230606 has 45,000 residents, which cannot be "
+        "divided into districts of "
         "25,000-40,000: 1 districts would be too large, 2 too small"
     )
 
@@ -128,3 +129,14 @@ def test_balance_households_instead_of_residents():
     result = auto_plan(g, k=2, of="households", seconds=1)
     assert result.plan.households.tolist() == [6, 6]
     assert sorted(result.plan.population.tolist()) == [100, 300]
+
+
+def test_the_first_plan_within_the_rules_is_reported_and_a_settled_search_ends_itself():
+    """A 6x6 block of 100-resident units in one parent, four districts of 900 ±10%."""
+    g = graph("\n".join(["xxxxxx"] * 6), parent="\n".join(["XXXXXX"] * 6))
+    messages: list[str] = []
+    result = auto_plan(g, k=4, epsilon=0.1, seconds=600, progress=messages.append)
+    assert result.first_seconds is not None
+    assert any("first plan within every rule" in m for m in messages)
+    assert not result.stopped  # ended by itself once improvement stalled, not by the clock
+    assert all(ok for _, ok, _ in rules.check(result.plan, k=4, epsilon=0.1))

@@ -159,7 +159,7 @@ def test_lookups_by_generation(tiny):
 
 
 def test_bad_coordinates_are_refused_by_every_store(tiny):
-    with pytest.raises(InvalidInput, match="point 1: latitude nan is not a finite number"):
+    with pytest.raises(InvalidInput, match="point 2: latitude nan is not a finite number"):
         tiny.lookup_codes([125.0, 125.0], [46.0, float("nan")])
     with pytest.raises(InvalidInput, match="longitude 200.0 is out of range"):
         tiny.lookup_point(200.0, 46.0)

@@ -8,6 +8,7 @@ import shapely
 
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import Layer, Officer
+from gridmap.stores.gpkg import GeoPackageStore
 
 SQUARE = shapely.box(125.0, 46.0, 125.1, 46.1)
 HOLED = shapely.Polygon(
@@ -83,16 +84,16 @@ def test_failed_write_inside_a_transaction_changes_nothing(district_store):
         (
             [shapely.Polygon([(125, 46), (125.1, 46.1), (125.1, 46), (125, 46.1)])],
             ["001"],
-            "row 0 (code 001): invalid geometry: Self-intersection",
+            "row 1 (code 001): invalid geometry: Self-intersection",
         ),
-        ([SQUARE, SQUARE], ["001", "001"], "row 1: code 001 repeats row 0"),
-        ([shapely.Point(125, 46)], ["001"], "row 0 (code 001): geometry is a Point; expected"),
-        ([shapely.Polygon()], ["001"], "row 0 (code 001): geometry is empty"),
-        ([SQUARE], [""], "row 0: code '' is missing"),
+        ([SQUARE, SQUARE], ["001", "001"], "row 2: code 001 repeats row 1"),
+        ([shapely.Point(125, 46)], ["001"], "row 1 (code 001): geometry is a Point; expected"),
+        ([shapely.Polygon()], ["001"], "row 1 (code 001): geometry is empty"),
+        ([SQUARE], [""], "row 1: code '' is missing"),
         (
             [shapely.box(500000, 5000000, 500100, 5000100)],
             ["001"],
-            "row 0 (code 001): coordinates x 500000..500100",
+            "row 1 (code 001): coordinates x 500000..500100",
         ),
     ],
 )
@@ -150,12 +151,12 @@ def test_incidents_and_hazards_round_trip_with_bbox(district_store):
 @pytest.mark.parametrize(
     ("column", "value", "message"),
     [
-        ("category", "X9999", "row 1: category 'X9999' is not known"),
-        ("status", "lost", "row 1: status 'lost' is not known"),
+        ("category", "X9999", "row 2: category 'X9999' is not known"),
+        ("status", "lost", "row 2: status 'lost' is not known"),
         (
             "reported_at",
             "2026-03-01 08:30",
-            "row 1: reported_at '2026-03-01 08:30'; expected an ISO 8601 time with a time zone",
+            "row 2: reported_at '2026-03-01 08:30'; expected an ISO 8601 time with a time zone",
         ),
     ],
 )
@@ -255,3 +256,19 @@ def test_a_layer_can_be_listed_before_another(store):
     store.add_layer(Layer("police", "派出所辖区", "Police", kind="zone", department="police"))
     store.add_layer(Layer("community", "社区", "Community", parent="district"), before="grid")
     assert [x.name for x in store.layers()] == ["district", "community", "grid", "police"]
+
+
+def test_a_layer_keeps_the_projected_crs_its_file_came_in(store, tmp_path):
+    """What the metric CRS of a planner's own layer is read from; a copy keeps it."""
+    from etl.copy import copy_store
+
+    store.add_layer(Layer("county", "县", "County"))
+    assert store.layer_crs("county") is None
+    store.set_layer_crs("county", "EPSG:5070")
+    store.set_layer_crs("county", "EPSG:3857")  # set again: replaced, not added
+    assert store.layer_crs("county") == "EPSG:3857"
+    with GeoPackageStore(tmp_path / "copy.gpkg") as other:
+        copy_store(store, other, progress=lambda m: None)
+        assert other.layer_crs("county") == "EPSG:3857"
+    store.set_layer_crs("county", None)
+    assert store.layer_crs("county") is None

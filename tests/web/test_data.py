@@ -110,3 +110,14 @@ def test_shapefile_download_is_one_zip_that_imports_back(client, tmp_path):
     frame = readers.read(tmp_path / "street.zip")
     assert len(frame) == 29
     assert frame.crs.to_epsg() == 4326
+
+
+def test_the_page_names_the_population_field_note_and_converts_a_datum(client):
+    frame = _zones().rename(columns={"code": "code"}).assign(TotPop90=[1200, 3400])
+    page = _check(client, _geojson(frame), "zones.geojson").get_data(as_text=True)
+    assert "no population column (looked for population, pop, 人口)" in page
+    page = _check(
+        client, _geojson(frame), "zones.geojson", population_field="TotPop90", datum="gcj02"
+    ).get_data(as_text=True)
+    assert "zones.geojson: converted from gcj02 to WGS-84" in page
+    assert "no population column" not in page and "gm-confirm" in page

@@ -46,7 +46,13 @@ def test_create_show_and_list(planner):
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert body["districts"] == 29
-    assert {x["rule"]: x["passes"] for x in body["rules"]} == {"contiguous": True, "nested": True}
+    # Every rule is listed; one without its bound passes, saying so.
+    assert {x["rule"]: x["passes"] for x in body["rules"]} == {
+        "contiguous": True,
+        "population": True,
+        "nested": True,
+        "districts": True,
+    }
     shown = client.get(f"/api/plans/{body['id']}?k=30").get_json()
     assert shown["assignment"] == _streets(path)
     assert shown["spec"]["split_into"] is None
@@ -109,6 +115,8 @@ def test_auto_job_then_compare_and_publish(planner):
     job = _wait(client, r.get_json()["id"])
     assert job["state"] == "done", job
     assert any("max deviation" in m for m in job["messages"])
+    # Anytime: the job said when the first plan within every rule existed.
+    assert any("first plan within every rule" in m for m in job["messages"]), job["messages"]
     plan_id = job["plan_id"]
     shown = client.get(f"/api/plans/{plan_id}?k=70&min=20000&max=40000").get_json()
     assert all(x["passes"] for x in shown["rules"]), shown["rules"]
@@ -160,4 +168,43 @@ def test_create_from_an_uploaded_plan_file(planner):
         content_type="multipart/form-data",
     )
     assert r.status_code == 400
-    assert r.get_json()["message"].startswith("bad.csv line 2: unit 230699999999 is not a")
+    assert r.get_json()["message"].startswith("bad.csv row 1: unit 230699999999 is not a")
+
+
+def test_an_infeasible_automatic_plan_is_422_with_the_reasons_before_any_job(planner):
+    client, _ = planner
+    r = client.post(
+        "/api/plans/auto", json={"name": "x", "k": 5000, "split_into": "none", "seconds": 600}
+    )
+    assert r.status_code == 422
+    body = r.get_json()
+    assert body["error"] == "Infeasible"
+    reasons = {x["check"]: x for x in body["reasons"]}
+    assert reasons["k"]["message"] == (
+        "5000 districts from 200 units: each district needs at least one unit"
+    )
+    assert reasons["k"]["units"] == 200
+    assert client.get("/api/plans").get_json()["plans"] == []
+
+
+def test_plans_on_any_layer_through_the_api_parent_none(planner):
+    client, path = planner
+    r = client.post(
+        "/api/plans",
+        json={
+            "name": "one city",
+            "assignment": _streets(path),
+            "split_into": "none",
+            "parent": "none",
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert {x["rule"]: x["reason"] for x in body["rules"]}["nested"] == (
+        "no parent layer (--parent none): nothing to lie inside"
+    )
+    shown = client.get(f"/api/plans/{body['id']}").get_json()
+    assert shown["spec"]["parent"] is None and shown["spec"]["split_into"] is None
+    bad = client.post("/api/plans/auto", json={"k": 3, "parent": "neighborhood"})
+    assert bad.status_code == 400
+    assert "cannot lie inside one" in bad.get_json()["message"]
