@@ -59,8 +59,8 @@ def drop_database(url: str) -> None:
 
 
 TABLES = (
-    "calendar_days, inspections, photos, case_events, routes, departments, jobs, audit, "
-    "tokens, users, hazards, incidents, officers, plans, generations, layers"
+    "incident_counts, calendar_days, inspections, photos, case_events, routes, departments, "
+    "jobs, audit, tokens, users, hazards, incidents, officers, plans, generations, layers"
 )
 
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import shapely
 import sqlalchemy as sa
 
-from gridmap.catalogue import OPEN_STATUSES
+from gridmap.catalogue import OPEN_STATUSES, STATUSES
 from gridmap.errors import Conflict, InvalidInput, NotFound
 from gridmap.model import utc_text
 from gridmap.routing import Department, Rule
@@ -29,6 +29,10 @@ _CASE_FIELDS = [
 
 def _key(value) -> bool:
     return isinstance(value, int) and 0 < value < 1 << 63
+
+
+def _code(on_time) -> int:
+    return -1 if on_time is None else int(bool(on_time))
 
 
 def _upper(prefix: str) -> str:
@@ -144,6 +148,52 @@ class Cases:
             with self.transaction():
                 self._run(sa.insert(s.metadata.tables[table]), rows)
 
+    # -- counts per status (see schema.incident_counts) -----------------------------------
+
+    def count_changed(self, delta: Counter) -> None:
+        """Cases moved into (+n) or out of (-n) (status, on_time) pairs, in the current
+        transaction.  Rows exist for every pair once the store is made (recount)."""
+        t = s.incident_counts
+        with self.transaction():
+            for (status, on_time), d in delta.items():
+                if d == 0:
+                    continue
+                done = self._run(
+                    sa.update(t)
+                    .where(t.c.status == status, t.c.on_time == on_time)
+                    .values(n=t.c.n + d)
+                )
+                if done.rowcount == 0:  # a table emptied by hand: start the pair again
+                    self._run(sa.insert(t).values(status=status, on_time=on_time, n=d))
+
+    def recount_incidents(self) -> None:
+        """Rebuild the counts from the incidents themselves (after bulk writes)."""
+        t, i = s.incident_counts, s.incidents
+        code = sa.case((i.c.on_time.is_(None), -1), (i.c.on_time, 1), else_=0)
+        with self.transaction():
+            found = {
+                (status, int(k)): int(n)
+                for status, k, n in self._run(
+                    sa.select(i.c.status, code, sa.func.count()).group_by(i.c.status, code)
+                )
+            }
+            self._run(sa.delete(t))
+            rows = [
+                {"status": status, "on_time": k, "n": found.pop((status, k), 0)}
+                for status in STATUSES
+                for k in (-1, 0, 1)
+            ]
+            rows += [{"status": st, "on_time": k, "n": n} for (st, k), n in found.items()]
+            self._run(sa.insert(t), rows)
+
+    def incident_counts(self) -> dict[tuple[str, int], int]:
+        t = s.incident_counts
+        return {
+            (status, k): int(n)
+            for status, k, n in self._run(sa.select(t.c.status, t.c.on_time, t.c.n))
+            if n
+        }
+
     # -- cases ---------------------------------------------------------------------------
 
     def case(self, incident_id: int) -> dict:
@@ -175,6 +225,8 @@ class Cases:
         )
         with self.transaction():
             self._run(statement, rows)
+            if "on_time" in columns or "status" in columns:
+                self.recount_incidents()
 
     def add_events(self, rows: list[tuple]) -> None:
         """Many case events: (incident id, action, from, to, at) in one statement."""
@@ -234,12 +286,16 @@ class Cases:
         if step.status == "closed":
             values["closed_utc"] = utc_text(at)
         with self.transaction():
+            was = self._run(sa.select(t.c.on_time).where(t.c.id == incident_id)).scalar()
             done = self._run(
                 sa.update(t).where(t.c.id == incident_id, t.c.status == expected).values(**values)
             )
             if done.rowcount != 1:
                 now = self.case(incident_id)["status"]
                 raise Conflict(f"incident {incident_id} is {now} now, not {expected}: reload it")
+            self.count_changed(
+                Counter({(expected, _code(was)): -1, (step.status, _code(step.clock.on_time)): 1})
+            )
             event = self.add_event(
                 incident_id, step.action.name, expected, step.status, step.note, step.detail, at
             )
@@ -360,11 +416,9 @@ class Cases:
         n = sa.func.count()
         by_status: Counter = Counter()
         on_time: Counter = Counter()
-        for status, ok, count in self._run(
-            sa.select(t.c.status, t.c.on_time, n).group_by(t.c.status, t.c.on_time)
-        ):
+        for (status, ok), count in self.incident_counts().items():
             by_status[status] += count
-            if ok is not None:
+            if ok >= 0:
                 on_time[bool(ok)] += count
         # Grouped on an expression, not the column: SQLite would otherwise walk the whole
         # department index to avoid a sort, instead of the few overdue rows of ix_incidents_due.

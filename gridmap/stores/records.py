@@ -3,6 +3,7 @@ written once for every database (a part of :class:`~gridmap.stores.sql.SQLStore`
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
@@ -138,7 +139,10 @@ class Records:
             strict=True,
         )
         columns = ["geom", *INCIDENT_COLUMNS, "lon", "lat", "reported_utc"]
-        return self._insert_events("incidents", columns, rows, xy[:, [0, 1, 0, 1]])
+        with self.transaction():
+            ids = self._insert_events("incidents", columns, rows, xy[:, [0, 1, 0, 1]])
+            self.count_changed(Counter((st, -1) for st in frame["status"]))
+        return ids
 
     def add_hazards(self, hazards: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
         frame = (normalize_events if checked else check_events)(hazards, "hazards")

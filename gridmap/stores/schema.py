@@ -28,6 +28,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -422,6 +423,20 @@ inspections = Table(
 )
 Index("ix_inspections_hazard", inspections.c.hazard_id)
 
+# Cases per status and on-time outcome (-1: not handled yet, 0: late, 1: on time), kept
+# in the same transaction as every write that adds a case or moves one: the board reads
+# 36 rows instead of counting a million (stores/cases.py keeps it; recount rebuilds it).
+incident_counts = Table(
+    "incident_counts",
+    metadata,
+    _id(),
+    Column("status", Text, nullable=False),
+    Column("on_time", Integer, nullable=False),
+    Column("n", Integer, nullable=False),
+    UniqueConstraint("status", "on_time", name="incident_counts_key"),
+    sqlite_autoincrement=True,
+)
+
 calendar_days = Table(
     "calendar_days",
     metadata,
@@ -455,6 +470,7 @@ CASE_TABLES = {
     "photos": "photos of cases and inspections",
     "inspections": "hazard inspections",
     "calendar_days": "local working-calendar exceptions",
+    "incident_counts": "cases per status, for the board",
 }
 ATTRIBUTE_TABLES.update(CASE_TABLES)
 FIXED = [

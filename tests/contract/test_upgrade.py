@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
@@ -152,6 +153,8 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
         rows = store.cases(statuses=list(STATUSES), limit=1000)
         assert sorted((r["id"], r["category"], r["status"], r["grid_code"]) for r in rows) == before
         assert all(r["department"] is None and r["due_utc"] is None for r in rows)
+        counted = Counter((r["status"], -1) for r in rows)  # counted once, on upgrade
+        assert store.incident_counts() == dict(counted)
         indexes = {
             i["name"]: i["column_names"] for i in sa.inspect(store._conn).get_indexes("incidents")
         }

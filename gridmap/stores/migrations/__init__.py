@@ -97,6 +97,7 @@ def create(store) -> None:
     s.metadata.create_all(store._conn, tables=s.FIXED)
     register(store)
     store._run(sa.insert(s.meta).values(key="areas_version", value="0"))
+    store.recount_incidents()
     _stamp(store)
 
 

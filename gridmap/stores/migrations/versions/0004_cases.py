@@ -16,8 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    from alembic import op
+
     add_columns(s.incidents, s.CASE_COLUMNS)
     create_tables(s.CASE_TABLES)
+    op.get_context().config.attributes["store"].recount_incidents()
 
 
 def downgrade() -> None:
