@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -40,6 +40,18 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except GridmapError as exc:
             raise click.ClickException(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How ``gridmap lookup --in`` reads, checks and runs a file."""
+
+    lon: str
+    lat: str
+    errors: str
+    columns: str | None
+    engine: str
+    scheduler: str | None
 
 
 def command_store(ctx: click.Context):
@@ -150,13 +162,42 @@ def layers(ctx: click.Context) -> None:
     "--in",
     "src",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV file of points to look up.",
+    help="File of points to look up: .csv, .parquet or .geoparquet (lon/lat columns or a "
+    "GeoParquet point geometry).",
 )
 @click.option(
     "--out",
     "dst",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV file to write (with --in).",
+    help="File to write (with --in): .csv, .parquet or .geoparquet, by extension.",
+)
+@click.option(
+    "--errors",
+    type=click.Choice(["fail", "report", "skip"]),
+    default="fail",
+    show_default=True,
+    help="Bad rows: fail (list them, write nothing), report (write every row with an "
+    "'error' column) or skip (leave them out; write them to OUT's stem + .rejected.csv).",
+)
+@click.option(
+    "--columns",
+    default=None,
+    metavar="A,B,...",
+    help="Input columns to keep in the output [default: all].",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this process, streaming in chunks; dask: partitions on a Dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --engine dask: the cluster's scheduler, e.g. tcp://10.0.0.5:8786 "
+    "[default: a local cluster on this machine].",
 )
 @click.option("--lon-column", default="lon", show_default=True)
 @click.option("--lat-column", default="lat", show_default=True)
@@ -170,7 +211,22 @@ def layers(ctx: click.Context) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.pass_context
-def lookup(ctx, lon, lat, src, dst, lon_column, lat_column, generation, day, as_json) -> None:
+def lookup(
+    ctx,
+    lon,
+    lat,
+    src,
+    dst,
+    errors,
+    columns,
+    engine,
+    scheduler,
+    lon_column,
+    lat_column,
+    generation,
+    day,
+    as_json,
+) -> None:
     """Who is responsible at LON LAT (WGS-84), or at every point of a CSV file."""
     from gridmap.lookup import LookupIndex
 
@@ -190,28 +246,44 @@ def lookup(ctx, lon, lat, src, dst, lon_column, lat_column, generation, day, as_
         else:
             _print_answer(answer, {layer.name: layer for layer in store.layers()})
         return
-    _lookup_file(store, generation, src, dst, lon_column, lat_column)
+    batch = BatchOptions(lon_column, lat_column, errors, columns, engine, scheduler)
+    _lookup_file(store, generation, src, dst, batch)
 
 
-def _lookup_file(store, generation, src: Path, dst: Path, lon: str, lat: str) -> None:
-    from tqdm import tqdm
+def _lookup_file(store, generation, src: Path, dst: Path, batch: BatchOptions) -> None:
+    from etl.progress import bar
 
-    from etl.points import lookup_csv
-    from gridmap.lookup import LookupIndex
+    columns = [c.strip() for c in batch.columns.split(",")] if batch.columns else None
+    with bar("lookup") as progress:
+        if batch.engine == "dask":
+            from etl.dask_points import lookup_file_dask
 
-    index = LookupIndex.from_store(store, generation)
-    with src.open("rb") as f:
-        total = max(sum(1 for _ in f) - 1, 0)
-    with tqdm(
-        total=total,
-        unit=" rows",
-        unit_scale=True,
-        file=sys.stderr,
-        disable=total < 100_000 and not sys.stderr.isatty(),
-        desc="lookup",
-    ) as bar:
-        n = lookup_csv(index, src, dst, lon, lat, progress=bar.update)
-    click.echo(f"Looked up {n:,} points; wrote {dst}")
+            result = lookup_file_dask(
+                store,
+                generation,
+                src,
+                dst,
+                batch.lon,
+                batch.lat,
+                batch.errors,
+                columns,
+                scheduler=batch.scheduler,
+                progress=progress,
+            )
+        else:
+            from etl.points import lookup_file
+            from gridmap.indexcache import cached_index
+
+            index = cached_index(store, generation)
+            result = lookup_file(
+                index, src, dst, batch.lon, batch.lat, batch.errors, columns, progress
+            )
+    click.echo(f"Looked up {result.rows - result.bad.count:,} points; wrote {dst}")
+    if result.bad.count:
+        what = {"report": "written with an 'error' column", "skip": "left out"}[batch.errors]
+        click.echo(f"{result.bad.count:,} bad rows {what}:\n  {result.bad.text()}", err=True)
+    if result.rejected_file:
+        click.echo(f"Bad rows, with their reasons: {result.rejected_file}", err=True)
 
 
 def _print_answer(answer: dict, layers: dict) -> None:
