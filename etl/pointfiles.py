@@ -13,7 +13,9 @@ import csv
 import json
 import os
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +31,8 @@ from etl.coordinates import Coordinates
 from gridmap.errors import InvalidInput
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".geoparquet": "geoparquet"}
-CHUNK_BYTES = 32 << 20  # CSV: about 500,000 rows of a few columns
-CHUNK_ROWS = 500_000  # Parquet
+CHUNK_BYTES = 8 << 20  # CSV: about 300,000 rows of a few columns
+CHUNK_ROWS = 250_000  # Parquet
 
 
 def file_format(path: Path) -> str:
@@ -184,7 +186,11 @@ def geo_metadata(column: str = "geometry") -> dict:
 
 class PointWriter:
     """Chunks of a table written to ``path`` (its format by extension), in place only on
-    ``commit``; ``geo`` is the GeoParquet metadata of its geometry column, if any."""
+    ``commit``; ``geo`` is the GeoParquet metadata of its geometry column, if any.
+
+    Why a thread: encoding and writing a chunk (in Arrow, without the GIL) takes as long
+    as looking it up, so the two overlap on two cores; at most two chunks wait.
+    """
 
     def __init__(self, path: Path, geo: dict | None = None):
         self.path = path
@@ -196,10 +202,19 @@ class PointWriter:
         os.close(fd)
         self._writer = None
         self.rows = 0
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="gridmap-writer")
+        self._pending: deque[Future] = deque()
 
     def write(self, table: pa.Table) -> None:
+        while len(self._pending) >= 2:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._write, table))
+        self.rows += len(table)
+
+    def _write(self, table: pa.Table) -> None:
+        table = _dense(table)
         if self.format == "csv":
-            table = _as_text(table, self.geo)
+            table = _as_text(table)
         if self._writer is None:
             self._schema = table.schema.remove_metadata()
             if self.format == "csv":
@@ -211,13 +226,18 @@ class PointWriter:
                     self._schema = self._schema.with_metadata(geo)
                 self._writer = pq.ParquetWriter(self.tmp, self._schema)
         self._writer.write_table(table.replace_schema_metadata(self._schema.metadata))
-        self.rows += len(table)
 
     def commit(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
         self._close()
         os.replace(self.tmp, self.path)
 
     def discard(self) -> None:
+        for job in self._pending:
+            job.cancel()
+        self._pool.shutdown(wait=True)
+        self._pending.clear()
         self._close()
         if os.path.exists(self.tmp):
             os.unlink(self.tmp)
@@ -234,7 +254,16 @@ class PointWriter:
         self.discard()
 
 
-def _as_text(table: pa.Table, geo: dict | None) -> pa.Table:
+def _dense(table: pa.Table) -> pa.Table:
+    """Dictionary columns as plain ones: readers then see text, not categories."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            dense = pc.cast(table.column(i), field.type.value_type)
+            table = table.set_column(i, field.name, dense)
+    return table
+
+
+def _as_text(table: pa.Table) -> pa.Table:
     """Geometry columns as WKT: CSV has no binary type."""
     for i, field in enumerate(table.schema):
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):

@@ -64,21 +64,36 @@ class LayerIndex:
         border = np.zeros(n, dtype=bool)
         slow = np.flatnonzero(idx == MIXED)
         if len(slow):
-            idx[slow], border[slow] = self.exact(x[slow], y[slow])
+            xs, ys = x[slow], y[slow]
+            p, a = self.cells.candidates(xs, ys)
+            idx[slow], border[slow] = self._by_rule(xs, ys, p, a)
         return idx, border
 
     def exact(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The border rule by exact predicates (for the few points near a boundary)."""
-        points = shapely.points(x, y)
-        p, a = self.tree.query(points, predicate="intersects")
+        # Candidates by bounding box, then tested on the prepared polygons: the tree's own
+        # predicate would prepare each point instead and walk every polygon's edges.
+        p, a = self.tree.query(shapely.points(x, y))
+        return self._by_rule(x, y, p, a)
+
+    def _by_rule(self, x, y, p: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of the candidate (point, area) pairs, the covering area with the smallest code."""
+        hit = shapely.intersects_xy(self.geoms[a], x[p], y[p])
+        p, a = p[hit], a[hit]
         best = np.full(len(x), np.iinfo(np.int32).max, dtype=np.int64)
         np.minimum.at(best, p, a)  # areas are sorted by code: the smallest index wins
         found = best != np.iinfo(np.int32).max
         idx = np.where(found, best, _NONE).astype(np.int32)
         border = np.zeros(len(x), dtype=bool)
         f = np.flatnonzero(found)
-        border[f] = shapely.touches(self.geoms[idx[f]], points[f])
+        # Covered but not inside: on the boundary.
+        border[f] = ~shapely.contains_xy(self.geoms[idx[f]], x[f], y[f])
         return idx, border
+
+    def __setstate__(self, state: dict) -> None:
+        # Pickles keep geometries but not their prepared form: prepare again (lazily).
+        self.__dict__.update(state)
+        shapely.prepare(self.geoms)
 
 
 @dataclass
@@ -144,19 +159,22 @@ class LookupResult:
 
     def to_arrow(self) -> dict[str, pa.Array]:
         """The columns of ``to_frame`` but lon and lat, as Arrow arrays (nulls where a
-        point has no area): taken from each layer's codes in C, for writers that stream."""
+        point has no area), for writers that stream.  Codes, names and officers are
+        dictionary arrays over each layer's few thousand values: no text is copied here."""
         out: dict[str, pa.Array] = {}
         for name, li in self.index.layers.items():
-            rows = _indices(self.idx[name])
-            out[f"{name}_code"] = li.arrow_codes.take(rows)
-            out[f"{name}_name"] = li.arrow_names.take(rows)
+            out[f"{name}_code"] = _dictionary(li.arrow_codes, self.idx[name])
+            out[f"{name}_name"] = _dictionary(li.arrow_names, self.idx[name])
         if self.index.grid_layer is None:
             empty = pa.nulls(len(self), pa.string())
             out["officer"], out["officer_phone"] = empty, empty
         else:
             names, phones = self.index.arrow_officers
-            rows = _indices(self.idx[self.index.grid_layer])
-            out["officer"], out["officer_phone"] = names.take(rows), phones.take(rows)
+            rows = self.idx[self.index.grid_layer]
+            out["officer"], out["officer_phone"] = (
+                _dictionary(names, rows),
+                _dictionary(phones, rows),
+            )
         out["on_border"] = pa.array(self.on_border)
         out["covered"] = pa.array(self.covered)
         return out
@@ -216,8 +234,8 @@ def _int_or_none(v) -> int | None:
     return None if v is None or pd.isna(v) else int(v)
 
 
-def _indices(idx: np.ndarray) -> pa.Array:
-    return pa.array(idx, mask=idx < 0)
+def _dictionary(values: pa.Array, idx: np.ndarray) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0), values)
 
 
 def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
