@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
+import secrets
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,7 +31,7 @@ from etl.coordinates import Coordinates
 from gridmap.errors import InvalidInput
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".geoparquet": "geoparquet"}
-CHUNK_BYTES = 8 << 20  # CSV: about 300,000 rows of a few columns
+CHUNK_BYTES = 4 << 20  # CSV: about 150,000 rows of a few columns
 CHUNK_ROWS = 250_000  # Parquet
 
 
@@ -188,48 +188,54 @@ class PointWriter:
     """Chunks of a table written to ``path`` (its format by extension), in place only on
     ``commit``; ``geo`` is the GeoParquet metadata of its geometry column, if any.
 
-    Why a thread: encoding and writing a chunk (in Arrow, without the GIL) takes as long
-    as looking it up, so the two overlap on two cores; at most two chunks wait.
+    Why threads: encoding text is the slowest step of a CSV batch (longer than the
+    lookup), and Arrow does it without the GIL, so chunks are encoded on two threads
+    while the next ones are looked up, then written in order; a few chunks wait at most.
     """
 
     def __init__(self, path: Path, geo: dict | None = None):
         self.path = path
         self.format = file_format(path)
         self.geo = geo
-        fd, self.tmp = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".part", dir=path.parent or "."
-        )
-        os.close(fd)
-        self._writer = None
-        self.rows = 0
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="gridmap-writer")
+        # Created as open() would (the umask applies), unlike mkstemp's private files.
+        self.tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        self._file = os.fdopen(os.open(self.tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666), "wb")
+        self._parquet = None
+        self.rows = self.chunks = 0
+        self._pool = ThreadPoolExecutor(2 if self.format == "csv" else 1)
         self._pending: deque[Future] = deque()
 
     def write(self, table: pa.Table) -> None:
-        while len(self._pending) >= 2:
-            self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._write, table))
+        while len(self._pending) >= 3:
+            self._flush_one()
+        encode = self._csv if self.format == "csv" else self._write_parquet
+        self._pending.append(self._pool.submit(encode, table, self.chunks == 0))
         self.rows += len(table)
+        self.chunks += 1
 
-    def _write(self, table: pa.Table) -> None:
-        table = _dense(table)
-        if self.format == "csv":
-            table = _as_text(table)
-        if self._writer is None:
-            self._schema = table.schema.remove_metadata()
-            if self.format == "csv":
-                options = pacsv.WriteOptions(quoting_style="needed")
-                self._writer = pacsv.CSVWriter(self.tmp, self._schema, write_options=options)
-            else:
-                if self.geo is not None:
-                    geo = {b"geo": json.dumps(self.geo).encode()}
-                    self._schema = self._schema.with_metadata(geo)
-                self._writer = pq.ParquetWriter(self.tmp, self._schema)
-        self._writer.write_table(table.replace_schema_metadata(self._schema.metadata))
+    def _flush_one(self) -> None:
+        data = self._pending.popleft().result()
+        if data is not None:
+            self._file.write(data)
+
+    def _csv(self, table: pa.Table, header: bool) -> bytes:
+        out = pa.BufferOutputStream()
+        options = pacsv.WriteOptions(quoting_style="needed", include_header=header)
+        pacsv.write_csv(_as_text(_dense(table)), out, write_options=options)
+        return out.getvalue().to_pybytes()
+
+    def _write_parquet(self, table: pa.Table, _first: bool) -> None:
+        table = _dense(table).replace_schema_metadata(None)
+        if self._parquet is None:
+            schema = table.schema
+            if self.geo is not None:
+                schema = schema.with_metadata({b"geo": json.dumps(self.geo).encode()})
+            self._parquet = pq.ParquetWriter(self._file, schema)
+        self._parquet.write_table(table.replace_schema_metadata(self._parquet.schema.metadata))
 
     def commit(self) -> None:
         while self._pending:
-            self._pending.popleft().result()
+            self._flush_one()
         self._close()
         os.replace(self.tmp, self.path)
 
@@ -243,9 +249,11 @@ class PointWriter:
             os.unlink(self.tmp)
 
     def _close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        if not self._file.closed:
+            self._file.close()
 
     def __enter__(self) -> PointWriter:
         return self
