@@ -46,6 +46,39 @@ def file_format(path: Path) -> str:
     return fmt
 
 
+@dataclass(frozen=True)
+class Part:
+    """A slice of a file for one task: a byte range of a CSV's data lines (cut at line
+    ends), or some of a Parquet file's row groups."""
+
+    start: int = 0
+    end: int = 0
+    row_groups: tuple[int, ...] = ()
+
+
+def partition(path: Path, size: int) -> list[Part]:
+    """Slices of about ``size`` bytes covering every data row of ``path`` once."""
+    if file_format(path) != "csv":
+        meta = pq.ParquetFile(path).metadata
+        parts, group, bytes_ = [], [], 0
+        for i in range(meta.num_row_groups):
+            group.append(i)
+            bytes_ += meta.row_group(i).total_byte_size
+            if bytes_ >= size:
+                parts.append(Part(row_groups=tuple(group)))
+                group, bytes_ = [], 0
+        return parts + ([Part(row_groups=tuple(group))] if group or not parts else [])
+    total = path.stat().st_size
+    with path.open("rb") as f:
+        f.readline()
+        cuts = [f.tell()]
+        while cuts[-1] < total:
+            f.seek(min(cuts[-1] + size, total))
+            f.readline()
+            cuts.append(min(f.tell(), total))
+    return [Part(a, b) for a, b in zip(cuts, cuts[1:], strict=False)] or [Part(cuts[0], total)]
+
+
 @dataclass
 class Chunk:
     table: pa.Table  # the input columns, as read
@@ -64,15 +97,16 @@ class PointReader:
         lat: str = "lat",
         chunk_bytes: int = CHUNK_BYTES,
         chunk_rows: int = CHUNK_ROWS,
+        part: Part | None = None,
     ):
-        self.path, self.lon, self.lat = path, lon, lat
+        self.path, self.lon, self.lat, self.part = path, lon, lat, part
         self.format = file_format(path)
         self.chunk_bytes, self.chunk_rows = chunk_bytes, chunk_rows
         self.geometry: str | None = None  # the WKB column coordinates come from
         self.geo: dict | None = None  # the file's GeoParquet metadata
         self._to_lonlat = None
         if self.format == "csv":
-            self.columns = _csv_header(path)
+            self.columns = csv_header(path)
             self.total_rows = _estimate_rows(path)
         else:
             self._parquet = pq.ParquetFile(path)
@@ -119,11 +153,18 @@ class PointReader:
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
         if self.format != "csv":
-            yield from self._parquet.iter_batches(batch_size=self.chunk_rows)
+            groups = list(self.part.row_groups) if self.part else None
+            yield from self._parquet.iter_batches(batch_size=self.chunk_rows, row_groups=groups)
             return
+        source = self.path
+        if self.part is not None:  # the header line, then this part's lines
+            with self.path.open("rb") as f:
+                header = f.readline()
+                f.seek(self.part.start)
+                source = pa.BufferReader(header + f.read(self.part.end - self.part.start))
         try:
             reader = pacsv.open_csv(
-                self.path,
+                source,
                 read_options=pacsv.ReadOptions(block_size=self.chunk_bytes),
                 convert_options=pacsv.ConvertOptions(
                     column_types={c: pa.string() for c in self.columns},
@@ -136,7 +177,7 @@ class PointReader:
             raise InvalidInput(f"{self.path.name}: not a readable CSV file: {exc}") from None
 
 
-def _csv_header(path: Path) -> list[str]:
+def csv_header(path: Path) -> list[str]:
     with path.open(encoding="utf-8-sig", newline="") as f:
         try:
             return next(csv.reader(f))

@@ -37,22 +37,35 @@ SHOWN = 20  # bad rows listed by name in an error
 
 @dataclass
 class BadRows:
-    """Every bad row counted; the first ``SHOWN`` kept with their reasons."""
+    """Every bad row counted; the first ``SHOWN`` kept, as (row, reason)."""
 
     count: int = 0
-    first: list[str] = field(default_factory=list)
+    first: list[tuple[int, str]] = field(default_factory=list)
 
     def add(self, chunk: Chunk) -> np.ndarray:
         bad = chunk.coords.bad
         rows = np.flatnonzero(bad)
         for i in rows[: max(SHOWN - len(self.first), 0)]:
-            self.first.append(f"row {chunk.first_row + i}: {chunk.coords.reasons[i]}")
+            self.first.append((int(chunk.first_row + i), chunk.coords.reasons[i]))
         self.count += len(rows)
         return bad
 
+    def merge(self, other: BadRows, offset: int) -> None:
+        """Add a later part's bad rows, its row numbers moved on by ``offset``."""
+        room = max(SHOWN - len(self.first), 0)
+        self.first += [(row + offset, why) for row, why in other.first[:room]]
+        self.count += other.count
+
     def text(self) -> str:
         more = f"\n  ... and {self.count - len(self.first):,} more" if self.count > SHOWN else ""
-        return "\n  ".join(self.first) + more
+        return "\n  ".join(f"row {row}: {why}" for row, why in self.first) + more
+
+    def refusal(self, name: str, rows: int) -> InvalidInput:
+        return InvalidInput(
+            f"{name}: {self.count:,} bad rows of {rows:,}; nothing written "
+            f"(--errors report or skip writes the others):\n  {self.text()}",
+            field="file",
+        )
 
 
 @dataclass
@@ -88,23 +101,34 @@ def lookup_file(
         raise InvalidInput(f"errors={errors!r}: expected one of {', '.join(ERROR_MODES)}")
     src, dst = Path(src), Path(dst)
     reader = PointReader(src, lon, lat, chunk_bytes, chunk_rows)
-    kept = _kept_columns(reader, columns, src)
+    result = stream(index, reader, dst, errors, kept_columns(reader, columns), progress)
+    if errors == "fail" and result.bad.count:
+        raise result.bad.refusal(src.name, result.rows)
+    return result
+
+
+def stream(
+    index: LookupIndex,
+    reader: PointReader,
+    dst: Path,
+    errors: str,
+    kept: list[str],
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Every chunk of ``reader`` looked up into ``dst``; in fail mode, nothing is written
+    once a bad row is seen (the rest is only checked, to count them all)."""
     batch = Batch(index, reader, kept, errors, dst)
     bad = BadRows()
+    rows = 0
     with batch.writer, batch.rejects:
-        rows = 0
         for chunk in reader:
             batch.write(chunk, bad.add(chunk), failed=errors == "fail" and bad.count > 0)
             rows += len(chunk.table)
             if progress:
                 progress(rows, max(reader.total_rows, rows))
         if errors == "fail" and bad.count:
-            raise InvalidInput(
-                f"{src.name}: {bad.count:,} bad rows of {rows:,}; nothing written "
-                f"(--errors report or skip writes the others):\n  {bad.text()}",
-                field="file",
-            )
-        if batch.writer.rows == 0 and rows == 0:
+            return BatchResult(rows, 0, bad)
+        if batch.writer.chunks == 0:
             batch.write(_empty(reader), np.zeros(0, dtype=bool), failed=False)
         batch.writer.commit()
         if batch.rejects.rows:
@@ -114,13 +138,13 @@ def lookup_file(
     )
 
 
-def _kept_columns(reader: PointReader, columns: Sequence[str] | None, src: Path) -> list[str]:
+def kept_columns(reader: PointReader, columns: Sequence[str] | None) -> list[str]:
     if columns is None:
         return list(reader.columns)
     unknown = [c for c in columns if c not in reader.columns]
     if unknown:
         raise InvalidInput(
-            f"--columns names {', '.join(map(repr, unknown))}, not in {src.name}; its "
+            f"--columns names {', '.join(map(repr, unknown))}, not in {reader.path.name}; its "
             f"columns are {', '.join(map(str, reader.columns))}",
             field="columns",
         )

@@ -462,17 +462,26 @@ def upgrade(ctx: click.Context) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Worker processes (gunicorn); 1 serves from this process (waitress) "
+    "[default: one per CPU].",
+)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
-    """Serve the map and the API (waitress, a production WSGI server)."""
-    from waitress import serve as waitress_serve
+def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the map and the API (gunicorn workers, or waitress in one process)."""
+    from web.serving import default_workers
+    from web.serving import serve as run
 
-    from web import create_app
-
-    app = create_app({"DATABASE_URL": ctx.obj["db"]})
-    click.echo(f"gridmap: serving {ctx.obj['db']} on http://{host}:{port}/  (Ctrl+C stops)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="gridmap")
+    workers = workers or default_workers()
+    click.echo(
+        f"gridmap: serving {ctx.obj['db']} on http://{host}:{port}/ with {workers} "
+        f"worker process{'es' if workers > 1 else ''}  (Ctrl+C stops)"
+    )
+    run(ctx.obj["db"], host, port, workers, threads)
 
 
 if __name__ == "__main__":

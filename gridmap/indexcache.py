@@ -17,12 +17,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import pickle
 import tempfile
+import time
 from pathlib import Path
 
 from gridmap.lookup import LookupIndex
+
+log = logging.getLogger(__name__)
 
 FULL = 1 << 23  # the cell budget of a batch or a server: the most cells a layer gets
 
@@ -52,8 +56,15 @@ def cached_index(store, generation: int | str | None = None, max_cells: int = FU
         with lock:
             layers = _read(file)
             if layers is None:
+                started = time.perf_counter()
                 index = LookupIndex.from_store(store, gen.id, max_cells)
                 _write(file, index.layers)
+                log.info(
+                    "built the lookup index of generation %s in %.1f s (pid %d)",
+                    gen.name,
+                    time.perf_counter() - started,
+                    os.getpid(),
+                )
                 for old in folder.glob(f"{stem}-v*.pickle"):
                     if old != file:
                         old.unlink(missing_ok=True)

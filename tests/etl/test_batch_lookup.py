@@ -207,3 +207,64 @@ def test_unknown_format_and_columns_are_clear_errors(run, bad_csv, tmp_path):
     assert out.exit_code == 1 and "unknown format '.xlsx'" in out.output
     out = run("lookup", "--in", str(bad_csv), "--out", str(tmp_path / "o.csv"), "--columns", "q")
     assert out.exit_code == 1 and "--columns names 'q', not in points.csv" in out.output
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A real local Dask cluster of two worker processes."""
+    from etl.dask_points import dask_client
+
+    with dask_client(workers=2) as client:
+        yield client
+
+
+def test_dask_engine_equals_the_in_process_engine_row_for_row(
+    sample_store, sample_frames, tmp_path, dask_cluster
+):
+    from etl.dask_points import lookup_file_dask
+    from gridmap.indexcache import cached_index
+
+    # Random points, grid vertices and edge midpoints (on borders), and bad rows.
+    rng = np.random.default_rng(11)
+    rings = shapely.get_coordinates(sample_frames["grid"].geometry.values)
+    k = rng.choice(len(rings) - 1, 1500, replace=False)
+    xy = np.vstack(
+        [
+            rng.uniform([124.6, 46.4], [125.2, 46.8], (4000, 2)),
+            rings[rng.choice(len(rings), 1500, replace=False)],
+            (rings[k] + rings[k + 1]) / 2,
+        ]
+    )
+    lon = np.array([repr(float(v)) for v in xy[:, 0]], dtype=object)
+    lon[::97] = "x"
+    src = tmp_path / "border.csv"
+    pd.DataFrame({"n": np.arange(len(xy)), "lon": lon, "lat": xy[:, 1]}).to_csv(src, index=False)
+
+    local = lookup_file(cached_index(sample_store), src, tmp_path / "local.parquet", errors="skip")
+    done = lookup_file_dask(
+        sample_store,
+        None,
+        src,
+        tmp_path / "dask.parquet",
+        errors="skip",
+        part_bytes=40_000,  # about 1,500 rows a part: several parts on two workers
+        client=dask_cluster,
+    )
+    parts = sorted((tmp_path / "dask.parquet").glob("part-*.parquet"))
+    assert len(parts) > 4
+    theirs = pd.read_parquet(tmp_path / "dask.parquet")
+    ours = pd.read_parquet(tmp_path / "local.parquet")
+    assert done.rows == local.rows and done.bad.count == local.bad.count == len(lon[::97])
+    pd.testing.assert_frame_equal(theirs.reset_index(drop=True), ours)
+    assert ours["on_border"].sum() > 1000  # border points really were on borders
+    assert (
+        rejected_path(tmp_path / "dask.parquet").read_text()
+        == rejected_path(tmp_path / "local.parquet").read_text()
+    )
+
+    with pytest.raises(InvalidInput) as failed:
+        lookup_file_dask(
+            sample_store, None, src, tmp_path / "f.parquet", part_bytes=40_000, client=dask_cluster
+        )
+    assert f"row {97 + 1}: column 'lon' has 'x'; expected a number" in str(failed.value)
+    assert not (tmp_path / "f.parquet").exists()
