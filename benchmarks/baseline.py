@@ -37,8 +37,15 @@ def baseline_env(root: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(root: Path | None) -> list[str]:
-    """The command line of ``gridmap`` from ``root`` (None: this checkout)."""
+    """The command line of ``gridmap`` from ``root`` (None: this checkout's)."""
     import sys
 
-    prefix = [sys.executable, "-c", "import sys; from gridmap.cli import main; sys.exit(main())"]
-    return prefix if root is not None else [str(Path(sys.executable).parent / "gridmap")]
+    if root is None:
+        return [str(Path(sys.executable).parent / "gridmap")]
+    # root first on the path, whatever the working directory (python -c puts it first).
+    code = (
+        f"import sys; sys.path.insert(0, {str(root)!r}); import gridmap; "
+        f"assert gridmap.__file__.startswith({str(root)!r}), gridmap.__file__; "
+        "from gridmap.cli import main; sys.exit(main())"
+    )
+    return [sys.executable, "-c", code]
