@@ -17,13 +17,13 @@ import contextlib
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.csv as pacsv
 
 from etl.pointfiles import Part, PointReader, csv_header, partition
-from etl.points import ERROR_MODES, BadRows, BatchResult, kept_columns, rejected_path, stream
+from etl.points import BadRows, BatchResult, Options, kept_columns, rejected_path, stream
 from gridmap.errors import InvalidInput
 from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex
@@ -55,28 +55,24 @@ def lookup_file_dask(
     generation,
     src: str | Path,
     dst: str | Path,
-    lon: str = "lon",
-    lat: str = "lat",
-    errors: str = "fail",
-    columns: Sequence[str] | None = None,
+    options: Options = Options(),  # noqa: B008 (frozen)
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     part_bytes: int = PART_BYTES,
     client=None,
 ) -> BatchResult:
-    """Look up every row of ``src`` on a Dask cluster into the directory ``dst``."""
+    """Look up every row of ``src`` on a Dask cluster (``client``, or one at
+    ``scheduler``, or a local one) into the directory ``dst``."""
     index = cached_index(store, generation)
     if client is None:
         with dask_client(scheduler) as own:
             return lookup_file_dask(
-                store, generation, src, dst, lon, lat, errors, columns, None, progress,
-                part_bytes, own,
-            )  # fmt: skip
-    if errors not in ERROR_MODES:
-        raise InvalidInput(f"errors={errors!r}: expected one of {', '.join(ERROR_MODES)}")
+                store, generation, src, dst, options, None, progress, part_bytes, own
+            )
     src, dst = Path(src).resolve(), Path(dst).resolve()
+    lon, lat, errors = options.lon, options.lat, options.errors
     reader = PointReader(src, lon, lat)
-    kept = kept_columns(reader, columns)
+    kept = kept_columns(reader, options.columns)
     _check_target(dst)
     tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(4)}.part")
     tmp.mkdir()

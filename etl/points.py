@@ -80,29 +80,42 @@ def rejected_path(dst: Path) -> Path:
     return dst.with_name(dst.stem + ".rejected.csv")
 
 
+@dataclass(frozen=True)
+class Options:
+    """How a file's points are found and what its bad rows do."""
+
+    lon: str = "lon"
+    lat: str = "lat"
+    errors: str = "fail"
+    columns: tuple[str, ...] | None = None  # the input columns kept [default: all]
+
+    def __post_init__(self) -> None:
+        if self.errors not in ERROR_MODES:
+            raise InvalidInput(
+                f"errors={self.errors!r}: expected one of {', '.join(ERROR_MODES)}",
+                field="errors",
+            )
+
+
 def lookup_file(
     index: LookupIndex,
     src: str | Path,
     dst: str | Path,
-    lon: str = "lon",
-    lat: str = "lat",
-    errors: str = "fail",
-    columns: Sequence[str] | None = None,
+    options: Options = Options(),  # noqa: B008 (frozen)
     progress: Callable[[int, int], None] | None = None,
     chunk_bytes: int = CHUNK_BYTES,
     chunk_rows: int = CHUNK_ROWS,
 ) -> BatchResult:
-    """Look up every row of ``src``; write its columns (or ``columns``) plus the areas of
-    every layer, the officer, ``on_border`` and ``covered`` to ``dst``.
+    """Look up every row of ``src``; write its columns (or ``options.columns``) plus the
+    areas of every layer, the officer, ``on_border`` and ``covered`` to ``dst``.
 
     ``progress(rows_done, rows_expected)`` is called after each chunk.
     """
-    if errors not in ERROR_MODES:
-        raise InvalidInput(f"errors={errors!r}: expected one of {', '.join(ERROR_MODES)}")
     src, dst = Path(src), Path(dst)
-    reader = PointReader(src, lon, lat, chunk_bytes, chunk_rows)
-    result = stream(index, reader, dst, errors, kept_columns(reader, columns), progress)
-    if errors == "fail" and result.bad.count:
+    reader = PointReader(src, options.lon, options.lat, chunk_bytes, chunk_rows)
+    kept = kept_columns(reader, options.columns)
+    result = stream(index, reader, dst, options.errors, kept, progress)
+    if options.errors == "fail" and result.bad.count:
         raise result.bad.refusal(src.name, result.rows)
     return result
 

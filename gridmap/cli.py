@@ -251,33 +251,23 @@ def lookup(
 
 
 def _lookup_file(store, generation, src: Path, dst: Path, batch: BatchOptions) -> None:
+    from etl.points import Options
     from etl.progress import bar
 
-    columns = [c.strip() for c in batch.columns.split(",")] if batch.columns else None
+    columns = tuple(c.strip() for c in batch.columns.split(",")) if batch.columns else None
+    options = Options(batch.lon, batch.lat, batch.errors, columns)
     with bar("lookup") as progress:
         if batch.engine == "dask":
             from etl.dask_points import lookup_file_dask
 
             result = lookup_file_dask(
-                store,
-                generation,
-                src,
-                dst,
-                batch.lon,
-                batch.lat,
-                batch.errors,
-                columns,
-                scheduler=batch.scheduler,
-                progress=progress,
+                store, generation, src, dst, options, batch.scheduler, progress
             )
         else:
             from etl.points import lookup_file
             from gridmap.indexcache import cached_index
 
-            index = cached_index(store, generation)
-            result = lookup_file(
-                index, src, dst, batch.lon, batch.lat, batch.errors, columns, progress
-            )
+            result = lookup_file(cached_index(store, generation), src, dst, options, progress)
     click.echo(f"Looked up {result.rows - result.bad.count:,} points; wrote {dst}")
     if result.bad.count:
         what = {"report": "written with an 'error' column", "skip": "left out"}[batch.errors]

@@ -10,7 +10,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from etl.points import lookup_file, rejected_path
+from etl.points import Options, lookup_file, rejected_path
 from gridmap.cli import main
 from gridmap.errors import InvalidInput
 
@@ -133,14 +133,14 @@ def test_chunk_boundaries_inside_runs_of_bad_rows_keep_row_numbers(sample_index,
     assert f"... and {len(bad_rows) - 20:,} more" in str(failed.value)
 
     dst = tmp_path / "report.csv"
-    done = lookup_file(sample_index, src, dst, errors="report", chunk_bytes=chunk_bytes)
+    done = lookup_file(sample_index, src, dst, Options(errors="report"), chunk_bytes=chunk_bytes)
     assert done.rows == n and done.bad.count == len(bad_rows)
     out = pd.read_csv(dst, dtype=str, keep_default_na=False)
     assert out["n"].tolist() == [str(i) for i in range(1, n + 1)]
     assert set(np.flatnonzero(out["error"] != "")) == bad_rows
 
     skipped = tmp_path / "skip.csv"
-    done = lookup_file(sample_index, src, skipped, errors="skip", chunk_bytes=chunk_bytes)
+    done = lookup_file(sample_index, src, skipped, Options(errors="skip"), chunk_bytes=chunk_bytes)
     rejected = pd.read_csv(rejected_path(skipped), dtype=str)
     assert rejected["row"].astype(int).tolist() == [i + 1 for i in sorted(bad_rows)]
     assert (rejected["row"] == rejected["n"]).all()  # the file's data row, 1-based
@@ -177,7 +177,7 @@ def test_geoparquet_round_trip_is_read_back_by_geopandas(sample_index, tmp_path)
 
 def test_csv_in_geoparquet_out_gets_point_geometry(sample_index, bad_csv, tmp_path):
     dst = tmp_path / "out.geoparquet"
-    lookup_file(sample_index, bad_csv, dst, errors="report")
+    lookup_file(sample_index, bad_csv, dst, Options(errors="report"))
     back = gpd.read_parquet(dst)
     assert len(back) == len(ROWS)
     good = back["error"].isna().to_numpy()
@@ -240,13 +240,14 @@ def test_dask_engine_equals_the_in_process_engine_row_for_row(
     src = tmp_path / "border.csv"
     pd.DataFrame({"n": np.arange(len(xy)), "lon": lon, "lat": xy[:, 1]}).to_csv(src, index=False)
 
-    local = lookup_file(cached_index(sample_store), src, tmp_path / "local.parquet", errors="skip")
+    skip = Options(errors="skip")
+    local = lookup_file(cached_index(sample_store), src, tmp_path / "local.parquet", skip)
     done = lookup_file_dask(
         sample_store,
         None,
         src,
         tmp_path / "dask.parquet",
-        errors="skip",
+        skip,
         part_bytes=40_000,  # about 1,500 rows a part: several parts on two workers
         client=dask_cluster,
     )
