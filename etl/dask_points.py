@@ -38,7 +38,15 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError) as exc:
+            raise InvalidInput(
+                f"--scheduler {scheduler}: no Dask scheduler answers there ({exc}); start one "
+                "with 'dask scheduler', or leave --scheduler out for a local cluster",
+                field="scheduler",
+            ) from None
+        with client:
             yield client
         return
     with (

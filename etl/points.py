@@ -112,6 +112,10 @@ def lookup_file(
     ``progress(rows_done, rows_expected)`` is called after each chunk.
     """
     src, dst = Path(src), Path(dst)
+    if dst.is_dir():
+        raise InvalidInput(
+            f"{dst} is a directory; the in-process engine writes one file", field="out"
+        )
     reader = PointReader(src, options.lon, options.lat, chunk_bytes, chunk_rows)
     kept = kept_columns(reader, options.columns)
     result = stream(index, reader, dst, options.errors, kept, progress)

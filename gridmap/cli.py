@@ -168,8 +168,9 @@ def layers(ctx: click.Context) -> None:
 @click.option(
     "--out",
     "dst",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (with --in): .csv, .parquet or .geoparquet, by extension.",
+    type=click.Path(path_type=Path),
+    help="File to write (with --in): .csv, .parquet or .geoparquet, by extension; with "
+    "--engine dask, a directory of Parquet parts.",
 )
 @click.option(
     "--errors",

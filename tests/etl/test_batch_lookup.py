@@ -207,6 +207,11 @@ def test_unknown_format_and_columns_are_clear_errors(run, bad_csv, tmp_path):
     assert out.exit_code == 1 and "unknown format '.xlsx'" in out.output
     out = run("lookup", "--in", str(bad_csv), "--out", str(tmp_path / "o.csv"), "--columns", "q")
     assert out.exit_code == 1 and "--columns names 'q', not in points.csv" in out.output
+    out = run("lookup", "--in", str(bad_csv), "--out", str(tmp_path))
+    assert out.exit_code == 1 and "is a directory; the in-process engine writes one file" in (
+        out.output
+    )
+    assert "Traceback" not in out.output
 
 
 @pytest.fixture(scope="module")
