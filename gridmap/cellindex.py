@@ -5,6 +5,10 @@ records the one area that contains all of it (or that none does); only cells tha
 boundary passes through are "mixed", and only points falling in those need an exact
 test.  Boundaries are marked conservatively (sampled at half a cell, then grown by one
 cell), so a cell not marked mixed is certainly free of any boundary.
+
+Each mixed cell also lists the areas that touch it (usually two or three): a point there
+is tested against those alone, by coordinates, without building a point geometry (that
+costs more than the test itself).
 """
 
 from __future__ import annotations
@@ -59,6 +63,33 @@ class CellIndex:
             cells = area_of[labels]
         self.cells = cells
         self.mixed_share = float(mixed.mean())
+        self._candidates(geoms)
+
+    def _candidates(self, geoms: np.ndarray) -> None:
+        """For each mixed cell (sorted by flat position), the areas meeting it."""
+        self.mixed_cells = np.flatnonzero(self.cells.ravel() == MIXED)
+        row, col = np.divmod(self.mixed_cells, self.nx)
+        # A hair wider than the cell: a point that rounding put in this cell is inside.
+        ex, ey = self.dx * 1e-6, self.dy * 1e-6
+        x0 = self.x0 + col * self.dx
+        y0 = self.y0 + row * self.dy
+        boxes = shapely.box(x0 - ex, y0 - ey, x0 + self.dx + ex, y0 + self.dy + ey)
+        cell, area = shapely.STRtree(geoms).query(boxes, predicate="intersects")
+        order = np.lexsort((area, cell))
+        self.cand_area = area[order].astype(np.int32)
+        self.cand_ptr = np.concatenate(
+            [[0], np.cumsum(np.bincount(cell, minlength=len(self.mixed_cells)))]
+        ).astype(np.int64)
+
+    def candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point, area) pairs to test for points that fell in mixed cells."""
+        col, row = self._cell(x, y)
+        slot = np.searchsorted(self.mixed_cells, row * self.nx + col)
+        start, count = self.cand_ptr[slot], self.cand_ptr[slot + 1] - self.cand_ptr[slot]
+        point = np.repeat(np.arange(len(x)), count)
+        first = np.repeat(np.cumsum(count) - count, count)
+        area = self.cand_area[np.repeat(start, count) + np.arange(len(point)) - first]
+        return point, area
 
     def _cell(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         col = np.floor((x - self.x0) / self.dx).astype(np.int64)
@@ -67,12 +98,16 @@ class CellIndex:
 
     def probe(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Area index, ``OUTSIDE`` or ``MIXED`` for each point."""
-        col, row = self._cell(x, y)
-        inside = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny)
-        out = np.full(len(x), OUTSIDE, dtype=np.int32)
-        out[inside] = self.cells[row[inside], col[inside]]
+        fc = (x - self.x0) / self.dx
+        fr = (y - self.y0) / self.dy
+        inside = (fc >= 0) & (fc < self.nx) & (fr >= 0) & (fr < self.ny)
+        # Truncation is floor here (inside cells are >= 0); one flat read per point.
+        flat = fr.astype(np.int64) * self.nx + fc.astype(np.int64)
+        np.putmask(flat, ~inside, 0)
+        out = self.cells.ravel().take(flat).astype(np.int32)
+        np.putmask(out, ~inside, OUTSIDE)
         return out
 
     @property
     def nbytes(self) -> int:
-        return self.cells.nbytes
+        return self.cells.nbytes + self.mixed_cells.nbytes + self.cand_area.nbytes

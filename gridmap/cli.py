@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -46,6 +46,18 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except GridmapError as exc:
             raise click.ClickException(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How ``gridmap lookup --in`` reads, checks and runs a file."""
+
+    lon: str
+    lat: str
+    errors: str
+    columns: str | None
+    engine: str
+    scheduler: str | None
 
 
 def command_store(ctx: click.Context):
@@ -158,13 +170,43 @@ def layers(ctx: click.Context) -> None:
     "--in",
     "src",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV file of points to look up.",
+    help="File of points to look up: .csv, .parquet or .geoparquet (lon/lat columns or a "
+    "GeoParquet point geometry).",
 )
 @click.option(
     "--out",
     "dst",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV file to write (with --in).",
+    type=click.Path(path_type=Path),
+    help="File to write (with --in): .csv, .parquet or .geoparquet, by extension; with "
+    "--engine dask, a directory of Parquet parts.",
+)
+@click.option(
+    "--errors",
+    type=click.Choice(["fail", "report", "skip"]),
+    default="fail",
+    show_default=True,
+    help="Bad rows: fail (list them, write nothing), report (write every row with an "
+    "'error' column) or skip (leave them out; write them to OUT's stem + .rejected.csv).",
+)
+@click.option(
+    "--columns",
+    default=None,
+    metavar="A,B,...",
+    help="Input columns to keep in the output [default: all].",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this process, streaming in chunks; dask: partitions on a Dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --engine dask: the cluster's scheduler, e.g. tcp://10.0.0.5:8786 "
+    "[default: a local cluster on this machine].",
 )
 @click.option("--lon-column", default="lon", show_default=True)
 @click.option("--lat-column", default="lat", show_default=True)
@@ -178,7 +220,22 @@ def layers(ctx: click.Context) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.pass_context
-def lookup(ctx, lon, lat, src, dst, lon_column, lat_column, generation, day, as_json) -> None:
+def lookup(
+    ctx,
+    lon,
+    lat,
+    src,
+    dst,
+    errors,
+    columns,
+    engine,
+    scheduler,
+    lon_column,
+    lat_column,
+    generation,
+    day,
+    as_json,
+) -> None:
     """Who is responsible at LON LAT (WGS-84), or at every point of a CSV file."""
     from gridmap.lookup import LookupIndex
 
@@ -198,28 +255,34 @@ def lookup(ctx, lon, lat, src, dst, lon_column, lat_column, generation, day, as_
         else:
             _print_answer(answer, {layer.name: layer for layer in store.layers()})
         return
-    _lookup_file(store, generation, src, dst, lon_column, lat_column)
+    batch = BatchOptions(lon_column, lat_column, errors, columns, engine, scheduler)
+    _lookup_file(store, generation, src, dst, batch)
 
 
-def _lookup_file(store, generation, src: Path, dst: Path, lon: str, lat: str) -> None:
-    from tqdm import tqdm
+def _lookup_file(store, generation, src: Path, dst: Path, batch: BatchOptions) -> None:
+    from etl.points import Options
+    from etl.progress import bar
 
-    from etl.points import lookup_csv
-    from gridmap.lookup import LookupIndex
+    columns = tuple(c.strip() for c in batch.columns.split(",")) if batch.columns else None
+    options = Options(batch.lon, batch.lat, batch.errors, columns)
+    with bar("lookup") as progress:
+        if batch.engine == "dask":
+            from etl.dask_points import lookup_file_dask
 
-    index = LookupIndex.from_store(store, generation)
-    with src.open("rb") as f:
-        total = max(sum(1 for _ in f) - 1, 0)
-    with tqdm(
-        total=total,
-        unit=" rows",
-        unit_scale=True,
-        file=sys.stderr,
-        disable=total < 100_000 and not sys.stderr.isatty(),
-        desc="lookup",
-    ) as bar:
-        n = lookup_csv(index, src, dst, lon, lat, progress=bar.update)
-    click.echo(f"Looked up {n:,} points; wrote {dst}")
+            result = lookup_file_dask(
+                store, generation, src, dst, options, batch.scheduler, progress
+            )
+        else:
+            from etl.points import lookup_file
+            from gridmap.indexcache import cached_index
+
+            result = lookup_file(cached_index(store, generation), src, dst, options, progress)
+    click.echo(f"Looked up {result.rows - result.bad.count:,} points; wrote {dst}")
+    if result.bad.count:
+        what = {"report": "written with an 'error' column", "skip": "left out"}[batch.errors]
+        click.echo(f"{result.bad.count:,} bad rows {what}:\n  {result.bad.text()}", err=True)
+    if result.rejected_file:
+        click.echo(f"Bad rows, with their reasons: {result.rejected_file}", err=True)
 
 
 def _print_answer(answer: dict, layers: dict) -> None:
@@ -435,17 +498,26 @@ def upgrade(ctx: click.Context) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Worker processes (gunicorn); 1 serves from this process (waitress) "
+    "[default: one per CPU].",
+)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
-    """Serve the map and the API (waitress, a production WSGI server)."""
-    from waitress import serve as waitress_serve
+def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the map and the API (gunicorn workers, or waitress in one process)."""
+    from web.serving import default_workers
+    from web.serving import serve as run
 
-    from web import create_app
-
-    app = create_app({"DATABASE_URL": ctx.obj["db"]})
-    click.echo(f"gridmap: serving {ctx.obj['db']} on http://{host}:{port}/  (Ctrl+C stops)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="gridmap")
+    workers = workers or default_workers()
+    click.echo(
+        f"gridmap: serving {ctx.obj['db']} on http://{host}:{port}/ with {workers} "
+        f"worker process{'es' if workers > 1 else ''}  (Ctrl+C stops)"
+    )
+    run(ctx.obj["db"], host, port, workers, threads)
 
 
 if __name__ == "__main__":

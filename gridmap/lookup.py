@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from gridmap.cellindex import MIXED, CellIndex
@@ -45,6 +47,43 @@ class LayerIndex:
         self.parent_idx: np.ndarray | None = None  # index into the parent layer, when it nests
         self.tiled = False  # every area is exactly the union of its children
 
+    @cached_property
+    def entries(self) -> list[dict]:
+        """Each area's part of a point's answer, built once (a row of a frame costs more
+        to read than the rest of a single-point lookup)."""
+        frame = self.frame
+        get = lambda col: frame[col].tolist() if col in frame else [None] * len(frame)  # noqa: E731
+        rows = zip(
+            get("id"),
+            get("code"),
+            get("name"),
+            get("parent_code"),
+            get("gen_from"),
+            get("gen_to"),
+            strict=True,
+        )
+        return [
+            {
+                "id": _int_or_none(id_),
+                "layer": self.layer.name,
+                "code": code,
+                "name": name,
+                "parent": parent,
+                "on_border": False,
+                "generation_low": _int_or_none(low),
+                "generation_high": _int_or_none(high),
+            }
+            for id_, code, name, parent, low, high in rows
+        ]
+
+    @cached_property
+    def arrow_codes(self) -> pa.Array:
+        return _arrow_strings(self.codes)
+
+    @cached_property
+    def arrow_names(self) -> pa.Array:
+        return _arrow_strings(self.frame["name"].to_numpy(dtype=object))
+
     def search(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Area index (-1: none) and on-border flag per point, by the border rule."""
         n = len(x)
@@ -54,21 +93,36 @@ class LayerIndex:
         border = np.zeros(n, dtype=bool)
         slow = np.flatnonzero(idx == MIXED)
         if len(slow):
-            idx[slow], border[slow] = self.exact(x[slow], y[slow])
+            xs, ys = x[slow], y[slow]
+            p, a = self.cells.candidates(xs, ys)
+            idx[slow], border[slow] = self._by_rule(xs, ys, p, a)
         return idx, border
 
     def exact(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The border rule by exact predicates (for the few points near a boundary)."""
-        points = shapely.points(x, y)
-        p, a = self.tree.query(points, predicate="intersects")
+        # Candidates by bounding box, then tested on the prepared polygons: the tree's own
+        # predicate would prepare each point instead and walk every polygon's edges.
+        p, a = self.tree.query(shapely.points(x, y))
+        return self._by_rule(x, y, p, a)
+
+    def _by_rule(self, x, y, p: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of the candidate (point, area) pairs, the covering area with the smallest code."""
+        hit = shapely.intersects_xy(self.geoms[a], x[p], y[p])
+        p, a = p[hit], a[hit]
         best = np.full(len(x), np.iinfo(np.int32).max, dtype=np.int64)
         np.minimum.at(best, p, a)  # areas are sorted by code: the smallest index wins
         found = best != np.iinfo(np.int32).max
         idx = np.where(found, best, _NONE).astype(np.int32)
         border = np.zeros(len(x), dtype=bool)
         f = np.flatnonzero(found)
-        border[f] = shapely.touches(self.geoms[idx[f]], points[f])
+        # Covered but not inside: on the boundary.
+        border[f] = ~shapely.contains_xy(self.geoms[idx[f]], x[f], y[f])
         return idx, border
+
+    def __setstate__(self, state: dict) -> None:
+        # Pickles keep geometries but not their prepared form: prepare again (lazily).
+        self.__dict__.update(state)
+        shapely.prepare(self.geoms)
 
 
 @dataclass
@@ -127,17 +181,44 @@ class LookupResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per point: code and name per layer, officer, on_border, covered."""
-        out: dict[str, object] = {"lon": self.lon, "lat": self.lat}
+        return pd.DataFrame(
+            {"lon": self.lon, "lat": self.lat}
+            | {k: v.to_numpy(zero_copy_only=False) for k, v in self.to_arrow().items()}
+        )
+
+    def to_arrow(self) -> dict[str, pa.Array]:
+        """The columns of ``to_frame`` but lon and lat, as Arrow arrays (nulls where a
+        point has no area), for writers that stream.  Codes, names and officers are
+        dictionary arrays over each layer's few thousand values: no text is copied here."""
+        out: dict[str, pa.Array] = {}
         for name, li in self.index.layers.items():
-            idx = self.idx[name]
-            out[f"{name}_code"] = _take(li.codes, idx)
-            out[f"{name}_name"] = _take(li.frame["name"].to_numpy(dtype=object), idx)
-        officer = self.index.officer_for(self)
-        out["officer"] = officer["name"]
-        out["officer_phone"] = officer["phone"]
-        out["on_border"] = self.on_border
-        out["covered"] = self.covered
-        return pd.DataFrame(out)
+            out[f"{name}_code"] = _dictionary(li.arrow_codes, self.idx[name])
+            out[f"{name}_name"] = _dictionary(li.arrow_names, self.idx[name])
+        if self.index.grid_layer is None:
+            empty = pa.nulls(len(self), pa.string())
+            out["officer"], out["officer_phone"] = empty, empty
+        else:
+            names, phones = self.index.arrow_officers
+            rows = self.idx[self.index.grid_layer]
+            out["officer"], out["officer_phone"] = (
+                _dictionary(names, rows),
+                _dictionary(phones, rows),
+            )
+        out["on_border"] = pa.array(self.on_border)
+        out["covered"] = pa.array(self.covered)
+        return out
+
+    def scatter(self, n: int, rows: np.ndarray) -> LookupResult:
+        """This result placed at ``rows`` of ``n`` points; the others are in no area."""
+        idx, border = {}, {}
+        for name in self.idx:
+            idx[name] = np.full(n, _NONE, dtype=np.int32)
+            idx[name][rows] = self.idx[name]
+            border[name] = np.zeros(n, dtype=bool)
+            border[name][rows] = self.border[name]
+        lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+        lon[rows], lat[rows] = self.lon, self.lat
+        return LookupResult(self.index, lon, lat, idx, border)
 
     def record(self, i: int = 0) -> dict:
         """A MapIt-style answer for point ``i``."""
@@ -147,17 +228,7 @@ class LookupResult:
             k = int(self.idx[name][i])
             if k < 0:
                 continue
-            row = li.frame.iloc[k]
-            entry = {
-                "id": int(row["id"]) if "id" in row and pd.notna(row["id"]) else None,
-                "layer": name,
-                "code": row["code"],
-                "name": row["name"],
-                "parent": row.get("parent_code"),
-                "on_border": bool(self.border[name][i]),
-                "generation_low": _int_or_none(row.get("gen_from")),
-                "generation_high": _int_or_none(row.get("gen_to")),
-            }
+            entry = {**li.entries[k], "on_border": bool(self.border[name][i])}
             (zones if li.layer.kind == "zone" else areas)[name] = entry
         officers = {layer: o for layer, o in self.index.officers_at(self, i).items()}
         grid_layer = self.index.grid_layer
@@ -174,8 +245,16 @@ class LookupResult:
         }
 
 
+def _arrow_strings(values: np.ndarray) -> pa.Array:
+    return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+
 def _int_or_none(v) -> int | None:
     return None if v is None or pd.isna(v) else int(v)
+
+
+def _dictionary(values: pa.Array, idx: np.ndarray) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0), values)
 
 
 def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -305,6 +384,11 @@ class LookupIndex:
                     "area_code": self.layers[name].codes[k],
                 }
         return out
+
+    @cached_property
+    def arrow_officers(self) -> tuple[pa.Array, pa.Array]:
+        names, phones = self._officers[self.grid_layer]
+        return _arrow_strings(names), _arrow_strings(phones)
 
     @property
     def nbytes(self) -> int:

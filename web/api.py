@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import orjson
 import shapely
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from gridmap.catalogue import CATEGORIES, OPEN_STATUSES, STATUSES
 from gridmap.coords import gcj02_to_wgs84
@@ -28,13 +29,13 @@ def lookup():
     if params.datum() == "gcj02":  # a point clicked on AMap tiles: back to WGS-84 first
         lon, lat = gcj02_to_wgs84(lon, lat)
     gen = get_store().generation_at(request.args.get("generation"), params.day("date"))
-    index = lookup_index(gen.id)
-    answer = index.lookup(lon, lat).record(0)
-    answer["generation"] = _generation_json(get_store().generation(index.generation))
+    answer = lookup_index(gen).lookup(lon, lat).record(0)
+    answer["generation"] = _generation_json(gen)
     if not sees_people():  # officers' names and phones are for the roles that work with them
         answer["officer"], answer["zone_officers"] = None, {}
         answer["officers_hidden"] = True
-    return jsonify(answer)
+    # orjson: the busiest route's answer encoded in C (Flask's encoder took a tenth of it).
+    return Response(orjson.dumps(answer), mimetype="application/json")
 
 
 @bp.get("/layers")

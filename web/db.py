@@ -3,7 +3,9 @@
 The store is opened per request and closed at teardown (SQLite connections are cheap to
 open and must not be shared between threads mid-transaction).  A lookup index costs a
 second to build, so one per generation is kept for the whole app and rebuilt only when
-the store's areas change.
+the store's areas change; it is read from the store's index cache file when another
+process built it already (``gridmap.indexcache``).  Requests that miss at once wait for
+one build: eight first requests used to build eight indexes side by side.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import numpy as np
 import shapely
 from flask import Flask, current_app, g
 
+from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex
+from gridmap.model import Generation
 from gridmap.stores import open_store
 
 
@@ -36,17 +40,24 @@ class Cache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: dict[tuple, object] = {}
+        self._building: dict[tuple, threading.Lock] = {}
 
     def get(self, key: tuple, build):
         with self._lock:
             if key in self._items:
                 return self._items[key]
-        value = build()
-        with self._lock:
-            # Drop entries of older versions of the areas.
-            version = key[1]
-            self._items = {k: v for k, v in self._items.items() if k[1] == version}
-            self._items[key] = value
+            building = self._building.setdefault(key, threading.Lock())
+        with building:  # one build per key; the others wait for it
+            with self._lock:
+                if key in self._items:
+                    return self._items[key]
+            value = build()
+            with self._lock:
+                # Drop entries of older versions of the areas.
+                version = key[1]
+                self._items = {k: v for k, v in self._items.items() if k[1] == version}
+                self._items[key] = value
+                self._building.pop(key, None)
         return value
 
 
@@ -60,10 +71,11 @@ def _cache() -> Cache:
 
 
 def lookup_index(generation=None) -> LookupIndex:
+    """The index of ``generation`` (an id, a name, a ``Generation``; default: active)."""
     store = get_store()
-    gen = store.generation(generation)
+    gen = generation if isinstance(generation, Generation) else store.generation(generation)
     key = ("index", store.areas_version(), gen.id)
-    return _cache().get(key, lambda: LookupIndex.from_store(store, gen.id))
+    return _cache().get(key, lambda: cached_index(store, gen.id))
 
 
 def simplified_layer(layer: str, generation, zoom: int):

@@ -42,6 +42,19 @@ from gridmap.validation import check_areas
 _AREA_COLUMNS = ["id", "code", "name", "parent_code", "population", "households"]
 
 
+# Built once: every request asks both, and building a statement costs more than running it.
+_AREAS_VERSION = sa.select(s.meta.c.value).where(s.meta.c.key == "areas_version")
+_GENERATIONS = sa.select(
+    s.generations.c.id,
+    s.generations.c.name,
+    s.generations.c.description,
+    s.generations.c.active,
+    s.generations.c.created,
+    s.generations.c.effective_from,
+    s.generations.c.effective_to,
+).order_by(s.generations.c.id)
+
+
 class SQLStore(Records, People, Jobs, Cases):
     """A gridmap store in a relational database (see the module docstring)."""
 
@@ -207,8 +220,7 @@ class SQLStore(Records, People, Jobs, Cases):
 
     def areas_version(self) -> int:
         """A number that changes whenever areas or the active generation change."""
-        row = self._run(sa.select(s.meta.c.value).where(s.meta.c.key == "areas_version"))
-        return int(row.scalar_one())
+        return int(self._run(_AREAS_VERSION).scalar_one())
 
     def _areas_changed(self) -> None:
         # In SQL, not read-then-write: two writers at once must each move the number.
@@ -267,18 +279,7 @@ class SQLStore(Records, People, Jobs, Cases):
             self.spatial_index(table, "MULTIPOLYGON", f"{layer.title_en} ({layer.title_zh})")
 
     def generations(self) -> list[Generation]:
-        t = s.generations
-        rows = self._run(
-            sa.select(
-                t.c.id,
-                t.c.name,
-                t.c.description,
-                t.c.active,
-                t.c.created,
-                t.c.effective_from,
-                t.c.effective_to,
-            ).order_by(t.c.id)
-        ).all()
+        rows = self._run(_GENERATIONS).all()
         return [Generation(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows]
 
     def add_generation(

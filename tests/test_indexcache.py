@@ -1,0 +1,68 @@
+"""The lookup index kept in a file: read back equal, never stale after areas change, one
+build when several processes miss at once."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from gridmap.indexcache import cache_dir, cached_index
+from gridmap.model import Layer
+from gridmap.stores.gpkg import GeoPackageStore
+
+
+def test_the_file_is_read_back_equal_and_replaced_when_areas_change(sample_path, tmp_path):
+    db = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, db)
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(124.6, 125.2, 5000), rng.uniform(46.4, 46.8, 5000)
+    with GeoPackageStore(db) as store:
+        built = cached_index(store)
+        (first,) = cache_dir(store).glob("*.pickle")
+        loaded = cached_index(store)
+        assert loaded is not built
+        a, b = built.lookup(x, y), loaded.lookup(x, y)
+        for name in built.layers:
+            assert (a.codes(name) == b.codes(name)).all(), name
+        assert shapely.is_prepared(loaded.layers["grid"].geoms).all()
+
+        # New areas move the store's areas version: the old file is not answered from.
+        store.add_layer(Layer("flood", "防汛", "Flood", kind="zone", department="water"))
+        zone = gpd.GeoDataFrame(
+            {"code": ["W1"], "name": ["W1"]},
+            geometry=[shapely.box(124.9, 46.5, 125.0, 46.6)],
+            crs="EPSG:4326",
+        )
+        store.write_areas("flood", zone, store.generation().id)
+        changed = cached_index(store)
+        assert "flood" in changed.layers
+        assert changed.lookup(124.95, 46.55).codes("flood")[0] == "W1"
+        (second,) = cache_dir(store).glob("*.pickle")
+        assert second != first and not first.exists()
+
+
+BUILD = """
+import logging, sys
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+from gridmap.indexcache import cached_index
+from gridmap.stores.gpkg import GeoPackageStore
+with GeoPackageStore(sys.argv[1]) as store:
+    cached_index(store)
+"""
+
+
+def test_processes_that_miss_at_once_build_once(sample_path, tmp_path):
+    db = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, db)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", BUILD, str(db)], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    logs = [p.communicate(timeout=300)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), logs
+    assert sum(log.count("built the lookup index") for log in logs) == 1

@@ -1,0 +1,74 @@
+"""``gridmap serve`` with several worker processes: a real server on a loopback port, a
+cold start under eight simultaneous first requests (one index build), the same answers
+as the in-process lookup."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def server(sample_path, tmp_path):
+    db = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, db)  # no index cache file beside it: a cold start
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w+")
+    gridmap = Path(sys.executable).parent / "gridmap"
+    proc = subprocess.Popen(
+        [str(gridmap), "--db", f"gpkg://{db}", "serve", "--port", str(port), "--workers", "2"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert proc.poll() is None, (tmp_path / "server.log").read_text()
+        time.sleep(0.05)
+    yield port, tmp_path / "server.log"
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+def _get(port: int, path: str) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "application/json"
+        return json.loads(r.read())
+
+
+def test_cold_start_under_eight_requests_builds_the_index_once(server, sample_index):
+    port, log = server
+    points = [(125.10 + i * 0.01, 46.59 - i * 0.005) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda p: _get(port, f"/api/lookup?lon={p[0]}&lat={p[1]}"), points))
+    for (lon, lat), answer in zip(points, answers, strict=True):
+        expected = sample_index.lookup(lon, lat).record(0)
+        assert answer["areas"]["grid"]["code"] == expected["areas"]["grid"]["code"]
+        assert answer["officers_hidden"] is True and answer["officer"] is None
+    assert log.read_text().count("built the lookup index") == 1
+    # Other routes are served by the same app.
+    assert _get(port, "/api/layers")["generation"]["name"] == "2011"
