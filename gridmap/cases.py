@@ -267,12 +267,10 @@ def board(store, at: datetime | None = None, days: int = 30) -> dict:
     parent_layer = grid_layer.parent if grid_layer else None
     parents = store.area_names("grid") if grid_layer else {}
     names = store.area_names(parent_layer) if parent_layer else {}
-    by_department: Counter = Counter()
+    by_department = Counter(raw["overdue_by_department"])
     by_community: Counter = Counter()
-    for department, grid, count in raw["overdue"]:
-        by_department[department or ""] += count
-        parent = parents.get(grid, (None, None))[1]
-        by_community[parent or ""] += count
+    for grid, count in raw["overdue_by_grid"].items():
+        by_community[parents.get(grid, (None, None))[1] or ""] += count
     per_day = {first + timedelta(days=k): [0, 0] for k in range(days)}
     for i, key in enumerate(("reports", "closures")):
         for hour, count in raw[key].items():

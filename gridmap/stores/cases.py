@@ -409,9 +409,9 @@ class Cases:
         return [int(r[0]) for r in self._run(statement)]
 
     def board(self, now_utc: str, since_utc: str) -> dict:
-        """Counts for the dispatcher's board, each from an index: cases per status;
-        overdue per department and per grid; handled on time or late; reports and
-        closures per UTC hour since ``since_utc``."""
+        """Counts for the dispatcher's board: cases per status and handled on time or
+        late (the kept counts); from indexes, overdue per department and per grid, and
+        reports and closures per UTC hour since ``since_utc``."""
         t = s.incidents
         n = sa.func.count()
         by_status: Counter = Counter()
@@ -420,14 +420,14 @@ class Cases:
             by_status[status] += count
             if ok >= 0:
                 on_time[bool(ok)] += count
-        # Grouped on an expression, not the column: SQLite would otherwise walk the whole
-        # department index to avoid a sort, instead of the few overdue rows of ix_incidents_due.
-        department = sa.func.coalesce(t.c.department, "")
-        overdue = self._run(
-            sa.select(department, t.c.grid_code, n)
-            .where(t.c.due_utc < now_utc)
-            .group_by(department, t.c.grid_code)
-        ).all()
+        # Grouped on expressions, not the columns: SQLite would otherwise walk a whole
+        # index to avoid a sort, instead of the few overdue rows of ix_incidents_due.  Two
+        # small answers (per department, per grid), not their product.
+        overdue = {}
+        for key, column in (("department", t.c.department), ("grid", t.c.grid_code)):
+            expr = sa.func.coalesce(column, "")
+            rows = self._run(sa.select(expr, n).where(t.c.due_utc < now_utc).group_by(expr)).all()
+            overdue[key] = {k: int(c) for k, c in rows}
         hour = sa.func.substr(t.c.reported_utc, 1, 13)
         reports = self._run(
             sa.select(hour, n).where(t.c.reported_utc >= since_utc).group_by(hour)
@@ -438,7 +438,8 @@ class Cases:
         ).all()
         return {
             "by_status": {k: int(v) for k, v in by_status.items()},
-            "overdue": [(d, g, int(c)) for d, g, c in overdue],
+            "overdue_by_department": overdue["department"],
+            "overdue_by_grid": overdue["grid"],
             "on_time": {k: int(v) for k, v in on_time.items()},
             "reports": {h: int(c) for h, c in reports},
             "closures": {h: int(c) for h, c in closures},
