@@ -59,6 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hazards,
         jobs,
         mapit,
+        ogc,
+        openapi,
         pages,
         plans,
         security,
@@ -83,5 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(hazards.bp)
     app.register_blueprint(mapit.bp)
+    app.register_blueprint(ogc.bp)
+    app.register_blueprint(openapi.bp)
     cases.init_app(app)
     return app

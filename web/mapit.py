@@ -19,6 +19,7 @@ from web import i18n, params
 from web.auth import public
 from web.db import get_store, lookup_index
 from web.errors import status_of
+from web.openapi import documented, query
 
 bp = Blueprint("mapit", __name__)
 ROWS = 10**7  # row ids per layer
@@ -117,6 +118,12 @@ def _types() -> set[str] | None:
 
 @bp.get("/point/<int:srid>/<path:point>")
 @public
+@documented(
+    query("type", {"type": "string"}, "layer names, comma-separated"),
+    query("generation", {"type": "string"}, "a generation's name or id"),
+    query("date", {"type": "string", "format": "date"}, "the generation in force that day"),
+    answer="MapItAreas",
+)
 def point(srid: int, point: str):
     lon, lat = _coordinates(srid, point)
     store = get_store()
@@ -154,6 +161,7 @@ def point_areas(areas: Areas, record: dict, types: set[str] | None) -> dict[str,
 
 @bp.get("/area/<area_id>")
 @public
+@documented(answer="MapItArea")
 def area(area_id: str):
     areas = Areas(get_store())
     layer, row_id = _parse_id(areas.keys, area_id.removesuffix(".json"))

@@ -66,6 +66,15 @@ EXPECTED = {
     ("POST", "/hazards/<int:hazard_id>/inspect"): {"officer", "department", "dispatcher"},
     ("GET", "/point/<int:srid>/<path:point>"): PUBLIC,
     ("GET", "/area/<area_id>"): PUBLIC,
+    ("GET", "/ogc/"): PUBLIC,
+    ("GET", "/ogc/conformance"): PUBLIC,
+    ("GET", "/ogc/collections"): PUBLIC,
+    ("GET", "/ogc/collections/<collection_id>"): PUBLIC,
+    ("GET", "/ogc/collections/<collection_id>/items"): PUBLIC,
+    ("GET", "/ogc/collections/<collection_id>/items/<feature_id>"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/ogc/openapi.json"): PUBLIC,
+    ("GET", "/openapi"): PUBLIC,
     ("GET", "/login"): ALWAYS,
     ("POST", "/login"): ALWAYS,
     ("POST", "/logout"): ALWAYS,
@@ -77,6 +86,8 @@ VALUES = {
     "what": "district",
     "fmt": "geojson",
     "point": "125.10,46.59",
+    "collection_id": "grid",
+    "feature_id": GRID,
 }
 
 
