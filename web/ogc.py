@@ -26,6 +26,7 @@ from web.db import get_store, simplified_layer
 from web.openapi import documented, query
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # The parameters as OGC API - Features Core defines them (its OpenAPI fragments).
 F = query("f", {"type": "string", "enum": ["json", "html"]}, "json (the default) or html")
 FORM = {"style": "form", "explode": False}
@@ -39,21 +40,24 @@ LIMIT = query(
     "limit", {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 10}, "", **FORM
 )
 OFFSET = query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}, "", **FORM)
+CRS = query("crs", {"type": "string", "enum": [CRS84]}, "the CRS of the answer", **FORM)
+BBOX_CRS = query("bbox-crs", {"type": "string", "enum": [CRS84]}, "the CRS of bbox", **FORM)
 DATETIME = query("datetime", {"type": "string"}, "an RFC 3339 instant or interval", **FORM)
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Part 2 with CRS84 its one CRS: the parameters are understood, other CRSs refused.
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
 # Core requirement /req/core/query-param-unknown: any other parameter is a 400.
 COMMON_PARAMS = {"f", "lang"}
-ITEMS_PARAMS = COMMON_PARAMS | {"limit", "offset", "bbox", "datetime"}
+ITEMS_PARAMS = COMMON_PARAMS | {"limit", "offset", "bbox", "datetime", "crs", "bbox-crs"}
 AREA_PROPS = ["code", "name", "parent_code", "population", "households"]
 EVENT_PROPS = {
     "incidents": ["category", "status", "reported_at", "description", "grid_code", "areas"],
@@ -164,6 +168,7 @@ def collection_json(c: Collection) -> dict:
         "title": c.title,
         "itemType": "feature",
         "crs": [CRS84],
+        "storageCrs": CRS84,
         "extent": _extent(c),
         "links": [
             *_self("ogc.one_collection", JSON, collection_id=c.id),
@@ -171,6 +176,18 @@ def collection_json(c: Collection) -> dict:
             _link(_url("ogc.items", "html", collection_id=c.id), "items", HTML, c.title),
         ],
     }
+
+
+def _crs(name: str) -> None:
+    """``crs`` and ``bbox-crs`` (Part 2): CRS84 is the one CRS served."""
+    value = request.args.get(name)
+    if value is not None and value.strip("<>") != CRS84:
+        raise InvalidInput(f"parameter {name!r} is {value!r}; the only CRS is {CRS84}", field=name)
+
+
+def _with_crs(answer: Response) -> Response:
+    answer.headers["Content-Crs"] = f"<{CRS84}>"
+    return answer
 
 
 def _interval() -> tuple[str | None, str | None]:
@@ -352,9 +369,22 @@ def one_collection(collection_id: str):
 
 @bp.get("/collections/<collection_id>/items")
 @public
-@documented(F, BBOX, LIMIT, OFFSET, DATETIME, answer="FeatureCollection", media=GEOJSON, html=True)
+@documented(
+    F,
+    BBOX,
+    LIMIT,
+    OFFSET,
+    DATETIME,
+    CRS,
+    BBOX_CRS,
+    answer="FeatureCollection",
+    media=GEOJSON,
+    html=True,
+)
 def items(collection_id: str):
     _only(ITEMS_PARAMS)
+    _crs("crs")
+    _crs("bbox-crs")
     c = collection(collection_id)
     limit = params.integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = params.integer("offset", 0, 0, 10**9)
@@ -374,14 +404,15 @@ def items(collection_id: str):
     if _html():
         doc = json.loads(answer.get_data())
         return render_template("ogc.html", lang=i18n.language(), doc=doc, heading=c.title)
-    return answer
+    return _with_crs(answer)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 @public
-@documented(F, answer="Feature", media=GEOJSON, html=True)
+@documented(F, CRS, answer="Feature", media=GEOJSON, html=True)
 def item(collection_id: str, feature_id: str):
-    _only(COMMON_PARAMS)
+    _only(COMMON_PARAMS | {"crs"})
+    _crs("crs")
     c = collection(collection_id)
     geom, props = one_feature(c, feature_id)
     fid = feature_id if c.kind == "layer" else int(feature_id)
@@ -395,4 +426,4 @@ def item(collection_id: str, feature_id: str):
         return render_template(
             "ogc.html", lang=i18n.language(), doc=doc, heading=f"{c.title} {fid}"
         )
-    return answer
+    return _with_crs(answer)
