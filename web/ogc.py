@@ -185,7 +185,10 @@ def _crs(name: str) -> None:
         raise InvalidInput(f"parameter {name!r} is {value!r}; the only CRS is {CRS84}", field=name)
 
 
-def _with_crs(answer: Response) -> Response:
+def _geojson_answer(answer: Response, heading: str):
+    """GeoJSON with its Content-Crs (Part 2), or the same features as a page."""
+    if _html():
+        return _answer(json.loads(answer.get_data()), "ogc.html", heading=heading)
     answer.headers["Content-Crs"] = f"<{CRS84}>"
     return answer
 
@@ -401,10 +404,7 @@ def items(collection_id: str):
         extra=extra,
         ids=feature_ids(c, frame),
     )
-    if _html():
-        doc = json.loads(answer.get_data())
-        return render_template("ogc.html", lang=i18n.language(), doc=doc, heading=c.title)
-    return _with_crs(answer)
+    return _geojson_answer(answer, c.title)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -421,9 +421,4 @@ def item(collection_id: str, feature_id: str):
         _link(_url("ogc.one_collection", "json", collection_id=c.id), "collection", JSON, c.title),
     ]
     answer = geojson.feature(geom, props, fid, {"links": links})
-    if _html():
-        doc = json.loads(answer.get_data())
-        return render_template(
-            "ogc.html", lang=i18n.language(), doc=doc, heading=f"{c.title} {fid}"
-        )
-    return _with_crs(answer)
+    return _geojson_answer(answer, f"{c.title} {fid}")

@@ -19,16 +19,6 @@ from gridmap.errors import InvalidInput
 from gridmap.stores.gpkg import GeoPackageStore
 
 
-@pytest.fixture()
-def city(sample_path, tmp_path):
-    import shutil
-
-    path = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, path)
-    with GeoPackageStore(path) as s:
-        yield s
-
-
 def _incidents_csv(path, rows):
     pd.DataFrame(
         rows, columns=["lon", "lat", "category", "status", "reported_at", "description"]

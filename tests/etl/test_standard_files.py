@@ -6,7 +6,6 @@ geometry type, CSV points with lon/lat."""
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from decimal import Decimal
 
@@ -16,16 +15,7 @@ import shapely
 
 from etl.exports import NotRFC7946, export
 from gridmap.errors import InvalidInput
-from gridmap.stores.gpkg import GeoPackageStore
 from tests.gdal import ogr
-
-
-@pytest.fixture()
-def city(sample_path, tmp_path):
-    path = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, path)
-    with GeoPackageStore(path) as s:
-        yield s
 
 
 def _coordinates(geometry: dict):
@@ -146,3 +136,30 @@ def test_csv_points_carry_lon_lat(city, tmp_path):
     hazards = pd.read_csv(export(city, "hazards", tmp_path / "h.csv", "csv"))
     polygons = hazards["wkt"].str.startswith(("POLYGON", "MULTIPOLYGON"))
     assert hazards.loc[polygons, "lon"].isna().all() and hazards.loc[~polygons, "lon"].notna().all()
+
+
+def test_the_cli_refuses_projected_geojson_unless_asked_and_then_warns(city, tmp_path):
+    from click.testing import CliRunner
+
+    from gridmap.cli import main
+
+    args = ["--db", city.url, "export", "district", "--crs", "EPSG:4551"]
+    refused = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a.geojson")])
+    assert refused.exit_code != 0 and "RFC 7946" in refused.output
+    done = CliRunner().invoke(main, [*args, "--not-rfc7946", "--out", str(tmp_path / "b.geojson")])
+    assert done.exit_code == 0, done.output
+    assert "Warning: GeoJSON in EPSG:4551 is not RFC 7946" in done.output
+    shp = CliRunner().invoke(
+        main,
+        [
+            "--db",
+            city.url,
+            "export",
+            "hazards",
+            "--format",
+            "shp",
+            "--out",
+            str(tmp_path / "h.shp"),
+        ],
+    )
+    assert shp.exit_code == 0 and "h.shp.zip" in shp.output
