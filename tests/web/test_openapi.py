@@ -51,6 +51,28 @@ def test_every_operation_answers_as_documented(case):
     case.call_and_validate(excluded_checks=EXCLUDED)
 
 
+@schema.include(method="GET").parametrize()
+@settings(
+    max_examples=EXAMPLES // 2,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_read_answers_as_documented_to_a_dispatcher(case, dispatcher_token):
+    """Signed in, the reads answer with data rather than 401 (writes would change the store
+    the other tests share: they are called anonymously above)."""
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {dispatcher_token}"}, excluded_checks=EXCLUDED
+    )
+
+
+@pytest.fixture(scope="module")
+def dispatcher_token(web_db):
+    from tests.accounts import token_for
+
+    return token_for(f"gpkg://{web_db}", "dispatcher")
+
+
 def test_every_json_route_is_documented(app, anonymous):
     doc = anonymous.get("/openapi.json").get_json()
     validate(doc)
