@@ -25,6 +25,13 @@ sys.exit(run_ogctests("features/core", sys.argv[1],
 """
 
 
+@pytest.fixture(autouse=True)
+def _loopback_direct(monkeypatch):
+    """The suite and GDAL call the server on 127.0.0.1: never through a proxy."""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+
+
 def test_the_ogc_test_suite_features_core_passes(live_server):
     done = subprocess.run(
         [sys.executable, "-c", OGCTESTS, f"{live_server}/ogc"],
