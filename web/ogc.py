@@ -93,8 +93,10 @@ def _html() -> bool:
     return accept.quality(HTML) > max(accept.quality(JSON), accept.quality(GEOJSON))
 
 
-def _url(endpoint: str, f: str | None = None, **values) -> str:
-    args = {k: v for k, v in request.args.items() if k != "f"} if values.pop("keep", False) else {}
+def _url(endpoint: str, f: str | None = None, *, keep: bool = False, **values) -> str:
+    """An absolute link in format ``f``; ``keep``: with this request's parameters (paging
+    links keep the bbox, datetime and limit they page through)."""
+    args = {k: v for k, v in request.args.items() if k != "f"} if keep else {}
     args.update(values)
     if f:
         args["f"] = f
