@@ -1,12 +1,30 @@
 """Exports: a layer of one generation, or incidents and hazards with their area codes,
-as GeoJSON, GeoPackage, Shapefile or CSV (WKT), in EPSG:4326 or another CRS."""
+as GeoJSON, GeoPackage, Shapefile or CSV, in EPSG:4326 or another CRS.
+
+Each file follows its own standard, so that any GIS reads it as written:
+
+* GeoJSON is RFC 7946: longitude/latitude in WGS 84 with no ``crs`` member, outer rings
+  counterclockwise, coordinates rounded to 7 decimals (about 1 cm) unless asked, and an
+  ``id`` on every feature (the record id of an incident or hazard, an area's code).  GDAL
+  writes it (its RFC7946 mode); another CRS only with ``rfc7946=False`` and a warning,
+  since such a file is no longer RFC 7946 GeoJSON.
+* Integer columns stay integers (``generation`` with missing values too).
+* A Shapefile holds one geometry type: it is always written as one ``.shp.zip`` (GDAL
+  and import-layer read it as it is), with one Shapefile per geometry type when a layer
+  mixes them (hazards are points and polygons).
+* CSV carries a ``wkt`` column, and ``lon``/``lat`` columns for points.
+"""
 
 from __future__ import annotations
 
 import json
+import tempfile
+import warnings
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import shapely
 
@@ -26,21 +44,37 @@ SHAPEFILE_NAMES = {
 FORMATS = {
     "geojson": ("GeoJSON", ".geojson"),
     "gpkg": ("GPKG", ".gpkg"),
-    "shp": ("ESRI Shapefile", ".shp"),
+    "shp": ("ESRI Shapefile", ".shp.zip"),
     "csv": (None, ".csv"),
+}
+PRECISION = 7  # decimals of a degree in GeoJSON: RFC 7946 section 11.2 suggests 6 or 7
+MIN_PRECISION = 6  # 0.1 m; at 3 decimals GDAL already turns thin grids into collections
+FEATURE_ID = "_feature_id"  # the column GDAL writes as each feature's "id" (then drops)
+# Shapefile geometry families: a .shp holds points, lines or polygons, never two.
+FAMILIES = {
+    "Point": "point",
+    "MultiPoint": "point",
+    "LineString": "line",
+    "MultiLineString": "line",
+    "Polygon": "polygon",
+    "MultiPolygon": "polygon",
 }
 
 
+class NotRFC7946(UserWarning):
+    """A GeoJSON file written outside EPSG:4326, which RFC 7946 does not allow."""
+
+
 def frame_for(store: Store, what: str, generation: str | None = None) -> gpd.GeoDataFrame:
-    if what == "incidents":
-        frame = store.incidents(oldest_first=True)
-    elif what == "hazards":
-        frame = store.hazards()
-    else:
-        frame = store.areas(what, generation)
-        return frame.drop(columns=["id"])
-    frame = frame.drop(columns=["id"])
-    frame["areas"] = [json.dumps(a, ensure_ascii=False) for a in frame["areas"]]
+    """The rows to export, with the column that becomes each GeoJSON feature's id."""
+    if what in ("incidents", "hazards"):
+        frame = store.incidents(oldest_first=True) if what == "incidents" else store.hazards()
+        frame["areas"] = [json.dumps(a, ensure_ascii=False) for a in frame["areas"]]
+        frame[FEATURE_ID] = frame["id"]
+        return frame
+    # An area's row id changes with every generation that redraws it; its code does not.
+    frame = store.areas(what, generation).drop(columns=["id"])
+    frame[FEATURE_ID] = frame["code"]
     return frame
 
 
@@ -52,16 +86,36 @@ def export(
     generation: str | None = None,
     crs: str | None = None,
     datum: str | None = None,
+    precision: int = PRECISION,
+    rfc7946: bool = True,
 ) -> Path:
-    """Write ``what``; ``datum`` gcj02 or bd09 shifts the lon/lat into that datum (for AMap
+    """Write ``what`` to ``out`` (a Shapefile to ``out`` ending in ``.shp.zip``) and return
+    the path written; ``datum`` gcj02 or bd09 shifts the lon/lat into that datum (for AMap
     or Baidu), the exact inverse of what an import with that datum does."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r}: expected one of {', '.join(FORMATS)}", field="format")
+    if not MIN_PRECISION <= precision <= 15:
+        raise InvalidInput(
+            f"precision {precision}: expected {MIN_PRECISION}..15 decimals (coarser rounding "
+            "collapses the edges of small areas)",
+            field="precision",
+        )
     crs, datum = crs_and_datum(crs, datum)
     if datum is not None and crs is not None:
         raise InvalidInput(
             f"--datum {datum} shifts longitude/latitude; it does not go with --crs {crs}",
             field="datum",
+        )
+    projected = crs is not None and gpd.GeoSeries([], crs=crs).crs.to_epsg() != 4326
+    if fmt == "geojson" and projected:
+        if rfc7946:
+            raise InvalidInput(
+                f"GeoJSON is longitude/latitude in WGS 84 (RFC 7946); for {crs} choose "
+                "gpkg or shp, or ask for non-standard GeoJSON (--not-rfc7946)",
+                field="crs",
+            )
+        warnings.warn(
+            f"GeoJSON in {crs} is not RFC 7946: many readers assume WGS 84", NotRFC7946, 2
         )
     frame = frame_for(store, what, generation)
     if crs:
@@ -71,22 +125,63 @@ def export(
             convert_datum(frame.geometry.values, datum, to_wgs84=False), crs=frame.crs
         )
     out = Path(out)
-    driver, _ = FORMATS[fmt]
-    for col in ("gen_to", "generation"):
-        if col in frame:
-            frame[col] = frame[col].astype("float64")
     if fmt == "csv":
-        plain = frame.drop(columns="geometry")
-        plain["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=-1)
-        plain.to_csv(out, index=False)
+        _write_csv(frame.drop(columns=FEATURE_ID), out)
+    elif fmt == "shp":
+        out = _write_shapefiles(frame.drop(columns=FEATURE_ID), out, what)
+    elif fmt == "geojson":
+        _write_geojson(frame, out, precision, standard=not projected)
     else:
-        if out.exists():
-            out.unlink()
-        kwargs = {}
-        if fmt == "shp":
-            kwargs = {"encoding": "UTF-8"}
-            frame = frame.rename(columns=SHAPEFILE_NAMES)
-        pyogrio.write_dataframe(
-            frame, out, driver=driver, layer=what if fmt == "gpkg" else None, **kwargs
+        out.unlink(missing_ok=True)
+        pyogrio.write_dataframe(frame.drop(columns=FEATURE_ID), out, driver="GPKG", layer=what)
+    return out
+
+
+def _write_geojson(frame: gpd.GeoDataFrame, out: Path, precision: int, standard: bool) -> None:
+    options = {"ID_FIELD": FEATURE_ID, "COORDINATE_PRECISION": str(precision)}
+    if standard:  # GDAL's RFC 7946 mode: no crs member, counterclockwise outer rings
+        options["RFC7946"] = "YES"
+    out.unlink(missing_ok=True)
+    pyogrio.write_dataframe(frame, out, driver="GeoJSON", layer_options=options)
+
+
+def _write_csv(frame: gpd.GeoDataFrame, out: Path) -> None:
+    plain = frame.drop(columns="geometry")
+    geoms = frame.geometry.values
+    points = shapely.get_type_id(geoms) == shapely.GeometryType.POINT
+    if points.any():  # a spreadsheet or a CSV reader finds points by lon/lat columns
+        plain["lon"] = np.where(points, shapely.get_x(geoms), np.nan)
+        plain["lat"] = np.where(points, shapely.get_y(geoms), np.nan)
+    plain["wkt"] = shapely.to_wkt(geoms, rounding_precision=-1)
+    plain.to_csv(out, index=False)
+
+
+def _write_shapefiles(frame: gpd.GeoDataFrame, out: Path, what: str) -> Path:
+    """One zip of one Shapefile per geometry family (``<what>_point.shp`` and so on when
+    there are several); the path written ends in ``.shp.zip``."""
+    if out.name.endswith(".shp"):
+        out = out.with_name(out.name + ".zip")
+    elif not out.name.endswith(".shp.zip"):
+        out = out.with_name(out.name + ".shp.zip")
+    frame = frame.rename(columns=SHAPEFILE_NAMES)
+    families = np.array([FAMILIES.get(t, "other") for t in frame.geom_type], dtype=object)
+    if "other" in families:
+        raise InvalidInput(
+            f"{what} holds geometries a Shapefile cannot hold (collections): export them "
+            "as gpkg or geojson",
+            field="format",
         )
+    kinds = sorted(set(families))
+    with tempfile.TemporaryDirectory(prefix="gridmap-shp-") as tmp:
+        for kind in kinds:
+            name = what if len(kinds) == 1 else f"{what}_{kind}"
+            part = frame[families == kind]
+            # A .shp is single or multi: mixing Polygon and MultiPolygon promotes to multi.
+            pyogrio.write_dataframe(
+                part, Path(tmp) / f"{name}.shp", encoding="UTF-8", promote_to_multi=None
+            )
+        out.unlink(missing_ok=True)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for file in sorted(Path(tmp).iterdir()):
+                z.write(file, file.name)
     return out

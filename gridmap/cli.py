@@ -452,14 +452,43 @@ for _kind in ("incidents", "hazards"):
     default=None,
     help="Write lon/lat in this datum: gcj02 for AMap, Tencent; bd09 for Baidu.",
 )
+@click.option(
+    "--precision",
+    type=click.IntRange(6, 15),
+    default=7,
+    show_default=True,
+    help="GeoJSON: decimals of the coordinates.",
+)
+@click.option(
+    "--not-rfc7946",
+    "not_rfc7946",
+    is_flag=True,
+    help="GeoJSON: allow a --crs other than EPSG:4326 (a non-standard file).",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=None)
 @click.pass_context
-def export_cmd(ctx, what, fmt, generation, crs, datum, out) -> None:
-    """Export a layer (or 'incidents', 'hazards') to a file."""
-    from etl.exports import FORMATS, export
+def export_cmd(ctx, what, fmt, generation, crs, datum, precision, not_rfc7946, out) -> None:
+    """Export a layer (or 'incidents', 'hazards') to a file (a Shapefile as .shp.zip)."""
+    import warnings
+
+    from etl.exports import FORMATS, NotRFC7946, export
 
     out = out or Path(f"{what}{FORMATS[fmt][1]}")
-    export(command_store(ctx), what, out, fmt, generation, crs, datum)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", NotRFC7946)
+        out = export(
+            command_store(ctx),
+            what,
+            out,
+            fmt,
+            generation,
+            crs,
+            datum,
+            precision,
+            rfc7946=not not_rfc7946,
+        )
+    for w in seen:
+        click.echo(f"Warning: {w.message}", err=True)
     click.echo(f"Wrote {out}")
 
 

@@ -119,7 +119,8 @@ class IncidentQuery:
     """Which incidents: inside ``bbox`` (lon0, lat0, lon1, lat1), with one of ``statuses``,
     a category code starting with ``category``, reported on days ``since``..``until``
     (inclusive, local time), in grid ``grid_code`` (or one of ``grid_codes``), handled by
-    ``department``, overdue at ``overdue_at`` (UTC text)."""
+    ``department``, overdue at ``overdue_at`` (UTC text), reported at instants
+    ``reported_from``..``reported_to`` (UTC text, inclusive: OGC API's ``datetime``)."""
 
     bbox: Sequence[float] | None = None
     statuses: Sequence[str] = ()
@@ -130,6 +131,8 @@ class IncidentQuery:
     department: str | None = None
     overdue_at: str | None = None
     grid_codes: Sequence[str] | None = None
+    reported_from: str | None = None
+    reported_to: str | None = None
 
     def where(self, mark: str = "?") -> tuple[str, list]:
         """An SQL WHERE clause (or "") and its parameters, with ``mark`` as placeholder."""
@@ -153,4 +156,8 @@ class IncidentQuery:
         if self.grid_code:
             clauses.append(f"grid_code = {mark}")
             params.append(self.grid_code)
+        for bound, op in ((self.reported_from, ">="), (self.reported_to, "<=")):
+            if bound:
+                clauses.append(f"reported_utc {op} {mark}")
+                params.append(bound)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params

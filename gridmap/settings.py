@@ -39,6 +39,9 @@ class Settings:
     # boundaries, incidents and hazards, lookups without officers' names and phones) or
     # "none" (everything needs signing in).
     public: str = "map"
+    # GRIDMAP_OGC_PUBLIC: the OGC API collections anonymous callers see, comma-separated
+    # (default: all of them; signed-in callers always see all).
+    ogc_public: tuple[str, ...] | None = None
     # GRIDMAP_JOBS: background jobs (automatic plans) one server process runs at once.
     jobs: int = 2
     # GRIDMAP_JOBS_PER_USER: jobs a user may have queued or running, in all processes.
@@ -110,6 +113,7 @@ class Settings:
             inspect_days=inspect_days,
             photo_mb=_positive(env, "GRIDMAP_PHOTO_MB", 8),
             public=public,
+            ogc_public=_names(env.get("GRIDMAP_OGC_PUBLIC")),
             https=env.get("GRIDMAP_HTTPS", "0").strip() in ("1", "true", "yes"),
             jobs=_positive(env, "GRIDMAP_JOBS", 2),
             jobs_per_user=_positive(env, "GRIDMAP_JOBS_PER_USER", 2),
@@ -130,3 +134,10 @@ def _positive(env: dict[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise InvalidInput(f"{name}={raw!r}: expected a whole number above 0", field=name)
     return int(raw)
+
+
+def _names(raw: str | None) -> tuple[str, ...] | None:
+    """Comma-separated names, or None when the variable is not set."""
+    if raw is None:
+        return None
+    return tuple(n.strip() for n in raw.split(",") if n.strip())

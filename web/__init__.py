@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=settings.upload_mb * 1_000_000,
         PUBLIC_MAP=settings.public == "map",
+        OGC_PUBLIC_COLLECTIONS=settings.ogc_public,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.https,
@@ -48,7 +49,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # answers keep their order: district before street before grid
 
     from gridmap.stores import open_store
-    from web import admin, api, auth, cases, data, db, errors, hazards, jobs, pages, plans, security
+    from web import (
+        admin,
+        api,
+        auth,
+        cases,
+        data,
+        db,
+        errors,
+        hazards,
+        jobs,
+        mapit,
+        ogc,
+        openapi,
+        pages,
+        plans,
+        security,
+    )
 
     db.init_app(app)
     app.config.setdefault("JOBS", settings.jobs)
@@ -68,5 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(plans.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(hazards.bp)
+    app.register_blueprint(mapit.bp)
+    app.register_blueprint(ogc.bp)
+    app.register_blueprint(openapi.bp)
     cases.init_app(app)
     return app

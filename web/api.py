@@ -14,6 +14,11 @@ from gridmap.model import IncidentQuery, utc_text
 from web import clusters, geojson, i18n, params
 from web.auth import public, sees_people
 from web.db import get_store, lookup_index, simplified_layer
+from web.openapi import GEOJSON, documented, query
+
+DATUM = query("datum", {"type": "string", "enum": ["wgs84", "gcj02"]}, "gcj02: AMap's lon/lat")
+GENERATION = query("generation", {"type": "string"}, "a generation's name or id")
+BBOX = query("bbox", {"type": "string"}, "west,south,east,north")
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -24,6 +29,14 @@ HAZARD_PROPS = ["id", "name", "type", "risk_level", "next_inspection", "grid_cod
 
 @bp.get("/lookup")
 @public
+@documented(
+    query("lon", {"type": "number"}, "longitude", required=True),
+    query("lat", {"type": "number"}, "latitude", required=True),
+    DATUM,
+    GENERATION,
+    query("date", {"type": "string", "format": "date"}, "the generation in force that day"),
+    answer="Lookup",
+)
 def lookup():
     lon, lat = params.lonlat()
     if params.datum() == "gcj02":  # a point clicked on AMap tiles: back to WGS-84 first
@@ -40,6 +53,7 @@ def lookup():
 
 @bp.get("/layers")
 @public
+@documented(GENERATION)
 def layers():
     store = get_store()
     gen = store.generation(request.args.get("generation"))
@@ -64,6 +78,14 @@ def layers():
 
 @bp.get("/layers/<layer>")
 @public
+@documented(
+    BBOX,
+    query("zoom", {"type": "integer", "minimum": 0, "maximum": 22}),
+    DATUM,
+    GENERATION,
+    answer="FeatureCollection",
+    media=GEOJSON,
+)
 def layer_features(layer: str):
     get_store().layer(layer)  # 404 for an unknown layer
     box = params.bbox()
@@ -78,6 +100,22 @@ def layer_features(layer: str):
 
 @bp.get("/incidents")
 @public
+@documented(
+    BBOX,
+    query("status", {"type": "string"}, "statuses, comma-separated, or open"),
+    query("category", {"type": "string"}, "a category code or its prefix"),
+    query("since", {"type": "string", "format": "date"}),
+    query("until", {"type": "string", "format": "date"}),
+    query("grid", {"type": "string"}),
+    query("area", {"type": "string"}, "a community: its grids"),
+    query("department", {"type": "string"}),
+    query("overdue", {"type": "string", "enum": ["0", "1", "true", "false"]}),
+    query("limit", {"type": "integer", "minimum": 1, "maximum": 50_000}),
+    query("zoom", {"type": "integer", "minimum": 0, "maximum": 22}),
+    DATUM,
+    answer="FeatureCollection",
+    media=GEOJSON,
+)
 def incidents():
     query = IncidentQuery(
         bbox=params.bbox(),
@@ -114,6 +152,7 @@ def incidents():
 
 @bp.get("/incidents/<int:incident_id>")
 @public
+@documented()
 def incident(incident_id: int):
     row = get_store().incident(incident_id)
     (record,) = geojson.records(row.to_frame().T, INCIDENT_PROPS)
@@ -123,6 +162,7 @@ def incident(incident_id: int):
 
 @bp.get("/hazards")
 @public
+@documented(BBOX, DATUM, answer="FeatureCollection", media=GEOJSON)
 def hazards():
     frame = get_store().hazards(bbox=params.bbox())
     return geojson.features(
@@ -132,6 +172,7 @@ def hazards():
 
 @bp.get("/search")
 @public
+@documented(query("q", {"type": "string"}), GENERATION)
 def search():
     q = (request.args.get("q") or "").strip()
     if not q:

@@ -8,7 +8,6 @@ import secrets
 import shutil
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
@@ -166,18 +165,14 @@ def download(what: str, fmt: str):
         store.layer(what)
     folder = Path(tempfile.mkdtemp(prefix="gridmap-export-"))
     try:
-        out = folder / f"{what}{exports.FORMATS[fmt][1]}"
-        exports.export(store, what, out, fmt, request.args.get("generation"))
-        name = out.name
-        if fmt == "shp":  # a Shapefile is several files: one zip, as import-layer reads it
-            body = io.BytesIO()
-            with zipfile.ZipFile(body, "w", zipfile.ZIP_DEFLATED) as z:
-                for part in sorted(folder.iterdir()):
-                    z.write(part, part.name)
-            body.seek(0)
-            name += ".zip"
-        else:
-            body = io.BytesIO(out.read_bytes())
+        out = exports.export(
+            store,
+            what,
+            folder / f"{what}{exports.FORMATS[fmt][1]}",
+            fmt,
+            request.args.get("generation"),
+        )
+        body = io.BytesIO(out.read_bytes())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return send_file(body, as_attachment=True, download_name=name)
+    return send_file(body, as_attachment=True, download_name=out.name)

@@ -80,4 +80,8 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if wants_page():
             return error_page(exc.code, exc.description)
-        return jsonify({"error": exc.name, "message": exc.description}), exc.code
+        answer = jsonify({"error": exc.name, "message": exc.description})
+        for name, value in exc.get_headers():  # e.g. a 405's Allow, which RFC 9110 requires
+            if name.lower() != "content-type":
+                answer.headers[name] = value
+        return answer, exc.code

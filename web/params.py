@@ -33,7 +33,9 @@ def lonlat() -> tuple[float, float]:
     return lon, lat
 
 
-def bbox(required: bool = False) -> tuple[float, float, float, float] | None:
+def bbox(required: bool = False, heights: bool = False) -> tuple[float, float, float, float] | None:
+    """``bbox`` west,south,east,north; with ``heights`` also OGC API's six numbers
+    west,south,min height,east,north,max height (the heights are not used: areas are flat)."""
     raw = request.args.get("bbox")
     if not raw:
         if required:
@@ -41,8 +43,11 @@ def bbox(required: bool = False) -> tuple[float, float, float, float] | None:
                 "parameter 'bbox' is missing; expected west,south,east,north", field="bbox"
             )
         return None
+    values = raw.split(",")
+    if heights and len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
     try:
-        x0, y0, x1, y1 = (float(v) for v in raw.split(","))
+        x0, y0, x1, y1 = (float(v) for v in values)
     except ValueError:
         raise InvalidInput(
             f"parameter 'bbox' is {raw!r}; expected four numbers west,south,east,north",

@@ -218,6 +218,10 @@ class Records:
             out.append(t.c.department == query.department)
         if query.overdue_at:  # due_utc is set only while the clock runs
             out.append(t.c.due_utc < query.overdue_at)
+        if query.reported_from:
+            out.append(t.c.reported_utc >= query.reported_from)
+        if query.reported_to:
+            out.append(t.c.reported_utc <= query.reported_to)
         return out
 
     def _event_select(self, t: sa.Table, columns: list[str]) -> sa.Select:

@@ -486,6 +486,14 @@ class SQLStore(Records, People, Jobs, Cases):
             raise NotFound(f"no {layer} {code} in generation {gen.name}")
         return frame.iloc[0]
 
+    def area_by_id(self, layer: str, area_id: int) -> gpd.GeoSeries:
+        """One area version by its row id, whatever its generations (MapIt's ``/area``)."""
+        t = self._areas_table(layer)
+        frame = self._area_frame(self._area_select(t).where(t.c.id == int(area_id)))
+        if frame.empty:
+            raise NotFound(f"no {layer} with id {area_id}")
+        return frame.iloc[0]
+
     def count_areas(self, layer: str, generation: int | None = None) -> int:
         t = self._areas_table(layer)
         gen = self.generation(generation)

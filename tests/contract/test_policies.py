@@ -64,12 +64,31 @@ EXPECTED = {
     ("GET", "/api/board"): {"dispatcher", "admin"},
     ("GET", "/hazards/<int:hazard_id>"): STAFF,
     ("POST", "/hazards/<int:hazard_id>/inspect"): {"officer", "department", "dispatcher"},
+    ("GET", "/point/<int:srid>/<path:point>"): PUBLIC,
+    ("GET", "/area/<area_id>"): PUBLIC,
+    ("GET", "/ogc/"): PUBLIC,
+    ("GET", "/ogc/conformance"): PUBLIC,
+    ("GET", "/ogc/collections"): PUBLIC,
+    ("GET", "/ogc/collections/<collection_id>"): PUBLIC,
+    ("GET", "/ogc/collections/<collection_id>/items"): PUBLIC,
+    ("GET", "/ogc/collections/<collection_id>/items/<feature_id>"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/ogc/openapi.json"): PUBLIC,
+    ("GET", "/openapi"): PUBLIC,
     ("GET", "/login"): ALWAYS,
     ("POST", "/login"): ALWAYS,
     ("POST", "/logout"): ALWAYS,
 }
 GRID = "23060200801306"  # a grid of district 230602 in the sample city
-VALUES = {"code": GRID, "layer": "grid", "what": "district", "fmt": "geojson"}
+VALUES = {
+    "code": GRID,
+    "layer": "grid",
+    "what": "district",
+    "fmt": "geojson",
+    "point": "125.10,46.59",
+    "collection_id": "grid",
+    "feature_id": GRID,
+}
 
 
 def _routes(app):

@@ -22,3 +22,18 @@ def test_api_answers_from_every_store(city, sample_index):
     assert client.get("/").status_code == 200
     code = expected["areas"]["grid"]["code"]
     assert client.get(f"/grid/{code}").status_code == 200
+
+
+def test_standards_endpoints_answer_from_every_store(city):
+    client = create_app({"DATABASE_URL": city.url, "TESTING": True}).test_client()
+    areas = client.get("/point/4326/125.10,46.59").get_json()
+    grid = next(a for a in areas.values() if a["type"] == "grid")
+    assert client.get(f"/area/{grid['id']}").get_json() == grid
+    url = "/ogc/collections/incidents/items?limit=5&datetime=2026-01-01T00:00:00Z/.."
+    page = client.get(url).get_json()
+    assert page["numberReturned"] == 5
+    assert all(f["properties"]["reported_at"] >= "2026-01-01" for f in page["features"])
+    one = page["features"][0]["id"]
+    assert client.get(f"/ogc/collections/incidents/items/{one}").get_json()["id"] == one
+    code = grid["codes"]["gridmap"]
+    assert client.get(f"/ogc/collections/grid/items/{code}").get_json()["id"] == code

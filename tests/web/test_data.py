@@ -121,3 +121,14 @@ def test_the_page_names_the_population_field_note_and_converts_a_datum(client):
     ).get_data(as_text=True)
     assert "zones.geojson: converted from gcj02 to WGS-84" in page
     assert "no population column" not in page and "gm-confirm" in page
+
+
+def test_hazards_shapefile_download_is_a_zip_per_geometry_type(client, tmp_path):
+    from tests.gdal import ogr
+
+    with client.get("/data/export/hazards.shp") as r:
+        assert r.status_code == 200
+        assert r.headers["Content-Disposition"].endswith("hazards.shp.zip")
+        (tmp_path / "hazards.shp.zip").write_bytes(r.data)
+    listing = ogr("ogrinfo", "-ro", "-q", f"/vsizip/{tmp_path / 'hazards.shp.zip'}")
+    assert "hazards_point (Point)" in listing and "hazards_polygon (Polygon)" in listing

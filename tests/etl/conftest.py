@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from gridmap.stores.gpkg import GeoPackageStore
+
+
+@pytest.fixture()
+def city(sample_path, tmp_path):
+    """A copy of the sample city that a test may change."""
+    path = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, path)
+    with GeoPackageStore(path) as s:
+        yield s

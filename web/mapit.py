@@ -1,0 +1,182 @@
+"""MapIt-compatible answers: ``/point/4326/<lon>,<lat>`` and ``/area/<id>`` in the JSON
+shape of mySociety's MapIt, so MapIt clients work unchanged.
+
+MapIt has one integer id per area (version) across all its types; gridmap keeps each
+layer's areas in their own table with their own row ids.  A MapIt id joins the two:
+``layer key * 10**7 + row id``, the layer key a hash of the layer's name (so ids stay the
+same when layers are added) kept within 1..999,999 (ids below 2**53, exact in JSON).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import pandas as pd
+from flask import Blueprint, jsonify, request
+
+from gridmap.errors import GridmapError, InvalidInput, NotFound
+from web import i18n, params
+from web.auth import public
+from web.db import get_store, lookup_index
+from web.errors import status_of
+from web.openapi import documented, query
+
+bp = Blueprint("mapit", __name__)
+ROWS = 10**7  # row ids per layer
+
+
+@bp.errorhandler(GridmapError)
+def _error(exc: GridmapError):
+    """MapIt's error shape: ``{"error": message, "code": status}``."""
+    status = status_of(exc)
+    return jsonify({"error": str(exc), "code": status}), status
+
+
+def layer_keys(names) -> dict[str, int]:
+    """Each layer's key; a clash (rare) moves the later name, in name order, along."""
+    keys: dict[str, int] = {}
+    for name in sorted(names):
+        key = zlib.crc32(name.encode()) % 999_999 + 1
+        while key in keys.values():
+            key = key % 999_999 + 1
+        keys[name] = key
+    return keys
+
+
+def mapit_id(keys: dict[str, int], layer: str, row_id: int) -> int:
+    return keys[layer] * ROWS + int(row_id)
+
+
+def _parse_id(keys: dict[str, int], raw: str) -> tuple[str, int]:
+    if not raw.isdigit():
+        raise InvalidInput(f"area id {raw!r}: expected a whole number", field="area_id")
+    key, row = divmod(int(raw), ROWS)
+    layer = next((name for name, k in keys.items() if k == key), None)
+    if layer is None or row == 0:
+        raise NotFound(f"no area with id {raw}")
+    return layer, row
+
+
+def _coordinates(srid: int, raw: str) -> tuple[float, float]:
+    if srid != 4326:
+        raise InvalidInput(f"SRID {srid}: only 4326 (WGS 84 lon,lat) is served", field="srid")
+    raw = raw.removesuffix(".json")
+    try:
+        lon, lat = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise InvalidInput(
+            f"point {raw!r}: expected lon,lat such as 125.10,46.59", field="point"
+        ) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidInput(f"point {raw!r}: outside -180..180, -90..90", field="point")
+    return lon, lat
+
+
+class Areas:
+    """What a MapIt area needs from the store: layers, their keys, the newest generation."""
+
+    def __init__(self, store):
+        self.store = store
+        self.layers = {layer.name: layer for layer in store.layers()}
+        self.keys = layer_keys(self.layers)
+        self.newest = max((g.id for g in store.generations()), default=None)
+        self.lang = i18n.language()
+
+    def as_dict(self, layer: str, row_id, code, name, parent_code, gen_low, gen_high, parent_id):
+        info = self.layers[layer]
+        return {
+            "id": mapit_id(self.keys, layer, row_id),
+            "name": name,
+            "parent_area": parent_id,
+            "type": layer,
+            "type_name": i18n.layer_title(info, self.lang),
+            "country": "",  # MapIt's value when an instance keeps no countries
+            "country_name": "-",
+            "generation_low": gen_low,
+            # MapIt's current areas end at the newest generation, not at "none".
+            "generation_high": gen_high if gen_high is not None else self.newest,
+            "codes": {"gridmap": code},
+            "all_names": {},
+        }
+
+    def parent_id(self, layer: str, parent_code, generation) -> int | None:
+        parent = self.layers[layer].parent
+        if parent is None or parent_code is None:
+            return None
+        try:
+            row = self.store.area(parent, parent_code, generation)
+        except NotFound:
+            return None
+        return mapit_id(self.keys, parent, row["id"])
+
+
+def _types() -> set[str] | None:
+    """MapIt's ``type`` filter: layer names, comma-separated."""
+    raw = request.args.get("type")
+    return {t.strip() for t in raw.split(",") if t.strip()} if raw else None
+
+
+@bp.get("/point/<int:srid>/<path:point>")
+@public
+@documented(
+    query("type", {"type": "string"}, "layer names, comma-separated"),
+    query("generation", {"type": "string"}, "a generation's name or id"),
+    query("date", {"type": "string", "format": "date"}, "the generation in force that day"),
+    answer="MapItAreas",
+)
+def point(srid: int, point: str):
+    lon, lat = _coordinates(srid, point)
+    store = get_store()
+    gen = store.generation_at(request.args.get("generation"), params.day("date"))
+    record = lookup_index(gen.id).lookup(lon, lat).record(0)
+    return jsonify(point_areas(Areas(store), record, _types()))
+
+
+def point_areas(areas: Areas, record: dict, types: set[str] | None) -> dict[str, dict]:
+    """A lookup's areas and zones as MapIt answers a point: ``{id: area}``."""
+    found = {**record["areas"], **record["zones"]}
+    out = {}
+    for layer, entry in found.items():
+        if types is not None and layer not in types:
+            continue
+        parent = areas.layers[layer].parent
+        above = found.get(parent) if parent else None
+        if above is not None and above["code"] == entry["parent"]:
+            parent_id = mapit_id(areas.keys, parent, above["id"])
+        else:
+            parent_id = areas.parent_id(layer, entry["parent"], record["generation"])
+        area = areas.as_dict(
+            layer,
+            entry["id"],
+            entry["code"],
+            entry["name"],
+            entry["parent"],
+            entry["generation_low"],
+            entry["generation_high"],
+            parent_id,
+        )
+        out[str(area["id"])] = area
+    return out
+
+
+@bp.get("/area/<area_id>")
+@public
+@documented(answer="MapItArea")
+def area(area_id: str):
+    areas = Areas(get_store())
+    layer, row_id = _parse_id(areas.keys, area_id.removesuffix(".json"))
+    row = areas.store.area_by_id(layer, row_id)
+    gen_low = int(row["gen_from"])
+    gen_high = None if pd.isna(row["gen_to"]) else int(row["gen_to"])
+    return jsonify(
+        areas.as_dict(
+            layer,
+            row_id,
+            row["code"],
+            row["name"],
+            row["parent_code"],
+            gen_low,
+            gen_high,
+            areas.parent_id(layer, row["parent_code"], gen_low),
+        )
+    )

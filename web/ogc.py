@@ -1,0 +1,426 @@
+"""OGC API - Features Part 1 Core at ``/ogc/``, in GeoJSON and HTML: a collection for
+each layer of the active generation, and incidents and hazards.
+
+Feature ids are stable: an area's code (it outlives the row of each generation), an
+incident's or hazard's record id.  Incidents are dated by when they were reported,
+hazards by their next inspection (``datetime`` filters on these).  Anonymous callers see
+only the collections in ``OGC_PUBLIC_COLLECTIONS`` (None: all of them); the people who
+reported an incident only the roles that work with people.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+import shapely
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_login import current_user
+
+from gridmap.errors import InvalidInput, NotFound
+from gridmap.model import IncidentQuery, utc_text
+from web import geojson, i18n, params
+from web.auth import public, sees_people
+from web.db import get_store, simplified_layer
+from web.openapi import documented, query
+
+bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# The parameters as OGC API - Features Core defines them (its OpenAPI fragments).
+F = query("f", {"type": "string", "enum": ["json", "html"]}, "json (the default) or html")
+FORM = {"style": "form", "explode": False}
+BBOX = query(
+    "bbox",
+    {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+    "west,south,east,north in WGS 84 (or six numbers with heights)",
+    **FORM,
+)
+LIMIT = query(
+    "limit", {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 10}, "", **FORM
+)
+OFFSET = query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}, "", **FORM)
+CRS = query("crs", {"type": "string", "enum": [CRS84]}, "the CRS of the answer", **FORM)
+BBOX_CRS = query("bbox-crs", {"type": "string", "enum": [CRS84]}, "the CRS of bbox", **FORM)
+DATETIME = query("datetime", {"type": "string"}, "an RFC 3339 instant or interval", **FORM)
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Part 2 with CRS84 its one CRS: the parameters are understood, other CRSs refused.
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
+# Core requirement /req/core/query-param-unknown: any other parameter is a 400.
+COMMON_PARAMS = {"f", "lang"}
+ITEMS_PARAMS = COMMON_PARAMS | {"limit", "offset", "bbox", "datetime", "crs", "bbox-crs"}
+AREA_PROPS = ["code", "name", "parent_code", "population", "households"]
+EVENT_PROPS = {
+    "incidents": ["category", "status", "reported_at", "description", "grid_code", "areas"],
+    "hazards": ["name", "type", "risk_level", "next_inspection", "grid_code", "areas"],
+}
+EVENT_TITLES = {"incidents": ("事件", "Incidents"), "hazards": ("隐患", "Hazards")}
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    kind: str  # "layer", "incidents" or "hazards"
+
+
+def _only(allowed: set[str]) -> None:
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"parameter {unknown[0]!r} is not one of {', '.join(sorted(allowed))}",
+            field=unknown[0],
+        )
+
+
+def _html() -> bool:
+    """``f=html`` or ``f=json``; without ``f``, what the caller's Accept prefers."""
+    f = request.args.get("f")
+    if f is not None:
+        if f not in ("json", "html"):
+            raise InvalidInput(f"parameter 'f' is {f!r}; expected json or html", field="f")
+        return f == "html"
+    accept = request.accept_mimetypes
+    return accept.quality(HTML) > max(accept.quality(JSON), accept.quality(GEOJSON))
+
+
+def _url(endpoint: str, f: str | None = None, *, keep: bool = False, **values) -> str:
+    """An absolute link in format ``f``; ``keep``: with this request's parameters (paging
+    links keep the bbox, datetime and limit they page through)."""
+    args = {k: v for k, v in request.args.items() if k != "f"} if keep else {}
+    args.update(values)
+    if f:
+        args["f"] = f
+    return url_for(endpoint, _external=True, **args)
+
+
+def _link(href: str, rel: str, media: str, title: str | None = None) -> dict:
+    link = {"href": href, "rel": rel, "type": media}
+    if title:
+        link["title"] = title
+    return link
+
+
+def _self(endpoint: str, media: str, **values) -> list[dict]:
+    """The self link in the format answered and an alternate in the other one."""
+    html = _html()
+    here = _link(
+        _url(endpoint, "html" if html else "json", **values), "self", HTML if html else media
+    )
+    other = _link(
+        _url(endpoint, "json" if html else "html", **values), "alternate", media if html else HTML
+    )
+    return [here, other]
+
+
+def _answer(body: dict, template: str, media: str = JSON, **page):
+    if _html():
+        lang = i18n.language()
+        return render_template(template, lang=lang, doc=body, **page)
+    return Response(json.dumps(body, ensure_ascii=False, default=str), mimetype=media)
+
+
+def collections() -> list[Collection]:
+    """The collections this caller may read."""
+    lang = i18n.language()
+    store = get_store()
+    found = [Collection(x.name, i18n.layer_title(x, lang), "layer") for x in store.layers()]
+    found += [Collection(k, i18n.pick(*EVENT_TITLES[k]), k) for k in EVENT_TITLES]
+    public_ids = current_app.config.get("OGC_PUBLIC_COLLECTIONS")
+    if current_user.is_authenticated or public_ids is None:
+        return found
+    return [c for c in found if c.id in public_ids]
+
+
+def collection(collection_id: str) -> Collection:
+    found = next((c for c in collections() if c.id == collection_id), None)
+    if found is None:
+        raise NotFound(f"no collection {collection_id!r}")
+    return found
+
+
+def _extent(c: Collection) -> dict:
+    store = get_store()
+    if c.kind == "layer":
+        bounds = store.bounds(c.id)
+    else:
+        frame = store.hazards() if c.kind == "hazards" else store.incidents()
+        bounds = list(frame.total_bounds) if len(frame) else [-180, -90, 180, 90]
+    extent = {"spatial": {"bbox": [[float(v) for v in bounds]], "crs": CRS84}}
+    if c.kind != "layer":
+        extent["temporal"] = {
+            "interval": [[None, None]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
+    return extent
+
+
+def collection_json(c: Collection) -> dict:
+    return {
+        "id": c.id,
+        "title": c.title,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": _extent(c),
+        "links": [
+            *_self("ogc.one_collection", JSON, collection_id=c.id),
+            _link(_url("ogc.items", "json", collection_id=c.id), "items", GEOJSON, c.title),
+            _link(_url("ogc.items", "html", collection_id=c.id), "items", HTML, c.title),
+        ],
+    }
+
+
+def _crs(name: str) -> None:
+    """``crs`` and ``bbox-crs`` (Part 2): CRS84 is the one CRS served."""
+    value = request.args.get(name)
+    if value is not None and value.strip("<>") != CRS84:
+        raise InvalidInput(f"parameter {name!r} is {value!r}; the only CRS is {CRS84}", field=name)
+
+
+def _geojson_answer(answer: Response, heading: str):
+    """GeoJSON with its Content-Crs (Part 2), or the same features as a page."""
+    if _html():
+        return _answer(json.loads(answer.get_data()), "ogc.html", heading=heading)
+    answer.headers["Content-Crs"] = f"<{CRS84}>"
+    return answer
+
+
+def _interval() -> tuple[str | None, str | None]:
+    """``datetime``: an instant or an interval ``start/end`` (either end ``..`` or empty:
+    open), RFC 3339 date-times or dates; as inclusive UTC texts."""
+    raw = request.args.get("datetime")
+    if not raw:
+        return None, None
+    parts = raw.split("/")
+    if len(parts) > 2 or all(p in ("", "..") for p in parts):
+        raise InvalidInput(
+            f"parameter 'datetime' is {raw!r}; expected an RFC 3339 instant or interval "
+            "such as 2026-11-01T00:00:00Z/2026-11-30T23:59:59Z or 2026-11-01/..",
+            field="datetime",
+        )
+    bounds = [_instant(p, end=len(parts) == 2 and k == 1, raw=raw) for k, p in enumerate(parts)]
+    start, end = (bounds[0], bounds[0]) if len(parts) == 1 else bounds
+    if start and end and start > end:
+        raise InvalidInput(
+            f"parameter 'datetime' is {raw!r}; it ends before it starts", field="datetime"
+        )
+    if len(parts) == 1 and len(parts[0]) == 10:  # a day is every instant of it
+        start, end = _instant(parts[0], False, raw), _instant(parts[0], True, raw)
+    return start, end
+
+
+def _instant(text: str, end: bool, raw: str) -> str | None:
+    if text in ("", ".."):
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time.max if end else time.min, timezone.utc)
+        else:
+            moment = datetime.fromisoformat(text.replace("z", "Z"))
+            if moment.tzinfo is None:
+                raise ValueError
+    except ValueError:
+        raise InvalidInput(
+            f"parameter 'datetime' is {raw!r}; {text!r} is not an RFC 3339 date-time "
+            "with its offset (such as 2026-11-01T08:00:00Z) nor a date",
+            field="datetime",
+        ) from None
+    return utc_text(moment)
+
+
+def page(c: Collection, box, limit: int, offset: int, interval) -> tuple:
+    """(frame, how many match) of one page of ``c``'s features."""
+    store = get_store()
+    if c.kind == "incidents":
+        query = IncidentQuery(bbox=box, reported_from=interval[0], reported_to=interval[1])
+        return store.incidents_in(query, limit=limit, offset=offset, oldest_first=True)
+    if c.kind == "hazards":
+        frame = store.hazards(bbox=box)
+        if interval != (None, None):  # days: a hazard is due for inspection on a day
+            when = frame["next_inspection"].astype(str)
+            keep = frame["next_inspection"].notna()
+            if interval[0]:
+                keep &= when >= interval[0][:10]
+            if interval[1]:
+                keep &= when <= interval[1][:10]
+            frame = frame[keep]
+    else:  # zoom 16: the layer as stored, cached across requests
+        frame = simplified_layer(c.id, None, 16)
+        if box is not None:
+            frame = frame[shapely.intersects(frame.geometry.values, shapely.box(*box))]
+    return frame.iloc[offset : offset + limit], len(frame)
+
+
+def properties(c: Collection) -> list[str]:
+    if c.kind == "layer":
+        return AREA_PROPS
+    extra = ["reporter"] if c.kind == "incidents" and sees_people() else []
+    return [*EVENT_PROPS[c.kind], "generation", *extra]
+
+
+def feature_ids(c: Collection, frame) -> list:
+    column = "code" if c.kind == "layer" else "id"
+    return [v if c.kind == "layer" else int(v) for v in frame[column]]
+
+
+def _paging(c: Collection, offset: int, limit: int, returned: int, matched: int) -> list[dict]:
+    links = [
+        *_self("ogc.items", GEOJSON, collection_id=c.id, keep=True),
+        _link(_url("ogc.one_collection", "json", collection_id=c.id), "collection", JSON, c.title),
+    ]
+    if offset + returned < matched:
+        nxt = _url("ogc.items", "json", collection_id=c.id, keep=True, offset=offset + limit)
+        links.append(_link(nxt, "next", GEOJSON))
+    if offset > 0:
+        prev = _url(
+            "ogc.items", "json", collection_id=c.id, keep=True, offset=max(offset - limit, 0)
+        )
+        links.append(_link(prev, "prev", GEOJSON))
+    return links
+
+
+def one_feature(c: Collection, feature_id: str):
+    """(geometry, properties) of feature ``feature_id``; NotFound when there is none."""
+    store = get_store()
+    if c.kind == "layer":
+        row = store.area(c.id, feature_id)
+    elif not feature_id.isdigit():
+        raise NotFound(f"no feature {feature_id!r} in {c.id}")
+    elif c.kind == "incidents":
+        row = store.incident(int(feature_id))
+    else:
+        frame = store.hazards()
+        frame = frame[frame["id"] == int(feature_id)]
+        if frame.empty:
+            raise NotFound(f"no hazard {feature_id}")
+        row = frame.iloc[0]
+    (props,) = geojson.records(row.to_frame().T, properties(c))
+    return row.geometry, props
+
+
+@bp.get("/")
+@public
+@documented(F, answer="Links", html=True)
+def landing():
+    _only(COMMON_PARAMS)
+    body = {
+        "title": "gridmap",
+        "description": i18n.pick(
+            "网格化管理的图层、事件与隐患", "Layers, incidents and hazards of gridmap"
+        ),
+        "links": [
+            *_self("ogc.landing", JSON),
+            _link(
+                url_for("openapi.ogc_document", _external=True), "service-desc", OPENAPI, "OpenAPI"
+            ),
+            _link(url_for("openapi.page", _external=True), "service-doc", HTML, "OpenAPI"),
+            _link(_url("ogc.conformance", "json"), "conformance", JSON),
+            _link(
+                _url("ogc.conformance", "json"),
+                "http://www.opengis.net/def/rel/ogc/1.0/conformance",
+                JSON,
+            ),
+            _link(_url("ogc.all_collections", "json"), "data", JSON),
+            _link(
+                _url("ogc.all_collections", "json"),
+                "http://www.opengis.net/def/rel/ogc/1.0/data",
+                JSON,
+            ),
+        ],
+    }
+    return _answer(body, "ogc.html", heading=body["title"])
+
+
+@bp.get("/conformance")
+@public
+@documented(F, answer="Conformance", html=True)
+def conformance():
+    _only(COMMON_PARAMS)
+    body = {"conformsTo": CONFORMANCE, "links": _self("ogc.conformance", JSON)}
+    return _answer(body, "ogc.html", heading="Conformance")
+
+
+@bp.get("/collections")
+@public
+@documented(F, answer="Collections", html=True)
+def all_collections():
+    _only(COMMON_PARAMS)
+    body = {
+        "links": _self("ogc.all_collections", JSON),
+        "collections": [collection_json(c) for c in collections()],
+    }
+    return _answer(body, "ogc.html", heading=i18n.pick("数据集", "Collections"))
+
+
+@bp.get("/collections/<collection_id>")
+@public
+@documented(F, answer="Collection", html=True)
+def one_collection(collection_id: str):
+    _only(COMMON_PARAMS)
+    body = collection_json(collection(collection_id))
+    return _answer(body, "ogc.html", heading=body["title"])
+
+
+@bp.get("/collections/<collection_id>/items")
+@public
+@documented(
+    F,
+    BBOX,
+    LIMIT,
+    OFFSET,
+    DATETIME,
+    CRS,
+    BBOX_CRS,
+    answer="FeatureCollection",
+    media=GEOJSON,
+    html=True,
+)
+def items(collection_id: str):
+    _only(ITEMS_PARAMS)
+    _crs("crs")
+    _crs("bbox-crs")
+    c = collection(collection_id)
+    limit = params.integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = params.integer("offset", 0, 0, 10**9)
+    frame, matched = page(c, params.bbox(heights=True), limit, offset, _interval())
+    extra = {
+        "numberMatched": int(matched),
+        "numberReturned": len(frame),
+        "timeStamp": utc_text(datetime.now(timezone.utc)),
+        "links": _paging(c, offset, limit, len(frame), int(matched)),
+    }
+    answer = geojson.features(
+        frame.geometry.values,
+        geojson.records(frame, properties(c)),
+        extra=extra,
+        ids=feature_ids(c, frame),
+    )
+    return _geojson_answer(answer, c.title)
+
+
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+@public
+@documented(F, CRS, answer="Feature", media=GEOJSON, html=True)
+def item(collection_id: str, feature_id: str):
+    _only(COMMON_PARAMS | {"crs"})
+    _crs("crs")
+    c = collection(collection_id)
+    geom, props = one_feature(c, feature_id)
+    fid = feature_id if c.kind == "layer" else int(feature_id)
+    links = [
+        *_self("ogc.item", GEOJSON, collection_id=c.id, feature_id=feature_id),
+        _link(_url("ogc.one_collection", "json", collection_id=c.id), "collection", JSON, c.title),
+    ]
+    answer = geojson.feature(geom, props, fid, {"links": links})
+    return _geojson_answer(answer, f"{c.title} {fid}")
