@@ -48,7 +48,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # answers keep their order: district before street before grid
 
     from gridmap.stores import open_store
-    from web import admin, api, auth, cases, data, db, errors, hazards, jobs, pages, plans, security
+    from web import (
+        admin,
+        api,
+        auth,
+        cases,
+        data,
+        db,
+        errors,
+        hazards,
+        jobs,
+        open311,
+        pages,
+        plans,
+        security,
+    )
 
     db.init_app(app)
     app.config.setdefault("JOBS", settings.jobs)
@@ -69,4 +83,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(hazards.bp)
     cases.init_app(app)
+    open311.init_app(app)
     return app

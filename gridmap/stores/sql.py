@@ -36,13 +36,14 @@ from gridmap.stores import schema as s
 from gridmap.stores.cases import Cases
 from gridmap.stores.jobs import Jobs
 from gridmap.stores.people import People
+from gridmap.stores.public import Public
 from gridmap.stores.records import Records
 from gridmap.validation import check_areas
 
 _AREA_COLUMNS = ["id", "code", "name", "parent_code", "population", "households"]
 
 
-class SQLStore(Records, People, Jobs, Cases):
+class SQLStore(Records, People, Jobs, Cases, Public):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.
