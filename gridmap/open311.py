@@ -285,6 +285,8 @@ def statistics(store, lang: str) -> dict:
             if ok is not None:
                 row["on_time" if ok else "late"] += count
     for dept, grid_code, rating in raw["ratings"]:
+        if rating not in workflow.RATINGS:
+            continue  # evaluated without a rating (cases imported from an older system)
         for kind, key in keys(dept, grid_code):
             by[kind][key]["ratings"][rating] += 1
 

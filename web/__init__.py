@@ -61,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         open311,
         pages,
         plans,
+        public,
         security,
     )
 
@@ -84,4 +85,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(hazards.bp)
     cases.init_app(app)
     open311.init_app(app)
+    public.init_app(app)
     return app
