@@ -44,6 +44,25 @@ def client(app, web_db):
     return signed_in(app.test_client(), f"gpkg://{web_db}", "dispatcher")
 
 
+def city_copy(sample_path, tmp_path_factory, name: str) -> str:
+    """A copy of the sample city for one test module to change: its store URL."""
+    path = tmp_path_factory.mktemp(name) / "city.gpkg"
+    shutil.copy(sample_path, path)
+    return f"gpkg://{path}"
+
+
+def spot_in(url: str) -> tuple[str, float, float]:
+    """A grid of the sample city and a point inside it."""
+    import shapely
+
+    from gridmap.stores import open_store
+
+    with open_store(url) as store:
+        grid = store.areas("grid").iloc[100]
+    point = shapely.point_on_surface(grid.geometry)
+    return grid["code"], point.x, point.y
+
+
 @contextmanager
 def serving(app):
     """``app`` on a real WSGI server (waitress) on a free loopback port: its base URL."""

@@ -10,13 +10,13 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
 import pytest
-import shapely
 from click.testing import CliRunner
 
 from gridmap import cases, open311, workflow
 from gridmap.cli import main
 from gridmap.model import LOCAL_TZ
 from gridmap.stores import open_store
+from tests.web.conftest import city_copy, spot_in
 from web import create_app
 
 API = "/open311/v2"
@@ -24,9 +24,7 @@ API = "/open311/v2"
 
 @pytest.fixture(scope="module")
 def o_db(sample_path, tmp_path_factory):
-    path = tmp_path_factory.mktemp("open311") / "city.gpkg"
-    shutil.copy(sample_path, path)
-    return f"gpkg://{path}"
+    return city_copy(sample_path, tmp_path_factory, "open311")
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +42,7 @@ def key(o_db):
 
 @pytest.fixture(scope="module")
 def spot(o_db):
-    with open_store(o_db) as store:
-        grid = store.areas("grid").iloc[100]
-    point = shapely.point_on_surface(grid.geometry)
-    return grid["code"], point.x, point.y
+    return spot_in(o_db)
 
 
 def _post(client, key, lon, lat, code="E0102", fmt="json", **extra):

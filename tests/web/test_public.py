@@ -6,21 +6,18 @@ statistics count it.  (The same in a real browser: test_public_browser.py.)"""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
-import shapely
 
 from gridmap import cases, workflow
 from gridmap.stores import open_store
+from tests.web.conftest import city_copy, spot_in
 from web import create_app
 
 
 @pytest.fixture(scope="module")
 def p_db(sample_path, tmp_path_factory):
-    path = tmp_path_factory.mktemp("public") / "city.gpkg"
-    shutil.copy(sample_path, path)
-    return f"gpkg://{path}"
+    return city_copy(sample_path, tmp_path_factory, "public")
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +27,7 @@ def p_app(p_db):
 
 @pytest.fixture(scope="module")
 def spot(p_db):
-    with open_store(p_db) as store:
-        grid = store.areas("grid").iloc[100]
-    point = shapely.point_on_surface(grid.geometry)
-    return grid["code"], point.x, point.y
+    return spot_in(p_db)
 
 
 def _handle(db, incident_id, grid, reply="已清运"):

@@ -4,14 +4,11 @@ once closed, and read the statistics.  Screenshots go to test-output/screenshots
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
-import shapely
 
-from gridmap.stores import open_store
-from tests.web.conftest import serving
+from tests.web.conftest import city_copy, serving, spot_in
 from tests.web.test_browser import Page
 from tests.web.test_public import _handle
 from web import create_app
@@ -19,9 +16,7 @@ from web import create_app
 
 @pytest.fixture(scope="module")
 def pub_db(sample_path, tmp_path_factory):
-    path = tmp_path_factory.mktemp("public-browser") / "city.gpkg"
-    shutil.copy(sample_path, path)
-    return f"gpkg://{path}"
+    return city_copy(sample_path, tmp_path_factory, "public-browser")
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +33,7 @@ def _ready(p: Page) -> None:
 
 
 def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
-    with open_store(pub_db) as store:
-        grid = store.areas("grid").iloc[100]
-    point = shapely.point_on_surface(grid.geometry)
+    code, x, y = spot_in(pub_db)
     p = Page(browser, pub_server)
     try:
         p.page.goto(pub_server + "/public/")
@@ -48,12 +41,12 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         assert p.page.inner_text("h1") == "市民上报"
         # Every script and style from the app itself (offline first).
         assert all(u.startswith(pub_server) for u in p.requests), p.requests
-        p.js(f"() => gridmapPublic.map.setView([{point.y}, {point.x}], 17, {{animate: false}})")
+        p.js(f"() => gridmapPublic.map.setView([{y}, {x}], 17, {{animate: false}})")
         p.page.wait_for_timeout(300)
         box = p.page.locator("#gm-public-map").bounding_box()
         p.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        assert abs(float(p.page.input_value("#gm-lon")) - point.x) < 1e-4
-        assert abs(float(p.page.input_value("#gm-lat")) - point.y) < 1e-4
+        assert abs(float(p.page.input_value("#gm-lon")) - x) < 1e-4
+        assert abs(float(p.page.input_value("#gm-lat")) - y) < 1e-4
         p.page.select_option("#gm-category-pick", "E0103")
         p.page.fill("textarea[name=description]", "小区门口有一堆建筑垃圾")
         p.shot("public-report")
@@ -68,7 +61,7 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         assert p.page.inner_text("#gm-case-status") == "采集"
         p.shot("public-track-reported")
 
-        _handle(pub_db, incident_id, grid["code"], reply="已于当日清运")
+        _handle(pub_db, incident_id, code, reply="已于当日清运")
         p.page.reload()
         assert p.page.inner_text("#gm-case-status") == "结案"
         assert "已于当日清运" in p.page.inner_text("#gm-timeline")
