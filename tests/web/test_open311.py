@@ -16,7 +16,7 @@ from gridmap import cases, open311, workflow
 from gridmap.cli import main
 from gridmap.model import LOCAL_TZ
 from gridmap.stores import open_store
-from tests.web.conftest import city_copy, spot_in
+from tests.web.conftest import city_copy, spot_in, take_steps
 from web import create_app
 
 API = "/open311/v2"
@@ -161,18 +161,11 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
         case = store.case(incident_id)
         assert case["status"] == "reported" and case["reporter"] == open311.PUBLIC_REPORTER
         assert store.audit_log(action="case.report")[0]["actor"] == "open311:city-app"
-        cal = cases.calendar(store)
-        dispatcher = workflow.Actor("dispatcher", frozenset({"dispatcher"}))
-        city = workflow.Actor("department#city", frozenset({"department"}), department="city")
-        officer = workflow.Actor(f"officer@{grid}", frozenset({"officer"}), areas=(grid,))
-        cases.act(store, cal, dispatcher, incident_id, "accept")
-        cases.act(store, cal, dispatcher, incident_id, "dispatch")
-        assert read()["expected_datetime"] is not None
-        cases.act(store, cal, city, incident_id, "start")
-        cases.act(store, cal, city, incident_id, "report_back", note="已清运完毕")
-        assert read()["status_notes"] == "反馈 · 城市管理 · 已清运完毕"
-        cases.act(store, cal, officer, incident_id, "verify", note="李网格员现场核实")
-        cases.act(store, cal, officer, incident_id, "close")
+    take_steps(o_db, incident_id, grid, ["accept", "dispatch"])
+    assert read()["expected_datetime"] is not None
+    take_steps(o_db, incident_id, grid, ["start", "report_back"], {"report_back": "已清运完毕"})
+    assert read()["status_notes"] == "反馈 · 城市管理 · 已清运完毕"
+    take_steps(o_db, incident_id, grid, ["verify", "close"], {"verify": "李网格员现场核实"})
     closed = read()
     assert closed["status"] == "closed" and closed["status_notes"].startswith("结案")
     text = client.get(f"{API}/requests/{incident_id}.xml").get_data(as_text=True)

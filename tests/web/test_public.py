@@ -9,9 +9,8 @@ import re
 
 import pytest
 
-from gridmap import cases, workflow
 from gridmap.stores import open_store
-from tests.web.conftest import city_copy, spot_in
+from tests.web.conftest import city_copy, spot_in, take_steps
 from web import create_app
 
 
@@ -28,20 +27,6 @@ def p_app(p_db):
 @pytest.fixture(scope="module")
 def spot(p_db):
     return spot_in(p_db)
-
-
-def _handle(db, incident_id, grid, reply="已清运"):
-    with open_store(db) as store:
-        cal = cases.calendar(store)
-        dispatcher = workflow.Actor("dispatcher", frozenset({"dispatcher"}))
-        city = workflow.Actor("department#city", frozenset({"department"}), department="city")
-        officer = workflow.Actor(f"officer@{grid}", frozenset({"officer"}), areas=(grid,))
-        cases.act(store, cal, dispatcher, incident_id, "accept")
-        cases.act(store, cal, dispatcher, incident_id, "dispatch")
-        cases.act(store, cal, city, incident_id, "start")
-        cases.act(store, cal, city, incident_id, "report_back", note=reply)
-        cases.act(store, cal, officer, incident_id, "verify", note="王五核查")
-        cases.act(store, cal, officer, incident_id, "close")
 
 
 def test_report_follow_rate_and_count(p_app, p_db, spot):
@@ -64,7 +49,7 @@ def test_report_follow_rate_and_count(p_app, p_db, spot):
     # Not yet closed: rating is refused, with the reason.
     r = client.post("/public/rate", data={"number": number, "rating": "satisfied"})
     assert r.status_code == 400 and "closed" in r.get_data(as_text=True)
-    _handle(p_db, incident_id, grid, reply="已清运完毕")
+    take_steps(p_db, incident_id, grid, notes={"report_back": "已清运完毕"})
     track = client.get(f"/public/track?number={number}&lang=en").get_data(as_text=True)
     assert "Closed" in track and "已清运完毕" in track and 'id="gm-rate"' in track
     for private in ("王五", "officer", "dispatcher", "department#"):

@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from tests.web.conftest import city_copy, serving, spot_in
+from tests.web.conftest import city_copy, serving, spot_in, take_steps
 from tests.web.test_browser import Page
-from tests.web.test_public import _handle
 from web import create_app
 
 
@@ -61,7 +60,7 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         assert p.page.inner_text("#gm-case-status") == "采集"
         p.shot("public-track-reported")
 
-        _handle(pub_db, incident_id, code, reply="已于当日清运")
+        take_steps(pub_db, incident_id, code, notes={"report_back": "已于当日清运"})
         p.page.reload()
         assert p.page.inner_text("#gm-case-status") == "结案"
         assert "已于当日清运" in p.page.inner_text("#gm-timeline")
