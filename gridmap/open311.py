@@ -132,6 +132,17 @@ def submit(
     return incident_id, number
 
 
+def receipt(incident_id: int, number: str, code: str, lang: str) -> dict:
+    """What a post answers: the request's id, its tracking number as the spec's token
+    (clients that only know tokens resolve it with ``tokens/``), the time limit."""
+    return {
+        "service_request_id": str(incident_id),
+        "token": number,
+        "service_notice": service(code).limit_text[_k(lang)],
+        "account_id": "",
+    }
+
+
 def rate(store, cal, number: str, rating: str, note: str = "", at=None) -> dict:
     """The reporter's 评价 of its closed case, proven by its tracking number."""
     incident_id = store.public_report(tracking_digest(number))

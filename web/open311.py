@@ -214,6 +214,7 @@ def post_request(fmt: str):
     store = get_store()
     store.actor = f"open311:{client}"
     lat, lon = _coordinate("lat", -90, 90), _coordinate("long", -180, 180)
+    code = (request.values.get("service_code") or "").strip()
     incident_id, number = open311.submit(
         store,
         lookup_index(),
@@ -221,17 +222,10 @@ def post_request(fmt: str):
         client,
         lon,
         lat,
-        (request.values.get("service_code") or "").strip(),
+        code,
         request.values.get("description") or "",
     )
-    cat = open311.service(store.case(incident_id)["category"])
-    notice = cat.limit_text[0 if i18n.language() == "zh" else 1]
-    made = {
-        "service_request_id": str(incident_id),
-        "token": number,  # also the reporter's tracking number: it rates the case later
-        "service_notice": notice,
-        "account_id": "",
-    }
+    made = open311.receipt(incident_id, number, code, i18n.language())
     return answer("service_requests", [made], fmt, 201)
 
 

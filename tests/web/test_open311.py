@@ -215,6 +215,11 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
     ).json
     assert str(incident_id) not in {x["service_request_id"] for x in earlier}
     assert all(x["service_code"] == "E0103" for x in earlier)
+    r = _post(client, key, lon, lat, "E0104", fmt="xml")
+    assert r.status_code == 201 and r.mimetype == "text/xml"
+    made_xml = ET.fromstring(r.data).find("request")
+    assert made_xml.findtext("service_request_id").isdigit() and made_xml.findtext("token")
+    assert made_xml.findtext("service_notice") == "4个工作小时"
     r = client.get(f"{API}/requests.json?status=done")
     assert r.status_code == 400 and "status is 'done'" in r.json[0]["description"]
     r = client.get(f"{API}/requests.json?start_date=yesterday")
@@ -222,6 +227,25 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
     r = client.get(f"{API}/requests.json?bbox=1,2,3")
     assert r.status_code == 400 and "bbox" in r.json[0]["description"]
     assert client.get(f"{API}/requests/99999999.json").status_code == 404
+
+
+def test_no_reporter_or_officer_in_any_answer(o_app, o_db):
+    """The sample's cases were reported by officers and callers by name, and each step
+    was taken by someone: Open311 shows none of them."""
+    client = o_app.test_client()
+    with open_store(o_db) as store:
+        rows = store.cases(limit=50)
+        names = {r["reporter"] for r in rows} | {
+            e["actor"].split(":", 1)[-1] for r in rows for e in store.case_events(r["id"])
+        }
+    names = {n for n in names if n and n != open311.PUBLIC_REPORTER}
+    assert names
+    ids = ",".join(str(r["id"]) for r in rows)
+    for fmt in ("json", "xml"):
+        body = client.get(f"{API}/requests.{fmt}?service_request_id={ids}").get_data(as_text=True)
+        assert body.count("<request>" if fmt == "xml" else "service_request_id") == len(rows)
+        leaked = [n for n in names if n in body]
+        assert leaked == [], leaked
 
 
 def test_revoked_keys_and_the_rate_limits(sample_path, tmp_path, spot):

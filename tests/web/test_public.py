@@ -83,6 +83,13 @@ def test_bad_public_reports_change_nothing(p_app, p_db, spot):
     ):
         r = client.post("/public/report", data=data, headers={"Accept": "text/html"})
         assert r.status_code == 400 and field in r.get_data(as_text=True), data
+    # The page's form, unlike Open311, is refused when another site's page posts it.
+    r = client.post(
+        "/public/report",
+        data={"lon": lon, "lat": lat, "category": "E0102"},
+        headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+    )
+    assert r.status_code == 403 and "another origin" in r.get_data(as_text=True)
     r = client.get("/public/track?number=abc")
     assert r.status_code == 400 and "tracking number" in r.get_data(as_text=True)
     with open_store(p_db) as store:
