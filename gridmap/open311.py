@@ -6,8 +6,8 @@ The mapping: ``service_code`` is a sub-category (``E0102``), ``group`` its main 
 ``service_notice`` its time limit; a request is ``open`` until the loop ends (结案, 评价 or
 作废) and ``closed`` after, its ``status_notes`` the loop's own step and the department's
 public reply (the note of its 反馈, or why it was rejected); ``agency_responsible`` is the
-department.  Nothing here names the reporter, an officer or who took a step: the public
-sees what the city did, not who did it.
+department.  Nothing here names the reporter, an officer or who took a step, and only the
+public's own descriptions are shown: the public sees what the city did, not who did it.
 """
 
 from __future__ import annotations
@@ -189,7 +189,9 @@ def request_view(case: dict, last: dict, departments: dict, lang: str) -> dict:
         "status_notes": status_notes(case, last.get("reply", ""), departments, lang),
         "service_name": (cat.name_zh, cat.name_en)[k] if cat else case["category"],
         "service_code": case["category"],
-        "description": case["description"],
+        # The public's own words are public (the form says so); what staff wrote may name
+        # people or places of someone, so it stays inside.
+        "description": case["description"] if case.get("from_public") else "",
         "agency_responsible": dept.name(lang) if dept else "",
         "service_notice": cat.limit_text[k] if cat else "",
         "requested_datetime": _w3c(case["reported_at"]),
@@ -240,7 +242,7 @@ def track(store, number: str, lang: str) -> dict:
     """What the reporter sees with its tracking number: the request, the public steps of
     its timeline (no one named) and whether it may rate it now."""
     incident_id = store.public_report(tracking_digest(number))
-    case = store.case(incident_id)
+    case = {**store.case(incident_id), "from_public": True}
     departments = store.departments()
     k = _k(lang)
     steps = []

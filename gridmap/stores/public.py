@@ -89,7 +89,8 @@ class Public:
         limit: int = 1000,
     ) -> list[dict]:
         """Cases as an Open311 client asks for them, newest first (every filter given
-        narrows them; the bbox tests the point's lon and lat columns)."""
+        narrows them; the bbox tests the point's lon and lat columns), each saying
+        whether it came from the public (``from_public``)."""
         t = s.incidents
         where = []
         if ids is not None:
@@ -105,8 +106,10 @@ class Public:
         if bbox is not None:
             x0, y0, x1, y1 = bbox
             where += [t.c.lon >= x0, t.c.lon <= x1, t.c.lat >= y0, t.c.lat <= y1]
+        p = s.public_reports
+        from_public = sa.exists().where(p.c.incident_id == t.c.id).label("from_public")
         statement = (
-            sa.select(*(t.c[c] for c in _CASE_FIELDS))
+            sa.select(*(t.c[c] for c in _CASE_FIELDS), from_public)
             .where(*where)
             .order_by(t.c.reported_utc.desc(), t.c.id.desc())
             .limit(int(limit))

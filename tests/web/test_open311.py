@@ -155,7 +155,7 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
         "E0103",
         "城市管理",
     )
-    assert first["status_notes"] == "采集"
+    assert first["status_notes"] == "采集" and first["description"] == "路边建筑垃圾"
     assert abs(first["lat"] - lat) < 1e-5 and abs(first["long"] - lon) < 1e-5
     with open_store(o_db) as store:
         case = store.case(incident_id)
@@ -240,12 +240,16 @@ def test_no_reporter_or_officer_in_any_answer(o_app, o_db):
         }
     names = {n for n in names if n and n != open311.PUBLIC_REPORTER}
     assert names
+    assert any(r["description"] for r in rows)
     ids = ",".join(str(r["id"]) for r in rows)
     for fmt in ("json", "xml"):
         body = client.get(f"{API}/requests.{fmt}?service_request_id={ids}").get_data(as_text=True)
         assert body.count("<request>" if fmt == "xml" else "service_request_id") == len(rows)
         leaked = [n for n in names if n in body]
         assert leaked == [], leaked
+    # What staff wrote stays inside (it may name someone); the public's own words show.
+    answers = client.get(f"{API}/requests.json?service_request_id={ids}").json
+    assert all(a["description"] == "" for a in answers)
 
 
 def test_revoked_keys_and_the_rate_limits(sample_path, tmp_path, spot):
