@@ -84,3 +84,25 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         assert p.errors == []
     finally:
         p.close()
+
+
+def test_the_public_page_fits_a_phone(browser, pub_server):
+    p = Page(
+        browser,
+        pub_server,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    try:
+        for path in ("/public/", "/public/track", "/public/stats"):
+            p.page.goto(pub_server + path)
+            width = p.page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 360, f"{path} is {width} px wide on a 360 px phone"
+        p.page.goto(pub_server + "/public/")
+        _ready(p)
+        p.shot("public-phone-report")
+        assert p.errors == []
+    finally:
+        p.close()
