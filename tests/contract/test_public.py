@@ -10,15 +10,13 @@ from datetime import datetime, timedelta
 import pytest
 import shapely
 
-from etl.copy import copy_store
 from gridmap import cases, open311
 from gridmap.accounts import token_digest
 from gridmap.errors import NotFound
 from gridmap.lookup import LookupIndex
 from gridmap.stores.gpkg import GeoPackageStore
-from gridmap.stores.postgis import PostGISStore
 from gridmap.workflow import Actor
-from tests import postgis
+from tests.contract.conftest import copy_in
 from tests.web.conftest import LOOP
 
 BY = {
@@ -52,21 +50,9 @@ def made(sample_path, tmp_path_factory):
 
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
 def town(request, made, tmp_path_factory):
-    path = made[0]
-    if request.param == "gpkg":  # a copy: the other store copies the unrated original
-        own = tmp_path_factory.mktemp("public-gpkg") / "city.gpkg"
-        shutil.copy(path, own)
-        with GeoPackageStore(own) as s:
-            yield s
-        return
-    url = postgis.create_database("gridmap_public")
-    try:
-        with GeoPackageStore(path) as src, PostGISStore(url) as dst:
-            copy_store(src, dst, progress=lambda m: None)
-        with PostGISStore(url) as s:
-            yield s
-    finally:
-        postgis.drop_database(url)
+    """Each store with a copy of ``made`` (the other store copies the unrated original)."""
+    with copy_in(request.param, made[0], tmp_path_factory, "public") as s:
+        yield s
 
 
 def test_tracking_numbers_keys_and_ratings(town, made):
