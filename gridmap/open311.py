@@ -22,7 +22,7 @@ from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES
 from gridmap.errors import InvalidInput
 from gridmap.model import LOCAL_TZ, utc_text
 
-PUBLIC_REPORTER = "公众"  # the reporter of every public report: the person stays unnamed
+PUBLIC_REPORTER = workflow.PUBLIC_REPORTER
 CLOSED = frozenset(STATUSES) - OPEN_STATUSES
 MAX_REQUESTS = 1000  # the spec's suggested ceiling per answer
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out over the phone

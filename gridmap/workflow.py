@@ -113,6 +113,15 @@ class Actor:
 
 SYSTEM_ACTOR = Actor(SYSTEM, frozenset({SYSTEM}))
 PUBLIC = "public"  # who the public's reports and ratings are recorded as
+PUBLIC_REPORTER = "公众"  # the reporter of every report from the public: nobody named
+
+
+def roles_for(action: Action, public: bool) -> frozenset[str]:
+    """Who may take ``action`` on a case; a report from the public (``public``) is rated
+    by its reporter alone: the city does not judge its own work for the public."""
+    if public and action.name == "evaluate":
+        return action.roles - {"dispatcher"}
+    return action.roles
 
 
 def reporter(incident_id: int) -> Actor:
@@ -142,18 +151,26 @@ def covers(
     return False
 
 
-def actions_for(actor: Actor, status: str, grid_code, department) -> list[Action]:
+def actions_for(
+    actor: Actor, status: str, grid_code, department, public: bool = False
+) -> list[Action]:
     """The steps ``actor`` may take on a case in ``status`` (what the page offers)."""
     return [
         a
         for a in ACTIONS.values()
         if status in a.sources
-        and any(covers(actor, r, grid_code, department) for r in a.roles & actor.roles)
+        and any(covers(actor, r, grid_code, department) for r in roles_for(a, public) & actor.roles)
     ]
 
 
 def check(
-    actor: Actor, action_name: str, status: str, grid_code, department, incident_id=None
+    actor: Actor,
+    action_name: str,
+    status: str,
+    grid_code,
+    department,
+    incident_id=None,
+    public: bool = False,
 ) -> Action:
     """The action, if ``actor`` may take it now; else a clear refusal."""
     action = ACTIONS.get(action_name)
@@ -171,10 +188,12 @@ def check(
         )
     if actor.name == SYSTEM:
         return action
-    roles = action.roles & actor.roles
+    allowed = roles_for(action, public)
+    roles = allowed & actor.roles
     if not roles:
         raise Forbidden(
-            f"{action.en.lower()} needs one of the roles {', '.join(sorted(action.roles))}"
+            f"{action.en.lower()} needs one of the roles {', '.join(sorted(allowed))}"
+            + (" (a report from the public is rated by its reporter)" if public else "")
         )
     if not any(covers(actor, r, grid_code, department, incident_id) for r in roles):
         raise Forbidden(f"this case is not yours to {action.en.lower()}")
@@ -307,6 +326,7 @@ def step(
         case.get("grid_code"),
         case.get("department"),
         case.get("id"),
+        public=case.get("reporter") == PUBLIC_REPORTER,
     )
     note = (note or "").strip()
     if len(note) > 2000:

@@ -270,7 +270,11 @@ def _case_data(incident_id: int, lang: str) -> tuple[dict, list, list]:
     actions = [
         {"name": a.name, "label": (a.zh, a.en)[k], "needs": list(a.needs)}
         for a in workflow.actions_for(
-            _actor(), case["status"], case["grid_code"], case["department"]
+            _actor(),
+            case["status"],
+            case["grid_code"],
+            case["department"],
+            public=case["reporter"] == workflow.PUBLIC_REPORTER,
         )
     ]
     return case, events, actions

@@ -180,6 +180,9 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
     # The reporter rates it with the tracking number; nobody else can, nothing else.
     with open_store(o_db) as store:
         cal = cases.calendar(store)
+        dispatcher = workflow.Actor("dispatcher", frozenset({"dispatcher"}))
+        with pytest.raises(Exception, match="rated by its reporter"):
+            cases.act(store, cal, dispatcher, incident_id, "evaluate", rating="satisfied")
         with pytest.raises(Exception, match="tracking number"):
             open311.rate(store, cal, "nonsense", "satisfied")
         after = open311.rate(store, cal, number.lower().replace("-", " "), "fair")

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from gridmap.stores import open_store
+from tests.accounts import signed_in
 from tests.web.conftest import city_copy, spot_in, take_steps
 from web import create_app
 
@@ -54,6 +55,14 @@ def test_report_follow_rate_and_count(p_app, p_db, spot):
     assert "Closed" in track and "已清运完毕" in track and 'id="gm-rate"' in track
     for private in ("王五", "officer", "dispatcher", "department#"):
         assert private not in track, private
+    # The command centre does not rate a public report for the public (nor is offered to).
+    dispatcher = signed_in(p_app.test_client(), p_db, "dispatcher")
+    staff = dispatcher.get(f"/api/cases/{incident_id}").json
+    assert staff["reporter"] == "公众" and "evaluate" not in {a["name"] for a in staff["actions"]}
+    r = dispatcher.post(
+        f"/api/cases/{incident_id}/actions", json={"action": "evaluate", "rating": "satisfied"}
+    )
+    assert r.status_code == 403 and "rated by its reporter" in r.json["message"]
     r = client.post("/public/rate", data={"number": "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "rating": "fair"})
     assert r.status_code == 404
     r = client.post("/public/rate", data={"number": number, "rating": "great"})
