@@ -86,7 +86,8 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         p.close()
 
 
-def test_the_public_page_fits_a_phone(browser, pub_server):
+def test_the_public_page_fits_a_phone_and_knows_here(browser, pub_server, pub_db):
+    _, x, y = spot_in(pub_db)
     p = Page(
         browser,
         pub_server,
@@ -94,6 +95,8 @@ def test_the_public_page_fits_a_phone(browser, pub_server):
         is_mobile=True,
         has_touch=True,
         device_scale_factor=2,
+        permissions=["geolocation"],
+        geolocation={"longitude": x, "latitude": y},
     )
     try:
         for path in ("/public/", "/public/track", "/public/stats"):
@@ -102,6 +105,13 @@ def test_the_public_page_fits_a_phone(browser, pub_server):
             assert width <= 360, f"{path} is {width} px wide on a 360 px phone"
         p.page.goto(pub_server + "/public/")
         _ready(p)
+        p.page.tap("#gm-here")
+        for _ in range(100):  # the position arrives asynchronously
+            if p.page.input_value("#gm-lon"):
+                break
+            p.page.wait_for_timeout(100)
+        assert abs(float(p.page.input_value("#gm-lon")) - x) < 1e-6
+        assert abs(float(p.page.input_value("#gm-lat")) - y) < 1e-6
         p.shot("public-phone-report")
         assert p.errors == []
     finally:

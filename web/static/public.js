@@ -21,6 +21,10 @@
   }
 
   map.on('click', function (e) { put(e.latlng); });
+  window.gridmapHere(function (x, y) {
+    put(L.latLng(y, x));
+    map.setView([y, x], Math.max(map.getZoom(), 16));
+  });
   [lon, lat].forEach(function (el) {
     el.addEventListener('change', function () {
       if (lon.value && lat.value) { put(L.latLng(+lat.value, +lon.value)); }
