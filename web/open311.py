@@ -71,8 +71,16 @@ def answer(root: str, items, fmt: str, status: int = 200) -> Response:
     else:
         out = jsonify(items)
         out.status_code = status
-    out.headers["Access-Control-Allow-Origin"] = "*"
     return out
+
+
+@bp.after_request
+def other_sites_may_call(response: Response) -> Response:
+    """Every answer, errors and browsers' preflight (OPTIONS) included, may be read by
+    other sites' pages: nothing here depends on a session."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    return response
 
 
 def _fmt() -> str:

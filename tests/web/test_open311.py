@@ -62,6 +62,12 @@ def test_services_in_json_and_xml(o_app):
     assert services["E0102"]["metadata"] is False and services["E0102"]["type"] == "realtime"
     en = client.get(f"{API}/services.json?lang=en").json
     assert {s["service_code"]: s["service_name"] for s in en}["E0102"] == "Exposed garbage"
+    preflight = client.options(
+        f"{API}/requests.json",
+        headers={"Origin": "https://app.example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 200 and "POST" in preflight.headers["Allow"]
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     r = client.get(f"{API}/services.xml")
     assert r.mimetype == "text/xml" and r.data.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
     root = ET.fromstring(r.data)
