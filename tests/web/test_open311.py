@@ -16,6 +16,7 @@ from gridmap import cases, open311, workflow
 from gridmap.cli import main
 from gridmap.model import LOCAL_TZ
 from gridmap.stores import open_store
+from tests.accounts import signed_in
 from tests.web.conftest import city_copy, spot_in, take_steps
 from web import create_app
 
@@ -167,7 +168,11 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
         case = store.case(incident_id)
         assert case["status"] == "reported" and case["reporter"] == open311.PUBLIC_REPORTER
         assert store.audit_log(action="case.report")[0]["actor"] == "open311:city-app"
-    take_steps(o_db, incident_id, grid, ["accept", "dispatch"])
+    # The command centre accepts and dispatches it through its own API, as any case.
+    dispatcher = signed_in(o_app.test_client(), o_db, "dispatcher")
+    for action in ("accept", "dispatch"):
+        r = dispatcher.post(f"/api/cases/{incident_id}/actions", json={"action": action})
+        assert r.status_code == 200, r.json
     assert read()["expected_datetime"] is not None
     take_steps(o_db, incident_id, grid, ["start", "report_back"], {"report_back": "已清运完毕"})
     assert read()["status_notes"] == "反馈 · 城市管理 · 已清运完毕"
