@@ -89,7 +89,7 @@ def _copy_cases(src: Store, dst: Store, incidents: dict, hazards: dict, progress
         new = incidents if key == "incident_id" else hazards
         for row in rows:
             row[key] = new[row[key]]
-        dst.add_case_rows(name, [{k: v for k, v in r.items() if k != "id"} for r in rows])
+        dst.add_case_rows(name, [_without_id(r) for r in rows])
         events[name] = {r["id"]: i for r, i in zip(rows, _ids(dst, name, len(rows)), strict=True)}
     photos = src.case_rows("photos")
     for row in photos:
@@ -97,8 +97,19 @@ def _copy_cases(src: Store, dst: Store, incidents: dict, hazards: dict, progress
         row["hazard_id"] = row["hazard_id"] and hazards[row["hazard_id"]]
         kind = "case_events" if row["incident_id"] else "inspections"
         row["event"] = row["event"] and events[kind].get(row["event"])
-    dst.add_case_rows("photos", [{k: v for k, v in r.items() if k != "id"} for r in photos])
+    dst.add_case_rows("photos", [_without_id(r) for r in photos])
+    # The public channel: client apps' keys, and the tracking numbers of public reports
+    # (as digests: a copy keeps every reporter able to follow and rate its report).
+    dst.add_case_rows("open311_keys", [_without_id(r) for r in src.case_rows("open311_keys")])
+    public = src.case_rows("public_reports")
+    for row in public:
+        row["incident_id"] = incidents[row["incident_id"]]
+    dst.add_case_rows("public_reports", [_without_id(r) for r in public])
     progress(f"cases: {len(state)} with {sum(len(e) for e in events.values())} steps")
+
+
+def _without_id(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != "id"}
 
 
 def _ids(store: Store, table: str, n: int) -> list[int]:
@@ -163,7 +174,7 @@ def verify(src: Store, dst: Store) -> dict:
     ]:
         raise StoreError("copy check failed: users")
     counts["users"] = len(dst.users())
-    for table in schema.CASE_TABLES:
+    for table in [*schema.CASE_TABLES, *schema.PUBLIC_TABLES]:
         a, b = len(src.case_rows(table)), len(dst.case_rows(table))
         if a != b:
             raise StoreError(f"copy check failed: {table} ({a} rows, copied {b})")

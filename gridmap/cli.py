@@ -24,7 +24,9 @@ class _Group(click.Group):
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), "plan", "user", "audit", *_CASE_COMMANDS])
+        return sorted(
+            [*super().list_commands(ctx), "plan", "user", "audit", "open311", *_CASE_COMMANDS]
+        )
 
     def get_command(self, ctx: click.Context, name: str):
         if name == "plan":
@@ -35,6 +37,10 @@ class _Group(click.Group):
             from gridmap import cli_accounts
 
             return getattr(cli_accounts, name)
+        if name == "open311":
+            from gridmap.cli_open311 import open311
+
+            return open311
         if name in _CASE_COMMANDS:
             from gridmap import cli_cases
 

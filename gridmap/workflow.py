@@ -78,7 +78,17 @@ ACTIONS: dict[str, Action] = {
         _a("escalate", "escalated", ["dispatched", "handling"], ["dispatcher"], "督办", "Escalate"),
         _a("verify", "verified", ["handled"], ["officer"], "核查", "Verify"),
         _a("close", "closed", ["verified"], ["officer", "dispatcher"], "结案", "Close"),
-        _a("evaluate", "evaluated", ["closed"], ["dispatcher"], "评价", "Evaluate", ["rating"]),
+        # The public rates its own report (the reporter, by its tracking number); the
+        # command centre rates the rest, as the caller or the officer said.
+        _a(
+            "evaluate",
+            "evaluated",
+            ["closed"],
+            ["dispatcher", "reporter"],
+            "评价",
+            "Evaluate",
+            ["rating"],
+        ),
     ]
 }
 SYSTEM = "system"  # the actor of automatic steps (escalating overdue cases)
@@ -87,12 +97,14 @@ SYSTEM = "system"  # the actor of automatic steps (escalating overdue cases)
 @dataclass(frozen=True)
 class Actor:
     """Who takes a step: a user's name, roles, the areas an officer covers and the
-    department a department user works for."""
+    department a department user works for; for the public, the one case it reported
+    (``reporter`` role, proven by the case's tracking number)."""
 
     name: str
     roles: frozenset[str]
     areas: tuple[str, ...] = ()
     department: str | None = None
+    case: int | None = None
 
     @classmethod
     def of(cls, user, roles=None) -> Actor:
@@ -100,14 +112,38 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(SYSTEM, frozenset({SYSTEM}))
+PUBLIC = "public"  # who the public's reports and ratings are recorded as
+PUBLIC_REPORTER = "公众"  # the reporter of every report from the public: nobody named
 
 
-def covers(actor: Actor, role: str, grid_code: str | None, department: str | None) -> bool:
+def roles_for(action: Action, public: bool) -> frozenset[str]:
+    """Who may take ``action`` on a case; a report from the public (``public``) is rated
+    by its reporter alone: the city does not judge its own work for the public."""
+    if public and action.name == "evaluate":
+        return action.roles - {"dispatcher"}
+    return action.roles
+
+
+def reporter(incident_id: int) -> Actor:
+    """The member of the public who reported case ``incident_id`` (the caller showed its
+    tracking number): it may rate that case once closed, and nothing else."""
+    return Actor(PUBLIC, frozenset({"reporter"}), case=incident_id)
+
+
+def covers(
+    actor: Actor,
+    role: str,
+    grid_code: str | None,
+    department: str | None,
+    incident_id: int | None = None,
+) -> bool:
     """Whether ``actor`` in ``role`` works on a case in grid ``grid_code`` handled by
     ``department``: dispatchers on every case, departments on their own, officers on
-    those in their areas."""
+    those in their areas, a reporter on its own case ``incident_id``."""
     if role == "dispatcher":
         return True
+    if role == "reporter":
+        return actor.case is not None and actor.case == incident_id
     if role == "department":
         return bool(actor.department) and actor.department == department
     if role == "officer":
@@ -115,17 +151,27 @@ def covers(actor: Actor, role: str, grid_code: str | None, department: str | Non
     return False
 
 
-def actions_for(actor: Actor, status: str, grid_code, department) -> list[Action]:
+def actions_for(
+    actor: Actor, status: str, grid_code, department, public: bool = False
+) -> list[Action]:
     """The steps ``actor`` may take on a case in ``status`` (what the page offers)."""
     return [
         a
         for a in ACTIONS.values()
         if status in a.sources
-        and any(covers(actor, r, grid_code, department) for r in a.roles & actor.roles)
+        and any(covers(actor, r, grid_code, department) for r in roles_for(a, public) & actor.roles)
     ]
 
 
-def check(actor: Actor, action_name: str, status: str, grid_code, department) -> Action:
+def check(
+    actor: Actor,
+    action_name: str,
+    status: str,
+    grid_code,
+    department,
+    incident_id=None,
+    public: bool = False,
+) -> Action:
     """The action, if ``actor`` may take it now; else a clear refusal."""
     action = ACTIONS.get(action_name)
     if action is None:
@@ -142,12 +188,14 @@ def check(actor: Actor, action_name: str, status: str, grid_code, department) ->
         )
     if actor.name == SYSTEM:
         return action
-    roles = action.roles & actor.roles
+    allowed = roles_for(action, public)
+    roles = allowed & actor.roles
     if not roles:
         raise Forbidden(
-            f"{action.en.lower()} needs one of the roles {', '.join(sorted(action.roles))}"
+            f"{action.en.lower()} needs one of the roles {', '.join(sorted(allowed))}"
+            + (" (a report from the public is rated by its reporter)" if public else "")
         )
-    if not any(covers(actor, r, grid_code, department) for r in roles):
+    if not any(covers(actor, r, grid_code, department, incident_id) for r in roles):
         raise Forbidden(f"this case is not yours to {action.en.lower()}")
     return action
 
@@ -272,7 +320,13 @@ def step(
 ) -> Step:
     """Check and work out one step on ``case`` (a row of incidents, as a mapping)."""
     action = check(
-        actor, action_name, case["status"], case.get("grid_code"), case.get("department")
+        actor,
+        action_name,
+        case["status"],
+        case.get("grid_code"),
+        case.get("department"),
+        case.get("id"),
+        public=case.get("reporter") == PUBLIC_REPORTER,
     )
     note = (note or "").strip()
     if len(note) > 2000:

@@ -59,8 +59,9 @@ def drop_database(url: str) -> None:
 
 
 TABLES = (
-    "incident_counts, calendar_days, inspections, photos, case_events, routes, departments, "
-    "jobs, audit, tokens, users, hazards, incidents, officers, plans, generations, layers"
+    "incident_counts, public_reports, open311_keys, calendar_days, inspections, photos, "
+    "case_events, routes, departments, jobs, audit, tokens, users, hazards, incidents, "
+    "officers, plans, generations, layers"
 )
 
 

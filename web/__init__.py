@@ -61,9 +61,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         jobs,
         mapit,
         ogc,
+        open311,
         openapi,
         pages,
         plans,
+        public,
         security,
     )
 
@@ -89,4 +91,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
     cases.init_app(app)
+    open311.init_app(app)
+    public.init_app(app)
     return app

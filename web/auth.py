@@ -10,9 +10,6 @@ only.  Officers' names and phones go only to roles that need them (:func:`sees_p
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from urllib.parse import urlparse
 
 from flask import (
@@ -32,6 +29,7 @@ from gridmap.errors import NotFound
 from web import i18n
 from web.db import get_store
 from web.errors import error_page, wants_page
+from web.ratelimit import Window
 
 bp = Blueprint("auth", __name__)
 PEOPLE_ROLES = {"admin", "dispatcher", "department", "officer"}
@@ -123,25 +121,6 @@ def _check():
     return None
 
 
-class _Attempts:
-    """Failed sign-ins per (address, name) in the last WINDOW seconds, in this process."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._seen: dict[tuple[str, str], deque] = {}
-
-    def blocked(self, key) -> bool:
-        with self._lock:
-            q = self._seen.get(key, deque())
-            while q and time.monotonic() - q[0] > WINDOW:
-                q.popleft()
-            return len(q) >= ATTEMPTS
-
-    def failed(self, key) -> None:
-        with self._lock:
-            self._seen.setdefault(key, deque()).append(time.monotonic())
-
-
 def _user(name: str) -> User | None:
     try:
         return get_store().user(name)
@@ -176,7 +155,7 @@ def login():
         if user and user.active and verify_password(user.password_hash, password):
             login_user(Principal(user))
             return redirect(_safe_next(request.args.get("next")))
-        attempts.failed(key)
+        attempts.add(key)
         error = i18n.texts(lang)["login_failed"]
         page = render_template("login.html", t=i18n.texts(lang), lang=lang, error=error, name=name)
         return page, 401
@@ -199,7 +178,8 @@ def me():
 def init_app(app: Flask) -> None:
     manager = LoginManager()
     manager.init_app(app)
-    app.extensions["gridmap_attempts"] = _Attempts()
+    # failed sign-ins per (address, name)
+    app.extensions["gridmap_attempts"] = Window(ATTEMPTS, WINDOW)
 
     @manager.user_loader
     def load(name: str):

@@ -50,7 +50,7 @@ def _photos() -> list:
     return check_photos(files, _settings().photo_mb * 1_000_000)
 
 
-def _lonlat_form() -> tuple[float, float]:
+def lonlat_form() -> tuple[float, float]:
     out = []
     for name, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
         raw = (request.values.get(name) or "").strip()
@@ -139,7 +139,7 @@ def _may_see(case: dict) -> None:
 # -- report ------------------------------------------------------------------------------
 
 
-def _categories(lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+def category_groups(lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
     k = 0 if lang == "zh" else 1
     groups = []
     for major, names in MAJOR_CLASSES.items():
@@ -158,7 +158,7 @@ def new_case():
     lang = i18n.language()
     store = get_store()
     if request.method == "POST":
-        lon, lat = _lonlat_form()
+        lon, lat = lonlat_form()
         incident_id = cases.report(
             store,
             lookup_index(),
@@ -181,7 +181,7 @@ def new_case():
         return redirect(url_for("cases.new_case", **values))
     preview = None
     if request.args.get("lon") and request.args.get("lat"):
-        lon, lat = _lonlat_form()
+        lon, lat = lonlat_form()
         preview = cases.preview(
             store, lookup_index(), lon, lat, request.args.get("category") or None
         )
@@ -189,7 +189,7 @@ def new_case():
         "case_new.html",
         lang=lang,
         titles={x.name: i18n.layer_title(x, lang) for x in store.layers()},
-        groups=_categories(lang),
+        groups=category_groups(lang),
         preview=preview,
         hazard=hazard,
         values=request.args,
@@ -270,7 +270,11 @@ def _case_data(incident_id: int, lang: str) -> tuple[dict, list, list]:
     actions = [
         {"name": a.name, "label": (a.zh, a.en)[k], "needs": list(a.needs)}
         for a in workflow.actions_for(
-            _actor(), case["status"], case["grid_code"], case["department"]
+            _actor(),
+            case["status"],
+            case["grid_code"],
+            case["department"],
+            public=case["reporter"] == workflow.PUBLIC_REPORTER,
         )
     ]
     return case, events, actions

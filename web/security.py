@@ -8,7 +8,9 @@
 - A request that changes something (any method but GET, HEAD, OPTIONS) sent by a page of
   another origin is refused: browsers say where a request comes from (``Sec-Fetch-Site``,
   ``Origin``), even for ``no-cors`` forms a foreign page posts, which is what cross-site
-  request forgery needs.  Clients that are not browsers send neither header.
+  request forgery needs.  Clients that are not browsers send neither header.  Open311
+  (``/open311/``) is let through: a post there acts only with the api_key it carries,
+  never with the caller's session, so a foreign page gains nothing it did not bring.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flask import Flask, current_app, g, jsonify, request
 from web.basemaps import basemap
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+OPEN311 = "/open311/"
 _SCRIPT = re.compile(rb"<script(?=[\s>])")
 
 
@@ -74,7 +77,7 @@ def _cross_origin() -> str | None:
 def init_app(app: Flask) -> None:
     @app.before_request
     def refuse_cross_origin_changes():
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS or request.path.startswith(OPEN311):
             return None
         why = _cross_origin()
         if why is None:

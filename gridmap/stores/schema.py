@@ -447,6 +447,35 @@ calendar_days = Table(
     sqlite_autoincrement=True,
 )
 
+# -- the public channel (revision 0005) -----------------------------------------------------
+
+# Open311 client apps: each posts with its own api_key, kept only as its SHA-256.
+open311_keys = Table(
+    "open311_keys",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False, unique=True),
+    Column("digest", Text, nullable=False, unique=True),
+    Column("created", Timestamp, nullable=False),
+    Column(
+        "revoked", Boolean(create_constraint=False), nullable=False, server_default=text("false")
+    ),
+    sqlite_autoincrement=True,
+)
+
+# A report from the public: its tracking number (as a SHA-256: whoever holds the number may
+# rate the case, so the store does not keep it readable) and the client app it came from.
+public_reports = Table(
+    "public_reports",
+    metadata,
+    _id(),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False, unique=True),
+    Column("digest", Text, nullable=False, unique=True),
+    Column("client", Text, nullable=False),  # an Open311 key's name, or "web" (the page)
+    Column("created", Timestamp, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 # What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
 # attribute tables.  (gridmap_meta is internal and not listed.)
 FEATURE_TABLES = {"incidents": "POINT", "hazards": "GEOMETRY"}
@@ -473,6 +502,12 @@ CASE_TABLES = {
     "incident_counts": "cases per status, for the board",
 }
 ATTRIBUTE_TABLES.update(CASE_TABLES)
+# Revision 0005 added these.
+PUBLIC_TABLES = {
+    "open311_keys": "Open311 client apps' API keys",
+    "public_reports": "reports from the public and their tracking numbers",
+}
+ATTRIBUTE_TABLES.update(PUBLIC_TABLES)
 FIXED = [
     meta,
     layers,
@@ -486,6 +521,7 @@ FIXED = [
     audit,
     jobs,
     *(metadata.tables[name] for name in CASE_TABLES),
+    *(metadata.tables[name] for name in PUBLIC_TABLES),
 ]
 
 

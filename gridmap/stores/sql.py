@@ -36,6 +36,7 @@ from gridmap.stores import schema as s
 from gridmap.stores.cases import Cases
 from gridmap.stores.jobs import Jobs
 from gridmap.stores.people import People
+from gridmap.stores.public import Public
 from gridmap.stores.records import Records
 from gridmap.validation import check_areas
 
@@ -55,7 +56,7 @@ _GENERATIONS = sa.select(
 ).order_by(s.generations.c.id)
 
 
-class SQLStore(Records, People, Jobs, Cases):
+class SQLStore(Records, People, Jobs, Cases, Public):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from contextlib import contextmanager
+
 import pytest
 
 from etl import sample_city
@@ -51,3 +54,25 @@ def city(request):
         s = PostGISStore(request.getfixturevalue("pg_sample_url"))
     yield s
     s.close()
+
+
+@contextmanager
+def copy_in(kind: str, path, tmp_path_factory, name: str):
+    """A store of ``kind`` holding a copy of the GeoPackage at ``path``, for tests that
+    change it: a copied file, or a PostGIS database copied into (dropped afterwards)."""
+    from etl.copy import copy_store
+
+    if kind == "gpkg":
+        own = tmp_path_factory.mktemp(name) / "city.gpkg"
+        shutil.copy(path, own)
+        with GeoPackageStore(own) as s:
+            yield s
+        return
+    url = postgis.create_database(f"gridmap_{name}")
+    try:
+        with GeoPackageStore(path) as src, PostGISStore(url) as dst:
+            copy_store(src, dst, progress=lambda m: None)
+        with PostGISStore(url) as s:
+            yield s
+    finally:
+        postgis.drop_database(url)

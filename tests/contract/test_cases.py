@@ -4,14 +4,12 @@ the board's counts against a brute count, routing rules, re-homing on activation
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from datetime import datetime
 
 import pytest
 import shapely
 
-from etl.copy import copy_store
 from gridmap import cases
 from gridmap.catalogue import OPEN_STATUSES, STATUSES
 from gridmap.errors import InvalidInput, NotFound
@@ -19,10 +17,9 @@ from gridmap.lookup import LookupIndex
 from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.routing import Rule
 from gridmap.stores.gpkg import GeoPackageStore
-from gridmap.stores.postgis import PostGISStore
 from gridmap.workcal import WorkCalendar
 from gridmap.workflow import Actor
-from tests import postgis
+from tests.contract.conftest import copy_in
 
 DISPATCHER = Actor("d", frozenset({"dispatcher"}))
 
@@ -30,20 +27,8 @@ DISPATCHER = Actor("d", frozenset({"dispatcher"}))
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
 def town(request, sample_path, tmp_path_factory):
     """A copy of the sample city these tests add cases to."""
-    if request.param == "gpkg":
-        path = tmp_path_factory.mktemp("cases") / "city.gpkg"
-        shutil.copy(sample_path, path)
-        with GeoPackageStore(path) as s:
-            yield s
-        return
-    url = postgis.create_database("gridmap_cases")
-    try:
-        with GeoPackageStore(sample_path) as src, PostGISStore(url) as dst:
-            copy_store(src, dst, progress=lambda m: None)
-        with PostGISStore(url) as s:
-            yield s
-    finally:
-        postgis.drop_database(url)
+    with copy_in(request.param, sample_path, tmp_path_factory, "cases") as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,49 @@ def client(app, web_db):
     return signed_in(app.test_client(), f"gpkg://{web_db}", "dispatcher")
 
 
+def city_copy(sample_path, tmp_path_factory, name: str) -> str:
+    """A copy of the sample city for one test module to change: its store URL."""
+    path = tmp_path_factory.mktemp(name) / "city.gpkg"
+    shutil.copy(sample_path, path)
+    return f"gpkg://{path}"
+
+
+def spot_in(url: str) -> tuple[str, float, float]:
+    """A grid of the sample city and a point inside it."""
+    import shapely
+
+    from gridmap.stores import open_store
+
+    with open_store(url) as store:
+        grid = store.areas("grid").iloc[100]
+    point = shapely.point_on_surface(grid.geometry)
+    return grid["code"], point.x, point.y
+
+
+LOOP = ("accept", "dispatch", "start", "report_back", "verify", "close")
+
+
+def take_steps(url: str, incident_id: int, grid: str, actions=LOOP, notes=None) -> None:
+    """The city handles a case: each step of ``actions`` by whom it falls to (the command
+    centre, city management, the grid officer of ``grid``), with ``notes`` by action."""
+    from gridmap import cases, workflow
+    from gridmap.stores import open_store
+
+    by = {
+        "dispatcher": workflow.Actor("dispatcher", frozenset({"dispatcher"})),
+        "department": workflow.Actor(
+            "department#city", frozenset({"department"}), department="city"
+        ),
+        "officer": workflow.Actor(f"officer@{grid}", frozenset({"officer"}), areas=(grid,)),
+    }
+    notes = {"report_back": "已处理", "verify": "王五现场核查", **(notes or {})}
+    with open_store(url) as store:
+        cal = cases.calendar(store)
+        for action in actions:
+            role = sorted(workflow.ACTIONS[action].roles & set(by))[-1]
+            cases.act(store, cal, by[role], incident_id, action, note=notes.get(action, ""))
+
+
 @contextmanager
 def serving(app):
     """``app`` on a real WSGI server (waitress) on a free loopback port: its base URL."""

@@ -4,22 +4,19 @@ close; who may do what; bad input refused with its reason and nothing changed; p
 from __future__ import annotations
 
 import io
-import shutil
 
 import pytest
-import shapely
 from PIL import Image
 
 from gridmap.stores import open_store
 from tests.accounts import signed_in
+from tests.web.conftest import city_copy, spot_in
 from web import create_app
 
 
 @pytest.fixture(scope="module")
 def case_db(sample_path, tmp_path_factory):
-    path = tmp_path_factory.mktemp("cases") / "city.gpkg"
-    shutil.copy(sample_path, path)
-    return f"gpkg://{path}"
+    return city_copy(sample_path, tmp_path_factory, "cases")
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +26,7 @@ def case_app(case_db):
 
 @pytest.fixture(scope="module")
 def spot(case_db):
-    """A grid of the sample city and a point inside it."""
-    with open_store(case_db) as store:
-        grid = store.areas("grid").iloc[100]
-    point = shapely.point_on_surface(grid.geometry)
-    return grid["code"], point.x, point.y
+    return spot_in(case_db)
 
 
 def _client(app, url, role, **kw):

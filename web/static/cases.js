@@ -52,15 +52,6 @@
   }
 
   [lon, lat, category].forEach(function (el) { el.addEventListener('change', refresh); });
-  document.getElementById('gm-here').addEventListener('click', function () {
-    var error = document.getElementById('gm-here-error');
-    if (!navigator.geolocation) { error.textContent = zh ? '浏览器不能定位' : 'This browser cannot tell its position'; return; }
-    navigator.geolocation.getCurrentPosition(function (pos) {
-      lon.value = pos.coords.longitude.toFixed(7);
-      lat.value = pos.coords.latitude.toFixed(7);
-      error.textContent = '';
-      refresh();
-    }, function (e) { error.textContent = e.message; }, {enableHighAccuracy: true, timeout: 15000});
-  });
+  window.gridmapHere(refresh);
   refresh();
 })();

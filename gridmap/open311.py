@@ -1,0 +1,333 @@
+"""The public channel: the case loop as Open311 GeoReport v2 shows it, reports from the
+public, their tracking numbers and ratings, and the statistics published for the public
+to supervise (DOMAIN.md "The public channel").
+
+The mapping: ``service_code`` is a sub-category (``E0102``), ``group`` its main class,
+``service_notice`` its time limit; a request is ``open`` until the loop ends (结案, 评价 or
+作废) and ``closed`` after, its ``status_notes`` the loop's own step and the department's
+public reply (the note of its 反馈, or why it was rejected); ``agency_responsible`` is the
+department.  Nothing here names the reporter, an officer or who took a step, and only the
+public's own descriptions are shown: the public sees what the city did, not who did it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter, defaultdict
+from datetime import datetime
+
+from gridmap import cases, workflow
+from gridmap.accounts import token_digest
+from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES
+from gridmap.errors import InvalidInput
+from gridmap.model import LOCAL_TZ, utc_text
+
+PUBLIC_REPORTER = workflow.PUBLIC_REPORTER
+CLOSED = frozenset(STATUSES) - OPEN_STATUSES
+MAX_REQUESTS = 1000  # the spec's suggested ceiling per answer
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out over the phone
+
+
+def _k(lang: str) -> int:
+    return 0 if lang == "zh" else 1
+
+
+# -- keys and tracking numbers -------------------------------------------------------------
+
+
+def new_key() -> tuple[str, str]:
+    """A client app's api_key and the digest the store keeps of it."""
+    key = "o311_" + secrets.token_urlsafe(24)
+    return key, token_digest(key)
+
+
+def new_tracking_number() -> str:
+    """16 characters (about 79 bits) in four groups: typed from a receipt, not guessed."""
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def tracking_digest(number: str) -> str:
+    """The digest of a tracking number as people type it (case, spaces and dashes aside)."""
+    cleaned = "".join(c for c in (number or "").upper() if c.isalnum())
+    if len(cleaned) != 16 or any(c not in _ALPHABET for c in cleaned):
+        raise InvalidInput(
+            f"tracking number {number!r}: expected 16 letters and digits such as "
+            "ABCD-EFGH-JKMN-PQRS",
+            field="token",
+        )
+    return token_digest("-".join(cleaned[i : i + 4] for i in range(0, 16, 4)))
+
+
+# -- services -------------------------------------------------------------------------------
+
+
+def services(lang: str) -> list[dict]:
+    """Every sub-category of the catalogue as an Open311 service."""
+    k = _k(lang)
+    return [
+        {
+            "service_code": c.code,
+            "service_name": (c.name_zh, c.name_en)[k],
+            "description": f"{(c.name_zh, c.name_en)[k]} ({c.limit_text[k]})",
+            "metadata": False,
+            "type": "realtime",
+            "keywords": f"{c.name_zh},{c.name_en}",
+            "group": MAJOR_CLASSES[c.code[:3]][k],
+        }
+        for c in CATEGORIES.values()
+    ]
+
+
+def service(code: str):
+    found = CATEGORIES.get(code)
+    if found is None:
+        raise InvalidInput(
+            f"service_code {code!r} is no service; GET services.json lists them",
+            field="service_code",
+        )
+    return found
+
+
+def definition(code: str) -> dict:
+    """A service's definition: no attributes beyond the spec's own fields (metadata is
+    false for every service), answered so that clients that always ask find it."""
+    return {"service_code": service(code).code, "attributes": []}
+
+
+# -- reports from the public --------------------------------------------------------------
+
+
+def submit(
+    store,
+    index,
+    cal,
+    client: str,
+    lon: float,
+    lat: float,
+    service_code: str,
+    description: str = "",
+    at: datetime | None = None,
+) -> tuple[int, str]:
+    """A report from the public through ``client`` (an Open311 app or the public page):
+    the case enters the loop as 采集 with the public as reporter.  Returns its id and its
+    tracking number (shown once: the store keeps its digest)."""
+    service(service_code)
+    number = new_tracking_number()
+    actor = workflow.Actor(workflow.PUBLIC, frozenset())
+    with store.transaction():
+        incident_id = cases.report(
+            store,
+            index,
+            cal,
+            actor,
+            lon,
+            lat,
+            service_code,
+            description,
+            reporter=PUBLIC_REPORTER,
+            at=at,
+        )
+        store.add_public_report(incident_id, tracking_digest(number), client)
+    return incident_id, number
+
+
+def receipt(incident_id: int, number: str, code: str, lang: str) -> dict:
+    """What a post answers: the request's id, its tracking number as the spec's token
+    (clients that only know tokens resolve it with ``tokens/``), the time limit."""
+    return {
+        "service_request_id": str(incident_id),
+        "token": number,
+        "service_notice": service(code).limit_text[_k(lang)],
+        "account_id": "",
+    }
+
+
+def rate(store, cal, number: str, rating: str, note: str = "", at=None) -> dict:
+    """The reporter's 评价 of its closed case, proven by its tracking number."""
+    incident_id = store.public_report(tracking_digest(number))
+    return cases.act(
+        store,
+        cal,
+        workflow.reporter(incident_id),
+        incident_id,
+        "evaluate",
+        note,
+        rating=rating,
+        at=at,
+    )
+
+
+# -- requests as Open311 shows them --------------------------------------------------------
+
+
+def _w3c(text: str | None) -> str | None:
+    """A stored instant (UTC text, or local ISO) as W3C date-time in local time."""
+    moment = workflow.parse_utc(text) if text else None
+    return moment and moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
+
+
+def status_notes(case: dict, reply: str, departments: dict, lang: str) -> str:
+    k = _k(lang)
+    notes = STATUSES[case["status"]][k]
+    dept = departments.get(case.get("department"))
+    if dept is not None and case["status"] not in ("reported", "rejected"):
+        notes += f" · {dept.name(lang)}"
+    if reply:
+        notes += f" · {reply}"
+    return notes
+
+
+def request_view(case: dict, last: dict, departments: dict, lang: str) -> dict:
+    """One case as an Open311 service request (public fields only)."""
+    k = _k(lang)
+    cat = CATEGORIES.get(case["category"])
+    dept = departments.get(case.get("department"))
+    return {
+        "service_request_id": str(case["id"]),
+        "status": "closed" if case["status"] in CLOSED else "open",
+        "status_notes": status_notes(case, last.get("reply", ""), departments, lang),
+        "service_name": (cat.name_zh, cat.name_en)[k] if cat else case["category"],
+        "service_code": case["category"],
+        # The public's own words are public (the form says so); what staff wrote may name
+        # people or places of someone, so it stays inside.
+        "description": case["description"] if case.get("from_public") else "",
+        "agency_responsible": dept.name(lang) if dept else "",
+        "service_notice": cat.limit_text[k] if cat else "",
+        "requested_datetime": _w3c(case["reported_at"]),
+        "updated_datetime": _w3c(last.get("updated")) or _w3c(case["reported_at"]),
+        "expected_datetime": _w3c(case.get("due_utc")),
+        "address": "",
+        "address_id": "",
+        "zipcode": "",
+        "lat": round(float(case["lat"]), 6),
+        "long": round(float(case["lon"]), 6),
+        "media_url": "",
+    }
+
+
+def find(
+    store,
+    lang: str,
+    ids: list[int] | None = None,
+    codes: list[str] | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    bbox=None,
+    limit: int = MAX_REQUESTS,
+) -> list[dict]:
+    """Requests by ids (the other filters then ignored, as the spec allows) or by
+    service codes, status (open or closed), reported ``start``..``end`` and bbox."""
+    if ids:
+        rows = store.requests(ids=ids, limit=limit)
+    else:
+        statuses = {"open": OPEN_STATUSES, "closed": CLOSED, None: None}[status]
+        for code in codes or ():
+            service(code)
+        rows = store.requests(
+            categories=codes,
+            statuses=statuses,
+            since_utc=start and utc_text(start),
+            until_utc=end and utc_text(end),
+            bbox=bbox,
+            limit=limit,
+        )
+    last = store.last_events([r["id"] for r in rows])
+    departments = store.departments()
+    return [request_view(r, last[r["id"]], departments, lang) for r in rows]
+
+
+def track(store, number: str, lang: str) -> dict:
+    """What the reporter sees with its tracking number: the request, the public steps of
+    its timeline (no one named) and whether it may rate it now."""
+    incident_id = store.public_report(tracking_digest(number))
+    case = {**store.case(incident_id), "from_public": True}
+    departments = store.departments()
+    k = _k(lang)
+    steps = []
+    for e in store.case_events(incident_id):
+        action = workflow.ACTIONS.get(e["action"])
+        steps.append(
+            {
+                "action": e["action"],
+                "name": (action.zh, action.en)[k] if action else ("采集", "Reported")[k],
+                "at": _w3c(e["at"])[:16].replace("T", " "),
+                "reply": e["note"] if e["action"] in ("report_back", "reject") else "",
+                "rating": (e["detail"] or {}).get("rating"),
+            }
+        )
+    last = store.last_events([incident_id])[incident_id]
+    return {
+        "id": incident_id,
+        "request": request_view(case, last, departments, lang),
+        "status": case["status"],
+        "status_name": STATUSES[case["status"]][k],
+        "steps": steps,
+        "may_rate": case["status"] == "closed",
+        "rating": last.get("rating"),
+    }
+
+
+# -- statistics for the public --------------------------------------------------------------
+
+
+def statistics(store, lang: str) -> dict:
+    """Per department and per community (the grids' parent areas): reports, the share
+    handled on time, and the public's satisfaction (satisfied and fair over all ratings)."""
+    raw = store.public_counts()
+    layers = {x.name: x for x in store.layers()}
+    grid = layers.get("grid")
+    parents = store.area_names("grid") if grid else {}
+    names = store.area_names(grid.parent) if grid and grid.parent else {}
+    departments = store.departments()
+
+    def blank():
+        return {"reports": 0, "on_time": 0, "late": 0, "ratings": Counter()}
+
+    by = {"department": defaultdict(blank), "community": defaultdict(blank)}
+
+    def keys(dept, grid_code):
+        community = parents.get(grid_code, (None, None))[1] if grid_code else None
+        return (("department", dept or ""), ("community", community or ""))
+
+    for dept, grid_code, ok, count in raw["cases"]:
+        for kind, key in keys(dept, grid_code):
+            row = by[kind][key]
+            row["reports"] += count
+            if ok is not None:
+                row["on_time" if ok else "late"] += count
+    for dept, grid_code, rating in raw["ratings"]:
+        if rating not in workflow.RATINGS:
+            continue  # evaluated without a rating (cases imported from an older system)
+        for kind, key in keys(dept, grid_code):
+            by[kind][key]["ratings"][rating] += 1
+
+    def finish(kind, key, row):
+        handled = row["on_time"] + row["late"]
+        rated = sum(row["ratings"].values())
+        if kind == "department":
+            d = departments.get(key)
+            name = d.name(lang) if d else ("未派遣", "Not routed")[_k(lang)]
+        else:
+            name = names.get(key, (key or ("未知", "Unknown")[_k(lang)], None))[0]
+        return {
+            "code": key,
+            "name": name,
+            "reports": row["reports"],
+            "handled": handled,
+            "on_time_rate": row["on_time"] / handled if handled else None,
+            "rated": rated,
+            "satisfaction": (row["ratings"]["satisfied"] + row["ratings"]["fair"]) / rated
+            if rated
+            else None,
+            "ratings": {r: row["ratings"][r] for r in workflow.RATINGS},
+        }
+
+    return {
+        kind: sorted(
+            (finish(kind, key, row) for key, row in rows.items()),
+            key=lambda r: (-r["reports"], r["code"]),
+        )
+        for kind, rows in by.items()
+    }

@@ -1,0 +1,283 @@
+"""Open311 GeoReport v2 at ``/open311/v2/``: services, service definitions, posting a
+request (with a client app's api_key; limited per key and per address), reading requests
+by ids, service codes, status, dates and the ``bbox`` extension, one request, and a
+tracking token's request id; JSON or XML by the path's extension, errors in the spec's
+own shape.  Routes parse the request and call ``gridmap.open311``.
+
+Posting needs the api_key, never a session: the request acts as the public with the
+key's authority only, so other sites' pages may post too (``security`` lets this prefix
+through its cross-origin check, and answers carry ``Access-Control-Allow-Origin: *``).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from gridmap import cases, open311
+from gridmap.accounts import token_digest
+from gridmap.errors import Busy, Forbidden, GridmapError, InvalidInput
+from gridmap.model import LOCAL_TZ
+from web import i18n, params
+from web.auth import public
+from web.db import get_store, lookup_index
+from web.errors import status_of
+from web.ratelimit import Window
+
+PREFIX = "/open311/v2"
+bp = Blueprint("open311", __name__, url_prefix=PREFIX)
+FMT = "<any(json, xml):fmt>"
+# The XML element of each member of a list, as the spec's examples name them.
+_ITEMS = {
+    "services": "service",
+    "attributes": "attribute",
+    "values": "value",
+    "service_requests": "request",
+    "errors": "error",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+DEFAULT_DAYS = 90  # requests without dates or ids: the last 90 days, as the spec suggests
+
+
+def _xml(parent: ET.Element, name: str, value) -> None:
+    node = ET.SubElement(parent, name)
+    if isinstance(value, list):
+        for item in value:
+            _xml(node, _ITEMS.get(name, "item"), item)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _xml(node, k, v)
+    elif isinstance(value, bool):
+        node.text = "true" if value else "false"
+    elif value is not None:
+        node.text = str(value)
+
+
+def answer(root: str, items, fmt: str, status: int = 200) -> Response:
+    """``items`` as JSON (a bare list or object, as the spec shows) or XML under ``root``."""
+    if fmt == "xml":
+        holder = ET.Element("x")
+        _xml(holder, root, items)
+        body = ET.tostring(holder[0], encoding="unicode")
+        out = Response(
+            '<?xml version="1.0" encoding="utf-8"?>\n' + body,
+            status=status,
+            mimetype="text/xml",
+        )
+    else:
+        out = jsonify(items)
+        out.status_code = status
+    return out
+
+
+@bp.after_request
+def other_sites_may_call(response: Response) -> Response:
+    """Every answer, errors and browsers' preflight (OPTIONS) included, may be read by
+    other sites' pages: nothing here depends on a session."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    return response
+
+
+def _fmt() -> str:
+    return "xml" if request.path.endswith(".xml") else "json"
+
+
+def _error(status: int, message: str) -> Response:
+    return answer("errors", [{"code": status, "description": message}], _fmt(), status)
+
+
+@bp.errorhandler(GridmapError)
+def domain_error(exc: GridmapError):
+    message = str(exc)
+    if isinstance(exc, InvalidInput) and exc.field and exc.field not in message:
+        message = f"{exc.field}: {message}"
+    return _error(status_of(exc), message)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    return _error(exc.code or 500, exc.description or exc.name)
+
+
+def _limits() -> tuple[Window, Window]:
+    return current_app.extensions["gridmap_open311_limits"]
+
+
+def check_address() -> None:
+    """Posts per address: also what the public page's reports count against."""
+    per_address = _limits()[1]
+    if not per_address.take(request.remote_addr or ""):
+        raise Busy(f"too many reports from this address; try again in {per_address.seconds:g} s")
+
+
+def _client() -> str:
+    """The client app whose api_key the post carries."""
+    key = (request.values.get("api_key") or "").strip()
+    if not key:
+        raise Forbidden("api_key is missing: each client app posts with its own key")
+    client = get_store().open311_client(token_digest(key))
+    if client is None:
+        raise Forbidden("api_key is not valid (unknown or revoked)")
+    per_key = _limits()[0]
+    if not per_key.take(client):
+        raise Busy(f"too many reports with this api_key; try again in {per_key.seconds:g} s")
+    return client
+
+
+def _coordinate(name: str, low: float, high: float) -> float:
+    raw = (request.values.get(name) or "").strip()
+    if not raw:
+        raise InvalidInput(
+            f"{name} is missing; this server places requests by lat and long (WGS 84) only",
+            field=name,
+        )
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} is {raw!r}; expected a number from {low} to {high}", field=name)
+    return value
+
+
+def _moment(name: str) -> datetime | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"{name} is {raw!r}; expected a W3C date-time such as 2026-12-01T08:30:00+08:00",
+            field=name,
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def _ids() -> list[int] | None:
+    raw = (request.args.get("service_request_id") or "").strip()
+    if not raw:
+        return None
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not parts or not all(p.isdigit() and len(p) < 19 for p in parts):
+        raise InvalidInput(
+            f"service_request_id is {raw!r}; expected ids separated by commas",
+            field="service_request_id",
+        )
+    return [int(p) for p in parts]
+
+
+def _status() -> str | None:
+    raw = (request.args.get("status") or "").strip().lower()
+    if raw and raw not in ("open", "closed"):
+        raise InvalidInput(f"status is {raw!r}; expected open or closed", field="status")
+    return raw or None
+
+
+# -- the routes ---------------------------------------------------------------------------
+
+
+@bp.get(f"/discovery.{FMT}")
+@public
+def discovery(fmt: str):
+    info = {
+        "changeset": "2026-12-01T00:00:00+08:00",
+        "contact": "",
+        "key_service": "gridmap open311 key add NAME",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": request.host_url.rstrip("/") + PREFIX,
+                "changeset": "2026-12-01T00:00:00+08:00",
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
+    return answer("discovery", info, fmt)
+
+
+@bp.get(f"/services.{FMT}")
+@public
+def services(fmt: str):
+    return answer("services", open311.services(i18n.language()), fmt)
+
+
+@bp.get(f"/services/<code>.{FMT}")
+@public
+def service_definition(code: str, fmt: str):
+    return answer("service_definition", open311.definition(code), fmt)
+
+
+@bp.post(f"/requests.{FMT}")
+@public
+def post_request(fmt: str):
+    check_address()
+    client = _client()
+    store = get_store()
+    store.actor = f"open311:{client}"
+    lat, lon = _coordinate("lat", -90, 90), _coordinate("long", -180, 180)
+    code = (request.values.get("service_code") or "").strip()
+    incident_id, number = open311.submit(
+        store,
+        lookup_index(),
+        cases.calendar(store),
+        client,
+        lon,
+        lat,
+        code,
+        request.values.get("description") or "",
+    )
+    made = open311.receipt(incident_id, number, code, i18n.language())
+    return answer("service_requests", [made], fmt, 201)
+
+
+@bp.get(f"/requests.{FMT}")
+@public
+def get_requests(fmt: str):
+    ids, start, end = _ids(), _moment("start_date"), _moment("end_date")
+    if ids is None and start is None and end is None:
+        start = cases.now() - timedelta(days=DEFAULT_DAYS)
+    codes = [c.strip() for c in (request.args.get("service_code") or "").split(",") if c.strip()]
+    found = open311.find(
+        get_store(),
+        i18n.language(),
+        ids=ids,
+        codes=codes,
+        status=_status(),
+        start=start,
+        end=end,
+        bbox=params.bbox(),
+        limit=params.integer("max_requests", open311.MAX_REQUESTS, 1, open311.MAX_REQUESTS),
+    )
+    return answer("service_requests", found, fmt)
+
+
+@bp.get(f"/requests/<int:incident_id>.{FMT}")
+@public
+def get_request(incident_id: int, fmt: str):
+    get_store().case(incident_id)  # NotFound names it
+    return answer(
+        "service_requests", open311.find(get_store(), i18n.language(), [incident_id]), fmt
+    )
+
+
+@bp.get(f"/tokens/<token>.{FMT}")
+@public
+def token(token: str, fmt: str):
+    incident_id = get_store().public_report(open311.tracking_digest(token))
+    return answer(
+        "service_requests", [{"service_request_id": str(incident_id), "token": token}], fmt
+    )
+
+
+def init_app(app) -> None:
+    per_key = app.config.get("OPEN311_PER_KEY", (120, 3600))
+    per_address = app.config.get("OPEN311_PER_ADDRESS", (20, 3600))
+    app.extensions["gridmap_open311_limits"] = (Window(*per_key), Window(*per_address))
+    app.register_blueprint(bp)

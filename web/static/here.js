@@ -1,0 +1,18 @@
+// "Here": the browser's position into a form's #gm-lon and #gm-lat when #gm-here is
+// pressed (errors into #gm-here-error); then done(lon, lat).  Both report forms use it.
+window.gridmapHere = function (done) {
+  'use strict';
+  var button = document.getElementById('gm-here');
+  if (!button) { return; }
+  var zh = document.documentElement.lang.indexOf('zh') === 0;
+  button.addEventListener('click', function () {
+    var error = document.getElementById('gm-here-error');
+    if (!navigator.geolocation) { error.textContent = zh ? '浏览器不能定位' : 'This browser cannot tell its position'; return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      document.getElementById('gm-lon').value = pos.coords.longitude.toFixed(7);
+      document.getElementById('gm-lat').value = pos.coords.latitude.toFixed(7);
+      error.textContent = '';
+      done(pos.coords.longitude, pos.coords.latitude);
+    }, function (e) { error.textContent = e.message; }, {enableHighAccuracy: true, timeout: 15000});
+  });
+};
