@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -291,22 +292,39 @@ def _lookup_file(store, generation, src: Path, dst: Path, batch: BatchOptions) -
         click.echo(f"Bad rows, with their reasons: {result.rejected_file}", err=True)
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (Chinese characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows of cells as aligned lines, the last cell left as it is."""
+    widths = [max(_width(r[k]) for r in rows) + 2 for k in range(len(rows[0]) - 1)] if rows else []
+    return [
+        "  " + "".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=False)) + r[-1]
+        for r in rows
+    ]
+
+
 def _print_answer(answer: dict, layers: dict) -> None:
     click.echo(
         f"Point {answer['lon']:.6f}, {answer['lat']:.6f}  (generation {answer['generation']})"
     )
     if not answer["covered"]:
         click.echo("  not covered: the point lies outside every area of this generation")
+    rows = []
     for group in ("areas", "zones"):
         for name, area in answer[group].items():
             title = f"{layers[name].title_en} {layers[name].title_zh}"
             flag = "  (on a border)" if area["on_border"] else ""
-            click.echo(f"  {title:<28}{area['name']:<20}{area['code']}{flag}")
+            rows.append((title, area["name"], f"{area['code']}{flag}"))
     officer = answer["officer"]
     if officer:
-        click.echo(f"  {'Grid officer 网格员':<28}{officer['name']:<20}{officer['phone']}")
+        rows.append(("Grid officer 网格员", officer["name"], officer["phone"]))
     for name, o in answer["zone_officers"].items():
-        click.echo(f"  {'Duty officer, ' + name:<28}{o['name']:<20}{o['phone']}")
+        rows.append((f"Duty officer, {name}", o["name"], o["phone"]))
+    for line in _table(rows):
+        click.echo(line)
     if answer["on_border"]:
         click.echo(
             "  The point lies on a border: each layer gives the area with the smallest code."
