@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import shapely
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gridmap.catalogue import OPEN_STATUSES, STATUSES
 from gridmap.errors import Conflict, InvalidInput, NotFound
@@ -153,19 +154,21 @@ class Cases:
 
     def count_changed(self, delta: Counter) -> None:
         """Cases moved into (+n) or out of (-n) (status, on_time) pairs, in the current
-        transaction.  Rows exist for every pair once the store is made (recount)."""
+        transaction.  An upsert, so writers adding a pair's first case at once (a store
+        emptied by hand) cannot collide."""
         t = s.incident_counts
+        # Both dialects spell ON CONFLICT the same way in SQLAlchemy; only the module differs.
+        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[self._conn.dialect.name]
         with self.transaction():
             for (status, on_time), d in delta.items():
                 if d == 0:
                     continue
-                done = self._run(
-                    sa.update(t)
-                    .where(t.c.status == status, t.c.on_time == on_time)
-                    .values(n=t.c.n + d)
+                statement = insert(t).values(status=status, on_time=on_time, n=d)
+                self._run(
+                    statement.on_conflict_do_update(
+                        index_elements=["status", "on_time"], set_={"n": t.c.n + d}
+                    )
                 )
-                if done.rowcount == 0:  # a table emptied by hand: start the pair again
-                    self._run(sa.insert(t).values(status=status, on_time=on_time, n=d))
 
     def recount_incidents(self) -> None:
         """Rebuild the counts from the incidents themselves (after bulk writes)."""
