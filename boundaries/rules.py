@@ -9,11 +9,12 @@ from boundaries.units import WHOLE
 Verdict = tuple[bool, str]
 
 
-def contiguous(plan: Plan) -> Verdict:
-    broken = metrics.pieces(plan)
+def contiguous(plan: Plan, broken: dict | None = None) -> Verdict:
+    """``broken``: the plan's pieces when already known (a painted plan keeps them)."""
+    broken = metrics.pieces(plan) if broken is None else broken
     if not broken:
         return True, "every district is contiguous"
-    d, parts = next(iter(broken.items()))
+    d, parts = min(broken.items())
     return False, (
         f"district {plan.names[d]} is in {len(parts)} pieces: "
         + "; ".join(", ".join(p[:4]) + ("..." if len(p) > 4 else "") for p in parts)
@@ -42,13 +43,14 @@ def _range(low: float | None, high: float | None) -> str:
     return f"at least {low:,.0f}" if low is not None else f"at most {high:,.0f}"
 
 
-def nested(plan: Plan) -> Verdict:
+def nested(plan: Plan, crossing: dict | None = None) -> Verdict:
+    """``crossing``: the districts crossing parents when already known."""
     if all(p == WHOLE for p in plan.graph.parent):
         return True, "no parent layer (--parent none): nothing to lie inside"
-    crossing = metrics.parents_crossed(plan)
+    crossing = metrics.parents_crossed(plan) if crossing is None else crossing
     if not crossing:
         return True, "every district lies inside one parent area"
-    d, parents = next(iter(crossing.items()))
+    d, parents = min(crossing.items())
     return False, f"district {plan.names[d]} crosses parent areas {', '.join(parents)}"
 
 
@@ -70,9 +72,11 @@ def check(
     high: float | None = None,
     epsilon: float | None = None,
     nest: bool = True,
+    broken: dict | None = None,
+    crossing: dict | None = None,
 ) -> list[tuple[str, bool, str]]:
     """Every rule, as (rule, passes, reason); one without its bound passes, saying so."""
-    out = [("contiguous", *contiguous(plan))]
+    out = [("contiguous", *contiguous(plan, broken))]
     if low is not None or high is not None or epsilon is not None:
         out.append(("population", *population_within(plan, low, high, epsilon)))
     else:
@@ -85,7 +89,7 @@ def check(
             )
         )
     if nest:
-        out.append(("nested", *nested(plan)))
+        out.append(("nested", *nested(plan, crossing)))
     if k is not None:
         out.append(("districts", *districts(plan, k)))
     else:

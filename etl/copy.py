@@ -55,7 +55,9 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
         for saved in src.plans():
             full = src.load_plan(saved["id"])
             spec = dict(full["spec"], generation=ids.get(full["spec"].get("generation")))
-            dst.save_plan(full["name"], spec, full["assignment"])
+            dst.save_plan(
+                full["name"], spec, full["assignment"], bounds=full["bounds"], author=full["author"]
+            )
         progress(f"plans: {len(src.plans())}")
         for u in src.users():  # with their password hashes: the same people sign in
             dst.add_user(u.name, u.password_hash, u.roles, u.areas, u.department)

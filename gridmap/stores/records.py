@@ -43,16 +43,28 @@ class Records:
     # -- plans ---------------------------------------------------------------------------
 
     def save_plan(
-        self, name: str, spec: dict, assignment: dict[str, str], plan_id: int | None = None
+        self,
+        name: str,
+        spec: dict,
+        assignment: dict[str, str],
+        plan_id: int | None = None,
+        bounds: dict | None = None,
+        author: str | None = None,
     ) -> int:
-        """Store a plan (a new one, or over plan ``plan_id``); returns its id."""
+        """Store a plan (a new one, or over plan ``plan_id``); returns its id.  ``bounds``:
+        the rules it is checked against (k, min, max, epsilon), kept when None; ``author``
+        of a new plan: the store's actor unless given (a copy keeps the original's)."""
         t = s.plans
         values = {"name": name, "spec": spec, "assignment": assignment, "updated": s.now_text()}
+        if bounds is not None:
+            values["bounds"] = bounds
         with self.transaction():
             if plan_id is None:
                 plan_id = int(
                     self._run(
-                        sa.insert(t).values(created=values["updated"], **values).returning(t.c.id)
+                        sa.insert(t)
+                        .values(created=values["updated"], author=author or self.actor, **values)
+                        .returning(t.c.id)
                     ).scalar_one()
                 )
                 self.record("plan.add", plan_id, after={"name": name, "units": len(assignment)})
@@ -68,12 +80,14 @@ class Records:
                 before={"name": before["name"], **{u: before["assignment"].get(u) for u in moved}},
                 after={"name": name, **moved},
             )
-            return plan_id
+        return plan_id
 
     def plans(self) -> list[dict]:
         t = s.plans
         rows = self._run(
-            sa.select(t.c.id, t.c.name, t.c.spec, t.c.created, t.c.updated).order_by(t.c.id)
+            sa.select(
+                t.c.id, t.c.name, t.c.spec, t.c.created, t.c.updated, t.c.author, t.c.bounds
+            ).order_by(t.c.id)
         ).all()
         return [dict(r._mapping) for r in rows]
 

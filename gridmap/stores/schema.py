@@ -281,9 +281,15 @@ plans = Table(
     Column("assignment", Json, nullable=False),
     Column("created", Timestamp, nullable=False),
     Column("updated", Timestamp, nullable=False),
+    # Revision 0006: who made it, and the rules it is checked against (k, min, max, epsilon)
+    # so that the plans page can say whether each plan passes.
+    Column("author", Text),
+    Column("bounds", Json, nullable=False, server_default="{}"),
     CheckConstraint("name <> ''", name="plans_name"),
     sqlite_autoincrement=True,
 )
+
+PLAN_COLUMNS = ["author", "bounds"]
 
 users = Table(
     "users",

@@ -1,0 +1,214 @@
+"""Painting a plan: a planner's moves applied incrementally, answering only what changed.
+
+A plan is kept over mixed units (whole neighborhoods, and the grids of the neighborhoods it
+splits), as stored.  A move is first read at the finest level (grids): a neighborhood's code
+stands for all its grids.  When the move leaves every neighborhood whole or split as before,
+it is a :meth:`Plan.reassign` of the mixed units it touches, costing their degree; only a
+move that splits a neighborhood, or makes a split one whole again, contracts the mixed units
+anew (a few milliseconds on a city), so that the painted plan is always the plan the store
+would rebuild from its assignment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from boundaries import metrics, rules
+from boundaries.plan import Plan
+from boundaries.propose import mixed_plan
+from boundaries.publish import fine_plan
+from boundaries.units import Units
+from gridmap.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Moved:
+    plan: Plan
+    changed: dict[str, str]  # finest unit code -> its new district, only those that moved
+    districts: frozenset[int]  # districts whose units changed
+    regrouped: bool  # a neighborhood was split or made whole: the mixed units changed
+
+
+class Painting:
+    """One plan being painted, with what each move needs kept between moves."""
+
+    def __init__(self, units: Units, plan: Plan):
+        self.units = units
+        self.fine = units.fine if units.fine is not None else units.units
+        self.codes = [str(c) for c in self.fine.codes]
+        self.index = {c: i for i, c in enumerate(self.codes)}
+        groups = np.asarray(self.fine.group, dtype=str) if units.fine is not None else None
+        self.members: dict[str, np.ndarray] = {}
+        if groups is not None:
+            order = np.argsort(groups, kind="stable")
+            keys, starts = np.unique(groups[order], return_index=True)
+            for key, part in zip(keys, np.split(order, starts[1:]), strict=True):
+                self.members[str(key)] = part
+        self.group_of = groups
+        self._set(plan, fine_plan(units, plan).labels.copy())
+        # Per district, kept up to date move by move: its pieces when it is not contiguous,
+        # the parent areas it crosses when more than one.
+        self.broken = metrics.pieces(plan)
+        self.crossing = metrics.parents_crossed(plan)
+
+    def _set(self, plan: Plan, labels: np.ndarray) -> None:
+        if getattr(self, "plan", None) is None or plan.graph is not self.plan.graph:
+            self.position = {str(c): i for i, c in enumerate(plan.graph.codes)}
+        self.plan, self.labels = plan, labels
+
+    def district(self, name: str) -> int:
+        where = np.flatnonzero(self.plan.names == str(name))
+        if not len(where):
+            shown = ", ".join(map(str, self.plan.names[:8]))
+            raise InvalidInput(
+                f"district {name!r} is not in this plan; expected one of {shown}"
+                + (", ..." if self.plan.k > 8 else ""),
+                field="district",
+            )
+        return int(where[0])
+
+    def _finest(self, changes: Mapping[str, str]) -> dict[int, int]:
+        """Finest unit index -> district index; a neighborhood's code moves all its grids."""
+        if not isinstance(changes, Mapping) or not changes:
+            raise InvalidInput(
+                "changes: expected an object of unit code -> district", field="changes"
+            )
+        out: dict[int, int] = {}
+        for code, name in changes.items():
+            d = self.district(name)
+            code = str(code)
+            if code in self.index:
+                out[int(self.index[code])] = d
+            elif code in self.members:
+                out.update(dict.fromkeys(self.members[code].tolist(), d))
+            else:
+                raise InvalidInput(
+                    f"unit {code!r} is not a {self.units.layer}"
+                    + (f" or {self.units.fine_layer}" if self.units.fine_layer else "")
+                    + " of this plan",
+                    field="unit",
+                )
+        return out
+
+    def move(self, changes: Mapping[str, str]) -> Moved:
+        """Apply unit code -> district name; the plan before is kept until this succeeds."""
+        finest = {i: d for i, d in self._finest(changes).items() if self.labels[i] != d}
+        labels = self.labels.copy()
+        for i, d in finest.items():
+            labels[i] = d
+        before = self.plan
+        touched = frozenset(int(before.labels[self._unit(i)]) for i in finest) | frozenset(
+            finest.values()
+        )
+        mixed = self._mixed_changes(finest, labels)
+        if mixed is None:
+            plan, _ = mixed_plan(self.units.units, self.fine, labels, before.names)
+            regrouped = True
+        else:
+            plan = before.reassign(mixed)
+            regrouped = False
+        self._set(plan, labels)
+        for d in touched:  # redone only where units came or went
+            units = plan.units(d)
+            parts = plan.graph.components(units)
+            if len(parts) > 1:
+                self.broken[d] = [[str(plan.graph.codes[u]) for u in p] for p in parts]
+            else:
+                self.broken.pop(d, None)
+            parents = sorted({str(x) for x in plan.graph.parent[units] if x is not None})
+            if len(parents) > 1:
+                self.crossing[d] = parents
+            else:
+                self.crossing.pop(d, None)
+        names = plan.names
+        return Moved(
+            plan,
+            {self.codes[i]: str(names[d]) for i, d in finest.items()},
+            touched,
+            regrouped,
+        )
+
+    def _unit(self, i: int) -> int:
+        """The mixed unit finest unit ``i`` belongs to."""
+        code = self.codes[i]
+        if code in self.position:
+            return self.position[code]
+        return self.position[str(self.group_of[i])]
+
+    def _mixed_changes(self, finest: dict[int, int], labels: np.ndarray) -> dict[int, int] | None:
+        """The move as mixed unit -> district, or None when it splits a neighborhood or
+        makes a split one whole (the mixed units themselves change)."""
+        if self.group_of is None:
+            return {self.position[self.codes[i]]: d for i, d in finest.items()}
+        out: dict[int, int] = {}
+        for group in {str(self.group_of[i]) for i in finest}:
+            members = self.members[group]
+            agree = bool((labels[members] == labels[members[0]]).all())
+            whole = group in self.position
+            if whole != agree:
+                return None
+            if whole:
+                out[self.position[group]] = int(labels[members[0]])
+            else:
+                out.update({self.position[self.codes[m]]: int(labels[m]) for m in members})
+        return out
+
+    def assignment(self) -> dict[str, str]:
+        return self.plan.assignment()
+
+    def labels_of(self) -> dict[str, str]:
+        """Every finest unit's district name, for drawing the plan."""
+        names = self.plan.names
+        return {c: str(names[d]) for c, d in zip(self.codes, self.labels.tolist(), strict=True)}
+
+
+def district_rows(plan: Plan, districts, broken: dict[int, list[list[str]]]) -> dict:
+    """Per district what the metrics panel shows, for ``districts`` only."""
+    dev = metrics.deviation(plan)
+    pp = metrics.polsby_popper(plan)
+    out = {}
+    for d in sorted(districts):
+        out[str(plan.names[d])] = {
+            "population": int(plan.population[d]),
+            "households": int(plan.households[d]),
+            "workload": round(float(plan.workload[d]), 1),
+            "deviation": float(dev[d]),
+            "polsby_popper": float(pp[d]),
+            "units": int((plan.labels == d).sum()),
+            "pieces": broken.get(d, []),
+        }
+    return out
+
+
+def live(painting: Painting, bounds: Mapping) -> dict:
+    """What the whole plan shows after a move: cheap tallies and the rules."""
+    plan, broken = painting.plan, painting.broken
+    dev = metrics.deviation(plan)
+    return {
+        "districts": plan.k,
+        "ideal_population": metrics.ideal(plan),
+        "max_deviation": float(np.abs(dev).max()),
+        "spread": metrics.spread(plan),
+        "mean_polsby_popper": float(metrics.polsby_popper(plan).mean()),
+        "cut_edges": int(plan.cut_edges),
+        "not_contiguous": len(broken),
+        "rules": [
+            {"rule": name, "passes": ok, "reason": reason}
+            for name, ok, reason in rules.check(
+                plan, broken=broken, crossing=painting.crossing, **rule_bounds(bounds)
+            )
+        ],
+    }
+
+
+def rule_bounds(bounds: Mapping) -> dict:
+    """A plan's stored bounds {"k", "min", "max", "epsilon"} as rules.check's arguments."""
+    return {
+        "k": bounds.get("k"),
+        "low": bounds.get("min"),
+        "high": bounds.get("max"),
+        "epsilon": bounds.get("epsilon"),
+    }
