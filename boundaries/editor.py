@@ -59,16 +59,22 @@ class Painting:
             self.position = {str(c): i for i, c in enumerate(plan.graph.codes)}
         self.plan, self.labels = plan, labels
 
-    def district(self, name: str) -> int:
-        where = np.flatnonzero(self.plan.names == str(name))
-        if not len(where):
-            shown = ", ".join(map(str, self.plan.names[:8]))
+    def district(self, name, new: list[str]) -> int:
+        """The index of district ``name``; a name not yet in the plan is a new district
+        (appended to ``new``)."""
+        if not isinstance(name, str | int) or isinstance(name, bool) or not str(name).strip():
+            raise InvalidInput(f"district {name!r}: expected a district name", field="district")
+        name = str(name).strip()
+        if len(name) > 40:
             raise InvalidInput(
-                f"district {name!r} is not in this plan; expected one of {shown}"
-                + (", ..." if self.plan.k > 8 else ""),
-                field="district",
+                f"district {name[:40]!r}...: at most 40 characters", field="district"
             )
-        return int(where[0])
+        where = np.flatnonzero(self.plan.names == name)
+        if len(where):
+            return int(where[0])
+        if name not in new:
+            new.append(name)
+        return self.plan.k + new.index(name)
 
     def _finest(self, changes: Mapping[str, str]) -> dict[int, int]:
         """Finest unit index -> district index; a neighborhood's code moves all its grids."""
@@ -77,8 +83,9 @@ class Painting:
                 "changes: expected an object of unit code -> district", field="changes"
             )
         out: dict[int, int] = {}
+        self._new: list[str] = []
         for code, name in changes.items():
-            d = self.district(name)
+            d = self.district(name, self._new)
             code = str(code)
             if code in self.index:
                 out[int(self.index[code])] = d
@@ -100,12 +107,11 @@ class Painting:
         for i, d in finest.items():
             labels[i] = d
         before = self.plan
-        touched = frozenset(int(before.labels[self._unit(i)]) for i in finest) | frozenset(
-            finest.values()
-        )
-        mixed = self._mixed_changes(finest, labels)
+        touched = frozenset(int(self.labels[i]) for i in finest) | frozenset(finest.values())
+        mixed = None if self._new else self._mixed_changes(finest, labels)
         if mixed is None:
-            plan, _ = mixed_plan(self.units.units, self.fine, labels, before.names)
+            names = np.concatenate([before.names, np.asarray(self._new, dtype=object)])
+            plan, _ = mixed_plan(self.units.units, self.fine, labels, names)
             regrouped = True
         else:
             plan = before.reassign(mixed)
@@ -131,13 +137,6 @@ class Painting:
             regrouped,
         )
 
-    def _unit(self, i: int) -> int:
-        """The mixed unit finest unit ``i`` belongs to."""
-        code = self.codes[i]
-        if code in self.position:
-            return self.position[code]
-        return self.position[str(self.group_of[i])]
-
     def _mixed_changes(self, finest: dict[int, int], labels: np.ndarray) -> dict[int, int] | None:
         """The move as mixed unit -> district, or None when it splits a neighborhood or
         makes a split one whole (the mixed units themselves change)."""
@@ -155,6 +154,10 @@ class Painting:
             else:
                 out.update({self.position[self.codes[m]]: int(labels[m]) for m in members})
         return out
+
+    def groups_split(self) -> int:
+        """Old areas (neighborhoods) the plan splits into their grids."""
+        return sum(g not in self.position for g in self.members)
 
     def assignment(self) -> dict[str, str]:
         return self.plan.assignment()
@@ -195,6 +198,7 @@ def live(painting: Painting, bounds: Mapping) -> dict:
         "mean_polsby_popper": float(metrics.polsby_popper(plan).mean()),
         "cut_edges": int(plan.cut_edges),
         "not_contiguous": len(broken),
+        "groups_split": painting.groups_split(),
         "rules": [
             {"rule": name, "passes": ok, "reason": reason}
             for name, ok, reason in rules.check(

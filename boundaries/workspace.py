@@ -78,29 +78,6 @@ class Spec:
         )
 
 
-def reassigned(
-    units: units_of.Units, assignment: dict[str, str], changes: dict[str, str]
-) -> dict[str, str]:
-    """``assignment`` with ``changes`` (unit code -> district) applied.  Moving one grid
-    of a neighborhood assigned whole splits that neighborhood into its grids first."""
-    if not isinstance(changes, dict) or not changes:
-        raise InvalidInput("changes: expected an object of unit code -> district", field="changes")
-    out = dict(assignment)
-    fine = units.fine
-    if fine is not None:
-        group_of = dict(zip(map(str, fine.codes), map(str, fine.group), strict=True))
-        for unit in changes:
-            group = group_of.get(str(unit))
-            if group is not None and group in out:
-                whole = out.pop(group)
-                for code, grp in group_of.items():
-                    if grp == group:
-                        out.setdefault(code, whole)
-    for unit, district in changes.items():
-        out[str(unit)] = str(district)
-    return out
-
-
 def describe(plan: Plan, k=None, low=None, high=None, epsilon=None) -> dict:
     """Metrics and rule verdicts, as the API answers them."""
     out = metrics.summary(plan)

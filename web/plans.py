@@ -9,6 +9,8 @@ Jobs live as long as the process; the plans they make are stored.
 from __future__ import annotations
 
 import tempfile
+import threading
+from collections import OrderedDict
 from datetime import date
 from pathlib import Path
 
@@ -16,9 +18,10 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from boundaries import planfile
-from boundaries.workspace import Spec, describe, reassigned
-from gridmap.errors import InvalidInput
-from web import jobs
+from boundaries.editor import Painting, district_rows, live
+from boundaries.workspace import Spec, describe
+from gridmap.errors import Conflict, InvalidInput
+from web import geojson, jobs
 from web.auth import allow
 from web.db import get_store
 
@@ -123,8 +126,21 @@ def create_plan():
             plan = planfile.read(path, units)
     else:
         plan = planfile.from_assignment(units, data.get("assignment"), "assignment")
-    plan_id = store.save_plan(name.strip(), spec.as_dict(), plan.assignment())
-    return jsonify({"id": plan_id, "name": name.strip(), **describe(plan, **_bounds(data))}), 201
+    bounds = _bounds(data)
+    plan_id = store.save_plan(
+        name.strip(), spec.as_dict(), plan.assignment(), bounds=_stored_bounds(bounds)
+    )
+    return jsonify({"id": plan_id, "name": name.strip(), **describe(plan, **bounds)}), 201
+
+
+def _stored_bounds(parsed: dict) -> dict:
+    """_bounds' answer as a plan keeps it (the API's names)."""
+    return {
+        "k": parsed["k"],
+        "min": parsed["low"],
+        "max": parsed["high"],
+        "epsilon": parsed["epsilon"],
+    }
 
 
 def _form_int(raw: str, key: str) -> int:
@@ -156,19 +172,138 @@ def plan_metrics(plan_id: int):
     return jsonify(describe(plan, **_bounds(request.args)))
 
 
+class Paintings:
+    """The plans being painted in this process, each as its last painted state, so that a
+    move costs the units it moves instead of a rebuild.  Keyed by the plan's ``updated``
+    stamp: a plan another process (a second worker, the CLI) changed is rebuilt from the
+    store.  Moves on one plan are serialised; the least recently painted plans go first."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self._lock = threading.Lock()
+        self._locks: dict[int, threading.Lock] = {}
+        self._items: OrderedDict[int, tuple[str, Painting]] = OrderedDict()
+
+    def lock(self, plan_id: int) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault(plan_id, threading.Lock())
+
+    def get(self, plan_id: int, version: str, build) -> Painting:
+        with self._lock:
+            held = self._items.get(plan_id)
+            if held is not None and held[0] == version:
+                self._items.move_to_end(plan_id)
+                return held[1]
+        painting = build()
+        self.put(plan_id, version, painting)
+        return painting
+
+    def put(self, plan_id: int, version: str, painting: Painting) -> None:
+        with self._lock:
+            self._items[plan_id] = (version, painting)
+            self._items.move_to_end(plan_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def drop(self, plan_id: int) -> None:
+        with self._lock:
+            self._items.pop(plan_id, None)
+
+
+def _paintings() -> Paintings:
+    return current_app.extensions.setdefault("gridmap_paintings", Paintings())
+
+
+def _painting(store, plan_id: int) -> tuple[dict, Painting]:
+    saved = store.load_plan(plan_id)
+
+    def build() -> Painting:
+        _, _, units, plan = _stored(store, plan_id)
+        return Painting(units, plan)
+
+    return saved, _paintings().get(plan_id, saved["updated"], build)
+
+
+def _plan_bounds(saved: dict, source) -> dict:
+    """The bounds a request gives, else those stored with the plan."""
+    given = {
+        k: source.get(k) for k in ("k", "min", "max", "epsilon") if source.get(k) not in (None, "")
+    }
+    if not given:
+        return saved.get("bounds") or {}
+    return _stored_bounds(_bounds(given))
+
+
 @bp.post("/plans/<int:plan_id>/reassign")
 @allow("planner")
 def reassign(plan_id: int):
-    """Move units: {"changes": {unit code: district}}; a grid of a whole neighborhood
-    splits that neighborhood.  Answers the new metrics."""
+    """Move units: {"changes": {unit code: district}, "version": the plan's "updated"}.
+    A neighborhood's code moves all its grids; one of its grids alone splits it; a district
+    not in the plan is a new one.  Answers what changed: the grids that moved, the
+    districts they left or joined, the plan's metrics and rules, and the new version (a
+    stale "version" is a 409: someone else changed the plan)."""
     data = _body()
     store = get_store()
-    saved, spec, units, plan = _stored(store, plan_id)
-    moved = planfile.from_assignment(
-        units, reassigned(units, plan.assignment(), data.get("changes")), "changes"
+    paintings = _paintings()
+    with paintings.lock(plan_id):
+        saved, painting = _painting(store, plan_id)
+        version = data.get("version")
+        if version is not None and version != saved["updated"]:
+            raise Conflict(
+                f"plan {plan_id} was changed at {saved['updated']} by someone else; "
+                "reload it before painting"
+            )
+        moved = painting.move(data.get("changes"))
+        try:
+            store.save_plan(saved["name"], saved["spec"], painting.assignment(), plan_id)
+            now = store.load_plan(plan_id)["updated"]
+        except Exception:
+            paintings.drop(plan_id)  # the painting is ahead of the store: rebuild next time
+            raise
+        paintings.put(plan_id, now, painting)
+    bounds = _plan_bounds(saved, data)
+    return jsonify(
+        {
+            "id": plan_id,
+            "version": now,
+            "changed": moved.changed,
+            "regrouped": moved.regrouped,
+            "per_district": district_rows(moved.plan, moved.districts, painting.broken),
+            **live(painting, bounds),
+        }
     )
-    store.save_plan(saved["name"], spec.as_dict(), moved.assignment(), plan_id)
-    return jsonify({"id": plan_id, **describe(moved, **_bounds(data))})
+
+
+@bp.get("/plans/<int:plan_id>/units")
+@allow("planner", "admin")
+def plan_units(plan_id: int):
+    """The plan's finest units (grids) as GeoJSON with their district, population and old
+    area (``group``), every district's metrics, and the version to paint from."""
+    store = get_store()
+    saved, painting = _painting(store, plan_id)
+    fine = painting.fine
+    labels = painting.labels_of()
+    groups = painting.group_of if painting.group_of is not None else fine.codes
+    props = [
+        {
+            "code": c,
+            "group": str(g),
+            "district": labels[c],
+            "population": int(p),
+            "households": int(h),
+        }
+        for c, g, p, h in zip(painting.codes, groups, fine.population, fine.households, strict=True)
+    ]
+    plan = painting.plan
+    extra = {
+        "plan": {k: saved[k] for k in ("id", "name", "author", "bounds")},
+        "version": saved["updated"],
+        "layer": painting.units.layer,
+        "fine_layer": painting.units.fine_layer,
+        "per_district": district_rows(plan, range(plan.k), painting.broken),
+        "metrics": live(painting, saved.get("bounds") or {}),
+    }
+    return geojson.features(fine.geoms, props, extra=extra, ids=painting.codes)
 
 
 @bp.get("/plans/<int:plan_id>/compare")
@@ -288,7 +423,10 @@ def auto():
             progress=progress,
             stop=stop,
         )
-        return own.save_plan(str(name), spec.as_dict(), result.plan.assignment())
+        # The population rule is checked on population: bounds of another balance are not it.
+        population = balance == "population"
+        bounds = {"k": k, "min": low if population else None, "max": high if population else None}
+        return own.save_plan(str(name), spec.as_dict(), result.plan.assignment(), bounds=bounds)
 
     request_ = {"name": name, "k": k, "min": low, "max": high, "seconds": seconds}
     job = _runner().submit(store, current_user.name, "auto_plan", request_, work)
