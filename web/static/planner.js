@@ -22,9 +22,8 @@
     bounds: {}, ideal: 0, locked: {}, undo: [], redo: [], busy: false, moves: 0
   };
   try { state.locked = JSON.parse(window.localStorage.getItem(lockKey) || '{}'); } catch (e) { state.locked = {}; }
-  window.gridmapPlanner = {ready: false, state: state};
-
   var map = L.map('gm-paint-map', {preferCanvas: true, minZoom: 8, maxZoom: 18, boxZoom: false});
+  window.gridmapPlanner = {ready: false, state: state, map: map};
 
   function t(zhText, enText) { return zh ? zhText : enText; }
   function esc(s) {

@@ -55,6 +55,7 @@
   var message = document.getElementById('gm-auto-message');
   var link = document.getElementById('gm-auto-open');
   var stop = document.getElementById('gm-auto-stop');
+  var valid = document.getElementById('gm-auto-valid');
   var job = null;
   var budget = 1;
 
@@ -63,6 +64,10 @@
       state.textContent = j.state;
       state.setAttribute('data-state', j.state);
       if (j.messages.length) { message.textContent = j.messages[j.messages.length - 1]; }
+      // The moment a plan within every rule exists stays shown: from then on Stop keeps one.
+      j.messages.forEach(function (m) {
+        if (m.indexOf('first plan within every rule') >= 0) { valid.textContent = m.trim(); }
+      });
       var running = j.state === 'queued' || j.state === 'running';
       bar.value = running ? Math.min(99, 100 * j.seconds / budget) : 100;
       if (running) { window.setTimeout(follow, 500); return; }
@@ -88,6 +93,7 @@
       box.hidden = false;
       stop.hidden = false;
       link.hidden = true;
+      valid.textContent = '';
       bar.value = 0;
       document.getElementById('gm-auto-start').disabled = true;
       follow();
