@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from boundaries.editor import live
+from web import i18n
 from web.auth import allow
 from web.db import get_store
 from web.plans import painting_of
@@ -46,6 +47,7 @@ def plans_page():
     layers = [x.name for x in store.layers() if x.kind == "admin"]
     return render_template(
         "plans.html",
+        lang=i18n.language(),
         plans=[_summary(store, p) for p in store.plans()],
         layers=layers,
     )
@@ -55,4 +57,4 @@ def plans_page():
 @allow("planner", "admin")
 def paint_page(plan_id: int):
     saved = get_store().load_plan(plan_id)  # 404 for an unknown plan
-    return render_template("plan_paint.html", plan=saved)
+    return render_template("plan_paint.html", lang=i18n.language(), plan=saved)

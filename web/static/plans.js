@@ -61,7 +61,7 @@
 
   function follow() {
     send('GET', '/api/jobs/' + job).then(function (j) {
-      state.textContent = j.state;
+      state.textContent = zh ? ({queued: '排队中', running: '运行中', done: '完成', stopped: '已停止', failed: '失败', interrupted: '已中断'}[j.state] || j.state) : j.state;
       state.setAttribute('data-state', j.state);
       if (j.messages.length) { message.textContent = j.messages[j.messages.length - 1]; }
       // The moment a plan within every rule exists stays shown: from then on Stop keeps one.
