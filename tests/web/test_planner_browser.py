@@ -96,11 +96,17 @@ def _a_breaking_repaint(painting: Painting, into: str) -> str:
 
 def _click(p: Page, geometry) -> None:
     """Click inside ``geometry`` on the painting map, zoomed in on it."""
+    p.page.mouse.click(*_point(p, geometry))
+
+
+def _point(p: Page, geometry, move: bool = True) -> tuple[float, float]:
+    """Where ``geometry`` is on the screen (centred on it first when ``move``)."""
     point = shapely.point_on_surface(geometry)
-    p.js(
-        f"() => void gridmapPlanner.map.setView([{point.y}, {point.x}], 16, {{animate: false}})"
-    )
-    p.page.wait_for_timeout(300)
+    if move:
+        p.js(
+            f"() => void gridmapPlanner.map.setView([{point.y}, {point.x}], 16, {{animate: false}})"
+        )
+        p.page.wait_for_timeout(300)
     x, y = p.js(
         f"""() => {{
             const pt = gridmapPlanner.map.latLngToContainerPoint([{point.y}, {point.x}]);
@@ -108,7 +114,7 @@ def _click(p: Page, geometry) -> None:
             return [box.left + pt.x, box.top + pt.y];
         }}"""
     )
-    p.page.mouse.click(x, y)
+    return x, y
 
 
 def _population(p: Page, area: str) -> int:
@@ -206,6 +212,31 @@ def test_auto_plan_then_paint_in_the_browser(browser, plan_server, plan_db):
         assert came_from in p.page.inner_text("#gm-paint-error")
         p.page.uncheck(f"#gm-area-{came_from} .gm-lock")
 
+        # Brushing: press on one grid, sweep to its neighbour, release: one move paints both.
+        brush_from = next(
+            c
+            for c in painting.codes
+            if painting.labels[painting.index[c]] != painting.district(into, [])
+        )
+        i = painting.index[brush_from]
+        brush_to = painting.codes[int(painting.fine.neighbours[i][0])]
+        p.page.check("#gm-brush")
+        p.page.select_option("#gm-target", into)
+        start = _point(p, grids[brush_from])
+        end = _point(p, grids[brush_to], move=False)
+        p.page.mouse.move(*start)
+        p.page.mouse.down()
+        p.page.mouse.move(*end, steps=12)
+        p.page.mouse.up()
+        _wait_moves(p, 6)
+        changed = p.js(
+            "() => gridmapPlanner.state.undo[gridmapPlanner.state.undo.length - 1].after"
+        )
+        assert brush_from in changed and all(d == into for d in changed.values()), changed
+        p.page.click("#gm-undo")
+        _wait_moves(p, 7)
+        p.page.uncheck("#gm-brush")
+
         # What the page shows is what is stored: a valid 70-area plan, the grid moved.
         shown = p.js(
             f"async () => (await fetch('/api/plans/{plan_id}?k=70&min=20000&max=40000')).json()"
@@ -221,7 +252,8 @@ def test_auto_plan_then_paint_in_the_browser(browser, plan_server, plan_db):
         p.shot("plan-paint-saved")
         assert not p.errors, p.errors
 
-        p.page.goto(plan_server + "/plans")
+        p.page.goto(plan_server + "/plans?lang=en")
+        assert "Max deviation" in p.page.inner_text("#gm-plans")
         row = p.page.locator(f"#gm-plans tr[data-plan='{plan_id}']")
         assert "70" in row.inner_text()
         p.shot("plan-list")
