@@ -37,12 +37,12 @@ def moved(path, n: int = 3) -> tuple[dict[str, str], list[tuple[str, str]]]:
         if x in used:
             continue
         for y in frame.index:
-            if y != x and y not in used and x[:6] == y[:6]:
-                if frame.geometry[x].touches(frame.geometry[y]):
-                    plan[x] = y
-                    pairs.append((x, y))
-                    used |= {x, y}
-                    break
+            near = y != x and y not in used and x[:6] == y[:6]
+            if near and frame.geometry[x].touches(frame.geometry[y]):
+                plan[x] = y
+                pairs.append((x, y))
+                used |= {x, y}
+                break
     return plan, pairs
 
 
@@ -120,7 +120,7 @@ def test_the_compare_page_and_csv_agree_with_the_api(city):
         page = planner.get(f"/plans/{joined}/compare?with={other}", headers=HTML)
         html = page.get_data(as_text=True)
         assert f'data-value="{want["residents"]}"' in html
-        assert 'href="/plans/%d/compare.csv' % joined in html
+        assert f'href="/plans/{joined}/compare.csv' in html
         r = planner.get(f"/plans/{joined}/compare.csv?with={other}")
         assert r.status_code == 200 and r.mimetype == "text/csv"
         assert r.headers["Content-Disposition"].startswith("attachment")
