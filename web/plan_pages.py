@@ -99,9 +99,11 @@ def _publish_page(plan_id: int, values, error: GridmapError | None = None):
         shown = preview(store, units, plan)
     except GridmapError as exc:
         shown, error = None, error or exc
+    lang = i18n.language()
     html = render_template(
         "plan_publish.html",
-        lang=i18n.language(),
+        lang=lang,
+        titles={x.name: i18n.layer_title(x, lang) for x in store.layers()},
         plan=saved,
         preview=shown,
         values=values,

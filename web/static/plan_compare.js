@@ -102,7 +102,16 @@
     center: function (k) { var c = sides[k].map.getCenter(); return [c.lat, c.lng, sides[k].map.getZoom()]; },
     pan: function (k, dx, dy) { sides[k].map.panBy([dx, dy], {animate: false}); },
     zoom: function (k, z) { sides[k].map.setZoom(z, {animate: false}); },
-    show: show
+    show: show,
+    focus: function (code) {
+      sides.after.map.fitBounds(sides.after.byCode[code].getBounds(), {animate: false, maxZoom: 15});
+    },
+    // Where a place is on the page, for a test to put the mouse there.
+    point: function (k, lat, lng) {
+      var p = sides[k].map.latLngToContainerPoint([lat, lng]);
+      var box = document.getElementById(sides[k].el).getBoundingClientRect();
+      return [box.left + p.x, box.top + p.y];
+    }
   };
 
   var cache = {};
