@@ -61,6 +61,7 @@ def compare_page(plan_id: int):
         # Today's areas are the grids' neighborhoods, carried by the plan's own units.
         "beforeKey": "group" if other is None else "district",
         "beforeName": result.before,
+        "moved": result.grids_changed,  # outlined on both maps
     }
     return render_template(
         "plan_compare.html",

@@ -88,6 +88,7 @@ def test_compare_two_plans_then_publish_one(browser, compare_server, compare_db)
         p.page.mouse.move(x, y)
         hovered = p.page.inner_text("#gm-hover")
         assert grid.name in hovered and grid["parent_code"] in hovered, hovered
+        assert "改变区域" in hovered  # a moved grid says so
         assert p.page.get_attribute("#gm-hover", "data-code") == grid.name
         p.shot("plan-compare-hover")
         # The moved residents shown are the API's.

@@ -30,9 +30,15 @@
     return PALETTE[h % PALETTE.length];
   }
 
+  var moved = {};
+  (cfg.moved || []).forEach(function (c) { moved[c] = true; });
+
+  // Grids that change area are outlined (dashed) on both maps; the one under the mouse bold.
   function style(side, feature, lit) {
+    var m = moved[feature.properties.code];
     return {
-      color: lit ? '#000' : '#555', weight: lit ? 3 : 0.5, fillOpacity: lit ? 0.85 : 0.6,
+      color: lit || m ? '#000' : '#555', weight: lit ? 3 : m ? 1.5 : 0.5,
+      dashArray: m && !lit ? '4 3' : null, fillOpacity: lit ? 0.85 : 0.6,
       fillColor: colour(String(feature.properties[side.key]))
     };
   }
@@ -68,7 +74,8 @@
     hover.innerHTML = (zh ? '网格 ' : 'Grid ') + '<b id="gm-hover-code">' + esc(code) + '</b> · ' +
       (zh ? '人口 ' : 'population ') + esc(p.population) + ' · ' + (zh ? '之前 ' : 'before ') +
       '<span class="gm-code">' + esc(before) + '</span> → ' + (zh ? '之后 ' : 'after ') +
-      '<span class="gm-code">' + esc(after) + '</span>';
+      '<span class="gm-code">' + esc(after) + '</span>' +
+      (moved[code] ? ' <b class="gm-moved">' + (zh ? '改变区域' : 'changes area') + '</b>' : '');
     hover.setAttribute('data-code', code);
   }
 
