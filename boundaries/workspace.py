@@ -78,6 +78,17 @@ class Spec:
         )
 
 
+def today_in(store, spec: Spec, layer: str) -> dict[str, str]:
+    """Each unit in today's area of ``layer`` (a coarser layer it nests in, e.g. streets),
+    as an assignment: the plan to start from that changes nothing yet."""
+    if not isinstance(layer, str) or layer == spec.layer:
+        raise InvalidInput(
+            f"from_layer {layer!r}: expected a layer the {spec.layer} areas nest in",
+            field="from_layer",
+        )
+    return units_of.ancestors(store, spec.layer, layer, spec.generation)
+
+
 def describe(plan: Plan, k=None, low=None, high=None, epsilon=None) -> dict:
     """Metrics and rule verdicts, as the API answers them."""
     out = metrics.summary(plan)

@@ -64,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         open311,
         openapi,
         pages,
+        planner,
         plans,
         public,
         security,
@@ -85,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(data.bp)
     app.register_blueprint(plans.bp)
+    app.register_blueprint(planner.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(hazards.bp)
     app.register_blueprint(mapit.bp)

@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from boundaries import planfile
 from boundaries.editor import Painting, district_rows, live
-from boundaries.workspace import Spec, describe
+from boundaries.workspace import Spec, describe, today_in
 from gridmap.errors import Conflict, InvalidInput
 from web import geojson, jobs
 from web.auth import allow
@@ -99,6 +99,7 @@ def list_plans():
 @allow("planner")
 def create_plan():
     """A plan from JSON {"name", "assignment": {unit code: district}, unit options}, or
+    {"name", "from_layer": "street"} (each unit in today's area of that layer), or
     from a plan file uploaded as multipart form data (field "file": CSV or GeoJSON, with
     "name" and the unit options as form fields); checked against the units."""
     upload = request.files.get("file")
@@ -124,6 +125,10 @@ def create_plan():
             path = Path(tmp) / Path(upload.filename or f"plan{suffix}").name
             upload.save(path)
             plan = planfile.read(path, units)
+    elif data.get("from_layer") is not None:
+        plan = planfile.from_assignment(
+            units, today_in(store, spec, data["from_layer"]), "from_layer"
+        )
     else:
         plan = planfile.from_assignment(units, data.get("assignment"), "assignment")
     bounds = _bounds(data)
@@ -214,7 +219,7 @@ def _paintings() -> Paintings:
     return current_app.extensions.setdefault("gridmap_paintings", Paintings())
 
 
-def _painting(store, plan_id: int) -> tuple[dict, Painting]:
+def painting_of(store, plan_id: int) -> tuple[dict, Painting]:
     saved = store.load_plan(plan_id)
 
     def build() -> Painting:
@@ -246,7 +251,7 @@ def reassign(plan_id: int):
     store = get_store()
     paintings = _paintings()
     with paintings.lock(plan_id):
-        saved, painting = _painting(store, plan_id)
+        saved, painting = painting_of(store, plan_id)
         version = data.get("version")
         if version is not None and version != saved["updated"]:
             raise Conflict(
@@ -280,7 +285,7 @@ def plan_units(plan_id: int):
     """The plan's finest units (grids) as GeoJSON with their district, population and old
     area (``group``), every district's metrics, and the version to paint from."""
     store = get_store()
-    saved, painting = _painting(store, plan_id)
+    saved, painting = painting_of(store, plan_id)
     fine = painting.fine
     labels = painting.labels_of()
     groups = painting.group_of if painting.group_of is not None else fine.codes

@@ -43,6 +43,8 @@ EXPECTED = {
     ("GET", "/api/plans/<int:plan_id>/metrics"): PLANNERS,
     ("POST", "/api/plans/<int:plan_id>/reassign"): {"planner"},
     ("GET", "/api/plans/<int:plan_id>/units"): PLANNERS,
+    ("GET", "/plans"): PLANNERS,
+    ("GET", "/plans/<int:plan_id>"): PLANNERS,
     ("GET", "/api/plans/<int:plan_id>/compare"): PLANNERS,
     ("POST", "/api/plans/<int:plan_id>/publish"): {"admin"},
     ("POST", "/api/plans/auto"): {"planner"},

@@ -208,3 +208,67 @@ def test_plans_on_any_layer_through_the_api_parent_none(planner):
     bad = client.post("/api/plans/auto", json={"k": 3, "parent": "neighborhood"})
     assert bad.status_code == 400
     assert "cannot lie inside one" in bad.get_json()["message"]
+
+
+def test_painting_answers_what_changed_and_refuses_a_stale_version(planner):
+    client, path = planner
+    made = client.post(
+        "/api/plans", json={"name": "today", "from_layer": "street", "k": 29}
+    ).get_json()
+    assert made["districts"] == 29
+    plan_id = made["id"]
+    units = client.get(f"/api/plans/{plan_id}/units").get_json()
+    assert units["plan"]["bounds"] == {"k": 29, "min": None, "max": None, "epsilon": None}
+    assert units["plan"]["author"] == "web:" + client.get("/api/me").get_json()["name"]
+    first = units["features"][0]["properties"]
+    grids = [
+        f["properties"] for f in units["features"] if f["properties"]["group"] == first["group"]
+    ]
+    other = next(
+        f["properties"]["district"]
+        for f in units["features"]
+        if f["properties"]["district"] != first["district"]
+    )
+    r = client.post(
+        f"/api/plans/{plan_id}/reassign",
+        json={"changes": {first["group"]: other}, "version": units["version"]},
+    )
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["changed"] == {g["code"]: other for g in grids}
+    assert set(body["per_district"]) == {first["district"], other}
+    moved = sum(g["population"] for g in grids)
+    before = units["per_district"]
+    assert body["per_district"][other]["population"] == before[other]["population"] + moved
+    # The answer agrees with the plan rebuilt from the store.
+    shown = client.get(f"/api/plans/{plan_id}?k=29").get_json()
+    assert shown["max_deviation"] == pytest.approx(body["max_deviation"])
+    assert shown["cut_edges"] == body["cut_edges"]
+    assert [x["passes"] for x in shown["rules"]] == [x["passes"] for x in body["rules"]]
+    # Painting from the old version: someone else changed the plan since.
+    stale = client.post(
+        f"/api/plans/{plan_id}/reassign",
+        json={"changes": {first["group"]: first["district"]}, "version": units["version"]},
+    )
+    assert stale.status_code == 409 and "reload" in stale.get_json()["message"]
+    assert client.get(f"/api/plans/{plan_id}").get_json()["assignment"] == shown["assignment"]
+    # Bad moves name the field and change nothing.
+    for changes, field in (({"nope": "x"}, "unit"), ({first["code"]: ""}, "district")):
+        r = client.post(f"/api/plans/{plan_id}/reassign", json={"changes": changes})
+        assert r.status_code == 400 and r.get_json()["parameter"] == field
+    assert client.get(f"/api/plans/{plan_id}").get_json()["assignment"] == shown["assignment"]
+
+
+def test_plans_pages(planner):
+    client, path = planner
+    plan_id = client.post(
+        "/api/plans", json={"name": "今天的街道", "from_layer": "street"}
+    ).get_json()["id"]
+    page = client.get("/plans")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "今天的街道" in text and f'data-plan="{plan_id}"' in text
+    assert client.get(f"/plans/{plan_id}").status_code == 200
+    assert client.get("/plans/999").status_code == 404
+    r = client.post("/api/plans", json={"name": "x", "from_layer": "neighborhood"})
+    assert r.status_code == 400 and r.get_json()["parameter"] == "from_layer"

@@ -1,0 +1,106 @@
+// The plans page: new plans from today's areas, a file, or an automatic run followed by
+// its job (progress bar from the time budget, the best plan so far from the job's
+// messages; Stop keeps the best plan).
+(function () {
+  'use strict';
+  var zh = document.documentElement.lang.indexOf('zh') === 0;
+  var error = document.getElementById('gm-plan-error');
+
+  function fail(answer) {
+    var text = (answer && (answer.message || answer.error)) || (zh ? '请求失败' : 'The request failed');
+    if (answer && answer.reasons) {
+      text += ': ' + answer.reasons.map(function (r) { return r.reason || r.message || JSON.stringify(r); }).join('; ');
+    }
+    error.textContent = text;
+  }
+
+  function open(id) { window.location.href = '/plans/' + id; }
+
+  function send(method, url, body) {
+    var init = {method: method, headers: {Accept: 'application/json'}};
+    if (body instanceof FormData) { init.body = body; } else if (body) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok) { throw j; }
+        return j;
+      });
+    });
+  }
+
+  function values(form) {
+    var out = {};
+    new FormData(form).forEach(function (v, k) { if (v !== '') { out[k] = v; } });
+    return out;
+  }
+
+  document.getElementById('gm-new-today').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var v = values(e.target);
+    send('POST', '/api/plans', {name: v.name, from_layer: v.from_layer, split_into: 'grid'})
+      .then(function (j) { open(j.id); }, fail);
+  });
+
+  document.getElementById('gm-new-file').addEventListener('submit', function (e) {
+    e.preventDefault();
+    send('POST', '/api/plans', new FormData(e.target)).then(function (j) { open(j.id); }, fail);
+  });
+
+  var auto = document.getElementById('gm-new-auto');
+  var box = document.getElementById('gm-auto-job');
+  var bar = document.getElementById('gm-auto-bar');
+  var state = document.getElementById('gm-auto-state');
+  var message = document.getElementById('gm-auto-message');
+  var link = document.getElementById('gm-auto-open');
+  var stop = document.getElementById('gm-auto-stop');
+  var valid = document.getElementById('gm-auto-valid');
+  var job = null;
+  var budget = 1;
+
+  function follow() {
+    send('GET', '/api/jobs/' + job).then(function (j) {
+      state.textContent = zh ? ({queued: '排队中', running: '运行中', done: '完成', stopped: '已停止', failed: '失败', interrupted: '已中断'}[j.state] || j.state) : j.state;
+      state.setAttribute('data-state', j.state);
+      if (j.messages.length) { message.textContent = j.messages[j.messages.length - 1]; }
+      // The moment a plan within every rule exists stays shown: from then on Stop keeps one.
+      j.messages.forEach(function (m) {
+        if (m.indexOf('first plan within every rule') >= 0) { valid.textContent = m.trim(); }
+      });
+      var running = j.state === 'queued' || j.state === 'running';
+      bar.value = running ? Math.min(99, 100 * j.seconds / budget) : 100;
+      if (running) { window.setTimeout(follow, 500); return; }
+      stop.hidden = true;
+      document.getElementById('gm-auto-start').disabled = false;
+      if (j.plan_id) {
+        link.href = '/plans/' + j.plan_id;
+        link.hidden = false;
+      }
+      if (j.error) { fail({message: j.error}); }
+    }, fail);
+  }
+
+  auto.addEventListener('submit', function (e) {
+    e.preventDefault();
+    error.textContent = '';
+    var v = values(auto);
+    var body = {name: v.name, balance: v.balance, parent: v.parent, split_into: 'grid'};
+    ['k', 'min', 'max', 'seconds'].forEach(function (k) { if (v[k] !== undefined) { body[k] = Number(v[k]); } });
+    budget = body.seconds || 8;
+    send('POST', '/api/plans/auto', body).then(function (j) {
+      job = j.id;
+      box.hidden = false;
+      stop.hidden = false;
+      link.hidden = true;
+      valid.textContent = '';
+      bar.value = 0;
+      document.getElementById('gm-auto-start').disabled = true;
+      follow();
+    }, fail);
+  });
+
+  stop.addEventListener('click', function () {
+    if (job) { send('DELETE', '/api/jobs/' + job).catch(fail); }
+  });
+}());
