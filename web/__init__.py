@@ -64,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         open311,
         openapi,
         pages,
+        plan_pages,
         planner,
         plans,
         public,
@@ -87,14 +88,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(data.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(planner.bp)
+    app.register_blueprint(plan_pages.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(hazards.bp)
     app.register_blueprint(mapit.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
-    from web import plan_pages  # the compare and publish pages, kept apart from the planner's
-
-    app.register_blueprint(plan_pages.bp)
     cases.init_app(app)
     open311.init_app(app)
     public.init_app(app)
