@@ -162,9 +162,18 @@ def publish_form(plan_id: int):
 @allow("admin")
 def published(plan_id: int, generation_id: int):
     store = get_store()
+    generation = store.generation(generation_id)
+    # What was written, as the audit trail recorded it (publishing, then any activation).
+    trail = [
+        row
+        for action in ("publish", "activate")
+        for row in store.audit_log(action=action)
+        if row["target"] == generation.name
+    ]
     return render_template(
         "plan_published.html",
         lang=i18n.language(),
         plan=store.load_plan(plan_id),
-        generation=store.generation(generation_id),
+        generation=generation,
+        trail=trail,
     )

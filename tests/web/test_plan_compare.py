@@ -194,6 +194,7 @@ def test_publish_and_activate_through_the_page(city):
     assert r.status_code == 302
     page = admin.get(r.headers["Location"], headers=HTML).get_data(as_text=True)
     assert 'data-active="yes"' in page
+    assert 'data-action="publish"' in page and 'data-action="activate"' in page
     with GeoPackageStore(path) as store:
         assert store.generation().name == "2012"
         assert "community" in {x.name for x in store.layers()}
