@@ -87,7 +87,7 @@ def city(sample_path, tmp_path):
 
 
 def test_who_may_open_the_pages(city):
-    app, url, _, planner, today, joined, _ = city
+    app, url, city_path, planner, today, joined, _ = city
     admin = signed_in(app.test_client(), url, "admin")
     dispatcher = signed_in(app.test_client(), url, "dispatcher")
     anonymous = app.test_client()
@@ -105,6 +105,15 @@ def test_who_may_open_the_pages(city):
     assert planner.get("/plans/999/compare", headers=HTML).status_code == 404
     r = planner.get(f"/plans/{joined}/compare?with=abc", headers=HTML)
     assert r.status_code == 400 and "with" in r.get_data(as_text=True)
+    # A plan over other units (neighborhoods never split) does not compare, nor is offered.
+    whole = planner.post(
+        "/api/plans",
+        json={"name": "unsplit", "assignment": neighborhoods(city_path), "split_into": "none"},
+    ).get_json()["id"]
+    r = planner.get(f"/plans/{joined}/compare?with={whole}", headers=HTML)
+    assert r.status_code == 400 and "groups other units" in r.get_data(as_text=True)
+    html = planner.get(f"/plans/{joined}/compare", headers=HTML).get_data(as_text=True)
+    assert f'value="{today}"' in html and f'value="{whole}"' not in html
 
 
 def test_the_compare_page_and_csv_agree_with_the_api(city):
