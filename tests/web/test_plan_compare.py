@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 
 import pytest
@@ -199,6 +200,8 @@ def test_publish_through_the_page(city):
 def test_publish_and_activate_through_the_page(city):
     app, url, path, _, _, joined, _ = city
     admin = signed_in(app.test_client(), url, "admin")
+    confirm = admin.get(f"/plans/{joined}/publish", headers=HTML).get_data(as_text=True)
+    promised = set(re.findall(r'<tr><td class="gm-code">(\d+)</td>', confirm))
     r = admin.post(f"/plans/{joined}/publish", data={"name": "2012", "mode": "activate"})
     assert r.status_code == 302
     page = admin.get(r.headers["Location"], headers=HTML).get_data(as_text=True)
@@ -207,8 +210,26 @@ def test_publish_and_activate_through_the_page(city):
     with GeoPackageStore(path) as store:
         assert store.generation().name == "2012"
         assert "community" in {x.name for x in store.layers()}
+        assert set(store.areas("community")["code"]) == promised  # the codes confirmed
         assert store.audit_log(action="publish")[0]["target"] == "2012"
     audit = admin.get("/admin/audit", headers=HTML).get_data(as_text=True)
     assert "publish" in audit and "2012" in audit
     layers = admin.get("/api/layers").get_json()
     assert "community" in str(layers)
+
+
+def test_a_plan_that_cannot_be_numbered_is_refused_not_a_server_error(city):
+    """Today's streets as areas: a street holds more grids than two digits number."""
+    app, url, path, planner, _, _, _ = city
+    admin = signed_in(app.test_client(), url, "admin")
+    with GeoPackageStore(path) as store:
+        frame = store.areas("neighborhood")
+    streets = dict(zip(frame["code"], frame["parent_code"], strict=True))
+    streets = make_plan(planner, "streets", streets)
+    r = admin.get(f"/plans/{streets}/publish", headers=HTML)
+    assert r.status_code == 400 and 'data-field="plan"' in r.get_data(as_text=True)
+    assert 'id="gm-publish-form"' not in r.get_data(as_text=True)
+    r = admin.post(f"/api/plans/{streets}/publish", json={"name": "2012"})
+    assert r.status_code == 400 and r.get_json()["parameter"] == "plan"
+    with GeoPackageStore(path) as store:
+        assert len(store.generations()) == 1
