@@ -131,6 +131,7 @@ def test_the_compare_page_and_csv_agree_with_the_api(city):
         html = page.get_data(as_text=True)
         assert f'data-value="{want["residents"]}"' in html
         assert f'href="/plans/{joined}/compare.csv' in html
+        assert all(code in html for code in want["grids"])  # the moved grids listed
         r = planner.get(f"/plans/{joined}/compare.csv?with={other}")
         assert r.status_code == 200 and r.mimetype == "text/csv"
         assert r.headers["Content-Disposition"].startswith("attachment")
