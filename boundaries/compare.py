@@ -30,6 +30,9 @@ class Comparison:
     hazards_changed: int
     crosswalk: pd.DataFrame  # old, new, population, share of old
     metrics: pd.DataFrame  # metric, before, after, change
+    # The grids that move: code, population, old area, new area (the CSV and the page).
+    moved: pd.DataFrame | None = None
+    officers: tuple[str, ...] = ()  # names of the officers of those grids
 
     def as_dict(self) -> dict:
         return {
@@ -39,6 +42,7 @@ class Comparison:
             "residents_moved": self.residents_moved,
             "grids_changed": len(self.grids_changed),
             "officers_changed": self.officers_changed,
+            "officers": list(self.officers),
             "incidents_changed": self.incidents_changed,
             "hazards_changed": self.hazards_changed,
             "crosswalk": self.crosswalk.to_dict(orient="records"),
@@ -80,10 +84,11 @@ def compare(
     match = dict(zip(best["new"], best["old"], strict=True))
     moved = np.array([match[n] != o for o, n in zip(old_names, new_names, strict=True)])
     moved_codes = [str(c) for c in g.codes[moved]]
-    officers = incidents = hazards = 0
+    incidents = hazards = 0
+    names: list[str] = []
     if units.fine is not None:
         changed = set(moved_codes)
-        officers = sum(o.area_code in changed for o in store.officers(units.fine_layer))
+        names = [o.name for o in store.officers(units.fine_layer) if o.area_code in changed]
         layer = units.fine_layer
         for frame, kind in ((store.incidents(), "incidents"), (store.hazards(), "hazards")):
             codes = [(a or {}).get(layer) for a in frame["areas"]]
@@ -102,11 +107,38 @@ def compare(
         units_moved=int(moved.sum()),
         residents_moved=int(pop[moved].sum()),
         grids_changed=moved_codes if units.fine is not None else [],
-        officers_changed=officers,
+        officers_changed=len(names),
         incidents_changed=incidents,
         hazards_changed=hazards,
         crosswalk=cross.sort_values(["old", "population"], ascending=[True, False]).reset_index(
             drop=True
         ),
         metrics=pd.DataFrame(rows),
+        moved=pd.DataFrame(
+            {
+                "code": moved_codes,
+                "population": pop[moved].astype(int),
+                "old": old_names[moved],
+                "new": new_names[moved],
+            }
+        ),
+        officers=tuple(names),
     )
+
+
+CSV_COLUMNS = ("kind", "old", "new", "grid", "population", "share_of_old")
+
+
+def csv_rows(result: Comparison) -> list[tuple]:
+    """The comparison as one table for a spreadsheet: the crosswalk (old area → new area,
+    residents, share of the old area's), then each grid that moves."""
+    rows = [
+        ("crosswalk", r.old, r.new, "", int(r.population), float(r.share_of_old))
+        for r in result.crosswalk.itertuples(index=False)
+    ]
+    if result.moved is not None:
+        rows += [
+            ("grid", r.old, r.new, r.code, int(r.population), "")
+            for r in result.moved.itertuples(index=False)
+        ]
+    return rows

@@ -77,6 +77,83 @@ def publish(
     """Write ``plan`` as generation ``name``; all or nothing.  ``effective``: the day the
     new boundaries take effect (recorded now, whether activated now or later)."""
     say = progress or (lambda m: None)
+    laid = layout(store, units, plan, layer=layer, settings=settings)
+    source, areas, grids, retire = laid.source, laid.areas, laid.grids, laid.retire
+    with store.transaction():
+        gen = store.add_generation(name, description)
+        if layer not in {x.name for x in store.layers()}:
+            # Listed before the grids it holds, so answers read district, community, grid.
+            store.add_layer(
+                Layer(layer, title_zh, title_en, parent=units.parent_layer), before=units.fine_layer
+            )
+        retired = {}
+        for name_ in retire:
+            ended = _ending(store, name_, source.id)
+            store.end_areas(name_, ended, source.id)
+            retired[name_] = len(ended)
+        store.write_areas(layer, areas, gen.id)
+        say(f"{len(areas)} {title_en.lower()} areas written to generation {gen.name}")
+        if grids is not None:
+            store.end_areas(units.fine_layer, grids["old_code"].tolist(), source.id)
+            store.write_areas(units.fine_layer, grids.drop(columns="old_code"), gen.id)
+            new_code = laid.new_codes()
+            store.add_officers(
+                [
+                    Officer(o.name, o.layer, new_code[o.area_code], o.phone, o.role)
+                    for o in store.officers(units.fine_layer)
+                    if o.area_code in new_code
+                ]
+            )
+            say(f"{len(grids)} grids re-parented, their officers with them")
+        if effective is not None and not activate_now:
+            store.set_effective(gen.id, effective)
+        store.record(
+            "publish",
+            gen.name,
+            after={
+                "from": source.name,
+                "layer": layer,
+                "areas": len(areas),
+                "grids": 0 if grids is None else len(grids),
+                "retired": retired,
+            },
+        )
+        done = store.activate(gen.id, effective=effective, progress=say) if activate_now else None
+    return Published(
+        store.generation(gen.id),
+        layer,
+        len(areas),
+        0 if grids is None else len(grids),
+        retired,
+        laid.slivers,
+        done,
+    )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What publishing ``plan`` would write, computed without writing: the new areas with
+    their codes and names, the grids renumbered inside them (``old_code`` their code
+    today), and the layers whose areas end with the source generation."""
+
+    source: Generation
+    areas: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame | None
+    retire: list[str]
+    slivers: int
+
+    def new_codes(self) -> dict[str, str]:
+        """Each grid's code today → its code in the new generation."""
+        if self.grids is None:
+            return {}
+        return dict(zip(self.grids["old_code"], self.grids["code"], strict=True))
+
+
+def layout(
+    store, units: Units, plan: Plan, *, layer: str = "community", settings: Settings | None = None
+) -> Layout:
+    """The checks and numbering ``publish`` does before its transaction, read-only, so a
+    confirmation page shows exactly the codes publishing would give."""
     settings = settings or Settings.from_env()
     source = store.generation(units.generation)
     if units.parent_layer is None:
@@ -136,6 +213,7 @@ def publish(
         gxy = shapely.get_coordinates(shapely.centroid(g.geoms))
         gseq = sequence_within(np.arange(len(g)), fine.labels, gxy, 0.0025)
         community = codes[fine.labels]
+        _fits(gseq, settings.grid_code_width)
         grids = gpd.GeoDataFrame(
             {
                 "code": child_codes(community, gseq, settings.grid_code_width),
@@ -153,54 +231,70 @@ def publish(
         grids["old_code"] = list(g.codes)
 
     retire = _replaced_layers(store, units, layer, source.id)
-    with store.transaction():
-        gen = store.add_generation(name, description)
-        if layer not in {x.name for x in store.layers()}:
-            # Listed before the grids it holds, so answers read district, community, grid.
-            store.add_layer(
-                Layer(layer, title_zh, title_en, parent=units.parent_layer), before=units.fine_layer
-            )
-        retired = {}
-        for name_ in retire:
-            ended = store.areas(name_, source.id)["code"].tolist()
-            store.end_areas(name_, ended, source.id)
-            retired[name_] = len(ended)
-        store.write_areas(layer, areas, gen.id)
-        say(f"{len(areas)} {title_en.lower()} areas written to generation {gen.name}")
-        if grids is not None:
-            store.end_areas(units.fine_layer, grids["old_code"].tolist(), source.id)
-            store.write_areas(units.fine_layer, grids.drop(columns="old_code"), gen.id)
-            new_code = dict(zip(grids["old_code"], grids["code"], strict=True))
-            store.add_officers(
-                [
-                    Officer(o.name, o.layer, new_code[o.area_code], o.phone, o.role)
-                    for o in store.officers(units.fine_layer)
-                    if o.area_code in new_code
-                ]
-            )
-            say(f"{len(grids)} grids re-parented, their officers with them")
-        if effective is not None and not activate_now:
-            store.set_effective(gen.id, effective)
-        store.record(
-            "publish",
-            gen.name,
-            after={
-                "from": source.name,
-                "layer": layer,
-                "areas": len(areas),
-                "grids": 0 if grids is None else len(grids),
-                "retired": retired,
-            },
+    return Layout(source, areas, grids, retire, slivers)
+
+
+def _fits(seq: np.ndarray, width: int) -> None:
+    """Grids are numbered inside their new area with ``width`` digits: a plan with areas
+    of more grids cannot be published (refused as input, not a server error)."""
+    if len(seq) and int(seq.max()) >= 10**width:
+        raise InvalidInput(
+            f"an area of the plan holds {int(seq.max())} grids, more than the {width}-digit "
+            "grid codes number (GRIDMAP_GRID_CODE_WIDTH); split it into smaller areas",
+            field="plan",
         )
-        done = store.activate(gen.id, effective=effective, progress=say) if activate_now else None
-    return Published(
-        store.generation(gen.id),
-        layer,
-        len(areas),
-        0 if grids is None else len(grids),
-        retired,
-        slivers,
-        done,
+
+
+def _ending(store, layer: str, generation: int) -> list[str]:
+    """The codes of ``layer`` that publishing ends with ``generation``."""
+    return store.areas(layer, generation)["code"].tolist()
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What publishing would change, for a person to confirm: nothing is written."""
+
+    source: str  # the generation the plan was made on
+    layer: str
+    areas: list[dict]  # code, name, parent_code, population of each new area
+    retired: dict[str, list[str]]  # layer -> codes that end with the source generation
+    grids: int  # grids renumbered inside their new area
+    officers: list[dict]  # name, grid (today), new_grid: officers whose grid changes area
+    incidents: int  # incidents in grids that change area (as ``compare`` counts them)
+    hazards: int
+    residents: int  # residents of grids that change area
+
+
+def preview(
+    store, units: Units, plan: Plan, *, layer: str = "community", settings: Settings | None = None
+) -> Preview:
+    """The confirmation of ``publish``: the same checks and codes (``layout``), what ends,
+    and who and what changes area (``compare`` against today's areas)."""
+    from boundaries.compare import compare
+
+    laid = layout(store, units, plan, layer=layer, settings=settings)
+    diff = compare(store, units, plan)
+    new_code = laid.new_codes()
+    changed = set(diff.grids_changed)
+    officers = (
+        [
+            {"name": o.name, "grid": o.area_code, "new_grid": new_code.get(o.area_code, "")}
+            for o in store.officers(units.fine_layer)
+            if o.area_code in changed
+        ]
+        if units.fine_layer
+        else []
+    )
+    return Preview(
+        source=laid.source.name,
+        layer=layer,
+        areas=laid.areas[["code", "name", "parent_code", "population"]].to_dict(orient="records"),
+        retired={x: _ending(store, x, laid.source.id) for x in laid.retire},
+        grids=0 if laid.grids is None else len(laid.grids),
+        officers=officers,
+        incidents=diff.incidents_changed,
+        hazards=diff.hazards_changed,
+        residents=diff.residents_moved,
     )
 
 

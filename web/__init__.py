@@ -64,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         open311,
         openapi,
         pages,
+        plan_pages,
         planner,
         plans,
         public,
@@ -87,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(data.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(planner.bp)
+    app.register_blueprint(plan_pages.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(hazards.bp)
     app.register_blueprint(mapit.bp)
