@@ -11,45 +11,23 @@ from datetime import date
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from boundaries.compare import CSV_COLUMNS, Comparison, compare, csv_rows
+from boundaries.compare import CSV_COLUMNS, csv_rows
 from boundaries.publish import preview, publish
 from gridmap.errors import GridmapError, InvalidInput
 from web import i18n
 from web.auth import allow
 from web.db import get_store
 from web.errors import status_of
-from web.plans import _stored
+from web.plans import comparison, other_plan, stored
 
 bp = Blueprint("plan_pages", __name__)
-
-
-def _other(raw: str | None) -> int | None:
-    """``?with=``: another plan's id, or today's areas when empty."""
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(f"'with' is {raw!r}; expected a plan id", field="with")
-    return int(raw)
-
-
-def comparison(store, plan_id: int, other: int | None) -> tuple[dict, Comparison]:
-    """The plan (after) against plan ``other`` or today's areas (before)."""
-    saved, spec, units, plan = _stored(store, plan_id)
-    if other is None:
-        return saved, compare(store, units, plan, after_name=saved["name"])
-    before, before_spec, _, before_plan = _stored(store, other)
-    if before_spec != spec:
-        raise InvalidInput(f"plan {other} groups other units than plan {plan_id}", field="with")
-    return saved, compare(
-        store, units, plan, before_plan, before_name=before["name"], after_name=saved["name"]
-    )
 
 
 @bp.get("/plans/<int:plan_id>/compare")
 @allow("planner", "admin")
 def compare_page(plan_id: int):
     store = get_store()
-    other = _other(request.args.get("with"))
+    other = other_plan(request.args.get("with"))
     saved, result = comparison(store, plan_id, other)
     # Only plans over the same units compare; the others are not offered.
     choices = [p for p in store.plans() if p["id"] != plan_id and p["spec"] == saved["spec"]]
@@ -77,7 +55,7 @@ def compare_page(plan_id: int):
 @bp.get("/plans/<int:plan_id>/compare.csv")
 @allow("planner", "admin")
 def compare_csv(plan_id: int):
-    saved, result = comparison(get_store(), plan_id, _other(request.args.get("with")))
+    saved, result = comparison(get_store(), plan_id, other_plan(request.args.get("with")))
     out = io.StringIO()
     out.write("\ufeff")  # a BOM: Excel then reads the Chinese names as UTF-8
     writer = csv.writer(out)
@@ -95,7 +73,7 @@ def _publish_page(plan_id: int, values, error: GridmapError | None = None):
     """The confirmation with its form; ``error`` (a refused publish) shown above the form
     with its status.  A plan that cannot be published shows why, and no form."""
     store = get_store()
-    saved, _, units, plan = _stored(store, plan_id)
+    saved, _, units, plan = stored(store, plan_id)
     try:
         shown = preview(store, units, plan)
     except GridmapError as exc:
@@ -149,7 +127,7 @@ def publish_form(plan_id: int):
     store = get_store()
     try:
         fields = _publish_form(request.form)
-        _, _, units, plan = _stored(store, plan_id)
+        _, _, units, plan = stored(store, plan_id)
         done = publish(store, units, plan, fields.pop("name"), **fields)
     except GridmapError as exc:  # all or nothing: re-show the form, nothing was written
         return _publish_page(plan_id, request.form, exc)

@@ -18,6 +18,8 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from boundaries import planfile
+from boundaries.compare import Comparison
+from boundaries.compare import compare as compare_plans
 from boundaries.editor import Painting, district_rows, live
 from boundaries.workspace import Spec, describe, today_in
 from gridmap.errors import Conflict, InvalidInput
@@ -77,7 +79,7 @@ def _units(store, spec: Spec):
     return cache.get(key, lambda: spec.units(store))
 
 
-def _stored(store, plan_id: int):
+def stored(store, plan_id: int):
     saved = store.load_plan(plan_id)
     spec = Spec.from_dict(store, saved["spec"])
     units = _units(store, spec)
@@ -159,7 +161,7 @@ def _form_int(raw: str, key: str) -> int:
 @allow("planner", "admin")
 def show_plan(plan_id: int):
     store = get_store()
-    saved, spec, _, plan = _stored(store, plan_id)
+    saved, spec, _, plan = stored(store, plan_id)
     return jsonify(
         {
             **{k: saved[k] for k in ("id", "name", "created", "updated")},
@@ -173,7 +175,7 @@ def show_plan(plan_id: int):
 @bp.get("/plans/<int:plan_id>/metrics")
 @allow("planner", "admin")
 def plan_metrics(plan_id: int):
-    _, _, _, plan = _stored(get_store(), plan_id)
+    _, _, _, plan = stored(get_store(), plan_id)
     return jsonify(describe(plan, **_bounds(request.args)))
 
 
@@ -223,7 +225,7 @@ def painting_of(store, plan_id: int) -> tuple[dict, Painting]:
     saved = store.load_plan(plan_id)
 
     def build() -> Painting:
-        _, _, units, plan = _stored(store, plan_id)
+        _, _, units, plan = stored(store, plan_id)
         return Painting(units, plan)
 
     return saved, _paintings().get(plan_id, saved["updated"], build)
@@ -311,26 +313,33 @@ def plan_units(plan_id: int):
     return geojson.features(fine.geoms, props, extra=extra, ids=painting.codes)
 
 
+def other_plan(raw: str | None) -> int | None:
+    """``?with=``: another plan's id, or today's areas when empty."""
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(f"'with' is {raw!r}; expected a plan id", field="with")
+    return int(raw)
+
+
+def comparison(store, plan_id: int, other: int | None) -> tuple[dict, Comparison]:
+    """The plan (after) against plan ``other`` or today's areas (before)."""
+    saved, spec, units, plan = stored(store, plan_id)
+    if other is None:
+        return saved, compare_plans(store, units, plan, after_name=saved["name"])
+    before, before_spec, _, before_plan = stored(store, other)
+    if before_spec != spec:
+        raise InvalidInput(f"plan {other} groups other units than plan {plan_id}", field="with")
+    return saved, compare_plans(
+        store, units, plan, before_plan, before_name=before["name"], after_name=saved["name"]
+    )
+
+
 @bp.get("/plans/<int:plan_id>/compare")
 @allow("planner", "admin")
 def compare(plan_id: int):
     """Against today's areas, or ?with=<other plan id> (the other plan is 'before')."""
-    from boundaries.compare import compare as run
-
-    store = get_store()
-    saved, spec, units, plan = _stored(store, plan_id)
-    other = request.args.get("with")
-    if other in (None, ""):
-        result = run(store, units, plan, after_name=saved["name"])
-    else:
-        if not other.isdigit():
-            raise InvalidInput(f"'with' is {other!r}; expected a plan id", field="with")
-        before, before_spec, _, before_plan = _stored(store, int(other))
-        if before_spec != spec:
-            raise InvalidInput(f"plan {other} groups other units than plan {plan_id}", field="with")
-        result = run(
-            store, units, plan, before_plan, before_name=before["name"], after_name=saved["name"]
-        )
+    _, result = comparison(get_store(), plan_id, other_plan(request.args.get("with")))
     return jsonify(result.as_dict())
 
 
@@ -345,7 +354,7 @@ def publish(plan_id: int):
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("'name' is missing; expected a generation name", field="name")
     store = get_store()
-    _, _, units, plan = _stored(store, plan_id)
+    _, _, units, plan = stored(store, plan_id)
     activate = data.get("activate", False)
     if not isinstance(activate, bool):
         raise InvalidInput(f"'activate' is {activate!r}; expected true or false", field="activate")

@@ -1,6 +1,7 @@
 """The planner's workspace in a real browser at 1366×768: an automatic plan started from
 the plans page with its progress bar and stopped, then painted: a grid moved keeps the plan
-within every rule, a neighborhood moved far away breaks contiguity, undo and redo, a lock.
+within every rule, a neighborhood moved far away breaks contiguity, undo and redo, a lock,
+a brush; compared with a plan of today's streets; published by an admin, active.
 Screenshots go to test-output/screenshots/plan-*.png."""
 
 from __future__ import annotations
@@ -257,5 +258,37 @@ def test_auto_plan_then_paint_in_the_browser(browser, plan_server, plan_db):
         row = p.page.locator(f"#gm-plans tr[data-plan='{plan_id}']")
         assert "70" in row.inner_text()
         p.shot("plan-list")
+
+        # Another plan from today's streets, made on the page, then the two compared.
+        with p.page.expect_navigation():
+            p.page.click("#gm-new-today button[type=submit]")
+        today_id = int(p.page.url.rsplit("/", 1)[1])
+        p.page.goto(f"{plan_server}/plans/{plan_id}/compare?with={today_id}")
+        _poll(p, "() => document.querySelector('#gm-residents-moved') !== null")
+        shown = int(p.page.get_attribute("#gm-residents-moved", "data-value"))
+        api = p.js(
+            f"async () => (await (await fetch('/api/plans/{plan_id}/compare?with={today_id}'))"
+            ".json()).residents_moved"
+        )
+        assert shown == api > 0
+        assert not p.errors, p.errors
     finally:
         p.close()
+
+    # An admin publishes the painted plan, active now; the map then has its communities.
+    admin = _signed_in(browser, plan_server, plan_db, "admin", **SCREEN)
+    try:
+        admin.page.goto(f"{plan_server}/plans/{plan_id}/publish")
+        assert admin.page.get_attribute("#gm-new-areas", "data-value") == "70"
+        admin.page.fill("#gm-gen-name", "2012")
+        admin.page.check("#gm-activate")
+        with admin.page.expect_navigation():
+            admin.page.click("#gm-publish")
+        assert admin.page.get_attribute("#gm-generation-state", "data-active") == "yes"
+        answer = admin.js("async () => (await fetch('/api/lookup?lon=125.10&lat=46.59')).json()")
+        assert "community" in answer["areas"], answer
+        admin.open("/?lang=en")
+        assert "Community" in admin.page.inner_text(".leaflet-control-layers")
+        assert not admin.errors, admin.errors
+    finally:
+        admin.close()
