@@ -418,8 +418,8 @@ def import_layer(
     click.echo(f"Imported {n} areas into layer {layer!r}.")
 
 
-def _import_events(ctx, file: Path, kind: str, skip_bad: bool) -> None:
-    from etl.imports import import_events
+def _import_events(ctx, file: Path, kind: str, errors: str) -> None:
+    from etl.events import import_events
 
     def progress(done: int, total: int, seconds: float) -> None:
         rate = done / max(seconds, 1e-9)
@@ -429,30 +429,57 @@ def _import_events(ctx, file: Path, kind: str, skip_bad: bool) -> None:
             err=True,
         )
 
-    result = import_events(command_store(ctx), file, kind, skip_bad, progress)
-    click.echo(f"Imported {result.imported:,} {kind}.")
-    if result.rejected:
+    result = import_events(command_store(ctx), file, kind, errors, progress)
+    if result.checked_only:
         click.echo(
-            f"Rejected {result.rejected:,} rows, written with their reasons to "
-            f"{result.rejected_file}"
+            f"Checked {kind} in {file.name}: {result.rejected:,} bad rows; nothing imported "
+            f"(--errors report only checks). Every row, with its error: {result.rejected_file}"
         )
+    else:
+        click.echo(f"Imported {result.imported:,} {kind}.")
+    if result.rejected:
+        click.echo(f"{result.rejected:,} bad rows:\n  {result.bad.text()}", err=True)
+        if not result.checked_only:
+            click.echo(f"Bad rows, with their reasons: {result.rejected_file}", err=True)
+        # A check that found bad rows, or a skip that left nothing to import, did not
+        # give the user an importable file: say so in the exit status (like a linter).
+        if result.checked_only or not result.imported:
+            ctx.exit(1)
+
+
+_EVENT_ERRORS_HELP = (
+    "What bad rows do: fail (import nothing; list them, first 20 and a count), skip "
+    "(import the good rows; write the bad ones with row, column and error to FILE's stem "
+    "+ .rejected.csv) or report (a dry run: import nothing; write every row with 'column' "
+    "and 'error' columns to FILE's stem + .report.csv; exit status 1 when any row is bad)."
+)
 
 
 def _event_command(kind: str) -> None:
     """``gridmap import-incidents`` and ``gridmap import-hazards``: one shape, two kinds."""
 
     @main.command(
-        f"import-{kind}", help=f"Import {kind} (CSV or GeoJSON), each looked up into its areas."
+        f"import-{kind}",
+        help=f"Import {kind} (CSV or GeoJSON), each looked up into its areas, in one "
+        "transaction.",
     )
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option(
+        "--errors",
+        type=click.Choice(["fail", "report", "skip"]),
+        default="fail",
+        show_default=True,
+        help=_EVENT_ERRORS_HELP,
+    )
+    @click.option(
         "--skip-bad",
         is_flag=True,
-        help="Import the good rows; write the bad ones to FILE.rejected.csv.",
+        hidden=True,
+        help="The same as --errors skip (kept for scripts written before --errors).",
     )
     @click.pass_context
-    def command(ctx, file, skip_bad) -> None:
-        _import_events(ctx, file, kind, skip_bad)
+    def command(ctx, file, errors, skip_bad) -> None:
+        _import_events(ctx, file, kind, "skip" if skip_bad else errors)
 
 
 for _kind in ("incidents", "hazards"):
