@@ -460,8 +460,7 @@ def _event_command(kind: str) -> None:
 
     @main.command(
         f"import-{kind}",
-        help=f"Import {kind} (CSV or GeoJSON), each looked up into its areas, in one "
-        "transaction.",
+        help=f"Import {kind} (CSV or GeoJSON), each looked up into its areas, in one transaction.",
     )
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option(

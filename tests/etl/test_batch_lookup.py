@@ -15,6 +15,7 @@ from gridmap.cli import main
 from gridmap.errors import InvalidInput
 from tests.etl.badpoints import ROWS
 
+
 def _codes(column: pd.Series) -> list:
     return [c if isinstance(c, str) else None for c in column]
 

@@ -138,7 +138,9 @@ def test_cli_modes_and_exit_status(sample_path, tmp_path, bad_incidents):
         main, ["import-incidents", str(bad_incidents), "--errors", "report"], env=env
     )
     assert checked.exit_code == 1, checked.output
-    assert "nothing imported" in checked.output and str(report_path(bad_incidents)) in checked.output
+    assert (
+        "nothing imported" in checked.output and str(report_path(bad_incidents)) in checked.output
+    )
 
     skipped = runner.invoke(
         main, ["import-incidents", str(bad_incidents), "--errors", "skip"], env=env
