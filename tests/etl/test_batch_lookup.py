@@ -187,15 +187,6 @@ def test_unknown_format_and_columns_are_clear_errors(run, bad_csv, tmp_path):
     assert "Traceback" not in out.output
 
 
-@pytest.fixture(scope="module")
-def dask_cluster():
-    """A real local Dask cluster of two worker processes."""
-    from etl.dask_points import dask_client
-
-    with dask_client(workers=2) as client:
-        yield client
-
-
 def test_dask_engine_equals_the_in_process_engine_row_for_row(
     sample_store, sample_frames, tmp_path, dask_cluster
 ):
