@@ -218,19 +218,20 @@ def route_unrouted(store) -> int:
     return len(rows)
 
 
-def rehome(store, resolved: gpd.GeoDataFrame) -> None:
-    """Open cases just resolved into a new generation's areas: routes of the ones not yet
-    dispatched are recomputed, the others keep their department and take its zone in
-    the new areas (``generations.move_events`` calls this in the activation's
+def rehomed(store, resolved: gpd.GeoDataFrame) -> list[tuple] | None:
+    """(department, zone) of each open case just resolved into a new generation's areas
+    (None: no departments, nothing changes): routes of the ones not yet dispatched are
+    recomputed, the others keep their department and take its zone in the new areas
+    (``generations.move_events`` writes them with the areas, in the activation's
     transaction).  Deadlines are working time already counted: they stay.
 
     Why in bulk: an activation may move hundreds of thousands of cases.  Their departments
-    are read in one query and written in one statement, and a route is computed once per
-    (category, areas) pair: cases in the same grid and zones share their answer.
+    are read in one query, and a route is computed once per (category, areas) pair:
+    cases in the same grid and zones share their answer.
     """
     rules, departments = store.rules(), store.departments()
     if not departments or not len(resolved):
-        return
+        return None
     ids = [int(i) for i in resolved["id"]]
     kept = store.case_departments(ids)
     answers: dict[tuple, tuple] = {}
@@ -247,13 +248,12 @@ def rehome(store, resolved: gpd.GeoDataFrame) -> None:
                 answers[key] = (dept, codes.get(d.layer) if d is not None and d.layer else None)
         return answers[key]
 
-    rows = []
-    for i, status, category, areas in zip(
-        ids, resolved["status"], resolved["category"], resolved["areas"], strict=True
-    ):
-        dept, zone = answer(status, category, kept.get(i), areas)
-        rows.append({"_id": i, "department": dept, "zone_code": zone})
-    store.set_cases(rows)
+    return [
+        answer(status, category, kept.get(i), areas)
+        for i, status, category, areas in zip(
+            ids, resolved["status"], resolved["category"], resolved["areas"], strict=True
+        )
+    ]
 
 
 def _text(areas) -> str:

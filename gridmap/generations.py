@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridmap.cases import rehome
+from gridmap.cases import rehomed
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.engines import BatchLookup, for_batch
 from gridmap.lookup import LookupIndex
@@ -70,14 +70,14 @@ def move_events(store, gen, progress: Callable[[str], None] | None = None) -> Ac
         for table, frame in (("incidents", incidents), ("hazards", hazards)):
             if len(frame):
                 done = resolve(index, frame, for_batch(len(frame)))
-                if table == "incidents":
-                    rehome(store, done)
+                homes = rehomed(store, done) if table == "incidents" else None
                 store.set_event_areas(
                     table,
                     done["id"].tolist(),
                     gen.id,
                     done["grid_code"].tolist(),
                     done["areas"].tolist(),
+                    homes,
                 )
             say(f"{len(frame):,} {table} moved into generation {gen.name}")
     return Activated(gen.id, len(incidents), len(hazards))
