@@ -20,11 +20,13 @@ import shapely
 @dataclass
 class Coordinates:
     """``x``, ``y`` as floats (NaN where bad) and ``reasons`` (None where good), or
-    ``reasons`` None when every row is good."""
+    ``reasons`` None when every row is good; ``columns`` names, for each bad row, the
+    column its reason is about (both, comma-separated, when they look swapped)."""
 
     x: np.ndarray
     y: np.ndarray
     reasons: np.ndarray | None
+    columns: np.ndarray | None = None
 
     @property
     def bad(self) -> np.ndarray:
@@ -33,39 +35,56 @@ class Coordinates:
         return self.reasons != None  # noqa: E711 (object array)
 
 
-def from_columns(lon: pa.Array, lat: pa.Array, names: tuple[str, str]) -> Coordinates:
-    """Coordinates from two columns of text or numbers."""
-    reasons = np.full(len(lon), None, dtype=object)
-    x = _numbers(lon, names[0], reasons)
-    y = _numbers(lat, names[1], reasons)
-    return _checked(x, y, names, reasons, (lon, lat))
+def from_columns(
+    lon: pa.Array, lat: pa.Array, names: tuple[str, str], lonlat: bool = True
+) -> Coordinates:
+    """Coordinates from two columns of text or numbers; with ``lonlat`` False (x/y in a
+    projected CRS) only numbers and finiteness are checked, not degree ranges."""
+    marks = _marks(len(lon))
+    x = _numbers(lon, names[0], marks)
+    y = _numbers(lat, names[1], marks)
+    return _checked(x, y, names, marks, (lon, lat), lonlat)
+
+
+def from_xy(x: np.ndarray, y: np.ndarray) -> Coordinates:
+    """Coordinates of points already parsed (a GeoJSON's, say): finite and in range."""
+    return _checked(
+        np.asarray(x, dtype=float), np.asarray(y, dtype=float), _POINT_NAMES, _marks(len(x)), None
+    )
+
+
+_POINT_NAMES = ("longitude", "latitude")
+
+
+def _marks(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's reason and the column it names (None while the row is good)."""
+    return np.full(n, None, dtype=object), np.full(n, None, dtype=object)
 
 
 def from_points(wkb: pa.Array, name: str, to_lonlat=None) -> Coordinates:
     """Coordinates of a column of WKB points (GeoParquet), through ``to_lonlat`` (a pyproj
     transformer) when they are not lon/lat."""
     geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
-    reasons = np.full(len(geoms), None, dtype=object)
+    marks = _marks(len(geoms))
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    reasons[missing] = f"{name} is empty; expected a point"
+    _flag(marks, missing, f"{name} is empty; expected a point", name)
     types = shapely.get_type_id(geoms)
     other = ~missing & (types != shapely.GeometryType.POINT)
-    for i in np.flatnonzero(other):
-        reasons[i] = f"{name} is a {geoms[i].geom_type}; expected a point"
+    _flag(marks, other, lambda i: f"{name} is a {geoms[i].geom_type}; expected a point", name)
     ok = ~missing & ~other
     x = np.full(len(geoms), np.nan)
     y = np.full(len(geoms), np.nan)
     x[ok], y[ok] = shapely.get_x(geoms[ok]), shapely.get_y(geoms[ok])
     if to_lonlat is not None:
         x, y = to_lonlat.transform(x, y)
-    return _checked(x, y, ("longitude", "latitude"), reasons, None)
+    return _checked(x, y, _POINT_NAMES, marks, None)
 
 
-def _numbers(values: pa.Array, name: str, reasons: np.ndarray) -> np.ndarray:
+def _numbers(values: pa.Array, name: str, marks) -> np.ndarray:
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
         out = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
         null = values.is_null().to_numpy(zero_copy_only=False)
-        _flag(reasons, null, f"column {name!r} is empty; expected a number")
+        _flag(marks, null, f"column {name!r} is empty; expected a number", name)
         return np.where(null, np.nan, out)
     values = pc.cast(values, pa.string())
     try:
@@ -77,20 +96,19 @@ def _numbers(values: pa.Array, name: str, reasons: np.ndarray) -> np.ndarray:
     text = values.to_numpy(zero_copy_only=False)
     out = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(dtype=float)
     failed = np.isnan(out) & ~_nan_words(text)
-    for i in np.flatnonzero(failed):
-        v = text[i]
-        if v is None or not str(v).strip():
-            why = f"column {name!r} is empty; expected a number"
-        elif _parses(str(v).replace(",", ".")):
-            why = (
-                f"column {name!r} has {v!r}, a decimal comma; expected a decimal point, "
-                f"as in {str(v).replace(',', '.').strip()}"
-            )
-        else:
-            why = f"column {name!r} has {v!r}; expected a number"
-        if reasons[i] is None:
-            reasons[i] = why
+    _flag(marks, failed, lambda i: _not_a_number(name, text[i]), name)
     return out
+
+
+def _not_a_number(name: str, v) -> str:
+    if v is None or not str(v).strip():
+        return f"column {name!r} is empty; expected a number"
+    if _parses(str(v).replace(",", ".")):
+        return (
+            f"column {name!r} has {v!r}, a decimal comma; expected a decimal point, "
+            f"as in {str(v).replace(',', '.').strip()}"
+        )
+    return f"column {name!r} has {v!r}; expected a number"
 
 
 def _nan_words(text: np.ndarray) -> np.ndarray:
@@ -105,40 +123,64 @@ def _parses(text: str) -> bool:
     return text.count(".") == 1
 
 
-def _flag(reasons: np.ndarray, mask: np.ndarray, why) -> None:
+def _flag(marks, mask: np.ndarray, why, column: str) -> None:
+    """Rows of ``mask`` not yet bad get reason ``why`` (text, or row → text) about
+    ``column``: a row's first problem is its reason."""
+    reasons, columns = marks
     for i in np.flatnonzero(mask & (reasons == None)):  # noqa: E711 (object array)
         reasons[i] = why(i) if callable(why) else why
+        columns[i] = column
 
 
-def _checked(x, y, names, reasons, raw) -> Coordinates:
+def _checked(x, y, names, marks, raw, lonlat: bool = True) -> Coordinates:
     def what(k: int, i: int) -> str:
         """The value as the file has it: the text of a column, or a point's number."""
         if raw is not None:
             return f"column {names[k]!r} has {raw[k][i].as_py()!r}"
         return f"{names[k]} {(x, y)[k][i]:g}"
 
+    reasons = marks[0]
     unset = reasons == None  # noqa: E711 (object array)
     for k, values in enumerate((x, y)):
         _flag(
-            reasons,
+            marks,
             unset & ~np.isfinite(values),
             lambda i, k=k: f"{what(k, i)}; expected a finite number",
+            names[k],
         )
+    if not lonlat:
+        return _done(x, y, marks)
     unset = reasons == None  # noqa: E711 (object array)
     with np.errstate(invalid="ignore"):
         swapped = unset & (np.abs(y) > 90) & (np.abs(y) <= 180) & (np.abs(x) <= 90)
         lon_out = unset & ~swapped & (np.abs(x) > 180)
         lat_out = unset & ~swapped & ~lon_out & (np.abs(y) > 90)
     _flag(
-        reasons,
+        marks,
         swapped,
         lambda i: (
             f"{what(0, i)} and {what(1, i).removeprefix('column ')}: they look swapped; "
             "expected longitude -180..180 first, latitude -90..90 second"
         ),
+        f"{names[0]},{names[1]}",
     )
-    _flag(reasons, lon_out, lambda i: f"{what(0, i)}, out of range; expected longitude -180..180")
-    _flag(reasons, lat_out, lambda i: f"{what(1, i)}, out of range; expected latitude -90..90")
+    _flag(
+        marks,
+        lon_out,
+        lambda i: f"{what(0, i)}, out of range; expected longitude -180..180",
+        names[0],
+    )
+    _flag(
+        marks,
+        lat_out,
+        lambda i: f"{what(1, i)}, out of range; expected latitude -90..90",
+        names[1],
+    )
+    return _done(x, y, marks)
+
+
+def _done(x, y, marks) -> Coordinates:
+    reasons, columns = marks
     if (reasons == None).all():  # noqa: E711 (object array)
-        reasons = None
-    return Coordinates(x, y, reasons)
+        return Coordinates(x, y, None)
+    return Coordinates(x, y, reasons, columns)

@@ -20,13 +20,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pyarrow.csv as pacsv
 
 from etl.pointfiles import Part, PointReader, csv_header, partition
 from etl.points import BadRows, BatchResult, Options, kept_columns, rejected_path, stream
 from gridmap.errors import InvalidInput
 from gridmap.indexcache import cached_index
-from gridmap.lookup import LookupIndex
+from gridmap.lookup import LookupIndex, LookupResult
 
 PART_BYTES = 64 << 20
 
@@ -172,3 +173,32 @@ def _merge_rejected(results: list[BatchResult], target: Path) -> Path | None:
         write_options=pacsv.WriteOptions(quoting_style="needed"),
     )
     return target
+
+
+def lookup_points_dask(
+    index: LookupIndex, lon, lat, scheduler: str | None = None, part_rows: int = 250_000
+) -> LookupResult:
+    """``index.lookup(lon, lat)`` computed on a Dask cluster (at ``scheduler``, else a
+    local one), slices of ``part_rows`` points a task, the index sent once per worker.
+
+    Tasks send back only the arrays of area positions (never the index), and the result
+    is assembled here around the caller's own index, so it equals the in-process one.
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if not len(lon):
+        return index.lookup(lon, lat)
+    with dask_client(scheduler) as client:
+        shared = client.scatter(index, broadcast=True)
+        futures = [
+            client.submit(_positions, shared, lon[a : a + part_rows], lat[a : a + part_rows])
+            for a in range(0, len(lon), part_rows)
+        ]
+        parts = client.gather(futures)
+    idx = {name: np.concatenate([p[0][name] for p in parts]) for name in parts[0][0]}
+    border = {name: np.concatenate([p[1][name] for p in parts]) for name in parts[0][1]}
+    return LookupResult(index, lon, lat, idx, border)
+
+
+def _positions(index: LookupIndex, lon: np.ndarray, lat: np.ndarray):
+    found = index.lookup(lon, lat)
+    return found.idx, found.border

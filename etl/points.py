@@ -233,6 +233,7 @@ class Batch:
         rows = np.flatnonzero(bad)
         table = chunk.table.take(pa.array(rows))
         table = table.add_column(0, "row", pa.array(chunk.first_row + rows))
+        table = table.append_column("column", pa.array(chunk.coords.columns[rows], pa.string()))
         self.rejects.write(
             table.append_column("error", pa.array(chunk.coords.reasons[rows], type=pa.string()))
         )

@@ -23,10 +23,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import pyproj
 import shapely
 
+from etl import coordinates
 from etl.sniff import Limits, gdal_source
 from gridmap.coords import DATUMS
 from gridmap.errors import InvalidInput
@@ -96,8 +98,12 @@ def guess_crs_message(xy: np.ndarray) -> str:
     )
 
 
-def _read_csv(path: Path) -> gpd.GeoDataFrame:
-    """The rows with their geometry and no CRS (a CSV names none)."""
+def _read_csv(path: Path, bad_points: bool = False) -> gpd.GeoDataFrame:
+    """The rows with their geometry and no CRS (a CSV names none).  Lon/lat values are
+    checked as a batch lookup checks them (``etl.coordinates``): the first bad one is
+    refused, or with ``bad_points`` every bad row keeps no geometry, its problem in
+    ``attrs["bad_points"]`` (row from 1 → (column, reason)) and the lon/lat text columns
+    stay, so that a report can show the values as written."""
     with path.open("rb") as f:
         if b"\0" in f.read(1 << 16):
             raise InvalidInput(f"{path.name}: not a text file, so not CSV", field="file")
@@ -127,20 +133,30 @@ def _read_csv(path: Path) -> gpd.GeoDataFrame:
                 ) from None
         frame = frame.drop(columns=[wkt])
     elif lon is not None and lat is not None:
-        x = pd.to_numeric(frame[lon], errors="coerce")
-        y = pd.to_numeric(frame[lat], errors="coerce")
-        bad = x.isna() | y.isna()
-        if bad.any():
-            i = int(np.argmax(bad.to_numpy()))
+        # x/y may be metres of a CRS given later: degree ranges only for event points.
+        coords = coordinates.from_columns(
+            pa.array(frame[lon], pa.string()),
+            pa.array(frame[lat], pa.string()),
+            (lon, lat),
+            lonlat=bad_points,
+        )
+        bad = coords.bad
+        if bad.any() and not bad_points:
+            i = int(np.argmax(bad))
             raise InvalidInput(
-                f"{path.name} row {i + 1}: {lon}/{lat} are "
-                f"{frame[lon].iloc[i]!r}, {frame[lat].iloc[i]!r}; expected "
-                "numbers",
-                field=lon,
+                f"{path.name} row {i + 1}: {coords.reasons[i]}",
+                field=coords.columns[i],
                 position=i + 1,
             )
-        geoms = list(shapely.points(x.to_numpy(), y.to_numpy()))
-        frame = frame.drop(columns=[lon, lat])
+        geoms = shapely.points(np.where(bad, 0, coords.x), np.where(bad, 0, coords.y))
+        geoms[bad] = None
+        problems = {int(i + 1): (coords.columns[i], coords.reasons[i]) for i in np.flatnonzero(bad)}
+        if not bad_points:
+            frame = frame.drop(columns=[lon, lat])
+        frame = gpd.GeoDataFrame(frame, geometry=list(geoms))
+        if bad_points:
+            frame.attrs = {"bad_points": problems, "coordinate_columns": (lon, lat)}
+        return frame
     else:
         raise InvalidInput(
             f"{path.name}: no geometry: expected a WKT column "
@@ -230,9 +246,12 @@ def read(
     *,
     datum: str | None = None,
     override_crs: bool = False,
+    bad_points: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector file into EPSG:4326; rows keep their file order (row 1 = first).
     Its content must be a format gridmap reads (see ``etl.sniff``), within ``limits``.
+    ``bad_points``: a CSV's unusable lon/lat rows are kept, without geometry (see
+    ``_read_csv``), for an event import that reports them row by row.
 
     ``attrs["source_crs"]`` is the file's own projected CRS (its metric CRS), when it had
     one; ``attrs["notes"]`` says what was assumed or converted.
@@ -246,7 +265,7 @@ def read(
         raise InvalidInput(f"{path.name}: the file is empty", field="file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        frame = _read_csv(path)
+        frame = _read_csv(path, bad_points)
     else:
         if not path.is_dir() and suffix not in VECTOR_SUFFIXES:
             raise InvalidInput(
@@ -295,12 +314,14 @@ def read(
         )
     if len(frame) == 0:
         raise InvalidInput(f"{path.name}: the file has no features", field="file")
-    notes = []
+    notes, kept = [], dict(frame.attrs)
     if frame.crs is None:
         xy = shapely.get_coordinates(frame.geometry.values)
         if crs is not None:
             frame = frame.set_crs(crs)
-        elif (datum is not None or suffix == ".csv") and _plausible_lonlat(xy):
+        elif (datum is not None or suffix == ".csv") and (
+            _plausible_lonlat(xy) or (bad_points and not len(xy))  # every row bad
+        ):
             # A datum is a datum of lon/lat.  A CSV cannot name its CRS, and its common
             # case (gridmap's own exports, points from phones) is WGS-84: said, not silent.
             frame = frame.set_crs("EPSG:4326")
@@ -334,5 +355,5 @@ def read(
     if datum is not None:
         frame = frame.set_geometry(convert_datum(frame.geometry.values, datum), crs="EPSG:4326")
         notes.append(f"{path.name}: converted from {datum} to WGS-84")
-    frame.attrs = {"source_crs": source_crs, "notes": notes}
+    frame.attrs = {**kept, "source_crs": source_crs, "notes": notes}
     return frame

@@ -218,25 +218,46 @@ def route_unrouted(store) -> int:
     return len(rows)
 
 
-def rehome(store, resolved: gpd.GeoDataFrame) -> None:
-    """Open cases just resolved into a new generation's areas: routes of the ones not yet
-    dispatched are recomputed, the others keep their department and take its zone in
-    the new areas (``generations.move_events`` calls this in the activation's
-    transaction).  Deadlines are working time already counted: they stay."""
+def rehomed(store, resolved: gpd.GeoDataFrame) -> list[tuple] | None:
+    """(department, zone) of each open case just resolved into a new generation's areas
+    (None: no departments, nothing changes): routes of the ones not yet dispatched are
+    recomputed, the others keep their department and take its zone in the new areas
+    (``generations.move_events`` writes them with the areas, in the activation's
+    transaction).  Deadlines are working time already counted: they stay.
+
+    Why in bulk: an activation may move hundreds of thousands of cases.  Their departments
+    are read in one query, and a route is computed once per (category, areas) pair:
+    cases in the same grid and zones share their answer.
+    """
     rules, departments = store.rules(), store.departments()
-    if not departments:
-        return
-    for _, row in resolved.iterrows():
-        areas = row["areas"] if isinstance(row["areas"], dict) else json.loads(row["areas"])
-        if row["status"] in _REROUTED:
-            found = routing.route(rules, departments, row["category"], areas)
-            dept, zone = found.department and found.department.code, found.zone_code
-        else:
-            case = store.case(int(row["id"]))
-            dept = case["department"]
-            d = departments.get(dept)
-            zone = areas.get(d.layer) if d is not None and d.layer else None
-        store.set_case(int(row["id"]), department=dept, zone_code=zone)
+    if not departments or not len(resolved):
+        return None
+    ids = [int(i) for i in resolved["id"]]
+    kept = store.case_departments(ids)
+    answers: dict[tuple, tuple] = {}
+
+    def answer(status: str, category: str, dept: str | None, areas) -> tuple:
+        key = (status in _REROUTED, category if status in _REROUTED else dept, _text(areas))
+        if key not in answers:
+            codes = areas if isinstance(areas, dict) else json.loads(areas)
+            if key[0]:
+                found = routing.route(rules, departments, category, codes)
+                answers[key] = (found.department and found.department.code, found.zone_code)
+            else:
+                d = departments.get(dept)
+                answers[key] = (dept, codes.get(d.layer) if d is not None and d.layer else None)
+        return answers[key]
+
+    return [
+        answer(status, category, kept.get(i), areas)
+        for i, status, category, areas in zip(
+            ids, resolved["status"], resolved["category"], resolved["areas"], strict=True
+        )
+    ]
+
+
+def _text(areas) -> str:
+    return areas if isinstance(areas, str) else json.dumps(areas, sort_keys=True)
 
 
 # -- reading -----------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from scipy import ndimage
 
 MIXED = -2
 OUTSIDE = -1
@@ -43,6 +42,10 @@ class CellIndex:
         xy = shapely.get_coordinates(edges)
         col, row = self._cell(xy[:, 0], xy[:, 1])
         mixed[row, col] = True
+        # Imported here: a CLI call that loads the index from its cache file never builds
+        # one, and scipy.ndimage alone takes 0.3 s to import.
+        from scipy import ndimage
+
         mixed = ndimage.binary_dilation(mixed, structure=np.ones((3, 3), dtype=bool))
         labels, n = ndimage.label(~mixed)
         dtype = np.int16 if len(geoms) < np.iinfo(np.int16).max else np.int32

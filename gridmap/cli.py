@@ -91,6 +91,20 @@ def main(ctx: click.Context, db: str | None) -> None:
     except GridmapError as exc:
         raise click.ClickException(str(exc)) from exc
     ctx.obj = {"settings": settings, "db": db or settings.database_url}
+    _large_rehoming(settings)
+
+
+def _large_rehoming(settings: Settings) -> None:
+    """Activations re-home more than ``dask_rehome_rows`` events on Dask: the core takes
+    the engine from here, as it may not import etl (imported only when used)."""
+    from gridmap import engines
+
+    def on_dask(index, lon, lat):
+        from etl.dask_points import lookup_points_dask
+
+        return lookup_points_dask(index, lon, lat, settings.dask_scheduler or None)
+
+    engines.use_for_large_batches(settings.dask_rehome_rows, on_dask)
 
 
 @main.command()
@@ -418,8 +432,8 @@ def import_layer(
     click.echo(f"Imported {n} areas into layer {layer!r}.")
 
 
-def _import_events(ctx, file: Path, kind: str, skip_bad: bool) -> None:
-    from etl.imports import import_events
+def _import_events(ctx, file: Path, kind: str, errors: str) -> None:
+    from etl.events import import_events
 
     def progress(done: int, total: int, seconds: float) -> None:
         rate = done / max(seconds, 1e-9)
@@ -429,30 +443,56 @@ def _import_events(ctx, file: Path, kind: str, skip_bad: bool) -> None:
             err=True,
         )
 
-    result = import_events(command_store(ctx), file, kind, skip_bad, progress)
-    click.echo(f"Imported {result.imported:,} {kind}.")
-    if result.rejected:
+    result = import_events(command_store(ctx), file, kind, errors, progress)
+    if result.checked_only:
         click.echo(
-            f"Rejected {result.rejected:,} rows, written with their reasons to "
-            f"{result.rejected_file}"
+            f"Checked {kind} in {file.name}: {result.rejected:,} bad rows; nothing imported "
+            f"(--errors report only checks). Every row, with its error: {result.rejected_file}"
         )
+    else:
+        click.echo(f"Imported {result.imported:,} {kind}.")
+    if result.rejected:
+        click.echo(f"{result.rejected:,} bad rows:\n  {result.bad.text()}", err=True)
+        if not result.checked_only:
+            click.echo(f"Bad rows, with their reasons: {result.rejected_file}", err=True)
+        # A check that found bad rows, or a skip that left nothing to import, did not
+        # give the user an importable file: say so in the exit status (like a linter).
+        if result.checked_only or not result.imported:
+            ctx.exit(1)
+
+
+_EVENT_ERRORS_HELP = (
+    "What bad rows do: fail (import nothing; list them, first 20 and a count), skip "
+    "(import the good rows; write the bad ones with row, column and error to FILE's stem "
+    "+ .rejected.csv) or report (a dry run: import nothing; write every row with 'column' "
+    "and 'error' columns to FILE's stem + .report.csv; exit status 1 when any row is bad)."
+)
 
 
 def _event_command(kind: str) -> None:
     """``gridmap import-incidents`` and ``gridmap import-hazards``: one shape, two kinds."""
 
     @main.command(
-        f"import-{kind}", help=f"Import {kind} (CSV or GeoJSON), each looked up into its areas."
+        f"import-{kind}",
+        help=f"Import {kind} (CSV or GeoJSON), each looked up into its areas, in one transaction.",
     )
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option(
+        "--errors",
+        type=click.Choice(["fail", "report", "skip"]),
+        default="fail",
+        show_default=True,
+        help=_EVENT_ERRORS_HELP,
+    )
+    @click.option(
         "--skip-bad",
         is_flag=True,
-        help="Import the good rows; write the bad ones to FILE.rejected.csv.",
+        hidden=True,
+        help="The same as --errors skip (kept for scripts written before --errors).",
     )
     @click.pass_context
-    def command(ctx, file, skip_bad) -> None:
-        _import_events(ctx, file, kind, skip_bad)
+    def command(ctx, file, errors, skip_bad) -> None:
+        _import_events(ctx, file, kind, "skip" if skip_bad else errors)
 
 
 for _kind in ("incidents", "hazards"):

@@ -3,6 +3,13 @@
 Activating a generation moves what officers still work on (open incidents, every hazard)
 into its areas; closed incidents keep the areas they were handled in, so history reads
 as it happened.  Both happen in one transaction.
+
+The points are looked up in one vectorised batch by the engine of ``gridmap lookup``
+(``LookupIndex.lookup``), and past a setting's worth of them
+(``GRIDMAP_DASK_REHOME_ROWS``) by the batch engine the composition root hands in
+(``gridmap.engines``: ``gridmap.cli`` hands in the Dask one from ``etl``, which the
+core may not import).
+Either way the rows are written inside the activation's transaction: all or nothing.
 """
 
 from __future__ import annotations
@@ -14,15 +21,19 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridmap.cases import rehome
+from gridmap.cases import rehomed
 from gridmap.catalogue import OPEN_STATUSES
+from gridmap.engines import BatchLookup, for_batch
 from gridmap.lookup import LookupIndex
 from gridmap.model import IncidentQuery
 
 
-def resolve(index: LookupIndex, events: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def resolve(
+    index: LookupIndex, events: gpd.GeoDataFrame, lookup: BatchLookup | None = None
+) -> gpd.GeoDataFrame:
     """``events`` with ``areas`` (JSON of codes per layer), ``grid_code`` and
-    ``generation`` set from ``index``; polygons are looked up at a point inside them."""
+    ``generation`` set from ``index`` (through ``lookup`` when given); polygons are
+    looked up at a point inside them."""
     out = events.copy()
     geoms = out.geometry.values
     points = shapely.get_type_id(geoms) == 0
@@ -32,7 +43,8 @@ def resolve(index: LookupIndex, events: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         reps = reps.copy()
         reps[~points] = shapely.point_on_surface(reps[~points])
     xy = shapely.get_coordinates(reps)
-    result = index.lookup(xy[:, 0], xy[:, 1])
+    x, y = xy[:, 0], xy[:, 1]
+    result = lookup(index, x, y) if lookup is not None else index.lookup(x, y)
     out["areas"] = result.codes_json()
     out["grid_code"] = result.codes(index.grid_layer) if index.grid_layer else None
     out["generation"] = index.generation
@@ -53,18 +65,19 @@ def move_events(store, gen, progress: Callable[[str], None] | None = None) -> Ac
     incidents = store.incidents(query=IncidentQuery(statuses=tuple(sorted(OPEN_STATUSES))))
     hazards = store.hazards()
     if len(incidents) or len(hazards):
-        index = LookupIndex.from_store(store, gen.id)
+        cells = LookupIndex.cells_for(len(incidents) + len(hazards))
+        index = LookupIndex.from_store(store, gen.id, max_cells=cells)
         for table, frame in (("incidents", incidents), ("hazards", hazards)):
             if len(frame):
-                done = resolve(index, frame)
-                if table == "incidents":
-                    rehome(store, done)
+                done = resolve(index, frame, for_batch(len(frame)))
+                homes = rehomed(store, done) if table == "incidents" else None
                 store.set_event_areas(
                     table,
                     done["id"].tolist(),
                     gen.id,
                     done["grid_code"].tolist(),
                     done["areas"].tolist(),
+                    homes,
                 )
             say(f"{len(frame):,} {table} moved into generation {gen.name}")
     return Activated(gen.id, len(incidents), len(hazards))

@@ -56,6 +56,13 @@ class Settings:
     # GRIDMAP_INSPECT_DAYS: days between hazard inspections for risk levels 1-4
     # (major, serious, moderate, low; default 7,30,90,180: local practice, not a standard).
     inspect_days: tuple[int, int, int, int] = (7, 30, 90, 180)
+    # GRIDMAP_DASK_REHOME_ROWS: an activation re-homing more open incidents (or hazards)
+    # than this looks them up on Dask (default 5,000,000: below it one process is faster
+    # than starting a local cluster; see benchmarks/rehome_bench.py).
+    dask_rehome_rows: int = 5_000_000
+    # GRIDMAP_DASK_SCHEDULER: the Dask scheduler for that (tcp://host:8786); default: a
+    # local cluster of two worker processes, started for the activation.
+    dask_scheduler: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -126,6 +133,8 @@ class Settings:
             secret_key=env.get("GRIDMAP_SECRET_KEY", ""),
             grid_code_width=int(width),
             grid_households=(lo, hi),
+            dask_rehome_rows=_positive(env, "GRIDMAP_DASK_REHOME_ROWS", 5_000_000),
+            dask_scheduler=env.get("GRIDMAP_DASK_SCHEDULER", "").strip(),
         )
 
 

@@ -90,7 +90,8 @@ def _run(path: Path, opts: dict, dry_run: bool) -> dict:
     if dry_run:
         rows, bad = imports.check_events(path, opts["kind"], limits)
         return {"ok": not bad or opts["skip_bad"], "rows": rows, "bad": sorted(bad.items())}
-    result = imports.import_events(store, path, opts["kind"], opts["skip_bad"], limits=limits)
+    errors = "skip" if opts["skip_bad"] else "fail"
+    result = imports.import_events(store, path, opts["kind"], errors, limits=limits)
     return {
         "ok": True,
         "rows": result.imported + result.rejected,

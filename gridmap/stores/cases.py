@@ -211,6 +211,18 @@ class Cases:
             raise NotFound(f"no incident {incident_id}")
         return dict(row._mapping)
 
+    def case_departments(self, ids: Sequence[int]) -> dict[int, str | None]:
+        """The department of each incident of ``ids`` (read in slices: a statement takes
+        a bounded number of parameters)."""
+        t = s.incidents
+        out: dict[int, str | None] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 10_000):
+            part = ids[start : start + 10_000]
+            statement = sa.select(t.c.id, t.c.department).where(t.c.id.in_(part))
+            out.update((int(i), d) for i, d in self._run(statement))
+        return out
+
     def set_case(self, incident_id: int, **values) -> None:
         t = s.incidents
         with self.transaction():

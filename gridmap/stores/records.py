@@ -189,20 +189,24 @@ class Records:
         generation: int,
         grid_codes: Sequence,
         areas: Sequence[str],
+        homes: Sequence[tuple] | None = None,
     ) -> None:
-        """Re-resolved areas (``areas`` as JSON text) for events ``ids`` of ``table``."""
+        """Re-resolved areas (``areas`` as JSON text) for events ``ids`` of ``table``, and
+        for incidents their cases' (department, zone) ``homes`` in the same statement
+        (one pass over the rows, not two)."""
         t = {"incidents": s.incidents, "hazards": s.hazards}[table]
-        statement = (
-            sa.update(t)
-            .where(t.c.id == sa.bindparam("_id"))
-            .values(
-                generation=generation, grid_code=sa.bindparam("_grid"), areas=sa.bindparam("_a")
-            )
-        )
+        values = {"generation": generation, "grid_code": sa.bindparam("_grid")}
+        values["areas"] = sa.bindparam("_a")
+        if homes is not None:
+            values |= {"department": sa.bindparam("_d"), "zone_code": sa.bindparam("_z")}
+        statement = sa.update(t).where(t.c.id == sa.bindparam("_id")).values(values)
         rows = [
             {"_id": int(i), "_grid": g, "_a": a}
             for i, g, a in zip(ids, grid_codes, areas, strict=True)
         ]
+        if homes is not None:
+            for row, (dept, zone) in zip(rows, homes, strict=True):
+                row["_d"], row["_z"] = dept, zone
         with self.transaction():
             if rows:
                 self._run(statement, rows)

@@ -14,3 +14,12 @@ def city(sample_path, tmp_path):
     shutil.copy(sample_path, path)
     with GeoPackageStore(path) as s:
         yield s
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A real local Dask cluster of two worker processes (a client of it)."""
+    from etl.dask_points import dask_client
+
+    with dask_client(workers=2) as client:
+        yield client

@@ -13,34 +13,7 @@ from click.testing import CliRunner
 from etl.points import Options, lookup_file, rejected_path
 from gridmap.cli import main
 from gridmap.errors import InvalidInput
-
-# Every kind of bad coordinate, as a spreadsheet or a GPS export writes them.
-ROWS = [
-    ("a", "125.10", "46.59", None),
-    ("b", "nan", "46.59", "column 'lon' has 'nan'; expected a finite number"),
-    ("c", "", "46.59", "column 'lon' is empty; expected a number"),
-    ("d", "125.10", "inf", "column 'lat' has 'inf'; expected a finite number"),
-    ("e", "-inf", "46.59", "column 'lon' has '-inf'; expected a finite number"),
-    ("f", "181", "46.59", "column 'lon' has '181', out of range; expected longitude -180..180"),
-    ("g", "125.10", "-91", "column 'lat' has '-91', out of range; expected latitude -90..90"),
-    ("h", "north", "46.59", "column 'lon' has 'north'; expected a number"),
-    (
-        "i",
-        "125,10",
-        "46.59",
-        "column 'lon' has '125,10', a decimal comma; expected a decimal point, as in 125.10",
-    ),
-    (
-        "j",
-        "46.59",
-        "125.10",
-        "column 'lon' has '46.59' and 'lat' has '125.10': they look swapped; "
-        "expected longitude -180..180 first, latitude -90..90 second",
-    ),
-    ("k", "124.87", "46.65", None),
-    ("l", "125.10", "", "column 'lat' is empty; expected a number"),
-    ("m", "120.0", "46.0", None),  # good, outside the city
-]
+from tests.etl.badpoints import ROWS
 
 
 def _codes(column: pd.Series) -> list:
@@ -212,15 +185,6 @@ def test_unknown_format_and_columns_are_clear_errors(run, bad_csv, tmp_path):
         out.output
     )
     assert "Traceback" not in out.output
-
-
-@pytest.fixture(scope="module")
-def dask_cluster():
-    """A real local Dask cluster of two worker processes."""
-    from etl.dask_points import dask_client
-
-    with dask_client(workers=2) as client:
-        yield client
 
 
 def test_dask_engine_equals_the_in_process_engine_row_for_row(

@@ -59,7 +59,7 @@ def test_a_bad_row_refuses_the_whole_file(city, tmp_path):
     with pytest.raises(InvalidInput) as exc:
         import_events(city, path, "incidents")
     text = str(exc.value)
-    assert "2 bad rows, nothing imported" in text
+    assert "2 bad rows of 4, nothing imported" in text
     assert "row 3: category 'X9999' is not in the catalogue" in text
     assert "row 4: reported_at '2026-11-20 09:00' is not an ISO 8601 time with a time zone" in text
     assert len(city.incidents()) == before
@@ -69,11 +69,11 @@ def test_skip_bad_imports_the_rest_and_writes_the_rejected_rows(city, tmp_path):
     before = len(city.incidents())
     path = tmp_path / "incidents.csv"
     _incidents_csv(path, [*GOOD, (125.1, 46.6, "E0102", "lost", "2026-11-20T09:00:00+08:00", "")])
-    result = import_events(city, path, "incidents", skip_bad=True)
+    result = import_events(city, path, "incidents", errors="skip")
     assert (result.imported, result.rejected) == (2, 1)
     rejected = pd.read_csv(result.rejected_file)
     assert rejected["row"].tolist() == [3]
-    assert "status 'lost' is not a workflow status" in rejected["reason"].iloc[0]
+    assert "status 'lost' is not a workflow status" in rejected["error"].iloc[0]
     assert len(city.incidents()) == before + 2
 
 
