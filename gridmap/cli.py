@@ -95,16 +95,9 @@ def main(ctx: click.Context, db: str | None) -> None:
 
 
 def _large_rehoming(settings: Settings) -> None:
-    """Activations re-home more than ``dask_rehome_rows`` events on Dask: the core takes
-    the engine from here, as it may not import etl (imported only when used)."""
-    from gridmap import engines
+    from etl.rehoming import use_dask_for_large_batches
 
-    def on_dask(index, lon, lat):
-        from etl.dask_points import lookup_points_dask
-
-        return lookup_points_dask(index, lon, lat, settings.dask_scheduler or None)
-
-    engines.use_for_large_batches(settings.dask_rehome_rows, on_dask)
+    use_dask_for_large_batches(settings)
 
 
 @main.command()
