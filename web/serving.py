@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 
 from gridmap.errors import NotFound
 
@@ -37,6 +38,9 @@ def serve(database_url: str, host: str, port: int, workers: int, threads: int) -
         warm(app)
         waitress_serve(app, host=host, port=port, threads=threads, ident="gridmap")
         return
+    # Every worker must sign sessions with the same key, or a sign-in made on one worker
+    # is refused by the next: one random key per start, set before the workers fork.
+    os.environ.setdefault("GRIDMAP_SECRET_KEY", secrets.token_hex(32))
     _Gunicorn(database_url, host, port, workers, threads).run()
 
 

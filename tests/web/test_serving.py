@@ -11,11 +11,16 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
+
+from tests.accounts import PASSWORD, user_of
 
 
 def _free_port() -> int:
@@ -25,7 +30,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def server(sample_path, tmp_path):
+def server(sample_path, tmp_path, monkeypatch):
+    monkeypatch.delenv("GRIDMAP_SECRET_KEY", raising=False)  # as a first `make demo` runs
     db = tmp_path / "city.gpkg"
     shutil.copy(sample_path, db)  # no index cache file beside it: a cold start
     port = _free_port()
@@ -44,7 +50,7 @@ def server(sample_path, tmp_path):
                 break
         assert proc.poll() is None, (tmp_path / "server.log").read_text()
         time.sleep(0.05)
-    yield port, tmp_path / "server.log"
+    yield port, tmp_path / "server.log", db
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(20)
@@ -61,7 +67,7 @@ def _get(port: int, path: str) -> dict:
 
 
 def test_cold_start_under_eight_requests_builds_the_index_once(server, sample_index):
-    port, log = server
+    port, log, _ = server
     points = [(125.10 + i * 0.01, 46.59 - i * 0.005) for i in range(8)]
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda p: _get(port, f"/api/lookup?lon={p[0]}&lat={p[1]}"), points))
@@ -72,3 +78,26 @@ def test_cold_start_under_eight_requests_builds_the_index_once(server, sample_in
     assert log.read_text().count("built the lookup index") == 1
     # Other routes are served by the same app.
     assert _get(port, "/api/layers")["generation"]["name"] == "2011"
+
+
+def test_a_sign_in_holds_on_every_worker(server):
+    """Without GRIDMAP_SECRET_KEY each worker must still sign sessions with the same key:
+    a session made on one worker is honoured by the others."""
+    port, _, db = server
+    name = user_of(f"gpkg://{db}", "planner")
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    form = urllib.parse.urlencode({"name": name, "password": PASSWORD.format(name=name)})
+    login = urllib.request.Request(
+        base + "/login", data=form.encode(), headers={"Origin": base}, method="POST"
+    )
+    with opener.open(login, timeout=60) as r:
+        assert r.status == 200 and "/login" not in r.url
+    statuses = []
+    for _ in range(12):  # gthread workers take turns: both see the session
+        try:
+            with opener.open(base + "/api/me", timeout=60) as r:
+                statuses.append(r.status)
+        except urllib.error.HTTPError as exc:
+            statuses.append(exc.code)
+    assert statuses == [200] * 12
