@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from boundaries.editor import live
+from boundaries.editor import Painting, live
 from web import i18n
 from web.auth import allow
 from web.db import get_store
-from web.plans import painting_of
+from web.plans import stored
 
 bp = Blueprint("planner", __name__)
 
@@ -23,7 +23,9 @@ def _author(actor: str | None) -> str:
 
 
 def _summary(store, saved: dict) -> dict:
-    _, painting = painting_of(store, saved["id"])
+    # Not from the cache of plans being painted: listing many plans would push those out.
+    _, _, units, plan = stored(store, saved["id"])
+    painting = Painting(units, plan)
     metrics = live(painting, saved.get("bounds") or {})
     return {
         "id": saved["id"],

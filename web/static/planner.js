@@ -47,16 +47,7 @@
   function say(text) { errorBox.textContent = text || ''; }
 
   function send(body) {
-    return fetch('/api/plans/' + planId + '/reassign', {
-      method: 'POST',
-      headers: {Accept: 'application/json', 'Content-Type': 'application/json'},
-      body: JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (j) {
-        if (!r.ok) { throw j; }
-        return j;
-      });
-    });
+    return window.gridmapApi('POST', '/api/plans/' + planId + '/reassign', body);
   }
 
   function lower(a, b) { return a.localeCompare(b, undefined, {numeric: true}); }

@@ -16,19 +16,7 @@
 
   function open(id) { window.location.href = '/plans/' + id; }
 
-  function send(method, url, body) {
-    var init = {method: method, headers: {Accept: 'application/json'}};
-    if (body instanceof FormData) { init.body = body; } else if (body) {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    return fetch(url, init).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (j) {
-        if (!r.ok) { throw j; }
-        return j;
-      });
-    });
-  }
+  var send = window.gridmapApi;
 
   function values(form) {
     var out = {};
