@@ -81,7 +81,8 @@ class Spec:
 def today_in(store, spec: Spec, layer: str) -> dict[str, str]:
     """Each unit in today's area of ``layer`` (a coarser layer it nests in, e.g. streets),
     as an assignment: the plan to start from that changes nothing yet."""
-    if not isinstance(layer, str) or layer == spec.layer:
+    known = {x.name for x in store.layers()}
+    if not isinstance(layer, str) or layer == spec.layer or layer not in known:
         raise InvalidInput(
             f"from_layer {layer!r}: expected a layer the {spec.layer} areas nest in",
             field="from_layer",

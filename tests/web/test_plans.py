@@ -270,5 +270,6 @@ def test_plans_pages(planner):
     assert "今天的街道" in text and f'data-plan="{plan_id}"' in text
     assert client.get(f"/plans/{plan_id}").status_code == 200
     assert client.get("/plans/999").status_code == 404
-    r = client.post("/api/plans", json={"name": "x", "from_layer": "neighborhood"})
-    assert r.status_code == 400 and r.get_json()["parameter"] == "from_layer"
+    for layer in ("neighborhood", "nope", 5):
+        r = client.post("/api/plans", json={"name": "x", "from_layer": layer})
+        assert r.status_code == 400 and r.get_json()["parameter"] == "from_layer"
