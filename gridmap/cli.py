@@ -581,6 +581,11 @@ def upgrade(ctx: click.Context) -> None:
     click.echo(f"{store.url} is at schema revision {migrations.current(store)}")
 
 
+# Threads per server worker: one Python thread runs at a time, so more only help pages
+# that wait on the database; measured in benchmarks/serve_bench.py.
+THREADS = 2
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -588,13 +593,26 @@ def upgrade(ctx: click.Context) -> None:
     "--workers",
     default=None,
     type=click.IntRange(min=1),
-    help="Worker processes (gunicorn); 1 serves from this process (waitress) "
-    "[default: one per CPU].",
+    help="Worker processes [default: one per CPU].",
 )
-@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
+@click.option(
+    "--threads",
+    default=THREADS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Threads per worker (more let slow pages wait beside quick ones).",
+)
+@click.option(
+    "--preload",
+    is_flag=True,
+    help="Load the app and its lookup index once, before the workers fork (they share "
+    "its memory) instead of once in each worker.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the map and the API (gunicorn workers, or waitress in one process)."""
+def serve(
+    ctx: click.Context, host: str, port: int, workers: int | None, threads: int, preload: bool
+) -> None:
+    """Serve the map and the API (granian, several worker processes)."""
     from web.serving import default_workers
     from web.serving import serve as run
 
@@ -603,7 +621,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads
         f"gridmap: serving {ctx.obj['db']} on http://{host}:{port}/ with {workers} "
         f"worker process{'es' if workers > 1 else ''}  (Ctrl+C stops)"
     )
-    run(ctx.obj["db"], host, port, workers, threads)
+    run(ctx.obj["db"], host, port, workers, threads, preload)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, NotFound
 
 CRS = "EPSG:4326"
 # Dates without a time (filters such as "since 2026-03-01") are days in this zone.
@@ -67,6 +67,45 @@ class Generation:
     created: str = ""
     effective_from: date | None = None  # the day it took effect (None: not recorded)
     effective_to: date | None = None  # the last day it was in force (None: still is)
+
+
+def find_generation(gens: Sequence[Generation], ref: int | str | None = None) -> Generation:
+    """A generation by id or name; the active one when ``ref`` is None."""
+    for g in gens:
+        if (ref is None and g.active) or (
+            ref is not None and (g.id == ref or g.name == str(ref) or str(g.id) == str(ref))
+        ):
+            return g
+    if ref is None:
+        raise NotFound("no active generation: build or import boundaries first")
+    known = ", ".join(f"{g.id} ({g.name})" for g in gens) or "none"
+    raise NotFound(f"unknown generation {ref!r}; known generations: {known}")
+
+
+def generation_on(gens: Sequence[Generation], day: date) -> Generation:
+    """The generation in force on ``day``, by the recorded effective dates (a generation
+    with only an end date was in force from the beginning)."""
+    dated = [g for g in gens if g.effective_from or g.effective_to]
+    for g in sorted(dated, key=lambda g: g.effective_from or date.min, reverse=True):
+        if (g.effective_from or date.min) <= day <= (g.effective_to or date.max):
+            return g
+    known = ", ".join(
+        f"{g.name} ({g.effective_from or '…'} to {g.effective_to or '…'})" for g in dated
+    )
+    raise NotFound(
+        f"no generation was in force on {day}; recorded: {known or 'no dates yet'}"
+        " (dates come from 'gridmap plan publish/activate --effective')"
+    )
+
+
+def generation_at(
+    gens: Sequence[Generation], ref: int | str | None = None, day: date | None = None
+) -> Generation:
+    """A generation by id or name, or the one in force on ``day``; the active one when
+    neither is given."""
+    if ref is not None and day is not None:
+        raise InvalidInput("give a generation or a date, not both", field="date")
+    return generation_on(gens, day) if day is not None else find_generation(gens, ref)
 
 
 @dataclass(frozen=True)

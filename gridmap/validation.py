@@ -27,6 +27,10 @@ def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     ...
     gridmap.errors.InvalidInput: point 2: longitude 181.0 is out of range; expected -180..180
     """
+    # One good point (the API's every request) in a microsecond, not twenty; NaN fails
+    # these comparisons and takes the long way to its message.
+    if type(lon) is float and type(lat) is float and -180 <= lon <= 180 and -90 <= lat <= 90:
+        return np.array([lon]), np.array([lat])
     try:
         lon = np.atleast_1d(np.asarray(lon, dtype=float))
         lat = np.atleast_1d(np.asarray(lat, dtype=float))

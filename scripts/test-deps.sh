@@ -4,6 +4,7 @@
 #    offline) and CJK fonts for the screenshots;
 #  - GDAL's tools, which the tests run over the GeoPackages gridmap writes: ogrinfo and
 #    ogr2ogr (gdal-bin) and the GeoPackage validator (python3-gdal's validate_gpkg.py);
+#  - wrk, the HTTP load generator `make bench` runs;
 #  - PostgreSQL with PostGIS, running (unless GRIDMAP_TEST_POSTGRES names another server).
 set -euo pipefail
 
@@ -21,6 +22,8 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
 command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+# wrk: the load generator of benchmarks/serve_bench.py (C: it leaves the cores to the server)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 /usr/bin/python3 -c "import osgeo_utils.samples.validate_gpkg" >/dev/null 2>&1 \
   || missing+=(python3-gdal)
 [ ${#missing[@]} -eq 0 ] || as_root "${missing[@]}"

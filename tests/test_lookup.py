@@ -196,3 +196,37 @@ def test_a_layer_its_children_do_not_cover_is_searched_itself():
     r = index.lookup([125.05, 125.15, 125.3], [46.05, 46.15, 46.05])
     assert list(r.codes("grid")) == ["D101", None, None]
     assert list(r.codes("district")) == ["D1", "D1", None]
+
+
+@pytest.mark.parametrize("max_cells", [1 << 23, 1 << 10])
+def test_one_point_answers_as_the_batch_does(sample_path, sample_frames, max_cells):
+    """``point`` hands out answers built once per combination of cells: every answer must
+    still be the batch's own, on borders, in mixed cells, outside the city, and again
+    when the same cells are asked twice."""
+    from gridmap.stores.gpkg import GeoPackageStore
+
+    with GeoPackageStore(sample_path) as store:
+        index = LookupIndex.from_store(store, max_cells=max_cells)
+    xy = _test_points(sample_frames, n_random=3000, seed=11)
+    xy = np.vstack([xy, xy[:500] + 1e-7])  # near neighbours: the same cells, other points
+    batch = index.lookup(xy[:, 0], xy[:, 1])
+    for i, (x, y) in enumerate(xy):
+        assert index.point(float(x), float(y)) == batch.record(i), (i, x, y)
+    if max_cells == 1 << 23:  # (a thousand cells over the city are all mixed)
+        assert index._answers  # the shortcut was taken
+
+
+def test_one_point_is_checked_like_a_batch(sample_index):
+    sample_index.point(125.0, 46.5)  # fills the shortcut for cells outside the city too
+    for lon, lat in ((np.nan, 46.5), (125.0, np.inf), (181.0, 46.5)):
+        with pytest.raises(InvalidInput):
+            sample_index.point(lon, lat)
+    with pytest.raises(InvalidInput, match="one point expected"):
+        sample_index.point([125.0, 125.1], [46.0, 46.1])
+
+
+def test_a_hand_drawn_hole_and_a_gap_are_not_taken_from_the_cells():
+    index = _tiny_index()
+    for x, y in ((0.5, 0.5), (3.0, 1.0), (0.5, 1.5), (4.5, 1.5), (9.0, 9.0)):
+        lon, lat = 125 + x * 0.1, 46 + y * 0.1
+        assert index.point(lon, lat) == index.lookup(lon, lat).record(0)

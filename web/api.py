@@ -13,7 +13,7 @@ from gridmap.coords import gcj02_to_wgs84
 from gridmap.model import IncidentQuery, utc_text
 from web import clusters, geojson, i18n, params
 from web.auth import public, sees_people
-from web.db import get_store, lookup_index, simplified_layer
+from web.db import get_store, lookup_at, simplified_layer
 from web.openapi import GEOJSON, documented, query
 
 DATUM = query("datum", {"type": "string", "enum": ["wgs84", "gcj02"]}, "gcj02: AMap's lon/lat")
@@ -41,8 +41,8 @@ def lookup():
     lon, lat = params.lonlat()
     if params.datum() == "gcj02":  # a point clicked on AMap tiles: back to WGS-84 first
         lon, lat = gcj02_to_wgs84(lon, lat)
-    gen = get_store().generation_at(request.args.get("generation"), params.day("date"))
-    answer = lookup_index(gen).lookup(lon, lat).record(0)
+    gen, index = lookup_at(request.args.get("generation"), params.day("date"))
+    answer = index.point(lon, lat)
     answer["generation"] = _generation_json(gen)
     if not sees_people():  # officers' names and phones are for the roles that work with them
         answer["officer"], answer["zone_officers"] = None, {}

@@ -1,7 +1,9 @@
 """The store for each request, and lookup indexes shared across requests.
 
 The store is opened per request and closed at teardown (SQLite connections are cheap to
-open and must not be shared between threads mid-transaction).  A lookup index costs a
+open and must not be shared between threads mid-transaction); what a lookup needs of it
+(the areas version and the generations) is read without opening it, by a ``Watch`` kept
+per thread.  A lookup index costs a
 second to build, so one per generation is kept for the whole app and rebuilt only when
 the store's areas change; it is read from the store's index cache file when another
 process built it already (``gridmap.indexcache``).  Requests that miss at once wait for
@@ -16,10 +18,12 @@ import numpy as np
 import shapely
 from flask import Flask, current_app, g
 
+from gridmap import model
 from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex
 from gridmap.model import Generation
 from gridmap.stores import open_store
+from gridmap.stores.sql import Watch
 
 
 def get_store():
@@ -64,28 +68,53 @@ class Cache:
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close)
     app.extensions["gridmap_cache"] = Cache()
+    app.extensions["gridmap_watch"] = threading.local()
 
 
 def _cache() -> Cache:
     return current_app.extensions["gridmap_cache"]
 
 
+def state() -> tuple[int, list[Generation]]:
+    """The store's areas version and generations as committed now, without opening the
+    store (the lookup API's every request asks: see ``Watch``)."""
+    local = current_app.extensions["gridmap_watch"]
+    watch = getattr(local, "watch", None)
+    if watch is None:
+        watch = local.watch = Watch(current_app.config["DATABASE_URL"])
+    return watch.state()
+
+
+def lookup_at(generation: int | str | None = None, day=None) -> tuple[Generation, LookupIndex]:
+    """The generation asked for (``store.generation_at``) and its lookup index."""
+    version, gens = state()
+    gen = model.generation_at(gens, generation, day)
+    return gen, _index(version, gen)
+
+
 def lookup_index(generation=None) -> LookupIndex:
     """The index of ``generation`` (an id, a name, a ``Generation``; default: active)."""
-    store = get_store()
-    gen = generation if isinstance(generation, Generation) else store.generation(generation)
-    key = ("index", store.areas_version(), gen.id)
-    return _cache().get(key, lambda: cached_index(store, gen.id))
+    version, gens = state()
+    gen = (
+        generation
+        if isinstance(generation, Generation)
+        else model.find_generation(gens, generation)
+    )
+    return _index(version, gen)
+
+
+def _index(version: int, gen: Generation) -> LookupIndex:
+    return _cache().get(("index", version, gen.id), lambda: cached_index(get_store(), gen.id))
 
 
 def simplified_layer(layer: str, generation, zoom: int):
     """The layer's areas simplified for ``zoom`` (half a pixel), neighbours kept flush."""
-    store = get_store()
-    gen = store.generation(generation)
+    version, gens = state()
+    gen = model.find_generation(gens, generation)
     zoom = int(min(max(zoom, 0), 16))
 
     def build():
-        frame = store.areas(layer, gen.id)
+        frame = get_store().areas(layer, gen.id)
         if zoom < 16 and len(frame):
             tolerance = 360.0 / (256 * 2**zoom) * 0.5
             geoms = np.asarray(frame.geometry.values)
@@ -93,4 +122,4 @@ def simplified_layer(layer: str, generation, zoom: int):
             frame = frame.set_geometry(shapely.coverage_simplify(geoms, tolerance))
         return frame
 
-    return _cache().get(("layer", store.areas_version(), gen.id, layer, zoom), build)
+    return _cache().get(("layer", version, gen.id, layer, zoom), build)

@@ -17,7 +17,7 @@ from flask import Blueprint, jsonify, request
 from gridmap.errors import GridmapError, InvalidInput, NotFound
 from web import i18n, params
 from web.auth import public
-from web.db import get_store, lookup_index
+from web.db import get_store, lookup_at
 from web.errors import status_of
 from web.openapi import documented, query
 
@@ -127,8 +127,8 @@ def _types() -> set[str] | None:
 def point(srid: int, point: str):
     lon, lat = _coordinates(srid, point)
     store = get_store()
-    gen = store.generation_at(request.args.get("generation"), params.day("date"))
-    record = lookup_index(gen.id).lookup(lon, lat).record(0)
+    _, index = lookup_at(request.args.get("generation"), params.day("date"))
+    record = index.point(lon, lat)
     return jsonify(point_areas(Areas(store), record, _types()))
 
 

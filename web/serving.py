@@ -1,17 +1,23 @@
-"""``gridmap serve``: the app in several worker processes (gunicorn), or in one (waitress).
+"""``gridmap serve``: the app in worker processes behind granian's HTTP server.
 
 Why processes: one Python process answers one request at a time whatever its threads
-(the GIL), so 16 clients on two cores queued behind each other.  Each worker builds its
-own app (nothing is shared across ``fork`` but the code) and, before it takes requests,
-loads the active generation's lookup index from the store's cache file: a tenth of a
-second, cheaper than sharing one built in the parent, whose Python objects' reference
-counts would touch (and copy) the shared pages anyway.  The first worker to find no
-cache file builds it while the others wait on the file's lock.
+(the GIL), so 16 clients on two cores queued behind each other.  Why granian (a server
+written in Rust) rather than gunicorn: on this app's cheapest route gunicorn's own
+Python (parsing, keep-alive, its thread pool) cost more than the route itself; granian
+answered the same app's "hello" 2.2× as fast, with a third of gunicorn's p99.
+
+Each worker builds its own app and, before it takes requests, loads the active
+generation's lookup index from the store's cache file (a tenth of a second); the first
+worker to find no cache file builds it while the others wait on the file's lock.  With
+``preload`` the parent builds the app and loads the index once, and forked workers
+share its pages until they write to them: ``benchmarks/serve_bench.py`` measures both
+(what each worker really costs in memory, and start-up).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -23,25 +29,62 @@ def default_workers() -> int:
     return max(os.cpu_count() or 1, 1)
 
 
-def serve(database_url: str, host: str, port: int, workers: int, threads: int) -> None:
-    # Index builds are worth a line in the server's log: they are its slow moments.
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("gridmap: %(message)s"))
-    logging.getLogger("gridmap").addHandler(handler)
-    logging.getLogger("gridmap").setLevel(logging.INFO)
-    if workers <= 1:
-        from waitress import serve as waitress_serve
+def serve(
+    database_url: str,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    preload: bool = False,
+) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
 
-        from web import create_app
-
-        app = create_app({"DATABASE_URL": database_url})
-        warm(app)
-        waitress_serve(app, host=host, port=port, threads=threads, ident="gridmap")
-        return
+    _log_to_stderr()
     # Every worker must sign sessions with the same key, or a sign-in made on one worker
-    # is refused by the next: one random key per start, set before the workers fork.
+    # is refused by the next: one random key per start, set before the workers start.
     os.environ.setdefault("GRIDMAP_SECRET_KEY", secrets.token_hex(32))
-    _Gunicorn(database_url, host, port, workers, threads).run()
+    loader = functools.partial(_worker_app, database_url)
+    if preload:
+        app = loader()
+        loader = functools.partial(_preloaded, app)
+    server = Granian(
+        "web:create_app",  # (granian's name for the app; the loader below makes it)
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        websockets=False,
+        log_level="warning",
+        respawn_failed_workers=True,
+        # A worker loading a large index must not be taken for a hung one.
+        workers_kill_timeout=120,
+    )
+    server.serve(target_loader=loader, wrap_loader=False)
+
+
+def _log_to_stderr() -> None:
+    # Index builds are worth a line in the server's log: they are its slow moments.
+    logger = logging.getLogger("gridmap")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("gridmap: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _worker_app(database_url: str, *_):
+    from web import create_app
+
+    _log_to_stderr()  # (a spawned worker starts with no logging set up)
+    app = create_app({"DATABASE_URL": database_url})
+    warm(app)
+    return app
+
+
+def _preloaded(app, *_):
+    return app
 
 
 def warm(app) -> None:
@@ -51,41 +94,3 @@ def warm(app) -> None:
     # An empty store has nothing to look up yet.
     with app.app_context(), contextlib.suppress(NotFound):
         lookup_index()
-
-
-def _post_worker_init(worker) -> None:
-    warm(worker.wsgi)
-
-
-try:
-    from gunicorn.app.base import BaseApplication
-except ImportError:  # pragma: no cover (gunicorn is a dependency; Windows has none)
-    BaseApplication = object
-
-
-class _Gunicorn(BaseApplication):
-    def __init__(self, database_url: str, host: str, port: int, workers: int, threads: int):
-        self.database_url = database_url
-        self.options = {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "post_worker_init": _post_worker_init,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "warning",
-            "keepalive": 5,
-            # A worker loading a large index must not be taken for a hung one.
-            "timeout": 120,
-        }
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        from web import create_app
-
-        return create_app({"DATABASE_URL": self.database_url})

@@ -16,7 +16,7 @@ importer that reports every bad row, with ``reported_utc`` set).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -26,6 +26,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from gridmap import model
 from gridmap.errors import InvalidInput, NotFound, StoreError
 from gridmap.model import (
     CRS,
@@ -54,6 +55,67 @@ _GENERATIONS = sa.select(
     s.generations.c.effective_from,
     s.generations.c.effective_to,
 ).order_by(s.generations.c.id)
+_WATCHED = (_AREAS_VERSION, _GENERATIONS)
+
+
+class Watch:
+    """A store's areas version and generations, asked on every lookup request, cheaply.
+
+    Why not the store itself: opening one costs 0.2 ms, and SQLAlchemy's handling of a
+    statement 75 µs against 14 µs for the query.  A watch keeps a driver connection of its
+    own between requests (in autocommit it holds no snapshot: every commit is seen at
+    once), reads two small results through the driver's cursor, and reads the generations
+    through a store again only when those results changed.  Not for sharing between
+    threads: keep one per thread.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self._conn = None
+        self._seen: list | None = None
+        self._state: tuple[int, list[Generation]] = (0, [])
+
+    def state(self) -> tuple[int, list[Generation]]:
+        """The areas version and the generations, as committed now."""
+        try:
+            seen = self._read()
+        except Exception:  # the connection broke (a server restart): once more, anew
+            self.close()
+            seen = self._read()
+        if seen != self._seen:
+            from gridmap.stores import open_store  # (a cycle at import time)
+
+            with open_store(self.url) as store:
+                self._state = (store.areas_version(), store.generations())
+            self._seen = seen
+        return self._state
+
+    def _read(self) -> list:
+        if self._conn is None:
+            from gridmap.stores import open_store
+
+            with open_store(self.url) as store:
+                conn = store._engine.raw_connection()
+                conn.detach()  # ours until closed, never handed back to the pool
+                dialect = store._engine.dialect
+            literal = {"literal_binds": True}
+            self._sql = [str(q.compile(dialect=dialect, compile_kwargs=literal)) for q in _WATCHED]
+            self._conn = conn
+        cursor = self._conn.cursor()
+        try:
+            out = []
+            for sql in self._sql:
+                cursor.execute(sql)
+                out.append(cursor.fetchall())
+            return out
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with suppress(Exception):
+                conn.close()
 
 
 class SQLStore(Records, People, Jobs, Cases, Public):
@@ -84,16 +146,7 @@ class SQLStore(Records, People, Jobs, Cases, Public):
 
     def generation(self, ref: int | str | None = None) -> Generation:
         """A generation by id or name; the active one when ``ref`` is None."""
-        gens = self.generations()
-        for g in gens:
-            if (ref is None and g.active) or (
-                ref is not None and (g.id == ref or g.name == str(ref) or str(g.id) == str(ref))
-            ):
-                return g
-        if ref is None:
-            raise NotFound("no active generation: build or import boundaries first")
-        known = ", ".join(f"{g.id} ({g.name})" for g in gens) or "none"
-        raise NotFound(f"unknown generation {ref!r}; known generations: {known}")
+        return model.find_generation(self.generations(), ref)
 
     def lookup_codes(self, lon, lat, generation: int | str | None = None) -> dict[str, tuple]:
         """Code (None: not covered) and on-border flag per point, for every layer (the
@@ -359,26 +412,13 @@ class SQLStore(Records, People, Jobs, Cases, Public):
             self._areas_changed()
 
     def generation_on(self, day: date) -> Generation:
-        """The generation in force on ``day``, by the recorded effective dates (a
-        generation with only an end date was in force from the beginning)."""
-        dated = [g for g in self.generations() if g.effective_from or g.effective_to]
-        for g in sorted(dated, key=lambda g: g.effective_from or date.min, reverse=True):
-            if (g.effective_from or date.min) <= day <= (g.effective_to or date.max):
-                return g
-        known = ", ".join(
-            f"{g.name} ({g.effective_from or '…'} to {g.effective_to or '…'})" for g in dated
-        )
-        raise NotFound(
-            f"no generation was in force on {day}; recorded: {known or 'no dates yet'}"
-            " (dates come from 'gridmap plan publish/activate --effective')"
-        )
+        """The generation in force on ``day`` (``model.generation_on``)."""
+        return model.generation_on(self.generations(), day)
 
     def generation_at(self, generation: int | str | None = None, day: date | None = None):
         """A generation by id or name, or the one in force on ``day``; the active one
         when neither is given."""
-        if generation is not None and day is not None:
-            raise InvalidInput("give a generation or a date, not both", field="date")
-        return self.generation_on(day) if day is not None else self.generation(generation)
+        return model.generation_at(self.generations(), generation, day)
 
     # -- areas ---------------------------------------------------------------------------
 
