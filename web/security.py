@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from urllib.parse import urlparse
@@ -34,9 +35,10 @@ def nonce() -> str:
     return g.csp_nonce
 
 
-def _tile_hosts() -> str:
+@functools.lru_cache(maxsize=16)
+def _tile_hosts(name: str, key: str) -> str:
     """The basemap's tile hosts as CSP sources (``t{s}.tianditu.gov.cn`` → ``*.tianditu…``)."""
-    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    base = basemap(name, key)
     hosts = set()
     for url in base.tiles if base else ():
         parts = urlparse(url)
@@ -46,13 +48,16 @@ def _tile_hosts() -> str:
     return " ".join(sorted(hosts))
 
 
-def _policy() -> str:
-    return "; ".join(
+@functools.lru_cache(maxsize=16)
+def _policy_around(tile_hosts: str) -> tuple[str, str]:
+    """The policy before and after the nonce, built once per basemap (every answer
+    carries it; building it took a tenth of the cheapest route's time)."""
+    before = "default-src 'self'; script-src 'self' 'nonce-"
+    after = "; ".join(
         [
-            "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce()}'",
+            "'",
             "style-src 'self' 'unsafe-inline'",  # Leaflet and folium style inline
-            f"img-src 'self' data: blob: {_tile_hosts()}".rstrip(),
+            f"img-src 'self' data: blob: {tile_hosts}".rstrip(),
             "connect-src 'self'",
             "font-src 'self' data:",
             "object-src 'none'",
@@ -61,6 +66,13 @@ def _policy() -> str:
             "frame-ancestors 'none'",
         ]
     )
+    return before, after
+
+
+def _policy() -> str:
+    config = current_app.config
+    before, after = _policy_around(_tile_hosts(config["BASEMAP"], config["TIANDITU_KEY"]))
+    return before + nonce() + after
 
 
 def _cross_origin() -> str | None:

@@ -21,7 +21,7 @@ from gridmap.errors import StoreError
 from gridmap.stores import migrations
 from gridmap.stores.sql import SQLStore
 
-# One engine (pool) per URL and process: a forked child (gunicorn, multiprocessing) must
+# One engine (pool) per URL and process: a forked child (a server worker, multiprocessing) must
 # not share its parent's sockets.
 _ENGINES: dict[tuple[int, str], sa.Engine] = {}
 _ENGINES_LOCK = threading.Lock()

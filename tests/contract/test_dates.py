@@ -74,3 +74,30 @@ def test_dates_that_cannot_be_answered_say_why(store):
         store.generation_on(date(2019, 12, 31))
     with pytest.raises(InvalidInput, match="ends"):
         store.set_effective("g1", date(2020, 1, 2), date(2020, 1, 1))
+
+
+def test_the_lookup_api_answers_what_another_process_committed_at_once(reformed):
+    """The API reads generations through a connection it keeps between requests (no store
+    opened per request): what another process commits shows in the very next answer."""
+    import subprocess
+    import sys
+
+    from web import create_app
+
+    client = create_app({"DATABASE_URL": reformed.url, "TESTING": True}).test_client()
+
+    def grid(query: str = "") -> str:
+        answer = client.get(f"/api/lookup?lon=125.05&lat=46.05{query}")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return answer.get_json()["areas"]["grid"]["code"]
+
+    assert grid() == "B" and grid("&generation=2011") == "A"
+    assert client.get("/api/lookup?lon=125.05&lat=46.05&generation=2013").status_code == 404
+    elsewhere = (
+        "import sys; from gridmap.stores import open_store; s = open_store(sys.argv[1]); "
+        "s.activate('2011'); s.add_generation('2013'); s.close()"
+    )
+    subprocess.run([sys.executable, "-c", elsewhere, reformed.url], check=True, timeout=120)
+    assert grid() == "A"
+    assert grid("&generation=2013") == "B"  # a generation it had not seen (B lives on)
+    assert grid("&date=2012-01-01") == "A"
