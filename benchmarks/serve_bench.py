@@ -1,9 +1,10 @@
 """``/api/lookup`` under load: requests/s and p50/p95/p99 latency for 1, 4 and 16
 concurrent clients, today's server (one waitress process, the code before issue 16) next
-to ``gridmap serve --workers N``, and the same with ``--preload`` (one index in the parent,
-shared by forked workers), in the same run; the memory each really costs (PSS: shared
-pages counted once); then a cold start of each under 8 simultaneous first requests (how
-long from launch until all are answered, how many index builds, peak memory).
+to ``gridmap serve --workers N`` (one index loaded in the parent, shared by the forked
+workers) and with ``--no-preload`` (an index loaded by each worker), in the same run; the
+memory each really costs (PSS: shared pages counted once); then a cold start of each
+under 8 simultaneous first requests (how long from launch until all are answered, how many
+index builds, peak memory).
 
 The load comes from wrk (Debian's ``wrk``, written in C: a generator in Python took a
 third of the two cores from the server it measured), else from the asyncio generator
@@ -311,8 +312,8 @@ def main() -> None:
             ("today: 1 waitress process, 8 threads", [], root, base_path),
             (f"gridmap serve --workers {args.workers}", workers, None, db_path),
             (
-                f"gridmap serve --workers {args.workers} --preload",
-                [*workers, "--preload"],
+                f"gridmap serve --workers {args.workers} --no-preload",
+                [*workers, "--no-preload"],
                 None,
                 db_path,
             ),

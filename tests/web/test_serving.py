@@ -30,7 +30,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def server(sample_path, tmp_path, monkeypatch):
+def server(request, sample_path, tmp_path, monkeypatch):
+    """``gridmap serve --workers 2`` (sharing one index; ``--no-preload`` when the test's
+    parameter says so) on a copy of the sample city with no index cache file."""
     monkeypatch.delenv("GRIDMAP_SECRET_KEY", raising=False)  # as a first `make demo` runs
     db = tmp_path / "city.gpkg"
     shutil.copy(sample_path, db)  # no index cache file beside it: a cold start
@@ -38,12 +40,15 @@ def server(sample_path, tmp_path, monkeypatch):
     log = (tmp_path / "server.log").open("w+")
     gridmap = Path(sys.executable).parent / "gridmap"
     proc = subprocess.Popen(
-        [str(gridmap), "--db", f"gpkg://{db}", "serve", "--port", str(port), "--workers", "2"],
+        [
+            *(str(gridmap), "--db", f"gpkg://{db}", "serve", "--port", str(port)),
+            *("--workers", "2", getattr(request, "param", "--preload")),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # (a preloading server builds the index before it listens)
     while time.time() < deadline:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -66,6 +71,7 @@ def _get(port: int, path: str) -> dict:
         return json.loads(r.read())
 
 
+@pytest.mark.parametrize("server", ["--preload", "--no-preload"], indirect=True)
 def test_cold_start_under_eight_requests_builds_the_index_once(server, sample_index):
     port, log, _ = server
     points = [(125.10 + i * 0.01, 46.59 - i * 0.005) for i in range(8)]
