@@ -312,6 +312,12 @@ def main() -> None:
             ("today: 1 waitress process, 8 threads", [], root, base_path),
             (f"gridmap serve --workers {args.workers}", workers, None, db_path),
             (
+                f"gridmap serve --workers {args.workers} --threads 1",
+                [*workers, "--threads", "1"],
+                None,
+                db_path,
+            ),
+            (
                 f"gridmap serve --workers {args.workers} --no-preload",
                 [*workers, "--no-preload"],
                 None,
@@ -330,8 +336,10 @@ def main() -> None:
                 results[name]["memory"] = server.memory_mb()
             finally:
                 server.stop()
-        colds = {
-            name: cold_start(path, extra, where, paths) for name, extra, where, path in configs
+        colds = {  # (threads change nothing here)
+            name: cold_start(path, extra, where, paths)
+            for name, extra, where, path in configs
+            if "--threads" not in extra
         }
 
     today = results[configs[0][0]]
