@@ -71,6 +71,12 @@ def init_app(app: Flask) -> None:
     app.extensions["gridmap_watch"] = threading.local()
 
 
+def before_fork(app: Flask) -> None:
+    """Let go of the connections the watches of ``app`` hold: a worker forked from this
+    process must open its own, not share a socket with its parent and siblings."""
+    app.extensions["gridmap_watch"] = threading.local()
+
+
 def _cache() -> Cache:
     return current_app.extensions["gridmap_cache"]
 

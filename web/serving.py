@@ -48,7 +48,10 @@ def serve(
     os.environ.setdefault("GRIDMAP_SECRET_KEY", secrets.token_hex(32))
     loader = functools.partial(_worker_app, database_url)
     if preload:
+        from web.db import before_fork
+
         app = loader()
+        before_fork(app)
         loader = functools.partial(_preloaded, app)
     server = Granian(
         "web:create_app",  # (granian's name for the app; the loader below makes it)
