@@ -89,7 +89,12 @@ def take_steps(url: str, incident_id: int, grid: str, actions=LOOP, notes=None) 
 
 @contextmanager
 def serving(app):
-    """``app`` on a real WSGI server (waitress) on a free loopback port: its base URL."""
+    """``app`` on a real WSGI server (waitress) on a free loopback port: its base URL.
+    Its lookup index is loaded first, as ``gridmap serve`` does (built on a first click
+    instead, on a busy machine it outlasted the click's wait)."""
+    from web.serving import warm
+
+    warm(app)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
