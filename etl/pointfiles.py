@@ -259,11 +259,13 @@ class PointWriter:
         if data is not None:
             self._file.write(data)
 
-    def _csv(self, table: pa.Table, header: bool) -> bytes:
+    def _csv(self, table: pa.Table, header: bool) -> pa.Buffer:
         out = pa.BufferOutputStream()
         options = pacsv.WriteOptions(quoting_style="needed", include_header=header)
         pacsv.write_csv(_as_text(_dense(table)), out, write_options=options)
-        return out.getvalue().to_pybytes()
+        # The buffer itself, written as it is: turning it into bytes would copy every
+        # chunk once more (a fifth of the encoding's time).
+        return out.getvalue()
 
     def _write_parquet(self, table: pa.Table, _first: bool) -> None:
         table = _dense(table).replace_schema_metadata(None)
