@@ -40,7 +40,7 @@ def from_columns(
 ) -> Coordinates:
     """Coordinates from two columns of text or numbers; with ``lonlat`` False (x/y in a
     projected CRS) only numbers and finiteness are checked, not degree ranges."""
-    marks = _marks(len(lon))
+    marks = _Marks(len(lon))
     x = _numbers(lon, names[0], marks)
     y = _numbers(lat, names[1], marks)
     return _checked(x, y, names, marks, (lon, lat), lonlat)
@@ -49,23 +49,30 @@ def from_columns(
 def from_xy(x: np.ndarray, y: np.ndarray) -> Coordinates:
     """Coordinates of points already parsed (a GeoJSON's, say): finite and in range."""
     return _checked(
-        np.asarray(x, dtype=float), np.asarray(y, dtype=float), _POINT_NAMES, _marks(len(x)), None
+        np.asarray(x, dtype=float), np.asarray(y, dtype=float), _POINT_NAMES, _Marks(len(x)), None
     )
 
 
 _POINT_NAMES = ("longitude", "latitude")
 
 
-def _marks(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's reason and the column it names (None while the row is good)."""
-    return np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+class _Marks:
+    """Each row's reason and the column it names (None while the row is good), and
+    whether it has a reason yet.  Why the flags: most chunks have no bad row, and
+    making or comparing arrays of a million Nones costs more than parsing the numbers;
+    the reasons are made at the first bad row."""
+
+    def __init__(self, n: int):
+        self.marked = np.zeros(n, dtype=bool)
+        self.reasons: np.ndarray | None = None
+        self.columns: np.ndarray | None = None
 
 
 def from_points(wkb: pa.Array, name: str, to_lonlat=None) -> Coordinates:
     """Coordinates of a column of WKB points (GeoParquet), through ``to_lonlat`` (a pyproj
     transformer) when they are not lon/lat."""
     geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
-    marks = _marks(len(geoms))
+    marks = _Marks(len(geoms))
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     _flag(marks, missing, f"{name} is empty; expected a point", name)
     types = shapely.get_type_id(geoms)
@@ -126,10 +133,17 @@ def _parses(text: str) -> bool:
 def _flag(marks, mask: np.ndarray, why, column: str) -> None:
     """Rows of ``mask`` not yet bad get reason ``why`` (text, or row → text) about
     ``column``: a row's first problem is its reason."""
-    reasons, columns = marks
-    for i in np.flatnonzero(mask & (reasons == None)):  # noqa: E711 (object array)
-        reasons[i] = why(i) if callable(why) else why
-        columns[i] = column
+    rows = np.flatnonzero(mask & ~marks.marked)
+    if not len(rows):
+        return
+    if marks.reasons is None:
+        n = len(marks.marked)
+        marks.reasons = np.full(n, None, dtype=object)
+        marks.columns = np.full(n, None, dtype=object)
+    for i in rows:
+        marks.reasons[i] = why(i) if callable(why) else why
+        marks.columns[i] = column
+    marks.marked[rows] = True
 
 
 def _checked(x, y, names, marks, raw, lonlat: bool = True) -> Coordinates:
@@ -139,8 +153,7 @@ def _checked(x, y, names, marks, raw, lonlat: bool = True) -> Coordinates:
             return f"column {names[k]!r} has {raw[k][i].as_py()!r}"
         return f"{names[k]} {(x, y)[k][i]:g}"
 
-    reasons = marks[0]
-    unset = reasons == None  # noqa: E711 (object array)
+    unset = ~marks.marked
     for k, values in enumerate((x, y)):
         _flag(
             marks,
@@ -150,7 +163,7 @@ def _checked(x, y, names, marks, raw, lonlat: bool = True) -> Coordinates:
         )
     if not lonlat:
         return _done(x, y, marks)
-    unset = reasons == None  # noqa: E711 (object array)
+    unset = ~marks.marked
     with np.errstate(invalid="ignore"):
         swapped = unset & (np.abs(y) > 90) & (np.abs(y) <= 180) & (np.abs(x) <= 90)
         lon_out = unset & ~swapped & (np.abs(x) > 180)
@@ -180,7 +193,6 @@ def _checked(x, y, names, marks, raw, lonlat: bool = True) -> Coordinates:
 
 
 def _done(x, y, marks) -> Coordinates:
-    reasons, columns = marks
-    if (reasons == None).all():  # noqa: E711 (object array)
+    if marks.reasons is None:
         return Coordinates(x, y, None)
-    return Coordinates(x, y, reasons, columns)
+    return Coordinates(x, y, marks.reasons, marks.columns)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import getpass
 import json
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -13,7 +16,6 @@ import click
 
 from gridmap.errors import GridmapError
 from gridmap.settings import Settings
-from gridmap.stores import open_store
 
 _CASE_COMMANDS = ("route", "department", "calendar", "case")
 
@@ -70,8 +72,32 @@ class BatchOptions:
 def command_store(ctx: click.Context):
     """The configured store, closed when the command ends; changes are audited as made by
     the operating system's user."""
+    # Imported here, as every heavy module is: the stores bring SQLAlchemy (0.2 s), which
+    # ``gridmap --help`` and a command that fails on its arguments never need.
+    from gridmap.stores import open_store
+
     root = ctx.find_root().obj
     return ctx.with_resource(open_store(root["db"], actor=f"cli:{getpass.getuser()}"))
+
+
+@contextlib.contextmanager
+def _start_up() -> Iterator[None]:
+    """The cyclic garbage collector paused while a command imports its libraries and
+    loads its store and index, then kept away from what that made.
+
+    Why: start-up makes about a million objects that live until the process ends, and the
+    collector would walk them again and again meanwhile (0.2 s of a batch lookup) to free
+    nothing.  Afterwards they are frozen (never walked again) and collection resumes for
+    the work itself, so a long batch keeps flat memory.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 @click.group(cls=_Group)
@@ -251,17 +277,26 @@ def lookup(
     as_json,
 ) -> None:
     """Who is responsible at LON LAT (WGS-84), or at every point of a CSV file."""
-    from gridmap.lookup import LookupIndex
-
     if src is None and (lon is None or lat is None):
         raise click.UsageError("give LON LAT, or --in points.csv --out result.csv")
     if src is not None and (dst is None or lon is not None):
         raise click.UsageError("--in needs --out, and no LON LAT")
-    store = command_store(ctx)
-    generation = store.generation_at(generation, day.date() if day else None).id
+    batch = BatchOptions(lon_column, lat_column, errors, columns, engine, scheduler)
+    with _start_up():
+        store = command_store(ctx)
+        generation = store.generation_at(generation, day.date() if day else None).id
+        if src is None:
+            from gridmap.lookup import LookupIndex
+
+            # One point: exact predicates on a small index are faster than a full raster.
+            index = LookupIndex.from_store(store, generation, max_cells=1 << 12)
+        elif engine == "local":
+            from gridmap.indexcache import cached_index
+
+            index = cached_index(store, generation)
+        else:
+            index = None  # each Dask worker loads its own
     if src is None:
-        # One point: exact predicates on a small index are faster than a full raster.
-        index = LookupIndex.from_store(store, generation, max_cells=1 << 12)
         answer = index.lookup(lon, lat).record(0)
         answer["generation"] = store.generation(index.generation).name
         if as_json:
@@ -269,11 +304,11 @@ def lookup(
         else:
             _print_answer(answer, {layer.name: layer for layer in store.layers()})
         return
-    batch = BatchOptions(lon_column, lat_column, errors, columns, engine, scheduler)
-    _lookup_file(store, generation, src, dst, batch)
+    _lookup_file(store, generation, index, src, dst, batch)
 
 
-def _lookup_file(store, generation, src: Path, dst: Path, batch: BatchOptions) -> None:
+def _lookup_file(store, generation, index, src: Path, dst: Path, batch: BatchOptions) -> None:
+    """``index``: the generation's lookup index (None with the Dask engine)."""
     from etl.points import Options
     from etl.progress import bar
 
@@ -288,9 +323,8 @@ def _lookup_file(store, generation, src: Path, dst: Path, batch: BatchOptions) -
             )
         else:
             from etl.points import lookup_file
-            from gridmap.indexcache import cached_index
 
-            result = lookup_file(cached_index(store, generation), src, dst, options, progress)
+            result = lookup_file(index, src, dst, options, progress)
     click.echo(f"Looked up {result.rows - result.bad.count:,} points; wrote {dst}")
     if result.bad.count:
         what = {"report": "written with an 'error' column", "skip": "left out"}[batch.errors]
@@ -556,6 +590,7 @@ def copy(src_url: str, dst_url: str) -> None:
     """Copy every layer, generation, officer, incident and hazard to an empty store,
     then check counts and geometries."""
     from etl.copy import copy_store
+    from gridmap.stores import open_store
 
     with open_store(src_url) as src, open_store(dst_url) as dst:
         counts = copy_store(src, dst, progress=lambda m: click.echo(f"  {m}"))

@@ -10,6 +10,11 @@ read, so they are attached on every load.
 Processes that miss at once take a lock: one builds, the others wait and read its file.
 The files are pickles, written by gridmap beside a GeoPackage (or in the user's cache
 directory for a server database) and trusted as the store itself is.
+
+A file is read without copying what it holds: the arrays (the cells, a hundred MB) are
+kept apart from the pickle and mapped from the file, so a process pays only for the
+pages it reads; each layer's frame of areas is unpickled when first asked for (a batch
+lookup never asks, and unpickling it would import geopandas).
 """
 
 from __future__ import annotations
@@ -17,18 +22,34 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import logging
+import mmap
 import os
 import pickle
+import struct
 import tempfile
 import time
+from functools import cached_property
 from pathlib import Path
 
-from gridmap.lookup import LookupIndex
+from gridmap.lookup import LayerIndex, LookupIndex
 
 log = logging.getLogger(__name__)
 
 FULL = 1 << 23  # the cell budget of a batch or a server: the most cells a layer gets
+
+# The start of a file of this layout; a file without it (an older gridmap's) is built again.
+_MAGIC = b"gridmap-index-2\n"
+_ALIGN = 64  # arrays start at multiples of this in the file
+_UNREADABLE = (
+    pickle.UnpicklingError,
+    EOFError,
+    AttributeError,
+    ImportError,
+    ValueError,
+    struct.error,
+)
 
 
 def cache_dir(store) -> Path:
@@ -45,7 +66,7 @@ def cached_index(store, generation: int | str | None = None, max_cells: int = FU
     gen = store.generation(generation)
     folder = cache_dir(store)
     stem = f"lookup-g{gen.id}-c{max_cells}"
-    file = folder / f"{stem}-v{store.areas_version()}.pickle"
+    file = folder / f"{stem}-v{store.areas_version()}.index.pickle"
     layers = _read(file)
     if layers is None:
         try:
@@ -72,21 +93,77 @@ def cached_index(store, generation: int | str | None = None, max_cells: int = FU
     return LookupIndex(layers, store.officers(), gen.id)
 
 
+class _FileLayer(LayerIndex):
+    """A layer index read from a file: its frame is unpickled on first use."""
+
+    @cached_property
+    def frame(self):
+        return pickle.loads(self._frame)
+
+
+class _Pickler(pickle.Pickler):
+    """Layers with their frame as a pickle of its own, read back as ``_FileLayer``."""
+
+    def reducer_override(self, obj):
+        if not isinstance(obj, LayerIndex):
+            return NotImplemented
+        state = dict(obj.__dict__)
+        if "frame" in state:
+            state["_frame"] = pickle.dumps(state.pop("frame"), protocol=5)
+        return _file_layer, (state,)
+
+
+def _file_layer(state: dict) -> _FileLayer:
+    layer = _FileLayer.__new__(_FileLayer)
+    layer.__setstate__(state)
+    return layer
+
+
 def _read(file: Path):
+    """The layers in ``file``, their arrays mapped from it (copy on write), or None."""
     try:
         with file.open("rb") as f:
-            return pickle.load(f)
+            if f.read(len(_MAGIC)) != _MAGIC:
+                return None
+            data = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY))
+        (toc_size,) = struct.unpack_from("<Q", data, len(_MAGIC))
+        at = len(_MAGIC) + 8
+        body_size, sizes = pickle.loads(data[at : at + toc_size])
+        at += toc_size
+        body, at = data[at : at + body_size], at + body_size
+        buffers = []
+        for size in sizes:
+            at += -at % _ALIGN
+            buffers.append(data[at : at + size])
+            at += size
+        if at != len(data):
+            return None  # cut short
+        return pickle.loads(body, buffers=buffers)
     except FileNotFoundError:
         return None
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except _UNREADABLE:
         return None  # from another version of gridmap, or cut short: built again
 
 
 def _write(file: Path, layers) -> None:
+    """``layers`` as a table of contents, a pickle and the arrays it keeps apart."""
+    for layer in layers.values():
+        # Made now, so that reading the file back never needs the frame for them.
+        layer.arrow_codes, layer.arrow_names  # noqa: B018
+    buffers: list[pickle.PickleBuffer] = []
+    out = io.BytesIO()
+    _Pickler(out, protocol=5, buffer_callback=buffers.append).dump(layers)
+    body = out.getvalue()
+    arrays = [b.raw() for b in buffers]
+    toc = pickle.dumps((len(body), [a.nbytes for a in arrays]), protocol=5)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(layers, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(_MAGIC + struct.pack("<Q", len(toc)) + toc)
+            f.write(body)
+            for a in arrays:
+                f.write(b"\0" * (-f.tell() % _ALIGN))
+                f.write(a)
         os.replace(tmp, file)
     except OSError:
         pass  # no room, or read-only: the next process builds again

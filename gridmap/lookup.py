@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -28,6 +28,9 @@ from gridmap.cellindex import MIXED, OUTSIDE, CellIndex
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import Layer, Officer
 from gridmap.validation import check_lonlat
+
+if TYPE_CHECKING:
+    import geopandas as gpd  # the frames' type; a batch lookup from the cache never needs it
 
 _NONE = -1
 MAX_ANSWERS = 1 << 16  # answers kept per index for single points (a few MB at most)

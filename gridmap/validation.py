@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
 from gridmap.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
@@ -169,6 +172,8 @@ def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     frame["parent_code"] = (
         frame["parent_code"].astype(object).where(frame["parent_code"].notna(), None)
     )
+    import geopandas as gpd  # imported here: lookups check coordinates, not areas
+
     return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
 

@@ -66,3 +66,19 @@ def test_processes_that_miss_at_once_build_once(sample_path, tmp_path):
     logs = [p.communicate(timeout=300)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), logs
     assert sum(log.count("built the lookup index") for log in logs) == 1
+
+
+def test_frames_read_back_equal_and_a_file_cut_short_is_built_again(sample_path, tmp_path):
+    db = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, db)
+    with GeoPackageStore(db) as store:
+        built = cached_index(store)
+        loaded = cached_index(store)
+        for name, layer in built.layers.items():
+            assert loaded.layers[name].frame.equals(layer.frame), name
+            assert loaded.layers[name].entries == layer.entries, name
+        (file,) = cache_dir(store).glob("*.pickle")
+        file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+        again = cached_index(store)
+        a, b = built.lookup(125.10, 46.59), again.lookup(125.10, 46.59)
+        assert all(a.codes(name) == b.codes(name) for name in built.layers)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -17,6 +17,9 @@ from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import CRS, INCIDENT_COLUMNS, LOCAL_TZ, IncidentQuery, Officer, utc_text
 from gridmap.stores import schema as s
 from gridmap.validation import check_events, normalize_events
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 _INCIDENT_COLUMNS = ["id", *INCIDENT_COLUMNS]
 _HAZARD_COLUMNS = [
@@ -316,4 +319,6 @@ class Records:
         geoms = self.decode(frame.pop("geom").tolist()) if len(frame) else []
         if "generation" in frame:
             frame["generation"] = frame["generation"].astype("Int64")
+        import geopandas as gpd  # imported here, as in _area_frame
+
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
