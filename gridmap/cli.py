@@ -96,6 +96,9 @@ def _start_up() -> Iterator[None]:
         yield
     finally:
         gc.freeze()
+        # Given back when the command ends: a process running commands one after another
+        # (a test session, a notebook) must not keep their leftovers for good.
+        click.get_current_context().call_on_close(gc.unfreeze)
         if was_enabled:
             gc.enable()
 
