@@ -126,7 +126,9 @@ def measure(browser, url: str, drawn_js: str) -> tuple[float, int]:
 # answered and drawn; it is watched with a MutationObserver, not polled, so no polling
 # interval is added to gridmap's figure.  (Before, gridmap's figure was the moment its last
 # answer arrived, before drawing it: a little in its favour.)
-FRAMES = "() => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now())))"
+FRAMES = (
+    "() => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now())))"
+)
 
 GRIDMAP_DRAWN = f"""new Promise(resolve => {{
   const done = {FRAMES};

@@ -325,7 +325,10 @@ class Records:
 
     def _event_frame(self, statement) -> gpd.GeoDataFrame:
         result = self._run(statement)
-        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        # Rows as tuples: pandas probes Row objects as nested data, a failed SQLAlchemy
+        # column lookup each time (most of the time of the map's hazards).
+        rows = [tuple(row) for row in result.all()]
+        frame = pd.DataFrame(rows, columns=list(result.keys()))
         geoms = self.decode(frame.pop("geom").tolist()) if len(frame) else []
         if "generation" in frame:
             frame["generation"] = frame["generation"].astype("Int64")

@@ -139,6 +139,18 @@ def test_boundaries_incidents_and_hazards_are_drawn(page, sample_store, sample_f
     assert page.js(f"({count})(GridMap.hazards)") == len(sample_store.hazards())
 
 
+def test_the_first_view_asks_for_each_layer_once(page):
+    page.requests.clear()  # signing in landed on the map already
+    page.open("/")
+    asked = [urlparse(u).path for u in page.requests if "/api/" in u]
+    # The view the map opens on, asked for once (an animated first zoom used to ask for
+    # the view it started from, then again for the one it ended on).
+    assert sorted(asked) == sorted(set(asked)), asked
+    assert {"/api/incidents", "/api/hazards", "/api/layers/district"} <= set(asked)
+    zoom = page.js("GridMap.map.getZoom()")
+    assert all(f"zoom={zoom}" in u for u in page.requests if "/api/layers/" in u)
+
+
 def test_layers_toggle(page):
     page.open("/")
     assert page.js("Object.keys(GridMap.layers.police._layers).length") == 0
