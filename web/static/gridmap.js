@@ -216,6 +216,11 @@
            function (fc) { hazards.clearLayers(); hazards.addData(fc); });
     }
 
+    function refreshAll() { refreshAreas(); refreshIncidents(); refreshHazards(); }
+    // The first view is asked for as soon as its layers exist, before the legend and the
+    // panel's handlers are built: the answers are what the first draw waits for.
+    refreshAll();
+
     // -- legend ----------------------------------------------------------------------
     var legend = L.control({position: 'bottomright'});
     legend.onAdd = function () {
@@ -303,12 +308,10 @@
       if (window.console) { console.warn('gridmap:', err.message || err); }
     }
 
-    function refreshAll() { refreshAreas(); refreshIncidents(); refreshHazards(); }
     // 'waiting' tells tests (and anyone watching) that a refresh is scheduled but not sent.
     var refreshSoon = debounce(function () { state.waiting = false; refreshAll(); }, 150);
     map.on('moveend', function () { state.waiting = true; refreshSoon(); });
     map.on('overlayadd', refreshAll);
-    refreshAll();
     // Handles for tests and benchmarks.
     GridMap.map = map;
     GridMap.layers = areaLayers;
