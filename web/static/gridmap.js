@@ -67,7 +67,10 @@
     map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {animate: false});
     // On a phone the layer list folds into its button: the map needs the screen.
     var small = window.innerWidth < 600;
-    var control = L.control.layers(null, null, {collapsed: small, position: 'topright'}).addTo(map);
+    // Put on the map once every overlay is listed: on the map, each addOverlay rebuilt the
+    // whole list and measured it (a forced layout per overlay, a tenth of the first draw's
+    // script time).
+    var control = L.control.layers(null, null, {collapsed: small, position: 'topright'});
 
     // -- boundaries ------------------------------------------------------------------
     var areaLayers = {};
@@ -209,6 +212,7 @@
       onEachFeature: function (f, layer) { layer.bindPopup(hazardPopup(f.properties)); }
     }).addTo(map);
     control.addOverlay(hazards, escapeHtml(t.hazards));
+    control.addTo(map);
 
     function refreshHazards() {
       if (!map.hasLayer(hazards)) { return; }
