@@ -68,8 +68,10 @@ def _only_a_box(query: IncidentQuery) -> bool:
 def coordinates(store, query: IncidentQuery) -> np.ndarray:
     """(lon, lat) of the incidents matching ``query``, the same as the store's
     ``incident_coordinates``: from the kept positions when only a box is asked for."""
+    if not _only_a_box(query):
+        return store.incident_coordinates(query)
     version = store.incidents_version()
-    if not _only_a_box(query) or version[1] > MAX_KEPT:
+    if version[1] > MAX_KEPT:
         return store.incident_coordinates(query)
     positions = current_app.extensions.setdefault("gridmap_positions", Positions())
     lonlat = positions.get(store, version)
