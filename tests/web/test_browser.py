@@ -213,6 +213,26 @@ def test_officer_view_lists_open_incidents_oldest_first(page, sample_store):
     assert page.errors == []
 
 
+def test_an_incident_and_a_hazard_show_their_details(page, sample_store):
+    incidents = sample_store.incidents()
+    code = incidents["grid_code"].value_counts().index[0]
+    page.open(f"/grid/{code}")
+    page.js(
+        "void GridMap.incidents.zoomToShowLayer(GridMap.incidents.getLayers()[0],"
+        " function () { GridMap.incidents.getLayers()[0].openPopup(); })"
+    )
+    popup = page.page.locator(".leaflet-popup .gm-popup")
+    popup.wait_for(timeout=10_000)
+    assert "上报时间" in popup.inner_text()
+    assert popup.locator("a.gm-case-link").get_attribute("href").startswith("/cases/")
+    page.page.keyboard.press("Escape")
+    page.js("void GridMap.hazards.getLayers()[0].openPopup()")
+    hazard = page.page.locator(".leaflet-popup .gm-popup strong")
+    hazard.wait_for(timeout=10_000)
+    assert hazard.inner_text() in set(sample_store.hazards()["name"])
+    assert page.errors == []
+
+
 def test_switching_language_changes_the_labels(page):
     page.open("/")
     assert "网格化管理地图" in page.page.locator(".gm-title").inner_text()

@@ -177,7 +177,7 @@
           return L.circleMarker([c[1], c[0]], {radius: 6, weight: 1, color: '#333',
                                                fillColor: cfg.statusColors[p.status] || '#999',
                                                fillOpacity: 0.9, className: 'gm-incident'})
-            .bindPopup(incidentPopup(p));
+            .bindPopup(function () { return incidentPopup(p); });  // written when opened
         });
         incidentPoints.addLayers(markers);
       });
@@ -209,7 +209,8 @@
                 fillColor: cfg.riskColors[String(f.properties.risk_level)],
                 fillOpacity: 0.7, className: late ? 'gm-hazard gm-hazard-late' : 'gm-hazard'};
       },
-      onEachFeature: function (f, layer) { layer.bindPopup(hazardPopup(f.properties)); }
+      // Written when opened, not for each of the hundreds drawn.
+      onEachFeature: function (f, layer) { layer.bindPopup(function () { return hazardPopup(f.properties); }); }
     }).addTo(map);
     control.addOverlay(hazards, escapeHtml(t.hazards));
     control.addTo(map);
