@@ -225,7 +225,7 @@ def test_an_incident_and_a_hazard_show_their_details(page, sample_store):
     popup.wait_for(timeout=10_000)
     assert "上报时间" in popup.inner_text()
     assert popup.locator("a.gm-case-link").get_attribute("href").startswith("/cases/")
-    page.page.keyboard.press("Escape")
+    page.js("void GridMap.map.closePopup()")
     page.js("void GridMap.hazards.getLayers()[0].openPopup()")
     hazard = page.page.locator(".leaflet-popup .gm-popup strong")
     hazard.wait_for(timeout=10_000)
