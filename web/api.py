@@ -132,7 +132,7 @@ def incidents():
     zoom = params.integer("zoom", 22, 0, 22)
     store = get_store()
     if zoom < 22:
-        lonlat = store.incident_coordinates(query)
+        lonlat = clusters.coordinates(store, query)
         if len(lonlat) > limit:
             centres, counts = clusters.cluster(lonlat, zoom)
             return geojson.features(

@@ -14,7 +14,7 @@ from web import i18n, maps
 from web.auth import allow, covers, public
 from web.basemaps import basemap
 from web.cases import REPORTERS, WORKERS
-from web.db import get_store
+from web.db import get_store, simplified_layer
 
 bp = Blueprint("pages", __name__)
 
@@ -30,7 +30,9 @@ def _config(lang: str, focus: dict | None = None) -> dict:
         layers, key=lambda x: (x.kind != "admin", counts[x.name] if x.kind == "admin" else 0)
     )
     admin_top = next(layer for layer in layers if layer.kind == "admin" and not layer.parent)
-    bounds = store.bounds(admin_top.name, gen.id)
+    # From the layer the API keeps (zoom 16: not simplified) rather than read from the
+    # store for every page: the page is the first thing the map waits for.
+    bounds = list(simplified_layer(admin_top.name, gen.id, 16).total_bounds)
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     return {
         "api": request.script_root + "/api",

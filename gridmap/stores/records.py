@@ -3,6 +3,7 @@ written once for every database (a part of :class:`~gridmap.stores.sql.SQLStore`
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
@@ -304,7 +305,19 @@ class Records:
         rows = self._run(
             sa.select(t.c.lon, t.c.lat).where(*self._incident_filter(query or IncidentQuery()))
         ).all()
-        return np.asarray(rows, dtype=float).reshape(-1, 2)
+        # Not np.asarray(rows): numpy probes each Row for the array protocols, and every
+        # probe is a failed column lookup in SQLAlchemy (5 of the 5.4 s for 100,000 rows).
+        flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=2 * len(rows))
+        return flat.reshape(-1, 2)
+
+    def incidents_version(self) -> tuple[int, int]:
+        """Changes whenever an incident is added: the highest id and the kept count of
+        all incidents (both read from an index or a small table, whatever the number of
+        incidents).  Incidents are never moved nor deleted, so their positions are the
+        same while this is."""
+        t = s.incidents
+        top = self._run(sa.select(sa.func.max(t.c.id))).scalar()
+        return int(top or 0), sum(self.incident_counts().values())
 
     def hazards(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame:
         t = s.hazards
@@ -315,7 +328,10 @@ class Records:
 
     def _event_frame(self, statement) -> gpd.GeoDataFrame:
         result = self._run(statement)
-        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        # Rows as tuples: pandas probes Row objects as nested data, a failed SQLAlchemy
+        # column lookup each time (most of the time of the map's hazards).
+        rows = [tuple(row) for row in result.all()]
+        frame = pd.DataFrame(rows, columns=list(result.keys()))
         geoms = self.decode(frame.pop("geom").tolist()) if len(frame) else []
         if "generation" in frame:
             frame["generation"] = frame["generation"].astype("Int64")

@@ -19,6 +19,10 @@ def test_api_answers_from_every_store(city, sample_index):
     assert len(grids["features"]) > 5
     closed = client.get("/api/incidents?status=closed&limit=50000").get_json()
     assert closed["total"] == (city.incidents()["status"] == "closed").sum()
+    # Unfiltered, the map's clusters come from the positions the app keeps.
+    counted = client.get("/api/incidents?zoom=9&limit=1").get_json()
+    assert counted["clustered"] and counted["total"] == len(city.incidents())
+    assert sum(f["properties"]["count"] for f in counted["features"]) == counted["total"]
     assert client.get("/").status_code == 200
     code = expected["areas"]["grid"]["code"]
     assert client.get(f"/grid/{code}").status_code == 200

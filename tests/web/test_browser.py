@@ -139,6 +139,18 @@ def test_boundaries_incidents_and_hazards_are_drawn(page, sample_store, sample_f
     assert page.js(f"({count})(GridMap.hazards)") == len(sample_store.hazards())
 
 
+def test_the_first_view_asks_for_each_layer_once(page):
+    page.requests.clear()  # signing in landed on the map already
+    page.open("/")
+    asked = [urlparse(u).path for u in page.requests if "/api/" in u]
+    # The view the map opens on, asked for once (an animated first zoom used to ask for
+    # the view it started from, then again for the one it ended on).
+    assert sorted(asked) == sorted(set(asked)), asked
+    assert {"/api/incidents", "/api/hazards", "/api/layers/district"} <= set(asked)
+    zoom = page.js("GridMap.map.getZoom()")
+    assert all(f"zoom={zoom}" in u for u in page.requests if "/api/layers/" in u)
+
+
 def test_layers_toggle(page):
     page.open("/")
     assert page.js("Object.keys(GridMap.layers.police._layers).length") == 0
@@ -198,6 +210,26 @@ def test_officer_view_lists_open_incidents_oldest_first(page, sample_store):
     shown = page.js("GridMap.incidents.getLayers().length")
     assert shown == (incidents["grid_code"] == code).sum()
     page.shot("officer-view")
+    assert page.errors == []
+
+
+def test_an_incident_and_a_hazard_show_their_details(page, sample_store):
+    page.open("/")  # every hazard is drawn at city zoom
+    page.js("void GridMap.hazards.getLayers()[0].openPopup()")
+    hazard = page.page.locator(".leaflet-popup .gm-popup strong")
+    hazard.wait_for(timeout=10_000)
+    assert hazard.inner_text() in set(sample_store.hazards()["name"])
+    incidents = sample_store.incidents()
+    code = incidents["grid_code"].value_counts().index[0]
+    page.open(f"/grid/{code}")  # single incidents
+    page.js(
+        "void GridMap.incidents.zoomToShowLayer(GridMap.incidents.getLayers()[0],"
+        " function () { GridMap.incidents.getLayers()[0].openPopup(); })"
+    )
+    popup = page.page.locator(".leaflet-popup .gm-popup")
+    popup.wait_for(timeout=10_000)
+    assert "上报时间" in popup.inner_text()
+    assert popup.locator("a.gm-case-link").get_attribute("href").startswith("/cases/")
     assert page.errors == []
 
 
