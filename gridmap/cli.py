@@ -642,10 +642,11 @@ THREADS = 2
 )
 @click.option(
     "--preload/--no-preload",
-    default=True,
+    default=False,
     show_default=True,
-    help="Load the app and its lookup index once, before the workers fork, and share "
-    "that memory (half the memory of loading it in each worker, measured).",
+    help="Load the app and its lookup index once, before the workers fork, instead of "
+    "in each worker (the index's arrays are shared either way: they are mapped from its "
+    "cache file).",
 )
 @click.pass_context
 def serve(

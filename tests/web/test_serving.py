@@ -31,7 +31,7 @@ def _free_port() -> int:
 
 @pytest.fixture()
 def server(request, sample_path, tmp_path, monkeypatch):
-    """``gridmap serve --workers 2`` (sharing one index; ``--no-preload`` when the test's
+    """``gridmap serve --workers 2`` (an index per worker; ``--preload`` when the test's
     parameter says so) on a copy of the sample city with no index cache file."""
     monkeypatch.delenv("GRIDMAP_SECRET_KEY", raising=False)  # as a first `make demo` runs
     db = tmp_path / "city.gpkg"
@@ -42,7 +42,7 @@ def server(request, sample_path, tmp_path, monkeypatch):
     proc = subprocess.Popen(
         [
             *(str(gridmap), "--db", f"gpkg://{db}", "serve", "--port", str(port)),
-            *("--workers", "2", getattr(request, "param", "--preload")),
+            *("--workers", "2", getattr(request, "param", "--no-preload")),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
