@@ -3,7 +3,7 @@ case read and one update per incident) next to this one, in process and on Dask.
 
 The same store (the sample city plus ``--rows`` open incidents, reported or dispatched,
 at random points) is copied for each run; each run is a new process that times only
-``store.activate(other generation)``, then the runs' incidents are compared: the
+``generations.activate(store, other generation)``, then the runs' incidents are compared: the
 answers (areas, grid, department, zone) must be equal.
 
     .venv/bin/python benchmarks/rehome_bench.py [--rows 200000] [--db gpkg:///path]
@@ -58,7 +58,7 @@ def prepare(path: Path, rows: int, db: str | None) -> str:
         )
         with store.transaction(), store.bulk_events("incidents"):
             store.add_incidents(frame)
-        from gridmap.cases import route_unrouted
+        from gridmap.services.cases import route_unrouted
 
         route_unrouted(store)  # dispatched cases have a department to keep
         others = [g.name for g in store.generations() if not g.active]
@@ -73,14 +73,28 @@ def activate(path: str, generation: str, dask: str) -> None:
     """In a new process: time the activation only (``dask``: "1" hands in the Dask engine)."""
     from gridmap.stores.gpkg import GeoPackageStore
 
+    large = None
     if dask == "1":
         from etl.dask_points import lookup_points_dask
-        from gridmap import engines
 
-        engines.use_for_large_batches(0, lookup_points_dask)
+        try:
+            from gridmap.engines import LargeBatches
+
+            large = LargeBatches(0, lookup_points_dask)
+        except ImportError:  # the code before, which took its engine from a registry
+            from gridmap import engines
+
+            engines.use_for_large_batches(0, lookup_points_dask)
+    try:
+        from gridmap.services.generations import activate as run_activation
+    except ImportError:  # the code before: the store activated
+
+        def run_activation(store, generation, large=None):
+            return store.activate(generation)
+
     with GeoPackageStore(path) as store:
         t = time.perf_counter()
-        moved = store.activate(generation)
+        moved = run_activation(store, generation, large=large)
         print(f"{time.perf_counter() - t:.3f} {moved.incidents}")
 
 

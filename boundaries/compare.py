@@ -14,8 +14,7 @@ import pandas as pd
 
 from boundaries import metrics
 from boundaries.plan import Plan
-from boundaries.publish import fine_plan
-from boundaries.units import Units
+from boundaries.units import Units, fine_plan
 
 
 @dataclass(frozen=True)

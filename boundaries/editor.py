@@ -19,8 +19,7 @@ import numpy as np
 from boundaries import metrics, rules
 from boundaries.plan import Plan
 from boundaries.propose import mixed_plan
-from boundaries.publish import fine_plan
-from boundaries.units import Units
+from boundaries.units import Units, fine_plan
 from gridmap.errors import InvalidInput
 
 

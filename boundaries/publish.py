@@ -20,12 +20,14 @@ import shapely
 
 from boundaries import rules
 from boundaries.plan import Plan
-from boundaries.units import Units
+from boundaries.units import Units, fine_plan
 from gridmap.codes import child_codes, sequence_within
+from gridmap.engines import LargeBatches
 from gridmap.errors import InvalidInput, NotFound
-from gridmap.generations import Activated
 from gridmap.geometry import lonlat_area_m2
 from gridmap.model import Generation, Layer, Officer
+from gridmap.services import generations
+from gridmap.services.generations import Activated
 from gridmap.settings import Settings
 
 # Holes smaller than this in a dissolved community are slivers between units, not
@@ -44,21 +46,6 @@ class Published:
     activated: Activated | None
 
 
-def fine_plan(units: Units, plan: Plan) -> Plan:
-    """The plan over the finest units (grids), whatever mix of units it was made of."""
-    g = units.fine if units.fine is not None else units.units
-    if plan.graph is g:
-        return plan
-    label_of = dict(zip(plan.graph.codes, plan.labels, strict=True))
-    labels = [label_of.get(c, label_of.get(grp)) for c, grp in zip(g.codes, g.group, strict=True)]
-    missing = [c for c, lab in zip(g.codes, labels, strict=True) if lab is None]
-    if missing:
-        raise InvalidInput(
-            f"{len(missing)} units are not in the plan, such as {missing[0]}", field="plan"
-        )
-    return Plan(g, np.asarray(labels, dtype=np.int64), plan.k, names=plan.names)
-
-
 def publish(
     store,
     units: Units,
@@ -73,9 +60,11 @@ def publish(
     effective: date | None = None,
     settings: Settings | None = None,
     progress: Callable[[str], None] | None = None,
+    large: LargeBatches | None = None,
 ) -> Published:
     """Write ``plan`` as generation ``name``; all or nothing.  ``effective``: the day the
-    new boundaries take effect (recorded now, whether activated now or later)."""
+    new boundaries take effect (recorded now, whether activated now or later); ``large``:
+    the engine that re-homes a large number of events when activated now."""
     say = progress or (lambda m: None)
     laid = layout(store, units, plan, layer=layer, settings=settings)
     source, areas, grids, retire = laid.source, laid.areas, laid.grids, laid.retire
@@ -118,7 +107,7 @@ def publish(
                 "retired": retired,
             },
         )
-        done = store.activate(gen.id, effective=effective, progress=say) if activate_now else None
+        done = generations.activate(store, gen.id, effective, say, large) if activate_now else None
     return Published(
         store.generation(gen.id),
         layer,
@@ -154,7 +143,7 @@ def layout(
 ) -> Layout:
     """The checks and numbering ``publish`` does before its transaction, read-only, so a
     confirmation page shows exactly the codes publishing would give."""
-    settings = settings or Settings.from_env()
+    settings = settings or Settings()  # the documented defaults: entry points pass theirs
     source = store.generation(units.generation)
     if units.parent_layer is None:
         # New codes extend their parent's code (GB/T 2260): without a parent there is none.

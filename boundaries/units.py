@@ -17,6 +17,7 @@ import pyproj
 import shapely
 
 from boundaries.graph import UnitGraph, contract
+from boundaries.plan import Plan
 from gridmap.catalogue import CATEGORIES
 from gridmap.errors import InvalidInput
 from gridmap.geometry import metric_crs, to_metric
@@ -217,3 +218,18 @@ def _check_links(links, units: gpd.GeoDataFrame, fine: gpd.GeoDataFrame | None) 
         i, j = np.unravel_index(np.argmin(dist), dist.shape)
         out.append((left["code"].iloc[i], right["code"].iloc[j]))
     return out
+
+
+def fine_plan(units: Units, plan: Plan) -> Plan:
+    """The plan over the finest units (grids), whatever mix of units it was made of."""
+    g = units.fine if units.fine is not None else units.units
+    if plan.graph is g:
+        return plan
+    label_of = dict(zip(plan.graph.codes, plan.labels, strict=True))
+    labels = [label_of.get(c, label_of.get(grp)) for c, grp in zip(g.codes, g.group, strict=True)]
+    missing = [c for c, lab in zip(g.codes, labels, strict=True) if lab is None]
+    if missing:
+        raise InvalidInput(
+            f"{len(missing)} units are not in the plan, such as {missing[0]}", field="plan"
+        )
+    return Plan(g, np.asarray(labels, dtype=np.int64), plan.k, names=plan.names)

@@ -40,7 +40,7 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
             progress(f"{layer.name}: {n} areas")
         active = [g for g in gens if g.active]
         if active:
-            dst.activate(ids[active[0].id])
+            dst.mark_active(ids[active[0].id])  # events come after, with their generations
         dst.add_officers(src.officers())
         keys = {}
         for kind in ("incidents", "hazards"):

@@ -33,8 +33,8 @@ from etl.points import ERROR_MODES, SHOWN, BadRows
 from etl.sniff import Limits
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
 from gridmap.errors import InvalidInput
-from gridmap.generations import resolve
 from gridmap.lookup import LookupIndex
+from gridmap.services.generations import resolve
 from gridmap.validation import parse_times
 
 _PARSED = ["_time_text", "_time_utc"]  # reported_at as stored, and in UTC

@@ -1,17 +1,19 @@
 """Where activations look up the events they re-home: past ``dask_rehome_rows`` events, on
-Dask.  Called by the composition roots (the CLI, the web app): the core takes the engine
-from ``gridmap.engines``, as it may not import etl.  Dask is imported only when used."""
+Dask.  Built by the entry points (the CLI, the web app) from their settings and passed to
+the activation service, which may not import etl.  Dask is imported only when used."""
 
 from __future__ import annotations
 
-from gridmap import engines
+from gridmap.engines import LargeBatches
 from gridmap.settings import Settings
 
 
-def use_dask_for_large_batches(settings: Settings) -> None:
+def large_batches(settings: Settings) -> LargeBatches:
+    scheduler = settings.dask_scheduler or None
+
     def on_dask(index, lon, lat):
         from etl.dask_points import lookup_points_dask
 
-        return lookup_points_dask(index, lon, lat, settings.dask_scheduler or None)
+        return lookup_points_dask(index, lon, lat, scheduler)
 
-    engines.use_for_large_batches(settings.dask_rehome_rows, on_dask)
+    return LargeBatches(settings.dask_rehome_rows, on_dask)

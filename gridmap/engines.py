@@ -1,13 +1,15 @@
-"""Batch lookup engines the composition root hands to the core.
+"""Batch lookup engines an entry point hands down to the activation service.
 
-Why a registry: the core re-homes events on activation but may not import ``etl``,
-where the Dask engine lives; ``gridmap.cli`` registers it here at start-up.  This module
-imports nothing heavy, so registering costs a command nothing.
+Why passed, not registered: the activation re-homes events in the core, which may not
+import ``etl`` where the Dask engine lives; the entry point that read the settings (the
+CLI, the web app) builds a :class:`LargeBatches` and passes it down with the call.  This
+module imports nothing heavy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,15 +19,15 @@ if TYPE_CHECKING:
 
 # (index, lon, lat) → the answers ``index.lookup(lon, lat)`` gives, found elsewhere.
 BatchLookup = Callable[["LookupIndex", "np.ndarray", "np.ndarray"], "LookupResult"]
-_large: tuple[int, BatchLookup] | None = None
 
 
-def use_for_large_batches(rows: int, lookup: BatchLookup | None) -> None:
-    """Look up more than ``rows`` events at once with ``lookup`` (None: in process)."""
-    global _large
-    _large = (rows, lookup) if lookup is not None else None
+@dataclass(frozen=True)
+class LargeBatches:
+    """Look up batches of more than ``rows`` events with ``lookup`` (else in process)."""
 
+    rows: int
+    lookup: BatchLookup
 
-def for_batch(n: int) -> BatchLookup | None:
-    """The engine for a batch of ``n`` events; None: the in-process lookup."""
-    return _large[1] if _large is not None and n > _large[0] else None
+    def for_batch(self, n: int) -> BatchLookup | None:
+        """The engine for a batch of ``n`` events; None: the in-process lookup."""
+        return self.lookup if n > self.rows else None

@@ -14,8 +14,10 @@ BASEMAPS = ("none", "osm", "tianditu", "amap")
 @dataclass(frozen=True)
 class Settings:
     # GRIDMAP_DATABASE_URL: gpkg:///path/file.gpkg or postgresql://user@host/db;
-    # default: the embedded GeoPackage var/gridmap.gpkg under the current directory.
-    database_url: str
+    # default: the embedded GeoPackage var/gridmap.gpkg under the current directory
+    # (filled in by from_env; Settings() alone is the defaults of everything else, for
+    # code that needs no store).
+    database_url: str = ""
     # GRIDMAP_BASEMAP: none (default, works offline), osm, tianditu or amap.
     basemap: str = "none"
     # GRIDMAP_TIANDITU_KEY: the Tianditu "tk" key; needed only with basemap=tianditu.

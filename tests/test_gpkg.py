@@ -12,9 +12,11 @@ import shapely
 
 from gridmap.errors import StoreError
 from gridmap.model import Layer
+from gridmap.services import generations
 from gridmap.stores import open_store
 from gridmap.stores.gpkg import GeoPackageStore
 from tests import gdal
+from tests.lookups import lookup_point
 
 SQUARE = shapely.box(125.0, 46.0, 125.1, 46.1)
 
@@ -109,7 +111,7 @@ def test_import_publish_and_activation_keep_the_file_valid(sample_path, tmp_path
         plan = planfile.read(planfile.write(tmp_path / "p.csv", result.plan), units)
         publish(store, units, plan, "2012")
         gdal.validate_gpkg(path)
-        store.activate("2012")
+        generations.activate(store, "2012")
     gdal.validate_gpkg(path)
     _check_indexes(path)
 
@@ -136,7 +138,7 @@ def test_areas_appended_by_gdal_are_indexed_and_read_back(district_store, tmp_pa
         back = store.areas("district")
         assert list(back["code"]) == ["001", "900"]
         assert list(back["population"]) == [0, 7]
-        assert store.lookup_point(126.05, 47.05)["areas"]["district"]["code"] == "900"
+        assert lookup_point(store, 126.05, 47.05)["areas"]["district"]["code"] == "900"
 
 
 def test_large_inserts_pack_the_r_tree_and_queries_match_brute_force(district_store):

@@ -48,7 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # answers keep their order: district before street before grid
 
-    from etl.rehoming import use_dask_for_large_batches
+    from etl.rehoming import large_batches
     from gridmap.stores import open_store
     from web import (
         admin,
@@ -72,7 +72,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         security,
     )
 
-    use_dask_for_large_batches(settings)  # activations published from the planner's pages
+    app.extensions["gridmap_settings"] = settings  # read once, here; views use web.db.settings()
+    app.extensions["gridmap_large"] = large_batches(
+        settings
+    )  # activations from the planner's pages
     db.init_app(app)
     app.config.setdefault("JOBS", settings.jobs)
     app.config.setdefault("JOBS_PER_USER", settings.jobs_per_user)

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from gridmap import cases
 from gridmap.catalogue import CATEGORIES
 from gridmap.errors import InvalidInput
 from gridmap.routing import Rule
+from gridmap.services import cases
 from web import i18n
 from web.auth import allow
 from web.db import get_store, lookup_index

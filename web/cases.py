@@ -1,6 +1,6 @@
 """The case loop in the browser and the API: report, the incident's page with its
 timeline and the steps the caller may take, officers' and departments' lists, the
-dispatcher's board, photos.  Routes parse the request and call ``gridmap.cases``."""
+dispatcher's board, photos.  Routes parse the request and call ``gridmap.services.cases``."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from flask import (
 )
 from flask_login import current_user
 
-from gridmap import cases, workflow
+from gridmap import workflow
 from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.model import LOCAL_TZ
 from gridmap.photos import check_photos
+from gridmap.services import cases
 from gridmap.settings import Settings
-from web import i18n, params
+from web import db, i18n, params
 from web.auth import allow
 from web.db import get_store, lookup_index
 
@@ -34,11 +35,11 @@ WORKERS = ("officer", "dispatcher", "department", "admin")
 
 
 def _settings() -> Settings:
-    return current_app.extensions["gridmap_settings"]
+    return db.settings()
 
 
 def _calendar():
-    return cases.calendar(get_store(), _settings())
+    return db.calendar()
 
 
 def _actor() -> workflow.Actor:
@@ -460,7 +461,6 @@ def has_role(*roles: str) -> bool:
 
 
 def init_app(app) -> None:
-    app.extensions["gridmap_settings"] = Settings.from_env()
     app.extensions["gridmap_escalated"] = {}
     app.jinja_env.globals["L"] = i18n.pick
     app.jinja_env.globals["has_role"] = has_role

@@ -19,11 +19,30 @@ import shapely
 from flask import Flask, current_app, g
 
 from gridmap import model
+from gridmap.engines import LargeBatches
 from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex
 from gridmap.model import Generation
+from gridmap.settings import Settings
 from gridmap.stores import open_store
 from gridmap.stores.sql import Watch
+
+
+def settings() -> Settings:
+    """The settings ``create_app`` read once from the environment."""
+    return current_app.extensions["gridmap_settings"]
+
+
+def large_batches() -> LargeBatches:
+    """The engine activations started from the web re-home many events with."""
+    return current_app.extensions["gridmap_large"]
+
+
+def calendar():
+    """The working calendar of the configured hours and the store's local days."""
+    from gridmap.services.cases import calendar as build
+
+    return build(get_store(), settings())
 
 
 def get_store():

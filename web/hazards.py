@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gridmap.catalogue import HAZARD_TYPES, RISK_LEVELS
@@ -13,7 +13,7 @@ from gridmap.errors import InvalidInput
 from gridmap.photos import check_photos
 from web import i18n
 from web.auth import allow
-from web.db import get_store
+from web.db import get_store, settings
 
 bp = Blueprint("hazards", __name__)
 RESULTS = {
@@ -25,7 +25,7 @@ WORKERS = ("officer", "dispatcher", "department", "admin")
 
 
 def next_due(risk_level: int, day: date) -> date:
-    days = current_app.extensions["gridmap_settings"].inspect_days
+    days = settings().inspect_days
     return day + timedelta(days=days[int(risk_level) - 1])
 
 
@@ -67,7 +67,7 @@ def inspect(hazard_id: int):
     if result not in RESULTS:
         raise InvalidInput(f"result: expected one of {', '.join(RESULTS)}", field="result")
     files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-    photos = check_photos(files, current_app.extensions["gridmap_settings"].photo_mb * 1_000_000)
+    photos = check_photos(files, settings().photo_mb * 1_000_000)
     with store.transaction():
         inspection = store.add_inspection(
             hazard_id,

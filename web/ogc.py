@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
 import shapely
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from gridmap.errors import InvalidInput, NotFound
@@ -23,7 +23,7 @@ from gridmap.model import IncidentQuery, utc_text
 from web import geojson, i18n, params
 from web.auth import public, sees_people
 from web.db import get_store, simplified_layer
-from web.openapi import documented, query
+from web.openapi import build, documented, query
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -321,9 +321,7 @@ def landing():
         ),
         "links": [
             *_self("ogc.landing", JSON),
-            _link(
-                url_for("openapi.ogc_document", _external=True), "service-desc", OPENAPI, "OpenAPI"
-            ),
+            _link(url_for("ogc.ogc_document", _external=True), "service-desc", OPENAPI, "OpenAPI"),
             _link(url_for("openapi.page", _external=True), "service-doc", HTML, "OpenAPI"),
             _link(_url("ogc.conformance", "json"), "conformance", JSON),
             _link(
@@ -424,3 +422,13 @@ def item(collection_id: str, feature_id: str):
     ]
     answer = geojson.feature(geom, props, fid, {"links": links})
     return _geojson_answer(answer, f"{c.title} {fid}")
+
+
+@bp.get("/openapi.json")
+@public
+@documented(answer="Object")
+def ogc_document():
+    """The OGC API part of the document, one path per collection"""
+    ids = [c.id for c in collections()]
+    base = url_for("ogc.landing", _external=True).rstrip("/")
+    return jsonify(build(current_app, base, "/ogc", {"collection_id": ids}))

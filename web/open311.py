@@ -2,7 +2,7 @@
 request (with a client app's api_key; limited per key and per address), reading requests
 by ids, service codes, status, dates and the ``bbox`` extension, one request, and a
 tracking token's request id; JSON or XML by the path's extension, errors in the spec's
-own shape.  Routes parse the request and call ``gridmap.open311``.
+own shape.  Routes parse the request and call ``gridmap.services.open311``.
 
 Posting needs the api_key, never a session: the request acts as the public with the
 key's authority only, so other sites' pages may post too (``security`` lets this prefix
@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gridmap import cases, open311
 from gridmap.accounts import token_digest
 from gridmap.errors import Busy, Forbidden, GridmapError, InvalidInput
 from gridmap.model import LOCAL_TZ
-from web import i18n, params
+from gridmap.services import cases, open311
+from web import db, i18n, params
 from web.auth import public
 from web.db import get_store, lookup_index
 from web.errors import status_of
@@ -226,7 +226,7 @@ def post_request(fmt: str):
     incident_id, number = open311.submit(
         store,
         lookup_index(),
-        cases.calendar(store),
+        db.calendar(),
         client,
         lon,
         lat,

@@ -262,18 +262,6 @@ def document():
     return jsonify(build(current_app, url_for("pages.index", _external=True).rstrip("/")))
 
 
-@bp.get("/ogc/openapi.json")
-@public
-@documented(answer="Object")
-def ogc_document():
-    """The OGC API part of the document, one path per collection"""
-    from web import ogc
-
-    ids = [c.id for c in ogc.collections()]
-    base = url_for("ogc.landing", _external=True).rstrip("/")
-    return jsonify(build(current_app, base, "/ogc", {"collection_id": ids}))
-
-
 @bp.get("/openapi")
 @public
 def page():

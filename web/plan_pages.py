@@ -16,7 +16,7 @@ from boundaries.publish import preview, publish
 from gridmap.errors import GridmapError, InvalidInput
 from web import i18n
 from web.auth import allow
-from web.db import get_store
+from web.db import get_store, large_batches, settings
 from web.errors import status_of
 from web.plans import comparison, other_plan, stored
 
@@ -128,7 +128,15 @@ def publish_form(plan_id: int):
     try:
         fields = _publish_form(request.form)
         _, _, units, plan = stored(store, plan_id)
-        done = publish(store, units, plan, fields.pop("name"), **fields)
+        done = publish(
+            store,
+            units,
+            plan,
+            fields.pop("name"),
+            settings=settings(),
+            large=large_batches(),
+            **fields,
+        )
     except GridmapError as exc:  # all or nothing: re-show the form, nothing was written
         return _publish_page(plan_id, request.form, exc)
     return redirect(

@@ -25,7 +25,7 @@ from boundaries.workspace import Spec, describe, today_in
 from gridmap.errors import Conflict, InvalidInput
 from web import geojson, jobs
 from web.auth import allow
-from web.db import get_store
+from web.db import get_store, large_batches, settings
 
 bp = Blueprint("plans", __name__, url_prefix="/api")
 
@@ -374,6 +374,8 @@ def publish(plan_id: int):
         description=str(data.get("description", "")),
         activate_now=activate,
         effective=effective,
+        settings=settings(),
+        large=large_batches(),
     )
     return jsonify(
         {

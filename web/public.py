@@ -1,15 +1,16 @@
 """The public page (Chinese first, English too): report on a map and get a tracking
 number, follow the report's steps and the department's reply, rate how it was handled
 once closed, and the statistics per department and community.  Nothing here shows who
-reported or who handled a case.  Routes parse the form and call ``gridmap.open311``."""
+reported or who handled a case.  Routes parse the form and call ``gridmap.services.open311``."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from gridmap import cases, open311, workflow
+from gridmap import workflow
 from gridmap.errors import InvalidInput
-from web import i18n
+from gridmap.services import open311
+from web import db, i18n
 from web import open311 as web311
 from web.auth import public
 from web.cases import category_groups, lonlat_form
@@ -51,7 +52,7 @@ def report():
     incident_id, number = open311.submit(
         store,
         lookup_index(),
-        cases.calendar(store),
+        db.calendar(),
         "web",
         lon,
         lat,
@@ -82,7 +83,7 @@ def rate():
     store = get_store()
     store.actor = "public:web"
     note = request.form.get("note", "")
-    open311.rate(store, cases.calendar(store), number, request.form.get("rating", ""), note)
+    open311.rate(store, db.calendar(), number, request.form.get("rating", ""), note)
     return redirect(url_for("public.track", number=number))
 
 

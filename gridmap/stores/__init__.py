@@ -6,34 +6,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
-from gridmap.errors import StoreError
+from gridmap.stores.registry import open_store, store_class
 from gridmap.stores.sql import SQLStore as Store
-
-_REGISTRY: dict[str, tuple[str, str]] = {
-    "gpkg": ("gridmap.stores.gpkg", "GeoPackageStore"),
-    "postgresql": ("gridmap.stores.postgis", "PostGISStore"),
-    "postgres": ("gridmap.stores.postgis", "PostGISStore"),
-}
-
-
-def store_class(url: str) -> type:
-    scheme = urlparse(url).scheme
-    if scheme not in _REGISTRY:
-        known = ", ".join(f"{s}://" for s in sorted(_REGISTRY))
-        raise StoreError(f"store URL {url!r}: unknown scheme {scheme!r}; expected one of {known}")
-    module, name = _REGISTRY[scheme]
-    return getattr(__import__(module, fromlist=[name]), name)
-
-
-def open_store(url: str, actor: str | None = None) -> Store:
-    """Open (and create when needed) the store at ``url``; its changes are audited as
-    made by ``actor``."""
-    store = store_class(url).from_url(url)
-    if actor is not None:
-        store.actor = actor
-    return store
-
 
 __all__ = ["Store", "open_store", "store_class"]

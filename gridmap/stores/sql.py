@@ -89,7 +89,7 @@ class Watch:
             self.close()
             seen = self._read()
         if seen != self._seen:
-            from gridmap.stores import open_store  # (a cycle at import time)
+            from gridmap.stores.registry import open_store
 
             with open_store(self.url) as store:
                 self._state = (store.areas_version(), store.generations())
@@ -98,7 +98,7 @@ class Watch:
 
     def _read(self) -> list:
         if self._conn is None:
-            from gridmap.stores import open_store
+            from gridmap.stores.registry import open_store
 
             with open_store(self.url) as store:
                 conn = store._engine.raw_connection()
@@ -150,21 +150,6 @@ class SQLStore(Records, People, Jobs, Cases, Public):
     def generation(self, ref: int | str | None = None) -> Generation:
         """A generation by id or name; the active one when ``ref`` is None."""
         return model.find_generation(self.generations(), ref)
-
-    def lookup_codes(self, lon, lat, generation: int | str | None = None) -> dict[str, tuple]:
-        """Code (None: not covered) and on-border flag per point, for every layer (the
-        in-memory index, whatever the store: one answer, one border rule)."""
-        from gridmap.lookup import LookupIndex
-
-        result = LookupIndex.from_store(self, generation).lookup(lon, lat)
-        return {name: (result.codes(name), result.border[name]) for name in result.idx}
-
-    def lookup_point(self, lon: float, lat: float, generation: int | str | None = None) -> dict:
-        """The MapIt-style answer for one point (see ``LookupResult.record``)."""
-        from gridmap.lookup import LookupIndex
-
-        index = LookupIndex.from_store(self, generation, max_cells=1 << 12)
-        return index.lookup(lon, lat).record(0)
 
     # -- what an adapter supplies --------------------------------------------------------
 
@@ -360,19 +345,19 @@ class SQLStore(Records, People, Jobs, Cases, Public):
                 )
                 .returning(t.c.id)
             ).scalar_one()
-            if activate:
-                self.activate(gen_id, effective=effective)
+            if activate:  # a new generation holds no areas yet: nothing to move into it
+                self.mark_active(gen_id, effective=effective)
         return self.generation(gen_id)
 
-    def activate(self, generation: int | str, effective: date | None = None, progress=None):
-        """Make ``generation`` the active one, moving open incidents and every hazard into
-        its areas (closed incidents keep theirs), in one transaction.  ``effective`` is
-        the day it took effect (the one it replaces ended the day before)."""
-        from gridmap.generations import move_events
-
+    def mark_active(
+        self, generation: int | str, effective: date | None = None, moved: dict | None = None
+    ) -> None:
+        """Flag ``generation`` as the active one and audit it; ``effective``: the day it took
+        effect (the one it replaces ended the day before).  Only the writes: moving events
+        into its areas is the activation service's (``services.generations.activate``),
+        which calls this inside its own transaction with what it ``moved``."""
         gen = self.generation(generation)
         with self.transaction():
-            moved = move_events(self, gen, progress)
             t = s.generations
             previous = [g for g in self.generations() if g.active and g.id != gen.id]
             self._run(sa.update(t).where(t.c.active).values(active=False))
@@ -394,11 +379,9 @@ class SQLStore(Records, People, Jobs, Cases, Public):
                 after={
                     "active": gen.name,
                     "effective": effective and effective.isoformat(),
-                    "incidents_moved": moved.incidents,
-                    "hazards_moved": moved.hazards,
+                    **(moved or {}),
                 },
             )
-        return moved
 
     def set_effective(
         self, generation: int | str, start: date | None, end: date | None = None

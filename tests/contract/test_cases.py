@@ -10,12 +10,12 @@ from datetime import datetime
 import pytest
 import shapely
 
-from gridmap import cases
 from gridmap.catalogue import OPEN_STATUSES, STATUSES
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.lookup import LookupIndex
 from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.routing import Rule
+from gridmap.services import cases
 from gridmap.stores.gpkg import GeoPackageStore
 from gridmap.workcal import WorkCalendar
 from gridmap.workflow import Actor

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from gridmap.cli import main
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import Layer
+from gridmap.services import generations
+from tests.lookups import lookup_point
 
 WEST, EAST = shapely.box(125.0, 46.0, 125.1, 46.1), shapely.box(125.1, 46.0, 125.2, 46.1)
 
@@ -27,7 +29,7 @@ def reformed(store):
     store.write_areas("grid", one, old.id, until=old.id)
     two = gpd.GeoDataFrame({"code": ["B"]}, geometry=[WEST.union(EAST)], crs="EPSG:4326")
     store.write_areas("grid", two, new.id)
-    store.activate("2012", effective=date(2012, 9, 20))
+    generations.activate(store, "2012", effective=date(2012, 9, 20))
     return store
 
 
@@ -38,7 +40,7 @@ def test_activation_records_when_each_generation_was_in_force(reformed):
     assert reformed.generation_on(date(2012, 9, 19)).name == "2011"
     assert reformed.generation_on(date(2012, 9, 20)).name == "2012"
     assert reformed.generation_on(date(2030, 1, 1)).name == "2012"
-    assert reformed.lookup_point(125.05, 46.05, generation="2011")["areas"]["grid"]["code"] == "A"
+    assert lookup_point(reformed, 125.05, 46.05, generation="2011")["areas"]["grid"]["code"] == "A"
 
 
 def test_lookup_by_date_on_the_command_line(reformed):
@@ -94,8 +96,9 @@ def test_the_lookup_api_answers_what_another_process_committed_at_once(reformed)
     assert grid() == "B" and grid("&generation=2011") == "A"
     assert client.get("/api/lookup?lon=125.05&lat=46.05&generation=2013").status_code == 404
     elsewhere = (
-        "import sys; from gridmap.stores import open_store; s = open_store(sys.argv[1]); "
-        "s.activate('2011'); s.add_generation('2013'); s.close()"
+        "import sys; from gridmap.stores import open_store; "
+        "from gridmap.services.generations import activate; s = open_store(sys.argv[1]); "
+        "activate(s, '2011'); s.add_generation('2013'); s.close()"
     )
     subprocess.run([sys.executable, "-c", elsewhere, reformed.url], check=True, timeout=120)
     assert grid() == "A"

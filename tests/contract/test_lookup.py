@@ -11,6 +11,8 @@ import shapely
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.lookup import LookupIndex
 from gridmap.model import Layer, Officer
+from gridmap.services import generations
+from tests.lookups import lookup_codes, lookup_point
 from tests.reference import brute_force
 
 
@@ -28,7 +30,7 @@ def _points(frames, seed=5):
 def test_batch_lookup_equals_the_brute_force_reference(city):
     frames = {layer.name: city.areas(layer.name) for layer in city.layers()}
     xy = _points(frames)
-    answers = city.lookup_codes(xy[:, 0], xy[:, 1])
+    answers = lookup_codes(city, xy[:, 0], xy[:, 1])
     assert set(answers) == set(frames)
     for layer, frame in frames.items():
         codes, border = brute_force(frame, xy[:, 0], xy[:, 1])
@@ -43,7 +45,7 @@ def test_single_point_answer_equals_the_in_memory_index(city, sample_index):
     corner = shapely.get_coordinates(grids.geometry.iloc[10])[0]
     for lon, lat in [(125.10, 46.59), (124.87, 46.65), tuple(corner), (120.0, 46.0)]:
         expected = sample_index.lookup(lon, lat).record(0)
-        got = city.lookup_point(lon, lat)
+        got = lookup_point(city, lon, lat)
         for key in ("covered", "on_border", "officer", "zone_officers"):
             assert got[key] == expected[key], key
         for group in ("areas", "zones"):
@@ -123,13 +125,13 @@ def test_border_rule_holes_multipolygons_and_empty_layers(
     tiny, x, y, grid, district, police, border
 ):
     lon, lat = 125 + x * 0.1, 46 + y * 0.1
-    answers = tiny.lookup_codes([lon], [lat])
+    answers = lookup_codes(tiny, [lon], [lat])
     assert "empty" not in answers
     assert answers["grid"][0][0] == grid
     assert answers["district"][0][0] == district
     assert answers["police"][0][0] == police
     assert any(b[0] for _, b in answers.values()) == border
-    one = tiny.lookup_point(lon, lat)
+    one = lookup_point(tiny, lon, lat)
     assert one["areas"].get("grid", {}).get("code") == grid
     assert one["zones"].get("police", {}).get("code") == police
     assert one["on_border"] == border
@@ -149,20 +151,20 @@ def test_lookups_by_generation(tiny):
             ),
             g2.id,
         )
-        tiny.activate(g2.id)
+        generations.activate(tiny, g2.id)
     point = ([125.05], [46.15])
-    assert tiny.lookup_codes(*point)["grid"][0][0] == "D104"
-    assert tiny.lookup_codes(*point, generation="g1")["grid"][0][0] == "D101"
-    assert tiny.lookup_point(125.05, 46.15, generation=1)["areas"]["grid"]["code"] == "D101"
+    assert lookup_codes(tiny, *point)["grid"][0][0] == "D104"
+    assert lookup_codes(tiny, *point, generation="g1")["grid"][0][0] == "D101"
+    assert lookup_point(tiny, 125.05, 46.15, generation=1)["areas"]["grid"]["code"] == "D101"
     with pytest.raises(NotFound, match="unknown generation 'g9'"):
-        tiny.lookup_codes(*point, generation="g9")
+        lookup_codes(tiny, *point, generation="g9")
 
 
 def test_bad_coordinates_are_refused_by_every_store(tiny):
     with pytest.raises(InvalidInput, match="point 2: latitude nan is not a finite number"):
-        tiny.lookup_codes([125.0, 125.0], [46.0, float("nan")])
+        lookup_codes(tiny, [125.0, 125.0], [46.0, float("nan")])
     with pytest.raises(InvalidInput, match="longitude 200.0 is out of range"):
-        tiny.lookup_point(200.0, 46.0)
+        lookup_point(tiny, 200.0, 46.0)
 
 
 def test_in_memory_index_from_each_store_agrees(city, sample_index):

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 import pytest
 import shapely
 
-from gridmap import cases, open311
 from gridmap.accounts import token_digest
 from gridmap.errors import NotFound
 from gridmap.lookup import LookupIndex
+from gridmap.services import cases, open311
+from gridmap.settings import Settings
 from gridmap.stores.gpkg import GeoPackageStore
 from gridmap.workflow import Actor
 from tests.contract.conftest import copy_in
@@ -34,7 +35,7 @@ def made(sample_path, tmp_path_factory):
         store.add_open311_key("app", token_digest("o311_secret"))
         grid = store.areas("grid").iloc[150]
         p = shapely.point_on_surface(grid.geometry)
-        cal = cases.calendar(store)
+        cal = cases.calendar(store, Settings())
         index = LookupIndex.from_store(store)
         incident_id, number = open311.submit(store, index, cal, "app", p.x, p.y, "E0103", "渣土")
         officer = Actor("o", frozenset({"officer"}), areas=(grid["code"],))
@@ -90,7 +91,7 @@ def test_open311_filters(town, made):
 def test_the_public_rates_and_the_statistics_count_it(town, made):
     _, _, number, _ = made
     before = {r["code"]: r for r in open311.statistics(town, "zh")["department"]}["city"]
-    case = open311.rate(town, cases.calendar(town), number, "unsatisfied")
+    case = open311.rate(town, cases.calendar(town, Settings()), number, "unsatisfied")
     assert case["status"] == "evaluated"
     after = {r["code"]: r for r in open311.statistics(town, "zh")["department"]}["city"]
     assert after["rated"] == before["rated"] + 1

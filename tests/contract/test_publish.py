@@ -16,12 +16,13 @@ from boundaries.publish import publish
 from etl.copy import copy_store
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.errors import InvalidInput
-from gridmap.generations import activate
 from gridmap.geometry import lonlat_area_m2
 from gridmap.lookup import LookupIndex
+from gridmap.services.generations import activate
 from gridmap.stores.gpkg import GeoPackageStore
 from gridmap.stores.postgis import PostGISStore
 from tests import postgis
+from tests.lookups import lookup_point
 
 # A point well inside a grid of the sample city (Sartu district).
 LON, LAT = 125.10, 46.59
@@ -83,8 +84,8 @@ def test_publish_then_look_up_both_generations(fresh_city, plan_file):
     assert not store.generation("2012").active  # staged
     assert store.generation().name == "2011"
 
-    old = store.lookup_point(LON, LAT, generation="2011")["areas"]
-    new = store.lookup_point(LON, LAT, generation="2012")["areas"]
+    old = lookup_point(store, LON, LAT, generation="2011")["areas"]
+    new = lookup_point(store, LON, LAT, generation="2012")["areas"]
     assert set(old) == {"district", "street", "neighborhood", "grid"}
     assert set(new) == {"district", "community", "grid"}
     # The new community is the plan's area of the grid the point was in.
@@ -124,9 +125,9 @@ def test_publish_then_look_up_both_generations(fresh_city, plan_file):
         gap = shapely.symmetric_difference(union, districts.loc[code].geometry)
         assert gap.is_empty or lonlat_area_m2([gap]).sum() < 1.0
     # The grid's officer followed it.
-    officer = store.lookup_point(LON, LAT, generation="2012")["officer"]
+    officer = lookup_point(store, LON, LAT, generation="2012")["officer"]
     assert officer["area_code"] == new["grid"]["code"]
-    assert officer["name"] == store.lookup_point(LON, LAT, generation="2011")["officer"]["name"]
+    assert officer["name"] == lookup_point(store, LON, LAT, generation="2011")["officer"]["name"]
 
 
 def test_activation_moves_open_events_and_keeps_history(fresh_city, plan_file):
@@ -219,8 +220,8 @@ def test_the_audit_trail_says_who_published_and_activated(fresh_city, plan_file)
 def test_activation_rehomes_open_cases_with_their_state(fresh_city, plan_file):
     """Open cases move with their workflow state and deadlines; the ones not yet
     dispatched are routed again in the new areas, the dispatched keep their department."""
-    from gridmap import cases
     from gridmap.routing import Rule
+    from gridmap.services import cases
     from gridmap.workcal import WorkCalendar
     from gridmap.workflow import Actor
 

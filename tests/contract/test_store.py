@@ -8,6 +8,7 @@ import shapely
 
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import Layer, Officer
+from gridmap.services import generations
 from gridmap.stores.gpkg import GeoPackageStore
 
 SQUARE = shapely.box(125.0, 46.0, 125.1, 46.1)
@@ -61,7 +62,7 @@ def test_one_generation_is_active_and_areas_keep_their_validity(district_store):
     with store.transaction():
         store.end_areas("district", ["002"], last_generation=1)
         store.write_areas("district", _areas([MULTI.geoms[0]], ["003"]), g2.id)
-        store.activate(g2.id)
+        generations.activate(store, g2.id)
     assert [g.name for g in store.generations() if g.active] == ["2012"]
     assert list(store.areas("district")["code"]) == ["001", "003"]
     assert list(store.areas("district", "2011")["code"]) == ["001", "002"]

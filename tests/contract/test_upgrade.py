@@ -25,6 +25,7 @@ from gridmap.stores import migrations
 from gridmap.stores.gpkg import GeoPackageStore
 from gridmap.stores.postgis import PostGISStore
 from tests import gdal, postgis
+from tests.lookups import lookup_point
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 HOLED = shapely.Polygon(
@@ -113,7 +114,7 @@ def test_a_store_made_by_0_1_upgrades_when_opened_and_keeps_every_row(old_store)
         (plan,) = store.plans()
         assert plan["name"] == "draft" and plan["spec"] == {"k": 2, "units": "grid"}
         assert store.load_plan(plan["id"])["assignment"] == {"23060200101": "1", "23060200102": "2"}
-        answer = store.lookup_point(125.02, 46.05)
+        answer = lookup_point(store, 125.02, 46.05)
         assert answer["areas"]["grid"]["code"] == "23060200101"
         assert answer["officer"]["name"] == "王芳"
         # and the store goes on: new rows get new keys
@@ -137,8 +138,8 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
     """A store made before the case loop (tests/fixtures/make_rev0003.py) upgrades in
     place: its incidents keep every value, gain the case columns and indexes, GDAL still
     validates it, and routing rules added afterwards route its open cases."""
-    from gridmap import cases
     from gridmap.routing import SAMPLE_DEPARTMENTS, SAMPLE_RULES
+    from gridmap.services import cases
 
     path = tmp_path / "rev0003.gpkg"
     shutil.copy(FIXTURES / "gridmap-rev0003.gpkg", path)

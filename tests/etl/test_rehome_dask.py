@@ -9,7 +9,8 @@ import numpy as np
 import shapely
 
 from etl.dask_points import lookup_points_dask
-from gridmap import engines
+from gridmap.engines import LargeBatches
+from gridmap.services import generations
 from gridmap.stores.gpkg import GeoPackageStore
 
 
@@ -43,13 +44,11 @@ def test_activation_on_dask_rehomes_as_in_process(sample_path, tmp_path, dask_cl
         shutil.copy(sample_path, tmp_path / f"{name}.gpkg")
         with GeoPackageStore(tmp_path / f"{name}.gpkg") as store:
             store.add_generation("next", activate=False)  # the same areas, all re-homed
+            large = None
             if name == "dask":
-                engines.use_for_large_batches(
+                large = LargeBatches(
                     0, lambda i, x, y: lookup_points_dask(i, x, y, address, part_rows=500)
                 )
-            try:
-                moved = store.activate("next")
-            finally:
-                engines.use_for_large_batches(0, None)
+            moved = generations.activate(store, "next", large=large)
             assert moved.incidents > 500
     assert _answers(tmp_path / "dask.gpkg") == _answers(tmp_path / "local.gpkg")

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import pytest
 from waitress.server import create_server
 
+from gridmap.settings import Settings
 from tests.accounts import signed_in
 from web import create_app
 
@@ -69,7 +70,8 @@ LOOP = ("accept", "dispatch", "start", "report_back", "verify", "close")
 def take_steps(url: str, incident_id: int, grid: str, actions=LOOP, notes=None) -> None:
     """The city handles a case: each step of ``actions`` by whom it falls to (the command
     centre, city management, the grid officer of ``grid``), with ``notes`` by action."""
-    from gridmap import cases, workflow
+    from gridmap import workflow
+    from gridmap.services import cases
     from gridmap.stores import open_store
 
     by = {
@@ -81,7 +83,7 @@ def take_steps(url: str, incident_id: int, grid: str, actions=LOOP, notes=None) 
     }
     notes = {"report_back": "已处理", "verify": "王五现场核查", **(notes or {})}
     with open_store(url) as store:
-        cal = cases.calendar(store)
+        cal = cases.calendar(store, Settings())
         for action in actions:
             role = sorted(workflow.ACTIONS[action].roles & set(by))[-1]
             cases.act(store, cal, by[role], incident_id, action, note=notes.get(action, ""))

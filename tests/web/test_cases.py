@@ -165,8 +165,8 @@ def test_photos_are_stored_reencoded_with_thumbnails(case_app, case_db, spot):
 
 
 def test_the_map_filters_by_overdue_and_department(case_app, case_db):
-    from gridmap import cases
     from gridmap.model import IncidentQuery, utc_text
+    from gridmap.services import cases
 
     dispatcher = _client(case_app, case_db, "dispatcher")
     r = dispatcher.get("/api/incidents?overdue=1&department=city&zoom=22&limit=50000")

@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from gridmap import cases, open311, workflow
+from gridmap import workflow
 from gridmap.cli import main
 from gridmap.model import LOCAL_TZ
+from gridmap.services import cases, open311
+from gridmap.settings import Settings
 from gridmap.stores import open_store
 from tests.accounts import signed_in
 from tests.web.conftest import city_copy, spot_in, take_steps
@@ -190,7 +192,7 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
 
     # The reporter rates it with the tracking number; nobody else can, nothing else.
     with open_store(o_db) as store:
-        cal = cases.calendar(store)
+        cal = cases.calendar(store, Settings())
         dispatcher = workflow.Actor("dispatcher", frozenset({"dispatcher"}))
         with pytest.raises(Exception, match="rated by its reporter"):
             cases.act(store, cal, dispatcher, incident_id, "evaluate", rating="satisfied")

@@ -6,26 +6,28 @@ as it happened.  Both happen in one transaction.
 
 The points are looked up in one vectorised batch by the engine of ``gridmap lookup``
 (``LookupIndex.lookup``), and past a setting's worth of them
-(``GRIDMAP_DASK_REHOME_ROWS``) by the batch engine the composition root hands in
-(``gridmap.engines``: ``gridmap.cli`` hands in the Dask one from ``etl``, which the
-core may not import).
-Either way the rows are written inside the activation's transaction: all or nothing.
+(``GRIDMAP_DASK_REHOME_ROWS``) by the batch engine the entry point passes in
+(``gridmap.engines.LargeBatches``: the CLI and the web app pass the Dask one from
+``etl``, which the core may not import).  Either way the rows are written inside the
+activation's transaction: all or nothing.  The store only writes (``mark_active``); the
+moving is this service's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridmap.cases import rehomed
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.engines import BatchLookup, for_batch
+from gridmap.engines import BatchLookup, LargeBatches
 from gridmap.lookup import LookupIndex
 from gridmap.model import IncidentQuery
+from gridmap.services.cases import rehomed
 
 
 def resolve(
@@ -58,9 +60,14 @@ class Activated:
     hazards: int
 
 
-def move_events(store, gen, progress: Callable[[str], None] | None = None) -> Activated:
-    """Resolve open incidents and every hazard into generation ``gen``'s areas (the
-    store's ``activate`` calls this in its transaction, then flips the flag)."""
+def move_events(
+    store,
+    gen,
+    progress: Callable[[str], None] | None = None,
+    large: LargeBatches | None = None,
+) -> Activated:
+    """Resolve open incidents and every hazard into generation ``gen``'s areas (inside
+    :func:`activate`'s transaction)."""
     say = progress or (lambda m: None)
     incidents = store.incidents(query=IncidentQuery(statuses=tuple(sorted(OPEN_STATUSES))))
     hazards = store.hazards()
@@ -69,7 +76,7 @@ def move_events(store, gen, progress: Callable[[str], None] | None = None) -> Ac
         index = LookupIndex.from_store(store, gen.id, max_cells=cells)
         for table, frame in (("incidents", incidents), ("hazards", hazards)):
             if len(frame):
-                done = resolve(index, frame, for_batch(len(frame)))
+                done = resolve(index, frame, large and large.for_batch(len(frame)))
                 homes = rehomed(store, done) if table == "incidents" else None
                 store.set_event_areas(
                     table,
@@ -84,7 +91,21 @@ def move_events(store, gen, progress: Callable[[str], None] | None = None) -> Ac
 
 
 def activate(
-    store, generation: int | str, progress: Callable[[str], None] | None = None
+    store,
+    generation: int | str,
+    effective: date | None = None,
+    progress: Callable[[str], None] | None = None,
+    large: LargeBatches | None = None,
 ) -> Activated:
-    """Make ``generation`` the active one (``store.activate``: events move with it)."""
-    return store.activate(generation, progress=progress)
+    """Make ``generation`` the active one, moving open incidents and every hazard into its
+    areas (closed incidents keep theirs), in one transaction.  ``effective``: the day it
+    took effect (the one it replaces ended the day before)."""
+    gen = store.generation(generation)
+    with store.transaction():
+        moved = move_events(store, gen, progress, large)
+        store.mark_active(
+            gen.id,
+            effective,
+            moved={"incidents_moved": moved.incidents, "hazards_moved": moved.hazards},
+        )
+    return moved

@@ -27,10 +27,9 @@ from gridmap.workflow import Actor, Clock
 _REROUTED = frozenset({"reported", "accepted", "returned", "parked"})
 
 
-def calendar(store, settings: Settings | None = None) -> WorkCalendar:
+def calendar(store, settings: Settings) -> WorkCalendar:
     """The working calendar: the hours setting, China's holidays, the store's local days."""
-    hours = (settings or Settings.from_env()).work_hours
-    return WorkCalendar(parse_hours(hours), store.calendar_days())
+    return WorkCalendar(parse_hours(settings.work_hours), store.calendar_days())
 
 
 def now() -> datetime:

@@ -16,11 +16,12 @@ import secrets
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from gridmap import cases, workflow
+from gridmap import workflow
 from gridmap.accounts import token_digest
 from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES
 from gridmap.errors import InvalidInput
 from gridmap.model import LOCAL_TZ, utc_text
+from gridmap.services import cases
 
 PUBLIC_REPORTER = workflow.PUBLIC_REPORTER
 CLOSED = frozenset(STATUSES) - OPEN_STATUSES

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from gridmap import open311 as o
-from gridmap.cli import command_store
+from gridmap.cli.common import command_store
+from gridmap.services import open311 as o
 
 
 @click.group()

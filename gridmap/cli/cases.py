@@ -8,11 +8,11 @@ from datetime import date
 
 import click
 
-from gridmap import cases
-from gridmap.cli import command_store
+from gridmap.cli.common import command_store, settings
 from gridmap.errors import InvalidInput
 from gridmap.lookup import LookupIndex
 from gridmap.routing import Department, Rule
+from gridmap.services import cases
 from gridmap.validation import check_lonlat
 
 
@@ -138,7 +138,7 @@ def case() -> None:
 def case_escalate(ctx) -> None:
     """督办 every case past its deadline that was not escalated yet."""
     store = command_store(ctx)
-    done = cases.escalate_overdue(store, cases.calendar(store))
+    done = cases.escalate_overdue(store, cases.calendar(store, settings(ctx)))
     click.echo(f"{len(done)} overdue case{'s' if len(done) != 1 else ''} escalated.")
 
 

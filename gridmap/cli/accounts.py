@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 
 from gridmap import accounts
-from gridmap.cli import command_store
+from gridmap.cli.common import command_store
 
 
 @click.group()

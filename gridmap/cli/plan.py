@@ -11,7 +11,7 @@ import click
 
 from boundaries import metrics, planfile, rules
 from boundaries import units as units_of
-from gridmap.cli import command_store
+from gridmap.cli.common import command_store, large_batches, settings
 from gridmap.geometry import crs_label
 
 UNIT_PARAMS = ("units_layer", "split_into", "parent_layer", "generation", "months", "links")
@@ -332,7 +332,8 @@ def publish(
         description=description,
         activate_now=activate,
         effective=effective.date() if effective else None,
-        settings=ctx.find_root().obj["settings"],
+        settings=settings(ctx),
+        large=large_batches(ctx),
         progress=lambda m: click.echo(f"  {m}"),
     )
     state = "active" if done.activated else "staged (inactive)"
@@ -354,10 +355,14 @@ def publish(
 @click.pass_context
 def activate_cmd(ctx, generation, effective) -> None:
     """Make a staged generation active, moving open incidents and hazards into it."""
-    done = command_store(ctx).activate(
+    from gridmap.services.generations import activate
+
+    done = activate(
+        command_store(ctx),
         generation,
-        effective=effective.date() if effective else None,
+        effective.date() if effective else None,
         progress=lambda m: click.echo(f"  {m}"),
+        large=large_batches(ctx),
     )
     click.echo(f"Generation {done.generation} is active.")
 
