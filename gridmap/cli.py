@@ -104,6 +104,7 @@ def _start_up() -> Iterator[None]:
 
 
 @click.group(cls=_Group)
+@click.version_option(package_name="gridmap", prog_name="gridmap", message="%(prog)s %(version)s")
 @click.option(
     "--db",
     envvar="GRIDMAP_DATABASE_URL",
