@@ -39,9 +39,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_bench.py
 	$(BIN)/python benchmarks/anytime_bench.py
 
+# The style (ruff) and the import contract of .importlinter (import-linter): CI runs this
+# before the tests; pre-commit runs the same on each commit (.pre-commit-config.yaml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -3,7 +3,7 @@
 The plan's districts become areas of a new layer (communities) nested in the parent
 layer (districts); the levels they replace (streets, neighborhoods) end with the source
 generation, so lookups that ask for it still answer with them; grids are re-parented and
-renumbered inside their new community (codes extend the parent's code, DOMAIN.md), their
+renumbered inside their new community (codes extend the parent's code, docs/area-codes.md), their
 officers follow them; staged (inactive) or activated, which moves open incidents and
 hazards into the new areas.
 """

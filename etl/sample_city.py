@@ -349,7 +349,7 @@ def build_areas(
     ):
         layers[name] = _zones(rng, city, bbox, area_deg2, count, prefix, suffix)
     # Community policing zones usually follow the neighborhoods; immigration has one
-    # office per district (DOMAIN.md).
+    # office per district (docs/routing.md).
     layers["policing"] = _copied(neighborhoods, "J", "警务区")
     layers["immigration"] = _copied(dists, "I", "出入境管理辖区")
     return layers

@@ -1,6 +1,6 @@
 """People who sign in, machines that call with a token, and the roles they hold.
 
-Roles (DESIGN.md "People and permissions"): ``admin`` (users, settings, imports, publish
+Roles (docs/roles.md): ``admin`` (users, settings, imports, publish
 and activate), ``planner`` (plans; publishes only when also admin), ``dispatcher`` (the
 command centre: every incident), ``department`` (a department's handlers: what is routed
 to it), ``officer`` (grid officers: their own grids), ``viewer`` (maps without personal

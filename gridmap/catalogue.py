@@ -3,7 +3,7 @@
 Categories have two levels: a 2-digit main class (大类) and a 2-digit sub-class (小类),
 stored as one 4-digit code ``"0102"``, prefixed by the kind: events (事件) ``E`` and
 components (部件) ``C``.  The order of event classes 02-06 is common practice, not a
-located standard (see DOMAIN.md), so cities extend this catalogue rather than edit code.
+located standard (docs/categories.md), so cities extend this catalogue rather than edit code.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ MAJOR_CLASSES: dict[str, tuple[str, str]] = {
     "C04": ("园林绿化", "Greenery"),
 }
 
-# The closed loop of DOMAIN.md, in order; side states after it.
+# The closed loop (docs/case-workflow.md), in order; side states after it.
 STATUSES: dict[str, tuple[str, str]] = {
     "reported": ("采集", "Reported"),
     "accepted": ("立案", "Accepted"),

@@ -1,6 +1,6 @@
 """Area codes: numbering in reading order and codes that extend their parent's code.
 
-DOMAIN.md: codes extend the parent's code with a sequence number, numbered west to east,
+docs/area-codes.md: codes extend the parent's code with a sequence number, numbered west to east,
 north to south inside the parent.
 """
 

@@ -3,9 +3,9 @@
 Rules are ordered; the first whose category (a code or its prefix; empty: any) matches
 and whose place matches wins.  A place is a layer (the point lies in one of its areas:
 a department's zones, say) or one area of a layer; no place matches everywhere.  The
-case's zone is the area of the department's own zone layer at the point.  DOMAIN.md:
-"category prefix × zone → department, first match wins, with the community workstation
-as the fallback" (the fallback is the last rule, with no category and no place).
+case's zone is the area of the department's own zone layer at the point.  As
+docs/routing.md puts it: category prefix × zone → department, first match wins, with the
+community workstation as the fallback (the last rule, with no category and no place).
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ class WorkCalendar:
 
     def add_days(self, start: datetime, days: int) -> datetime:
         """``days`` working days after ``start``: the same time of day on the ``days``-th
-        working day after it (DOMAIN.md: from 15:00 on a working day, 2 working days end
+        working day after it (docs/working-time.md: from 15:00 on a working day, 2 working days end
         at 15:00 on the second working day after it).  A start outside working time
         counts from the next working moment."""
         begin = self.next_working(start)

@@ -130,3 +130,11 @@ def test_western_and_southern_coordinates_are_numbers_not_options(tmp_path):
     bad = runner.invoke(main, [*db, "lookup", "-190", "38.73"], catch_exceptions=False)
     assert bad.exit_code == 1
     assert bad.output.strip() == "Error: longitude -190.0 is out of range; expected -180..180"
+
+
+def test_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    out = CliRunner().invoke(main, ["--version"])
+    assert out.exit_code == 0, out.output
+    assert out.output == f"gridmap {version('gridmap')}\n"

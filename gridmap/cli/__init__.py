@@ -56,6 +56,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
+@click.version_option(package_name="gridmap", prog_name="gridmap", message="%(prog)s %(version)s")
 @click.option(
     "--db",
     envvar="GRIDMAP_DATABASE_URL",

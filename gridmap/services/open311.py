@@ -1,6 +1,6 @@
 """The public channel: the case loop as Open311 GeoReport v2 shows it, reports from the
 public, their tracking numbers and ratings, and the statistics published for the public
-to supervise (DOMAIN.md "The public channel").
+to supervise (docs/public-channel.md).
 
 The mapping: ``service_code`` is a sub-category (``E0102``), ``group`` its main class,
 ``service_notice`` its time limit; a request is ``open`` until the loop ends (结案, 评价 or

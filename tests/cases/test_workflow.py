@@ -1,5 +1,5 @@
 """The state machine: every step by every role from every status, allowed exactly as the
-city's loop says (DOMAIN.md "Case workflow"), on the cases each role covers."""
+city's loop says (docs/case-workflow.md), on the cases each role covers."""
 
 from __future__ import annotations
 

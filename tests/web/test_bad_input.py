@@ -1,6 +1,6 @@
-"""The inputs SECURITY.md found answering 500, and the publish inputs it found doing the
-wrong thing: each now answers a clear 400 or 404 naming what was wrong (or, for a day at
-the end of the calendar, the answer it means)."""
+"""The inputs a probe found answering 500, and the publish inputs it found doing the wrong
+thing (docs/security.md): each now answers a clear 400 or 404 naming what was wrong (or,
+for a day at the end of the calendar, the answer it means)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Uploads are untrusted files: the attacks SECURITY.md lists (an OGR VRT renamed
+"""Uploads are untrusted files: the attacks docs/security.md describes (an OGR VRT renamed
 .geojson, the same in a zip, a VRT pointing through /vsicurl, a zip bomb) are refused by
-content, before GDAL reads them, with a clear message and nothing left on disk.  The files
-are made here as ../shared/probes/upload_attacks.py makes them."""
+content, before GDAL reads them, with a clear message and nothing left on disk.  The tests
+make the attack files themselves."""
 
 from __future__ import annotations
 
