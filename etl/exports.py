@@ -13,6 +13,11 @@ Each file follows its own standard, so that any GIS reads it as written:
   and import-layer read it as it is), with one Shapefile per geometry type when a layer
   mixes them (hazards are points and polygons).
 * CSV carries a ``wkt`` column, and ``lon``/``lat`` columns for points.
+
+Incidents are exported as the caller may read them (``gridmap.access``): without the
+reporter and with staff-written descriptions blanked for the roles that do not work with
+people (a planner, for instance).  The command line's operator holds the store: it
+exports everything.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import pyogrio
 import shapely
 
 from etl.readers import convert_datum, crs_and_datum
+from gridmap import access
 from gridmap.errors import InvalidInput
 from gridmap.stores import Store
 
@@ -65,10 +71,16 @@ class NotRFC7946(UserWarning):
     """A GeoJSON file written outside EPSG:4326, which RFC 7946 does not allow."""
 
 
-def frame_for(store: Store, what: str, generation: str | None = None) -> gpd.GeoDataFrame:
-    """The rows to export, with the column that becomes each GeoJSON feature's id."""
+def frame_for(
+    store: Store, what: str, generation: str | None = None, caller: access.Caller = access.SYSTEM
+) -> gpd.GeoDataFrame:
+    """The rows to export as ``caller`` may read them, with the column that becomes each
+    GeoJSON feature's id."""
     if what in ("incidents", "hazards"):
-        frame = store.incidents(oldest_first=True) if what == "incidents" else store.hazards()
+        if what == "incidents":
+            frame = access.redact_frame(caller, store.incidents(oldest_first=True))
+        else:
+            frame = store.hazards()
         frame["areas"] = [json.dumps(a, ensure_ascii=False) for a in frame["areas"]]
         frame[FEATURE_ID] = frame["id"]
         return frame
@@ -88,6 +100,7 @@ def export(
     datum: str | None = None,
     precision: int = PRECISION,
     rfc7946: bool = True,
+    caller: access.Caller = access.SYSTEM,
 ) -> Path:
     """Write ``what`` to ``out`` (a Shapefile to ``out`` ending in ``.shp.zip``) and return
     the path written; ``datum`` gcj02 or bd09 shifts the lon/lat into that datum (for AMap
@@ -117,7 +130,7 @@ def export(
         warnings.warn(
             f"GeoJSON in {crs} is not RFC 7946: many readers assume WGS 84", NotRFC7946, 2
         )
-    frame = frame_for(store, what, generation)
+    frame = frame_for(store, what, generation, caller)
     if crs:
         frame = frame.to_crs(crs)
     if datum:

@@ -3,9 +3,10 @@
 Roles (docs/roles.md): ``admin`` (users, settings, imports, publish
 and activate), ``planner`` (plans; publishes only when also admin), ``dispatcher`` (the
 command centre: every incident), ``department`` (a department's handlers: what is routed
-to it), ``officer`` (grid officers: their own grids), ``viewer`` (maps without personal
-data).  A user may hold several roles, tied to the areas (codes) or the department the
-roles cover.
+to it), ``officer`` (grid officers: their own grids), ``leader`` (the board and
+statistics, no personal data), ``viewer`` (maps without personal data); what each may see
+and do is ``gridmap.access``.  A user may hold several roles, tied to the areas (codes) or
+the department the roles cover.
 
 Passwords are hashed with argon2 (argon2-cffi's defaults, RFC 9106's second recommended
 profile); tokens are random and stored only as their SHA-256 (a token has 256 bits of
@@ -26,9 +27,9 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from gridmap.access import ROLES
 from gridmap.errors import InvalidInput
 
-ROLES = ("admin", "planner", "dispatcher", "department", "officer", "viewer")
 USER_NAME_MAX = 64
 MIN_PASSWORD = 10
 

@@ -5,8 +5,9 @@ each, and the deadline clock they move.
 处置 handling → 反馈 handled (the clock stops) → 核查 verified → 结案 closed → 评价
 evaluated; side steps: 退回 returned and 挂账 parked (the clock pauses), 督办 escalated
 (the clock runs on).  Every step is an :class:`Action` from ``catalogue.TRANSITIONS``;
-:func:`check` says whether an actor may take it on a case, :func:`advance` moves the
-clock.  The store writes the result (``Cases.apply_step``).
+:func:`check` says whether an actor may take it on a case (which cases a role works on
+is the access policy's answer, ``access.acts_as``), :func:`advance` moves the clock.
+The store writes the result (``Cases.apply_step``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
+from gridmap import access
 from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, STATUSES, Category
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.workcal import WorkCalendar
@@ -34,10 +36,17 @@ class Action:
     zh: str
     en: str
     needs: tuple[str, ...] = ()  # what the step must carry: note, review_on, rating
+    # Where a role takes the step from fewer statuses than ``sources``: (role, statuses).
+    by_role: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def sources_for(self, role: str) -> tuple[str, ...]:
+        """The statuses ``role`` takes this step from."""
+        return dict(self.by_role).get(role, self.sources)
 
 
-def _a(name, target, sources, roles, zh, en, needs=()) -> Action:
-    return Action(name, target, tuple(sources), frozenset(roles), zh, en, tuple(needs))
+def _a(name, target, sources, roles, zh, en, needs=(), by_role=None) -> Action:
+    by_role = tuple((r, tuple(v)) for r, v in (by_role or {}).items())
+    return Action(name, target, tuple(sources), frozenset(roles), zh, en, tuple(needs), by_role)
 
 
 ACTIONS: dict[str, Action] = {
@@ -55,8 +64,10 @@ ACTIONS: dict[str, Action] = {
         ),
         _a("start", "handling", ["dispatched", "escalated"], ["department"], "处置", "Start"),
         _a("report_back", "handled", ["handling"], ["department"], "反馈", "Report back", ["note"]),
-        # A department returns what is not its own; an officer returns what the check found
-        # not done.  Either way it goes back to the dispatcher.
+        # A department returns what was dispatched to it but is not its work (before it
+        # starts); an officer returns what the check found not done (once handled, never
+        # while the department holds it: that would pause the department's clock).  Either
+        # way it goes back to the dispatcher.
         _a(
             "return",
             "returned",
@@ -65,6 +76,7 @@ ACTIONS: dict[str, Action] = {
             "退回",
             "Return",
             ["note"],
+            by_role={"department": ["dispatched"], "officer": ["handled"]},
         ),
         _a(
             "park",
@@ -91,29 +103,14 @@ ACTIONS: dict[str, Action] = {
         ),
     ]
 }
-SYSTEM = "system"  # the actor of automatic steps (escalating overdue cases)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who takes a step: a user's name, roles, the areas an officer covers and the
-    department a department user works for; for the public, the one case it reported
-    (``reporter`` role, proven by the case's tracking number)."""
-
-    name: str
-    roles: frozenset[str]
-    areas: tuple[str, ...] = ()
-    department: str | None = None
-    case: int | None = None
-
-    @classmethod
-    def of(cls, user, roles=None) -> Actor:
-        return cls(user.name, frozenset(roles or user.roles), tuple(user.areas), user.department)
-
-
-SYSTEM_ACTOR = Actor(SYSTEM, frozenset({SYSTEM}))
-PUBLIC = "public"  # who the public's reports and ratings are recorded as
-PUBLIC_REPORTER = "公众"  # the reporter of every report from the public: nobody named
+SYSTEM = access.SYSTEM_ROLE  # the actor of automatic steps (escalating overdue cases)
+# Who takes a step is who calls: the access policy's caller (name, roles, areas,
+# department; for the public, the one case its tracking number proves).
+Actor = access.Caller
+SYSTEM_ACTOR = access.SYSTEM
+PUBLIC = access.PUBLIC  # who the public's reports and ratings are recorded as
+PUBLIC_REPORTER = access.PUBLIC_REPORTER  # the reporter of every report from the public
+reporter = access.reporter
 
 
 def roles_for(action: Action, public: bool) -> frozenset[str]:
@@ -124,42 +121,22 @@ def roles_for(action: Action, public: bool) -> frozenset[str]:
     return action.roles
 
 
-def reporter(incident_id: int) -> Actor:
-    """The member of the public who reported case ``incident_id`` (the caller showed its
-    tracking number): it may rate that case once closed, and nothing else."""
-    return Actor(PUBLIC, frozenset({"reporter"}), case=incident_id)
-
-
-def covers(
-    actor: Actor,
-    role: str,
-    grid_code: str | None,
-    department: str | None,
-    incident_id: int | None = None,
-) -> bool:
-    """Whether ``actor`` in ``role`` works on a case in grid ``grid_code`` handled by
-    ``department``: dispatchers on every case, departments on their own, officers on
-    those in their areas, a reporter on its own case ``incident_id``."""
-    if role == "dispatcher":
-        return True
-    if role == "reporter":
-        return actor.case is not None and actor.case == incident_id
-    if role == "department":
-        return bool(actor.department) and actor.department == department
-    if role == "officer":
-        return bool(grid_code) and any(grid_code.startswith(a) for a in actor.areas)
-    return False
+def _case(grid_code, department, incident_id) -> dict:
+    return {"grid_code": grid_code, "department": department, "id": incident_id}
 
 
 def actions_for(
     actor: Actor, status: str, grid_code, department, public: bool = False
 ) -> list[Action]:
     """The steps ``actor`` may take on a case in ``status`` (what the page offers)."""
+    case = _case(grid_code, department, None)
     return [
         a
         for a in ACTIONS.values()
-        if status in a.sources
-        and any(covers(actor, r, grid_code, department) for r in roles_for(a, public) & actor.roles)
+        if any(
+            status in a.sources_for(r) and access.acts_as(actor, r, case)
+            for r in roles_for(a, public) & actor.roles
+        )
     ]
 
 
@@ -195,9 +172,28 @@ def check(
             f"{action.en.lower()} needs one of the roles {', '.join(sorted(allowed))}"
             + (" (a report from the public is rated by its reporter)" if public else "")
         )
-    if not any(covers(actor, r, grid_code, department, incident_id) for r in roles):
+    now = [r for r in sorted(roles) if status in action.sources_for(r)]
+    if not now:
+        names = ", ".join(STATUSES[x][1].lower() for r in roles for x in action.sources_for(r))
+        raise Forbidden(
+            f"as {' or '.join(sorted(roles))} you {action.en.lower()} only a case that is "
+            f"{names}, not one that is {STATUSES[status][1].lower()}"
+        )
+    case = _case(grid_code, department, incident_id)
+    if not any(access.acts_as(actor, r, case) for r in now):
         raise Forbidden(f"this case is not yours to {action.en.lower()}")
     return action
+
+
+def own_grid_accept(actor: Actor, case: dict, at: datetime, cal: WorkCalendar) -> Step | None:
+    """The 立案 accept of a case ``actor`` just reported, when the officer's own-grid rule
+    allows it (their grid, a category officers accept): taken by the system on the
+    officer's behalf, through the same checks as any step; None when it does not apply."""
+    if not access.accepts_own(actor, case.get("grid_code")):
+        return None
+    if not category(case["category"]).officer_accepts:
+        return None
+    return step(SYSTEM_ACTOR, "accept", case, at, cal, "officer's own grid")
 
 
 def category(code: str) -> Category:

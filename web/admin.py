@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from gridmap import access
 from gridmap.catalogue import CATEGORIES
 from gridmap.errors import InvalidInput
 from gridmap.routing import Rule
@@ -19,7 +20,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/audit")
-@allow("admin")
+@allow(access.AUDIT_READ)
 def audit():
     since = request.args.get("since") or None
     try:
@@ -33,7 +34,7 @@ def audit():
 
 
 @bp.get("/routes")
-@allow("admin", "dispatcher")
+@allow(access.ROUTING_READ)
 def routes():
     store = get_store()
     lang = i18n.language()
@@ -56,7 +57,7 @@ def routes():
 
 
 @bp.post("/routes")
-@allow("admin")
+@allow(access.ROUTING_WRITE)
 def add_route():
     form = request.form
     raw = (form.get("position") or "").strip()
@@ -74,7 +75,7 @@ def add_route():
 
 
 @bp.post("/routes/<int:rule_id>/delete")
-@allow("admin")
+@allow(access.ROUTING_WRITE)
 def remove_route(rule_id: int):
     get_store().remove_rule(rule_id)
     return redirect(url_for("admin.routes"))

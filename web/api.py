@@ -8,11 +8,12 @@ import orjson
 import shapely
 from flask import Blueprint, Response, jsonify, request
 
+from gridmap import access
 from gridmap.catalogue import CATEGORIES, OPEN_STATUSES, STATUSES
 from gridmap.coords import gcj02_to_wgs84
 from gridmap.model import IncidentQuery, utc_text
 from web import clusters, geojson, i18n, params
-from web.auth import public, sees_people
+from web.auth import caller, public
 from web.db import get_store, lookup_at, simplified_layer
 from web.openapi import GEOJSON, documented, query
 
@@ -44,9 +45,7 @@ def lookup():
     gen, index = lookup_at(request.args.get("generation"), params.day("date"))
     answer = index.point(lon, lat)
     answer["generation"] = _generation_json(gen)
-    if not sees_people():  # officers' names and phones are for the roles that work with them
-        answer["officer"], answer["zone_officers"] = None, {}
-        answer["officers_hidden"] = True
+    access.hide_officers(caller(), answer)  # names and phones: for those who work with people
     # orjson: the busiest route's answer encoded in C (Flask's encoder took a tenth of it).
     return Response(orjson.dumps(answer), mimetype="application/json")
 
@@ -142,6 +141,7 @@ def incidents():
                 extra={"clustered": True, "total": int(len(lonlat))},
             )
     frame, total = store.incidents_in(query, limit=limit)
+    frame = access.redact_frame(caller(), frame)  # staff-written descriptions are internal
     return geojson.features(
         frame.geometry.values,
         geojson.records(frame, INCIDENT_PROPS),
@@ -155,7 +155,7 @@ def incidents():
 @documented()
 def incident(incident_id: int):
     row = get_store().incident(incident_id)
-    (record,) = geojson.records(row.to_frame().T, INCIDENT_PROPS)
+    (record,) = geojson.records(access.redact_frame(caller(), row.to_frame().T), INCIDENT_PROPS)
     record["lon"], record["lat"] = float(row["lon"]), float(row["lat"])
     return jsonify(record)
 

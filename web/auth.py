@@ -1,11 +1,13 @@
 """Who is calling, and whether they may: sign-in, API tokens, and a policy on every route.
 
-Every view declares its policy with :func:`allow` (roles that may call it) or
-:func:`public` (anyone, when the city's settings make the map public); a route without
-one is refused (deny by default; a test walks the URL map).  Browsers sign in on
-``/login`` (Flask-Login sessions, argon2 passwords, failed attempts limited per address
-and name); machines send ``Authorization: Bearer <token>`` and act with the token's role
-only.  Officers' names and phones go only to roles that need them (:func:`sees_people`).
+Every view declares its policy with :func:`allow` (a permission of ``gridmap.access``,
+which says the roles that hold it) or :func:`public` (anyone, when the city's settings
+make the map public); a route without one is refused (deny by default; a test walks the
+URL map).  What a caller may do on one record, and which fields it may read, is asked of
+the same policy with :func:`caller` (``access.require(caller(), access.CASE_READ, case)``).
+Browsers sign in on ``/login`` (Flask-Login sessions, argon2 passwords, failed attempts
+limited per address and name); machines send ``Authorization: Bearer <token>`` and act
+with the token's role only.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user, logout_user
 
-from gridmap.accounts import ROLES, User, token_digest, verify_password
+from gridmap import access
+from gridmap.accounts import User, token_digest, verify_password
 from gridmap.errors import NotFound
 from web import i18n
 from web.db import get_store
@@ -33,7 +36,6 @@ from web.errors import error_page, wants_page
 from web.ratelimit import Window
 
 bp = Blueprint("auth", __name__)
-PEOPLE_ROLES = {"admin", "dispatcher", "department", "officer"}
 ATTEMPTS, WINDOW = 5, 300  # failed sign-ins per address and name, per five minutes
 
 
@@ -72,13 +74,12 @@ class Principal:
         return self.user.name
 
 
-def allow(*roles: str):
-    """Only signed-in callers holding one of ``roles`` (any signed-in caller when none)."""
-    unknown = set(roles) - set(ROLES)
-    assert not unknown, unknown
+def allow(permission: str):
+    """Only signed-in callers whose roles hold ``permission`` (``access.PERMISSIONS``)."""
+    access.roles_for(permission)  # an unknown permission fails at import
 
     def mark(view):
-        view.gridmap_policy = ("roles", frozenset(roles))
+        view.gridmap_policy = ("permission", permission)
         return view
 
     return mark
@@ -86,28 +87,31 @@ def allow(*roles: str):
 
 def public(view):
     """Anyone, when the map is public (``GRIDMAP_PUBLIC=map``, the default)."""
-    view.gridmap_policy = ("public", frozenset())
+    view.gridmap_policy = ("public", None)
     return view
 
 
 def always_public(view):
     """Anyone, always (the sign-in page itself)."""
-    view.gridmap_policy = ("always", frozenset())
+    view.gridmap_policy = ("always", None)
     return view
 
 
-def sees_people() -> bool:
-    """Whether the caller may see officers' names and phones."""
-    return current_user.is_authenticated and bool(current_user.roles & PEOPLE_ROLES)
+def caller() -> access.Caller:
+    """Who calls, as the access policy knows callers (anonymous: no role)."""
+    if not current_user.is_authenticated:
+        return access.ANONYMOUS
+    return access.Caller.of(current_user.user, current_user.roles)
 
 
-def covers(code: str) -> bool:
-    """Whether the caller works on area ``code``: every role but ``officer`` sees the whole
-    city; an officer only the areas (or parts of the areas) their account lists."""
-    roles = current_user.roles
-    if roles - {"officer", "viewer"}:
-        return True
-    return any(code.startswith(area) for area in current_user.user.areas)
+def may(permission: str, obj=None) -> bool:
+    """Whether the caller may (what pages use to show a link or a form)."""
+    return access.may(caller(), permission, obj)
+
+
+def require(permission: str, obj=None) -> None:
+    """Refuse (403, with the reason) unless the caller may ``permission`` on ``obj``."""
+    access.require(caller(), permission, obj)
 
 
 def _refuse(status: int, message: str):
@@ -126,14 +130,15 @@ def _check():
     policy = getattr(view, "gridmap_policy", None)
     if policy is None:
         return _refuse(403, f"{request.endpoint} declares no access policy")
-    kind, roles = policy
+    kind, permission = policy
     if current_user.is_authenticated:  # changes made in this request are theirs
         get_store().actor = f"web:{current_user.name}"
     if kind == "always" or (kind == "public" and current_app.config["PUBLIC_MAP"]):
         return None
     if not current_user.is_authenticated:
         return _refuse(401, "sign in first (or send Authorization: Bearer <token>)")
-    if roles and not roles & current_user.roles:
+    if not access.holds(caller(), permission):
+        roles = access.roles_for(permission)
         return _refuse(403, f"this needs one of the roles {', '.join(sorted(roles))}")
     return None
 
@@ -187,7 +192,7 @@ def logout():
 
 
 @bp.get("/api/me")
-@allow()
+@allow(access.SIGNED_IN)
 def me():
     return jsonify({"name": current_user.name, "roles": sorted(current_user.roles)})
 
@@ -216,5 +221,6 @@ def init_app(app: Flask) -> None:
     def unauthorized():
         return _refuse(401, "sign in first")
 
+    app.jinja_env.globals["may"] = may
     app.before_request(_check)
     app.register_blueprint(bp)

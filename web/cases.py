@@ -18,20 +18,18 @@ from flask import (
 )
 from flask_login import current_user
 
-from gridmap import workflow
+from gridmap import access, workflow
 from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
-from gridmap.errors import Forbidden, InvalidInput
+from gridmap.errors import InvalidInput
 from gridmap.model import LOCAL_TZ
 from gridmap.photos import check_photos
 from gridmap.services import cases
 from gridmap.settings import Settings
 from web import db, i18n, params
-from web.auth import allow
+from web.auth import allow, caller, may, require
 from web.db import get_store, lookup_index
 
 bp = Blueprint("cases", __name__)
-REPORTERS = ("officer", "dispatcher", "department")
-WORKERS = ("officer", "dispatcher", "department", "admin")
 
 
 def _settings() -> Settings:
@@ -40,10 +38,6 @@ def _settings() -> Settings:
 
 def _calendar():
     return db.calendar()
-
-
-def _actor() -> workflow.Actor:
-    return workflow.Actor.of(current_user.user, current_user.roles)
 
 
 def _photos() -> list:
@@ -76,7 +70,7 @@ def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
     due = workflow.parse_utc(case.get("due_utc"))
     departments = get_store().departments()
     dept = departments.get(case.get("department"))
-    return {
+    view = {
         "id": case["id"],
         "category": case["category"],
         "category_name": (cat.name_zh, cat.name_en)[k] if cat else case["category"],
@@ -102,6 +96,7 @@ def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
         "lat": case["lat"],
         "hazard_id": case.get("hazard_id"),
     }
+    return access.redact(caller(), view)
 
 
 def _event_view(e: dict, lang: str, departments: dict) -> dict:
@@ -124,17 +119,14 @@ def _event_view(e: dict, lang: str, departments: dict) -> dict:
     }
 
 
-def _may_see(case: dict) -> None:
-    """Officers see the cases of their areas; departments theirs; the rest all."""
-    actor = _actor()
-    roles = actor.roles
-    if roles & {"dispatcher", "admin"}:
-        return
-    if "department" in roles and actor.department and case.get("department") == actor.department:
-        return
-    if "officer" in roles and workflow.covers(actor, "officer", case.get("grid_code"), None):
-        return
-    raise Forbidden(f"incident {case['id']} is not in your areas")
+def _photo_owner(found: dict) -> dict:
+    """What a photo belongs to, for the policy: its case or its hazard."""
+    store = get_store()
+    if found["incident_id"] is not None:
+        return {"case": store.case(found["incident_id"])}
+    if found.get("hazard_id") is not None:
+        return {"hazard": store.hazard(found["hazard_id"])}
+    return {}
 
 
 # -- report ------------------------------------------------------------------------------
@@ -154,7 +146,7 @@ def category_groups(lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@allow(*REPORTERS)
+@allow(access.CASE_REPORT)
 def new_case():
     lang = i18n.language()
     store = get_store()
@@ -164,7 +156,7 @@ def new_case():
             store,
             lookup_index(),
             _calendar(),
-            _actor(),
+            caller(),
             lon,
             lat,
             request.form.get("category", ""),
@@ -201,7 +193,7 @@ def _reporter(values) -> str | None:
     """Who reported it, when a dispatcher takes a call for someone (a hotline caller, a
     camera); anyone else reports as themselves."""
     name = str(values.get("reporter") or "").strip()
-    if not name or "dispatcher" not in current_user.roles:
+    if not name or not may(access.CASE_FOR_CALLER):
         return None
     if len(name) > 100:
         raise InvalidInput("reporter: at most 100 characters", field="reporter")
@@ -218,7 +210,7 @@ def _hazard_param() -> int | None:
 
 
 @bp.get("/api/cases/preview")
-@allow(*WORKERS)
+@allow(access.CASE_PREVIEW)
 def preview():
     lon, lat = params.lonlat()
     return jsonify(
@@ -227,7 +219,7 @@ def preview():
 
 
 @bp.post("/api/cases")
-@allow(*REPORTERS)
+@allow(access.CASE_REPORT)
 def report():
     body = request.get_json(silent=True) if request.is_json else None
     if body is not None:
@@ -247,7 +239,7 @@ def report():
         get_store(),
         lookup_index(),
         _calendar(),
-        _actor(),
+        caller(),
         lon,
         lat,
         str(values.get("category") or ""),
@@ -264,14 +256,14 @@ def report():
 def _case_data(incident_id: int, lang: str) -> tuple[dict, list, list]:
     store = get_store()
     case = store.case(incident_id)
-    _may_see(case)
+    require(access.CASE_READ, case)
     departments = store.departments()
     events = [_event_view(e, lang, departments) for e in store.case_events(incident_id)]
     k = 0 if lang == "zh" else 1
     actions = [
         {"name": a.name, "label": (a.zh, a.en)[k], "needs": list(a.needs)}
         for a in workflow.actions_for(
-            _actor(),
+            caller(),
             case["status"],
             case["grid_code"],
             case["department"],
@@ -282,7 +274,7 @@ def _case_data(incident_id: int, lang: str) -> tuple[dict, list, list]:
 
 
 @bp.get("/cases/<int:incident_id>")
-@allow(*WORKERS)
+@allow(access.CASE_READ)
 def case_page(incident_id: int):
     lang = i18n.language()
     case, events, actions = _case_data(incident_id, lang)
@@ -301,7 +293,7 @@ def case_page(incident_id: int):
 
 
 @bp.get("/api/cases/<int:incident_id>")
-@allow(*WORKERS)
+@allow(access.CASE_READ)
 def case_json(incident_id: int):
     lang = i18n.language()
     case, events, actions = _case_data(incident_id, lang)
@@ -312,7 +304,7 @@ def _act(incident_id: int, values, photos) -> dict:
     return cases.act(
         get_store(),
         _calendar(),
-        _actor(),
+        caller(),
         incident_id,
         str(values.get("action") or ""),
         note=str(values.get("note") or ""),
@@ -336,14 +328,14 @@ def _day_of(value) -> date | None:
 
 
 @bp.post("/cases/<int:incident_id>/act")
-@allow(*WORKERS)
+@allow(access.CASE_ACT)
 def act_form(incident_id: int):
     _act(incident_id, request.form, _photos())
     return redirect(url_for("cases.case_page", incident_id=incident_id))
 
 
 @bp.post("/api/cases/<int:incident_id>/actions")
-@allow(*WORKERS)
+@allow(access.CASE_ACT)
 def act_json(incident_id: int):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -353,11 +345,10 @@ def act_json(incident_id: int):
 
 
 @bp.get("/photos/<int:photo_id>")
-@allow(*WORKERS)
+@allow(access.PHOTO_READ)
 def photo(photo_id: int):
     found = get_store().photo(photo_id, thumb=request.args.get("size") == "thumb")
-    if found["incident_id"] is not None:
-        _may_see(get_store().case(found["incident_id"]))
+    require(access.PHOTO_READ, _photo_owner(found))
     response = Response(bytes(found["data"]), mimetype=found["content_type"])
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -380,7 +371,7 @@ def _list_page(title: tuple[str, str], rows: list[dict], hazards=None):
 
 
 @bp.get("/cases/mine")
-@allow("officer")
+@allow(access.CASES_MINE)
 def mine():
     store = get_store()
     _escalate()
@@ -391,7 +382,7 @@ def mine():
 
 
 @bp.get("/api/cases/mine")
-@allow("officer")
+@allow(access.CASES_MINE)
 def mine_json():
     lang = i18n.language()
     rows = get_store().cases(grids=list(current_user.user.areas))
@@ -399,13 +390,12 @@ def mine_json():
 
 
 @bp.get("/cases/queue")
-@allow("department", "dispatcher")
+@allow(access.CASES_QUEUE)
 def queue():
     store = get_store()
     _escalate()
     department = request.args.get("department") or current_user.user.department
-    if "dispatcher" not in current_user.roles and department != current_user.user.department:
-        raise Forbidden("a department sees its own queue")
+    require(access.CASES_QUEUE, department)
     if department not in store.departments():
         raise InvalidInput(f"unknown department {department!r}", field="department")
     rows = store.cases(department=department)
@@ -425,7 +415,7 @@ def _escalate() -> None:
 
 
 @bp.get("/cases/board")
-@allow("dispatcher", "admin")
+@allow(access.BOARD_READ)
 def board():
     lang = i18n.language()
     _escalate()
@@ -443,7 +433,7 @@ def board():
 
 
 @bp.get("/api/board")
-@allow("dispatcher", "admin")
+@allow(access.BOARD_READ)
 def board_json():
     data = cases.board(get_store())
     data["per_day"] = [
@@ -455,13 +445,7 @@ def board_json():
     return jsonify(data)
 
 
-def has_role(*roles: str) -> bool:
-    """Whether the caller holds one of ``roles`` (what pages show them)."""
-    return bool(current_user.is_authenticated and current_user.roles & set(roles))
-
-
 def init_app(app) -> None:
     app.extensions["gridmap_escalated"] = {}
     app.jinja_env.globals["L"] = i18n.pick
-    app.jinja_env.globals["has_role"] = has_role
     app.register_blueprint(bp)

@@ -15,9 +15,10 @@ from werkzeug.utils import secure_filename
 
 from etl import exports, imports
 from etl.validate import ImportRefused
+from gridmap import access
 from gridmap.errors import InvalidInput
 from web import i18n
-from web.auth import allow
+from web.auth import allow, caller
 from web.db import get_store
 
 bp = Blueprint("data", __name__, url_prefix="/data")
@@ -109,13 +110,13 @@ def _page(template: str, **kw):
 
 
 @bp.get("/")
-@allow("admin")
+@allow(access.DATA_IMPORT)
 def index():
     return _page("data.html", result=None, opts=None, token=None)
 
 
 @bp.post("/check")
-@allow("admin")
+@allow(access.DATA_IMPORT)
 def check():
     opts = _options()
     upload = request.files.get("file")
@@ -137,7 +138,7 @@ def check():
 
 
 @bp.post("/import")
-@allow("admin")
+@allow(access.DATA_IMPORT)
 def run_import():
     opts = _options()
     token = request.form.get("token", "")
@@ -157,7 +158,7 @@ def run_import():
 
 
 @bp.get("/export/<what>.<fmt>")
-@allow("admin", "planner", "dispatcher")
+@allow(access.DATA_EXPORT)
 def download(what: str, fmt: str):
     if fmt not in exports.FORMATS:
         abort(404)
@@ -172,6 +173,7 @@ def download(what: str, fmt: str):
             folder / f"{what}{exports.FORMATS[fmt][1]}",
             fmt,
             request.args.get("generation"),
+            caller=caller(),  # what this caller may read: no reporters for a planner
         )
         body = io.BytesIO(out.read_bytes())
     finally:

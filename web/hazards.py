@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import current_user
 
+from gridmap import access
 from gridmap.catalogue import HAZARD_TYPES, RISK_LEVELS
 from gridmap.errors import InvalidInput
 from gridmap.photos import check_photos
 from web import i18n
-from web.auth import allow
+from web.auth import allow, caller, require
 from web.db import get_store, settings
 
 bp = Blueprint("hazards", __name__)
@@ -21,7 +21,6 @@ RESULTS = {
     "pending": ("未整改", "Not yet rectified"),
     "worse": ("加重", "Worse"),
 }
-WORKERS = ("officer", "dispatcher", "department", "admin")
 
 
 def next_due(risk_level: int, day: date) -> date:
@@ -30,12 +29,13 @@ def next_due(risk_level: int, day: date) -> date:
 
 
 @bp.get("/hazards/<int:hazard_id>")
-@allow(*WORKERS)
+@allow(access.HAZARD_READ)
 def hazard_page(hazard_id: int):
     lang = i18n.language()
     k = 0 if lang == "zh" else 1
     store = get_store()
     hazard = store.hazard(hazard_id)
+    require(access.HAZARD_READ, hazard)
     return render_template(
         "hazard.html",
         lang=lang,
@@ -52,10 +52,11 @@ def hazard_page(hazard_id: int):
 
 
 @bp.post("/hazards/<int:hazard_id>/inspect")
-@allow("officer", "department", "dispatcher")
+@allow(access.HAZARD_INSPECT)
 def inspect(hazard_id: int):
     store = get_store()
     hazard = store.hazard(hazard_id)
+    require(access.HAZARD_INSPECT, hazard)
     raw = (request.form.get("day") or "").strip()
     try:
         day = date.fromisoformat(raw)
@@ -72,7 +73,7 @@ def inspect(hazard_id: int):
         inspection = store.add_inspection(
             hazard_id,
             day,
-            current_user.name,
+            caller().name,
             result,
             (request.form.get("note") or "").strip()[:2000],
             next_due(hazard["risk_level"], day),

@@ -5,7 +5,8 @@ Feature ids are stable: an area's code (it outlives the row of each generation),
 incident's or hazard's record id.  Incidents are dated by when they were reported,
 hazards by their next inspection (``datetime`` filters on these).  Anonymous callers see
 only the collections in ``OGC_PUBLIC_COLLECTIONS`` (None: all of them); the people who
-reported an incident only the roles that work with people.
+reported an incident, and descriptions staff wrote, only the roles that work with people
+(``gridmap.access`` redacts every page and feature).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from datetime import date, datetime, time, timezone
 
 import shapely
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
-from flask_login import current_user
 
+from gridmap import access
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import IncidentQuery, utc_text
 from web import geojson, i18n, params
-from web.auth import public, sees_people
+from web.auth import caller, public
 from web.db import get_store, simplified_layer
 from web.openapi import build, documented, query
 
@@ -136,7 +137,7 @@ def collections() -> list[Collection]:
     found = [Collection(x.name, i18n.layer_title(x, lang), "layer") for x in store.layers()]
     found += [Collection(k, i18n.pick(*EVENT_TITLES[k]), k) for k in EVENT_TITLES]
     public_ids = current_app.config.get("OGC_PUBLIC_COLLECTIONS")
-    if current_user.is_authenticated or public_ids is None:
+    if access.holds(caller(), access.SIGNED_IN) or public_ids is None:
         return found
     return [c for c in found if c.id in public_ids]
 
@@ -244,7 +245,8 @@ def page(c: Collection, box, limit: int, offset: int, interval) -> tuple:
     store = get_store()
     if c.kind == "incidents":
         query = IncidentQuery(bbox=box, reported_from=interval[0], reported_to=interval[1])
-        return store.incidents_in(query, limit=limit, offset=offset, oldest_first=True)
+        frame, matched = store.incidents_in(query, limit=limit, offset=offset, oldest_first=True)
+        return access.redact_frame(caller(), frame), matched
     if c.kind == "hazards":
         frame = store.hazards(bbox=box)
         if interval != (None, None):  # days: a hazard is due for inspection on a day
@@ -265,7 +267,7 @@ def page(c: Collection, box, limit: int, offset: int, interval) -> tuple:
 def properties(c: Collection) -> list[str]:
     if c.kind == "layer":
         return AREA_PROPS
-    extra = ["reporter"] if c.kind == "incidents" and sees_people() else []
+    extra = access.fields(caller(), ["reporter"]) if c.kind == "incidents" else []
     return [*EVENT_PROPS[c.kind], "generation", *extra]
 
 
@@ -298,7 +300,7 @@ def one_feature(c: Collection, feature_id: str):
     elif not feature_id.isdigit():
         raise NotFound(f"no feature {feature_id!r} in {c.id}")
     elif c.kind == "incidents":
-        row = store.incident(int(feature_id))
+        row = access.redact_frame(caller(), store.incident(int(feature_id)).to_frame().T).iloc[0]
     else:
         frame = store.hazards()
         frame = frame[frame["id"] == int(feature_id)]

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, make_response, render_template, request
-from flask_login import current_user
-from werkzeug.exceptions import Forbidden
 
+from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.model import LOCAL_TZ, IncidentQuery
 from web import i18n, maps
-from web.auth import allow, covers, public
+from web.auth import allow, caller, may, public, require
 from web.basemaps import basemap
-from web.cases import REPORTERS, WORKERS
 from web.db import get_store, simplified_layer
 
 bp = Blueprint("pages", __name__)
@@ -49,8 +47,8 @@ def _config(lang: str, focus: dict | None = None) -> dict:
         "focus": focus,
         "departments": {c: d.name(lang) for c, d in store.departments().items()},
         # Who may follow links to cases and report (the API checks again on each call).
-        "canReport": bool(current_user.is_authenticated and current_user.roles & set(REPORTERS)),
-        "seesCases": bool(current_user.is_authenticated and current_user.roles & set(WORKERS)),
+        "canReport": may(access.CASE_REPORT),
+        "seesCases": may(access.CASE_READ),
     }
 
 
@@ -72,12 +70,11 @@ def index():
 
 
 @bp.get("/grid/<code>")
-@allow("admin", "dispatcher", "department", "officer")
+@allow(access.GRID_READ)
 def grid(code: str):
     lang = i18n.language()
     store = get_store()
-    if not covers(code):
-        raise Forbidden(f"grid {code} is not one of your grids")
+    require(access.GRID_READ, code)
     area = store.area("grid", code)
     focus = {
         "grid": code,
@@ -90,6 +87,8 @@ def grid(code: str):
         query=IncidentQuery(grid_code=code, statuses=sorted(OPEN_STATUSES)), oldest_first=True
     )
     today = datetime.now(LOCAL_TZ).date()
+    who = caller()  # the cases listed are those this caller may open
+    routed = store.case_departments([int(i) for i in open_incidents["id"]])
     items = [
         {
             "id": r["id"],
@@ -99,6 +98,7 @@ def grid(code: str):
             "age": (today - date.fromisoformat(r["reported_at"][:10])).days,
         }
         for _, r in open_incidents.iterrows()
+        if access.may(who, access.CASE_READ, {**r, "department": routed.get(int(r["id"]))})
     ]
     officer = store.officers_for("grid", [code]).get(code)
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])

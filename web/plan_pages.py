@@ -13,6 +13,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from boundaries.compare import CSV_COLUMNS, csv_rows
 from boundaries.publish import preview, publish
+from gridmap import access
 from gridmap.errors import GridmapError, InvalidInput
 from web import i18n
 from web.auth import allow
@@ -24,7 +25,7 @@ bp = Blueprint("plan_pages", __name__)
 
 
 @bp.get("/plans/<int:plan_id>/compare")
-@allow("planner", "admin")
+@allow(access.PLAN_READ)
 def compare_page(plan_id: int):
     store = get_store()
     other = other_plan(request.args.get("with"))
@@ -53,7 +54,7 @@ def compare_page(plan_id: int):
 
 
 @bp.get("/plans/<int:plan_id>/compare.csv")
-@allow("planner", "admin")
+@allow(access.PLAN_READ)
 def compare_csv(plan_id: int):
     saved, result = comparison(get_store(), plan_id, other_plan(request.args.get("with")))
     out = io.StringIO()
@@ -93,7 +94,7 @@ def _publish_page(plan_id: int, values, error: GridmapError | None = None):
 
 
 @bp.get("/plans/<int:plan_id>/publish")
-@allow("admin")
+@allow(access.PLAN_PUBLISH)
 def publish_page(plan_id: int):
     return _publish_page(plan_id, {})
 
@@ -122,7 +123,7 @@ def _publish_form(form) -> dict:
 
 
 @bp.post("/plans/<int:plan_id>/publish")
-@allow("admin")
+@allow(access.PLAN_PUBLISH)
 def publish_form(plan_id: int):
     store = get_store()
     try:
@@ -145,7 +146,7 @@ def publish_form(plan_id: int):
 
 
 @bp.get("/plans/<int:plan_id>/published/<int:generation_id>")
-@allow("admin")
+@allow(access.PLAN_PUBLISH)
 def published(plan_id: int, generation_id: int):
     store = get_store()
     generation = store.generation(generation_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from boundaries.editor import Painting, live
+from gridmap import access
 from web import i18n
 from web.auth import allow
 from web.db import get_store
@@ -43,7 +44,7 @@ def _summary(store, saved: dict) -> dict:
 
 
 @bp.get("/plans")
-@allow("planner", "admin")
+@allow(access.PLAN_READ)
 def plans_page():
     store = get_store()
     layers = [x.name for x in store.layers() if x.kind == "admin"]
@@ -56,7 +57,7 @@ def plans_page():
 
 
 @bp.get("/plans/<int:plan_id>")
-@allow("planner", "admin")
+@allow(access.PLAN_READ)
 def paint_page(plan_id: int):
     saved = get_store().load_plan(plan_id)  # 404 for an unknown plan
     return render_template("plan_paint.html", lang=i18n.language(), plan=saved)

@@ -22,9 +22,10 @@ from boundaries.compare import Comparison
 from boundaries.compare import compare as compare_plans
 from boundaries.editor import Painting, district_rows, live
 from boundaries.workspace import Spec, describe, today_in
+from gridmap import access
 from gridmap.errors import Conflict, InvalidInput
 from web import geojson, jobs
-from web.auth import allow
+from web.auth import allow, require
 from web.db import get_store, large_batches, settings
 
 bp = Blueprint("plans", __name__, url_prefix="/api")
@@ -92,13 +93,13 @@ def stored(store, plan_id: int):
 
 
 @bp.get("/plans")
-@allow("planner", "admin")
+@allow(access.PLAN_READ)
 def list_plans():
     return jsonify({"plans": get_store().plans()})
 
 
 @bp.post("/plans")
-@allow("planner")
+@allow(access.PLAN_WRITE)
 def create_plan():
     """A plan from JSON {"name", "assignment": {unit code: district}, unit options}, or
     {"name", "from_layer": "street"} (each unit in today's area of that layer), or
@@ -158,7 +159,7 @@ def _form_int(raw: str, key: str) -> int:
 
 
 @bp.get("/plans/<int:plan_id>")
-@allow("planner", "admin")
+@allow(access.PLAN_READ)
 def show_plan(plan_id: int):
     store = get_store()
     saved, spec, _, plan = stored(store, plan_id)
@@ -173,7 +174,7 @@ def show_plan(plan_id: int):
 
 
 @bp.get("/plans/<int:plan_id>/metrics")
-@allow("planner", "admin")
+@allow(access.PLAN_READ)
 def plan_metrics(plan_id: int):
     _, _, _, plan = stored(get_store(), plan_id)
     return jsonify(describe(plan, **_bounds(request.args)))
@@ -242,7 +243,7 @@ def _plan_bounds(saved: dict, source) -> dict:
 
 
 @bp.post("/plans/<int:plan_id>/reassign")
-@allow("planner")
+@allow(access.PLAN_WRITE)
 def reassign(plan_id: int):
     """Move units: {"changes": {unit code: district}, "version": the plan's "updated"}.
     A neighborhood's code moves all its grids; one of its grids alone splits it; a district
@@ -282,7 +283,7 @@ def reassign(plan_id: int):
 
 
 @bp.get("/plans/<int:plan_id>/units")
-@allow("planner", "admin")
+@allow(access.PLAN_READ)
 def plan_units(plan_id: int):
     """The plan's finest units (grids) as GeoJSON with their district, population and old
     area (``group``), every district's metrics, and the version to paint from."""
@@ -336,7 +337,7 @@ def comparison(store, plan_id: int, other: int | None) -> tuple[dict, Comparison
 
 
 @bp.get("/plans/<int:plan_id>/compare")
-@allow("planner", "admin")
+@allow(access.PLAN_READ)
 def compare(plan_id: int):
     """Against today's areas, or ?with=<other plan id> (the other plan is 'before')."""
     _, result = comparison(get_store(), plan_id, other_plan(request.args.get("with")))
@@ -344,7 +345,7 @@ def compare(plan_id: int):
 
 
 @bp.post("/plans/<int:plan_id>/publish")
-@allow("admin")
+@allow(access.PLAN_PUBLISH)
 def publish(plan_id: int):
     """{"name": "2012", "activate": false, "description": "", "layer": "community"}"""
     from boundaries.publish import publish as run
@@ -400,7 +401,7 @@ def _runner():
 
 
 @bp.post("/plans/auto")
-@allow("planner")
+@allow(access.JOB_RUN)
 def auto():
     """Start an automatic plan: {"name", "k", "min", "max", "epsilon", "balance",
     "seconds", and the unit options}; answers 202 with the job to follow, or 422 with
@@ -450,13 +451,16 @@ def auto():
 
 
 @bp.get("/jobs/<job_id>")
-@allow("planner")
+@allow(access.JOB_READ)
 def job_status(job_id: str):
-    return jsonify(jobs.as_json(get_store().job(job_id)))
+    job = get_store().job(job_id)
+    require(access.JOB_READ, job)  # its owner's (and an admin's)
+    return jsonify(jobs.as_json(job))
 
 
 @bp.delete("/jobs/<job_id>")
-@allow("planner")
+@allow(access.JOB_STOP)
 def stop_job(job_id: str):
     """Stop a job; a running one saves the best plan found so far."""
+    require(access.JOB_STOP, get_store().job(job_id))  # its owner's (and an admin's)
     return jsonify(jobs.as_json(_runner().stop(get_store(), job_id))), 202

@@ -131,12 +131,9 @@ def report(
                 "department": found.department and found.department.code,
             },
         )
-        own = "officer" in actor.roles and workflow.covers(actor, "officer", grid, None)
-        if own and cat.officer_accepts:
-            case = store.case(incident_id)
-            step = workflow.Step(
-                workflow.ACTIONS["accept"], "accepted", Clock.of(case), "officer's own grid"
-            )
+        case = store.case(incident_id)
+        step = workflow.own_grid_accept(actor, case, at, cal)
+        if step is not None:
             store.apply_step(incident_id, "reported", step, at)
     return incident_id
 

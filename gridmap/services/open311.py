@@ -16,7 +16,7 @@ import secrets
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from gridmap import workflow
+from gridmap import access, workflow
 from gridmap.accounts import token_digest
 from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES
 from gridmap.errors import InvalidInput
@@ -192,7 +192,7 @@ def request_view(case: dict, last: dict, departments: dict, lang: str) -> dict:
         "service_code": case["category"],
         # The public's own words are public (the form says so); what staff wrote may name
         # people or places of someone, so it stays inside.
-        "description": case["description"] if case.get("from_public") else "",
+        "description": access.redact(access.ANONYMOUS, case)["description"],
         "agency_responsible": dept.name(lang) if dept else "",
         "service_notice": cat.limit_text[k] if cat else "",
         "requested_datetime": _w3c(case["reported_at"]),

@@ -1,0 +1,396 @@
+"""Who may see and do what: the one access policy (docs/roles.md).
+
+Every route, command, export and protocol view asks this module; nothing else compares
+role names.  Three questions, each answered here once:
+
+* **May this caller call it at all?**  A route names one permission (``CASE_READ``,
+  ``PLAN_PUBLISH``...); :data:`PERMISSIONS` says which roles hold it.  Anonymous callers
+  hold none: what they may read is the public map, which the web app marks on its routes.
+* **May they on this object?**  :func:`may` and :func:`require` add the object's rule:
+  an officer works on the cases and hazards of their own grids and follows any case they
+  reported themselves, wherever it is; a department works on the cases routed to it; a
+  public reporter on the one case its tracking number proves; a job is its owner's (and an
+  admin's); a staged generation is for planners and admins until it is activated.
+* **Which fields may they read?**  :func:`redact` and :func:`redact_frame`: the people who
+  reported a case (a hotline caller's name and phone, a colleague's account) and officers'
+  names and phones go only to the roles that work with people (:data:`PEOPLE`); a case
+  description written by staff (anything but the public's own words) is internal, for the
+  same roles.  The public channel, the map, the OGC API, planners' exports: all redacted
+  by the same function.
+
+The domain stays pure: no web framework, no SQL, no environment.  Objects are the
+mappings the store returns (a case, a hazard, a job, a photo's owner) or plain values (an
+area code, a department code, a :class:`~gridmap.model.Generation`).
+
+>>> officer = Caller("li", frozenset({OFFICER}), areas=("230602",))
+>>> may(officer, CASE_READ, {"id": 7, "grid_code": "23060200100101", "reporter": "wang"})
+True
+>>> may(officer, CASE_READ, {"id": 8, "grid_code": "23060400500202", "reporter": "wang"})
+False
+>>> may(officer, CASE_READ, {"id": 9, "grid_code": "23060400500202", "reporter": "li"})
+True
+>>> redact(ANONYMOUS, {"description": "call 139...", "reporter": "Mr Zhang (via desk)"})
+{'description': ''}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gridmap.errors import Forbidden
+
+# -- roles -----------------------------------------------------------------------------
+
+ADMIN = "admin"  # users, settings, imports, publish and activate; sees every case
+PLANNER = "planner"  # plans and their jobs; maps and exports without personal data
+DISPATCHER = "dispatcher"  # the command centre: every case, the board, routing rules
+DEPARTMENT = "department"  # a department's handlers: the cases routed to it
+OFFICER = "officer"  # grid officers: their grids' cases and hazards, and what they reported
+LEADER = "leader"  # read-only board and statistics, no personal data
+VIEWER = "viewer"  # maps without personal data
+ROLES = (ADMIN, PLANNER, DISPATCHER, DEPARTMENT, OFFICER, LEADER, VIEWER)
+REPORTER = "reporter"  # a member of the public holding a case's tracking number
+SYSTEM_ROLE = "system"  # automatic steps (escalation) and the operator's command line
+
+STAFF = frozenset({ADMIN, DISPATCHER, DEPARTMENT, OFFICER})  # those who work cases
+PEOPLE = STAFF  # who may see people: reporters, officers' names and phones
+CITY_WIDE = frozenset({ADMIN, DISPATCHER})  # every case of the city
+
+PUBLIC = "public"  # who the public's reports and ratings are recorded as
+PUBLIC_REPORTER = "公众"  # the reporter of every report from the public: nobody named
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: a user's name, the roles they act with (a token: its one role), the
+    areas an officer covers and the department a department user works for; for the
+    public, the one case it reported (``reporter`` role, proven by the tracking number).
+    Anonymous callers hold no role."""
+
+    name: str
+    roles: frozenset[str]
+    areas: tuple[str, ...] = ()
+    department: str | None = None
+    case: int | None = None
+
+    @classmethod
+    def of(cls, user, roles: Iterable[str] | None = None) -> Caller:
+        """A signed-in user acting with ``roles`` (all of theirs when None)."""
+        return cls(
+            user.name,
+            frozenset(roles if roles is not None else user.roles),
+            tuple(user.areas),
+            user.department,
+        )
+
+    def holds(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    def in_grids(self, code: str | None) -> bool:
+        """Whether the grid ``code`` is one of this officer's (or inside one of their areas)."""
+        return bool(code) and any(code.startswith(a) for a in self.areas)
+
+
+ANONYMOUS = Caller(PUBLIC, frozenset())
+SYSTEM = Caller(SYSTEM_ROLE, frozenset({SYSTEM_ROLE}))
+
+
+def reporter(incident_id: int) -> Caller:
+    """The member of the public who reported case ``incident_id`` (it showed the case's
+    tracking number): it follows and rates that case, and nothing else."""
+    return Caller(PUBLIC, frozenset({REPORTER}), case=incident_id)
+
+
+# -- permissions: what each role may call ----------------------------------------------
+
+SIGNED_IN = "signed_in"  # who am I
+MAP_PEOPLE = "map.people"  # officers' names and phones in lookups and grid pages
+GRID_READ = "grid.read"  # a grid's page with its open cases and its officer
+CASE_REPORT = "case.report"
+CASE_FOR_CALLER = "case.for_caller"  # report on behalf of a caller (names the reporter)
+CASE_PREVIEW = "case.preview"  # where a report would go, with the duty officer
+CASE_READ = "case.read"
+CASE_ACT = "case.act"  # take a step (the workflow says which)
+CASES_MINE = "cases.mine"  # an officer's own list
+CASES_QUEUE = "cases.queue"  # a department's queue
+BOARD_READ = "board.read"
+HAZARD_READ = "hazard.read"  # a hazard's page, its inspections and inspectors
+HAZARD_INSPECT = "hazard.inspect"
+PHOTO_READ = "photo.read"  # a photo of a case or of a hazard's inspection
+ROUTING_READ = "routing.read"
+ROUTING_WRITE = "routing.write"
+DATA_IMPORT = "data.import"
+DATA_EXPORT = "data.export"
+PLAN_READ = "plan.read"
+PLAN_WRITE = "plan.write"  # make, paint: plans are the planners' shared drafts
+PLAN_PUBLISH = "plan.publish"  # publish and activate generations
+JOB_RUN = "job.run"  # start an automatic plan
+JOB_READ = "job.read"
+JOB_STOP = "job.stop"
+GENERATION_READ = "generation.read"  # staged generations: planners and admins only
+AUDIT_READ = "audit.read"
+USERS_MANAGE = "users.manage"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    SIGNED_IN: frozenset(ROLES),
+    MAP_PEOPLE: PEOPLE,
+    GRID_READ: STAFF,
+    CASE_REPORT: frozenset({OFFICER, DISPATCHER, DEPARTMENT}),
+    CASE_FOR_CALLER: frozenset({DISPATCHER}),
+    CASE_PREVIEW: STAFF,
+    CASE_READ: STAFF | {REPORTER},
+    CASE_ACT: STAFF | {REPORTER},
+    CASES_MINE: frozenset({OFFICER}),
+    CASES_QUEUE: frozenset({DEPARTMENT, DISPATCHER}),
+    BOARD_READ: frozenset({DISPATCHER, ADMIN, LEADER}),
+    HAZARD_READ: STAFF,
+    HAZARD_INSPECT: frozenset({OFFICER, DEPARTMENT, DISPATCHER}),
+    PHOTO_READ: STAFF,
+    ROUTING_READ: frozenset({ADMIN, DISPATCHER}),
+    ROUTING_WRITE: frozenset({ADMIN}),
+    DATA_IMPORT: frozenset({ADMIN}),
+    DATA_EXPORT: frozenset({ADMIN, PLANNER, DISPATCHER}),
+    PLAN_READ: frozenset({PLANNER, ADMIN}),
+    PLAN_WRITE: frozenset({PLANNER}),
+    PLAN_PUBLISH: frozenset({ADMIN}),
+    JOB_RUN: frozenset({PLANNER}),
+    JOB_READ: frozenset({PLANNER, ADMIN}),
+    JOB_STOP: frozenset({PLANNER, ADMIN}),
+    GENERATION_READ: frozenset({PLANNER, ADMIN}),
+    AUDIT_READ: frozenset({ADMIN}),
+    USERS_MANAGE: frozenset({ADMIN}),
+}
+
+
+def roles_for(permission: str) -> frozenset[str]:
+    """The roles that hold ``permission`` (an unknown name is a programming error)."""
+    return PERMISSIONS[permission]
+
+
+def holds(caller: Caller, permission: str) -> bool:
+    """Whether ``caller`` holds ``permission`` by role, whatever the object (what a route
+    checks before it reads anything, and what pages use to show links)."""
+    return caller.roles == SYSTEM.roles or bool(caller.roles & PERMISSIONS[permission])
+
+
+# -- objects: what each permission means on one record ---------------------------------
+
+
+def acts_as(caller: Caller, role: str, case: Mapping) -> bool:
+    """Whether ``caller``, in ``role``, works on ``case`` (the workflow asks this for each
+    step): the command centre on every case, a department on those routed to it, an
+    officer on those of their grids, a public reporter on the one it reported."""
+    if role not in caller.roles:
+        return False
+    if role == DISPATCHER:
+        return True
+    if role == DEPARTMENT:
+        return bool(caller.department) and caller.department == case.get("department")
+    if role == OFFICER:
+        return caller.in_grids(case.get("grid_code"))
+    if role == REPORTER:
+        return caller.case is not None and caller.case == case.get("id")
+    return False
+
+
+def accepts_own(caller: Caller, grid_code: str | None) -> bool:
+    """Whether a report by ``caller`` is accepted at once (when its category allows): an
+    officer's report in one of their own grids."""
+    return OFFICER in caller.roles and caller.in_grids(grid_code)
+
+
+def _case(caller: Caller, case: Mapping) -> bool:
+    """Cases: admins all; whoever works on a case (:func:`acts_as`) sees it; an officer
+    also follows what they reported themselves, wherever it is."""
+    if caller.holds(ADMIN) or any(acts_as(caller, r, case) for r in caller.roles):
+        return True
+    return caller.holds(OFFICER) and reported_by(caller, case)
+
+
+def reported_by(caller: Caller, case: Mapping) -> bool:
+    """Whether signed-in ``caller`` reported ``case`` themselves (a report for a caller
+    names the caller and ``(via <name>)``)."""
+    who = case.get("reporter") or ""
+    return (
+        bool(caller.name)
+        and caller.name != PUBLIC
+        and (who == caller.name or who.endswith(f"(via {caller.name})"))
+    )
+
+
+def _hazard(caller: Caller, hazard: Mapping) -> bool:
+    """Hazards: officers those of their grids; the other staff the whole city."""
+    if caller.holds(ADMIN, DISPATCHER, DEPARTMENT):
+        return True
+    return caller.holds(OFFICER) and caller.in_grids(hazard.get("grid_code"))
+
+
+def _inspect(caller: Caller, hazard: Mapping) -> bool:
+    if caller.holds(DISPATCHER, DEPARTMENT):
+        return True
+    return caller.holds(OFFICER) and caller.in_grids(hazard.get("grid_code"))
+
+
+def _photo(caller: Caller, owner: Mapping) -> bool:
+    """A photo is seen by whoever sees what it belongs to: ``{"case": case}`` or
+    ``{"hazard": hazard}``."""
+    if owner.get("case") is not None:
+        return _case(caller, owner["case"])
+    if owner.get("hazard") is not None:
+        return _hazard(caller, owner["hazard"])
+    return caller.holds(*CITY_WIDE)
+
+
+def _grid(caller: Caller, code: str) -> bool:
+    """Grid pages: officers their own grids; the other staff every grid (the cases
+    listed on it are filtered case by case)."""
+    if caller.holds(ADMIN, DISPATCHER, DEPARTMENT):
+        return True
+    return caller.holds(OFFICER) and caller.in_grids(code)
+
+
+def _queue(caller: Caller, department: str | None) -> bool:
+    """A department sees its own queue; the command centre every department's."""
+    if caller.holds(DISPATCHER):
+        return True
+    return caller.holds(DEPARTMENT) and bool(department) and department == caller.department
+
+
+def _job(caller: Caller, job: Mapping) -> bool:
+    """A job is its owner's; an admin may follow and stop any (a stuck one)."""
+    return caller.holds(ADMIN) or (caller.holds(PLANNER) and job.get("owner") == caller.name)
+
+
+def _generation(caller: Caller, staged: bool) -> bool:
+    """A staged generation (published, not yet active) is a draft: planners and admins;
+    the active and the past ones are the city's map."""
+    return not staged or caller.holds(PLANNER, ADMIN)
+
+
+_RULES: dict[str, Callable[[Caller, Any], bool]] = {
+    GRID_READ: _grid,
+    CASE_READ: _case,
+    CASE_ACT: _case,
+    CASES_QUEUE: _queue,
+    HAZARD_READ: _hazard,
+    HAZARD_INSPECT: _inspect,
+    PHOTO_READ: _photo,
+    JOB_READ: _job,
+    JOB_STOP: _job,
+}
+_ANYONE: dict[str, Callable[[Caller, Any], bool]] = {GENERATION_READ: _generation}
+
+
+def may(caller: Caller, permission: str, obj: Any = None) -> bool:
+    """Whether ``caller`` may ``permission`` (on ``obj``, when the permission has an
+    object rule: a case, a hazard, ``{"case"|"hazard": ...}`` for a photo, a grid code, a
+    department code, a job, ``staged`` for a generation)."""
+    if permission in _ANYONE:  # open to all for some objects (the active generation)
+        return caller.roles == SYSTEM.roles or _ANYONE[permission](caller, obj)
+    if not holds(caller, permission):
+        return False
+    if caller.roles == SYSTEM.roles or obj is None or permission not in _RULES:
+        return True
+    return _RULES[permission](caller, obj)
+
+
+_REFUSALS = {
+    GRID_READ: "grid {obj} is not one of your grids",
+    CASE_READ: "incident {id} is not in your areas",
+    CASE_ACT: "incident {id} is not in your areas",
+    CASES_QUEUE: "a department sees its own queue",
+    HAZARD_READ: "hazard {id} is not in your grids",
+    HAZARD_INSPECT: "hazard {id} is not in your grids: its own officer inspects it",
+    PHOTO_READ: "this photo belongs to a case or hazard outside your areas",
+    JOB_READ: "job {key} is {owner}'s",
+    JOB_STOP: "job {key} is {owner}'s: only they (or an admin) may stop it",
+    GENERATION_READ: "this generation is staged: it is not public until it is activated",
+}
+
+
+def require(caller: Caller, permission: str, obj: Any = None) -> None:
+    """Refuse (:class:`~gridmap.errors.Forbidden`, with the reason) unless :func:`may`."""
+    if may(caller, permission, obj):
+        return
+    if not holds(caller, permission) and permission not in _ANYONE:
+        names = ", ".join(sorted(PERMISSIONS[permission]))
+        raise Forbidden(f"this needs one of the roles {names}")
+    values = dict(obj) if isinstance(obj, Mapping) else {}
+    text = _REFUSALS.get(permission, "not yours to see")
+    try:
+        message = text.format(obj=obj, **values)
+    except (KeyError, IndexError):
+        message = "not yours to see"
+    raise Forbidden(message)
+
+
+# -- fields: personal and internal -----------------------------------------------------
+
+PERSONAL = ("reporter",)  # who reported a case: a caller's name and phone, an account
+OFFICER_FIELDS = ("officer", "zone_officers", "duty_officer")  # names and phones on duty
+
+
+def sees_people(caller: Caller) -> bool:
+    """Whether ``caller`` sees people: reporters, officers' names and phones, inspectors."""
+    return holds(caller, MAP_PEOPLE)
+
+
+def sees_internal(caller: Caller) -> bool:
+    """Whether ``caller`` reads what staff wrote about a case (its description when it
+    was not the public's own words)."""
+    return bool(caller.roles & STAFF) or caller.roles == SYSTEM.roles
+
+
+def public_text(record: Mapping) -> bool:
+    """Whether a case's description is the public's own words (a report through the
+    public page or Open311), which the public may read back."""
+    return bool(record.get("from_public")) or record.get("reporter") == PUBLIC_REPORTER
+
+
+def redact(caller: Caller, record: Mapping) -> dict:
+    """``record`` (a case, an incident's properties) as ``caller`` may read it: without
+    the reporter unless they see people; with an empty description when staff wrote it
+    and they do not see internal text."""
+    out = dict(record)
+    if "description" in out and not sees_internal(caller) and not public_text(record):
+        out["description"] = ""
+    if not sees_people(caller):
+        for name in PERSONAL:
+            out.pop(name, None)
+    return out
+
+
+def fields(caller: Caller, names: Iterable[str]) -> list[str]:
+    """``names`` without the personal ones ``caller`` may not read (which columns a
+    listing or an export carries)."""
+    people = sees_people(caller)
+    return [n for n in names if people or n not in PERSONAL]
+
+
+_TEXT_KEYS = {"reporter", "from_public"}  # what says whose words a description is
+
+
+def redact_frame(caller: Caller, frame):
+    """A table of incidents (a pandas or geopandas frame) as ``caller`` may read it: the
+    same rules as :func:`redact`, column-wise (exports, listings)."""
+    out = frame.copy()
+    if "description" in out.columns and not sees_internal(caller):
+        public = [
+            public_text(r)
+            for r in out[[c for c in out.columns if c in _TEXT_KEYS]].to_dict("records")
+        ]
+        out["description"] = out["description"].where(public, "")
+    drop = [n for n in PERSONAL if n in out.columns and not sees_people(caller)]
+    return out.drop(columns=drop) if drop else out
+
+
+def hide_officers(caller: Caller, answer: dict) -> dict:
+    """A lookup's answer without officers' names and phones for those who do not see
+    people (``officers_hidden`` says so)."""
+    if sees_people(caller):
+        return answer
+    answer["officer"], answer["zone_officers"] = None, {}
+    answer["officers_hidden"] = True
+    return answer
