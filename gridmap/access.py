@@ -209,6 +209,13 @@ def _case(caller: Caller, case: Mapping) -> bool:
     return caller.holds(OFFICER) and reported_by(caller, case)
 
 
+def _act(caller: Caller, case: Mapping) -> bool:
+    """Acting on a case: whoever works on it (the workflow then says which step); an
+    admin reaches the case, though the workflow gives admins no step of their own.  A
+    reporter follows its case, and takes no step on it but the ones it is owed."""
+    return caller.holds(ADMIN) or any(acts_as(caller, r, case) for r in caller.roles)
+
+
 def reported_by(caller: Caller, case: Mapping) -> bool:
     """Whether signed-in ``caller`` reported ``case`` themselves (a report for a caller
     names the caller and ``(via <name>)``)."""
@@ -263,6 +270,13 @@ def _job(caller: Caller, job: Mapping) -> bool:
     return caller.holds(ADMIN) or (caller.holds(PLANNER) and job.get("owner") == caller.name)
 
 
+def staged(generation, generations) -> bool:
+    """Whether ``generation`` is staged: published after the active one and not active
+    yet (the generations before the active one are the city's history, public)."""
+    active = [g.id for g in generations if g.active]
+    return not generation.active and bool(active) and generation.id > max(active)
+
+
 def _generation(caller: Caller, staged: bool) -> bool:
     """A staged generation (published, not yet active) is a draft: planners and admins;
     the active and the past ones are the city's map."""
@@ -272,7 +286,7 @@ def _generation(caller: Caller, staged: bool) -> bool:
 _RULES: dict[str, Callable[[Caller, Any], bool]] = {
     GRID_READ: _grid,
     CASE_READ: _case,
-    CASE_ACT: _case,
+    CASE_ACT: _act,
     CASES_QUEUE: _queue,
     HAZARD_READ: _hazard,
     HAZARD_INSPECT: _inspect,

@@ -31,6 +31,7 @@ from gridmap import access
 from gridmap.accounts import User, token_digest, verify_password
 from gridmap.errors import NotFound
 from web import i18n
+from web.caller import caller, may, require  # noqa: F401 (what views import from here)
 from web.db import get_store
 from web.errors import error_page, wants_page
 from web.ratelimit import Window
@@ -95,23 +96,6 @@ def always_public(view):
     """Anyone, always (the sign-in page itself)."""
     view.gridmap_policy = ("always", None)
     return view
-
-
-def caller() -> access.Caller:
-    """Who calls, as the access policy knows callers (anonymous: no role)."""
-    if not current_user.is_authenticated:
-        return access.ANONYMOUS
-    return access.Caller.of(current_user.user, current_user.roles)
-
-
-def may(permission: str, obj=None) -> bool:
-    """Whether the caller may (what pages use to show a link or a form)."""
-    return access.may(caller(), permission, obj)
-
-
-def require(permission: str, obj=None) -> None:
-    """Refuse (403, with the reason) unless the caller may ``permission`` on ``obj``."""
-    access.require(caller(), permission, obj)
 
 
 def _refuse(status: int, message: str):

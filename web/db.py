@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 from flask import Flask, current_app, g
 
-from gridmap import model
+from gridmap import access, model
 from gridmap.engines import LargeBatches
 from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex
@@ -26,6 +26,7 @@ from gridmap.model import Generation
 from gridmap.settings import Settings
 from gridmap.stores import open_store
 from gridmap.stores.sql import Watch
+from web.caller import require
 
 
 def settings() -> Settings:
@@ -114,6 +115,7 @@ def lookup_at(generation: int | str | None = None, day=None) -> tuple[Generation
     """The generation asked for (``store.generation_at``) and its lookup index."""
     version, gens = state()
     gen = model.generation_at(gens, generation, day)
+    require(access.GENERATION_READ, access.staged(gen, gens))  # before any index is built
     return gen, _index(version, gen)
 
 
@@ -136,6 +138,7 @@ def simplified_layer(layer: str, generation, zoom: int):
     """The layer's areas simplified for ``zoom`` (half a pixel), neighbours kept flush."""
     version, gens = state()
     gen = model.find_generation(gens, generation)
+    require(access.GENERATION_READ, access.staged(gen, gens))
     zoom = int(min(max(zoom, 0), 16))
 
     def build():

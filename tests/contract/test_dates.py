@@ -84,6 +84,7 @@ def test_the_lookup_api_answers_what_another_process_committed_at_once(reformed)
     import subprocess
     import sys
 
+    from tests.accounts import signed_in
     from web import create_app
 
     client = create_app({"DATABASE_URL": reformed.url, "TESTING": True}).test_client()
@@ -102,5 +103,8 @@ def test_the_lookup_api_answers_what_another_process_committed_at_once(reformed)
     )
     subprocess.run([sys.executable, "-c", elsewhere, reformed.url], check=True, timeout=120)
     assert grid() == "A"
+    # 2013 is staged (newer than the active 2011): not public, a planner's to read.
+    assert client.get("/api/lookup?lon=125.05&lat=46.05&generation=2013").status_code == 403
+    signed_in(client, reformed.url, "planner")
     assert grid("&generation=2013") == "B"  # a generation it had not seen (B lives on)
     assert grid("&date=2012-01-01") == "A"
