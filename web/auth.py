@@ -145,27 +145,31 @@ def _safe_next(target: str | None) -> str:
 @always_public
 def login():
     lang = i18n.language()
-    error = None
-    if request.method == "POST":
-        name = (request.form.get("name") or "").strip()
-        key = (request.remote_addr or "", name)
-        attempts = current_app.extensions["gridmap_attempts"]
-        if attempts.blocked(key):
-            error = i18n.texts(lang)["login_blocked"]
-            page = render_template(
-                "login.html", t=i18n.texts(lang), lang=lang, error=error, name=name
-            )
-            return page, 429
-        user = _user(name)
-        password = request.form.get("password", "")
-        if user and user.active and verify_password(user.password_hash, password):
-            login_user(Principal(user))
-            return redirect(_safe_next(request.args.get("next")))
-        attempts.add(key)
-        error = i18n.texts(lang)["login_failed"]
-        page = render_template("login.html", t=i18n.texts(lang), lang=lang, error=error, name=name)
-        return page, 401
-    return render_template("login.html", t=i18n.texts(lang), lang=lang, error=error)
+    if request.method == "GET":
+        return render_template("login.html", t=i18n.texts(lang), lang=lang, error=None)
+    name = (request.form.get("name") or "").strip()
+    refused = _sign_in(name, request.form.get("password", ""))
+    if refused is None:
+        return redirect(_safe_next(request.args.get("next")))
+    page = render_template(
+        "login.html", t=i18n.texts(lang), lang=lang, error=i18n.texts(lang)[refused], name=name
+    )
+    return page, 429 if refused == "login_blocked" else 401
+
+
+def _sign_in(name: str, password: str) -> str | None:
+    """Sign ``name`` in; None, or why not (a message key): blocked after too many failed
+    attempts from this address for this name, or a wrong name or password."""
+    key = (request.remote_addr or "", name)
+    attempts = current_app.extensions["gridmap_attempts"]
+    if attempts.blocked(key):
+        return "login_blocked"
+    user = _user(name)
+    if user and user.active and verify_password(user.password_hash, password):
+        login_user(Principal(user))
+        return None
+    attempts.add(key)
+    return "login_failed"
 
 
 @bp.post("/logout")

@@ -148,30 +148,43 @@ def category_groups(lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
 @bp.route("/cases/new", methods=["GET", "POST"])
 @allow(access.CASE_REPORT)
 def new_case():
-    lang = i18n.language()
-    store = get_store()
     if request.method == "POST":
         lon, lat = lonlat_form()
-        incident_id = cases.report(
-            store,
-            lookup_index(),
-            _calendar(),
-            caller(),
-            lon,
-            lat,
-            request.form.get("category", ""),
-            request.form.get("description", ""),
-            _photos(),
-            reporter=_reporter(request.form),
-            hazard_id=_hazard_param(),
-        )
+        incident_id = _report(request.form, _photos(), lon, lat, _hazard_param())
         return redirect(url_for("cases.case_page", incident_id=incident_id))
     hazard = _hazard_param()
-    values = dict(request.args)
-    if hazard is not None and "lon" not in values:  # a case from a hazard: at the hazard
-        found = store.hazard(hazard)
-        values.update(lon=f"{found['lon']:.7f}", lat=f"{found['lat']:.7f}")
-        return redirect(url_for("cases.new_case", **values))
+    if hazard is not None and "lon" not in request.args:  # a case from a hazard: at the hazard
+        return redirect(_at_hazard(hazard))
+    return _new_case_page(hazard)
+
+
+def _report(values, photos, lon: float, lat: float, hazard_id: int | None = None) -> int:
+    """Report a case as the caller (for a caller, when a dispatcher names one)."""
+    return cases.report(
+        get_store(),
+        lookup_index(),
+        _calendar(),
+        caller(),
+        lon,
+        lat,
+        str(values.get("category") or ""),
+        str(values.get("description") or ""),
+        photos,
+        reporter=_reporter(values),
+        hazard_id=hazard_id,
+    )
+
+
+def _at_hazard(hazard_id: int) -> str:
+    """The report form again, placed at hazard ``hazard_id``."""
+    found = get_store().hazard(hazard_id)
+    values = {**request.args, "lon": f"{found['lon']:.7f}", "lat": f"{found['lat']:.7f}"}
+    return url_for("cases.new_case", **values)
+
+
+def _new_case_page(hazard: int | None):
+    lang = i18n.language()
+    store = get_store()
     preview = None
     if request.args.get("lon") and request.args.get("lat"):
         lon, lat = lonlat_form()
@@ -221,33 +234,28 @@ def preview():
 @bp.post("/api/cases")
 @allow(access.CASE_REPORT)
 def report():
-    body = request.get_json(silent=True) if request.is_json else None
-    if body is not None:
-        if not isinstance(body, dict):
-            raise InvalidInput("expected a JSON object", field="body")
-        values = body
-        photos = []
-    else:
-        values = request.form
-        photos = _photos()
+    values, photos = _report_body()
+    incident_id = _report(values, photos, *_lonlat_of(values))
+    return jsonify(case_view(get_store().case(incident_id), i18n.language())), 201
+
+
+def _report_body() -> tuple:
+    """A report's values and photos: a JSON object (no photos) or a form."""
+    if not request.is_json:
+        return request.form, _photos()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("expected a JSON object", field="body")
+    return body, []
+
+
+def _lonlat_of(values) -> tuple[float, float]:
     try:
         lon, lat = float(values.get("lon")), float(values.get("lat"))
     except (TypeError, ValueError):
         raise InvalidInput("lon and lat: expected numbers (WGS 84)", field="lon") from None
     params.check_lonlat(lon, lat)
-    incident_id = cases.report(
-        get_store(),
-        lookup_index(),
-        _calendar(),
-        caller(),
-        lon,
-        lat,
-        str(values.get("category") or ""),
-        str(values.get("description") or ""),
-        photos,
-        reporter=_reporter(values),
-    )
-    return jsonify(case_view(get_store().case(incident_id), i18n.language())), 201
+    return lon, lat
 
 
 # -- one case ----------------------------------------------------------------------------
