@@ -90,11 +90,17 @@ class Caller:
 
     def in_grids(self, code: str | None) -> bool:
         """Whether the grid ``code`` is one of this officer's (or inside one of their areas)."""
-        return bool(code) and any(code.startswith(a) for a in self.areas)
+        return isinstance(code, str) and bool(code) and any(code.startswith(a) for a in self.areas)
 
 
 ANONYMOUS = Caller(PUBLIC, frozenset())
-SYSTEM = Caller(SYSTEM_ROLE, frozenset({SYSTEM_ROLE}))
+SYSTEM = Caller(SYSTEM_ROLE, frozenset({SYSTEM_ROLE}))  # no account holds this role
+
+
+def is_system(caller: Caller) -> bool:
+    """Whether ``caller`` is the system (automatic steps, the operator's command line):
+    known by its role, which no account can hold, never by its name."""
+    return caller.roles == SYSTEM.roles
 
 
 def reporter(incident_id: int) -> Caller:
@@ -172,7 +178,7 @@ def roles_for(permission: str) -> frozenset[str]:
 def holds(caller: Caller, permission: str) -> bool:
     """Whether ``caller`` holds ``permission`` by role, whatever the object (what a route
     checks before it reads anything, and what pages use to show links)."""
-    return caller.roles == SYSTEM.roles or bool(caller.roles & PERMISSIONS[permission])
+    return is_system(caller) or bool(caller.roles & PERMISSIONS[permission])
 
 
 # -- objects: what each permission means on one record ---------------------------------
@@ -217,14 +223,9 @@ def _act(caller: Caller, case: Mapping) -> bool:
 
 
 def reported_by(caller: Caller, case: Mapping) -> bool:
-    """Whether signed-in ``caller`` reported ``case`` themselves (a report for a caller
-    names the caller and ``(via <name>)``)."""
-    who = case.get("reporter") or ""
-    return (
-        bool(caller.name)
-        and caller.name != PUBLIC
-        and (who == caller.name or who.endswith(f"(via {caller.name})"))
-    )
+    """Whether signed-in ``caller`` reported ``case`` themselves (the case names its
+    reporter by account; a report taken for someone names them instead)."""
+    return caller.name not in ("", PUBLIC, SYSTEM_ROLE) and case.get("reporter") == caller.name
 
 
 def _hazard(caller: Caller, hazard: Mapping) -> bool:
@@ -302,10 +303,10 @@ def may(caller: Caller, permission: str, obj: Any = None) -> bool:
     object rule: a case, a hazard, ``{"case"|"hazard": ...}`` for a photo, a grid code, a
     department code, a job, ``staged`` for a generation)."""
     if permission in _ANYONE:  # open to all for some objects (the active generation)
-        return caller.roles == SYSTEM.roles or _ANYONE[permission](caller, obj)
+        return is_system(caller) or _ANYONE[permission](caller, obj)
     if not holds(caller, permission):
         return False
-    if caller.roles == SYSTEM.roles or obj is None or permission not in _RULES:
+    if is_system(caller) or obj is None or permission not in _RULES:
         return True
     return _RULES[permission](caller, obj)
 
@@ -354,7 +355,7 @@ def sees_people(caller: Caller) -> bool:
 def sees_internal(caller: Caller) -> bool:
     """Whether ``caller`` reads what staff wrote about a case (its description when it
     was not the public's own words)."""
-    return bool(caller.roles & STAFF) or caller.roles == SYSTEM.roles
+    return bool(caller.roles & STAFF) or is_system(caller)
 
 
 def public_text(record: Mapping) -> bool:
