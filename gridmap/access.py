@@ -319,8 +319,8 @@ _REFUSALS = {
     HAZARD_READ: "hazard {id} is not in your grids",
     HAZARD_INSPECT: "hazard {id} is not in your grids: its own officer inspects it",
     PHOTO_READ: "this photo belongs to a case or hazard outside your areas",
-    JOB_READ: "job {key} is {owner}'s",
-    JOB_STOP: "job {key} is {owner}'s: only they (or an admin) may stop it",
+    JOB_READ: "job {key} is not yours",
+    JOB_STOP: "job {key} is not yours: only its owner (or an admin) may stop it",
     GENERATION_READ: "this generation is staged: it is not public until it is activated",
 }
 
@@ -336,7 +336,7 @@ def require(caller: Caller, permission: str, obj: Any = None) -> None:
     text = _REFUSALS.get(permission, "not yours to see")
     try:
         message = text.format(obj=obj, **values)
-    except (KeyError, IndexError):
+    except (KeyError, IndexError, TypeError):
         message = "not yours to see"
     raise Forbidden(message)
 

@@ -175,7 +175,7 @@ def test_a_planner_cannot_stop_another_planners_job(app, db):
     planner = _as(app, db, "planner")
     assert planner.get("/api/jobs/accessjob001").status_code == 403
     r = planner.delete("/api/jobs/accessjob001")
-    assert r.status_code == 403 and "only they" in r.json["message"]
+    assert r.status_code == 403 and "only its owner" in r.json["message"]
     with open_store(db) as store:
         assert not store.job("accessjob001")["stop"]
         store.add_job("accessjob002", "planner", "auto_plan", {}, worker())
