@@ -126,10 +126,10 @@ def _case(grid_code, department, incident_id) -> dict:
 
 
 def actions_for(
-    actor: Actor, status: str, grid_code, department, public: bool = False
+    actor: Actor, status: str, grid_code, department, public: bool = False, incident_id=None
 ) -> list[Action]:
     """The steps ``actor`` may take on a case in ``status`` (what the page offers)."""
-    case = _case(grid_code, department, None)
+    case = _case(grid_code, department, incident_id)
     return [
         a
         for a in ACTIONS.values()

@@ -244,6 +244,8 @@ def track(store, number: str, lang: str) -> dict:
     its timeline (no one named) and whether it may rate it now."""
     incident_id = store.public_report(tracking_digest(number))
     case = {**store.case(incident_id), "from_public": True}
+    reporter = workflow.reporter(incident_id)  # the tracking number proves it
+    access.require(reporter, access.CASE_READ, case)
     departments = store.departments()
     k = _k(lang)
     steps = []
@@ -265,7 +267,12 @@ def track(store, number: str, lang: str) -> dict:
         "status": case["status"],
         "status_name": STATUSES[case["status"]][k],
         "steps": steps,
-        "may_rate": case["status"] == "closed",
+        "may_rate": any(
+            a.name == "evaluate"
+            for a in workflow.actions_for(
+                reporter, case["status"], case["grid_code"], case["department"], True, incident_id
+            )
+        ),
         "rating": last.get("rating"),
     }
 
