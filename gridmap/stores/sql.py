@@ -4,8 +4,11 @@ over SQLAlchemy Core, for any database an adapter describes.
 An adapter (``gpkg.py``, ``postgis.py``) is a subclass that supplies only what really
 differs between databases: how to connect and begin a write, how geometries are encoded
 and decoded, the spatial filter, the spatial index of a new feature table, the bulk-insert
-path and the extent bookkeeping.  Everything else is here and, for plans, officers and
-events, in ``records.py``.
+path and the extent bookkeeping.  Everything else is here and in one mixin per aggregate:
+``records.py`` (plans, officers, incidents), ``cases.py`` (routing and the case loop),
+``hazards.py`` (hazards and inspections), ``people.py`` (users, tokens, audit),
+``jobs.py`` and ``public.py`` (the public channel).  What each aggregate offers its
+callers is written down as a Protocol in ``protocols.py``.
 
 Geometries go in and out in EPSG:4326.  Every write method is one transaction; wrap
 several in ``with store.transaction():`` to make them one.  ``add_incidents`` and
@@ -35,6 +38,7 @@ from gridmap.model import (
 )
 from gridmap.stores import schema as s
 from gridmap.stores.cases import Cases
+from gridmap.stores.hazards import Hazards
 from gridmap.stores.jobs import Jobs
 from gridmap.stores.people import People
 from gridmap.stores.public import Public
@@ -121,7 +125,7 @@ class Watch:
                 conn.close()
 
 
-class SQLStore(Records, People, Jobs, Cases, Public):
+class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.
@@ -397,11 +401,9 @@ class SQLStore(Records, People, Jobs, Cases, Public):
             )
             self._areas_changed()
 
-    def generation_on(self, day: date) -> Generation:
-        """The generation in force on ``day`` (``model.generation_on``)."""
-        return model.generation_on(self.generations(), day)
-
-    def generation_at(self, generation: int | str | None = None, day: date | None = None):
+    def generation_at(
+        self, generation: int | str | None = None, day: date | None = None
+    ) -> Generation:
         """A generation by id or name, or the one in force on ``day``; the active one
         when neither is given."""
         return model.generation_at(self.generations(), generation, day)
@@ -506,7 +508,7 @@ class SQLStore(Records, People, Jobs, Cases, Public):
         )
         return {code: (name, parent) for code, name, parent in rows}
 
-    def area(self, layer: str, code: str, generation: int | str | None = None) -> gpd.GeoSeries:
+    def area(self, layer: str, code: str, generation: int | str | None = None) -> pd.Series:
         """One area by code (a row of ``areas``); NotFound names the layer and generation."""
         t = self._areas_table(layer)
         gen = self.generation(generation)
@@ -517,7 +519,7 @@ class SQLStore(Records, People, Jobs, Cases, Public):
             raise NotFound(f"no {layer} {code} in generation {gen.name}")
         return frame.iloc[0]
 
-    def area_by_id(self, layer: str, area_id: int) -> gpd.GeoSeries:
+    def area_by_id(self, layer: str, area_id: int) -> pd.Series:
         """One area version by its row id, whatever its generations (MapIt's ``/area``)."""
         t = self._areas_table(layer)
         frame = self._area_frame(self._area_select(t).where(t.c.id == int(area_id)))
