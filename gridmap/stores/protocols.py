@@ -37,7 +37,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
     from datetime import date, datetime
 
     import geopandas as gpd
@@ -133,17 +133,17 @@ class AreaStore(Transactions, Protocol):
 
     def end_areas(self, layer: str, codes: Sequence[str], last_generation: int) -> None: ...
 
-    def areas(self, layer: str, generation: int | None = None) -> gpd.GeoDataFrame: ...
+    def areas(self, layer: str, generation: int | str | None = None) -> gpd.GeoDataFrame: ...
 
     def area(self, layer: str, code: str, generation: int | str | None = None) -> pd.Series: ...
 
     def area_by_id(self, layer: str, area_id: int) -> pd.Series: ...
 
-    def area_names(self, layer: str, generation: int | None = None) -> dict[str, tuple]: ...
+    def area_names(self, layer: str, generation: int | str | None = None) -> dict[str, tuple]: ...
 
-    def count_areas(self, layer: str, generation: int | None = None) -> int: ...
+    def count_areas(self, layer: str, generation: int | str | None = None) -> int: ...
 
-    def bounds(self, layer: str, generation: int | None = None) -> list[float]: ...
+    def bounds(self, layer: str, generation: int | str | None = None) -> list[float]: ...
 
     def find_areas(
         self, text: str, generation: int | str | None = None, limit: int = 10
@@ -398,7 +398,7 @@ class PublicStore(Transactions, Protocol):
         self,
         ids: Sequence[int] | None = None,
         categories: Sequence[str] | None = None,
-        statuses: Sequence[str] | None = None,
+        statuses: Collection[str] | None = None,
         since_utc: str | None = None,
         until_utc: str | None = None,
         bbox: tuple[float, float, float, float] | None = None,

@@ -492,14 +492,14 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
 
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
 
-    def areas(self, layer: str, generation: int | None = None) -> gpd.GeoDataFrame:
+    def areas(self, layer: str, generation: int | str | None = None) -> gpd.GeoDataFrame:
         t = self._areas_table(layer)
         gen = self.generation(generation)
         return self._area_frame(
             self._area_select(t).where(self._valid_at(t, gen.id)).order_by(t.c.code)
         )
 
-    def area_names(self, layer: str, generation: int | None = None) -> dict[str, tuple]:
+    def area_names(self, layer: str, generation: int | str | None = None) -> dict[str, tuple]:
         """Code -> (name, parent code) of a layer's areas, without their geometries."""
         t = self._areas_table(layer)
         gen = self.generation(generation)
@@ -527,14 +527,14 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
             raise NotFound(f"no {layer} with id {area_id}")
         return frame.iloc[0]
 
-    def count_areas(self, layer: str, generation: int | None = None) -> int:
+    def count_areas(self, layer: str, generation: int | str | None = None) -> int:
         t = self._areas_table(layer)
         gen = self.generation(generation)
         return self._run(
             sa.select(sa.func.count()).select_from(t).where(self._valid_at(t, gen.id))
         ).scalar_one()
 
-    def bounds(self, layer: str, generation: int | None = None) -> list[float]:
+    def bounds(self, layer: str, generation: int | str | None = None) -> list[float]:
         """(lon0, lat0, lon1, lat1) of a layer's areas in a generation."""
         return list(self.areas(layer, generation).total_bounds)
 
