@@ -34,7 +34,7 @@ these costs a service no import of the store.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from gridmap.model import Generation, IncidentQuery, Layer, Officer
     from gridmap.routing import Department, Rule
     from gridmap.workflow import Step
+
+_S = TypeVar("_S", bound="Store")
 
 __all__ = [
     "AreaStore",
@@ -424,8 +426,14 @@ class PublicChannel(PublicStore, CaseStore, AreaStore, Protocol):
 
 @runtime_checkable
 class Store(PublicChannel, PlanStore, PeopleStore, Protocol):
-    """A whole store: every aggregate, and the store's URL and ``close``."""
+    """A whole store: every aggregate; the store's URL, what opening it migrated
+    (``gridmap db upgrade`` shows it), and ``close`` (or ``with store:``)."""
 
     url: str
+    migrated: list[str]
 
     def close(self) -> None: ...
+
+    def __enter__(self: _S) -> _S: ...
+
+    def __exit__(self, *exc: object) -> None: ...

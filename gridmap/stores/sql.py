@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,8 @@ from gridmap.validation import check_areas
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+_S = TypeVar("_S", bound="SQLStore")
 
 _AREA_COLUMNS = ["id", "code", "name", "parent_code", "population", "households"]
 
@@ -137,7 +139,7 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
         self._conn: sa.Connection | None = engine.connect()
         self._depth = 0
 
-    def __enter__(self):
+    def __enter__(self: _S) -> _S:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -62,6 +62,7 @@ ADAPTER = {
 }
 # How an adapter is made (registry.open_store calls it).
 CONSTRUCTORS = {"from_url"}
+_CONTEXT = ("__enter__", "__exit__")  # ``with store:``
 
 
 def members(protocol: type) -> set[str]:
@@ -71,7 +72,7 @@ def members(protocol: type) -> set[str]:
         if cls in (Protocol, object) or not getattr(cls, "_is_protocol", False):
             continue
         names = [*vars(cls), *getattr(cls, "__annotations__", {})]
-        out.update(n for n in names if not n.startswith("_"))
+        out.update(n for n in names if not n.startswith("_") or n in _CONTEXT)
     return out
 
 
@@ -91,12 +92,12 @@ def mismatches(expected, found) -> list[str]:
     out = []
     if _annotation(expected, want.return_annotation) != _annotation(found, got.return_annotation):
         out.append(f"returns {got.return_annotation!r}, not {want.return_annotation!r}")
-    wanted = list(want.parameters.values())
-    have = list(got.parameters.values())
+    wanted = list(want.parameters.values())[1:]  # self, whatever it is annotated
+    have = list(got.parameters.values())[1:]
     for k, p in enumerate(wanted):
         q = have[k] if k < len(have) else None
         if q is None or q.name != p.name:
-            out.append(f"parameter {k} is {q and q.name!r}, not {p.name!r}")
+            out.append(f"parameter {k + 1} is {q and q.name!r}, not {p.name!r}")
             continue
         if q.kind != p.kind:
             out.append(f"{p.name}: {q.kind.description}, not {p.kind.description}")
