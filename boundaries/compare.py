@@ -8,6 +8,7 @@ a grid "moves" when its new area is not the match of its old one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ import pandas as pd
 from boundaries import metrics
 from boundaries.plan import Plan
 from boundaries.units import Units, fine_plan
+
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import CasesAndAreas
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ def today(units: Units) -> Plan:
 
 
 def compare(
-    store,
+    store: CasesAndAreas,
     units: Units,
     after: Plan,
     before: Plan | None = None,

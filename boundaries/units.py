@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -22,6 +23,9 @@ from gridmap.catalogue import CATEGORIES
 from gridmap.errors import InvalidInput
 from gridmap.geometry import metric_crs, to_metric
 from gridmap.model import LOCAL_TZ, IncidentQuery
+
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import AreaStore, CasesAndAreas, CaseStore
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Units:
 WHOLE = "all"  # the one parent of every unit when plans nest in nothing
 
 
-def default_parent(store, layer: str) -> str | None:
+def default_parent(store: AreaStore, layer: str) -> str | None:
     """The coarsest layer ``layer`` nests in (district for neighborhoods), or None."""
     top = store.layer(layer).parent
     while top is not None and store.layer(top).parent is not None:
@@ -46,7 +50,7 @@ def default_parent(store, layer: str) -> str | None:
     return top
 
 
-def default_split(store, layer: str) -> str | None:
+def default_split(store: AreaStore, layer: str) -> str | None:
     """The one layer that nests in ``layer`` (grids in neighborhoods), or None."""
     store.layer(layer)
     finer = [x.name for x in store.layers() if x.parent == layer and x.kind == "admin"]
@@ -54,7 +58,7 @@ def default_split(store, layer: str) -> str | None:
 
 
 def choose_layers(
-    store, layer: str, split_into: str | None, parent_layer: str | None
+    store: AreaStore, layer: str, split_into: str | None, parent_layer: str | None
 ) -> tuple[str | None, str | None]:
     """(split_into, parent_layer) with defaults filled in: None asks for the default,
     'none' for no such layer."""
@@ -74,7 +78,7 @@ def choose_layers(
     return (None if split == "none" else split), (None if parent == "none" else parent)
 
 
-def ancestors(store, layer: str, up_to: str, generation: int) -> dict[str, str]:
+def ancestors(store: AreaStore, layer: str, up_to: str, generation: int) -> dict[str, str]:
     """Code in ``layer`` → code of the area of ``up_to`` it lies in, following parent codes."""
     store.layer(up_to)
     chain = [layer]
@@ -95,7 +99,7 @@ def ancestors(store, layer: str, up_to: str, generation: int) -> dict[str, str]:
     return mapping
 
 
-def workload(store, codes_layer: str, codes: np.ndarray, months: int = 12) -> np.ndarray:
+def workload(store: CaseStore, codes_layer: str, codes: np.ndarray, months: int = 12) -> np.ndarray:
     """Per area: incidents of the last ``months`` weighted by their category's handling
     time (hours), so a road collapse weighs less than an illegal structure case."""
     since = (datetime.now(LOCAL_TZ) - timedelta(days=30.44 * months)).date()
@@ -108,7 +112,7 @@ def workload(store, codes_layer: str, codes: np.ndarray, months: int = 12) -> np
 
 
 def from_store(
-    store,
+    store: CasesAndAreas,
     layer: str = "neighborhood",
     fine_layer: str | None = "grid",
     parent_layer: str | None = "district",
@@ -178,7 +182,7 @@ def from_store(
     return Units(coarse, fine, layer, fine_layer, parent_layer, gen.id, crs)
 
 
-def _metric_crs(store, layer: str, frame: gpd.GeoDataFrame) -> pyproj.CRS:
+def _metric_crs(store: AreaStore, layer: str, frame: gpd.GeoDataFrame) -> pyproj.CRS:
     """The layer's own projected CRS when its file came with one, else the CGCS2000
     Gauss-Krüger zone (in China) or UTM zone of its centre."""
     own = store.layer_crs(layer)
