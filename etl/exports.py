@@ -30,7 +30,7 @@ import shapely
 
 from etl.readers import convert_datum, crs_and_datum
 from gridmap.errors import InvalidInput
-from gridmap.stores import CasesAndAreas
+from gridmap.stores import Store
 
 # Shapefile field names have at most 10 characters: shorten ours knowingly, not silently.
 SHAPEFILE_NAMES = {
@@ -65,7 +65,7 @@ class NotRFC7946(UserWarning):
     """A GeoJSON file written outside EPSG:4326, which RFC 7946 does not allow."""
 
 
-def frame_for(store: CasesAndAreas, what: str, generation: str | None = None) -> gpd.GeoDataFrame:
+def frame_for(store: Store, what: str, generation: str | None = None) -> gpd.GeoDataFrame:
     """The rows to export, with the column that becomes each GeoJSON feature's id."""
     if what in ("incidents", "hazards"):
         frame = store.incidents(oldest_first=True) if what == "incidents" else store.hazards()
@@ -79,7 +79,7 @@ def frame_for(store: CasesAndAreas, what: str, generation: str | None = None) ->
 
 
 def export(
-    store: CasesAndAreas,
+    store: Store,
     what: str,
     out: str | Path,
     fmt: str = "geojson",
