@@ -8,7 +8,6 @@ a grid "moves" when its new area is not the match of its old one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,9 +15,7 @@ import pandas as pd
 from boundaries import metrics
 from boundaries.plan import Plan
 from boundaries.units import Units, fine_plan
-
-if TYPE_CHECKING:
-    from gridmap.stores.protocols import CasesAndAreas
+from gridmap.stores.protocols import CasesAndAreas
 
 
 @dataclass(frozen=True)

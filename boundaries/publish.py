@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -30,9 +29,7 @@ from gridmap.model import Generation, Layer, Officer
 from gridmap.services import generations
 from gridmap.services.generations import Activated
 from gridmap.settings import Settings
-
-if TYPE_CHECKING:
-    from gridmap.stores.protocols import AreaStore, CasesAndAreas
+from gridmap.stores.protocols import AreaStore, CasesAndAreas
 
 # Holes smaller than this in a dissolved community are slivers between units, not
 # enclaves (m²).

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -23,9 +22,7 @@ from gridmap.catalogue import CATEGORIES
 from gridmap.errors import InvalidInput
 from gridmap.geometry import metric_crs, to_metric
 from gridmap.model import LOCAL_TZ, IncidentQuery
-
-if TYPE_CHECKING:
-    from gridmap.stores.protocols import AreaStore, CasesAndAreas, CaseStore
+from gridmap.stores.protocols import AreaStore, CasesAndAreas, CaseStore
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,11 @@ assignment is over, so any later session rebuilds the same plan.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 from boundaries import metrics, rules
 from boundaries import units as units_of
 from boundaries.plan import Plan
 from gridmap.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from gridmap.stores.protocols import AreaStore, CasesAndAreas
 
 
 @dataclass(frozen=True)
@@ -28,7 +24,7 @@ class Spec:
     links: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_dict(cls, store: AreaStore, data: dict) -> Spec:
+    def from_dict(cls, store, data: dict) -> Spec:
         known = {"generation", "layer", "split_into", "parent", "months", "links"}
         extra = set(data) - known
         if extra:
@@ -70,7 +66,7 @@ class Spec:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def units(self, store: CasesAndAreas) -> units_of.Units:
+    def units(self, store) -> units_of.Units:
         return units_of.from_store(
             store,
             self.layer,
@@ -82,7 +78,7 @@ class Spec:
         )
 
 
-def today_in(store: AreaStore, spec: Spec, layer: str) -> dict[str, str]:
+def today_in(store, spec: Spec, layer: str) -> dict[str, str]:
     """Each unit in today's area of ``layer`` (a coarser layer it nests in, e.g. streets),
     as an assignment: the plan to start from that changes nothing yet."""
     known = {x.name for x in store.layers()}
