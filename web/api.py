@@ -13,7 +13,8 @@ from gridmap.catalogue import CATEGORIES, OPEN_STATUSES, STATUSES
 from gridmap.coords import gcj02_to_wgs84
 from gridmap.model import IncidentQuery, utc_text
 from web import clusters, geojson, i18n, params
-from web.auth import caller, public
+from web.auth import public
+from web.caller import caller
 from web.db import get_store, lookup_at, simplified_layer
 from web.openapi import GEOJSON, documented, query
 

@@ -4,7 +4,7 @@ Every view declares its policy with :func:`allow` (a permission of ``gridmap.acc
 which says the roles that hold it) or :func:`public` (anyone, when the city's settings
 make the map public); a route without one is refused (deny by default; a test walks the
 URL map).  What a caller may do on one record, and which fields it may read, is asked of
-the same policy with :func:`caller` (``access.require(caller(), access.CASE_READ, case)``).
+the same policy through ``web.caller`` (``require(access.CASE_READ, case)``).
 Browsers sign in on ``/login`` (Flask-Login sessions, argon2 passwords, failed attempts
 limited per address and name); machines send ``Authorization: Bearer <token>`` and act
 with the token's role only.
@@ -31,7 +31,7 @@ from gridmap import access
 from gridmap.accounts import User, token_digest, verify_password
 from gridmap.errors import NotFound
 from web import i18n
-from web.caller import caller, may, require  # noqa: F401 (what views import from here)
+from web.caller import caller, may
 from web.db import get_store
 from web.errors import error_page, wants_page
 from web.ratelimit import Window

@@ -26,7 +26,8 @@ from gridmap.photos import check_photos
 from gridmap.services import cases
 from gridmap.settings import Settings
 from web import db, i18n, params
-from web.auth import allow, caller, may, require
+from web.auth import allow
+from web.caller import caller, may, require
 from web.db import get_store, lookup_index
 
 bp = Blueprint("cases", __name__)

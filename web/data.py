@@ -18,7 +18,8 @@ from etl.validate import ImportRefused
 from gridmap import access
 from gridmap.errors import InvalidInput
 from web import i18n
-from web.auth import allow, caller
+from web.auth import allow
+from web.caller import caller
 from web.db import get_store
 
 bp = Blueprint("data", __name__, url_prefix="/data")

@@ -12,7 +12,8 @@ from gridmap.catalogue import HAZARD_TYPES, RISK_LEVELS
 from gridmap.errors import InvalidInput
 from gridmap.photos import check_photos
 from web import i18n
-from web.auth import allow, caller, require
+from web.auth import allow
+from web.caller import caller, require
 from web.db import get_store, settings
 
 bp = Blueprint("hazards", __name__)

@@ -22,7 +22,8 @@ from gridmap import access
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import IncidentQuery, utc_text
 from web import geojson, i18n, params
-from web.auth import caller, public
+from web.auth import public
+from web.caller import caller
 from web.db import get_store, simplified_layer
 from web.openapi import build, documented, query
 

@@ -10,8 +10,9 @@ from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.model import LOCAL_TZ, IncidentQuery
 from web import i18n, maps
-from web.auth import allow, caller, may, public, require
+from web.auth import allow, public
 from web.basemaps import basemap
+from web.caller import caller, may, require
 from web.db import get_store, simplified_layer
 
 bp = Blueprint("pages", __name__)

@@ -25,7 +25,8 @@ from boundaries.workspace import Spec, describe, today_in
 from gridmap import access
 from gridmap.errors import Conflict, InvalidInput
 from web import geojson, jobs
-from web.auth import allow, require
+from web.auth import allow
+from web.caller import require
 from web.db import get_store, large_batches, settings
 
 bp = Blueprint("plans", __name__, url_prefix="/api")
