@@ -1,9 +1,9 @@
 """The hazards register: a hazard's page with its inspections, and recording one (the
-next inspection falls due by the hazard's risk level, GRIDMAP_INSPECT_DAYS)."""
+use case is ``gridmap.services.hazards``: results, the next one due, the transaction)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,22 +11,15 @@ from flask_login import current_user
 from gridmap.catalogue import HAZARD_TYPES, RISK_LEVELS
 from gridmap.errors import InvalidInput
 from gridmap.photos import check_photos
+from gridmap.services import hazards
+from gridmap.services.hazards import RESULTS
+from gridmap.workflow import Actor
 from web import i18n
 from web.auth import allow
 from web.db import get_store, settings
 
 bp = Blueprint("hazards", __name__)
-RESULTS = {
-    "rectified": ("已整改", "Rectified"),
-    "pending": ("未整改", "Not yet rectified"),
-    "worse": ("加重", "Worse"),
-}
 WORKERS = ("officer", "dispatcher", "department", "admin")
-
-
-def next_due(risk_level: int, day: date) -> date:
-    days = settings().inspect_days
-    return day + timedelta(days=days[int(risk_level) - 1])
 
 
 @bp.get("/hazards/<int:hazard_id>")
@@ -54,29 +47,20 @@ def hazard_page(hazard_id: int):
 @bp.post("/hazards/<int:hazard_id>/inspect")
 @allow("officer", "department", "dispatcher")
 def inspect(hazard_id: int):
-    store = get_store()
-    hazard = store.hazard(hazard_id)
     raw = (request.form.get("day") or "").strip()
     try:
         day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"day is {raw!r}; expected YYYY-MM-DD", field="day") from None
-    if day > date.today():
-        raise InvalidInput(f"day {day} is in the future", field="day")
-    result = request.form.get("result", "")
-    if result not in RESULTS:
-        raise InvalidInput(f"result: expected one of {', '.join(RESULTS)}", field="result")
     files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-    photos = check_photos(files, settings().photo_mb * 1_000_000)
-    with store.transaction():
-        inspection = store.add_inspection(
-            hazard_id,
-            day,
-            current_user.name,
-            result,
-            (request.form.get("note") or "").strip()[:2000],
-            next_due(hazard["risk_level"], day),
-        )
-        for p in photos:
-            store.add_photo(p.data, p.thumb, p.content_type, hazard_id=hazard_id, event=inspection)
+    hazards.inspect(
+        get_store(),
+        Actor.of(current_user.user, current_user.roles),
+        hazard_id,
+        day,
+        request.form.get("result", ""),
+        request.form.get("note") or "",
+        settings().inspect_days,
+        check_photos(files, settings().photo_mb * 1_000_000),
+    )
     return redirect(url_for("hazards.hazard_page", hazard_id=hazard_id))
