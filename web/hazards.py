@@ -25,42 +25,46 @@ WORKERS = ("officer", "dispatcher", "department", "admin")
 @bp.get("/hazards/<int:hazard_id>")
 @allow(*WORKERS)
 def hazard_page(hazard_id: int):
-    lang = i18n.language()
+    lang, today = i18n.language(), date.today()
     k = 0 if lang == "zh" else 1
-    store = get_store()
-    hazard = store.hazard(hazard_id)
+    shown = hazards.sheet(get_store(), hazard_id, today)
+    kind, level = shown["hazard"]["type"], shown["hazard"]["risk_level"]
     return render_template(
         "hazard.html",
         lang=lang,
-        hazard=hazard,
-        type_name=HAZARD_TYPES.get(hazard["type"], (hazard["type"],) * 2)[k],
-        risk_name=RISK_LEVELS[hazard["risk_level"]][k],
-        inspections=store.inspections(hazard_id),
+        **shown,
+        type_name=HAZARD_TYPES.get(kind, (kind,) * 2)[k],
+        risk_name=RISK_LEVELS[level][k],
         results=[(c, n[k]) for c, n in RESULTS.items()],
         result_names={c: n[k] for c, n in RESULTS.items()},
-        today=date.today().isoformat(),
-        overdue=bool(hazard["next_inspection"])
-        and hazard["next_inspection"] < date.today().isoformat(),
+        today=today.isoformat(),
     )
 
 
 @bp.post("/hazards/<int:hazard_id>/inspect")
 @allow("officer", "department", "dispatcher")
 def inspect(hazard_id: int):
-    raw = (request.form.get("day") or "").strip()
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"day is {raw!r}; expected YYYY-MM-DD", field="day") from None
-    files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
     hazards.inspect(
         get_store(),
         Actor.of(current_user.user, current_user.roles),
         hazard_id,
-        day,
+        _day(request.form.get("day")),
         request.form.get("result", ""),
         request.form.get("note") or "",
         settings().inspect_days,
-        check_photos(files, settings().photo_mb * 1_000_000),
+        _photos(),
     )
     return redirect(url_for("hazards.hazard_page", hazard_id=hazard_id))
+
+
+def _day(raw: str | None) -> date:
+    raw = (raw or "").strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"day is {raw!r}; expected YYYY-MM-DD", field="day") from None
+
+
+def _photos() -> list:
+    files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
+    return check_photos(files, settings().photo_mb * 1_000_000)

@@ -43,6 +43,17 @@ def next_due(
     return day + timedelta(days=inspect_days[level - 1])
 
 
+def sheet(store, hazard_id: int, today: date) -> dict:
+    """What a hazard's page shows: the hazard, its inspections, whether one is overdue."""
+    hazard = store.hazard(hazard_id)
+    due = hazard["next_inspection"]
+    return {
+        "hazard": hazard,
+        "inspections": store.inspections(hazard_id),
+        "overdue": bool(due) and due < today.isoformat(),
+    }
+
+
 def check(day: date, result: str, note: str, today: date) -> str:
     """The inspection's fields, checked: a day not in the future, a known result, a note
     of at most 2,000 characters (returned stripped)."""
