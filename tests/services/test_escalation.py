@@ -32,7 +32,11 @@ LATE = at(2025, 10, 20, 9)  # every case below is overdue by then
 
 @pytest.fixture()
 def overdue(store):
-    """A store with three cases dispatched on 30 September 2025, due by 10 October."""
+    return make_overdue(store)
+
+
+def make_overdue(store) -> list[int]:
+    """Three cases dispatched on 30 September 2025, due by 10 October; their ids."""
     store.add_layer(Layer("district", "区", "District"))
     store.add_generation("2011", activate=True)
     store.save_department(Department("city", "城管", "City management", None))
