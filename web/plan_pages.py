@@ -29,8 +29,21 @@ def compare_page(plan_id: int):
     store = get_store()
     other = other_plan(request.args.get("with"))
     saved, result = workspace().compare(store, plan_id, other)
+    return render_template(
+        "plan_compare.html",
+        lang=i18n.language(),
+        plan=saved,
+        other=other,
+        choices=workspace().comparable(store, saved),  # (plans over the same units)
+        result=result,
+        config=_maps(plan_id, other, result),
+    )
+
+
+def _maps(plan_id: int, other: int | None, result) -> dict:
+    """What the page's script draws: the two plans' units, named, the moved grids."""
     units_url = url_for("plans.plan_units", plan_id=plan_id)
-    config = {
+    return {
         "after": units_url,
         "afterName": result.after,
         "before": units_url if other is None else url_for("plans.plan_units", plan_id=other),
@@ -39,15 +52,6 @@ def compare_page(plan_id: int):
         "beforeName": result.before,
         "moved": result.grids_changed,  # outlined on both maps
     }
-    return render_template(
-        "plan_compare.html",
-        lang=i18n.language(),
-        plan=saved,
-        other=other,
-        choices=workspace().comparable(store, saved),  # (plans over the same units)
-        result=result,
-        config=config,
-    )
 
 
 @bp.get("/plans/<int:plan_id>/compare.csv")
