@@ -30,6 +30,7 @@ from gridmap.model import Generation, Layer, Officer
 from gridmap.services import generations
 from gridmap.services.generations import Activated
 from gridmap.settings import Settings
+from gridmap.stores.protocols import AreaStore, CasesAndAreas
 
 # Holes smaller than this in a dissolved community are slivers between units, not
 # enclaves (m²).
@@ -117,7 +118,7 @@ class Published:
 
 
 def publish(
-    store,
+    store: CasesAndAreas,
     units: Units,
     plan: Plan,
     name: str,
@@ -222,7 +223,12 @@ class Layout:
 
 
 def layout(
-    store, units: Units, plan: Plan, *, layer: str = "community", settings: Settings | None = None
+    store: AreaStore,
+    units: Units,
+    plan: Plan,
+    *,
+    layer: str = "community",
+    settings: Settings | None = None,
 ) -> Layout:
     """The checks and numbering ``publish`` does before its transaction, read-only, so a
     confirmation page shows exactly the codes publishing would give."""
@@ -317,7 +323,7 @@ def _fits(seq: np.ndarray, width: int) -> None:
         )
 
 
-def _ending(store, layer: str, generation: int) -> list[str]:
+def _ending(store: AreaStore, layer: str, generation: int) -> list[str]:
     """The codes of ``layer`` that publishing ends with ``generation``."""
     return store.areas(layer, generation)["code"].tolist()
 
@@ -338,7 +344,12 @@ class Preview:
 
 
 def preview(
-    store, units: Units, plan: Plan, *, layer: str = "community", settings: Settings | None = None
+    store: CasesAndAreas,
+    units: Units,
+    plan: Plan,
+    *,
+    layer: str = "community",
+    settings: Settings | None = None,
 ) -> Preview:
     """The confirmation of ``publish``: the same checks and codes (``layout``), what ends,
     and who and what changes area (``compare`` against today's areas)."""
@@ -370,7 +381,7 @@ def preview(
     )
 
 
-def _check_target(store, units: Units, layer: str) -> None:
+def _check_target(store: AreaStore, units: Units, layer: str) -> None:
     """The new areas go into a new layer or the units' own (the new areas replace them):
     never into a layer finer than the units (grids), the parent or above, or a
     department's zones."""
@@ -418,12 +429,12 @@ def _community_codes(parents: np.ndarray, seq: np.ndarray) -> np.ndarray:
     return child_codes(prefix, seq, 3).astype(object)
 
 
-def _names(store, layer: str, generation: int) -> dict[str, str]:
+def _names(store: AreaStore, layer: str, generation: int) -> dict[str, str]:
     frame = store.areas(layer, generation)
     return dict(zip(frame["code"], frame["name"], strict=True))
 
 
-def _replaced_layers(store, units: Units, target: str, generation: int) -> list[str]:
+def _replaced_layers(store: AreaStore, units: Units, target: str, generation: int) -> list[str]:
     """The levels between the units and the parent layer (the units' own included), and
     the target layer's own areas when it has some: they end with the source generation."""
     chain, name = [], units.layer
