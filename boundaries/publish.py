@@ -30,7 +30,7 @@ from gridmap.model import Generation, Layer, Officer
 from gridmap.services import generations
 from gridmap.services.generations import Activated
 from gridmap.settings import Settings
-from gridmap.stores.protocols import AreaStore, CasesAndAreas
+from gridmap.stores.protocols import AreaStore, CasesAndAreas, Store
 
 # Holes smaller than this in a dissolved community are slivers between units, not
 # enclaves (m²).
@@ -190,7 +190,7 @@ def publish(
     )
 
 
-def trail(store, generation_id: int) -> tuple[Generation, list[dict]]:
+def trail(store: Store, generation_id: int) -> tuple[Generation, list[dict]]:
     """A published generation and what was written for it, as the audit trail recorded it
     (publishing, then any activation)."""
     generation = store.generation(generation_id)

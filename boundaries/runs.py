@@ -16,6 +16,7 @@ from boundaries.rules import Bounds
 from boundaries.units import Units
 from boundaries.workspace import Spec
 from gridmap.errors import InvalidInput
+from gridmap.stores.protocols import PlanStore
 
 BALANCES = ("population", "households", "workload")
 DEFAULT_SECONDS = 8.0
@@ -124,7 +125,7 @@ def run(
 
 
 def run_and_save(
-    store,
+    store: PlanStore,
     name: str,
     spec: Spec,
     units: Units,

@@ -24,6 +24,7 @@ from boundaries.rules import NO_BOUNDS, Bounds
 from gridmap.engines import LargeBatches
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.settings import Settings
+from gridmap.stores.protocols import AreaStore, CasesAndAreas, Store
 
 # What a request may say about the units a plan groups (the API's names).
 UNIT_KEYS = ("generation", "layer", "split_into", "parent", "months")
@@ -44,7 +45,7 @@ class Spec:
     links: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_dict(cls, store, data: dict) -> Spec:
+    def from_dict(cls, store: AreaStore, data: dict) -> Spec:
         known = {"generation", "layer", "split_into", "parent", "months", "links"}
         extra = set(data) - known
         if extra:
@@ -86,7 +87,7 @@ class Spec:
     def as_dict(self) -> dict:
         return asdict(self)
 
-    def units(self, store) -> units_of.Units:
+    def units(self, store: CasesAndAreas) -> units_of.Units:
         return units_of.from_store(
             store,
             self.layer,
@@ -98,7 +99,7 @@ class Spec:
         )
 
 
-def today_in(store, spec: Spec, layer: str) -> dict[str, str]:
+def today_in(store: AreaStore, spec: Spec, layer: str) -> dict[str, str]:
     """Each unit in today's area of ``layer`` (a coarser layer it nests in, e.g. streets),
     as an assignment: the plan to start from that changes nothing yet."""
     known = {x.name for x in store.layers()}
@@ -161,11 +162,11 @@ class Workspace:
         self.cache = cache
         self.paintings = Paintings(paintings)
 
-    def units(self, store, spec: Spec) -> units_of.Units:
+    def units(self, store: Store, spec: Spec) -> units_of.Units:
         key = ("units", store.areas_version(), tuple(spec.as_dict().items()))
         return self.cache(key, lambda: spec.units(store))
 
-    def stored(self, store, plan_id: int) -> Stored:
+    def stored(self, store: Store, plan_id: int) -> Stored:
         saved = store.load_plan(plan_id)
         spec = Spec.from_dict(store, saved["spec"])
         units = self.units(store, spec)
@@ -176,7 +177,7 @@ class Workspace:
 
     def create(
         self,
-        store,
+        store: Store,
         name: Any,
         options: Mapping,
         *,
@@ -200,7 +201,7 @@ class Workspace:
         plan_id = store.save_plan(name, spec.as_dict(), plan.assignment(), bounds=bounds.as_dict())
         return {"id": plan_id, "name": name, **describe(plan, bounds)}
 
-    def show(self, store, plan_id: int, bounds: Bounds = NO_BOUNDS) -> dict:
+    def show(self, store: Store, plan_id: int, bounds: Bounds = NO_BOUNDS) -> dict:
         """The plan, its assignment and its metrics against ``bounds``."""
         found = self.stored(store, plan_id)
         return {
@@ -210,10 +211,10 @@ class Workspace:
             **describe(found.plan, bounds),
         }
 
-    def metrics(self, store, plan_id: int, bounds: Bounds = NO_BOUNDS) -> dict:
+    def metrics(self, store: Store, plan_id: int, bounds: Bounds = NO_BOUNDS) -> dict:
         return describe(self.stored(store, plan_id).plan, bounds)
 
-    def summary(self, store, saved: dict) -> dict:
+    def summary(self, store: Store, saved: dict) -> dict:
         """One line of the list of plans: its rules against its stored bounds."""
         # Not from the plans being painted: listing many plans would push those out.
         found = self.stored(store, saved["id"])
@@ -234,11 +235,11 @@ class Workspace:
             "mean_polsby_popper": shown["mean_polsby_popper"],
         }
 
-    def comparable(self, store, saved: dict) -> list[dict]:
+    def comparable(self, store: Store, saved: dict) -> list[dict]:
         """The other plans a stored plan compares with: those over the same units."""
         return [p for p in store.plans() if p["id"] != saved["id"] and p["spec"] == saved["spec"]]
 
-    def compare(self, store, plan_id: int, other: int | None) -> tuple[dict, Comparison]:
+    def compare(self, store: Store, plan_id: int, other: int | None) -> tuple[dict, Comparison]:
         """The plan (after) against plan ``other`` or today's areas (before)."""
         found = self.stored(store, plan_id)
         saved = found.saved
@@ -258,7 +259,7 @@ class Workspace:
 
     # -- painting -------------------------------------------------------------------------
 
-    def painting(self, store, plan_id: int) -> tuple[dict, Painting]:
+    def painting(self, store: Store, plan_id: int) -> tuple[dict, Painting]:
         """The stored plan and its painting, kept from the last move when still current."""
         saved = store.load_plan(plan_id)
 
@@ -270,7 +271,7 @@ class Workspace:
 
     def paint(
         self,
-        store,
+        store: Store,
         plan_id: int,
         changes: Any,
         version: Any = None,
@@ -304,7 +305,7 @@ class Workspace:
             **live(painting, bounds or saved.get("bounds") or {}),
         }
 
-    def drawing(self, store, plan_id: int) -> Drawing:
+    def drawing(self, store: Store, plan_id: int) -> Drawing:
         """The plan's finest units (grids) with their district, population and old area
         (``group``), every district's metrics, and the version to paint from."""
         saved, painting = self.painting(store, plan_id)
@@ -336,13 +337,13 @@ class Workspace:
 
     # -- publishing -----------------------------------------------------------------------
 
-    def preview(self, store, plan_id: int, settings: Settings | None = None) -> Preview:
+    def preview(self, store: Store, plan_id: int, settings: Settings | None = None) -> Preview:
         found = self.stored(store, plan_id)
         return preview(store, found.units, found.plan, settings=settings)
 
     def publish(
         self,
-        store,
+        store: Store,
         plan_id: int,
         request: PublishRequest,
         settings: Settings | None = None,

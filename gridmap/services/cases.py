@@ -185,7 +185,7 @@ def _zone(store: RoutingStore, case: dict, department: str) -> str | None:
     return areas.get(d.layer) if d.layer else None
 
 
-def escalate_overdue(store, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
+def escalate_overdue(store: CaseStore, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
     """督办 every case overdue at ``at`` that has not been escalated for it yet.  Runs may
     overlap (two processes, or cron and the web app): a case another run escalated, or a
     person moved, since the list was read is skipped, so each is escalated once."""

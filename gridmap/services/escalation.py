@@ -18,9 +18,13 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gridmap.services import cases
 from gridmap.settings import Settings
+
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import CaseStore
 
 log = logging.getLogger("gridmap")
 
@@ -43,7 +47,9 @@ class Escalator:
             self._last = now
             return True
 
-    def run(self, store, settings: Settings, at: datetime | None = None) -> list[int] | None:
+    def run(
+        self, store: CaseStore, settings: Settings, at: datetime | None = None
+    ) -> list[int] | None:
         """The cases escalated, or None when the last run was less than ``every`` ago."""
         if not self.due():
             return None

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from gridmap.errors import InvalidInput
 from gridmap.photos import Photo
 from gridmap.workflow import Actor
+
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import CaseStore, HazardStore
 
 # What an inspection finds, with its names (zh, en).
 RESULTS: dict[str, tuple[str, str]] = {
@@ -43,7 +47,7 @@ def next_due(
     return day + timedelta(days=inspect_days[level - 1])
 
 
-def sheet(store, hazard_id: int, today: date) -> dict:
+def sheet(store: HazardStore, hazard_id: int, today: date) -> dict:
     """What a hazard's page shows: the hazard, its inspections, whether one is overdue."""
     hazard = store.hazard(hazard_id)
     due = hazard["next_inspection"]
@@ -68,7 +72,7 @@ def check(day: date, result: str, note: str, today: date) -> str:
 
 
 def inspect(
-    store,
+    store: CaseStore,
     actor: Actor,
     hazard_id: int,
     day: date,
