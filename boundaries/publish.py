@@ -10,9 +10,10 @@ hazards into the new areas.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -29,11 +30,80 @@ from gridmap.model import Generation, Layer, Officer
 from gridmap.services import generations
 from gridmap.services.generations import Activated
 from gridmap.settings import Settings
-from gridmap.stores.protocols import AreaStore, CasesAndAreas
+from gridmap.stores.protocols import AreaStore, CasesAndAreas, Store
 
 # Holes smaller than this in a dissolved community are slivers between units, not
 # enclaves (m²).
 SLIVER_M2 = 1.0
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """What to publish a plan as: the generation's ``name``, the ``layer`` of the new
+    areas, a description, whether it becomes active now, and the day it takes effect.
+
+    :meth:`read` is the one parser of a request, from the API's JSON or the confirmation
+    page's form; the command line builds one from its options."""
+
+    name: str
+    layer: str = "community"
+    description: str = ""
+    activate_now: bool = False
+    effective: date | None = None
+
+    @classmethod
+    def read(cls, data: Mapping) -> PublishRequest:
+        """From a mapping: ``name``, ``layer``, ``description``, ``effective``
+        (YYYY-MM-DD), and ``activate`` (true or false, JSON) or ``mode`` (``stage`` or
+        ``activate``, a form); a bad field raises naming it.
+
+        >>> PublishRequest.read({"name": " 2012 ", "mode": "activate"})
+        PublishRequest(name='2012', layer='community', description='', activate_now=True, effective=None)
+        """  # noqa: E501
+        name = _text(data, "name")
+        if not name:
+            raise InvalidInput("'name' is missing; expected a generation name", field="name")
+        activate = data.get("activate", False)
+        if not isinstance(activate, bool):
+            raise InvalidInput(
+                f"'activate' is {activate!r}; expected true or false", field="activate"
+            )
+        mode = data.get("mode") or "stage"
+        if mode not in ("stage", "activate"):
+            raise InvalidInput(f"'mode' is {mode!r}; expected stage or activate", field="mode")
+        raw = _text(data, "effective")
+        try:
+            effective = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise InvalidInput(
+                f"'effective' is {raw!r}; expected a date YYYY-MM-DD", field="effective"
+            ) from None
+        return cls(
+            name=name,
+            layer=_text(data, "layer") or "community",
+            description=_text(data, "description"),
+            activate_now=activate or mode == "activate",
+            effective=effective,
+        )
+
+    def options(self) -> dict:
+        """As :func:`publish` takes them."""
+        return {
+            "name": self.name,
+            "layer": self.layer,
+            "description": self.description,
+            "activate_now": self.activate_now,
+            "effective": self.effective,
+        }
+
+
+def _text(data: Mapping, key: str) -> str:
+    value: Any = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{key!r} is {value!r}; expected text", field=key)
+    return value.strip()
 
 
 @dataclass(frozen=True)
@@ -118,6 +188,19 @@ def publish(
         laid.slivers,
         done,
     )
+
+
+def trail(store: Store, generation_id: int) -> tuple[Generation, list[dict]]:
+    """A published generation and what was written for it, as the audit trail recorded it
+    (publishing, then any activation)."""
+    generation = store.generation(generation_id)
+    rows = [
+        row
+        for action in ("publish", "activate")
+        for row in store.audit_log(action=action)
+        if row["target"] == generation.name
+    ]
+    return generation, rows
 
 
 @dataclass(frozen=True)

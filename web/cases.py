@@ -9,7 +9,6 @@ from datetime import date, datetime
 from flask import (
     Blueprint,
     Response,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -383,7 +382,6 @@ def _list_page(title: tuple[str, str], rows: list[dict], hazards=None):
 @allow(access.CASES_MINE)
 def mine():
     store = get_store()
-    _escalate()
     areas = list(current_user.user.areas)
     rows = store.cases(grids=areas)
     due = store.hazards_due(cases.now().date(), grids=areas)
@@ -402,7 +400,6 @@ def mine_json():
 @allow(access.CASES_QUEUE)
 def queue():
     store = get_store()
-    _escalate()
     department = request.args.get("department") or current_user.user.department
     require(access.CASES_QUEUE, department)
     if department not in store.departments():
@@ -412,22 +409,10 @@ def queue():
     return _list_page((f"{name.name_zh}待办", f"{name.name_en}: queue"), rows)
 
 
-def _escalate() -> None:
-    """Overdue cases are escalated when a list or the board is read, at most once a
-    minute per process (``gridmap case escalate`` does it from cron without the web)."""
-    state = current_app.extensions["gridmap_escalated"]
-    at = cases.now()
-    if state.get("at") and (at - state["at"]).total_seconds() < 60:
-        return
-    state["at"] = at
-    cases.escalate_overdue(get_store(), _calendar(), at)
-
-
 @bp.get("/cases/board")
 @allow(access.BOARD_READ)
 def board():
     lang = i18n.language()
-    _escalate()
     data = cases.board(get_store())
     k = 0 if lang == "zh" else 1
     departments = get_store().departments()
@@ -455,6 +440,5 @@ def board_json():
 
 
 def init_app(app) -> None:
-    app.extensions["gridmap_escalated"] = {}
     app.jinja_env.globals["L"] = i18n.pick
     app.register_blueprint(bp)

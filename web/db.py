@@ -85,9 +85,17 @@ class Cache:
         return value
 
 
+def workspace():
+    """The planner's use cases on stored plans, with this process's units and paintings."""
+    return current_app.extensions["gridmap_workspace"]
+
+
 def init_app(app: Flask) -> None:
+    from boundaries.workspace import Workspace
+
     app.teardown_appcontext(_close)
     app.extensions["gridmap_cache"] = Cache()
+    app.extensions["gridmap_workspace"] = Workspace(cache=app.extensions["gridmap_cache"].get)
     app.extensions["gridmap_watch"] = threading.local()
 
 

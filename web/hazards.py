@@ -1,9 +1,9 @@
 """The hazards register: a hazard's page with its inspections, and recording one (the
-next inspection falls due by the hazard's risk level, GRIDMAP_INSPECT_DAYS)."""
+use case is ``gridmap.services.hazards``: results, the next one due, the transaction)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
@@ -11,74 +11,60 @@ from gridmap import access
 from gridmap.catalogue import HAZARD_TYPES, RISK_LEVELS
 from gridmap.errors import InvalidInput
 from gridmap.photos import check_photos
+from gridmap.services import hazards
+from gridmap.services.hazards import RESULTS
 from web import i18n
 from web.auth import allow
 from web.caller import caller, require
 from web.db import get_store, settings
 
 bp = Blueprint("hazards", __name__)
-RESULTS = {
-    "rectified": ("已整改", "Rectified"),
-    "pending": ("未整改", "Not yet rectified"),
-    "worse": ("加重", "Worse"),
-}
-
-
-def next_due(risk_level: int, day: date) -> date:
-    days = settings().inspect_days
-    return day + timedelta(days=days[int(risk_level) - 1])
 
 
 @bp.get("/hazards/<int:hazard_id>")
 @allow(access.HAZARD_READ)
 def hazard_page(hazard_id: int):
-    lang = i18n.language()
+    lang, today = i18n.language(), date.today()
     k = 0 if lang == "zh" else 1
-    store = get_store()
-    hazard = store.hazard(hazard_id)
-    require(access.HAZARD_READ, hazard)
+    shown = hazards.sheet(get_store(), hazard_id, today)
+    require(access.HAZARD_READ, shown["hazard"])  # an officer: their grids' hazards
+    kind, level = shown["hazard"]["type"], shown["hazard"]["risk_level"]
     return render_template(
         "hazard.html",
         lang=lang,
-        hazard=hazard,
-        type_name=HAZARD_TYPES.get(hazard["type"], (hazard["type"],) * 2)[k],
-        risk_name=RISK_LEVELS[hazard["risk_level"]][k],
-        inspections=store.inspections(hazard_id),
+        **shown,
+        type_name=HAZARD_TYPES.get(kind, (kind,) * 2)[k],
+        risk_name=RISK_LEVELS[level][k],
         results=[(c, n[k]) for c, n in RESULTS.items()],
         result_names={c: n[k] for c, n in RESULTS.items()},
-        today=date.today().isoformat(),
-        overdue=bool(hazard["next_inspection"])
-        and hazard["next_inspection"] < date.today().isoformat(),
+        today=today.isoformat(),
     )
 
 
 @bp.post("/hazards/<int:hazard_id>/inspect")
 @allow(access.HAZARD_INSPECT)
 def inspect(hazard_id: int):
-    store = get_store()
-    hazard = store.hazard(hazard_id)
-    require(access.HAZARD_INSPECT, hazard)
-    raw = (request.form.get("day") or "").strip()
+    hazards.inspect(
+        get_store(),
+        caller(),
+        hazard_id,
+        _day(request.form.get("day")),
+        request.form.get("result", ""),
+        request.form.get("note") or "",
+        settings().inspect_days,
+        _photos(),
+    )
+    return redirect(url_for("hazards.hazard_page", hazard_id=hazard_id))
+
+
+def _day(raw: str | None) -> date:
+    raw = (raw or "").strip()
     try:
-        day = date.fromisoformat(raw)
+        return date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"day is {raw!r}; expected YYYY-MM-DD", field="day") from None
-    if day > date.today():
-        raise InvalidInput(f"day {day} is in the future", field="day")
-    result = request.form.get("result", "")
-    if result not in RESULTS:
-        raise InvalidInput(f"result: expected one of {', '.join(RESULTS)}", field="result")
+
+
+def _photos() -> list:
     files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-    photos = check_photos(files, settings().photo_mb * 1_000_000)
-    with store.transaction():
-        inspection = store.add_inspection(
-            hazard_id,
-            day,
-            caller().name,
-            result,
-            (request.form.get("note") or "").strip()[:2000],
-            next_due(hazard["risk_level"], day),
-        )
-        for p in photos:
-            store.add_photo(p.data, p.thumb, p.content_type, hazard_id=hazard_id, event=inspection)
-    return redirect(url_for("hazards.hazard_page", hazard_id=hazard_id))
+    return check_photos(files, settings().photo_mb * 1_000_000)

@@ -182,16 +182,23 @@ def _zone(store: RoutingStore, case: dict, department: str) -> str | None:
     return areas.get(d.layer) if d.layer else None
 
 
-def escalate_overdue(store, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
-    """督办 every case overdue at ``at`` that has not been escalated for it yet."""
+def escalate_overdue(store: CaseStore, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
+    """督办 every case overdue at ``at`` that has not been escalated for it yet.  Runs may
+    overlap (two processes, or cron and the web app): a case another run escalated, or a
+    person moved, since the list was read is skipped, so each is escalated once."""
     at = at or now()
     done = []
     for incident_id in store.overdue_ids(utc_text(at)):
         case = store.case(incident_id)
+        if case["status"] not in workflow.ACTIONS["escalate"].sources:
+            continue  # moved meanwhile
         due = workflow.parse_utc(case["due_utc"])
         note = f"overdue since {due.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
         step = workflow.step(workflow.SYSTEM_ACTOR, "escalate", case, at, cal, note)
-        store.apply_step(incident_id, case["status"], step, at)
+        try:
+            store.apply_step(incident_id, case["status"], step, at)  # compare-and-set
+        except Conflict:
+            continue  # moved between reading it and writing the step
         done.append(incident_id)
     return done
 
