@@ -11,13 +11,16 @@ import pytest
 import shapely
 from PIL import Image
 
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import Forbidden, InvalidInput, NotFound
 from gridmap.model import Layer
 from gridmap.photos import check_photos
 from gridmap.services import hazards
 from gridmap.workflow import Actor
 
 DAYS = (7, 30, 90, 180)
+# Who may inspect which hazard is the access policy's (tests/contract/test_access.py): a
+# department's inspector may inspect any; an officer only the hazards of their grids.
+INSPECTOR = Actor("inspector@city", frozenset({"department"}), department="city")
 OFFICER = Actor("officer@1", frozenset({"officer"}), ("1",))
 TODAY = date(2026, 11, 20)
 
@@ -55,10 +58,10 @@ def test_the_next_inspection_follows_the_risk_level_and_comes_sooner_when_worse(
 def test_an_inspection_is_written_with_its_photos_and_the_next_one_due(store, hazard):
     day = TODAY - timedelta(days=1)
     inspection = hazards.inspect(
-        store, OFFICER, hazard, day, "worse", "  锈蚀加重  ", DAYS, _photo(), today=TODAY
+        store, INSPECTOR, hazard, day, "worse", "  锈蚀加重  ", DAYS, _photo(), today=TODAY
     )
     (row,) = store.inspections(hazard)
-    assert row["id"] == inspection and row["inspector"] == "officer@1"
+    assert row["id"] == inspection and row["inspector"] == "inspector@city"
     assert row["result"] == "worse" and row["note"] == "锈蚀加重"
     assert store.hazard(hazard)["next_inspection"] == (day + timedelta(days=90)).isoformat()
     assert [a["action"] for a in store.audit_log(action="hazard")] == ["hazard.inspect"]
@@ -76,7 +79,7 @@ def test_a_bad_inspection_names_its_field_and_writes_nothing(
     store, hazard, day, result, note, field
 ):
     with pytest.raises(InvalidInput) as caught:
-        hazards.inspect(store, OFFICER, hazard, day, result, note, DAYS, _photo(), today=TODAY)
+        hazards.inspect(store, INSPECTOR, hazard, day, result, note, DAYS, _photo(), today=TODAY)
     assert caught.value.field == field
     assert store.inspections(hazard) == []
     assert store.hazard(hazard)["next_inspection"] == "2026-12-01"
@@ -84,4 +87,11 @@ def test_a_bad_inspection_names_its_field_and_writes_nothing(
 
 def test_an_unknown_hazard_is_not_found(store, hazard):
     with pytest.raises(NotFound):
-        hazards.inspect(store, OFFICER, hazard + 1, TODAY, "pending", "", DAYS, today=TODAY)
+        hazards.inspect(store, INSPECTOR, hazard + 1, TODAY, "pending", "", DAYS, today=TODAY)
+
+
+def test_an_officer_inspects_only_the_hazards_of_their_grids(store, hazard):
+    with pytest.raises(Forbidden, match="not in your grids"):
+        hazards.inspect(store, OFFICER, hazard, TODAY, "pending", "", DAYS, today=TODAY)
+    assert store.inspections(hazard) == []
+    assert store.hazard(hazard)["next_inspection"] == "2026-12-01"
