@@ -537,8 +537,10 @@ def build(
     layers = build_areas(settings, progress)
     rng = np.random.default_rng(settings.seed + 1)
     officers = build_officers(rng, layers)
+    # Cells for the points looked up once here (exact whatever their number).
+    cells = LookupIndex.cells_for(settings.incidents + settings.hazards)
     index = LookupIndex.from_frames(
-        layers, {layer.name: layer for layer in LAYERS}, officers, generation=1
+        layers, {layer.name: layer for layer in LAYERS}, officers, generation=1, max_cells=cells
     )
     incidents = _attach_areas(
         build_incidents(rng, layers["grid"], settings.incidents, as_of), index, 1

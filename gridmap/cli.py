@@ -291,12 +291,12 @@ def lookup(
         if src is None:
             from gridmap.lookup import LookupIndex
 
-            # One point: exact predicates on a small index are faster than a full raster.
-            index = LookupIndex.from_store(store, generation, max_cells=1 << 12)
+            # One point: the areas around it, by exact predicates (no cells to build).
+            index = LookupIndex.near(store, lon, lat, generation)
         elif engine == "local":
             from gridmap.indexcache import cached_index
 
-            index = cached_index(store, generation)
+            index = cached_index(store, generation, ctx.obj["settings"].index_cells)
         else:
             index = None  # each Dask worker loads its own
     if src is None:

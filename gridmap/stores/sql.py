@@ -156,15 +156,15 @@ class SQLStore(Records, People, Jobs, Cases, Public):
         in-memory index, whatever the store: one answer, one border rule)."""
         from gridmap.lookup import LookupIndex
 
-        result = LookupIndex.from_store(self, generation).lookup(lon, lat)
+        cells = LookupIndex.cells_for(int(np.size(lon)))  # exact whatever the budget
+        result = LookupIndex.from_store(self, generation, cells).lookup(lon, lat)
         return {name: (result.codes(name), result.border[name]) for name in result.idx}
 
     def lookup_point(self, lon: float, lat: float, generation: int | str | None = None) -> dict:
         """The MapIt-style answer for one point (see ``LookupResult.record``)."""
         from gridmap.lookup import LookupIndex
 
-        index = LookupIndex.from_store(self, generation, max_cells=1 << 12)
-        return index.lookup(lon, lat).record(0)
+        return LookupIndex.near(self, lon, lat, generation).lookup(lon, lat).record(0)
 
     # -- what an adapter supplies --------------------------------------------------------
 
