@@ -134,7 +134,18 @@ def plan() -> None:
     default="population",
     show_default=True,
 )
-@click.option("--seconds", default=8.0, show_default=True, help="Time allowed at most.")
+@click.option(
+    "--seconds",
+    type=float,
+    default=None,
+    help="Time allowed at most [default: 8; none with --steps].",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(1),
+    default=None,
+    help="Search steps at most: the same plan on any machine.",
+)
 @click.option("--seed", default=2012, show_default=True)
 @click.option(
     "--out",
@@ -154,6 +165,7 @@ def auto(
     epsilon,
     balance,
     seconds,
+    steps,
     seed,
     out,
 ) -> None:
@@ -181,7 +193,8 @@ def auto(
                 epsilon=epsilon,
                 of=balance,
                 fine=units.fine,
-                seconds=seconds,
+                seconds=8.0 if seconds is None and steps is None else seconds,
+                steps=steps,
                 seed=seed,
                 progress=lambda m: click.echo(f"  {m}"),
                 stop=stop,

@@ -586,10 +586,17 @@ __all__ = ["SampleSettings", "build", "build_areas", "load_districts", "LAYERS",
 REFORM_DAY = date(2012, 9, 20)
 
 
-def reform(store: Store, seconds: float = 8.0, seed: int = 2012, progress: Progress = print):
+def reform(
+    store: Store,
+    seconds: float | None = None,
+    seed: int = 2012,
+    progress: Progress = print,
+    steps: int | None = 5000,
+):
     """The 2012 reform of the sample city: an automatic plan of 70 communities of
     20,000-40,000 residents, each inside one district, published and activated as
-    generation 2012; generation 2011 stays queryable."""
+    generation 2012; generation 2011 stays queryable.  Bounded by search steps, not
+    seconds: the same reform on every machine."""
     from boundaries import units as units_of
     from boundaries.propose import auto_plan
     from boundaries.publish import publish
@@ -604,6 +611,7 @@ def reform(store: Store, seconds: float = 8.0, seed: int = 2012, progress: Progr
         seconds=seconds,
         seed=seed,
         progress=progress,
+        steps=steps,
     )
     return publish(
         store,

@@ -413,7 +413,11 @@ def auto():
     k = _number(data, "k", int)
     low, high = _number(data, "min"), _number(data, "max")
     epsilon = _number(data, "epsilon") or 0.05
-    seconds = min(_number(data, "seconds") or 8.0, 600.0)
+    steps = _number(data, "steps")  # the same plan on any machine, however loaded
+    if steps is not None and not 1 <= steps <= 1e9:
+        raise InvalidInput(f"'steps' is {steps!r}; expected 1 to 1,000,000,000", field="steps")
+    steps = None if steps is None else int(steps)
+    seconds = min(_number(data, "seconds") or (8.0 if steps is None else 600.0), 600.0)
     balance = data.get("balance", "population")
     if balance not in ("population", "households", "workload"):
         raise InvalidInput(
@@ -434,6 +438,7 @@ def auto():
             of=balance,
             fine=units.fine,
             seconds=seconds,
+            steps=steps,
             progress=progress,
             stop=stop,
         )
@@ -442,7 +447,7 @@ def auto():
         bounds = {"k": k, "min": low if population else None, "max": high if population else None}
         return own.save_plan(str(name), spec.as_dict(), result.plan.assignment(), bounds=bounds)
 
-    request_ = {"name": name, "k": k, "min": low, "max": high, "seconds": seconds}
+    request_ = {"name": name, "k": k, "min": low, "max": high, "seconds": seconds, "steps": steps}
     job = _runner().submit(store, current_user.name, "auto_plan", request_, work)
     return jsonify(jobs.as_json(job)), 202, {"Location": f"/api/jobs/{job['key']}"}
 

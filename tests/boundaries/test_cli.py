@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from click.testing import CliRunner
 
 from gridmap.cli import main
 from gridmap.stores.gpkg import GeoPackageStore
+from tests.conftest import copy_city
 
 
 @pytest.fixture()
 def city(sample_path, tmp_path, monkeypatch):
-    shutil.copy(sample_path, tmp_path / "city.gpkg")
+    copy_city(sample_path, tmp_path / "city.gpkg")
     monkeypatch.setenv("GRIDMAP_DATABASE_URL", f"gpkg://{tmp_path / 'city.gpkg'}")
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -38,8 +38,8 @@ def plan_csv(city):
         "20000",
         "--max",
         "40000",
-        "--seconds",
-        "4",
+        "--steps",
+        "3000",
         "--out",
         "plan.csv",
     )

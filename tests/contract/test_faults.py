@@ -18,7 +18,9 @@ from gridmap.model import Layer
 from gridmap.stores import open_store
 from tests import postgis
 
-WRITERS, REPORTS = 32, 200
+# Sixteen processes writing at once (past SQLite's busy waits and PostGIS's pool), each
+# report its own transaction; fifty each keep them overlapping for the whole run.
+WRITERS, REPORTS = 16, 50
 
 
 def _url(store) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 
 import numpy as np
@@ -11,6 +10,7 @@ import shapely
 from etl.dask_points import lookup_points_dask
 from gridmap import engines
 from gridmap.stores.gpkg import GeoPackageStore
+from tests.conftest import copy_city
 
 
 def test_dask_points_equal_the_in_process_lookup_on_borders(
@@ -40,7 +40,7 @@ def _answers(path) -> list[tuple]:
 def test_activation_on_dask_rehomes_as_in_process(sample_path, tmp_path, dask_cluster):
     address = dask_cluster.scheduler.address
     for name in ("local", "dask"):
-        shutil.copy(sample_path, tmp_path / f"{name}.gpkg")
+        copy_city(sample_path, tmp_path / f"{name}.gpkg")
         with GeoPackageStore(tmp_path / f"{name}.gpkg") as store:
             store.add_generation("next", activate=False)  # the same areas, all re-homed
             if name == "dask":

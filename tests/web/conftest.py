@@ -8,6 +8,7 @@ import pytest
 from waitress.server import create_server
 
 from tests.accounts import signed_in
+from tests.conftest import copy_city
 from web import create_app
 
 CHROMIUM_ARGS = [
@@ -24,7 +25,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def web_db(sample_path, tmp_path_factory):
     path = tmp_path_factory.mktemp("web") / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     return path
 
 
@@ -47,7 +48,7 @@ def client(app, web_db):
 def city_copy(sample_path, tmp_path_factory, name: str) -> str:
     """A copy of the sample city for one test module to change: its store URL."""
     path = tmp_path_factory.mktemp(name) / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     return f"gpkg://{path}"
 
 
