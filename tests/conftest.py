@@ -26,6 +26,12 @@ def pytest_configure(config):
     os.environ.setdefault("GRIDMAP_INDEX_CELLS", str(TEST_CELLS))
 
 
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)  # make test-fast leaves them out
+
+
 @pytest.fixture(scope="session")
 def sample_path(tmp_path_factory):
     """The full sample city, built once per test session into a GeoPackage, with the

@@ -25,6 +25,7 @@ def run(sample_path, tmp_path):
     return invoke
 
 
+@pytest.mark.slow
 def test_sample_builds_once(tmp_path):
     db = f"gpkg://{tmp_path}/new.gpkg"
     first = CliRunner().invoke(main, ["--db", db, "sample", "--as-of", "2026-11-01"])

@@ -11,6 +11,7 @@ import sys
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import shapely
 
 from gridmap.indexcache import cache_dir, cached_index
@@ -59,6 +60,7 @@ with GeoPackageStore(sys.argv[1]) as store:
 """
 
 
+@pytest.mark.slow
 def test_processes_that_miss_at_once_build_once(sample_path, tmp_path):
     db = tmp_path / "city.gpkg"
     shutil.copy(sample_path, db)

@@ -139,6 +139,7 @@ def test_publish_stages_then_activate(city, plan_csv):
     assert again.exit_code == 1
 
 
+@pytest.mark.slow
 def test_sample_with_reform(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_DATABASE_URL", f"gpkg://{tmp_path / 'reform.gpkg'}")
     out = run("sample", "--with-reform").output

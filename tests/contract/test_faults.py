@@ -41,6 +41,7 @@ def _report(url: str, worker: int, barrier) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_many_processes_reporting_at_once_lose_nothing(store):
     url = _url(store)
     ctx = multiprocessing.get_context("fork")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sqlite3
 
 import numpy as np
+import pytest
 import shapely
 
 from etl.dask_points import lookup_points_dask
 from gridmap import engines
 from gridmap.stores.gpkg import GeoPackageStore
 from tests.conftest import copy_city
+
+pytestmark = pytest.mark.slow  # a Dask cluster of worker processes
 
 
 def test_dask_points_equal_the_in_process_lookup_on_borders(
