@@ -92,3 +92,29 @@ def test_frames_read_back_equal_and_a_file_cut_short_is_built_again(sample_path,
         again = cached_index(store, max_cells=TEST_CELLS)
         a, b = built.lookup(125.10, 46.59), again.lookup(125.10, 46.59)
         assert all(a.codes(name) == b.codes(name) for name in built.layers)
+
+
+def test_the_cell_budget_is_a_setting_the_entry_points_pass_down(sample_path, tmp_path):
+    """GRIDMAP_INDEX_CELLS, checked at start-up: the web app's index (and the command
+    line's batch lookups) get that many cells at most, and their cache file says so."""
+    from gridmap.errors import InvalidInput
+    from gridmap.indexcache import FULL
+    from gridmap.settings import Settings
+    from web import create_app
+    from web.db import lookup_index
+
+    assert Settings.from_env({}).index_cells == FULL
+    assert Settings.from_env({"GRIDMAP_INDEX_CELLS": "4_096"}).index_cells == 4096
+    with pytest.raises(InvalidInput, match="GRIDMAP_INDEX_CELLS='0'"):
+        Settings.from_env({"GRIDMAP_INDEX_CELLS": "0"})
+    db = tmp_path / "city.gpkg"
+    shutil.copy(sample_path, db)
+    app = create_app({"DATABASE_URL": f"gpkg://{db}", "TESTING": True, "INDEX_CELLS": 4096})
+    with app.app_context():
+        index = lookup_index()
+        assert index.point(125.10, 46.59)["covered"]
+    with GeoPackageStore(db) as store:
+        (file,) = cache_dir(store).glob("*.pickle")
+    assert "-c4096-" in file.name
+    cells = index.layers["grid"].cells
+    assert cells.nx * cells.ny < 4096 * 1.1  # (rows and columns rounded up)
