@@ -92,14 +92,9 @@ class LayerIndex:
         """Area index (-1: none) and on-border flag per point, by the border rule."""
         n = len(x)
         if self.cells is None:  # no cells (none asked for, or no areas): exact predicates
-            return (
-                self.exact(x, y)
-                if len(self.codes)
-                else (
-                    np.full(n, _NONE, dtype=np.int32),
-                    np.zeros(n, dtype=bool),
-                )
-            )
+            if len(self.codes):
+                return self.exact(x, y)
+            return np.full(n, _NONE, dtype=np.int32), np.zeros(n, dtype=bool)
         idx = self.cells.probe(x, y)
         border = np.zeros(n, dtype=bool)
         slow = np.flatnonzero(idx == MIXED)
