@@ -5,20 +5,20 @@ for a day at the end of the calendar, the answer it means)."""
 from __future__ import annotations
 
 import io
-import shutil
 import sqlite3
 
 import pytest
 
 from gridmap.stores.geopackage import register_functions
 from tests.accounts import logged_in
+from tests.conftest import copy_city
 from web import create_app
 
 
 @pytest.fixture()
 def city(sample_path, tmp_path):
     db = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, db)
+    copy_city(sample_path, db)
     return db
 
 
