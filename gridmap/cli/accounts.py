@@ -142,6 +142,7 @@ DEMO = [
     ("admin", ("admin",), ()),
     ("planner", ("planner",), ()),
     ("dispatcher", ("dispatcher",), ()),
+    ("leader", ("leader",), ()),
     ("viewer", ("viewer",), ()),
 ]
 
@@ -150,7 +151,7 @@ DEMO = [
 @click.pass_context
 def demo(ctx) -> None:
     """Demo users (admin, planner, dispatcher, city management's department user, an
-    officer of the first grid, viewer) with
+    officer of the first grid, leader, viewer) with
     generated passwords, printed once; nothing when they exist already."""
     store = command_store(ctx)
     if store.users():
