@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         open311,
         openapi,
         pages,
+        params,
         plan_pages,
         planner,
         plans,
@@ -85,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["gridmap_jobs"] = runner
     with open_store(app.config["DATABASE_URL"]) as store:
         runner.recover(store)
+    params.init_app(app)  # before any route: <int:...> is bounded to a row's key
     errors.init_app(app)
     security.init_app(app)
     auth.init_app(app)

@@ -4,7 +4,7 @@ dispatcher's board, photos.  Routes parse the request and call ``gridmap.service
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -22,7 +22,6 @@ from gridmap import workflow
 from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.model import LOCAL_TZ
-from gridmap.photos import check_photos
 from gridmap.services import cases
 from gridmap.settings import Settings
 from web import db, i18n, params
@@ -47,24 +46,7 @@ def _actor() -> workflow.Actor:
 
 
 def _photos() -> list:
-    files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-    return check_photos(files, _settings().photo_mb * 1_000_000)
-
-
-def lonlat_form() -> tuple[float, float]:
-    out = []
-    for name, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
-        raw = (request.values.get(name) or "").strip()
-        try:
-            value = float(raw)
-            if not lo <= value <= hi:
-                raise ValueError
-        except ValueError:
-            raise InvalidInput(
-                f"{name} is {raw!r}; expected a number from {lo} to {hi}", field=name
-            ) from None
-        out.append(value)
-    return out[0], out[1]
+    return params.photos(_settings().photo_mb * 1_000_000)
 
 
 def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
@@ -159,7 +141,7 @@ def new_case():
     lang = i18n.language()
     store = get_store()
     if request.method == "POST":
-        lon, lat = lonlat_form()
+        lon, lat = params.lonlat(request.form)
         incident_id = cases.report(
             store,
             lookup_index(),
@@ -167,8 +149,8 @@ def new_case():
             _actor(),
             lon,
             lat,
-            request.form.get("category", ""),
-            request.form.get("description", ""),
+            params.text("category", request.form, default=""),
+            params.text("description", request.form, default=""),
             _photos(),
             reporter=_reporter(request.form),
             hazard_id=_hazard_param(),
@@ -182,10 +164,8 @@ def new_case():
         return redirect(url_for("cases.new_case", **values))
     preview = None
     if request.args.get("lon") and request.args.get("lat"):
-        lon, lat = lonlat_form()
-        preview = cases.preview(
-            store, lookup_index(), lon, lat, request.args.get("category") or None
-        )
+        lon, lat = params.lonlat()
+        preview = cases.preview(store, lookup_index(), lon, lat, params.text("category"))
     return render_template(
         "case_new.html",
         lang=lang,
@@ -200,49 +180,29 @@ def new_case():
 def _reporter(values) -> str | None:
     """Who reported it, when a dispatcher takes a call for someone (a hotline caller, a
     camera); anyone else reports as themselves."""
-    name = str(values.get("reporter") or "").strip()
+    name = params.text("reporter", values, max_length=100)
     if not name or "dispatcher" not in current_user.roles:
         return None
-    if len(name) > 100:
-        raise InvalidInput("reporter: at most 100 characters", field="reporter")
     return f"{name} (via {current_user.name})"
 
 
 def _hazard_param() -> int | None:
-    raw = (request.values.get("hazard") or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(f"hazard is {raw!r}; expected a hazard's id", field="hazard")
-    return int(raw)
+    return params.record_id("hazard", request.values, what="hazard")
 
 
 @bp.get("/api/cases/preview")
 @allow(*WORKERS)
 def preview():
     lon, lat = params.lonlat()
-    return jsonify(
-        cases.preview(get_store(), lookup_index(), lon, lat, request.args.get("category") or None)
-    )
+    return jsonify(cases.preview(get_store(), lookup_index(), lon, lat, params.text("category")))
 
 
 @bp.post("/api/cases")
 @allow(*REPORTERS)
 def report():
-    body = request.get_json(silent=True) if request.is_json else None
-    if body is not None:
-        if not isinstance(body, dict):
-            raise InvalidInput("expected a JSON object", field="body")
-        values = body
-        photos = []
-    else:
-        values = request.form
-        photos = _photos()
-    try:
-        lon, lat = float(values.get("lon")), float(values.get("lat"))
-    except (TypeError, ValueError):
-        raise InvalidInput("lon and lat: expected numbers (WGS 84)", field="lon") from None
-    params.check_lonlat(lon, lat)
+    values, is_json = params.json_or_form()
+    photos = [] if is_json else _photos()
+    lon, lat = params.lonlat(values)
     incident_id = cases.report(
         get_store(),
         lookup_index(),
@@ -250,8 +210,8 @@ def report():
         _actor(),
         lon,
         lat,
-        str(values.get("category") or ""),
-        str(values.get("description") or ""),
+        params.text("category", values, default=""),
+        params.text("description", values, default=""),
         photos,
         reporter=_reporter(values),
     )
@@ -314,25 +274,14 @@ def _act(incident_id: int, values, photos) -> dict:
         _calendar(),
         _actor(),
         incident_id,
-        str(values.get("action") or ""),
-        note=str(values.get("note") or ""),
+        params.text("action", values, default=""),
+        note=params.text("note", values, default=""),
         photos=photos,
-        department=values.get("department") or None,
-        review_on=_day_of(values.get("review_on")),
-        rating=values.get("rating") or None,
-        expected=values.get("expected") or None,
+        department=params.text("department", values),
+        review_on=params.day("review_on", values, clamp=False),
+        rating=params.text("rating", values),
+        expected=params.text("expected", values),
     )
-
-
-def _day_of(value) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput(
-            f"review_on is {value!r}; expected YYYY-MM-DD", field="review_on"
-        ) from None
 
 
 @bp.post("/cases/<int:incident_id>/act")
@@ -345,10 +294,7 @@ def act_form(incident_id: int):
 @bp.post("/api/cases/<int:incident_id>/actions")
 @allow(*WORKERS)
 def act_json(incident_id: int):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput('expected a JSON object such as {"action": "accept"}', field="body")
-    case = _act(incident_id, body, [])
+    case = _act(incident_id, params.json_body(), [])
     return jsonify(case_view(case, i18n.language()))
 
 
@@ -403,7 +349,7 @@ def mine_json():
 def queue():
     store = get_store()
     _escalate()
-    department = request.args.get("department") or current_user.user.department
+    department = params.text("department") or current_user.user.department
     if "dispatcher" not in current_user.roles and department != current_user.user.department:
         raise Forbidden("a department sees its own queue")
     if department not in store.departments():

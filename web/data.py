@@ -16,12 +16,22 @@ from werkzeug.utils import secure_filename
 from etl import exports, imports
 from etl.validate import ImportRefused
 from gridmap.errors import InvalidInput
-from web import i18n
+from web import i18n, params
 from web.auth import allow
 from web.db import get_store
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 KINDS = ("layer", "incidents", "hazards")
+TEXTS = (  # the import's options besides kind, layer and the two flags
+    "parent_layer",
+    "code_field",
+    "name_field",
+    "crs",
+    "datum",
+    "population_field",
+    "households_field",
+    "generation",
+)
 
 
 UPLOAD_TTL = 3600  # seconds an upload waits for its confirmation
@@ -41,25 +51,16 @@ def _uploads() -> Path:
 
 def _options() -> dict:
     form = request.form
-    kind = form.get("kind", "layer")
-    if kind not in KINDS:
-        raise InvalidInput(f"kind {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
-    layer = (form.get("layer") or "").strip()
-    if kind == "layer" and not layer:
-        raise InvalidInput("the target layer is missing", field="layer")
+    kind = params.choice("kind", KINDS, form, default="layer")
+    layer = params.text("layer", form, required=kind == "layer", max_length=100) or ""
+    texts = {name: params.text(name, form, max_length=200) for name in TEXTS}
     return {
         "kind": kind,
         "layer": layer,
-        "parent_layer": form.get("parent_layer") or None,
-        "code_field": form.get("code_field") or "code",
-        "name_field": form.get("name_field") or None,
-        "crs": form.get("crs") or None,
-        "datum": form.get("datum") or None,
-        "population_field": form.get("population_field") or None,
-        "households_field": form.get("households_field") or None,
-        "generation": form.get("generation") or None,
-        "repair": form.get("repair") == "on",
-        "skip_bad": form.get("skip_bad") == "on",
+        **texts,
+        "code_field": texts["code_field"] or "code",
+        "repair": params.flag("repair", form),
+        "skip_bad": params.flag("skip_bad", form),
     }
 
 
@@ -118,9 +119,7 @@ def index():
 @allow("admin")
 def check():
     opts = _options()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("no file was uploaded", field="file")
+    upload = params.upload("file")
     token = secrets.token_hex(8)
     folder = _uploads() / token
     folder.mkdir()
@@ -140,9 +139,7 @@ def check():
 @allow("admin")
 def run_import():
     opts = _options()
-    token = request.form.get("token", "")
-    if not token.isalnum():
-        abort(400)
+    token = params.token("token", request.form)
     folder = _uploads() / token
     files = list(folder.iterdir()) if folder.is_dir() else []
     if not files:
@@ -171,7 +168,7 @@ def download(what: str, fmt: str):
             what,
             folder / f"{what}{exports.FORMATS[fmt][1]}",
             fmt,
-            request.args.get("generation"),
+            params.text("generation"),
         )
         body = io.BytesIO(out.read_bytes())
     finally:

@@ -9,9 +9,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gridmap.catalogue import HAZARD_TYPES, RISK_LEVELS
-from gridmap.errors import InvalidInput
-from gridmap.photos import check_photos
-from web import i18n
+from web import i18n, params
 from web.auth import allow
 from web.db import get_store, settings
 
@@ -56,25 +54,18 @@ def hazard_page(hazard_id: int):
 def inspect(hazard_id: int):
     store = get_store()
     hazard = store.hazard(hazard_id)
-    raw = (request.form.get("day") or "").strip()
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"day is {raw!r}; expected YYYY-MM-DD", field="day") from None
-    if day > date.today():
-        raise InvalidInput(f"day {day} is in the future", field="day")
-    result = request.form.get("result", "")
-    if result not in RESULTS:
-        raise InvalidInput(f"result: expected one of {', '.join(RESULTS)}", field="result")
-    files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-    photos = check_photos(files, settings().photo_mb * 1_000_000)
+    day = params.day("day", request.form, clamp=False)
+    if day is None or day > date.today():
+        raise params.bad("day", day and str(day), "a day YYYY-MM-DD, not in the future")
+    result = params.choice("result", list(RESULTS), request.form, required=True)
+    photos = params.photos(settings().photo_mb * 1_000_000)
     with store.transaction():
         inspection = store.add_inspection(
             hazard_id,
             day,
             current_user.name,
             result,
-            (request.form.get("note") or "").strip()[:2000],
+            (params.text("note", request.form) or "")[:2000],
             next_due(hazard["risk_level"], day),
         )
         for p in photos:

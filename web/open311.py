@@ -12,7 +12,7 @@ through its cross-origin check, and answers carry ``Access-Control-Allow-Origin:
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -117,7 +117,7 @@ def check_address() -> None:
 
 def _client() -> str:
     """The client app whose api_key the post carries."""
-    key = (request.values.get("api_key") or "").strip()
+    key = params.text("api_key", request.values, max_length=200)
     if not key:
         raise Forbidden("api_key is missing: each client app posts with its own key")
     client = get_store().open311_client(token_digest(key))
@@ -127,56 +127,6 @@ def _client() -> str:
     if not per_key.take(client):
         raise Busy(f"too many reports with this api_key; try again in {per_key.seconds:g} s")
     return client
-
-
-def _coordinate(name: str, low: float, high: float) -> float:
-    raw = (request.values.get(name) or "").strip()
-    if not raw:
-        raise InvalidInput(
-            f"{name} is missing; this server places requests by lat and long (WGS 84) only",
-            field=name,
-        )
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:
-        raise InvalidInput(f"{name} is {raw!r}; expected a number from {low} to {high}", field=name)
-    return value
-
-
-def _moment(name: str) -> datetime | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(
-            f"{name} is {raw!r}; expected a W3C date-time such as 2026-12-01T08:30:00+08:00",
-            field=name,
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
-
-
-def _ids() -> list[int] | None:
-    raw = (request.args.get("service_request_id") or "").strip()
-    if not raw:
-        return None
-    parts = [p.strip() for p in raw.split(",") if p.strip()]
-    if not parts or not all(p.isdigit() and len(p) < 19 for p in parts):
-        raise InvalidInput(
-            f"service_request_id is {raw!r}; expected ids separated by commas",
-            field="service_request_id",
-        )
-    return [int(p) for p in parts]
-
-
-def _status() -> str | None:
-    raw = (request.args.get("status") or "").strip().lower()
-    if raw and raw not in ("open", "closed"):
-        raise InvalidInput(f"status is {raw!r}; expected open or closed", field="status")
-    return raw or None
 
 
 # -- the routes ---------------------------------------------------------------------------
@@ -221,8 +171,8 @@ def post_request(fmt: str):
     client = _client()
     store = get_store()
     store.actor = f"open311:{client}"
-    lat, lon = _coordinate("lat", -90, 90), _coordinate("long", -180, 180)
-    code = (request.values.get("service_code") or "").strip()
+    lon, lat = params.lonlat(request.values, ("long", "lat"))
+    code = params.text("service_code", request.values, default="")
     incident_id, number = open311.submit(
         store,
         lookup_index(),
@@ -231,7 +181,7 @@ def post_request(fmt: str):
         lon,
         lat,
         code,
-        request.values.get("description") or "",
+        params.text("description", request.values, default=""),
     )
     made = open311.receipt(incident_id, number, code, i18n.language())
     return answer("service_requests", [made], fmt, 201)
@@ -240,16 +190,18 @@ def post_request(fmt: str):
 @bp.get(f"/requests.{FMT}")
 @public
 def get_requests(fmt: str):
-    ids, start, end = _ids(), _moment("start_date"), _moment("end_date")
+    ids = params.ids("service_request_id", what="request")
+    start = params.moment("start_date", naive=LOCAL_TZ)
+    end = params.moment("end_date", naive=LOCAL_TZ)
     if ids is None and start is None and end is None:
         start = cases.now() - timedelta(days=DEFAULT_DAYS)
-    codes = [c.strip() for c in (request.args.get("service_code") or "").split(",") if c.strip()]
+    codes = [c.strip() for c in (params.text("service_code") or "").split(",") if c.strip()]
     found = open311.find(
         get_store(),
         i18n.language(),
         ids=ids,
         codes=codes,
-        status=_status(),
+        status=params.choice("status", ("open", "closed"), any_case=True),
         start=start,
         end=end,
         bbox=params.bbox(),

@@ -23,7 +23,7 @@ from boundaries.compare import compare as compare_plans
 from boundaries.editor import Painting, district_rows, live
 from boundaries.workspace import Spec, describe, today_in
 from gridmap.errors import Conflict, InvalidInput
-from web import geojson, jobs
+from web import geojson, jobs, params
 from web.auth import allow
 from web.db import get_store, large_batches, settings
 
@@ -33,13 +33,7 @@ UNIT_KEYS = ("generation", "layer", "split_into", "parent", "months")
 
 
 def _body() -> dict:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # silent= covers malformed JSON, not JSON nested thousands deep
-        raise InvalidInput("the JSON body is nested too deeply", field="body") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("expected a JSON object in the request body", field="body")
-    return data
+    return params.json_body()
 
 
 def _number(data: dict, key: str, kind=float, required=False):
@@ -108,7 +102,7 @@ def create_plan():
     if upload is not None:
         data = {k: v for k, v in request.form.items()}
         if "months" in data:
-            data["months"] = _form_int(data["months"], "months")
+            data["months"] = params.integer("months", None, 0, 1200, data)
     else:
         data = _body()
     name = data.get("name")
@@ -148,13 +142,6 @@ def _stored_bounds(parsed: dict) -> dict:
         "max": parsed["high"],
         "epsilon": parsed["epsilon"],
     }
-
-
-def _form_int(raw: str, key: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"{key!r} is {raw!r}; expected a whole number", field=key) from None
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -315,11 +302,7 @@ def plan_units(plan_id: int):
 
 def other_plan(raw: str | None) -> int | None:
     """``?with=``: another plan's id, or today's areas when empty."""
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(f"'with' is {raw!r}; expected a plan id", field="with")
-    return int(raw)
+    return None if raw in (None, "") else params.to_id("with", raw, "plan")
 
 
 def comparison(store, plan_id: int, other: int | None) -> tuple[dict, Comparison]:
