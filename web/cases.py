@@ -27,6 +27,7 @@ from gridmap.settings import Settings
 from web import db, i18n, params
 from web.auth import allow
 from web.db import get_store, lookup_index
+from web.openapi import CASE_ACTION, CASE_REPORT, documented, query
 
 bp = Blueprint("cases", __name__)
 REPORTERS = ("officer", "dispatcher", "department")
@@ -192,6 +193,11 @@ def _hazard_param() -> int | None:
 
 @bp.get("/api/cases/preview")
 @allow(*WORKERS)
+@documented(
+    query("lon", {"type": "number"}, "longitude", required=True),
+    query("lat", {"type": "number"}, "latitude", required=True),
+    query("category", {"type": "string"}, "a category code"),
+)
 def preview():
     lon, lat = params.lonlat()
     return jsonify(cases.preview(get_store(), lookup_index(), lon, lat, params.text("category")))
@@ -199,6 +205,7 @@ def preview():
 
 @bp.post("/api/cases")
 @allow(*REPORTERS)
+@documented(request_body=CASE_REPORT, status="201")
 def report():
     values, is_json = params.json_or_form()
     photos = [] if is_json else _photos()
@@ -293,6 +300,7 @@ def act_form(incident_id: int):
 
 @bp.post("/api/cases/<int:incident_id>/actions")
 @allow(*WORKERS)
+@documented(request_body=CASE_ACTION, more=("409",))
 def act_json(incident_id: int):
     case = _act(incident_id, params.json_body(), [])
     return jsonify(case_view(case, i18n.language()))

@@ -25,6 +25,7 @@ from web import db, i18n, params
 from web.auth import public
 from web.db import get_store, lookup_index
 from web.errors import status_of
+from web.openapi import OPEN311_POST, documented, query
 from web.ratelimit import Window
 
 PREFIX = "/open311/v2"
@@ -39,6 +40,12 @@ _ITEMS = {
     "errors": "error",
     "endpoints": "endpoint",
     "formats": "format",
+}
+# What the OpenAPI document says of every answer: JSON or XML, errors in the spec's shape.
+ANSWERS = {
+    "answer": "Open311",
+    "media": ("application/json", "text/xml"),
+    "errors": "Open311Errors",
 }
 DEFAULT_DAYS = 90  # requests without dates or ids: the last 90 days, as the spec suggests
 
@@ -134,6 +141,7 @@ def _client() -> str:
 
 @bp.get(f"/discovery.{FMT}")
 @public
+@documented(**ANSWERS)
 def discovery(fmt: str):
     info = {
         "changeset": "2026-12-01T00:00:00+08:00",
@@ -154,18 +162,21 @@ def discovery(fmt: str):
 
 @bp.get(f"/services.{FMT}")
 @public
+@documented(**ANSWERS)
 def services(fmt: str):
     return answer("services", open311.services(i18n.language()), fmt)
 
 
 @bp.get(f"/services/<code>.{FMT}")
 @public
+@documented(**ANSWERS)
 def service_definition(code: str, fmt: str):
     return answer("service_definition", open311.definition(code), fmt)
 
 
 @bp.post(f"/requests.{FMT}")
 @public
+@documented(request_body=OPEN311_POST, status="201", more=("403", "429"), **ANSWERS)
 def post_request(fmt: str):
     check_address()
     client = _client()
@@ -189,6 +200,16 @@ def post_request(fmt: str):
 
 @bp.get(f"/requests.{FMT}")
 @public
+@documented(
+    query("service_request_id", {"type": "string"}, "ids, comma-separated"),
+    query("service_code", {"type": "string"}, "service codes, comma-separated"),
+    query("start_date", {"type": "string", "format": "date-time"}),
+    query("end_date", {"type": "string", "format": "date-time"}),
+    query("status", {"type": "string", "enum": ["open", "closed"]}),
+    query("bbox", {"type": "string"}, "west,south,east,north"),
+    query("max_requests", {"type": "integer", "minimum": 1}),
+    **ANSWERS,
+)
 def get_requests(fmt: str):
     ids = params.ids("service_request_id", what="request")
     start = params.moment("start_date", naive=LOCAL_TZ)
@@ -212,6 +233,7 @@ def get_requests(fmt: str):
 
 @bp.get(f"/requests/<int:incident_id>.{FMT}")
 @public
+@documented(**ANSWERS)
 def get_request(incident_id: int, fmt: str):
     get_store().case(incident_id)  # NotFound names it
     return answer(
@@ -221,6 +243,7 @@ def get_request(incident_id: int, fmt: str):
 
 @bp.get(f"/tokens/<token>.{FMT}")
 @public
+@documented(**ANSWERS)
 def token(token: str, fmt: str):
     incident_id = get_store().public_report(open311.tracking_digest(token))
     return answer(

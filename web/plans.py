@@ -26,10 +26,17 @@ from gridmap.errors import Conflict, InvalidInput
 from web import geojson, jobs, params
 from web.auth import allow
 from web.db import get_store, large_batches, settings
+from web.openapi import PLAN_AUTO, PLAN_CHANGES, PLAN_NEW, PLAN_PUBLISH, documented, query
 
 bp = Blueprint("plans", __name__, url_prefix="/api")
 
 UNIT_KEYS = ("generation", "layer", "split_into", "parent", "months")
+BOUNDS = (
+    query("k", {"type": "integer"}, "districts"),
+    query("min", {"type": "number"}, "a district's least population"),
+    query("max", {"type": "number"}, "a district's greatest population"),
+    query("epsilon", {"type": "number"}, "the balance allowed"),
+)
 
 
 def _body() -> dict:
@@ -93,6 +100,7 @@ def list_plans():
 
 @bp.post("/plans")
 @allow("planner")
+@documented(request_body=PLAN_NEW, status="201")
 def create_plan():
     """A plan from JSON {"name", "assignment": {unit code: district}, unit options}, or
     {"name", "from_layer": "street"} (each unit in today's area of that layer), or
@@ -146,6 +154,7 @@ def _stored_bounds(parsed: dict) -> dict:
 
 @bp.get("/plans/<int:plan_id>")
 @allow("planner", "admin")
+@documented(*BOUNDS)
 def show_plan(plan_id: int):
     store = get_store()
     saved, spec, _, plan = stored(store, plan_id)
@@ -161,6 +170,7 @@ def show_plan(plan_id: int):
 
 @bp.get("/plans/<int:plan_id>/metrics")
 @allow("planner", "admin")
+@documented(*BOUNDS)
 def plan_metrics(plan_id: int):
     _, _, _, plan = stored(get_store(), plan_id)
     return jsonify(describe(plan, **_bounds(request.args)))
@@ -230,6 +240,7 @@ def _plan_bounds(saved: dict, source) -> dict:
 
 @bp.post("/plans/<int:plan_id>/reassign")
 @allow("planner")
+@documented(request_body=PLAN_CHANGES, more=("409",))
 def reassign(plan_id: int):
     """Move units: {"changes": {unit code: district}, "version": the plan's "updated"}.
     A neighborhood's code moves all its grids; one of its grids alone splits it; a district
@@ -320,6 +331,7 @@ def comparison(store, plan_id: int, other: int | None) -> tuple[dict, Comparison
 
 @bp.get("/plans/<int:plan_id>/compare")
 @allow("planner", "admin")
+@documented(query("with", {"type": "integer", "minimum": 1}, "another plan's id"))
 def compare(plan_id: int):
     """Against today's areas, or ?with=<other plan id> (the other plan is 'before')."""
     _, result = comparison(get_store(), plan_id, other_plan(request.args.get("with")))
@@ -328,6 +340,7 @@ def compare(plan_id: int):
 
 @bp.post("/plans/<int:plan_id>/publish")
 @allow("admin")
+@documented(request_body=PLAN_PUBLISH, status="201", more=("409",))
 def publish(plan_id: int):
     """{"name": "2012", "activate": false, "description": "", "layer": "community"}"""
     from boundaries.publish import publish as run
@@ -384,6 +397,7 @@ def _runner():
 
 @bp.post("/plans/auto")
 @allow("planner")
+@documented(request_body=PLAN_AUTO, status="202", more=("422", "429"))
 def auto():
     """Start an automatic plan: {"name", "k", "min", "max", "epsilon", "balance",
     "seconds", and the unit options}; answers 202 with the job to follow, or 422 with
