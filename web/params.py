@@ -79,6 +79,24 @@ def given(name: str, source: Mapping | None = None) -> Any:
     return None if value is None or value == "" else value
 
 
+def _read(name: str, source, convert, expected: str, default=None, required=False):
+    """``convert(value)`` of ``name``'s value; ``default`` when it is not given (or, when
+    ``required``, an error saying it is missing and what was ``expected``)."""
+    value = given(name, source)
+    if value is None:
+        if required:
+            raise bad(name, None, expected)
+        return default
+    return convert(value)
+
+
+def _within(name: str, value: Any, found, low, high, expected: str):
+    """``found`` (``value`` read) when it is from ``low`` to ``high``."""
+    if (low is not None and found < low) or (high is not None and found > high):
+        raise bad(name, value, expected)
+    return found
+
+
 def _range(low, high) -> str:
     if low is not None and high is not None:
         return f" from {low} to {high}"
@@ -101,28 +119,19 @@ def to_number(name: str, value: Any, low: float | None = None, high: float | Non
     if not plain and not (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
         raise bad(name, value, expected)
     number = float(value)
-    if not math.isfinite(number) or (low is not None and number < low):
+    if not math.isfinite(number):
         raise bad(name, value, expected)
-    if high is not None and number > high:
-        raise bad(name, value, expected)
-    return number
+    return _within(name, value, number, low, high, expected)
 
 
-def number(
-    name: str,
-    source: Mapping | None = None,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    default: float | None = None,
-    required: bool = True,
-) -> float | None:
-    value = given(name, source)
-    if value is None:
-        if required and default is None:
-            raise bad(name, None, "a number" + _range(low, high))
-        return default
-    return to_number(name, value, low, high)
+def _ranged(name: str, default, low, high, source, required: bool, convert, kind: str):
+    expected = kind + _range(low, high)
+    return _read(name, source, lambda v: convert(name, v, low, high), expected, default, required)
+
+
+def number(name: str, default=None, low=None, high=None, source=None, *, required=False):
+    """A finite number from ``low`` to ``high``; ``default`` when not given."""
+    return _ranged(name, default, low, high, source, required, to_number, "a number")
 
 
 def to_integer(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
@@ -131,28 +140,12 @@ def to_integer(name: str, value: Any, low: int | None = None, high: int | None =
     plain = isinstance(value, int) and not isinstance(value, bool)
     if not plain and not (isinstance(value, str) and _WHOLE.fullmatch(value.strip())):
         raise bad(name, value, expected)
-    whole = int(value)
-    if (low is not None and whole < low) or (high is not None and whole > high):
-        raise bad(name, value, expected)
-    return whole
+    return _within(name, value, int(value), low, high, expected)
 
 
-def integer(
-    name: str,
-    default: int | None = None,
-    low: int | None = None,
-    high: int | None = None,
-    source: Mapping | None = None,
-    *,
-    required: bool = False,
-) -> int | None:
+def integer(name: str, default=None, low=None, high=None, source=None, *, required=False):
     """A whole number from ``low`` to ``high``; ``default`` when not given."""
-    value = given(name, source)
-    if value is None:
-        if required:
-            raise bad(name, None, "a whole number" + _range(low, high))
-        return default
-    return to_integer(name, value, low, high)
+    return _ranged(name, default, low, high, source, required, to_integer, "a whole number")
 
 
 def to_id(name: str, value: Any, what: str = "record") -> int:
@@ -173,12 +166,8 @@ def to_id(name: str, value: Any, what: str = "record") -> int:
 def record_id(
     name: str, source: Mapping | None = None, *, what: str = "record", required: bool = False
 ) -> int | None:
-    value = given(name, source)
-    if value is None:
-        if required:
-            raise bad(name, None, f"{_an(what)} id (a whole number)")
-        return None
-    return to_id(name, value, what)
+    expected = f"{_an(what)} id (a whole number)"
+    return _read(name, source, lambda v: to_id(name, v, what), expected, required=required)
 
 
 def ids(name: str, source: Mapping | None = None, *, what: str = "record") -> list[int] | None:
@@ -268,8 +257,7 @@ def to_day(name: str, value: Any, *, clamp: bool = True) -> date:
 
 
 def day(name: str, source: Mapping | None = None, *, clamp: bool = True) -> date | None:
-    value = given(name, source)
-    return None if value is None else to_day(name, value, clamp=clamp)
+    return _read(name, source, lambda v: to_day(name, v, clamp=clamp), "a date YYYY-MM-DD")
 
 
 def to_moment(
@@ -307,8 +295,10 @@ def to_moment(
 def moment(
     name: str, source: Mapping | None = None, *, naive: tzinfo | None = None, end: bool = False
 ) -> datetime | None:
-    value = given(name, source)
-    return None if value is None else to_moment(name, value, naive=naive, end=end)
+    def read(value):
+        return to_moment(name, value, naive=naive, end=end)
+
+    return _read(name, source, read, "a date-time")
 
 
 def interval(
@@ -370,12 +360,10 @@ def text(
     required: bool = False,
     max_length: int = MAX_TEXT,
 ) -> str | None:
-    value = given(name, source)
-    if value is None:
-        if required:
-            raise bad(name, None, "a text")
-        return default
-    return to_text(name, value, max_length=max_length)
+    def read(value):
+        return to_text(name, value, max_length=max_length)
+
+    return _read(name, source, read, "a text", default, required)
 
 
 def choice(
@@ -388,17 +376,15 @@ def choice(
     any_case: bool = False,
 ) -> str | None:
     """One of ``allowed`` (``any_case``: in capitals or not)."""
-    value = given(name, source)
-    if any_case and isinstance(value, str):
-        value = value.lower()
     expected = "one of " + ", ".join(map(str, allowed))
-    if value is None:
-        if required:
-            raise bad(name, None, expected)
-        return default
-    if not isinstance(value, str) or value not in allowed:
-        raise bad(name, value, expected)
-    return value
+
+    def read(value):
+        found = value.lower() if any_case and isinstance(value, str) else value
+        if not isinstance(found, str) or found not in allowed:
+            raise bad(name, value, expected)
+        return found
+
+    return _read(name, source, read, expected, default, required)
 
 
 def choices(name: str, allowed, source: Mapping | None = None) -> list[str]:

@@ -110,7 +110,7 @@ def create_plan():
     if upload is not None:
         data = {k: v for k, v in request.form.items()}
         if "months" in data:
-            data["months"] = params.integer("months", None, 0, 1200, data)
+            data["months"] = params.integer("months", None, 1, 1200, data)
     else:
         data = _body()
     name = data.get("name")
