@@ -31,21 +31,24 @@ def audit():
 @allow("admin", "dispatcher")
 def routes():
     store = get_store()
-    lang = i18n.language()
-    test = None
-    if request.args.get("lon") and request.args.get("lat"):
-        lon, lat = params.lonlat()
-        test = cases.preview(store, lookup_index(), lon, lat, params.text("category", default=""))
     return render_template(
         "routes.html",
-        lang=lang,
+        lang=i18n.language(),
         rules=store.rules(),
         departments=store.departments(),
         layers=[x.name for x in store.layers()],
         categories=sorted(CATEGORIES),
-        test=test,
+        test=_who_would_get(store),
         args=request.args,
     )
+
+
+def _who_would_get(store) -> dict | None:
+    """The page's test: who would get a case of ``category`` at ``lon``, ``lat``."""
+    if not (request.args.get("lon") and request.args.get("lat")):
+        return None
+    lon, lat = params.lonlat()
+    return cases.preview(store, lookup_index(), lon, lat, params.text("category", default=""))
 
 
 @bp.post("/routes")

@@ -58,22 +58,19 @@ def layers():
     store = get_store()
     gen = store.generation(params.text("generation"))
     lang = i18n.language()
-    return jsonify(
-        {
-            "generation": _generation_json(gen),
-            "layers": [
-                {
-                    "name": layer.name,
-                    "title": i18n.layer_title(layer, lang),
-                    "kind": layer.kind,
-                    "parent": layer.parent,
-                    "department": layer.department,
-                    "count": store.count_areas(layer.name, gen.id),
-                }
-                for layer in store.layers()
-            ],
-        }
-    )
+    found = [_layer_json(store, layer, gen.id, lang) for layer in store.layers()]
+    return jsonify({"generation": _generation_json(gen), "layers": found})
+
+
+def _layer_json(store, layer, generation_id: int, lang: str) -> dict:
+    return {
+        "name": layer.name,
+        "title": i18n.layer_title(layer, lang),
+        "kind": layer.kind,
+        "parent": layer.parent,
+        "department": layer.department,
+        "count": store.count_areas(layer.name, generation_id),
+    }
 
 
 @bp.get("/layers/<layer>")
@@ -118,7 +115,22 @@ def layer_features(layer: str):
 )
 def incidents():
     store = get_store()
-    query = IncidentQuery(
+    query = _incident_query(store)
+    limit = params.integer("limit", 5000, 1, 50_000)
+    zoom = params.integer("zoom", 22, 0, 22)
+    datum = params.datum()
+    if zoom < 22:  # more than ``limit`` incidents: clusters instead
+        lonlat = clusters.coordinates(store, query)
+        if len(lonlat) > limit:
+            return _clusters(lonlat, zoom, datum)
+    frame, total = store.incidents_in(query, limit=limit)
+    records = geojson.records(frame, INCIDENT_PROPS)
+    extra = {"clustered": False, "total": total}
+    return geojson.features(frame.geometry.values, records, datum, extra=extra)
+
+
+def _incident_query(store) -> IncidentQuery:
+    return IncidentQuery(
         bbox=params.bbox(),
         statuses=_statuses(),
         category=_category(),
@@ -129,24 +141,15 @@ def incidents():
         overdue_at=utc_text(datetime.now(timezone.utc)) if params.flag("overdue") else None,
         grid_codes=_grids_of(params.text("area")),
     )
-    limit = params.integer("limit", 5000, 1, 50_000)
-    zoom = params.integer("zoom", 22, 0, 22)
-    if zoom < 22:
-        lonlat = clusters.coordinates(store, query)
-        if len(lonlat) > limit:
-            centres, counts = clusters.cluster(lonlat, zoom)
-            return geojson.features(
-                shapely.points(centres),
-                [{"cluster": True, "count": int(c)} for c in counts],
-                params.datum(),
-                extra={"clustered": True, "total": int(len(lonlat))},
-            )
-    frame, total = store.incidents_in(query, limit=limit)
+
+
+def _clusters(lonlat, zoom: int, datum: str):
+    centres, counts = clusters.cluster(lonlat, zoom)
     return geojson.features(
-        frame.geometry.values,
-        geojson.records(frame, INCIDENT_PROPS),
-        params.datum(),
-        extra={"clustered": False, "total": total},
+        shapely.points(centres),
+        [{"cluster": True, "count": int(c)} for c in counts],
+        datum,
+        extra={"clustered": True, "total": int(len(lonlat))},
     )
 
 

@@ -161,16 +161,17 @@ def download(what: str, fmt: str):
     store = get_store()
     if what not in ("incidents", "hazards"):
         store.layer(what)
+    name, body = _exported(store, what, fmt, params.text("generation"))
+    return send_file(body, as_attachment=True, download_name=name)
+
+
+def _exported(store, what: str, fmt: str, generation: str | None) -> tuple[str, io.BytesIO]:
+    """``what`` exported as ``fmt``: the file's name and its content (nothing left on disk)."""
     folder = Path(tempfile.mkdtemp(prefix="gridmap-export-"))
     try:
         out = exports.export(
-            store,
-            what,
-            folder / f"{what}{exports.FORMATS[fmt][1]}",
-            fmt,
-            params.text("generation"),
+            store, what, folder / f"{what}{exports.FORMATS[fmt][1]}", fmt, generation
         )
-        body = io.BytesIO(out.read_bytes())
+        return out.name, io.BytesIO(out.read_bytes())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return send_file(body, as_attachment=True, download_name=out.name)

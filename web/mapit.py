@@ -88,6 +88,23 @@ class Areas:
             "all_names": {},
         }
 
+    def by_id(self, layer: str, row_id: int) -> dict:
+        """Area ``row_id`` of ``layer`` as MapIt shows one."""
+        row = self.store.area_by_id(layer, row_id)
+        gen_low = int(row["gen_from"])
+        gen_high = None if pd.isna(row["gen_to"]) else int(row["gen_to"])
+        parent_id = self.parent_id(layer, row["parent_code"], gen_low)
+        return self.as_dict(
+            layer,
+            row_id,
+            row["code"],
+            row["name"],
+            row["parent_code"],
+            gen_low,
+            gen_high,
+            parent_id,
+        )
+
     def parent_id(self, layer: str, parent_code, generation) -> int | None:
         parent = self.layers[layer].parent
         if parent is None or parent_code is None:
@@ -154,18 +171,4 @@ def point_areas(areas: Areas, record: dict, types: set[str] | None) -> dict[str,
 def area(area_id: str):
     areas = Areas(get_store())
     layer, row_id = _parse_id(areas.keys, area_id.removesuffix(".json"))
-    row = areas.store.area_by_id(layer, row_id)
-    gen_low = int(row["gen_from"])
-    gen_high = None if pd.isna(row["gen_to"]) else int(row["gen_to"])
-    return jsonify(
-        areas.as_dict(
-            layer,
-            row_id,
-            row["code"],
-            row["name"],
-            row["parent_code"],
-            gen_low,
-            gen_high,
-            areas.parent_id(layer, row["parent_code"], gen_low),
-        )
-    )
+    return jsonify(areas.by_id(layer, row_id))

@@ -178,11 +178,12 @@ def collection_json(c: Collection) -> dict:
     }
 
 
-def _crs(name: str) -> None:
+def _crs(*names: str) -> None:
     """``crs`` and ``bbox-crs`` (Part 2): CRS84 is the one CRS served."""
-    value = params.text(name)
-    if value is not None and value.strip("<>") != CRS84:
-        raise params.bad(name, value, f"{CRS84}, the only CRS served")
+    for name in names:
+        value = params.text(name)
+        if value is not None and value.strip("<>") != CRS84:
+            raise params.bad(name, value, f"{CRS84}, the only CRS served")
 
 
 def _geojson_answer(answer: Response, heading: str):
@@ -284,25 +285,29 @@ def landing():
         "description": i18n.pick(
             "网格化管理的图层、事件与隐患", "Layers, incidents and hazards of gridmap"
         ),
-        "links": [
-            *_self("ogc.landing", JSON),
-            _link(url_for("ogc.ogc_document", _external=True), "service-desc", OPENAPI, "OpenAPI"),
-            _link(url_for("openapi.page", _external=True), "service-doc", HTML, "OpenAPI"),
-            _link(_url("ogc.conformance", "json"), "conformance", JSON),
-            _link(
-                _url("ogc.conformance", "json"),
-                "http://www.opengis.net/def/rel/ogc/1.0/conformance",
-                JSON,
-            ),
-            _link(_url("ogc.all_collections", "json"), "data", JSON),
-            _link(
-                _url("ogc.all_collections", "json"),
-                "http://www.opengis.net/def/rel/ogc/1.0/data",
-                JSON,
-            ),
-        ],
+        "links": _landing_links(),
     }
     return _answer(body, "ogc.html", heading=body["title"])
+
+
+def _landing_links() -> list[dict]:
+    return [
+        *_self("ogc.landing", JSON),
+        _link(url_for("ogc.ogc_document", _external=True), "service-desc", OPENAPI, "OpenAPI"),
+        _link(url_for("openapi.page", _external=True), "service-doc", HTML, "OpenAPI"),
+        _link(_url("ogc.conformance", "json"), "conformance", JSON),
+        _link(
+            _url("ogc.conformance", "json"),
+            "http://www.opengis.net/def/rel/ogc/1.0/conformance",
+            JSON,
+        ),
+        _link(_url("ogc.all_collections", "json"), "data", JSON),
+        _link(
+            _url("ogc.all_collections", "json"),
+            "http://www.opengis.net/def/rel/ogc/1.0/data",
+            JSON,
+        ),
+    ]
 
 
 @bp.get("/conformance")
@@ -351,25 +356,23 @@ def one_collection(collection_id: str):
 )
 def items(collection_id: str):
     _only(ITEMS_PARAMS)
-    _crs("crs")
-    _crs("bbox-crs")
+    _crs("crs", "bbox-crs")
     c = collection(collection_id)
     limit = params.integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = params.integer("offset", 0, 0, 10**9)
     frame, matched = page(c, params.bbox(heights=True), limit, offset, _interval())
+    return _geojson_answer(_page_answer(c, frame, int(matched), offset, limit), c.title)
+
+
+def _page_answer(c: Collection, frame, matched: int, offset: int, limit: int) -> Response:
     extra = {
-        "numberMatched": int(matched),
+        "numberMatched": matched,
         "numberReturned": len(frame),
         "timeStamp": utc_text(datetime.now(timezone.utc)),
-        "links": _paging(c, offset, limit, len(frame), int(matched)),
+        "links": _paging(c, offset, limit, len(frame), matched),
     }
-    answer = geojson.features(
-        frame.geometry.values,
-        geojson.records(frame, properties(c)),
-        extra=extra,
-        ids=feature_ids(c, frame),
-    )
-    return _geojson_answer(answer, c.title)
+    records = geojson.records(frame, properties(c))
+    return geojson.features(frame.geometry.values, records, extra=extra, ids=feature_ids(c, frame))
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")

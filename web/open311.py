@@ -184,15 +184,9 @@ def post_request(fmt: str):
     store.actor = f"open311:{client}"
     lon, lat = params.lonlat(request.values, ("long", "lat"))
     code = params.text("service_code", request.values, default="")
+    description = params.text("description", request.values, default="")
     incident_id, number = open311.submit(
-        store,
-        lookup_index(),
-        db.calendar(),
-        client,
-        lon,
-        lat,
-        code,
-        params.text("description", request.values, default=""),
+        store, lookup_index(), db.calendar(), client, lon, lat, code, description
     )
     made = open311.receipt(incident_id, number, code, i18n.language())
     return answer("service_requests", [made], fmt, 201)
@@ -211,24 +205,27 @@ def post_request(fmt: str):
     **ANSWERS,
 )
 def get_requests(fmt: str):
+    found = open311.find(get_store(), i18n.language(), **_filters())
+    return answer("service_requests", found, fmt)
+
+
+def _filters() -> dict:
+    """The query of ``GET requests``: ids, or codes, status, dates (without any: the last
+    ``DEFAULT_DAYS`` days), bbox; and how many at most."""
     ids = params.ids("service_request_id", what="request")
     start = params.moment("start_date", naive=LOCAL_TZ)
     end = params.moment("end_date", naive=LOCAL_TZ)
     if ids is None and start is None and end is None:
         start = cases.now() - timedelta(days=DEFAULT_DAYS)
-    codes = [c.strip() for c in (params.text("service_code") or "").split(",") if c.strip()]
-    found = open311.find(
-        get_store(),
-        i18n.language(),
-        ids=ids,
-        codes=codes,
-        status=params.choice("status", ("open", "closed"), any_case=True),
-        start=start,
-        end=end,
-        bbox=params.bbox(),
-        limit=params.integer("max_requests", open311.MAX_REQUESTS, 1, open311.MAX_REQUESTS),
-    )
-    return answer("service_requests", found, fmt)
+    return {
+        "ids": ids,
+        "codes": [c.strip() for c in (params.text("service_code") or "").split(",") if c.strip()],
+        "status": params.choice("status", ("open", "closed"), any_case=True),
+        "start": start,
+        "end": end,
+        "bbox": params.bbox(),
+        "limit": params.integer("max_requests", open311.MAX_REQUESTS, 1, open311.MAX_REQUESTS),
+    }
 
 
 @bp.get(f"/requests/<int:incident_id>.{FMT}")

@@ -48,15 +48,10 @@ def report():
     lon, lat = params.lonlat(request.form)
     store = get_store()
     store.actor = "public:web"
+    category = params.text("category", request.form, default="")
+    description = params.text("description", request.form, default="")
     incident_id, number = open311.submit(
-        store,
-        lookup_index(),
-        db.calendar(),
-        "web",
-        lon,
-        lat,
-        params.text("category", request.form, default=""),
-        params.text("description", request.form, default=""),
+        store, lookup_index(), db.calendar(), "web", lon, lat, category, description
     )
     lang = i18n.language()
     return render_template("public_receipt.html", lang=lang, number=number, id=incident_id), 201
