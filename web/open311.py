@@ -248,7 +248,18 @@ def token(token: str, fmt: str):
     )
 
 
+def unknown_path():
+    """A path under the prefix that no route matches (a format not json or xml, say):
+    its 404 (or 405) in the spec's shape too."""
+    exc = request.routing_exception
+    ours = request.path.startswith(PREFIX + "/")
+    if ours and isinstance(exc, HTTPException) and (exc.code or 0) >= 400:
+        return other_sites_may_call(http_error(exc))
+    return None
+
+
 def init_app(app) -> None:
+    app.before_request(unknown_path)
     per_key = app.config.get("OPEN311_PER_KEY", (120, 3600))
     per_address = app.config.get("OPEN311_PER_ADDRESS", (20, 3600))
     app.extensions["gridmap_open311_limits"] = (Window(*per_key), Window(*per_address))
