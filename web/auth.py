@@ -27,7 +27,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 
 from gridmap.accounts import ROLES, User, token_digest, verify_password
 from gridmap.errors import NotFound
-from web import i18n
+from web import i18n, params
 from web.db import get_store
 from web.errors import error_page, wants_page
 from web.ratelimit import Window
@@ -158,7 +158,7 @@ def login():
     lang = i18n.language()
     error = None
     if request.method == "POST":
-        name = (request.form.get("name") or "").strip()
+        name = params.text("name", request.form, default="", max_length=200)
         key = (request.remote_addr or "", name)
         attempts = current_app.extensions["gridmap_attempts"]
         if attempts.blocked(key):
