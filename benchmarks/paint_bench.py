@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from boundaries import planfile  # noqa: E402
 from boundaries.editor import Painting, district_rows, live  # noqa: E402
 from boundaries.propose import auto_plan  # noqa: E402
+from boundaries.rules import Bounds  # noqa: E402
 from boundaries.workspace import Spec, describe  # noqa: E402
 from etl import sample_city  # noqa: E402
 from gridmap.stores.gpkg import GeoPackageStore  # noqa: E402
@@ -86,7 +87,7 @@ def main() -> None:
 
         painting = Painting(units, plan)
         todo = moves(painting, args.repeat + 20)  # for the requests, below
-        bounds = {"k": 70, "low": 20_000, "high": 40_000}
+        bounds = Bounds.read(BOUNDS)
 
         for what, split in (("one unit", False), ("one grid splitting a neighborhood", True)):
             incremental, rebuilt = [], []
@@ -97,7 +98,7 @@ def main() -> None:
                 live(painting, BOUNDS)
                 t1 = time.perf_counter()
                 again = planfile.from_assignment(units, painting.assignment())
-                describe(again, **bounds)
+                describe(again, bounds)
                 t2 = time.perf_counter()
                 if n >= 20:
                     incremental.append(t1 - t0)
@@ -136,7 +137,7 @@ def main() -> None:
             # Units come from the app's cache in both paths: not counted.
             again = planfile.from_assignment(units, {**assignment, **change})
             own.save_plan(saved["name"], saved["spec"], again.assignment(), plan_id)
-            describe(again, **bounds)
+            describe(again, bounds)
             t3 = time.perf_counter()
             if n >= 20:
                 old.append(t3 - t2)

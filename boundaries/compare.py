@@ -15,6 +15,7 @@ import pandas as pd
 from boundaries import metrics
 from boundaries.plan import Plan
 from boundaries.units import Units, fine_plan
+from gridmap.stores.protocols import CasesAndAreas
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def today(units: Units) -> Plan:
 
 
 def compare(
-    store,
+    store: CasesAndAreas,
     units: Units,
     after: Plan,
     before: Plan | None = None,

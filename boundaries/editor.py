@@ -11,14 +11,17 @@ would rebuild from its assignment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from boundaries import metrics, rules
+from boundaries import metrics
 from boundaries.plan import Plan
 from boundaries.propose import mixed_plan
+from boundaries.rules import Bounds
 from boundaries.units import Units, fine_plan
 from gridmap.errors import InvalidInput
 
@@ -185,9 +188,11 @@ def district_rows(plan: Plan, districts, broken: dict[int, list[list[str]]]) -> 
     return out
 
 
-def live(painting: Painting, bounds: Mapping) -> dict:
-    """What the whole plan shows after a move: cheap tallies and the rules."""
+def live(painting: Painting, bounds: Bounds | Mapping) -> dict:
+    """What the whole plan shows after a move: cheap tallies and the rules (``bounds``:
+    :class:`Bounds`, or as a plan keeps them)."""
     plan, broken = painting.plan, painting.broken
+    bounds = bounds if isinstance(bounds, Bounds) else Bounds.read(bounds)
     dev = metrics.deviation(plan)
     return {
         "districts": plan.k,
@@ -200,18 +205,44 @@ def live(painting: Painting, bounds: Mapping) -> dict:
         "groups_split": painting.groups_split(),
         "rules": [
             {"rule": name, "passes": ok, "reason": reason}
-            for name, ok, reason in rules.check(
-                plan, broken=broken, crossing=painting.crossing, **rule_bounds(bounds)
-            )
+            for name, ok, reason in bounds.check(plan, broken=broken, crossing=painting.crossing)
         ],
     }
 
 
-def rule_bounds(bounds: Mapping) -> dict:
-    """A plan's stored bounds {"k", "min", "max", "epsilon"} as rules.check's arguments."""
-    return {
-        "k": bounds.get("k"),
-        "low": bounds.get("min"),
-        "high": bounds.get("max"),
-        "epsilon": bounds.get("epsilon"),
-    }
+class Paintings:
+    """The plans being painted in this process, each as its last painted state, so that a
+    move costs the units it moves instead of a rebuild.  Keyed by the plan's ``updated``
+    stamp: a plan another process (a second worker, the CLI) changed is rebuilt from the
+    store.  Moves on one plan are serialised; the least recently painted plans go first."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self._lock = threading.Lock()
+        self._locks: dict[int, threading.Lock] = {}
+        self._items: OrderedDict[int, tuple[str, Painting]] = OrderedDict()
+
+    def lock(self, plan_id: int) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault(plan_id, threading.Lock())
+
+    def get(self, plan_id: int, version: str, build: Callable[[], Painting]) -> Painting:
+        with self._lock:
+            held = self._items.get(plan_id)
+            if held is not None and held[0] == version:
+                self._items.move_to_end(plan_id)
+                return held[1]
+        painting = build()
+        self.put(plan_id, version, painting)
+        return painting
+
+    def put(self, plan_id: int, version: str, painting: Painting) -> None:
+        with self._lock:
+            self._items[plan_id] = (version, painting)
+            self._items.move_to_end(plan_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def drop(self, plan_id: int) -> None:
+        with self._lock:
+            self._items.pop(plan_id, None)

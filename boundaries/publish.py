@@ -10,9 +10,10 @@ hazards into the new areas.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -29,10 +30,80 @@ from gridmap.model import Generation, Layer, Officer
 from gridmap.services import generations
 from gridmap.services.generations import Activated
 from gridmap.settings import Settings
+from gridmap.stores.protocols import AreaStore, CasesAndAreas, Store
 
 # Holes smaller than this in a dissolved community are slivers between units, not
 # enclaves (m²).
 SLIVER_M2 = 1.0
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """What to publish a plan as: the generation's ``name``, the ``layer`` of the new
+    areas, a description, whether it becomes active now, and the day it takes effect.
+
+    :meth:`read` is the one parser of a request, from the API's JSON or the confirmation
+    page's form; the command line builds one from its options."""
+
+    name: str
+    layer: str = "community"
+    description: str = ""
+    activate_now: bool = False
+    effective: date | None = None
+
+    @classmethod
+    def read(cls, data: Mapping) -> PublishRequest:
+        """From a mapping: ``name``, ``layer``, ``description``, ``effective``
+        (YYYY-MM-DD), and ``activate`` (true or false, JSON) or ``mode`` (``stage`` or
+        ``activate``, a form); a bad field raises naming it.
+
+        >>> PublishRequest.read({"name": " 2012 ", "mode": "activate"})
+        PublishRequest(name='2012', layer='community', description='', activate_now=True, effective=None)
+        """  # noqa: E501
+        name = _text(data, "name")
+        if not name:
+            raise InvalidInput("'name' is missing; expected a generation name", field="name")
+        activate = data.get("activate", False)
+        if not isinstance(activate, bool):
+            raise InvalidInput(
+                f"'activate' is {activate!r}; expected true or false", field="activate"
+            )
+        mode = data.get("mode") or "stage"
+        if mode not in ("stage", "activate"):
+            raise InvalidInput(f"'mode' is {mode!r}; expected stage or activate", field="mode")
+        raw = _text(data, "effective")
+        try:
+            effective = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise InvalidInput(
+                f"'effective' is {raw!r}; expected a date YYYY-MM-DD", field="effective"
+            ) from None
+        return cls(
+            name=name,
+            layer=_text(data, "layer") or "community",
+            description=_text(data, "description"),
+            activate_now=activate or mode == "activate",
+            effective=effective,
+        )
+
+    def options(self) -> dict:
+        """As :func:`publish` takes them."""
+        return {
+            "name": self.name,
+            "layer": self.layer,
+            "description": self.description,
+            "activate_now": self.activate_now,
+            "effective": self.effective,
+        }
+
+
+def _text(data: Mapping, key: str) -> str:
+    value: Any = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{key!r} is {value!r}; expected text", field=key)
+    return value.strip()
 
 
 @dataclass(frozen=True)
@@ -47,7 +118,7 @@ class Published:
 
 
 def publish(
-    store,
+    store: CasesAndAreas,
     units: Units,
     plan: Plan,
     name: str,
@@ -119,6 +190,19 @@ def publish(
     )
 
 
+def trail(store: Store, generation_id: int) -> tuple[Generation, list[dict]]:
+    """A published generation and what was written for it, as the audit trail recorded it
+    (publishing, then any activation)."""
+    generation = store.generation(generation_id)
+    rows = [
+        row
+        for action in ("publish", "activate")
+        for row in store.audit_log(action=action)
+        if row["target"] == generation.name
+    ]
+    return generation, rows
+
+
 @dataclass(frozen=True)
 class Layout:
     """What publishing ``plan`` would write, computed without writing: the new areas with
@@ -139,7 +223,12 @@ class Layout:
 
 
 def layout(
-    store, units: Units, plan: Plan, *, layer: str = "community", settings: Settings | None = None
+    store: AreaStore,
+    units: Units,
+    plan: Plan,
+    *,
+    layer: str = "community",
+    settings: Settings | None = None,
 ) -> Layout:
     """The checks and numbering ``publish`` does before its transaction, read-only, so a
     confirmation page shows exactly the codes publishing would give."""
@@ -234,7 +323,7 @@ def _fits(seq: np.ndarray, width: int) -> None:
         )
 
 
-def _ending(store, layer: str, generation: int) -> list[str]:
+def _ending(store: AreaStore, layer: str, generation: int) -> list[str]:
     """The codes of ``layer`` that publishing ends with ``generation``."""
     return store.areas(layer, generation)["code"].tolist()
 
@@ -255,7 +344,12 @@ class Preview:
 
 
 def preview(
-    store, units: Units, plan: Plan, *, layer: str = "community", settings: Settings | None = None
+    store: CasesAndAreas,
+    units: Units,
+    plan: Plan,
+    *,
+    layer: str = "community",
+    settings: Settings | None = None,
 ) -> Preview:
     """The confirmation of ``publish``: the same checks and codes (``layout``), what ends,
     and who and what changes area (``compare`` against today's areas)."""
@@ -287,7 +381,7 @@ def preview(
     )
 
 
-def _check_target(store, units: Units, layer: str) -> None:
+def _check_target(store: AreaStore, units: Units, layer: str) -> None:
     """The new areas go into a new layer or the units' own (the new areas replace them):
     never into a layer finer than the units (grids), the parent or above, or a
     department's zones."""
@@ -335,12 +429,12 @@ def _community_codes(parents: np.ndarray, seq: np.ndarray) -> np.ndarray:
     return child_codes(prefix, seq, 3).astype(object)
 
 
-def _names(store, layer: str, generation: int) -> dict[str, str]:
+def _names(store: AreaStore, layer: str, generation: int) -> dict[str, str]:
     frame = store.areas(layer, generation)
     return dict(zip(frame["code"], frame["name"], strict=True))
 
 
-def _replaced_layers(store, units: Units, target: str, generation: int) -> list[str]:
+def _replaced_layers(store: AreaStore, units: Units, target: str, generation: int) -> list[str]:
     """The levels between the units and the parent layer (the units' own included), and
     the target layer's own areas when it has some: they end with the source generation."""
     chain, name = [], units.layer

@@ -2,11 +2,82 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from boundaries import metrics
 from boundaries.plan import Plan
 from boundaries.units import WHOLE
+from gridmap.errors import InvalidInput
 
 Verdict = tuple[bool, str]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What a plan is checked against: ``k`` districts, ``low`` to ``high`` residents
+    each, or within ±``epsilon`` of the ideal (None: no such bound).
+
+    Outside Python (the API's requests and answers, a stored plan) they are written
+    ``{"k", "min", "max", "epsilon"}``: :meth:`read` and :meth:`as_dict` are the one
+    translation.
+
+    >>> Bounds.read({"k": "70", "min": 20000, "max": None})
+    Bounds(k=70, low=20000.0, high=None, epsilon=None)
+    >>> Bounds(k=3, epsilon=0.05).as_dict()
+    {'k': 3, 'min': None, 'max': None, 'epsilon': 0.05}
+    """
+
+    k: int | None = None
+    low: float | None = None
+    high: float | None = None
+    epsilon: float | None = None
+
+    # name outside -> (field, kind)
+    NAMES = {
+        "k": ("k", int),
+        "min": ("low", float),
+        "max": ("high", float),
+        "epsilon": ("epsilon", float),
+    }
+
+    @classmethod
+    def read(cls, source: Mapping) -> Bounds:
+        """From query parameters, a JSON body or a stored plan: numbers or numeric text,
+        absent, null or empty for no bound; a bad one names its key."""
+        out = {}
+        for key, (name, kind) in cls.NAMES.items():
+            raw = source.get(key)
+            if raw is None or raw == "":
+                continue
+            try:
+                if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+                    raise ValueError
+                value = float(raw)
+                if not math.isfinite(value) or (kind is int and value != int(value)):
+                    raise ValueError
+            except ValueError:
+                expected = "a whole number" if kind is int else "a number"
+                raise InvalidInput(f"{key!r} is {raw!r}; expected {expected}", field=key) from None
+            out[name] = kind(value)
+        return cls(**out)
+
+    @staticmethod
+    def given(source: Mapping) -> bool:
+        """Whether ``source`` names any bound."""
+        return any(source.get(key) not in (None, "") for key in Bounds.NAMES)
+
+    def as_dict(self) -> dict:
+        """As the API answers and a plan keeps them."""
+        return {key: getattr(self, name) for key, (name, _) in self.NAMES.items()}
+
+    def check(self, plan: Plan, **known) -> list[tuple[str, bool, str]]:
+        """:func:`check` of ``plan`` against these bounds."""
+        return check(plan, k=self.k, low=self.low, high=self.high, epsilon=self.epsilon, **known)
+
+
+NO_BOUNDS = Bounds()
 
 
 def contiguous(plan: Plan, broken: dict | None = None) -> Verdict:

@@ -22,6 +22,7 @@ from gridmap.catalogue import CATEGORIES
 from gridmap.errors import InvalidInput
 from gridmap.geometry import metric_crs, to_metric
 from gridmap.model import LOCAL_TZ, IncidentQuery
+from gridmap.stores.protocols import AreaStore, CasesAndAreas, CaseStore
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Units:
 WHOLE = "all"  # the one parent of every unit when plans nest in nothing
 
 
-def default_parent(store, layer: str) -> str | None:
+def default_parent(store: AreaStore, layer: str) -> str | None:
     """The coarsest layer ``layer`` nests in (district for neighborhoods), or None."""
     top = store.layer(layer).parent
     while top is not None and store.layer(top).parent is not None:
@@ -46,7 +47,7 @@ def default_parent(store, layer: str) -> str | None:
     return top
 
 
-def default_split(store, layer: str) -> str | None:
+def default_split(store: AreaStore, layer: str) -> str | None:
     """The one layer that nests in ``layer`` (grids in neighborhoods), or None."""
     store.layer(layer)
     finer = [x.name for x in store.layers() if x.parent == layer and x.kind == "admin"]
@@ -54,7 +55,7 @@ def default_split(store, layer: str) -> str | None:
 
 
 def choose_layers(
-    store, layer: str, split_into: str | None, parent_layer: str | None
+    store: AreaStore, layer: str, split_into: str | None, parent_layer: str | None
 ) -> tuple[str | None, str | None]:
     """(split_into, parent_layer) with defaults filled in: None asks for the default,
     'none' for no such layer."""
@@ -74,7 +75,7 @@ def choose_layers(
     return (None if split == "none" else split), (None if parent == "none" else parent)
 
 
-def ancestors(store, layer: str, up_to: str, generation: int) -> dict[str, str]:
+def ancestors(store: AreaStore, layer: str, up_to: str, generation: int) -> dict[str, str]:
     """Code in ``layer`` → code of the area of ``up_to`` it lies in, following parent codes."""
     store.layer(up_to)
     chain = [layer]
@@ -95,7 +96,7 @@ def ancestors(store, layer: str, up_to: str, generation: int) -> dict[str, str]:
     return mapping
 
 
-def workload(store, codes_layer: str, codes: np.ndarray, months: int = 12) -> np.ndarray:
+def workload(store: CaseStore, codes_layer: str, codes: np.ndarray, months: int = 12) -> np.ndarray:
     """Per area: incidents of the last ``months`` weighted by their category's handling
     time (hours), so a road collapse weighs less than an illegal structure case."""
     since = (datetime.now(LOCAL_TZ) - timedelta(days=30.44 * months)).date()
@@ -108,7 +109,7 @@ def workload(store, codes_layer: str, codes: np.ndarray, months: int = 12) -> np
 
 
 def from_store(
-    store,
+    store: CasesAndAreas,
     layer: str = "neighborhood",
     fine_layer: str | None = "grid",
     parent_layer: str | None = "district",
@@ -178,7 +179,7 @@ def from_store(
     return Units(coarse, fine, layer, fine_layer, parent_layer, gen.id, crs)
 
 
-def _metric_crs(store, layer: str, frame: gpd.GeoDataFrame) -> pyproj.CRS:
+def _metric_crs(store: AreaStore, layer: str, frame: gpd.GeoDataFrame) -> pyproj.CRS:
     """The layer's own projected CRS when its file came with one, else the CGCS2000
     Gauss-Krüger zone (in China) or UTM zone of its centre."""
     own = store.layer_crs(layer)

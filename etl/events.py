@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -36,6 +37,9 @@ from gridmap.errors import InvalidInput
 from gridmap.lookup import LookupIndex
 from gridmap.services.generations import resolve
 from gridmap.validation import parse_times
+
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import CasesAndAreas
 
 _PARSED = ["_time_text", "_time_utc"]  # reported_at as stored, and in UTC
 Problems = dict[int, tuple[str, str]]  # data row (from 1) → (column, reason)
@@ -177,7 +181,7 @@ def _rows_table(frame: gpd.GeoDataFrame, problems: Problems, every_row: bool) ->
 
 
 def import_events(
-    store,
+    store: CasesAndAreas,
     path: str | Path,
     kind: str,
     errors: str = "fail",
@@ -219,7 +223,7 @@ def import_events(
     return EventImport(imported, bad.count, writer and writer.path, bad)
 
 
-def _store_events(store, frame, kind, name, rejected, started, progress) -> int:
+def _store_events(store: CasesAndAreas, frame, kind, name, rejected, started, progress) -> int:
     """The good rows resolved into the active generation's areas and stored, in one
     transaction (in bulk past 50,000 rows)."""
     frame = frame.drop(columns=["_row", *frame.attrs.get("coordinate_columns", ())])

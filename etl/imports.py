@@ -13,7 +13,7 @@ from etl.sniff import Limits
 from etl.validate import ImportRefused, Report, assign_parents, validate_layer
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import AREA_COLUMNS, Layer
-from gridmap.stores import Store
+from gridmap.stores import AreaStore
 
 POPULATION_FIELDS = ("population", "pop", "人口")
 HOUSEHOLD_FIELDS = ("households", "hh", "户数")
@@ -64,7 +64,7 @@ def _counts(
 
 
 def import_layer(
-    store: Store,
+    store: AreaStore,
     path: str | Path,
     layer: str,
     generation: str | None = None,
@@ -132,7 +132,7 @@ def import_layer(
     return len(areas), report
 
 
-def _generation(store: Store, name: str | None):
+def _generation(store: AreaStore, name: str | None):
     """The named generation (None when it is to be created), or the active one."""
     if name is None:
         try:

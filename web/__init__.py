@@ -86,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["gridmap_jobs"] = runner
     with open_store(app.config["DATABASE_URL"]) as store:
         runner.recover(store)
+    _escalate_on_time(app, settings)
     params.init_app(app)  # before any route: <int:...> is bounded to a row's key
     errors.init_app(app)
     security.init_app(app)
@@ -105,3 +106,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     open311.init_app(app)
     public.init_app(app)
     return app
+
+
+def _escalate_on_time(app: Flask, settings: Settings) -> None:
+    """Overdue cases are escalated by a thread of each serving process, every
+    ``ESCALATE_EVERY`` seconds (default 60; 0 turns it off, as tests do: they call the
+    service).  Started with the first request, so that a worker forked from a preloaded
+    app starts its own (threads do not survive a fork).  Pages only read."""
+    from gridmap.services.escalation import Periodic
+    from gridmap.stores import open_store
+
+    every = app.config.setdefault("ESCALATE_EVERY", 0 if app.testing else 60)
+    if not every:
+        return
+    url = app.config["DATABASE_URL"]
+    periodic = Periodic(lambda: open_store(url, actor="system"), settings, every)
+    app.extensions["gridmap_escalation"] = periodic
+
+    @app.before_request
+    def _start_escalating() -> None:
+        periodic.ensure_started()

@@ -9,7 +9,6 @@ from datetime import datetime
 from flask import (
     Blueprint,
     Response,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -337,7 +336,6 @@ def _list_page(title: tuple[str, str], rows: list[dict], hazards=None):
 @allow("officer")
 def mine():
     store = get_store()
-    _escalate()
     areas = list(current_user.user.areas)
     rows = store.cases(grids=areas)
     due = store.hazards_due(cases.now().date(), grids=areas)
@@ -356,7 +354,6 @@ def mine_json():
 @allow("department", "dispatcher")
 def queue():
     store = get_store()
-    _escalate()
     department = params.text("department") or current_user.user.department
     if "dispatcher" not in current_user.roles and department != current_user.user.department:
         raise Forbidden("a department sees its own queue")
@@ -367,22 +364,10 @@ def queue():
     return _list_page((f"{name.name_zh}待办", f"{name.name_en}: queue"), rows)
 
 
-def _escalate() -> None:
-    """Overdue cases are escalated when a list or the board is read, at most once a
-    minute per process (``gridmap case escalate`` does it from cron without the web)."""
-    state = current_app.extensions["gridmap_escalated"]
-    at = cases.now()
-    if state.get("at") and (at - state["at"]).total_seconds() < 60:
-        return
-    state["at"] = at
-    cases.escalate_overdue(get_store(), _calendar(), at)
-
-
 @bp.get("/cases/board")
 @allow("dispatcher", "admin")
 def board():
     lang = i18n.language()
-    _escalate()
     data = cases.board(get_store())
     k = 0 if lang == "zh" else 1
     departments = get_store().departments()
@@ -415,7 +400,6 @@ def has_role(*roles: str) -> bool:
 
 
 def init_app(app) -> None:
-    app.extensions["gridmap_escalated"] = {}
     app.jinja_env.globals["L"] = i18n.pick
     app.jinja_env.globals["has_role"] = has_role
     app.register_blueprint(bp)

@@ -24,7 +24,7 @@ from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex
 from gridmap.model import Generation
 from gridmap.settings import Settings
-from gridmap.stores import open_store
+from gridmap.stores import Store, open_store
 from gridmap.stores.sql import Watch
 
 
@@ -45,7 +45,7 @@ def calendar():
     return build(get_store(), settings())
 
 
-def get_store():
+def get_store() -> Store:
     if "store" not in g:
         g.store = open_store(current_app.config["DATABASE_URL"])
     return g.store
@@ -84,9 +84,17 @@ class Cache:
         return value
 
 
+def workspace():
+    """The planner's use cases on stored plans, with this process's units and paintings."""
+    return current_app.extensions["gridmap_workspace"]
+
+
 def init_app(app: Flask) -> None:
+    from boundaries.workspace import Workspace
+
     app.teardown_appcontext(_close)
     app.extensions["gridmap_cache"] = Cache()
+    app.extensions["gridmap_workspace"] = Workspace(cache=app.extensions["gridmap_cache"].get)
     app.extensions["gridmap_watch"] = threading.local()
 
 

@@ -256,8 +256,13 @@ def to_day(name: str, value: Any, *, clamp: bool = True) -> date:
     return day
 
 
-def day(name: str, source: Mapping | None = None, *, clamp: bool = True) -> date | None:
-    return _read(name, source, lambda v: to_day(name, v, clamp=clamp), "a date YYYY-MM-DD")
+def day(
+    name: str, source: Mapping | None = None, *, clamp: bool = True, required: bool = False
+) -> date | None:
+    def read(value):
+        return to_day(name, value, clamp=clamp)
+
+    return _read(name, source, read, "a date YYYY-MM-DD", required=required)
 
 
 def to_moment(

@@ -6,11 +6,15 @@ import contextlib
 import gc
 import getpass
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from gridmap.stores import Store
 
-def command_store(ctx: click.Context):
+
+def command_store(ctx: click.Context) -> Store:
     """The configured store, closed when the command ends; changes are audited as made by
     the operating system's user."""
     # Imported here, as every heavy module is: the stores bring SQLAlchemy (0.2 s), which

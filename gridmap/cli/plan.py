@@ -161,31 +161,16 @@ def auto(
 
     The population rule is --min/--max when given, else ±--epsilon of the ideal; a request
     no plan can satisfy is refused before the search, with its reasons."""
-    from boundaries.feasibility import check
-    from boundaries.propose import auto_plan
+    from boundaries import runs
 
-    store = command_store(ctx)
-    units = _units(store, **unit_args)
-    request = check(units.units, k, low, high, epsilon, balance, units.fine)
-    low, high = request.low, request.high  # the population rule, also when from epsilon
+    units = _units(command_store(ctx), **unit_args)
+    asked = runs.AutoRequest(k, low, high, epsilon, balance, seconds, seed=seed).checked(units)
     stop = threading.Event()
     box: dict = {}
 
     def run():
         try:
-            box["result"] = auto_plan(
-                units.units,
-                k,
-                low,
-                high,
-                epsilon=epsilon,
-                of=balance,
-                fine=units.fine,
-                seconds=seconds,
-                seed=seed,
-                progress=lambda m: click.echo(f"  {m}"),
-                stop=stop,
-            )
+            box["result"] = runs.run(units, asked, lambda m: click.echo(f"  {m}"), stop)
         except Exception as exc:  # handed to the main thread, which reports it
             box["error"] = exc
 
@@ -211,7 +196,7 @@ def auto(
         f"Plan written to {out} ({result.seconds:.1f} s{first}"
         f"{', stopped early' if result.stopped and stop.is_set() else ''})."
     )
-    if _show(result.plan, k, low, high, None, balance):
+    if _show(result.plan, k, asked.low, asked.high, None, balance):
         ctx.exit(1)
 
 
@@ -318,20 +303,18 @@ def publish(
     effective,
 ) -> None:
     """Publish the plan as a new generation (staged unless --activate)."""
+    from boundaries.publish import PublishRequest
     from boundaries.publish import publish as run
 
     store = command_store(ctx)
     units = _units(store, **unit_args)
     p = planfile.read(plan_file, units, unit_field, district_field)
+    asked = PublishRequest(name, layer, description, activate, effective and effective.date())
     done = run(
         store,
         units,
         p,
-        name,
-        layer=layer,
-        description=description,
-        activate_now=activate,
-        effective=effective.date() if effective else None,
+        **asked.options(),
         settings=settings(ctx),
         large=large_batches(ctx),
         progress=lambda m: click.echo(f"  {m}"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import shapely
@@ -22,12 +23,15 @@ from gridmap.settings import Settings
 from gridmap.workcal import WorkCalendar, parse_hours
 from gridmap.workflow import Actor, Clock
 
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import CasesAndAreas, CaseStore, RoutingStore
+
 # Before dispatch the department may still change (the route is recomputed when the areas
 # change); once dispatched only its zone follows the new areas.
 _REROUTED = frozenset({"reported", "accepted", "returned", "parked"})
 
 
-def calendar(store, settings: Settings) -> WorkCalendar:
+def calendar(store: RoutingStore, settings: Settings) -> WorkCalendar:
     """The working calendar: the hours setting, China's holidays, the store's local days."""
     return WorkCalendar(parse_hours(settings.work_hours), store.calendar_days())
 
@@ -50,7 +54,9 @@ def _covered(index, lon: float, lat: float) -> dict:
     return record
 
 
-def preview(store, index, lon: float, lat: float, category: str | None = None) -> dict:
+def preview(
+    store: CasesAndAreas, index, lon: float, lat: float, category: str | None = None
+) -> dict:
     """What a report at (lon, lat) would get before it is saved: its areas and zones,
     the grid officer, and (for a category) the department, its zone and duty officer."""
     record = _covered(index, lon, lat)
@@ -70,7 +76,7 @@ def preview(store, index, lon: float, lat: float, category: str | None = None) -
 
 
 def report(
-    store,
+    store: CaseStore,
     index,
     cal: WorkCalendar,
     actor: Actor,
@@ -142,7 +148,7 @@ def report(
 
 
 def act(
-    store,
+    store: CaseStore,
     cal: WorkCalendar,
     actor: Actor,
     incident_id: int,
@@ -173,27 +179,34 @@ def act(
     return store.case(incident_id)
 
 
-def _zone(store, case: dict, department: str) -> str | None:
+def _zone(store: RoutingStore, case: dict, department: str) -> str | None:
     d = store.departments()[department]
     areas = case["areas"] if isinstance(case["areas"], dict) else json.loads(case["areas"] or "{}")
     return areas.get(d.layer) if d.layer else None
 
 
-def escalate_overdue(store, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
-    """督办 every case overdue at ``at`` that has not been escalated for it yet."""
+def escalate_overdue(store: CaseStore, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
+    """督办 every case overdue at ``at`` that has not been escalated for it yet.  Runs may
+    overlap (two processes, or cron and the web app): a case another run escalated, or a
+    person moved, since the list was read is skipped, so each is escalated once."""
     at = at or now()
     done = []
     for incident_id in store.overdue_ids(utc_text(at)):
         case = store.case(incident_id)
+        if case["status"] not in workflow.ACTIONS["escalate"].sources:
+            continue  # moved meanwhile
         due = workflow.parse_utc(case["due_utc"])
         note = f"overdue since {due.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
         step = workflow.step(workflow.SYSTEM_ACTOR, "escalate", case, at, cal, note)
-        store.apply_step(incident_id, case["status"], step, at)
+        try:
+            store.apply_step(incident_id, case["status"], step, at)  # compare-and-set
+        except Conflict:
+            continue  # moved between reading it and writing the step
         done.append(incident_id)
     return done
 
 
-def route_unrouted(store) -> int:
+def route_unrouted(store: CaseStore) -> int:
     """Route the open cases that have no department (cases of a store made before
     routing rules existed); returns how many got one."""
     rules, departments = store.rules(), store.departments()
@@ -217,7 +230,7 @@ def route_unrouted(store) -> int:
     return len(rows)
 
 
-def rehomed(store, resolved: gpd.GeoDataFrame) -> list[tuple] | None:
+def rehomed(store: CaseStore, resolved: gpd.GeoDataFrame) -> list[tuple] | None:
     """(department, zone) of each open case just resolved into a new generation's areas
     (None: no departments, nothing changes): routes of the ones not yet dispatched are
     recomputed, the others keep their department and take its zone in the new areas
@@ -275,7 +288,7 @@ def overdue(case: dict, at: datetime | None = None) -> bool:
     return due is not None and due < (at or now())
 
 
-def board(store, at: datetime | None = None, days: int = 30) -> dict:
+def board(store: CasesAndAreas, at: datetime | None = None, days: int = 30) -> dict:
     """The dispatcher's board: counts per status, overdue per department and community,
     the on-time rate, reports and closures per day for the last ``days`` days."""
     at = at or now()

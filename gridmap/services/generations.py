@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +29,9 @@ from gridmap.engines import BatchLookup, LargeBatches
 from gridmap.lookup import LookupIndex
 from gridmap.model import IncidentQuery
 from gridmap.services.cases import rehomed
+
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import CasesAndAreas
 
 
 def resolve(
@@ -61,7 +65,7 @@ class Activated:
 
 
 def move_events(
-    store,
+    store: CasesAndAreas,
     gen,
     progress: Callable[[str], None] | None = None,
     large: LargeBatches | None = None,
@@ -91,7 +95,7 @@ def move_events(
 
 
 def activate(
-    store,
+    store: CasesAndAreas,
     generation: int | str,
     effective: date | None = None,
     progress: Callable[[str], None] | None = None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from collections import Counter, defaultdict
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gridmap import workflow
 from gridmap.accounts import token_digest
@@ -22,6 +23,9 @@ from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES
 from gridmap.errors import InvalidInput
 from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.services import cases
+
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import PublicChannel
 
 PUBLIC_REPORTER = workflow.PUBLIC_REPORTER
 CLOSED = frozenset(STATUSES) - OPEN_STATUSES
@@ -100,7 +104,7 @@ def definition(code: str) -> dict:
 
 
 def submit(
-    store,
+    store: PublicChannel,
     index,
     cal,
     client: str,
@@ -144,7 +148,7 @@ def receipt(incident_id: int, number: str, code: str, lang: str) -> dict:
     }
 
 
-def rate(store, cal, number: str, rating: str, note: str = "", at=None) -> dict:
+def rate(store: PublicChannel, cal, number: str, rating: str, note: str = "", at=None) -> dict:
     """The reporter's 评价 of its closed case, proven by its tracking number."""
     incident_id = store.public_report(tracking_digest(number))
     return cases.act(
@@ -208,7 +212,7 @@ def request_view(case: dict, last: dict, departments: dict, lang: str) -> dict:
 
 
 def find(
-    store,
+    store: PublicChannel,
     lang: str,
     ids: list[int] | None = None,
     codes: list[str] | None = None,
@@ -239,7 +243,7 @@ def find(
     return [request_view(r, last[r["id"]], departments, lang) for r in rows]
 
 
-def track(store, number: str, lang: str) -> dict:
+def track(store: PublicChannel, number: str, lang: str) -> dict:
     """What the reporter sees with its tracking number: the request, the public steps of
     its timeline (no one named) and whether it may rate it now."""
     incident_id = store.public_report(tracking_digest(number))
@@ -273,7 +277,7 @@ def track(store, number: str, lang: str) -> dict:
 # -- statistics for the public --------------------------------------------------------------
 
 
-def statistics(store, lang: str) -> dict:
+def statistics(store: PublicChannel, lang: str) -> dict:
     """Per department and per community (the grids' parent areas): reports, the share
     handled on time, and the public's satisfaction (satisfied and fair over all ratings)."""
     raw = store.public_counts()

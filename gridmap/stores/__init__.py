@@ -1,4 +1,5 @@
-"""Stores, chosen by URL scheme through one small registry.
+"""Stores, chosen by URL scheme through one small registry, and what callers may ask of
+them: ``Store`` and its parts per aggregate (``protocols.py``).
 
 >>> store_class("gpkg:///tmp/x.gpkg").__name__
 'GeoPackageStore'
@@ -6,7 +7,33 @@
 
 from __future__ import annotations
 
+from gridmap.stores.protocols import (
+    AreaStore,
+    CasesAndAreas,
+    CaseStore,
+    HazardStore,
+    PeopleStore,
+    PlanStore,
+    PublicChannel,
+    PublicStore,
+    RoutingStore,
+    Store,
+    Transactions,
+)
 from gridmap.stores.registry import open_store, store_class
-from gridmap.stores.sql import SQLStore as Store
 
-__all__ = ["Store", "open_store", "store_class"]
+__all__ = [
+    "AreaStore",
+    "CaseStore",
+    "CasesAndAreas",
+    "HazardStore",
+    "PeopleStore",
+    "PlanStore",
+    "PublicChannel",
+    "PublicStore",
+    "RoutingStore",
+    "Store",
+    "Transactions",
+    "open_store",
+    "store_class",
+]

@@ -1,6 +1,6 @@
-"""Cases: departments, routing rules, the steps of each case with their photos, hazard
-inspections, the calendar's local days, and the work lists and board counts read from
-indexes (a part of :class:`~gridmap.stores.sql.SQLStore`, written once).
+"""Cases: departments, routing rules, the steps of each case with their photos, the
+calendar's local days, and the work lists and board counts read from indexes (a part of
+:class:`~gridmap.stores.sql.SQLStore`, written once; hazards are in ``hazards.py``).
 
 Invariant the board relies on: ``incidents.due_utc`` is set exactly while a case's clock
 runs (``catalogue.CLOCK_STATUSES``), so "overdue" is one range scan of its index.
@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 
-import shapely
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -21,15 +20,12 @@ from gridmap.errors import Conflict, InvalidInput, NotFound
 from gridmap.model import utc_text
 from gridmap.routing import Department, Rule
 from gridmap.stores import schema as s
+from gridmap.stores.records import _key
 from gridmap.workflow import Step
 
 _CASE_FIELDS = [
     c.name for c in s.incidents.columns if c.name not in ("geom",)
 ]  # a case as a mapping: everything but the geometry (lon and lat are columns)
-
-
-def _key(value) -> bool:
-    return isinstance(value, int) and 0 < value < 1 << 63
 
 
 def _code(on_time) -> int:
@@ -152,7 +148,7 @@ class Cases:
 
     # -- counts per status (see schema.incident_counts) -----------------------------------
 
-    def count_changed(self, delta: Counter) -> None:
+    def _count_changed(self, delta: Counter) -> None:
         """Cases moved into (+n) or out of (-n) (status, on_time) pairs, in the current
         transaction.  An upsert, so writers adding a pair's first case at once (a store
         emptied by hand) cannot collide."""
@@ -309,7 +305,7 @@ class Cases:
             if done.rowcount != 1:
                 now = self.case(incident_id)["status"]
                 raise Conflict(f"incident {incident_id} is {now} now, not {expected}: reload it")
-            self.count_changed(
+            self._count_changed(
                 Counter({(expected, _code(was)): -1, (step.status, _code(step.clock.on_time)): 1})
             )
             event = self.add_event(
@@ -415,7 +411,9 @@ class Cases:
         )
         return [dict(r._mapping) for r in self._run(statement)]
 
-    def overdue_ids(self, now_utc: str, statuses: Sequence[str] = ("dispatched", "handling")):
+    def overdue_ids(
+        self, now_utc: str, statuses: Sequence[str] = ("dispatched", "handling")
+    ) -> list[int]:
         """Cases overdue at ``now_utc`` that were never escalated (督办 once per case)."""
         t, e = s.incidents, s.case_events
         escalated = sa.exists().where(e.c.incident_id == t.c.id, e.c.action == "escalate")
@@ -460,87 +458,3 @@ class Cases:
             "reports": {h: int(c) for h, c in reports},
             "closures": {h: int(c) for h, c in closures},
         }
-
-    # -- hazards and their inspections ---------------------------------------------------
-
-    def hazard(self, hazard_id: int) -> dict:
-        """One hazard, with a point inside it (``lon``, ``lat``) and the cases it became."""
-        t = s.hazards
-        row = None
-        if _key(hazard_id):
-            columns = [c for c in t.columns if c.name != "geom"]
-            geom = self.geom_out(t.c.geom).label("geom")
-            row = self._run(sa.select(*columns, geom).where(t.c.id == hazard_id)).first()
-        if row is None:
-            raise NotFound(f"no hazard {hazard_id}")
-        out = dict(row._mapping)
-        point = shapely.point_on_surface(self.decode([out.pop("geom")])[0])
-        out["lon"], out["lat"] = point.x, point.y
-        i = s.incidents
-        out["cases"] = [
-            dict(r._mapping)
-            for r in self._run(
-                sa.select(i.c.id, i.c.category, i.c.status)
-                .where(i.c.hazard_id == hazard_id)
-                .order_by(i.c.id)
-            )
-        ]
-        return out
-
-    def add_inspection(
-        self,
-        hazard_id: int,
-        day: date,
-        inspector: str,
-        result: str,
-        note: str,
-        next_inspection: date,
-    ) -> int:
-        """An inspection, and the hazard's next one due, in one transaction."""
-        t = s.inspections
-        self.hazard(hazard_id)
-        values = {
-            "hazard_id": hazard_id,
-            "day": day,
-            "inspector": inspector,
-            "result": result,
-            "note": note,
-            "created": s.now_text(),
-        }
-        with self.transaction():
-            inspection = int(
-                self._run(sa.insert(t).values(**values).returning(t.c.id)).scalar_one()
-            )
-            h = s.hazards
-            self._run(
-                sa.update(h)
-                .where(h.c.id == hazard_id)
-                .values(next_inspection=next_inspection.isoformat())
-            )
-            self.record(
-                "hazard.inspect",
-                hazard_id,
-                after={**values, "day": day.isoformat(), "next": next_inspection.isoformat()},
-            )
-        return inspection
-
-    def inspections(self, hazard_id: int) -> list[dict]:
-        t = s.inspections
-        rows = self._run(
-            sa.select(t).where(t.c.hazard_id == hazard_id).order_by(t.c.day.desc(), t.c.id.desc())
-        )
-        return [dict(r._mapping) for r in rows]
-
-    def hazards_due(self, day: date, grids: Sequence[str] | None = None) -> list[dict]:
-        """Hazards whose next inspection is due on or before ``day`` (in ``grids``)."""
-        t = s.hazards
-        where = [t.c.next_inspection <= day.isoformat()]
-        if grids is not None:
-            if not grids:
-                return []
-            where.append(
-                sa.or_(*(sa.and_(t.c.grid_code >= g, t.c.grid_code < _upper(g)) for g in grids))
-            )
-        columns = [c for c in t.columns if c.name != "geom"]
-        statement = sa.select(*columns).where(*where).order_by(t.c.next_inspection, t.c.id)
-        return [dict(r._mapping) for r in self._run(statement)]

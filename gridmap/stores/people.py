@@ -25,7 +25,13 @@ class People:
 
     # -- the audit trail ----------------------------------------------------------------
 
-    def record(self, action: str, target: str = "", before=None, after=None) -> None:
+    def record(
+        self,
+        action: str,
+        target: str | int = "",
+        before: dict | None = None,
+        after: dict | None = None,
+    ) -> None:
         """An audit row for a change made in the current transaction."""
         with self.transaction():
             self._run(

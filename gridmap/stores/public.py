@@ -8,7 +8,7 @@ with enough entropy that a slow hash adds nothing, and each request checks one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import sqlalchemy as sa
 
@@ -82,7 +82,7 @@ class Public:
         self,
         ids: Sequence[int] | None = None,
         categories: Sequence[str] | None = None,
-        statuses: Sequence[str] | None = None,
+        statuses: Collection[str] | None = None,
         since_utc: str | None = None,
         until_utc: str | None = None,
         bbox: tuple[float, float, float, float] | None = None,

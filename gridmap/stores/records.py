@@ -1,5 +1,7 @@
-"""Plans, officers, incidents and hazards: the records a store keeps beside its areas,
-written once for every database (a part of :class:`~gridmap.stores.sql.SQLStore`)."""
+"""Plans, officers and incidents: the records a store keeps beside its areas, written once
+for every database (a part of :class:`~gridmap.stores.sql.SQLStore`), with the helpers
+events share (incidents here, hazards in ``hazards.py``): bulk insert, re-resolved areas,
+reading a frame."""
 
 from __future__ import annotations
 
@@ -23,16 +25,6 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 _INCIDENT_COLUMNS = ["id", *INCIDENT_COLUMNS]
-_HAZARD_COLUMNS = [
-    "id",
-    "name",
-    "type",
-    "risk_level",
-    "next_inspection",
-    "generation",
-    "grid_code",
-    "areas",
-]
 
 
 def _key(value) -> bool:
@@ -142,7 +134,7 @@ class Records:
             out.setdefault(r[2], Officer(*r))
         return out
 
-    # -- incidents and hazards -----------------------------------------------------------
+    # -- incidents, and what hazards share with them ------------------------------------
 
     def add_incidents(self, incidents: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
         frame = (normalize_events if checked else check_events)(incidents, "incidents")
@@ -159,22 +151,8 @@ class Records:
         columns = ["geom", *INCIDENT_COLUMNS, "lon", "lat", "reported_utc"]
         with self.transaction():
             ids = self._insert_events("incidents", columns, rows, xy[:, [0, 1, 0, 1]])
-            self.count_changed(Counter((st, -1) for st in frame["status"]))
+            self._count_changed(Counter((st, -1) for st in frame["status"]))
         return ids
-
-    def add_hazards(self, hazards: gpd.GeoDataFrame, checked: bool = False) -> list[int]:
-        frame = (normalize_events if checked else check_events)(hazards, "hazards")
-        columns = _HAZARD_COLUMNS[1:]
-        rows = zip(
-            self.encode(frame.geometry.values),
-            *(
-                frame[c].astype(int).tolist() if c == "risk_level" else frame[c].tolist()
-                for c in columns
-            ),
-            strict=True,
-        )
-        bounds = shapely.bounds(frame.geometry.values)
-        return self._insert_events("hazards", ["geom", *columns], rows, bounds)
 
     def _insert_events(self, table: str, columns: list[str], rows, bounds) -> list[int]:
         """Rows (an iterator: a million tuples need not exist at once) with the bounds of
@@ -318,13 +296,6 @@ class Records:
         t = s.incidents
         top = self._run(sa.select(sa.func.max(t.c.id))).scalar()
         return int(top or 0), sum(self.incident_counts().values())
-
-    def hazards(self, bbox: Sequence[float] | None = None) -> gpd.GeoDataFrame:
-        t = s.hazards
-        statement = self._event_select(t, _HAZARD_COLUMNS).order_by(t.c.id)
-        if bbox is not None:
-            statement = statement.where(self.in_bbox(t, bbox))
-        return self._event_frame(statement)
 
     def _event_frame(self, statement) -> gpd.GeoDataFrame:
         result = self._run(statement)

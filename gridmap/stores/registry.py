@@ -3,9 +3,13 @@ so it imports none of them: each is loaded when its scheme is asked for)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from gridmap.errors import StoreError
+
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import Store
 
 _REGISTRY: dict[str, tuple[str, str]] = {
     "gpkg": ("gridmap.stores.gpkg", "GeoPackageStore"),
@@ -23,7 +27,7 @@ def store_class(url: str) -> type:
     return getattr(__import__(module, fromlist=[name]), name)
 
 
-def open_store(url: str, actor: str | None = None):
+def open_store(url: str, actor: str | None = None) -> Store:
     """Open (and create when needed) the store at ``url``; its changes are audited as
     made by ``actor``."""
     store = store_class(url).from_url(url)

@@ -4,8 +4,11 @@ over SQLAlchemy Core, for any database an adapter describes.
 An adapter (``gpkg.py``, ``postgis.py``) is a subclass that supplies only what really
 differs between databases: how to connect and begin a write, how geometries are encoded
 and decoded, the spatial filter, the spatial index of a new feature table, the bulk-insert
-path and the extent bookkeeping.  Everything else is here and, for plans, officers and
-events, in ``records.py``.
+path and the extent bookkeeping.  Everything else is here and in one mixin per aggregate:
+``records.py`` (plans, officers, incidents), ``cases.py`` (routing and the case loop),
+``hazards.py`` (hazards and inspections), ``people.py`` (users, tokens, audit),
+``jobs.py`` and ``public.py`` (the public channel).  What each aggregate offers its
+callers is written down as a Protocol in ``protocols.py``.
 
 Geometries go in and out in EPSG:4326.  Every write method is one transaction; wrap
 several in ``with store.transaction():`` to make them one.  ``add_incidents`` and
@@ -18,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -35,6 +38,7 @@ from gridmap.model import (
 )
 from gridmap.stores import schema as s
 from gridmap.stores.cases import Cases
+from gridmap.stores.hazards import Hazards
 from gridmap.stores.jobs import Jobs
 from gridmap.stores.people import People
 from gridmap.stores.public import Public
@@ -43,6 +47,8 @@ from gridmap.validation import check_areas
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+_S = TypeVar("_S", bound="SQLStore")
 
 _AREA_COLUMNS = ["id", "code", "name", "parent_code", "population", "households"]
 
@@ -121,7 +127,7 @@ class Watch:
                 conn.close()
 
 
-class SQLStore(Records, People, Jobs, Cases, Public):
+class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.
@@ -133,7 +139,7 @@ class SQLStore(Records, People, Jobs, Cases, Public):
         self._conn: sa.Connection | None = engine.connect()
         self._depth = 0
 
-    def __enter__(self):
+    def __enter__(self: _S) -> _S:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -397,11 +403,9 @@ class SQLStore(Records, People, Jobs, Cases, Public):
             )
             self._areas_changed()
 
-    def generation_on(self, day: date) -> Generation:
-        """The generation in force on ``day`` (``model.generation_on``)."""
-        return model.generation_on(self.generations(), day)
-
-    def generation_at(self, generation: int | str | None = None, day: date | None = None):
+    def generation_at(
+        self, generation: int | str | None = None, day: date | None = None
+    ) -> Generation:
         """A generation by id or name, or the one in force on ``day``; the active one
         when neither is given."""
         return model.generation_at(self.generations(), generation, day)
@@ -490,14 +494,14 @@ class SQLStore(Records, People, Jobs, Cases, Public):
 
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
 
-    def areas(self, layer: str, generation: int | None = None) -> gpd.GeoDataFrame:
+    def areas(self, layer: str, generation: int | str | None = None) -> gpd.GeoDataFrame:
         t = self._areas_table(layer)
         gen = self.generation(generation)
         return self._area_frame(
             self._area_select(t).where(self._valid_at(t, gen.id)).order_by(t.c.code)
         )
 
-    def area_names(self, layer: str, generation: int | None = None) -> dict[str, tuple]:
+    def area_names(self, layer: str, generation: int | str | None = None) -> dict[str, tuple]:
         """Code -> (name, parent code) of a layer's areas, without their geometries."""
         t = self._areas_table(layer)
         gen = self.generation(generation)
@@ -506,7 +510,7 @@ class SQLStore(Records, People, Jobs, Cases, Public):
         )
         return {code: (name, parent) for code, name, parent in rows}
 
-    def area(self, layer: str, code: str, generation: int | str | None = None) -> gpd.GeoSeries:
+    def area(self, layer: str, code: str, generation: int | str | None = None) -> pd.Series:
         """One area by code (a row of ``areas``); NotFound names the layer and generation."""
         t = self._areas_table(layer)
         gen = self.generation(generation)
@@ -517,7 +521,7 @@ class SQLStore(Records, People, Jobs, Cases, Public):
             raise NotFound(f"no {layer} {code} in generation {gen.name}")
         return frame.iloc[0]
 
-    def area_by_id(self, layer: str, area_id: int) -> gpd.GeoSeries:
+    def area_by_id(self, layer: str, area_id: int) -> pd.Series:
         """One area version by its row id, whatever its generations (MapIt's ``/area``)."""
         t = self._areas_table(layer)
         frame = self._area_frame(self._area_select(t).where(t.c.id == int(area_id)))
@@ -525,14 +529,14 @@ class SQLStore(Records, People, Jobs, Cases, Public):
             raise NotFound(f"no {layer} with id {area_id}")
         return frame.iloc[0]
 
-    def count_areas(self, layer: str, generation: int | None = None) -> int:
+    def count_areas(self, layer: str, generation: int | str | None = None) -> int:
         t = self._areas_table(layer)
         gen = self.generation(generation)
         return self._run(
             sa.select(sa.func.count()).select_from(t).where(self._valid_at(t, gen.id))
         ).scalar_one()
 
-    def bounds(self, layer: str, generation: int | None = None) -> list[float]:
+    def bounds(self, layer: str, generation: int | str | None = None) -> list[float]:
         """(lon0, lat0, lon1, lat1) of a layer's areas in a generation."""
         return list(self.areas(layer, generation).total_bounds)
 

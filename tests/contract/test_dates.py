@@ -37,9 +37,9 @@ def test_activation_records_when_each_generation_was_in_force(reformed):
     old, new = reformed.generations()
     assert (old.effective_from, old.effective_to) == (None, date(2012, 9, 19))
     assert (new.effective_from, new.effective_to) == (date(2012, 9, 20), None)
-    assert reformed.generation_on(date(2012, 9, 19)).name == "2011"
-    assert reformed.generation_on(date(2012, 9, 20)).name == "2012"
-    assert reformed.generation_on(date(2030, 1, 1)).name == "2012"
+    assert reformed.generation_at(day=date(2012, 9, 19)).name == "2011"
+    assert reformed.generation_at(day=date(2012, 9, 20)).name == "2012"
+    assert reformed.generation_at(day=date(2030, 1, 1)).name == "2012"
     assert lookup_point(reformed, 125.05, 46.05, generation="2011")["areas"]["grid"]["code"] == "A"
 
 
@@ -70,10 +70,10 @@ def test_dates_that_cannot_be_answered_say_why(store):
     store.add_layer(Layer("grid", "网格", "Grid"))
     store.add_generation("g1", activate=True)
     with pytest.raises(NotFound, match="no dates yet"):
-        store.generation_on(date(2020, 1, 1))
+        store.generation_at(day=date(2020, 1, 1))
     store.set_effective("g1", date(2020, 1, 1))
     with pytest.raises(NotFound, match="no generation was in force on 2019-12-31"):
-        store.generation_on(date(2019, 12, 31))
+        store.generation_at(day=date(2019, 12, 31))
     with pytest.raises(InvalidInput, match="ends"):
         store.set_effective("g1", date(2020, 1, 2), date(2020, 1, 1))
 
