@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     := var/gridmap.gpkg
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo test test-fast bench lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ demo: $(STAMP) $(DB)
 test: $(STAMP)
 	bash scripts/test-deps.sh
 	$(BIN)/python -m pytest
+
+# The inner loop: last run's failures first, stop at the first failure, and leave out
+# the browser tests and those marked slow (servers, many processes, generated requests);
+# `make test` runs everything.  (pytest-xdist is not used: on two cores the session's
+# sample city and index would be built once per worker.)
+test-fast: $(STAMP)
+	bash scripts/test-deps.sh
+	$(BIN)/python -m pytest -x --ff -m "not browser and not slow"
 
 bench: $(STAMP)
 	bash scripts/test-deps.sh

@@ -15,6 +15,7 @@ Long runs report progress and can be stopped; the best plan so far is returned.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from boundaries import feasibility, metrics
 from boundaries.feasibility import allocate
 from boundaries.graph import UnitGraph, contract
 from boundaries.plan import Plan
-from boundaries.recom import Search, optimise
+from boundaries.recom import Search, Steps, optimise
 from boundaries.treepart import tree_part
 from gridmap.errors import Infeasible
 
@@ -42,6 +43,7 @@ class Result:
     stopped: bool
     floor: float = 0.0  # the smallest max deviation any nested plan can have
     first_seconds: float | None = None  # when the first plan satisfying every rule existed
+    steps: int = 0  # recombination steps taken
 
 
 def _centroids(graph: UnitGraph) -> np.ndarray:
@@ -97,12 +99,13 @@ def auto_plan(
     epsilon: float = 0.05,
     of: str = "population",
     fine: UnitGraph | None = None,
-    seconds: float = 8.0,
+    seconds: float | None = 8.0,
     seed: int = 2012,
     split_cost: float = 0.05,
     heat: float = 200.0,
     progress: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    steps: int | None = None,
 ) -> Result:
     """Propose a plan over ``units`` (each with a ``parent`` to nest in).
 
@@ -110,13 +113,19 @@ def auto_plan(
     when given, units are split into fine units where balance needs it.  Stopping (or the
     time running out) returns the best plan found so far.
 
+    Bounds: ``seconds`` of wall-clock time (None: no clock), ``steps`` recombination steps
+    in all (None: no count), whichever comes first; without either, the search ends when
+    it stalls.  The plan depends on the clock only when the seconds run out first: bound
+    by steps alone, the same seed gives the same plan on any machine, under any load.
+
     Anytime: the first plan within the bounds (``low``/``high``, else ±``epsilon``) is
     reported as soon as it exists, with its time; the search then improves compactness
     and balance, and ends early once that stalls.  The plan returned is never one outside
     the bounds when one within them was seen.
     """
     started = time.monotonic()
-    deadline = started + seconds
+    deadline = math.inf if seconds is None else started + seconds
+    budget = Steps(math.inf if steps is None else steps)
     stop = stop or threading.Event()
     say = progress or (lambda m: None)
     rng = np.random.default_rng(seed)
@@ -137,7 +146,9 @@ def auto_plan(
         members = np.flatnonzero(parents == p)
         # A recursive tree partition within the bounds when one is drawn quickly (as
         # GerryChain's), else regions grown from seeds; the search improves either.
-        region = tree_part(units, members, alloc[p], weight, *bounds, rng, started + 0.1 * seconds)
+        region = tree_part(
+            units, members, alloc[p], weight, *bounds, rng, _at(started, seconds, 0.1)
+        )
         if region is None:
             region = grow(units, members, alloc[p], rng, weight)
         labels[members] = len(district_parent) + region
@@ -200,13 +211,23 @@ def auto_plan(
     # a parent's districts beyond epsilon, they are asked to stay near its average.
     tolerance = np.array([max(epsilon, abs(gaps[p]) + 0.005) for p in district_parent])
     coarse = Search(units, weight, target, district_parent, tolerance)
-    share = deadline if fine is None else started + seconds * 0.25
+    share = deadline if fine is None else _at(started, seconds, 0.25)
+    # The whole-unit phases share a quarter of the steps too, when grids follow.
+    coarse_budget = budget.left if fine is None else budget.left * 0.25
+    coarse_steps = Steps(coarse_budget)
     # A plan within the rules first, by descent (fast), then annealing from it.
     labels = optimise(
-        coarse, labels, share, stop, rng, patience=500, **{**anytime(units), "stall": 0}
+        coarse,
+        labels,
+        share,
+        stop,
+        rng,
+        patience=500,
+        budget=coarse_steps,
+        **{**anytime(units), "stall": 0},
     )
     # Annealing counted in steps: the same seed gives the same plan.
-    steps = min(len(units) * (150 if fine is None else 40), 30_000)
+    anneal = min(len(units) * (150 if fine is None else 40), 30_000)
     labels = optimise(
         coarse,
         labels,
@@ -215,8 +236,9 @@ def auto_plan(
         rng,
         heat=heat,
         progress=report(units),
-        steps=steps,
+        steps=anneal,
         settle=fine is not None,
+        budget=coarse_steps,
         **anytime(units),
     )
     # Then descent polishes what annealing found (compactness, mostly) until it stalls.
@@ -229,6 +251,7 @@ def auto_plan(
         patience=1500,
         progress=report(units),
         settle=fine is not None,
+        budget=coarse_steps,
         **anytime(units),
     )
     if first and first["graph"] is units and not within(units)(labels):
@@ -238,15 +261,18 @@ def auto_plan(
         f"{k} districts over {len(units)} whole units: max deviation "
         f"{metrics.max_deviation(plan, of):.1%}"
     )
+    if steps is not None:
+        budget.left -= coarse_budget - coarse_steps.left  # what the whole-unit phases took
     if fine is None:
         return Result(
             plan,
             plan.labels,
             [],
             time.monotonic() - started,
-            stop.is_set() or time.monotonic() >= deadline,
+            stop.is_set() or time.monotonic() >= deadline or budget.spent,
             floor,
             first.get("seconds"),
+            coarse_steps.taken,
         )
     # Then grids where balance needs them, each split costing a little.
     district_of = dict(zip(units.codes, labels, strict=True))
@@ -268,6 +294,7 @@ def auto_plan(
         rng,
         patience=1500,
         progress=report(fine),
+        budget=budget,
         **anytime(fine),
     )
     if first and not within(fine)(fine_labels):
@@ -287,10 +314,16 @@ def auto_plan(
         fine_labels,
         split,
         time.monotonic() - started,
-        stop.is_set() or time.monotonic() >= deadline,
+        stop.is_set() or time.monotonic() >= deadline or budget.spent,
         floor,
         first.get("seconds"),
+        coarse_steps.taken + budget.taken,
     )
+
+
+def _at(started: float, seconds: float | None, share: float) -> float:
+    """The deadline of a phase given ``share`` of the seconds (none without seconds)."""
+    return math.inf if seconds is None else started + seconds * share
 
 
 def mixed_plan(

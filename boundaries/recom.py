@@ -19,6 +19,7 @@ what the rules ask.  A step is kept only when it lowers the cost.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,19 @@ import numpy as np
 from boundaries.graph import UnitGraph
 
 PENALTY = 1000.0
+
+
+@dataclass
+class Steps:
+    """Recombination steps a search may still take, shared by its phases: a bound that,
+    unlike a deadline, gives the same plan whatever the machine and its load."""
+
+    left: float = math.inf
+    taken: int = 0
+
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
 
 
 @dataclass
@@ -244,15 +258,17 @@ def optimise(
     on_valid: Callable[[np.ndarray], None] | None = None,
     stall: int | None = None,
     settle: bool = False,
+    budget: Steps | None = None,
 ) -> np.ndarray:
     """Recombination steps until ``patience`` steps in a row find nothing better, the
-    deadline passes or ``stop`` is set; returns the best labels seen (a new array).
+    deadline passes (``math.inf``: none), ``budget`` is spent or ``stop`` is set; returns
+    the best labels seen (a new array).
 
     With ``heat`` > 0 the search anneals: worse steps are taken with probability
     exp(-Δcost / T), T cooling from ``heat`` to nothing over ``steps`` steps (or by the
     deadline), which lets it leave a local optimum that pairwise moves alone cannot.
     Counted in steps, the same seed gives the same plan on any machine fast enough to
-    finish before the deadline.
+    finish before the deadline (on every machine without one).
 
     Anytime: ``on_valid`` is handed the first labels ``valid`` accepts, as soon as they
     exist; from then on, ``stall`` steps without the cost falling by 1% end the search
@@ -274,14 +290,17 @@ def optimise(
     began = last_report = time.monotonic()
     span = max(deadline - began, 1e-9)
     done = 0
-    while time.monotonic() < deadline and not stop.is_set():
+    budget = budget or Steps()
+    while time.monotonic() < deadline and not stop.is_set() and not budget.spent:
         if steps is not None and done >= steps:
             break
-        left = (deadline - time.monotonic()) / span
+        left = 1.0 if math.isinf(deadline) else (deadline - time.monotonic()) / span
         if steps:  # counted in steps, but cooled by the deadline when that comes first
             left = min(left, 1 - done / steps)
         temperature = heat * left**3 if heat else 0.0
         done += 1
+        budget.left -= 1
+        budget.taken += 1
         value = np.bincount(labels, weights=search.weight, minlength=k)
         excess = np.maximum(np.abs(value / search.ideal - 1) - search.epsilon, 0)
         # Districts beyond epsilon first; once all are within, any district.

@@ -537,8 +537,10 @@ def build(
     layers = build_areas(settings, progress)
     rng = np.random.default_rng(settings.seed + 1)
     officers = build_officers(rng, layers)
+    # Cells for the points looked up once here (exact whatever their number).
+    cells = LookupIndex.cells_for(settings.incidents + settings.hazards)
     index = LookupIndex.from_frames(
-        layers, {layer.name: layer for layer in LAYERS}, officers, generation=1
+        layers, {layer.name: layer for layer in LAYERS}, officers, generation=1, max_cells=cells
     )
     incidents = _attach_areas(
         build_incidents(rng, layers["grid"], settings.incidents, as_of), index, 1
@@ -586,15 +588,17 @@ REFORM_DAY = date(2012, 9, 20)
 
 def reform(
     store: Store,
-    seconds: float = 8.0,
+    seconds: float | None = None,
     seed: int = 2012,
     progress: Progress = print,
+    steps: int | None = 5000,
     large=None,
 ):
     """The 2012 reform of the sample city: an automatic plan of 70 communities of
     20,000-40,000 residents, each inside one district, published and activated as
-    generation 2012; generation 2011 stays queryable.  ``large``: the engine that re-homes
-    many events (``gridmap.engines.LargeBatches``)."""
+    generation 2012; generation 2011 stays queryable.  Bounded by search steps, not
+    seconds: the same reform on every machine.  ``large``: the engine that re-homes many
+    events (``gridmap.engines.LargeBatches``)."""
     from boundaries import units as units_of
     from boundaries.propose import auto_plan
     from boundaries.publish import publish
@@ -609,6 +613,7 @@ def reform(
         seconds=seconds,
         seed=seed,
         progress=progress,
+        steps=steps,
     )
     return publish(
         store,

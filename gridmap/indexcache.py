@@ -90,7 +90,7 @@ def cached_index(store, generation: int | str | None = None, max_cells: int = FU
                     if old != file:
                         old.unlink(missing_ok=True)
                 return index
-    return LookupIndex(layers, store.officers(), gen.id)
+    return LookupIndex(layers, store.officers(), gen.id, max_cells)
 
 
 class _FileLayer(LayerIndex):

@@ -8,11 +8,13 @@ from gridmap.lookup import LookupIndex
 
 def lookup_codes(store, lon, lat, generation: int | str | None = None) -> dict[str, tuple]:
     """Code (None: not covered) and on-border flag per point, for every layer."""
-    result = LookupIndex.from_store(store, generation).lookup(lon, lat)
+    import numpy as np
+
+    cells = LookupIndex.cells_for(int(np.size(lon)))  # exact whatever the budget
+    result = LookupIndex.from_store(store, generation, cells).lookup(lon, lat)
     return {name: (result.codes(name), result.border[name]) for name in result.idx}
 
 
 def lookup_point(store, lon: float, lat: float, generation: int | str | None = None) -> dict:
     """The MapIt-style answer for one point (see ``LookupResult.record``)."""
-    index = LookupIndex.from_store(store, generation, max_cells=1 << 12)
-    return index.lookup(lon, lat).record(0)
+    return LookupIndex.near(store, lon, lat, generation).lookup(lon, lat).record(0)

@@ -35,13 +35,35 @@ def _admin():
     return conn
 
 
-def create_database(prefix: str = "gridmap_test") -> str:
+def create_database(prefix: str = "gridmap_test", template: str | None = None) -> str:
+    """A new database; with ``template`` (the URL of a database nobody is connected to),
+    a copy of it, file by file: a second where writing the sample city anew takes half a
+    minute."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     conn = _admin()
     with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
+        if template is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        else:
+            source = urlparse(template).path.lstrip("/")
+            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
     conn.close()
     return _with_db(ADMIN_URL, name)
+
+
+def make_template(url: str) -> None:
+    """Make the database at ``url`` a template to copy (closing this process's
+    connections to it: CREATE DATABASE ... TEMPLATE needs it unused)."""
+    from gridmap.stores.postgis import close_pools
+
+    close_pools(url)
+    name = urlparse(url).path.lstrip("/")
+    conn = _admin()
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+    conn.close()
 
 
 def drop_database(url: str) -> None:

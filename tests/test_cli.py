@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from gridmap.cli import main
+from tests.conftest import copy_city
 
 
 @pytest.fixture()
 def run(sample_path, tmp_path):
     db = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, db)
+    copy_city(sample_path, db)
 
     def invoke(*args, env=None):
         return CliRunner().invoke(
@@ -25,6 +25,7 @@ def run(sample_path, tmp_path):
     return invoke
 
 
+@pytest.mark.slow
 def test_sample_builds_once(tmp_path):
     db = f"gpkg://{tmp_path}/new.gpkg"
     first = CliRunner().invoke(main, ["--db", db, "sample", "--as-of", "2026-11-01"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import geopandas as gpd
 import numpy as np
 import pyogrio
@@ -16,6 +14,7 @@ from gridmap.services import generations
 from gridmap.stores import open_store
 from gridmap.stores.gpkg import GeoPackageStore
 from tests import gdal
+from tests.conftest import copy_city
 from tests.lookups import lookup_point
 
 SQUARE = shapely.box(125.0, 46.0, 125.1, 46.1)
@@ -98,7 +97,7 @@ def test_import_publish_and_activation_keep_the_file_valid(sample_path, tmp_path
     from etl.imports import import_layer
 
     path = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     with GeoPackageStore(path) as store:
         wards = store.areas("district").dissolve().explode(index_parts=False)
         wards["code"] = [f"W{i}" for i in range(len(wards))]
@@ -107,7 +106,7 @@ def test_import_publish_and_activation_keep_the_file_valid(sample_path, tmp_path
         import_layer(store, src, "ward", code_field="code")
         gdal.validate_gpkg(path)
         units = units_of.from_store(store)
-        result = auto_plan(units.units, 70, 20_000, 40_000, fine=units.fine, seconds=2)
+        result = auto_plan(units.units, 70, 20_000, 40_000, fine=units.fine, steps=3000)
         plan = planfile.read(planfile.write(tmp_path / "p.csv", result.plan), units)
         publish(store, units, plan, "2012")
         gdal.validate_gpkg(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ import shapely
 
 from gridmap.errors import InvalidInput
 from gridmap.lookup import LookupIndex
-from gridmap.model import Layer, Officer
+from gridmap.model import Generation, Layer, Officer
 from tests.reference import brute_force
 
 
@@ -29,12 +31,22 @@ def _test_points(frames, n_random=4000, seed=0):
     return np.vstack([random, vertices, midpoints, zones, outside])
 
 
-@pytest.mark.parametrize("max_cells", [1 << 23, 1 << 10])
-def test_sample_city_answers_equal_the_brute_force_reference(sample_path, sample_frames, max_cells):
+def _index(sample_path, max_cells: int) -> LookupIndex:
+    """The sample city's index with ``max_cells`` cells: built, or at the full budget
+    read from the session's index cache file (ten seconds to build; the file is the
+    same index, as tests/test_indexcache.py shows)."""
+    from gridmap.indexcache import FULL, cached_index
     from gridmap.stores.gpkg import GeoPackageStore
 
     with GeoPackageStore(sample_path) as store:
-        index = LookupIndex.from_store(store, max_cells=max_cells)
+        if max_cells == FULL:
+            return cached_index(store, max_cells=FULL)
+        return LookupIndex.from_store(store, max_cells=max_cells)
+
+
+@pytest.mark.parametrize("max_cells", [1 << 23, 1 << 10])
+def test_sample_city_answers_equal_the_brute_force_reference(sample_path, sample_frames, max_cells):
+    index = _index(sample_path, max_cells)
     xy = _test_points(sample_frames)
     result = index.lookup(xy[:, 0], xy[:, 1])
     for layer, frame in sample_frames.items():
@@ -107,7 +119,13 @@ def test_bad_coordinates_name_the_value_and_position(sample_index, lon, lat, mes
 #
 # The district D1 is A01 + B02 (+ the hole h of A01 is outside every area).
 # A police zone P1 covers x in [0, 1.5], P2 x in [1.5, 5].
+@functools.cache
 def _tiny_index():
+    """Built once (a second at the full budget), for the tests that only read it."""
+    return LookupIndex.from_frames(*_tiny_city(), generation=1)
+
+
+def _tiny_city():
     t = 0.1
 
     def box(a, b, c, d):
@@ -144,7 +162,35 @@ def _tiny_index():
         "police": Layer("police", "派出所", "Police", kind="zone"),
     }
     officers = [Officer("甲", "grid", "D101"), Officer("乙", "grid", "D102")]
-    return LookupIndex.from_frames(frames, layers, officers, generation=1)
+    return frames, layers, officers
+
+
+class _Frames:
+    """What ``LookupIndex.near`` asks of a store, answered from frames in memory (a
+    store reads its areas in a tenth of a second: too slow for thousands of points)."""
+
+    def __init__(self, frames, layers, officers, generation=1):
+        self.frames, self._layers, self._officers = frames, layers, officers
+        self._generation = Generation(generation, "g", active=True)
+
+    @classmethod
+    def of(cls, store) -> _Frames:
+        layers = {x.name: x for x in store.layers()}
+        frames = {name: store.areas(name) for name in layers}
+        return cls(frames, layers, store.officers(), store.generation().id)
+
+    def generation(self, ref=None) -> Generation:
+        return self._generation
+
+    def layers(self) -> list[Layer]:
+        return list(self._layers.values())
+
+    def areas(self, layer: str, generation: int) -> gpd.GeoDataFrame:
+        assert generation == self._generation.id
+        return self.frames[layer]
+
+    def officers(self) -> list[Officer]:
+        return self._officers
 
 
 @pytest.mark.parametrize(
@@ -171,6 +217,11 @@ def test_border_rule_on_a_hand_drawn_city(x, y, grid, district, police, border):
     assert bool(r.on_border[0]) == border
     officer = r.record(0)["officer"]
     assert (officer["name"] if officer else None) == {"D101": "甲", "D102": "乙"}.get(grid)
+    # One point without the cells: only the areas around it, the same answer.
+    lon, lat = 125 + x * 0.1, 46 + y * 0.1
+    near = LookupIndex.near(_Frames(*_tiny_city()), lon, lat)
+    assert near.lookup(lon, lat).record(0) == r.record(0)
+    assert near.point(lon, lat) == r.record(0)
 
 
 def test_a_layer_its_children_do_not_cover_is_searched_itself():
@@ -203,10 +254,8 @@ def test_one_point_answers_as_the_batch_does(sample_path, sample_frames, max_cel
     """``point`` hands out answers built once per combination of cells: every answer must
     still be the batch's own, on borders, in mixed cells, outside the city, and again
     when the same cells are asked twice."""
-    from gridmap.stores.gpkg import GeoPackageStore
-
-    with GeoPackageStore(sample_path) as store:
-        index = LookupIndex.from_store(store, max_cells=max_cells)
+    index = _index(sample_path, max_cells)
+    assert not index._answers
     xy = _test_points(sample_frames, n_random=3000, seed=11)
     xy = np.vstack([xy, xy[:500] + 1e-7])  # near neighbours: the same cells, other points
     batch = index.lookup(xy[:, 0], xy[:, 1])
@@ -230,3 +279,28 @@ def test_a_hand_drawn_hole_and_a_gap_are_not_taken_from_the_cells():
     for x, y in ((0.5, 0.5), (3.0, 1.0), (0.5, 1.5), (4.5, 1.5), (9.0, 9.0)):
         lon, lat = 125 + x * 0.1, 46 + y * 0.1
         assert index.point(lon, lat) == index.lookup(lon, lat).record(0)
+
+
+def test_one_point_near_answers_as_the_full_index(sample_index, sample_store, sample_frames):
+    """``LookupIndex.near`` (the areas whose bounds hold the point, no cells: what the
+    command line and a store's ``lookup_point`` answer one point with) gives the full
+    index's own answer: inside, on borders and vertices, in zones, outside the city."""
+    xy = _test_points(sample_frames, n_random=300, seed=17)
+    xy = xy[np.random.default_rng(17).permutation(len(xy))[:250]]
+    store = _Frames.of(sample_store)
+    batch = sample_index.lookup(xy[:, 0], xy[:, 1])
+    assert batch.on_border.sum() > 100 and (~batch.covered).sum() > 3
+    for i, (x, y) in enumerate(xy):
+        near = LookupIndex.near(store, float(x), float(y))
+        assert near.lookup(float(x), float(y)).record(0) == batch.record(i), (i, x, y)
+    # And from the store itself, as the command line asks.
+    x, y = xy[0]
+    assert LookupIndex.near(sample_store, x, y).point(x, y) == batch.record(0)
+
+
+def test_one_point_near_is_checked_like_a_batch(sample_store):
+    for lon, lat in ((np.nan, 46.5), (125.0, np.inf), (181.0, 46.5)):
+        with pytest.raises(InvalidInput):
+            LookupIndex.near(sample_store, lon, lat)
+    with pytest.raises(InvalidInput, match="one point expected"):
+        LookupIndex.near(sample_store, [125.0, 125.1], [46.0, 46.1])

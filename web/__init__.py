@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.upload_mb * 1_000_000,
         PUBLIC_MAP=settings.public == "map",
         OGC_PUBLIC_COLLECTIONS=settings.ogc_public,
+        INDEX_CELLS=settings.index_cells,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.https,

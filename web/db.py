@@ -137,7 +137,10 @@ def lookup_index(generation=None) -> LookupIndex:
 
 
 def _index(version: int, gen: Generation) -> LookupIndex:
-    return _cache().get(("index", version, gen.id), lambda: cached_index(get_store(), gen.id))
+    cells = current_app.config["INDEX_CELLS"]
+    return _cache().get(
+        ("index", version, gen.id), lambda: cached_index(get_store(), gen.id, cells)
+    )
 
 
 def simplified_layer(layer: str, generation, zoom: int):

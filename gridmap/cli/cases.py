@@ -62,7 +62,7 @@ def route_test(ctx, lon, lat, category) -> None:
     """Who would get a case of CATEGORY at LON LAT?"""
     check_lonlat(lon, lat)
     store = command_store(ctx)
-    answer = cases.preview(store, LookupIndex.from_store(store), lon, lat, category)
+    answer = cases.preview(store, LookupIndex.near(store, lon, lat), lon, lat, category)
     d = answer["department"]
     if d is None:
         raise click.ClickException(f"no rule matches {category} at {lon}, {lat}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gridmap.cli.common import command_store, start_up
+from gridmap.cli.common import command_store, settings, start_up
 
 
 @dataclass(frozen=True)
@@ -111,12 +111,12 @@ def lookup(
         if src is None:
             from gridmap.lookup import LookupIndex
 
-            # One point: exact predicates on a small index are faster than a full raster.
-            index = LookupIndex.from_store(store, generation, max_cells=1 << 12)
+            # One point: the areas around it, by exact predicates (no cells to build).
+            index = LookupIndex.near(store, lon, lat, generation)
         elif engine == "local":
             from gridmap.indexcache import cached_index
 
-            index = cached_index(store, generation)
+            index = cached_index(store, generation, settings(ctx).index_cells)
         else:
             index = None  # each Dask worker loads its own
     if src is None:

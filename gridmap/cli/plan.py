@@ -134,7 +134,18 @@ def plan() -> None:
     default="population",
     show_default=True,
 )
-@click.option("--seconds", default=8.0, show_default=True, help="Time allowed at most.")
+@click.option(
+    "--seconds",
+    type=float,
+    default=None,
+    help="Time allowed at most [default: 8; none with --steps].",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(1),
+    default=None,
+    help="Search steps at most: the same plan on any machine.",
+)
 @click.option("--seed", default=2012, show_default=True)
 @click.option(
     "--out",
@@ -154,6 +165,7 @@ def auto(
     epsilon,
     balance,
     seconds,
+    steps,
     seed,
     out,
 ) -> None:
@@ -164,7 +176,9 @@ def auto(
     from boundaries import runs
 
     units = _units(command_store(ctx), **unit_args)
-    asked = runs.AutoRequest(k, low, high, epsilon, balance, seconds, seed=seed).checked(units)
+    asked = runs.AutoRequest(
+        k, low, high, epsilon, balance, seconds, steps=steps, seed=seed
+    ).checked(units)
     stop = threading.Event()
     box: dict = {}
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from gridmap.cli import main
 from gridmap.stores.gpkg import GeoPackageStore
+from tests.conftest import copy_city
 
 
 @pytest.fixture()
 def city(sample_path, tmp_path, monkeypatch):
-    shutil.copy(sample_path, tmp_path / "city.gpkg")
+    copy_city(sample_path, tmp_path / "city.gpkg")
     monkeypatch.setenv("GRIDMAP_DATABASE_URL", f"gpkg://{tmp_path / 'city.gpkg'}")
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -27,23 +29,36 @@ def run(*args, ok=True):
     return result
 
 
+@pytest.fixture(scope="module")
+def auto_plan_csv(sample_path, tmp_path_factory):
+    """``gridmap plan auto`` as typed, run once for the module: bounded by steps, the plan
+    is the same whichever test would run it (and on any machine)."""
+    folder = tmp_path_factory.mktemp("plan-auto")
+    copy_city(sample_path, folder / "city.gpkg")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRIDMAP_DATABASE_URL", f"gpkg://{folder / 'city.gpkg'}")
+        mp.chdir(folder)
+        run(
+            "plan",
+            "auto",
+            "--k",
+            "70",
+            "--min",
+            "20000",
+            "--max",
+            "40000",
+            "--steps",
+            "3000",
+            "--out",
+            "plan.csv",
+        )
+    return folder / "plan.csv"
+
+
 @pytest.fixture()
-def plan_csv(city):
-    run(
-        "plan",
-        "auto",
-        "--k",
-        "70",
-        "--min",
-        "20000",
-        "--max",
-        "40000",
-        "--seconds",
-        "4",
-        "--out",
-        "plan.csv",
-    )
-    return city / "plan.csv"
+def plan_csv(city, auto_plan_csv):
+    """That plan, in this test's own copy of the city."""
+    return Path(shutil.copy(auto_plan_csv, city / "plan.csv"))
 
 
 def test_auto_writes_a_plan_that_passes_the_rules(plan_csv):
@@ -124,6 +139,7 @@ def test_publish_stages_then_activate(city, plan_csv):
     assert again.exit_code == 1
 
 
+@pytest.mark.slow
 def test_sample_with_reform(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_DATABASE_URL", f"gpkg://{tmp_path / 'reform.gpkg'}")
     out = run("sample", "--with-reform").output

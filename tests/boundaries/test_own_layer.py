@@ -35,7 +35,7 @@ def run(*args, code=0):
 
 
 def test_a_layer_without_parent_plans_within_5_percent_by_default(county_db):
-    out = run("plan", "auto", "--units", "county", "--k", "5", "--seconds", "5", "--out", "a.csv")
+    out = run("plan", "auto", "--units", "county", "--k", "5", "--steps", "20000", "--out", "a.csv")
     assert "ok   population  every district's population is within bounds" in out.output
     assert "no parent layer (--parent none)" in out.output
     shown = run("plan", "show", "a.csv", "--units", "county", "--epsilon", "0.05", "--k", "5")
@@ -43,7 +43,7 @@ def test_a_layer_without_parent_plans_within_5_percent_by_default(county_db):
         assert f"ok   {rule}" in shown.output
     # The same with --parent none and --split-into none said out loud.
     run("plan", "auto", "--units", "county", "--parent", "none", "--split-into", "none",
-        "--k", "4", "--seconds", "5", "--out", "b.geojson")  # fmt: skip
+        "--k", "4", "--steps", "20000", "--out", "b.geojson")  # fmt: skip
     compared = run("plan", "compare", "a.csv", "b.geojson", "--units", "county", "--json")
     assert json.loads(compared.output)["units_moved"] > 0
 
@@ -79,7 +79,7 @@ def test_impossible_or_malformed_requests_are_one_line_before_any_search(county_
 
 
 def test_a_plan_that_fails_a_rule_exits_non_zero_naming_the_rule(county_db):
-    run("plan", "auto", "--units", "county", "--k", "5", "--seconds", "3", "--out", "a.csv")
+    run("plan", "auto", "--units", "county", "--k", "5", "--steps", "20000", "--out", "a.csv")
     shown = run("plan", "show", "a.csv", "--units", "county", "--epsilon", "0.001", code=1)
     assert "FAIL population" in shown.output
     imported = run(
@@ -110,13 +110,13 @@ def test_a_layer_in_its_own_projected_crs_is_measured_in_it(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     run("import-layer", "albers.gpkg", "--layer", "county", "--code-field", "FIPS",
         "--population-field", "TotPop90")  # fmt: skip
-    run("plan", "auto", "--units", "county", "--k", "2", "--epsilon", "0.2", "--seconds", "3")
+    run("plan", "auto", "--units", "county", "--k", "2", "--epsilon", "0.2", "--steps", "20000")
     body = json.loads(run("plan", "metrics", "plan.csv", "--units", "county").output)
     assert body["metric_crs"].startswith("EPSG:5070 (NAD83 / Conus Albers")
 
 
 def test_publishing_a_plan_without_parent_is_refused_saying_what_to_do(county_db):
-    run("plan", "auto", "--units", "county", "--k", "5", "--seconds", "3", "--out", "a.csv")
+    run("plan", "auto", "--units", "county", "--k", "5", "--steps", "20000", "--out", "a.csv")
     out = run("plan", "publish", "a.csv", "--units", "county", "--name", "2030", code=1)
     assert "this plan has none (--parent none)" in out.output and "plan export" in out.output
     exported = run("plan", "export", "a.csv", "--units", "county", "--out", "a.geojson")

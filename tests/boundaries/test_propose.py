@@ -12,6 +12,10 @@ from boundaries.graph import contract
 from boundaries.propose import Infeasible, allocate, auto_plan
 from tests.boundaries.drawn import graph
 
+# Searches bounded by steps, not seconds: the same plan on any machine, however loaded.
+# No drawn graph here needs this many: each search ends by itself (it settles).
+BOUND = {"seconds": None, "steps": 20_000}
+
 
 def test_whole_units_when_they_balance():
     """Six blocks of 400 (2x2 units each); parent X has four, Y two; three districts of
@@ -22,7 +26,7 @@ def test_whole_units_when_they_balance():
         group="aabbcc\naabbcc\nddeeff\nddeeff",
     )
     units = contract(fine, fine.group)
-    result = auto_plan(units, k=3, fine=fine, seconds=5)
+    result = auto_plan(units, k=3, fine=fine, **BOUND)
     plan = result.plan
     assert sorted(plan.population.tolist()) == [800, 800, 800]
     assert result.split == []
@@ -34,9 +38,9 @@ def test_a_block_is_split_into_its_units_only_where_balance_needs_it():
     400 (±33%); splitting the middle block gives 600 and 600."""
     fine = graph("aabbcc\naabbcc", parent="X", group="aabbcc\naabbcc")
     units = contract(fine, fine.group)
-    whole = auto_plan(units, k=2, seconds=1)
+    whole = auto_plan(units, k=2, **BOUND)
     assert metrics.max_deviation(whole.plan) == pytest.approx(1 / 3)
-    result = auto_plan(units, k=2, fine=fine, seconds=5)
+    result = auto_plan(units, k=2, fine=fine, **BOUND)
     assert result.plan.population.tolist() == [600, 600]
     assert result.split == ["b"]
     assert rules.contiguous(result.plan)[0]
@@ -46,7 +50,7 @@ def test_a_block_is_split_into_its_units_only_where_balance_needs_it():
 
 def test_districts_stay_inside_their_parent():
     g = graph("ABCDEF\nABCDEF\nABCDEF", parent="XXXYYY\nXXXYYY\nXXXYYY")
-    result = auto_plan(g, k=4, seconds=1)
+    result = auto_plan(g, k=4, **BOUND)
     assert rules.nested(result.plan)[0]
     assert rules.contiguous(result.plan)[0]
     assert sorted(result.plan.population.tolist()) == [400, 400, 500, 500]
@@ -106,7 +110,7 @@ def test_the_nesting_floor_is_reported():
     450 (1800 / 4): no nested plan gets within ±5%; the message says why."""
     g = graph("AAAAAABBBBBB\nAAAAAABBBBBB", parent="XXXXXXXXXXYY\nXXXXXXXXXXYY", population=75)
     messages = []
-    result = auto_plan(g, k=4, seconds=1, progress=messages.append)
+    result = auto_plan(g, k=4, **BOUND, progress=messages.append)
     assert result.floor == pytest.approx(1 / 3)
     assert any("no nested plan can be within ±5%" in m and "Y has 300" in m for m in messages)
 
@@ -116,9 +120,9 @@ def test_an_island_is_named_until_it_is_linked():
     picture = "AAAA.A\nAAAA.."
     g = graph(picture, parent="X")
     with pytest.raises(Infeasible, match=r"X's units are in 2 pieces: r0c5 share no border"):
-        auto_plan(g, k=2, seconds=1)
+        auto_plan(g, k=2, **BOUND)
     linked = graph(picture, parent="X", links=[("r0c3", "r0c5")])
-    result = auto_plan(linked, k=2, seconds=1)
+    result = auto_plan(linked, k=2, **BOUND)
     assert rules.contiguous(result.plan)[0]
 
 
@@ -126,7 +130,7 @@ def test_balance_households_instead_of_residents():
     """Residents are equal everywhere; households are 6 in the first unit, 2 in the
     others.  Balancing households puts the first unit alone."""
     g = graph("ABCD", parent="X", households="6222")
-    result = auto_plan(g, k=2, of="households", seconds=1)
+    result = auto_plan(g, k=2, of="households", **BOUND)
     assert result.plan.households.tolist() == [6, 6]
     assert sorted(result.plan.population.tolist()) == [100, 300]
 
@@ -135,8 +139,29 @@ def test_the_first_plan_within_the_rules_is_reported_and_a_settled_search_ends_i
     """A 6x6 block of 100-resident units in one parent, four districts of 900 ±10%."""
     g = graph("\n".join(["xxxxxx"] * 6), parent="\n".join(["XXXXXX"] * 6))
     messages: list[str] = []
-    result = auto_plan(g, k=4, epsilon=0.1, seconds=600, progress=messages.append)
+    result = auto_plan(g, k=4, epsilon=0.1, **BOUND, progress=messages.append)
     assert result.first_seconds is not None
     assert any("first plan within every rule" in m for m in messages)
     assert not result.stopped  # ended by itself once improvement stalled, not by the clock
     assert all(ok for _, ok, _ in rules.check(result.plan, k=4, epsilon=0.1))
+
+
+def test_a_search_bounded_by_steps_gives_the_same_plan_on_any_machine():
+    """Steps, not seconds: two runs give the same plan however long their steps took; a
+    spent budget ends the search (and says so), whole units and grids sharing it."""
+    g = graph("\n".join(["xxxxxx"] * 6), parent="\n".join(["XXXXXX"] * 6))
+    a = auto_plan(g, k=4, seconds=None, steps=300)
+    b = auto_plan(g, k=4, seconds=None, steps=300)
+    assert a.plan.labels.tolist() == b.plan.labels.tolist()
+    assert a.steps == b.steps == 300 and a.stopped and b.stopped
+    fine = graph(
+        "aabbccdd\naabbccdd\neeffgghh\neeffgghh",
+        parent="X",
+        group="aabbccdd\naabbccdd\neeffgghh\neeffgghh",
+    )
+    units = contract(fine, fine.group)
+    c = auto_plan(units, k=3, fine=fine, seconds=None, steps=200)
+    d = auto_plan(units, k=3, fine=fine, seconds=None, steps=200)
+    assert c.fine_labels.tolist() == d.fine_labels.tolist()
+    assert c.steps == d.steps <= 200 and c.stopped
+    assert rules.contiguous(c.plan)[0] and c.plan.population.sum() == 3200

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
 from click.testing import CliRunner
 
 from gridmap.cli import main
+from tests.conftest import copy_city
 
 
 def _run(db):
@@ -17,7 +16,7 @@ def _run(db):
 
 
 def test_rules_departments_calendar_and_escalation(sample_path, tmp_path):
-    shutil.copy(sample_path, tmp_path / "city.gpkg")
+    copy_city(sample_path, tmp_path / "city.gpkg")
     run = _run(f"gpkg://{tmp_path / 'city.gpkg'}")
     r = run("route", "test", "125.10", "46.59", "E0404")
     assert r.exit_code == 0 and r.output.startswith("Fire station (fire) zone F")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from contextlib import contextmanager
 
 import pytest
@@ -11,7 +10,7 @@ from etl import sample_city
 from gridmap.stores.gpkg import GeoPackageStore
 from gridmap.stores.postgis import PostGISStore
 from tests import postgis
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, copy_city
 
 STORES = ["gpkg", "postgis"]
 
@@ -56,23 +55,47 @@ def city(request):
     s.close()
 
 
+@pytest.fixture(scope="session")
+def pg_city(sample_path):
+    """A PostGIS template database holding the sample city copied from its GeoPackage
+    (``etl.copy``), made once per session: each test's own copy of the city in PostGIS is
+    ``CREATE DATABASE ... TEMPLATE`` of it (``copy_in``), a second instead of a copy."""
+    from etl.copy import copy_store
+
+    url = postgis.create_database("gridmap_city_template")
+    with GeoPackageStore(sample_path) as src, PostGISStore(url) as dst:
+        copy_store(src, dst, progress=lambda m: None)
+    postgis.make_template(url)
+    yield url
+    postgis.drop_database(url)
+
+
 @contextmanager
-def copy_in(kind: str, path, tmp_path_factory, name: str):
+def copy_in(kind: str, path, tmp_path_factory, name: str, template: str | None = None):
     """A store of ``kind`` holding a copy of the GeoPackage at ``path``, for tests that
-    change it: a copied file, or a PostGIS database copied into (dropped afterwards)."""
+    change it: a copied file (with its index cache), or a PostGIS database copied into
+    (dropped afterwards); ``template``: a PostGIS database already holding that copy
+    (``pg_city`` for the sample city), cloned instead."""
     from etl.copy import copy_store
 
     if kind == "gpkg":
-        own = tmp_path_factory.mktemp(name) / "city.gpkg"
-        shutil.copy(path, own)
+        own = copy_city(path, tmp_path_factory.mktemp(name) / "city.gpkg")
         with GeoPackageStore(own) as s:
             yield s
         return
-    url = postgis.create_database(f"gridmap_{name}")
+    url = postgis.create_database(f"gridmap_{name}", template=template)
     try:
-        with GeoPackageStore(path) as src, PostGISStore(url) as dst:
-            copy_store(src, dst, progress=lambda m: None)
+        if template is None:
+            with GeoPackageStore(path) as src, PostGISStore(url) as dst:
+                copy_store(src, dst, progress=lambda m: None)
         with PostGISStore(url) as s:
             yield s
     finally:
         postgis.drop_database(url)
+
+
+def city_in(kind: str, request, tmp_path_factory, name: str):
+    """``copy_in`` of the sample city (a clone of ``pg_city`` in PostGIS)."""
+    template = request.getfixturevalue("pg_city") if kind == "postgis" else None
+    path = request.getfixturevalue("sample_path")
+    return copy_in(kind, path, tmp_path_factory, name, template=template)

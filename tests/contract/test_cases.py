@@ -19,7 +19,8 @@ from gridmap.services import cases
 from gridmap.stores.gpkg import GeoPackageStore
 from gridmap.workcal import WorkCalendar
 from gridmap.workflow import Actor
-from tests.contract.conftest import copy_in
+from tests.conftest import TEST_CELLS
+from tests.contract.conftest import city_in
 
 DISPATCHER = Actor("d", frozenset({"dispatcher"}))
 
@@ -27,13 +28,13 @@ DISPATCHER = Actor("d", frozenset({"dispatcher"}))
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
 def town(request, sample_path, tmp_path_factory):
     """A copy of the sample city these tests add cases to."""
-    with copy_in(request.param, sample_path, tmp_path_factory, "cases") as s:
+    with city_in(request.param, request, tmp_path_factory, "cases") as s:
         yield s
 
 
 @pytest.fixture(scope="module")
 def index(town):
-    return LookupIndex.from_store(town)
+    return LookupIndex.from_store(town, max_cells=TEST_CELLS)
 
 
 def _point(town, n=200):

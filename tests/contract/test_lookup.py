@@ -12,6 +12,7 @@ from gridmap.errors import InvalidInput, NotFound
 from gridmap.lookup import LookupIndex
 from gridmap.model import Layer, Officer
 from gridmap.services import generations
+from tests.conftest import TEST_CELLS
 from tests.lookups import lookup_codes, lookup_point
 from tests.reference import brute_force
 
@@ -168,7 +169,7 @@ def test_bad_coordinates_are_refused_by_every_store(tiny):
 
 
 def test_in_memory_index_from_each_store_agrees(city, sample_index):
-    index = LookupIndex.from_store(city)
+    index = LookupIndex.from_store(city, max_cells=TEST_CELLS)
     xy = np.array([[125.10, 46.59], [124.87, 46.65], [124.80, 46.05]])
     a = index.lookup(xy[:, 0], xy[:, 1])
     b = sample_index.lookup(xy[:, 0], xy[:, 1])

@@ -4,7 +4,6 @@ client keys; and a copy into another store keeps keys and tracking numbers."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from gridmap.services import cases, open311
 from gridmap.settings import Settings
 from gridmap.stores.gpkg import GeoPackageStore
 from gridmap.workflow import Actor
+from tests.conftest import TEST_CELLS, copy_city
 from tests.contract.conftest import copy_in
 from tests.web.conftest import LOOP
 
@@ -30,13 +30,13 @@ BY = {
 def made(sample_path, tmp_path_factory):
     """A GeoPackage copy of the sample city with a key and a public report closed."""
     path = tmp_path_factory.mktemp("public-store") / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     with GeoPackageStore(path) as store:
         store.add_open311_key("app", token_digest("o311_secret"))
         grid = store.areas("grid").iloc[150]
         p = shapely.point_on_surface(grid.geometry)
         cal = cases.calendar(store, Settings())
-        index = LookupIndex.from_store(store)
+        index = LookupIndex.from_store(store, max_cells=TEST_CELLS)
         incident_id, number = open311.submit(store, index, cal, "app", p.x, p.y, "E0103", "渣土")
         officer = Actor("o", frozenset({"officer"}), areas=(grid["code"],))
         for action in LOOP:

@@ -3,8 +3,6 @@ generations, grids follow their community, events move on activation, all or not
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 import shapely
@@ -13,19 +11,21 @@ from boundaries import planfile
 from boundaries import units as units_of
 from boundaries.propose import auto_plan
 from boundaries.publish import publish
-from etl.copy import copy_store
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.errors import InvalidInput
 from gridmap.geometry import lonlat_area_m2
 from gridmap.lookup import LookupIndex
 from gridmap.services.generations import activate
 from gridmap.stores.gpkg import GeoPackageStore
-from gridmap.stores.postgis import PostGISStore
-from tests import postgis
+from tests.conftest import TEST_CELLS
+from tests.contract.conftest import city_in
 from tests.lookups import lookup_point
 
 # A point well inside a grid of the sample city (Sartu district).
 LON, LAT = 125.10, 46.59
+# Recombination steps of the automatic plan: a plan within 20,000-40,000 residents in a
+# second or two, the same on every machine (a bound in seconds depends on the load).
+PLAN_STEPS = 3000
 
 
 @pytest.fixture(scope="module")
@@ -33,28 +33,18 @@ def plan_file(sample_path, tmp_path_factory):
     """One automatic 70-community plan of the sample city, made once."""
     with GeoPackageStore(sample_path) as store:
         units = units_of.from_store(store)
-        result = auto_plan(units.units, 70, 20_000, 40_000, fine=units.fine, seconds=4)
+        result = auto_plan(
+            units.units, 70, 20_000, 40_000, fine=units.fine, seconds=None, steps=PLAN_STEPS
+        )
     return planfile.write(tmp_path_factory.mktemp("plan") / "plan.csv", result.plan)
 
 
 @pytest.fixture(params=["gpkg", "postgis"])
-def fresh_city(request, sample_path, tmp_path):
-    """A copy of the sample city this test may change."""
-    if request.param == "gpkg":
-        shutil.copy(sample_path, tmp_path / "city.gpkg")
-        s = GeoPackageStore(tmp_path / "city.gpkg")
+def fresh_city(request, tmp_path_factory):
+    """A copy of the sample city this test may change (in PostGIS, a clone of the
+    session's template database holding the city's copy)."""
+    with city_in(request.param, request, tmp_path_factory, "publish") as s:
         yield s
-        s.close()
-        return
-    url = postgis.create_database("gridmap_publish")
-    try:
-        with GeoPackageStore(sample_path) as src, PostGISStore(url) as dst:
-            copy_store(src, dst, progress=lambda m: None)
-        s = PostGISStore(url)
-        yield s
-        s.close()
-    finally:
-        postgis.drop_database(url)
 
 
 def _state(store) -> dict:
@@ -144,7 +134,7 @@ def test_activation_moves_open_events_and_keeps_history(fresh_city, plan_file):
     assert (after.loc[~is_open, "generation"] == before.loc[~is_open, "generation"]).all()
     assert (after.loc[~is_open, "grid_code"] == before.loc[~is_open, "grid_code"]).all()
     # An open incident's new areas are the new generation's answer at its place.
-    index = LookupIndex.from_store(store, "2012")
+    index = LookupIndex.from_store(store, "2012", max_cells=TEST_CELLS)
     moved = after[is_open]
     xy = shapely.get_coordinates(moved.geometry.values)
     result = index.lookup(xy[:, 0], xy[:, 1])
@@ -227,7 +217,7 @@ def test_activation_rehomes_open_cases_with_their_state(fresh_city, plan_file):
 
     store = fresh_city
     cal, dispatcher = WorkCalendar(), Actor("d", frozenset({"dispatcher"}))
-    index = LookupIndex.from_store(store)
+    index = LookupIndex.from_store(store, max_cells=TEST_CELLS)
     # A rule on the old neighborhoods: gone from the new generation, so it stops matching.
     store.add_rule(Rule(1, "E01", "neighborhood", None, "workstation"))
     waiting = cases.report(store, index, cal, dispatcher, LON, LAT, "E0102")

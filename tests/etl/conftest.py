@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from gridmap.stores.gpkg import GeoPackageStore
+from tests.conftest import copy_city
 
 
 @pytest.fixture()
 def city(sample_path, tmp_path):
     """A copy of the sample city that a test may change."""
     path = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     with GeoPackageStore(path) as s:
         yield s
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from etl.events import import_events, rejected_path, report_path
 from gridmap.cli import main
 from gridmap.errors import InvalidInput
+from tests.conftest import copy_city
 from tests.etl.badpoints import ROWS
 
 TIME = "2026-11-20T09:15:00+08:00"
@@ -122,10 +123,9 @@ def test_geojson_points_out_of_range_are_rows_too(city, tmp_path):
 
 
 def test_cli_modes_and_exit_status(sample_path, tmp_path, bad_incidents):
-    import shutil
 
     db = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, db)
+    copy_city(sample_path, db)
     env = {"GRIDMAP_DATABASE_URL": f"gpkg:///{db}"}
     runner = CliRunner()
     bad = _bad(_expected())

@@ -15,6 +15,7 @@ from etl.readers import convert_datum
 from gridmap.cli import main
 from gridmap.lookup import LookupIndex
 from gridmap.stores.gpkg import GeoPackageStore
+from tests.conftest import TEST_CELLS
 from tests.counties import counties
 
 
@@ -103,7 +104,11 @@ def _inside_points(frame, n=400, margin_m=20.0, seed=3):
 
 def _answers(db, xy):
     with GeoPackageStore(db) as store:
-        result = LookupIndex.from_store(store).lookup(xy[:, 0], xy[:, 1]).to_frame()
+        result = (
+            LookupIndex.from_store(store, max_cells=TEST_CELLS)
+            .lookup(xy[:, 0], xy[:, 1])
+            .to_frame()
+        )
     return result["county_code"].tolist()
 
 

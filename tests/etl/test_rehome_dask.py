@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 
 import numpy as np
+import pytest
 import shapely
 
 from etl.dask_points import lookup_points_dask
 from gridmap.engines import LargeBatches
 from gridmap.services import generations
 from gridmap.stores.gpkg import GeoPackageStore
+from tests.conftest import copy_city
+
+pytestmark = pytest.mark.slow  # a Dask cluster of worker processes
 
 
 def test_dask_points_equal_the_in_process_lookup_on_borders(
@@ -41,7 +44,7 @@ def _answers(path) -> list[tuple]:
 def test_activation_on_dask_rehomes_as_in_process(sample_path, tmp_path, dask_cluster):
     address = dask_cluster.scheduler.address
     for name in ("local", "dask"):
-        shutil.copy(sample_path, tmp_path / f"{name}.gpkg")
+        copy_city(sample_path, tmp_path / f"{name}.gpkg")
         with GeoPackageStore(tmp_path / f"{name}.gpkg") as store:
             store.add_generation("next", activate=False)  # the same areas, all re-homed
             large = None

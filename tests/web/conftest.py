@@ -9,6 +9,7 @@ from waitress.server import create_server
 
 from gridmap.settings import Settings
 from tests.accounts import signed_in
+from tests.conftest import copy_city
 from web import create_app
 
 CHROMIUM_ARGS = [
@@ -25,7 +26,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def web_db(sample_path, tmp_path_factory):
     path = tmp_path_factory.mktemp("web") / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     return path
 
 
@@ -48,7 +49,7 @@ def client(app, web_db):
 def city_copy(sample_path, tmp_path_factory, name: str) -> str:
     """A copy of the sample city for one test module to change: its store URL."""
     path = tmp_path_factory.mktemp(name) / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     return f"gpkg://{path}"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sqlite3
 import struct
 import zlib
@@ -16,13 +15,14 @@ import pytest
 from gridmap.stores import open_store
 from gridmap.stores.geopackage import register_functions
 from tests.accounts import logged_in
+from tests.conftest import copy_city
 from web import create_app
 
 
 @pytest.fixture()
 def city(sample_path, tmp_path):
     db = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, db)
+    copy_city(sample_path, db)
     return db
 
 

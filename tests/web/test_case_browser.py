@@ -6,13 +6,13 @@ closes.  Screenshots go to test-output/screenshots/."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 import shapely
 from PIL import Image
 
 from gridmap.stores import open_store
+from tests.conftest import copy_city
 from tests.web.conftest import serving
 from tests.web.test_browser import Page, _signed_in
 from web import create_app
@@ -29,7 +29,7 @@ PHONE = {
 @pytest.fixture(scope="module")
 def loop_db(sample_path, tmp_path_factory):
     path = tmp_path_factory.mktemp("loop") / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     return path
 
 

@@ -10,15 +10,15 @@ import pytest
 import shapely
 
 from tests.accounts import logged_in
+from tests.conftest import copy_city
 from web import create_app
 
 
 @pytest.fixture()
 def client(sample_path, tmp_path):
-    import shutil
 
     db = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, db)
+    copy_city(sample_path, db)
     app = create_app(
         {"DATABASE_URL": f"gpkg://{db}", "TESTING": True, "UPLOAD_DIR": str(tmp_path / "uploads")}
     )

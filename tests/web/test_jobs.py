@@ -4,7 +4,6 @@ state is in the store for every process to see, and a restart does not lose them
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import time
 import pytest
 
 from tests.accounts import logged_in
+from tests.conftest import copy_city
 from web import create_app
 from web.jobs import HOST
 
@@ -20,7 +20,7 @@ AUTO = {"k": 70, "min": 20000, "max": 40000}
 
 @pytest.fixture()
 def city(sample_path, tmp_path):
-    shutil.copy(sample_path, tmp_path / "city.gpkg")
+    copy_city(sample_path, tmp_path / "city.gpkg")
     return f"gpkg://{tmp_path / 'city.gpkg'}"
 
 
@@ -41,23 +41,23 @@ def _wait(client, job_id, until=("done", "stopped", "failed"), seconds=60):
 
 def test_a_user_has_at_most_so_many_jobs_and_the_rest_wait_their_turn(city):
     client = _planner(city, JOBS=1, JOBS_PER_USER=2)
-    first = client.post("/api/plans/auto", json={**AUTO, "seconds": 3}).get_json()
-    second = client.post("/api/plans/auto", json={**AUTO, "seconds": 1}).get_json()
+    first = client.post("/api/plans/auto", json={**AUTO, "steps": 3000}).get_json()
+    second = client.post("/api/plans/auto", json={**AUTO, "steps": 500}).get_json()
     assert second["state"] == "queued"  # one job at a time in this process
-    third = client.post("/api/plans/auto", json={**AUTO, "seconds": 1})
+    third = client.post("/api/plans/auto", json={**AUTO, "steps": 500})
     assert third.status_code == 429
     assert "at most 2" in third.get_json()["message"]
     assert client.get(f"/api/jobs/{second['id']}").get_json()["state"] == "queued"
     assert _wait(client, first["id"])["state"] == "done"
     assert _wait(client, second["id"])["state"] == "done"
-    again = client.post("/api/plans/auto", json={**AUTO, "seconds": 1})
+    again = client.post("/api/plans/auto", json={**AUTO, "steps": 500})
     assert again.status_code == 202  # room again
 
 
 def test_another_process_sees_a_job_and_can_stop_it(city):
     runs = _planner(city)
     other = _planner(city)  # another app on the same store: another server process
-    job = runs.post("/api/plans/auto", json={**AUTO, "seconds": 120}).get_json()
+    job = runs.post("/api/plans/auto", json={**AUTO, "steps": 10**6}).get_json()
     _wait(other, job["id"], until=("running",))
     assert other.delete(f"/api/jobs/{job['id']}").status_code == 202
     done = _wait(other, job["id"], seconds=30)

@@ -10,7 +10,7 @@ from etl import sample_city
 from gridmap.lookup import LookupIndex
 from gridmap.model import IncidentQuery
 from gridmap.stores import open_store
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, TEST_CELLS
 from tests.web.conftest import city_copy
 from web import clusters, create_app
 
@@ -65,7 +65,7 @@ def test_a_new_incident_is_counted_on_the_next_request(c_app, c_db):
     with open_store(c_db) as store:
         version = store.incidents_version()
         more = sample_city.build_incidents(np.random.default_rng(7), store.areas("grid"), 3, AS_OF)
-        index = LookupIndex.from_store(store)
+        index = LookupIndex.from_store(store, max_cells=TEST_CELLS)
         store.add_incidents(sample_city._attach_areas(more, index, store.generation().id))
         assert store.incidents_version() != version
     after = client.get("/api/incidents?zoom=9&limit=1").get_json()

@@ -5,7 +5,6 @@ read back by id, ids, status, dates and bbox; nobody's personal data in any answ
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from gridmap.services import cases, open311
 from gridmap.settings import Settings
 from gridmap.stores import open_store
 from tests.accounts import signed_in
+from tests.conftest import copy_city
 from tests.web.conftest import city_copy, spot_in, take_steps
 from web import create_app
 
@@ -270,7 +270,7 @@ def test_no_reporter_or_officer_in_any_answer(o_app, o_db):
 
 def test_revoked_keys_and_the_rate_limits(sample_path, tmp_path, spot):
     path = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     url = f"gpkg://{path}"
     app = create_app(
         {

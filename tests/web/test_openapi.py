@@ -40,6 +40,7 @@ def api_schema(app):
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
@@ -51,6 +52,7 @@ def test_every_operation_answers_as_documented(case):
     case.call_and_validate(excluded_checks=EXCLUDED)
 
 
+@pytest.mark.slow
 @schema.include(method="GET").parametrize()
 @settings(
     max_examples=EXAMPLES // 2,

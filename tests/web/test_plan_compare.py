@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 
 import pytest
 
 from gridmap.stores.gpkg import GeoPackageStore
 from tests.accounts import logged_in, signed_in
+from tests.conftest import copy_city
 from web import create_app
 
 HTML = {"Accept": "text/html"}
@@ -75,7 +75,7 @@ def expected_changes(path, pairs) -> dict:
 
 @pytest.fixture()
 def city(sample_path, tmp_path):
-    shutil.copy(sample_path, tmp_path / "city.gpkg")
+    copy_city(sample_path, tmp_path / "city.gpkg")
     path = tmp_path / "city.gpkg"
     url = f"gpkg://{path}"
     app = create_app({"DATABASE_URL": url, "TESTING": True})

@@ -5,13 +5,13 @@ test-output/screenshots/plan-compare*.png and plan-publish*.png."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
 import shapely
 
 from gridmap.stores.gpkg import GeoPackageStore
+from tests.conftest import copy_city
 from tests.web.conftest import serving
 from tests.web.test_browser import Page, _signed_in
 from tests.web.test_plan_compare import expected_changes, moved, neighborhoods
@@ -23,7 +23,7 @@ SCREEN = {"viewport": {"width": 1366, "height": 768}}
 @pytest.fixture(scope="module")
 def compare_db(sample_path, tmp_path_factory):
     path = tmp_path_factory.mktemp("compare") / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     return path
 
 

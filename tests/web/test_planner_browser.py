@@ -6,7 +6,6 @@ Screenshots go to test-output/screenshots/plan-*.png."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
@@ -16,6 +15,7 @@ from boundaries import planfile
 from boundaries.editor import Painting, live
 from boundaries.workspace import Spec
 from gridmap.stores import open_store
+from tests.conftest import copy_city
 from tests.web.conftest import serving
 from tests.web.test_browser import Page, _signed_in
 from web import create_app
@@ -27,7 +27,7 @@ BOUNDS = {"k": 70, "min": 20000, "max": 40000}
 @pytest.fixture(scope="module")
 def plan_db(sample_path, tmp_path_factory):
     path = tmp_path_factory.mktemp("planner") / "city.gpkg"
-    shutil.copy(sample_path, path)
+    copy_city(sample_path, path)
     return path
 
 

@@ -3,19 +3,19 @@ comparisons, publishing; bad requests get a 400 naming the field."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
 
 from gridmap.stores.gpkg import GeoPackageStore
 from tests.accounts import logged_in
+from tests.conftest import copy_city
 from web import create_app
 
 
 @pytest.fixture()
 def planner(sample_path, tmp_path):
-    shutil.copy(sample_path, tmp_path / "city.gpkg")
+    copy_city(sample_path, tmp_path / "city.gpkg")
     url = f"gpkg://{tmp_path / 'city.gpkg'}"
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     return logged_in(app.test_client(), url, "planner", "admin"), tmp_path / "city.gpkg"
@@ -28,14 +28,14 @@ def _streets(path) -> dict[str, str]:
     return dict(zip(frame["code"], frame["parent_code"], strict=True))
 
 
-def _wait(client, job_id, seconds=60):
+def _wait(client, job_id, seconds=60, until=("done", "stopped", "failed", "interrupted")):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         job = client.get(f"/api/jobs/{job_id}").get_json()
-        if job["state"] not in ("queued", "running"):
+        if job["state"] in until:
             return job
         time.sleep(0.2)
-    raise AssertionError(f"job {job_id} still running")
+    raise AssertionError(f"job {job_id} is still {job['state']}")
 
 
 def test_create_show_and_list(planner):
@@ -109,7 +109,7 @@ def test_reassign_a_grid_splits_its_neighborhood(planner):
 def test_auto_job_then_compare_and_publish(planner):
     client, path = planner
     r = client.post(
-        "/api/plans/auto", json={"name": "auto", "k": 70, "min": 20000, "max": 40000, "seconds": 4}
+        "/api/plans/auto", json={"name": "auto", "k": 70, "min": 20000, "max": 40000, "steps": 3000}
     )
     assert r.status_code == 202
     job = _wait(client, r.get_json()["id"])
@@ -133,9 +133,10 @@ def test_auto_job_then_compare_and_publish(planner):
 
 def test_a_stopped_job_keeps_the_best_plan_so_far(planner):
     client, _ = planner
-    r = client.post("/api/plans/auto", json={"k": 70, "min": 20000, "max": 40000, "seconds": 120})
+    # Steps that do not end the search: it runs until it settles, or is stopped.
+    r = client.post("/api/plans/auto", json={"k": 70, "min": 20000, "max": 40000, "steps": 10**6})
     job_id = r.get_json()["id"]
-    time.sleep(1.0)
+    _wait(client, job_id, until=("running",))
     assert client.delete(f"/api/jobs/{job_id}").status_code == 202
     job = _wait(client, job_id, 30)
     assert job["state"] == "stopped"

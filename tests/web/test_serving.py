@@ -22,6 +22,8 @@ import pytest
 
 from tests.accounts import PASSWORD, user_of
 
+pytestmark = pytest.mark.slow  # real servers in subprocesses
+
 
 def _free_port() -> int:
     with socket.socket() as s:

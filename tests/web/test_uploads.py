@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.server
 import io
-import shutil
 import threading
 import zipfile
 
@@ -16,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.accounts import logged_in
+from tests.conftest import copy_city
 from web import create_app
 
 VRT = """<OGRVRTDataSource>
@@ -38,7 +38,7 @@ def uploads(tmp_path):
 @pytest.fixture()
 def client(sample_path, tmp_path, uploads):
     db = tmp_path / "city.gpkg"
-    shutil.copy(sample_path, db)
+    copy_city(sample_path, db)
     app = create_app({"DATABASE_URL": f"gpkg://{db}", "TESTING": True, "UPLOAD_DIR": str(uploads)})
     return logged_in(app.test_client(), f"gpkg://{db}", "admin", "planner")
 
