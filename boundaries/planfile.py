@@ -133,18 +133,40 @@ def _rows(path: Path) -> pd.DataFrame:
         if suffix in (".geojson", ".json"):
             data = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(data, dict) and data.get("type") == "FeatureCollection":
-                return pd.DataFrame(
-                    [f.get("properties") or {} for f in data["features"]], dtype=str
-                )
+                return pd.DataFrame(_properties(data.get("features"), path), dtype=str)
             if isinstance(data, dict):  # Districtr's assignment export: {unit: district}
                 return pd.DataFrame(
                     {"unit": list(data), "district": list(data.values())}, dtype=str
                 )
+    except RecursionError:
+        raise InvalidInput(f"{path.name}: JSON nested too deeply", field="file") from None
+    except InvalidInput:
+        raise
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InvalidInput(f"{path.name}: not a readable plan file ({exc})", field="file") from exc
     raise InvalidInput(
         f"{path.name}: a plan file is a CSV (unit, district) or GeoJSON", field="file"
     )
+
+
+def _properties(features, path: Path) -> list[dict]:
+    """Each feature's properties; refused, naming the feature, unless every feature is
+    an object whose properties are an object (or null)."""
+    if not isinstance(features, list):
+        raise InvalidInput(
+            f"{path.name}: a FeatureCollection without a list of features", field="file"
+        )
+    out = []
+    for i, feature in enumerate(features):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(feature, dict) or not isinstance(props, dict | None):
+            raise InvalidInput(
+                f"{path.name}: feature {i + 1} is not a GeoJSON feature with properties",
+                field="file",
+                position=i,
+            )
+        out.append(props or {})
+    return out
 
 
 def _column(rows: pd.DataFrame, given: str | None, known: tuple, path: Path, what: str) -> str:

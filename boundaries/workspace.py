@@ -56,9 +56,12 @@ class Spec:
         for key in ("layer", "parent", "split_into"):
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise InvalidInput(f"{key}: expected a layer name or 'none'", field=key)
+        generation = data.get("generation")
+        if isinstance(generation, bool) or not isinstance(generation, str | int | None):
+            raise InvalidInput("generation: expected a generation's name or id", field="generation")
         months = data.get("months", 12)
-        if not isinstance(months, int) or months < 1:
-            raise InvalidInput("months: expected a whole number of months >= 1", field="months")
+        if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200:
+            raise InvalidInput("months: expected a whole number from 1 to 1200", field="months")
         links = data.get("links", [])
         if not isinstance(links, list) or not all(
             isinstance(x, list | tuple) and len(x) == 2 and all(isinstance(c, str) for c in x)
@@ -76,7 +79,7 @@ class Spec:
             (data["parent"] or "none") if "parent" in data else None,
         )
         return cls(
-            generation=store.generation(data.get("generation")).id,
+            generation=store.generation(generation).id,
             layer=layer,
             split_into=split,
             parent=parent,

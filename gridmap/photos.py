@@ -60,6 +60,10 @@ def check_photo(raw: bytes, name: str, max_bytes: int) -> Photo:
                 )
             image = ImageOps.exif_transpose(probe)  # upright, as the phone showed it
             image.load()
+    except Image.DecompressionBombError:  # a header claiming billions of pixels, any format:
+        raise InvalidInput(  # Pillow's own bound, met before ours
+            f"photo {name}: more than {MAX_PIXELS // 1_000_000} megapixels", field="photos"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, InvalidInput):
             raise

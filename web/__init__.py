@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         open311,
         openapi,
         pages,
+        params,
         plan_pages,
         planner,
         plans,
@@ -87,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with open_store(app.config["DATABASE_URL"]) as store:
         runner.recover(store)
     _escalate_on_time(app, settings)
+    params.init_app(app)  # before any route: <int:...> is bounded to a row's key
     errors.init_app(app)
     security.init_app(app)
     auth.init_app(app)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import orjson
 import shapely
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from gridmap import access
 from gridmap.catalogue import CATEGORIES, OPEN_STATUSES, STATUSES
@@ -43,7 +43,7 @@ def lookup():
     lon, lat = params.lonlat()
     if params.datum() == "gcj02":  # a point clicked on AMap tiles: back to WGS-84 first
         lon, lat = gcj02_to_wgs84(lon, lat)
-    gen, index = lookup_at(request.args.get("generation"), params.day("date"))
+    gen, index = lookup_at(params.text("generation"), params.day("date"))
     answer = index.point(lon, lat)
     answer["generation"] = _generation_json(gen)
     access.hide_officers(caller(), answer)  # names and phones: for those who work with people
@@ -56,24 +56,21 @@ def lookup():
 @documented(GENERATION)
 def layers():
     store = get_store()
-    gen = store.generation(request.args.get("generation"))
+    gen = store.generation(params.text("generation"))
     lang = i18n.language()
-    return jsonify(
-        {
-            "generation": _generation_json(gen),
-            "layers": [
-                {
-                    "name": layer.name,
-                    "title": i18n.layer_title(layer, lang),
-                    "kind": layer.kind,
-                    "parent": layer.parent,
-                    "department": layer.department,
-                    "count": store.count_areas(layer.name, gen.id),
-                }
-                for layer in store.layers()
-            ],
-        }
-    )
+    found = [_layer_json(store, layer, gen.id, lang) for layer in store.layers()]
+    return jsonify({"generation": _generation_json(gen), "layers": found})
+
+
+def _layer_json(store, layer, generation_id: int, lang: str) -> dict:
+    return {
+        "name": layer.name,
+        "title": i18n.layer_title(layer, lang),
+        "kind": layer.kind,
+        "parent": layer.parent,
+        "department": layer.department,
+        "count": store.count_areas(layer.name, generation_id),
+    }
 
 
 @bp.get("/layers/<layer>")
@@ -90,7 +87,7 @@ def layer_features(layer: str):
     get_store().layer(layer)  # 404 for an unknown layer
     box = params.bbox()
     zoom = params.integer("zoom", 16, 0, 22)
-    frame = simplified_layer(layer, request.args.get("generation"), zoom)
+    frame = simplified_layer(layer, params.text("generation"), zoom)
     if box is not None:
         frame = frame[shapely.intersects(frame.geometry.values, shapely.box(*box))]
     return geojson.features(
@@ -117,37 +114,43 @@ def layer_features(layer: str):
     media=GEOJSON,
 )
 def incidents():
-    query = IncidentQuery(
+    store = get_store()
+    query = _incident_query(store)
+    limit = params.integer("limit", 5000, 1, 50_000)
+    zoom = params.integer("zoom", 22, 0, 22)
+    datum = params.datum()
+    if zoom < 22:  # more than ``limit`` incidents: clusters instead
+        lonlat = clusters.coordinates(store, query)
+        if len(lonlat) > limit:
+            return _clusters(lonlat, zoom, datum)
+    frame, total = store.incidents_in(query, limit=limit)
+    frame = access.redact_frame(caller(), frame)  # staff-written descriptions are internal
+    records = geojson.records(frame, INCIDENT_PROPS)
+    extra = {"clustered": False, "total": total}
+    return geojson.features(frame.geometry.values, records, datum, extra=extra)
+
+
+def _incident_query(store) -> IncidentQuery:
+    return IncidentQuery(
         bbox=params.bbox(),
         statuses=_statuses(),
         category=_category(),
         since=params.day("since"),
         until=params.day("until"),
-        grid_code=request.args.get("grid") or None,
-        department=_department(),
+        grid_code=params.text("grid"),
+        department=params.choice("department", list(store.departments())),
         overdue_at=utc_text(datetime.now(timezone.utc)) if params.flag("overdue") else None,
-        grid_codes=_grids_of(request.args.get("area") or None),
+        grid_codes=_grids_of(params.text("area")),
     )
-    limit = params.integer("limit", 5000, 1, 50_000)
-    zoom = params.integer("zoom", 22, 0, 22)
-    store = get_store()
-    if zoom < 22:
-        lonlat = clusters.coordinates(store, query)
-        if len(lonlat) > limit:
-            centres, counts = clusters.cluster(lonlat, zoom)
-            return geojson.features(
-                shapely.points(centres),
-                [{"cluster": True, "count": int(c)} for c in counts],
-                params.datum(),
-                extra={"clustered": True, "total": int(len(lonlat))},
-            )
-    frame, total = store.incidents_in(query, limit=limit)
-    frame = access.redact_frame(caller(), frame)  # staff-written descriptions are internal
+
+
+def _clusters(lonlat, zoom: int, datum: str):
+    centres, counts = clusters.cluster(lonlat, zoom)
     return geojson.features(
-        frame.geometry.values,
-        geojson.records(frame, INCIDENT_PROPS),
-        params.datum(),
-        extra={"clustered": False, "total": total},
+        shapely.points(centres),
+        [{"cluster": True, "count": int(c)} for c in counts],
+        datum,
+        extra={"clustered": True, "total": int(len(lonlat))},
     )
 
 
@@ -175,28 +178,17 @@ def hazards():
 @public
 @documented(query("q", {"type": "string"}), GENERATION)
 def search():
-    q = (request.args.get("q") or "").strip()
+    q = params.text("q", max_length=200)
     if not q:
         return jsonify({"results": []})
-    return jsonify({"results": get_store().find_areas(q, request.args.get("generation"))})
+    return jsonify({"results": get_store().find_areas(q, params.text("generation"))})
 
 
 def _statuses() -> list[str]:
     """``status``: statuses, or ``open`` for every open one (the board's links)."""
-    if request.args.get("status") == "open":
+    if params.text("status") == "open":
         return sorted(OPEN_STATUSES)
     return params.choices("status", list(STATUSES))
-
-
-def _department() -> str | None:
-    value = request.args.get("department") or None
-    if value and value not in get_store().departments():
-        raise params.InvalidInput(
-            f"parameter 'department' is {value!r}; expected one of "
-            f"{', '.join(get_store().departments())}",
-            field="department",
-        )
-    return value
 
 
 def _grids_of(area: str | None) -> list[str] | None:
@@ -208,13 +200,9 @@ def _grids_of(area: str | None) -> list[str] | None:
 
 
 def _category() -> str | None:
-    value = request.args.get("category") or None
+    value = params.text("category")
     if value and not any(code.startswith(value) for code in CATEGORIES):
-        raise params.InvalidInput(
-            f"parameter 'category' is {value!r}; expected a category code "
-            "or its prefix, such as E01 or E0102",
-            field="category",
-        )
+        raise params.bad("category", value, "a category code or its prefix, such as E01 or E0102")
     return value
 
 

@@ -30,7 +30,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from gridmap import access
 from gridmap.accounts import User, token_digest, verify_password
 from gridmap.errors import NotFound
-from web import i18n
+from web import i18n, params
 from web.caller import caller, may
 from web.db import get_store
 from web.errors import error_page, wants_page
@@ -147,7 +147,7 @@ def login():
     lang = i18n.language()
     if request.method == "GET":
         return render_template("login.html", t=i18n.texts(lang), lang=lang, error=None)
-    name = (request.form.get("name") or "").strip()
+    name = params.text("name", request.form, default="", max_length=200)
     refused = _sign_in(name, request.form.get("password", ""))
     if refused is None:
         return redirect(_safe_next(request.args.get("next")))

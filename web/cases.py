@@ -4,7 +4,7 @@ dispatcher's board, photos.  Routes parse the request and call ``gridmap.service
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -21,13 +21,13 @@ from gridmap import access, workflow
 from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
 from gridmap.errors import InvalidInput
 from gridmap.model import LOCAL_TZ
-from gridmap.photos import check_photos
 from gridmap.services import cases
 from gridmap.settings import Settings
 from web import db, i18n, params
 from web.auth import allow
 from web.caller import caller, may, require
 from web.db import get_store, lookup_index
+from web.openapi import CASE_ACTION, CASE_REPORT, documented, query
 
 bp = Blueprint("cases", __name__)
 
@@ -41,24 +41,7 @@ def _calendar():
 
 
 def _photos() -> list:
-    files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-    return check_photos(files, _settings().photo_mb * 1_000_000)
-
-
-def lonlat_form() -> tuple[float, float]:
-    out = []
-    for name, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
-        raw = (request.values.get(name) or "").strip()
-        try:
-            value = float(raw)
-            if not lo <= value <= hi:
-                raise ValueError
-        except ValueError:
-            raise InvalidInput(
-                f"{name} is {raw!r}; expected a number from {lo} to {hi}", field=name
-            ) from None
-        out.append(value)
-    return out[0], out[1]
+    return params.photos(_settings().photo_mb * 1_000_000)
 
 
 def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
@@ -149,7 +132,7 @@ def category_groups(lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
 @allow(access.CASE_REPORT)
 def new_case():
     if request.method == "POST":
-        lon, lat = lonlat_form()
+        lon, lat = params.lonlat(request.form)
         incident_id = _report(request.form, _photos(), lon, lat, _hazard_param())
         return redirect(url_for("cases.case_page", incident_id=incident_id))
     hazard = _hazard_param()
@@ -167,8 +150,8 @@ def _report(values, photos, lon: float, lat: float, hazard_id: int | None = None
         caller(),
         lon,
         lat,
-        str(values.get("category") or ""),
-        str(values.get("description") or ""),
+        params.text("category", values, default=""),
+        params.text("description", values, default=""),
         photos,
         reporter=_reporter(values),
         hazard_id=hazard_id,
@@ -187,10 +170,8 @@ def _new_case_page(hazard: int | None):
     store = get_store()
     preview = None
     if request.args.get("lon") and request.args.get("lat"):
-        lon, lat = lonlat_form()
-        preview = cases.preview(
-            store, lookup_index(), lon, lat, request.args.get("category") or None
-        )
+        lon, lat = params.lonlat()
+        preview = cases.preview(store, lookup_index(), lon, lat, params.text("category"))
     return render_template(
         "case_new.html",
         lang=lang,
@@ -205,57 +186,36 @@ def _new_case_page(hazard: int | None):
 def _reporter(values) -> str | None:
     """Who reported it, when a dispatcher takes a call for someone (a hotline caller, a
     camera); anyone else reports as themselves."""
-    name = str(values.get("reporter") or "").strip()
+    name = params.text("reporter", values, max_length=100)
     if not name or not may(access.CASE_FOR_CALLER):
         return None
-    if len(name) > 100:
-        raise InvalidInput("reporter: at most 100 characters", field="reporter")
     return f"{name} (via {current_user.name})"
 
 
 def _hazard_param() -> int | None:
-    raw = (request.values.get("hazard") or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(f"hazard is {raw!r}; expected a hazard's id", field="hazard")
-    return int(raw)
+    return params.record_id("hazard", request.values, what="hazard")
 
 
 @bp.get("/api/cases/preview")
 @allow(access.CASE_PREVIEW)
+@documented(
+    query("lon", {"type": "number"}, "longitude", required=True),
+    query("lat", {"type": "number"}, "latitude", required=True),
+    query("category", {"type": "string"}, "a category code"),
+)
 def preview():
     lon, lat = params.lonlat()
-    return jsonify(
-        cases.preview(get_store(), lookup_index(), lon, lat, request.args.get("category") or None)
-    )
+    return jsonify(cases.preview(get_store(), lookup_index(), lon, lat, params.text("category")))
 
 
 @bp.post("/api/cases")
 @allow(access.CASE_REPORT)
+@documented(request_body=CASE_REPORT, status="201")
 def report():
-    values, photos = _report_body()
-    incident_id = _report(values, photos, *_lonlat_of(values))
+    values, is_json = params.json_or_form()
+    photos = [] if is_json else _photos()
+    incident_id = _report(values, photos, *params.lonlat(values))
     return jsonify(case_view(get_store().case(incident_id), i18n.language())), 201
-
-
-def _report_body() -> tuple:
-    """A report's values and photos: a JSON object (no photos) or a form."""
-    if not request.is_json:
-        return request.form, _photos()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("expected a JSON object", field="body")
-    return body, []
-
-
-def _lonlat_of(values) -> tuple[float, float]:
-    try:
-        lon, lat = float(values.get("lon")), float(values.get("lat"))
-    except (TypeError, ValueError):
-        raise InvalidInput("lon and lat: expected numbers (WGS 84)", field="lon") from None
-    params.check_lonlat(lon, lat)
-    return lon, lat
 
 
 # -- one case ----------------------------------------------------------------------------
@@ -314,25 +274,14 @@ def _act(incident_id: int, values, photos) -> dict:
         _calendar(),
         caller(),
         incident_id,
-        str(values.get("action") or ""),
-        note=str(values.get("note") or ""),
+        params.text("action", values, default=""),
+        note=params.text("note", values, default=""),
         photos=photos,
-        department=values.get("department") or None,
-        review_on=_day_of(values.get("review_on")),
-        rating=values.get("rating") or None,
-        expected=values.get("expected") or None,
+        department=params.text("department", values),
+        review_on=params.day("review_on", values, clamp=False),
+        rating=params.text("rating", values),
+        expected=params.text("expected", values),
     )
-
-
-def _day_of(value) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput(
-            f"review_on is {value!r}; expected YYYY-MM-DD", field="review_on"
-        ) from None
 
 
 @bp.post("/cases/<int:incident_id>/act")
@@ -344,11 +293,9 @@ def act_form(incident_id: int):
 
 @bp.post("/api/cases/<int:incident_id>/actions")
 @allow(access.CASE_ACT)
+@documented(request_body=CASE_ACTION, more=("409",))
 def act_json(incident_id: int):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput('expected a JSON object such as {"action": "accept"}', field="body")
-    case = _act(incident_id, body, [])
+    case = _act(incident_id, params.json_body(), [])
     return jsonify(case_view(case, i18n.language()))
 
 
@@ -400,7 +347,7 @@ def mine_json():
 @allow(access.CASES_QUEUE)
 def queue():
     store = get_store()
-    department = request.args.get("department") or current_user.user.department
+    department = params.text("department") or current_user.user.department
     require(access.CASES_QUEUE, department)
     if department not in store.departments():
         raise InvalidInput(f"unknown department {department!r}", field="department")

@@ -17,13 +17,23 @@ from etl import exports, imports
 from etl.validate import ImportRefused
 from gridmap import access
 from gridmap.errors import InvalidInput
-from web import i18n
+from web import i18n, params
 from web.auth import allow
 from web.caller import caller
 from web.db import get_store
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 KINDS = ("layer", "incidents", "hazards")
+TEXTS = (  # the import's options besides kind, layer and the two flags
+    "parent_layer",
+    "code_field",
+    "name_field",
+    "crs",
+    "datum",
+    "population_field",
+    "households_field",
+    "generation",
+)
 
 
 UPLOAD_TTL = 3600  # seconds an upload waits for its confirmation
@@ -43,25 +53,16 @@ def _uploads() -> Path:
 
 def _options() -> dict:
     form = request.form
-    kind = form.get("kind", "layer")
-    if kind not in KINDS:
-        raise InvalidInput(f"kind {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
-    layer = (form.get("layer") or "").strip()
-    if kind == "layer" and not layer:
-        raise InvalidInput("the target layer is missing", field="layer")
+    kind = params.choice("kind", KINDS, form, default="layer")
+    layer = params.text("layer", form, required=kind == "layer", max_length=100) or ""
+    texts = {name: params.text(name, form, max_length=200) for name in TEXTS}
     return {
         "kind": kind,
         "layer": layer,
-        "parent_layer": form.get("parent_layer") or None,
-        "code_field": form.get("code_field") or "code",
-        "name_field": form.get("name_field") or None,
-        "crs": form.get("crs") or None,
-        "datum": form.get("datum") or None,
-        "population_field": form.get("population_field") or None,
-        "households_field": form.get("households_field") or None,
-        "generation": form.get("generation") or None,
-        "repair": form.get("repair") == "on",
-        "skip_bad": form.get("skip_bad") == "on",
+        **texts,
+        "code_field": texts["code_field"] or "code",
+        "repair": params.flag("repair", form),
+        "skip_bad": params.flag("skip_bad", form),
     }
 
 
@@ -120,9 +121,7 @@ def index():
 @allow(access.DATA_IMPORT)
 def check():
     opts = _options()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("no file was uploaded", field="file")
+    upload = params.upload("file")
     token = secrets.token_hex(8)
     folder = _uploads() / token
     folder.mkdir()
@@ -142,9 +141,7 @@ def check():
 @allow(access.DATA_IMPORT)
 def run_import():
     opts = _options()
-    token = request.form.get("token", "")
-    if not token.isalnum():
-        abort(400)
+    token = params.token("token", request.form)
     folder = _uploads() / token
     files = list(folder.iterdir()) if folder.is_dir() else []
     if not files:
@@ -166,6 +163,12 @@ def download(what: str, fmt: str):
     store = get_store()
     if what not in ("incidents", "hazards"):
         store.layer(what)
+    name, body = _exported(store, what, fmt, params.text("generation"))
+    return send_file(body, as_attachment=True, download_name=name)
+
+
+def _exported(store, what: str, fmt: str, generation: str | None) -> tuple[str, io.BytesIO]:
+    """``what`` exported as ``fmt``: the file's name and its content (nothing left on disk)."""
     folder = Path(tempfile.mkdtemp(prefix="gridmap-export-"))
     try:
         out = exports.export(
@@ -173,10 +176,9 @@ def download(what: str, fmt: str):
             what,
             folder / f"{what}{exports.FORMATS[fmt][1]}",
             fmt,
-            request.args.get("generation"),
+            generation,
             caller=caller(),  # what this caller may read: no reporters for a planner
         )
-        body = io.BytesIO(out.read_bytes())
+        return out.name, io.BytesIO(out.read_bytes())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return send_file(body, as_attachment=True, download_name=out.name)

@@ -69,7 +69,8 @@ def init_app(app: Flask) -> None:
     def domain_error(exc: GridmapError):
         if wants_page():
             return error_page(status_of(exc), str(exc))
-        body = {"error": type(exc).__name__, "message": str(exc)}
+        name = "BadRequest" if type(exc) is InvalidInput else type(exc).__name__
+        body = {"error": name, "message": str(exc)}
         if isinstance(exc, InvalidInput) and exc.field:
             body["parameter"] = exc.field
         if isinstance(exc, Infeasible):

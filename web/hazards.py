@@ -9,11 +9,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from gridmap import access
 from gridmap.catalogue import HAZARD_TYPES, RISK_LEVELS
-from gridmap.errors import InvalidInput
-from gridmap.photos import check_photos
 from gridmap.services import hazards
 from gridmap.services.hazards import RESULTS
-from web import i18n
+from web import i18n, params
 from web.auth import allow
 from web.caller import caller, require
 from web.db import get_store, settings
@@ -48,23 +46,10 @@ def inspect(hazard_id: int):
         get_store(),
         caller(),
         hazard_id,
-        _day(request.form.get("day")),
-        request.form.get("result", ""),
-        request.form.get("note") or "",
+        params.day("day", request.form, clamp=False, required=True),
+        params.text("result", request.form, default=""),
+        params.text("note", request.form, default=""),
         settings().inspect_days,
-        _photos(),
+        params.photos(settings().photo_mb * 1_000_000),
     )
     return redirect(url_for("hazards.hazard_page", hazard_id=hazard_id))
-
-
-def _day(raw: str | None) -> date:
-    raw = (raw or "").strip()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"day is {raw!r}; expected YYYY-MM-DD", field="day") from None
-
-
-def _photos() -> list:
-    files = [(f.filename or "", f.read()) for f in request.files.getlist("photos")]
-    return check_photos(files, settings().photo_mb * 1_000_000)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 
 import pandas as pd
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from gridmap.errors import GridmapError, InvalidInput, NotFound
 from web import i18n, params
@@ -48,9 +48,7 @@ def mapit_id(keys: dict[str, int], layer: str, row_id: int) -> int:
 
 
 def _parse_id(keys: dict[str, int], raw: str) -> tuple[str, int]:
-    if not raw.isdigit():
-        raise InvalidInput(f"area id {raw!r}: expected a whole number", field="area_id")
-    key, row = divmod(int(raw), ROWS)
+    key, row = divmod(params.to_id("area_id", raw, "area"), ROWS)
     layer = next((name for name, k in keys.items() if k == key), None)
     if layer is None or row == 0:
         raise NotFound(f"no area with id {raw}")
@@ -60,16 +58,7 @@ def _parse_id(keys: dict[str, int], raw: str) -> tuple[str, int]:
 def _coordinates(srid: int, raw: str) -> tuple[float, float]:
     if srid != 4326:
         raise InvalidInput(f"SRID {srid}: only 4326 (WGS 84 lon,lat) is served", field="srid")
-    raw = raw.removesuffix(".json")
-    try:
-        lon, lat = (float(v) for v in raw.split(","))
-    except ValueError:
-        raise InvalidInput(
-            f"point {raw!r}: expected lon,lat such as 125.10,46.59", field="point"
-        ) from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise InvalidInput(f"point {raw!r}: outside -180..180, -90..90", field="point")
-    return lon, lat
+    return params.point("point", raw.removesuffix(".json"))
 
 
 class Areas:
@@ -99,6 +88,23 @@ class Areas:
             "all_names": {},
         }
 
+    def by_id(self, layer: str, row_id: int) -> dict:
+        """Area ``row_id`` of ``layer`` as MapIt shows one."""
+        row = self.store.area_by_id(layer, row_id)
+        gen_low = int(row["gen_from"])
+        gen_high = None if pd.isna(row["gen_to"]) else int(row["gen_to"])
+        parent_id = self.parent_id(layer, row["parent_code"], gen_low)
+        return self.as_dict(
+            layer,
+            row_id,
+            row["code"],
+            row["name"],
+            row["parent_code"],
+            gen_low,
+            gen_high,
+            parent_id,
+        )
+
     def parent_id(self, layer: str, parent_code, generation) -> int | None:
         parent = self.layers[layer].parent
         if parent is None or parent_code is None:
@@ -112,7 +118,7 @@ class Areas:
 
 def _types() -> set[str] | None:
     """MapIt's ``type`` filter: layer names, comma-separated."""
-    raw = request.args.get("type")
+    raw = params.text("type")
     return {t.strip() for t in raw.split(",") if t.strip()} if raw else None
 
 
@@ -127,7 +133,7 @@ def _types() -> set[str] | None:
 def point(srid: int, point: str):
     lon, lat = _coordinates(srid, point)
     store = get_store()
-    _, index = lookup_at(request.args.get("generation"), params.day("date"))
+    _, index = lookup_at(params.text("generation"), params.day("date"))
     record = index.point(lon, lat)
     return jsonify(point_areas(Areas(store), record, _types()))
 
@@ -165,18 +171,4 @@ def point_areas(areas: Areas, record: dict, types: set[str] | None) -> dict[str,
 def area(area_id: str):
     areas = Areas(get_store())
     layer, row_id = _parse_id(areas.keys, area_id.removesuffix(".json"))
-    row = areas.store.area_by_id(layer, row_id)
-    gen_low = int(row["gen_from"])
-    gen_high = None if pd.isna(row["gen_to"]) else int(row["gen_to"])
-    return jsonify(
-        areas.as_dict(
-            layer,
-            row_id,
-            row["code"],
-            row["name"],
-            row["parent_code"],
-            gen_low,
-            gen_high,
-            areas.parent_id(layer, row["parent_code"], gen_low),
-        )
-    )
+    return jsonify(areas.by_id(layer, row_id))

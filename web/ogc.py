@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import datetime, timezone
 
 import shapely
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
@@ -86,10 +86,8 @@ def _only(allowed: set[str]) -> None:
 
 def _html() -> bool:
     """``f=html`` or ``f=json``; without ``f``, what the caller's Accept prefers."""
-    f = request.args.get("f")
+    f = params.choice("f", ("json", "html"))
     if f is not None:
-        if f not in ("json", "html"):
-            raise InvalidInput(f"parameter 'f' is {f!r}; expected json or html", field="f")
         return f == "html"
     accept = request.accept_mimetypes
     return accept.quality(HTML) > max(accept.quality(JSON), accept.quality(GEOJSON))
@@ -182,11 +180,12 @@ def collection_json(c: Collection) -> dict:
     }
 
 
-def _crs(name: str) -> None:
+def _crs(*names: str) -> None:
     """``crs`` and ``bbox-crs`` (Part 2): CRS84 is the one CRS served."""
-    value = request.args.get(name)
-    if value is not None and value.strip("<>") != CRS84:
-        raise InvalidInput(f"parameter {name!r} is {value!r}; the only CRS is {CRS84}", field=name)
+    for name in names:
+        value = params.text(name)
+        if value is not None and value.strip("<>") != CRS84:
+            raise params.bad(name, value, f"{CRS84}, the only CRS served")
 
 
 def _geojson_answer(answer: Response, heading: str):
@@ -198,47 +197,8 @@ def _geojson_answer(answer: Response, heading: str):
 
 
 def _interval() -> tuple[str | None, str | None]:
-    """``datetime``: an instant or an interval ``start/end`` (either end ``..`` or empty:
-    open), RFC 3339 date-times or dates; as inclusive UTC texts."""
-    raw = request.args.get("datetime")
-    if not raw:
-        return None, None
-    parts = raw.split("/")
-    if len(parts) > 2 or all(p in ("", "..") for p in parts):
-        raise InvalidInput(
-            f"parameter 'datetime' is {raw!r}; expected an RFC 3339 instant or interval "
-            "such as 2026-11-01T00:00:00Z/2026-11-30T23:59:59Z or 2026-11-01/..",
-            field="datetime",
-        )
-    bounds = [_instant(p, end=len(parts) == 2 and k == 1, raw=raw) for k, p in enumerate(parts)]
-    start, end = (bounds[0], bounds[0]) if len(parts) == 1 else bounds
-    if start and end and start > end:
-        raise InvalidInput(
-            f"parameter 'datetime' is {raw!r}; it ends before it starts", field="datetime"
-        )
-    if len(parts) == 1 and len(parts[0]) == 10:  # a day is every instant of it
-        start, end = _instant(parts[0], False, raw), _instant(parts[0], True, raw)
-    return start, end
-
-
-def _instant(text: str, end: bool, raw: str) -> str | None:
-    if text in ("", ".."):
-        return None
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time.max if end else time.min, timezone.utc)
-        else:
-            moment = datetime.fromisoformat(text.replace("z", "Z"))
-            if moment.tzinfo is None:
-                raise ValueError
-    except ValueError:
-        raise InvalidInput(
-            f"parameter 'datetime' is {raw!r}; {text!r} is not an RFC 3339 date-time "
-            "with its offset (such as 2026-11-01T08:00:00Z) nor a date",
-            field="datetime",
-        ) from None
-    return utc_text(moment)
+    """``datetime``: an instant or an interval, as inclusive UTC texts."""
+    return tuple(None if t is None else utc_text(t) for t in params.interval("datetime"))
 
 
 def page(c: Collection, box, limit: int, offset: int, interval) -> tuple:
@@ -293,18 +253,25 @@ def _paging(c: Collection, offset: int, limit: int, returned: int, matched: int)
     return links
 
 
+def _feature_key(c: Collection, feature_id: str) -> int:
+    """An incident's or hazard's id; anything else names no feature."""
+    try:
+        return params.to_id("feature_id", feature_id)
+    except (InvalidInput, NotFound):
+        raise NotFound(f"no feature {feature_id!r} in {c.id}") from None
+
+
 def one_feature(c: Collection, feature_id: str):
     """(geometry, properties) of feature ``feature_id``; NotFound when there is none."""
     store = get_store()
     if c.kind == "layer":
         row = store.area(c.id, feature_id)
-    elif not feature_id.isdigit():
-        raise NotFound(f"no feature {feature_id!r} in {c.id}")
     elif c.kind == "incidents":
-        row = access.redact_frame(caller(), store.incident(int(feature_id)).to_frame().T).iloc[0]
+        row = store.incident(_feature_key(c, feature_id)).to_frame().T
+        row = access.redact_frame(caller(), row).iloc[0]
     else:
         frame = store.hazards()
-        frame = frame[frame["id"] == int(feature_id)]
+        frame = frame[frame["id"] == _feature_key(c, feature_id)]
         if frame.empty:
             raise NotFound(f"no hazard {feature_id}")
         row = frame.iloc[0]
@@ -322,25 +289,29 @@ def landing():
         "description": i18n.pick(
             "网格化管理的图层、事件与隐患", "Layers, incidents and hazards of gridmap"
         ),
-        "links": [
-            *_self("ogc.landing", JSON),
-            _link(url_for("ogc.ogc_document", _external=True), "service-desc", OPENAPI, "OpenAPI"),
-            _link(url_for("openapi.page", _external=True), "service-doc", HTML, "OpenAPI"),
-            _link(_url("ogc.conformance", "json"), "conformance", JSON),
-            _link(
-                _url("ogc.conformance", "json"),
-                "http://www.opengis.net/def/rel/ogc/1.0/conformance",
-                JSON,
-            ),
-            _link(_url("ogc.all_collections", "json"), "data", JSON),
-            _link(
-                _url("ogc.all_collections", "json"),
-                "http://www.opengis.net/def/rel/ogc/1.0/data",
-                JSON,
-            ),
-        ],
+        "links": _landing_links(),
     }
     return _answer(body, "ogc.html", heading=body["title"])
+
+
+def _landing_links() -> list[dict]:
+    return [
+        *_self("ogc.landing", JSON),
+        _link(url_for("ogc.ogc_document", _external=True), "service-desc", OPENAPI, "OpenAPI"),
+        _link(url_for("openapi.page", _external=True), "service-doc", HTML, "OpenAPI"),
+        _link(_url("ogc.conformance", "json"), "conformance", JSON),
+        _link(
+            _url("ogc.conformance", "json"),
+            "http://www.opengis.net/def/rel/ogc/1.0/conformance",
+            JSON,
+        ),
+        _link(_url("ogc.all_collections", "json"), "data", JSON),
+        _link(
+            _url("ogc.all_collections", "json"),
+            "http://www.opengis.net/def/rel/ogc/1.0/data",
+            JSON,
+        ),
+    ]
 
 
 @bp.get("/conformance")
@@ -389,25 +360,23 @@ def one_collection(collection_id: str):
 )
 def items(collection_id: str):
     _only(ITEMS_PARAMS)
-    _crs("crs")
-    _crs("bbox-crs")
+    _crs("crs", "bbox-crs")
     c = collection(collection_id)
     limit = params.integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = params.integer("offset", 0, 0, 10**9)
     frame, matched = page(c, params.bbox(heights=True), limit, offset, _interval())
+    return _geojson_answer(_page_answer(c, frame, int(matched), offset, limit), c.title)
+
+
+def _page_answer(c: Collection, frame, matched: int, offset: int, limit: int) -> Response:
     extra = {
-        "numberMatched": int(matched),
+        "numberMatched": matched,
         "numberReturned": len(frame),
         "timeStamp": utc_text(datetime.now(timezone.utc)),
-        "links": _paging(c, offset, limit, len(frame), int(matched)),
+        "links": _paging(c, offset, limit, len(frame), matched),
     }
-    answer = geojson.features(
-        frame.geometry.values,
-        geojson.records(frame, properties(c)),
-        extra=extra,
-        ids=feature_ids(c, frame),
-    )
-    return _geojson_answer(answer, c.title)
+    records = geojson.records(frame, properties(c))
+    return geojson.features(frame.geometry.values, records, extra=extra, ids=feature_ids(c, frame))
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -418,7 +387,7 @@ def item(collection_id: str, feature_id: str):
     _crs("crs")
     c = collection(collection_id)
     geom, props = one_feature(c, feature_id)
-    fid = feature_id if c.kind == "layer" else int(feature_id)
+    fid = feature_id if c.kind == "layer" else _feature_key(c, feature_id)
     links = [
         *_self("ogc.item", GEOJSON, collection_id=c.id, feature_id=feature_id),
         _link(_url("ogc.one_collection", "json", collection_id=c.id), "collection", JSON, c.title),

@@ -12,7 +12,7 @@ through its cross-origin check, and answers carry ``Access-Control-Allow-Origin:
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -25,6 +25,7 @@ from web import db, i18n, params
 from web.auth import public
 from web.db import get_store, lookup_index
 from web.errors import status_of
+from web.openapi import OPEN311_POST, documented, query
 from web.ratelimit import Window
 
 PREFIX = "/open311/v2"
@@ -39,6 +40,12 @@ _ITEMS = {
     "errors": "error",
     "endpoints": "endpoint",
     "formats": "format",
+}
+# What the OpenAPI document says of every answer: JSON or XML, errors in the spec's shape.
+ANSWERS = {
+    "answer": "Open311",
+    "media": ("application/json", "text/xml"),
+    "errors": "Open311Errors",
 }
 DEFAULT_DAYS = 90  # requests without dates or ids: the last 90 days, as the spec suggests
 
@@ -117,7 +124,7 @@ def check_address() -> None:
 
 def _client() -> str:
     """The client app whose api_key the post carries."""
-    key = (request.values.get("api_key") or "").strip()
+    key = params.text("api_key", request.values, max_length=200)
     if not key:
         raise Forbidden("api_key is missing: each client app posts with its own key")
     client = get_store().open311_client(token_digest(key))
@@ -129,61 +136,12 @@ def _client() -> str:
     return client
 
 
-def _coordinate(name: str, low: float, high: float) -> float:
-    raw = (request.values.get(name) or "").strip()
-    if not raw:
-        raise InvalidInput(
-            f"{name} is missing; this server places requests by lat and long (WGS 84) only",
-            field=name,
-        )
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:
-        raise InvalidInput(f"{name} is {raw!r}; expected a number from {low} to {high}", field=name)
-    return value
-
-
-def _moment(name: str) -> datetime | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(
-            f"{name} is {raw!r}; expected a W3C date-time such as 2026-12-01T08:30:00+08:00",
-            field=name,
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
-
-
-def _ids() -> list[int] | None:
-    raw = (request.args.get("service_request_id") or "").strip()
-    if not raw:
-        return None
-    parts = [p.strip() for p in raw.split(",") if p.strip()]
-    if not parts or not all(p.isdigit() and len(p) < 19 for p in parts):
-        raise InvalidInput(
-            f"service_request_id is {raw!r}; expected ids separated by commas",
-            field="service_request_id",
-        )
-    return [int(p) for p in parts]
-
-
-def _status() -> str | None:
-    raw = (request.args.get("status") or "").strip().lower()
-    if raw and raw not in ("open", "closed"):
-        raise InvalidInput(f"status is {raw!r}; expected open or closed", field="status")
-    return raw or None
-
-
 # -- the routes ---------------------------------------------------------------------------
 
 
 @bp.get(f"/discovery.{FMT}")
 @public
+@documented(**ANSWERS)
 def discovery(fmt: str):
     info = {
         "changeset": "2026-12-01T00:00:00+08:00",
@@ -204,34 +162,31 @@ def discovery(fmt: str):
 
 @bp.get(f"/services.{FMT}")
 @public
+@documented(**ANSWERS)
 def services(fmt: str):
     return answer("services", open311.services(i18n.language()), fmt)
 
 
 @bp.get(f"/services/<code>.{FMT}")
 @public
+@documented(**ANSWERS)
 def service_definition(code: str, fmt: str):
     return answer("service_definition", open311.definition(code), fmt)
 
 
 @bp.post(f"/requests.{FMT}")
 @public
+@documented(request_body=OPEN311_POST, status="201", more=("403", "429"), **ANSWERS)
 def post_request(fmt: str):
     check_address()
     client = _client()
     store = get_store()
     store.actor = f"open311:{client}"
-    lat, lon = _coordinate("lat", -90, 90), _coordinate("long", -180, 180)
-    code = (request.values.get("service_code") or "").strip()
+    lon, lat = params.lonlat(request.values, ("long", "lat"))
+    code = params.text("service_code", request.values, default="")
+    description = params.text("description", request.values, default="")
     incident_id, number = open311.submit(
-        store,
-        lookup_index(),
-        db.calendar(),
-        client,
-        lon,
-        lat,
-        code,
-        request.values.get("description") or "",
+        store, lookup_index(), db.calendar(), client, lon, lat, code, description
     )
     made = open311.receipt(incident_id, number, code, i18n.language())
     return answer("service_requests", [made], fmt, 201)
@@ -239,27 +194,43 @@ def post_request(fmt: str):
 
 @bp.get(f"/requests.{FMT}")
 @public
+@documented(
+    query("service_request_id", {"type": "string"}, "ids, comma-separated"),
+    query("service_code", {"type": "string"}, "service codes, comma-separated"),
+    query("start_date", {"type": "string", "format": "date-time"}),
+    query("end_date", {"type": "string", "format": "date-time"}),
+    query("status", {"type": "string", "enum": ["open", "closed"]}),
+    query("bbox", {"type": "string"}, "west,south,east,north"),
+    query("max_requests", {"type": "integer", "minimum": 1}),
+    **ANSWERS,
+)
 def get_requests(fmt: str):
-    ids, start, end = _ids(), _moment("start_date"), _moment("end_date")
+    found = open311.find(get_store(), i18n.language(), **_filters())
+    return answer("service_requests", found, fmt)
+
+
+def _filters() -> dict:
+    """The query of ``GET requests``: ids, or codes, status, dates (without any: the last
+    ``DEFAULT_DAYS`` days), bbox; and how many at most."""
+    ids = params.ids("service_request_id", what="request")
+    start = params.moment("start_date", naive=LOCAL_TZ)
+    end = params.moment("end_date", naive=LOCAL_TZ)
     if ids is None and start is None and end is None:
         start = cases.now() - timedelta(days=DEFAULT_DAYS)
-    codes = [c.strip() for c in (request.args.get("service_code") or "").split(",") if c.strip()]
-    found = open311.find(
-        get_store(),
-        i18n.language(),
-        ids=ids,
-        codes=codes,
-        status=_status(),
-        start=start,
-        end=end,
-        bbox=params.bbox(),
-        limit=params.integer("max_requests", open311.MAX_REQUESTS, 1, open311.MAX_REQUESTS),
-    )
-    return answer("service_requests", found, fmt)
+    return {
+        "ids": ids,
+        "codes": [c.strip() for c in (params.text("service_code") or "").split(",") if c.strip()],
+        "status": params.choice("status", ("open", "closed"), any_case=True),
+        "start": start,
+        "end": end,
+        "bbox": params.bbox(),
+        "limit": params.integer("max_requests", open311.MAX_REQUESTS, 1, open311.MAX_REQUESTS),
+    }
 
 
 @bp.get(f"/requests/<int:incident_id>.{FMT}")
 @public
+@documented(**ANSWERS)
 def get_request(incident_id: int, fmt: str):
     get_store().case(incident_id)  # NotFound names it
     return answer(
@@ -269,6 +240,7 @@ def get_request(incident_id: int, fmt: str):
 
 @bp.get(f"/tokens/<token>.{FMT}")
 @public
+@documented(**ANSWERS)
 def token(token: str, fmt: str):
     incident_id = get_store().public_report(open311.tracking_digest(token))
     return answer(
@@ -276,7 +248,18 @@ def token(token: str, fmt: str):
     )
 
 
+def unknown_path():
+    """A path under the prefix that no route matches (a format not json or xml, say):
+    its 404 (or 405) in the spec's shape too."""
+    exc = request.routing_exception
+    ours = request.path.startswith(PREFIX + "/")
+    if ours and isinstance(exc, HTTPException) and (exc.code or 0) >= 400:
+        return other_sites_may_call(http_error(exc))
+    return None
+
+
 def init_app(app) -> None:
+    app.before_request(unknown_path)
     per_key = app.config.get("OPEN311_PER_KEY", (120, 3600))
     per_address = app.config.get("OPEN311_PER_ADDRESS", (20, 3600))
     app.extensions["gridmap_open311_limits"] = (Window(*per_key), Window(*per_address))

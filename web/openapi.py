@@ -19,8 +19,9 @@ from web import i18n
 from web.auth import public
 
 bp = Blueprint("openapi", __name__)
-PREFIXES = ("/api/", "/ogc/", "/point/", "/area/")
+PREFIXES = ("/api/", "/ogc/", "/point/", "/area/", "/open311/")
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
+FORM = "application/x-www-form-urlencoded"
 
 NUMBER = {"type": "number"}
 SCHEMAS = {
@@ -141,6 +142,15 @@ SCHEMAS = {
         },
     },
     "Object": {"type": "object"},
+    "Open311": {},  # a list or an object, as the spec shows each answer; or XML
+    "Open311Errors": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["code", "description"],
+            "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        },
+    },
 }
 
 
@@ -156,20 +166,136 @@ def query(name: str, schema: dict, description: str = "", **more) -> dict:
     }
 
 
-def documented(*parameters: dict, answer: str = "Object", media: str = JSON, html=False):
-    """What the URL map cannot tell about a route: its query parameters, the schema and
-    media type of its answer (and whether ``f=html`` answers a page too)."""
+def body(properties: dict, required: tuple[str, ...] = (), media: str = JSON) -> dict:
+    """The request body of a ``@documented`` route: an object with ``properties``."""
+    schema: dict = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return {"required": True, "content": {media: {"schema": schema}}}
+
+
+def documented(
+    *parameters: dict,
+    answer: str = "Object",
+    media: str | tuple[str, ...] = JSON,
+    html=False,
+    request_body: dict | None = None,
+    status: str = "200",
+    errors: str = "Error",
+    more: tuple[str, ...] = (),
+):
+    """What the URL map cannot tell about a route: its query parameters, its request
+    body (``body(...)``), the status, schema and media types of its answer (and whether
+    ``f=html`` answers a page too), the schema of its errors and the error statuses it
+    may answer besides 400, 404 and those of its access policy (``more``)."""
 
     def mark(view):
         view.openapi = {
             "parameters": list(parameters),
             "answer": answer,
-            "media": media,
+            "media": (media,) if isinstance(media, str) else media,
             "html": html,
+            "body": request_body,
+            "status": status,
+            "errors": errors,
+            "more": more,
         }
         return view
 
     return mark
+
+
+STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+DAY = {"type": "string", "format": "date"}
+UNIT_OPTIONS = {
+    "generation": STRING,
+    "layer": STRING,
+    "split_into": STRING,
+    "parent": STRING,
+    "months": {"type": "integer", "minimum": 1, "maximum": 1200},
+}
+PLAN_BOUNDS = {"k": INTEGER, "min": NUMBER, "max": NUMBER, "epsilon": NUMBER}
+# The request bodies the JSON API takes (the views parse them with ``web.params``).
+CASE_REPORT = body(
+    {
+        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "category": STRING,
+        "description": STRING,
+        "reporter": STRING,
+    },
+    ("lon", "lat", "category"),
+)
+CASE_ACTION = body(
+    {
+        "action": STRING,
+        "note": STRING,
+        "department": STRING,
+        "review_on": DAY,
+        "rating": STRING,
+        "expected": STRING,
+    },
+    ("action",),
+)
+PLAN_NEW = body(
+    {
+        "name": STRING,
+        "assignment": {"type": "object", "additionalProperties": STRING},
+        "from_layer": STRING,
+        **UNIT_OPTIONS,
+        **PLAN_BOUNDS,
+    },
+    ("name",),
+)
+PLAN_CHANGES = body(
+    {
+        "changes": {"type": "object", "additionalProperties": STRING},
+        "version": STRING,
+        **PLAN_BOUNDS,
+    },
+    ("changes",),
+)
+PLAN_PUBLISH = body(
+    {
+        "name": STRING,
+        "activate": BOOLEAN,
+        "description": STRING,
+        "layer": STRING,
+        "effective": DAY,
+    },
+    ("name",),
+)
+PLAN_AUTO = body(
+    {
+        "name": STRING,
+        "balance": {"type": "string", "enum": ["population", "households", "workload"]},
+        "seconds": {"type": "number", "minimum": 0, "maximum": 600},
+        **UNIT_OPTIONS,
+        **PLAN_BOUNDS,
+    },
+)
+OPEN311_POST = body(
+    {
+        "api_key": STRING,
+        "service_code": STRING,
+        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+        "long": {"type": "number", "minimum": -180, "maximum": 180},
+        "description": STRING,
+    },
+    ("api_key", "service_code", "lat", "long"),
+    media=FORM,
+)
+
+
+UNDOCUMENTED = documented()(lambda: None).openapi
+REASONS = {
+    "400": "A parameter is wrong: the answer names it",
+    "403": "Not allowed",
+    "404": "No such thing",
+    "409": "Changed meanwhile",
+    "422": "Well-formed, but it cannot be satisfied",
+    "429": "Too many at once: try again later",
+}
 
 
 def _path(rule: str) -> tuple[str, list[dict]]:
@@ -177,9 +303,11 @@ def _path(rule: str) -> tuple[str, list[dict]]:
     out = []
 
     def fill(m):
-        converter, name = m.group(1) or "string", m.group(2)
+        converter, name = m.group(1) or "string", m.group(3)
         if converter == "int":
             schema = {"type": "integer", "minimum": 0}
+        elif converter == "any":  # <any(json, xml):fmt>
+            schema = {"type": "string", "enum": re.findall(r"\w+", m.group(3))}
         elif converter == "path":
             schema = {"type": "string", "minLength": 1}
         else:  # a default segment: no slash
@@ -187,41 +315,44 @@ def _path(rule: str) -> tuple[str, list[dict]]:
         out.append({"name": name, "in": "path", "required": True, "schema": schema})
         return "{" + name + "}"
 
-    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", fill, rule), out
+    return re.sub(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>", fill, rule), out
 
 
-def _error(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
+def _error(description: str, schema: str, media: tuple[str, ...]) -> dict:
+    ref = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+    return {"description": description, "content": {m: ref for m in media}}
 
 
 def _operation(view, path_params: list[dict]) -> dict:
-    info = getattr(
-        view, "openapi", {"parameters": [], "answer": "Object", "media": JSON, "html": False}
-    )
-    content = {info["media"]: {"schema": {"$ref": f"#/components/schemas/{info['answer']}"}}}
+    info = getattr(view, "openapi", UNDOCUMENTED)
+    answer = {"schema": {"$ref": f"#/components/schemas/{info['answer']}"}}
+    content = {m: answer for m in info["media"]}
     if info["html"]:
         content[HTML] = {"schema": {"type": "string"}}
-    responses = {
-        "200": {"description": "OK", "content": content},
-        "400": _error("A parameter is wrong: the answer names it"),
-        "404": _error("No such thing"),
-    }
+    media = tuple(m for m in info["media"] if m != GEOJSON) or (JSON,)
+
+    def error(reason: str) -> dict:
+        return _error(reason, info["errors"], media)
+
+    responses = {info["status"]: {"description": "OK", "content": content}}
+    for code in ("400", "404", *info["more"]):
+        responses[code] = error(REASONS[code])
     kind = getattr(view, "gridmap_policy", ("roles", ()))[0]
     if kind == "public":  # public unless the city closes the map
-        responses["401"] = _error("The map is not public: sign in first")
+        responses["401"] = error("The map is not public: sign in first")
     elif kind != "always":
-        responses["401"] = _error("Sign in first (or send a bearer token)")
-        responses["403"] = _error("This needs another role")
+        responses["401"] = error("Sign in first (or send a bearer token)")
+        responses["403"] = error("This needs another role")
     summary = (view.__doc__ or view.__name__.replace("_", " ")).strip().splitlines()[0]
-    return {
+    operation = {
         "summary": summary,
         "operationId": view.__name__,
         "parameters": path_params + info["parameters"],
         "responses": responses,
     }
+    if info["body"]:
+        operation["requestBody"] = info["body"]
+    return operation
 
 
 def build(app, base: str = "/", prefix: str = "", expand: dict | None = None) -> dict:

@@ -77,33 +77,42 @@ def grid(code: str):
     store = get_store()
     require(access.GRID_READ, code)
     area = store.area("grid", code)
-    focus = {
-        "grid": code,
-        "parent": area["parent_code"],
-        "bounds": list(area.geometry.bounds),
-        "name": area["name"],
-    }
-    config = _config(lang, focus)
-    open_incidents = store.incidents(
-        query=IncidentQuery(grid_code=code, statuses=sorted(OPEN_STATUSES)), oldest_first=True
-    )
-    today = datetime.now(LOCAL_TZ).date()
-    who = caller()  # the cases listed are those this caller may open
-    routed = store.case_departments([int(i) for i in open_incidents["id"]])
-    items = [
-        {
-            "id": r["id"],
-            "category": config["catalogue"]["categories"][r["category"]],
-            "status": config["catalogue"]["statuses"][r["status"]],
-            "reported": r["reported_at"][:16].replace("T", " "),
-            "age": (today - date.fromisoformat(r["reported_at"][:10])).days,
-        }
-        for _, r in open_incidents.iterrows()
-        if access.may(who, access.CASE_READ, {**r, "department": routed.get(int(r["id"]))})
-    ]
+    config = _config(lang, _focus(code, area))
+    items = _open_incidents(store, code, config["catalogue"])
     officer = store.officers_for("grid", [code]).get(code)
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     panel = render_template(
         "panel.html", t=config["text"], config=config, grid=area, incidents=items, officer=officer
     )
     return _page(maps.render(config, base, panel), lang)
+
+
+def _focus(code: str, area) -> dict:
+    """What the map centres on for grid ``code``."""
+    return {
+        "grid": code,
+        "parent": area["parent_code"],
+        "bounds": list(area.geometry.bounds),
+        "name": area["name"],
+    }
+
+
+def _open_incidents(store, code: str, catalogue: dict) -> list[dict]:
+    """The grid's open incidents, oldest first, as its panel lists them."""
+    found = store.incidents(
+        query=IncidentQuery(grid_code=code, statuses=sorted(OPEN_STATUSES)), oldest_first=True
+    )
+    today = datetime.now(LOCAL_TZ).date()
+    who = caller()  # the cases listed are those this caller may open
+    routed = store.case_departments([int(i) for i in found["id"]])
+    return [
+        {
+            "id": r["id"],
+            "category": catalogue["categories"][r["category"]],
+            "status": catalogue["statuses"][r["status"]],
+            "reported": r["reported_at"][:16].replace("T", " "),
+            "age": (today - date.fromisoformat(r["reported_at"][:10])).days,
+        }
+        for _, r in found.iterrows()
+        if access.may(who, access.CASE_READ, {**r, "department": routed.get(int(r["id"]))})
+    ]

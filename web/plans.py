@@ -22,29 +22,23 @@ from boundaries.rules import Bounds
 from boundaries.workspace import Spec, unit_options
 from gridmap import access
 from gridmap.errors import InvalidInput
-from web import geojson, jobs
+from web import geojson, jobs, params
 from web.auth import allow
 from web.caller import require
 from web.db import get_store, large_batches, settings, workspace
+from web.openapi import PLAN_AUTO, PLAN_CHANGES, PLAN_NEW, PLAN_PUBLISH, documented, query
 
 bp = Blueprint("plans", __name__, url_prefix="/api")
+BOUNDS = (  # a plan's rule bounds as query parameters
+    query("k", {"type": "integer"}, "districts"),
+    query("min", {"type": "number"}, "a district's least population"),
+    query("max", {"type": "number"}, "a district's greatest population"),
+    query("epsilon", {"type": "number"}, "the balance allowed"),
+)
 
 
 def _body() -> dict:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # silent= covers malformed JSON, not JSON nested thousands deep
-        raise InvalidInput("the JSON body is nested too deeply", field="body") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("expected a JSON object in the request body", field="body")
-    return data
-
-
-def _form_int(raw: str, key: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"{key!r} is {raw!r}; expected a whole number", field=key) from None
+    return params.json_body()
 
 
 def _upload(directory: str):
@@ -55,7 +49,7 @@ def _upload(directory: str):
         return None, _body()
     data = dict(request.form.items())
     if "months" in data:
-        data["months"] = _form_int(data["months"], "months")
+        data["months"] = params.integer("months", None, 1, 1200, data)
     suffix = Path(upload.filename or "plan.csv").suffix.lower()
     if suffix not in (".csv", ".geojson", ".json"):
         raise InvalidInput(
@@ -74,6 +68,7 @@ def list_plans():
 
 @bp.post("/plans")
 @allow(access.PLAN_WRITE)
+@documented(request_body=PLAN_NEW, status="201")
 def create_plan():
     """A plan from JSON {"name", "assignment": {unit code: district}, unit options}, or
     {"name", "from_layer": "street"} (each unit in today's area of that layer), or
@@ -95,18 +90,21 @@ def create_plan():
 
 @bp.get("/plans/<int:plan_id>")
 @allow(access.PLAN_READ)
+@documented(*BOUNDS)
 def show_plan(plan_id: int):
     return jsonify(workspace().show(get_store(), plan_id, Bounds.read(request.args)))
 
 
 @bp.get("/plans/<int:plan_id>/metrics")
 @allow(access.PLAN_READ)
+@documented(*BOUNDS)
 def plan_metrics(plan_id: int):
     return jsonify(workspace().metrics(get_store(), plan_id, Bounds.read(request.args)))
 
 
 @bp.post("/plans/<int:plan_id>/reassign")
 @allow(access.PLAN_WRITE)
+@documented(request_body=PLAN_CHANGES, more=("409",))
 def reassign(plan_id: int):
     """Move units: {"changes": {unit code: district}, "version": the plan's "updated"}.
     A neighborhood's code moves all its grids; one of its grids alone splits it; a district
@@ -132,15 +130,12 @@ def plan_units(plan_id: int):
 
 def other_plan(raw: str | None) -> int | None:
     """``?with=``: another plan's id, or today's areas when empty."""
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(f"'with' is {raw!r}; expected a plan id", field="with")
-    return int(raw)
+    return None if raw in (None, "") else params.to_id("with", raw, "plan")
 
 
 @bp.get("/plans/<int:plan_id>/compare")
 @allow(access.PLAN_READ)
+@documented(query("with", {"type": "integer", "minimum": 1}, "another plan's id"))
 def compare(plan_id: int):
     """Against today's areas, or ?with=<other plan id> (the other plan is 'before')."""
     other = other_plan(request.args.get("with"))
@@ -150,6 +145,7 @@ def compare(plan_id: int):
 
 @bp.post("/plans/<int:plan_id>/publish")
 @allow(access.PLAN_PUBLISH)
+@documented(request_body=PLAN_PUBLISH, status="201", more=("409",))
 def publish(plan_id: int):
     """{"name": "2012", "activate": false, "description": "", "layer": "community",
     "effective": "2012-09-20"}"""
@@ -176,6 +172,7 @@ def _runner():
 
 @bp.post("/plans/auto")
 @allow(access.JOB_RUN)
+@documented(request_body=PLAN_AUTO, status="202", more=("422", "429"))
 def auto():
     """Start an automatic plan: {"name", "k", "min", "max", "epsilon", "balance",
     "seconds", "steps", and the unit options}; answers 202 with the job to follow, or 422

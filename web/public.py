@@ -8,12 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from gridmap import workflow
-from gridmap.errors import InvalidInput
 from gridmap.services import open311
-from web import db, i18n
+from web import db, i18n, params
 from web import open311 as web311
 from web.auth import public
-from web.cases import category_groups, lonlat_form
+from web.cases import category_groups
 from web.db import get_store, lookup_index
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -46,18 +45,13 @@ def report_page():
 @public
 def report():
     web311.check_address()  # the same per-address limit as Open311's posts
-    lon, lat = lonlat_form()
+    lon, lat = params.lonlat(request.form)
     store = get_store()
     store.actor = "public:web"
+    category = params.text("category", request.form, default="")
+    description = params.text("description", request.form, default="")
     incident_id, number = open311.submit(
-        store,
-        lookup_index(),
-        db.calendar(),
-        "web",
-        lon,
-        lat,
-        request.form.get("category", ""),
-        request.form.get("description", ""),
+        store, lookup_index(), db.calendar(), "web", lon, lat, category, description
     )
     lang = i18n.language()
     return render_template("public_receipt.html", lang=lang, number=number, id=incident_id), 201
@@ -67,7 +61,7 @@ def report():
 @public
 def track():
     lang = i18n.language()
-    number = (request.args.get("number") or "").strip()
+    number = params.text("number", max_length=100) or ""
     found = open311.track(get_store(), number, lang) if number else None
     return render_template(
         "public_track.html", lang=lang, number=number, found=found, ratings=_ratings(lang)
@@ -77,13 +71,12 @@ def track():
 @bp.post("/rate")
 @public
 def rate():
-    number = (request.form.get("number") or "").strip()
-    if not number:
-        raise InvalidInput("number: the tracking number of your report is missing", field="number")
+    form = request.form
+    number = params.text("number", form, required=True, max_length=100)
     store = get_store()
     store.actor = "public:web"
-    note = request.form.get("note", "")
-    open311.rate(store, db.calendar(), number, request.form.get("rating", ""), note)
+    note = params.text("note", form, default="")
+    open311.rate(store, db.calendar(), number, params.text("rating", form, default=""), note)
     return redirect(url_for("public.track", number=number))
 
 

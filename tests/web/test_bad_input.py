@@ -5,10 +5,14 @@ for a day at the end of the calendar, the answer it means)."""
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
+import struct
+import zlib
 
 import pytest
 
+from gridmap.stores import open_store
 from gridmap.stores.geopackage import register_functions
 from tests.accounts import logged_in
 from tests.conftest import copy_city
@@ -122,3 +126,310 @@ def test_an_area_name_cannot_end_the_pages_script(client, city):
     page = client.get(f"/grid/{code}").get_data(as_text=True)
     assert "<!--<script>" not in page
     assert "\\u003c!--\\u003cscript\\u003e" in page
+
+
+# -- the inputs of docs/security.md, round 2, finding 10 (and round 1's that remain) -------
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG of a few bytes whose header claims ``width`` × ``height`` pixels."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def bmp_header(width: int, height: int) -> bytes:
+    """A BMP of a few bytes whose header claims ``width`` × ``height`` pixels."""
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 0, 0, 0, 0)
+    return b"BM" + struct.pack("<IHHI", 70, 0, 0, 54) + info + b"\0" * 16
+
+
+@pytest.fixture(scope="module")
+def probed(sample_path, tmp_path_factory):
+    """One city for the inputs below: each is refused, so none changes it.  Its app, its
+    URL, an anonymous client, a dispatcher (token), an admin and planner (session), a
+    case, a hazard and a point in the city."""
+    from tests.accounts import signed_in
+    from tests.web.conftest import city_copy, spot_in
+
+    url = city_copy(sample_path, tmp_path_factory, "probed")
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    dispatcher = signed_in(app.test_client(), url, "dispatcher")
+    admin = logged_in(app.test_client(), url, "admin", "planner")
+    _, lon, lat = spot_in(url)
+    made = dispatcher.post("/api/cases", json={"lon": lon, "lat": lat, "category": "E0101"})
+    assert made.status_code == 201, made.get_json()
+    with open_store(url) as store:
+        hazard = int(store.hazards()["id"].iloc[0])
+    return {
+        "app": app,
+        "url": url,
+        "anonymous": app.test_client(),
+        "dispatcher": dispatcher,
+        "admin": admin,
+        "case": made.get_json()["id"],
+        "hazard": hazard,
+        "lon": lon,
+        "lat": lat,
+    }
+
+
+def _multipart(**fields) -> dict:
+    return {"data": fields, "content_type": "multipart/form-data"}
+
+
+DEEP = "[" * 5000 + "]" * 5000
+DEEP_OBJECT = '{"a": ' * 5000 + "1" + "}" * 5000
+
+
+def _probes(p: dict) -> dict:
+    """name: (who, method, url, request arguments, status, the parameter named)."""
+    case, point = p["case"], {"lon": p["lon"], "lat": p["lat"], "category": "E0101"}
+
+    def photo(raw: bytes, name: str) -> dict:
+        return _multipart(**point, photos=(io.BytesIO(raw), name))
+
+    def plan_file(raw: bytes) -> dict:
+        return _multipart(name="p", file=(io.BytesIO(raw), "plan.geojson"))
+
+    actions = f"/api/cases/{case}/actions"
+    return {
+        "mapit-superscript-id": ("anonymous", "get", "/area/00¹", {}, 400, None),
+        "ogc-superscript-feature": (
+            "anonymous",
+            "get",
+            "/ogc/collections/incidents/items/¹",
+            {},
+            404,
+            None,
+        ),
+        "open311-superscript-id": (
+            "anonymous",
+            "get",
+            "/open311/v2/requests.json?service_request_id=¹",
+            {},
+            400,
+            None,
+        ),
+        "case-photo-png-bomb": (
+            "dispatcher",
+            "post",
+            "/cases/new",
+            photo(png_header(20000, 20000), "a.png"),
+            400,
+            "photos",
+        ),
+        "case-photo-bmp-bomb": (
+            "dispatcher",
+            "post",
+            "/cases/new",
+            photo(bmp_header(20000, 20000), "a.bmp"),
+            400,
+            "photos",
+        ),
+        "api-case-photo-png-bomb": (
+            "dispatcher",
+            "post",
+            "/api/cases",
+            photo(png_header(20000, 20000), "a.png"),
+            400,
+            "photos",
+        ),
+        "inspection-photo-png-bomb": (
+            "dispatcher",
+            "post",
+            f"/hazards/{p['hazard']}/inspect",
+            _multipart(
+                day="2026-11-01",
+                result="pending",
+                photos=(io.BytesIO(png_header(20000, 20000)), "a.png"),
+            ),
+            400,
+            "photos",
+        ),
+        "inspection-photo-bmp-bomb": (
+            "dispatcher",
+            "post",
+            f"/hazards/{p['hazard']}/inspect",
+            _multipart(
+                day="2026-11-01",
+                result="pending",
+                photos=(io.BytesIO(bmp_header(20000, 20000)), "a.bmp"),
+            ),
+            400,
+            "photos",
+        ),
+        "report-nested-5000": (
+            "dispatcher",
+            "post",
+            "/api/cases",
+            {"data": DEEP, "content_type": "application/json"},
+            400,
+            "body",
+        ),
+        "report-object-nested-5000": (
+            "dispatcher",
+            "post",
+            "/api/cases",
+            {"data": DEEP_OBJECT, "content_type": "application/json"},
+            400,
+            "body",
+        ),
+        "action-nested-5000": (
+            "dispatcher",
+            "post",
+            actions,
+            {"data": DEEP, "content_type": "application/json"},
+            400,
+            "body",
+        ),
+        "department-a-list": (
+            "dispatcher",
+            "post",
+            actions,
+            {"json": {"action": "dispatch", "department": ["city"]}},
+            400,
+            "department",
+        ),
+        "department-an-object": (
+            "dispatcher",
+            "post",
+            actions,
+            {"json": {"action": "dispatch", "department": {"a": 1}}},
+            400,
+            "department",
+        ),
+        "rating-a-list": (
+            "dispatcher",
+            "post",
+            actions,
+            {"json": {"action": "close", "rating": ["satisfied"]}},
+            400,
+            "rating",
+        ),
+        "description-lone-surrogate": (
+            "dispatcher",
+            "post",
+            "/api/cases",
+            {
+                "data": json.dumps({**point, "description": "?"}).replace("?", "a\\ud800b"),
+                "content_type": "application/json",
+            },
+            400,
+            "description",
+        ),
+        "description-nul": (
+            "dispatcher",
+            "post",
+            "/api/cases",
+            {"json": {**point, "description": "a\x00b"}},
+            400,
+            "description",
+        ),
+        "hazard-superscript-get": ("dispatcher", "get", "/cases/new?hazard=¹", {}, 400, "hazard"),
+        "hazard-superscript-post": (
+            "dispatcher",
+            "post",
+            "/cases/new",
+            {"data": {**point, "hazard": "¹"}},
+            400,
+            "hazard",
+        ),
+        "compare-with-superscript": (
+            "admin",
+            "get",
+            "/api/plans/1/compare?with=¹",
+            {},
+            400,
+            "with",
+        ),
+        "compare-page-with-superscript": (
+            "admin",
+            "get",
+            "/plans/1/compare?with=¹",
+            {},
+            400,
+            "with",
+        ),
+        "plan-file-without-features": (
+            "admin",
+            "post",
+            "/api/plans",
+            plan_file(b'{"type":"FeatureCollection"}'),
+            400,
+            "file",
+        ),
+        "plan-file-feature-a-number": (
+            "admin",
+            "post",
+            "/api/plans",
+            plan_file(b'{"type":"FeatureCollection","features":[1]}'),
+            400,
+            "file",
+        ),
+        "route-position-huge": (
+            "admin",
+            "post",
+            "/admin/routes",
+            {"data": {"position": "9" * 23, "category": "E01", "department": "city"}},
+            400,
+            "position",
+        ),
+        "huge-case-id": ("dispatcher", "get", "/api/cases/" + "9" * 23, {}, 404, None),
+        "huge-hazard-id": ("dispatcher", "get", "/hazards/" + "9" * 23, {}, 404, None),
+        "huge-open311-id": (
+            "anonymous",
+            "get",
+            "/open311/v2/requests/" + "9" * 23 + ".json",
+            {},
+            404,
+            None,
+        ),
+    }
+
+
+PROBES = list(_probes({"case": 0, "hazard": 0, "lon": 0, "lat": 0}))
+
+
+@pytest.mark.parametrize("name", PROBES)
+def test_what_answered_500_is_refused_naming_the_parameter(probed, name):
+    who, method, url, kwargs, status, parameter = _probes(probed)[name]
+    with open_store(probed["url"]) as store:
+        before = store.count_incidents()
+    r = getattr(probed[who], method)(url, **kwargs)
+    assert r.status_code == status, r.get_data(as_text=True)[:300]
+    body = r.get_json()
+    if parameter is not None:
+        # A file is named by its name (and a plan file's feature by its number).
+        named = {"photos": "photo a.", "file": "plan.geojson"}.get(parameter, parameter)
+        assert body["parameter"] == parameter and named in body["message"], body
+        assert body["error"] == "BadRequest"
+    with open_store(probed["url"]) as store:
+        assert store.count_incidents() == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ogc/collections/incidents/items?datetime=../9999-12-31T23:59:59-12:00",
+        "/ogc/collections/incidents/items?datetime=0001-01-01T00:00:00%2B14:00/..",
+        "/open311/v2/requests.json?start_date=0001-01-01T00:00:00",
+        "/open311/v2/requests.json?end_date=9999-12-31T23:59:59-12:00",
+    ],
+)
+def test_moments_at_the_ends_of_the_calendar_mean_no_bound(probed, url):
+    """A year outside 1900-2200 is clamped to that range (it overflowed once shifted to
+    UTC): as a bound of a filter it keeps nothing out."""
+    everything = url.split("?")[0] + ("?limit=1" if "ogc" in url else "?start_date=1900-01-01")
+    r = probed["anonymous"].get(url + ("&limit=1" if "ogc" in url else ""))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    whole = probed["anonymous"].get(everything)
+    if "ogc" in url:
+        assert r.get_json()["numberMatched"] == whole.get_json()["numberMatched"]
+    else:
+        assert len(r.get_json()) == len(whole.get_json())

@@ -50,8 +50,8 @@ def test_type_filter_and_a_point_outside_the_city(anonymous):
 def test_bad_input_answers_in_mapits_error_shape(anonymous):
     for url, status, words in [
         ("/point/4326/abc", 400, "expected lon,lat"),
-        ("/point/4326/125.1,nan", 400, "outside"),
-        ("/point/4326/200,1", 400, "outside"),
+        ("/point/4326/125.1,nan", 400, "from -180 to 180, -90 to 90"),
+        ("/point/4326/200,1", 400, "from -180 to 180, -90 to 90"),
         ("/point/27700/1,2", 400, "only 4326"),
         ("/area/abc", 400, "whole number"),
         ("/area/5", 404, "no area"),

@@ -103,9 +103,9 @@ def test_bad_posts_are_refused_in_open311_errors_and_change_nothing(o_app, o_db,
     cases_ = [
         (None, {}, 403, "api_key is missing"),
         ("o311_wrong", {}, 403, "api_key is not valid"),
-        (key, {"lat": "north"}, 400, "lat is 'north'"),
-        (key, {"long": "200"}, 400, "long is '200'"),
-        (key, {"lat": ""}, 400, "lat is missing"),
+        (key, {"lat": "north"}, 400, "parameter 'lat' is 'north'"),
+        (key, {"long": "200"}, 400, "parameter 'long' is '200'"),
+        (key, {"lat": ""}, 400, "parameter 'lat' is missing"),
         (key, {"code": "E9999"}, 400, "service_code 'E9999'"),
         (key, {"lat": "10", "long": "10"}, 400, "outside every area"),
         (key, {"description": "x" * 2001}, 400, "description"),
@@ -237,7 +237,7 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
     assert made_xml.findtext("service_request_id").isdigit() and made_xml.findtext("token")
     assert made_xml.findtext("service_notice") == "4个工作小时"
     r = client.get(f"{API}/requests.json?status=done")
-    assert r.status_code == 400 and "status is 'done'" in r.json[0]["description"]
+    assert r.status_code == 400 and "parameter 'status' is 'done'" in r.json[0]["description"]
     r = client.get(f"{API}/requests.json?start_date=yesterday")
     assert r.status_code == 400 and "start_date" in r.json[0]["description"]
     r = client.get(f"{API}/requests.json?bbox=1,2,3")
