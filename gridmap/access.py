@@ -20,7 +20,7 @@ role names.  Three questions, each answered here once:
 
 The domain stays pure: no web framework, no SQL, no environment.  Objects are the
 mappings the store returns (a case, a hazard, a job, a photo's owner) or plain values (an
-area code, a department code, a :class:`~gridmap.model.Generation`).
+area code, a department code, whether a generation is staged: :func:`staged`).
 
 >>> officer = Caller("li", frozenset({OFFICER}), areas=("230602",))
 >>> may(officer, CASE_READ, {"id": 7, "grid_code": "23060200100101", "reporter": "wang"})
