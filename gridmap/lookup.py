@@ -338,13 +338,19 @@ class LookupIndex:
     def from_store(
         cls, store, generation: int | str | None = None, max_cells: int = 1 << 23
     ) -> LookupIndex:
+        return cls._read(store, generation, lambda frame: frame, max_cells)
+
+    @classmethod
+    def _read(cls, store, generation, keep, max_cells: int) -> LookupIndex:
+        """The index of ``generation``'s non-empty layers, each frame passed through
+        ``keep`` (which may leave it empty: the layer stays part of the answer's shape)."""
         gen = store.generation(generation)
         layers = {layer.name: layer for layer in store.layers()}
         frames = {}
         for name in layers:
             frame = store.areas(name, gen.id)
             if len(frame):
-                frames[name] = frame
+                frames[name] = keep(frame)
         if not frames:
             raise NotFound(f"generation {gen.name} has no areas")
         return cls.from_frames(frames, layers, store.officers(), gen.id, max_cells)
@@ -356,7 +362,7 @@ class LookupIndex:
         """An index that answers the point (lon, lat) as the full index of ``generation``
         would, holding only the areas whose bounds contain it, without cells.
 
-        For one point (``gridmap lookup LON LAT``, ``gridmap route test``, a store's
+        For one point (``gridmap lookup LON LAT``, ``gridmap route test``, the tests'
         ``lookup_point``): building the cells of a whole layer costs seconds, reading the
         areas a tenth of one, and the border rule over a handful of candidates by exact
         predicates is what the full index does near a boundary anyway.  A point elsewhere
@@ -365,19 +371,12 @@ class LookupIndex:
         x, y = check_lonlat(lon, lat)
         if len(x) != 1:
             raise InvalidInput(f"one point expected, got {len(x)}", field="lon")
-        gen = store.generation(generation)
-        layers = {layer.name: layer for layer in store.layers()}
-        frames = {}
-        for name in layers:
-            frame = store.areas(name, gen.id)
-            if len(frame):
-                x0, y0, x1, y1 = shapely.bounds(np.asarray(frame.geometry.values)).T
-                keep = (x0 <= x[0]) & (x[0] <= x1) & (y0 <= y[0]) & (y[0] <= y1)
-                # Kept even when empty: the layer is part of the answer's shape.
-                frames[name] = frame[keep]
-        if not frames:
-            raise NotFound(f"generation {gen.name} has no areas")
-        return cls.from_frames(frames, layers, store.officers(), gen.id, max_cells=0)
+
+        def around(frame):
+            x0, y0, x1, y1 = shapely.bounds(np.asarray(frame.geometry.values)).T
+            return frame[(x0 <= x[0]) & (x[0] <= x1) & (y0 <= y[0]) & (y[0] <= y1)]
+
+        return cls._read(store, generation, around, max_cells=0)
 
     def lookup(self, lon, lat) -> LookupResult:
         """Look up points (scalars or arrays of lon, lat in EPSG:4326)."""
