@@ -19,6 +19,7 @@ from boundaries.plan import Plan
 from boundaries.propose import mixed_plan
 from boundaries.units import Units
 from gridmap.errors import InvalidInput
+from gridmap.spreadsheet import plain_cell, safe_frame
 
 UNIT_FIELDS = ("unit", "code", "unit_code", "GEOID", "id")
 DISTRICT_FIELDS = ("district", "label", "community", "assignment")
@@ -117,7 +118,7 @@ def write(path: str | Path, plan: Plan) -> Path:
         out = gpd.GeoDataFrame(frame, geometry=list(plan.graph.geoms), crs="EPSG:4326")
         path.write_text(out.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
     elif path.suffix.lower() == ".csv":
-        frame.to_csv(path, index=False)
+        safe_frame(frame).to_csv(path, index=False)  # no cell runs as a formula
     else:
         raise InvalidInput(f"{path.name}: a plan file is .csv or .geojson", field="out")
     return path
@@ -129,7 +130,8 @@ def _rows(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            rows = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            return rows.map(plain_cell)  # a name written as '=x (see write) is =x again
         if suffix in (".geojson", ".json"):
             data = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(data, dict) and data.get("type") == "FeatureCollection":

