@@ -11,6 +11,7 @@ through its cross-origin check, and answers carry ``Access-Control-Allow-Origin:
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -50,6 +51,24 @@ ANSWERS = {
 DEFAULT_DAYS = 90  # requests without dates or ids: the last 90 days, as the spec suggests
 
 
+# What XML 1.0 does not allow in a document (its ``Char`` production): C0 controls but tab,
+# newline and carriage return, lone surrogates, U+FFFE and U+FFFF.
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(value):
+    """``value`` (text, or lists and objects of it) without the characters XML 1.0 does
+    not allow: an old row stored with a control character (the parsers refuse them now)
+    keeps every answer parseable, and the JSON answer says the same as the XML one."""
+    if isinstance(value, str):
+        return NOT_XML.sub("", value)
+    if isinstance(value, list):
+        return [printable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: printable(v) for k, v in value.items()}
+    return value
+
+
 def _xml(parent: ET.Element, name: str, value) -> None:
     node = ET.SubElement(parent, name)
     if isinstance(value, list):
@@ -66,6 +85,7 @@ def _xml(parent: ET.Element, name: str, value) -> None:
 
 def answer(root: str, items, fmt: str, status: int = 200) -> Response:
     """``items`` as JSON (a bare list or object, as the spec shows) or XML under ``root``."""
+    items = printable(items)  # the one place both formats' text passes through
     if fmt == "xml":
         holder = ET.Element("x")
         _xml(holder, root, items)
