@@ -5,19 +5,30 @@ declared type; the picture is decoded (so a file that only looks like one is ref
 bounded in pixels (a decompression bomb is refused before it is decoded) and re-encoded:
 what is stored carries no EXIF (a phone's GPS position and serial number stay out of the
 public's reach), and a thumbnail is made once.
+
+A request carries at most :data:`MAX_PHOTOS`, of :data:`MAX_REQUEST_BYTES` and
+:data:`MAX_REQUEST_PIXELS` together, all read from the headers before anything is
+decoded; a user sends at most :data:`PER_HOUR` an hour (``web.params.photos`` counts).
 """
 
 from __future__ import annotations
 
 import io
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gridmap.errors import InvalidInput
 
-MAX_PHOTOS = 5
+MAX_PHOTOS = 5  # per request
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; more is refused unopened
+# Per request, whatever the count: the bytes sent, and the pixels decoding would make
+# (decoding is what costs a worker: five 40-megapixel PNGs took 6 s and 150 MB).
+MAX_REQUEST_BYTES = 24_000_000
+MAX_REQUEST_PIXELS = 100_000_000
+PER_HOUR = 60  # photos one user may send in an hour (counted by the web app)
 LONG_SIDE = 2048  # what is stored: enough to read a number plate
 THUMB_SIDE = 240
 
@@ -40,41 +51,113 @@ def _encode(image: Image.Image, fmt: str, side: int) -> bytes:
     return out.getvalue()
 
 
-def check_photo(raw: bytes, name: str, max_bytes: int) -> Photo:
-    """One uploaded photo, checked and re-encoded; ``name`` names it in errors."""
+@dataclass(frozen=True)
+class Probe:
+    """What a photo's header says, read without decoding the picture."""
+
+    name: str
+    raw: bytes
+    format: str
+    pixels: int
+
+
+def _too_many_pixels(name: str) -> InvalidInput:
+    return InvalidInput(
+        f"photo {name}: more than {MAX_PIXELS // 1_000_000} megapixels", field="photos"
+    )
+
+
+def probe_photo(raw: bytes, name: str, max_bytes: int) -> Probe:
+    """One photo's size, format and pixel count from its header (Pillow's lazy open: no
+    pixel is decoded), refused when any is beyond its bound."""
     if len(raw) > max_bytes:
         raise InvalidInput(
             f"photo {name}: {len(raw) / 1e6:.1f} MB; at most {max_bytes / 1e6:g} MB",
             field="photos",
         )
     try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            fmt = probe.format
-            if fmt not in ("JPEG", "PNG"):
-                raise InvalidInput(f"photo {name}: {fmt} is not JPEG or PNG", field="photos")
-            if probe.width * probe.height > MAX_PIXELS:
-                raise InvalidInput(
-                    f"photo {name}: {probe.width}×{probe.height} pixels; at most "
-                    f"{MAX_PIXELS // 1_000_000} megapixels",
-                    field="photos",
-                )
-            image = ImageOps.exif_transpose(probe)  # upright, as the phone showed it
-            image.load()
-    except Image.DecompressionBombError:  # a header claiming billions of pixels, any format:
-        raise InvalidInput(  # Pillow's own bound, met before ours
-            f"photo {name}: more than {MAX_PIXELS // 1_000_000} megapixels", field="photos"
-        ) from None
+        with warnings.catch_warnings():
+            # Pillow warns (or, past twice its bound, raises) on a header claiming more
+            # than about 89 megapixels: ours is lower, so both are a refusal here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as head:
+                fmt, width, height = head.format, head.width, head.height
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(name) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise InvalidInput(f"photo {name}: not a JPEG or PNG picture", field="photos") from None
+    if fmt not in ("JPEG", "PNG"):
+        raise InvalidInput(f"photo {name}: {fmt} is not JPEG or PNG", field="photos")
+    if width * height > MAX_PIXELS:
+        raise InvalidInput(
+            f"photo {name}: {width}×{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels",
+            field="photos",
+        )
+    return Probe(name, raw, fmt, width * height)
+
+
+def decode_photo(probe: Probe) -> Photo:
+    """A probed photo decoded and re-encoded (upright, without EXIF, with a thumbnail)."""
+    name = probe.name
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(probe.raw)) as opened:
+                if opened.width * opened.height != probe.pixels:  # not the header we read
+                    raise _too_many_pixels(name)
+                image = ImageOps.exif_transpose(opened)  # upright, as the phone showed it
+                image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(name) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, InvalidInput):
             raise
         raise InvalidInput(f"photo {name}: not a JPEG or PNG picture", field="photos") from None
-    content_type = "image/jpeg" if fmt == "JPEG" else "image/png"
-    return Photo(_encode(image, fmt, LONG_SIDE), _encode(image, fmt, THUMB_SIDE), content_type)
+    content_type = "image/jpeg" if probe.format == "JPEG" else "image/png"
+    return Photo(
+        _encode(image, probe.format, LONG_SIDE),
+        _encode(image, probe.format, THUMB_SIDE),
+        content_type,
+    )
 
 
-def check_photos(files: list[tuple[str, bytes]], max_bytes: int) -> list[Photo]:
-    """Up to :data:`MAX_PHOTOS` (name, content) pairs; empty file inputs are skipped."""
+def check_photo(raw: bytes, name: str, max_bytes: int) -> Photo:
+    """One uploaded photo, checked and re-encoded; ``name`` names it in errors."""
+    return decode_photo(probe_photo(raw, name, max_bytes))
+
+
+def check_photos(
+    files: list[tuple[str, bytes]],
+    max_bytes: int,
+    max_request_bytes: int = MAX_REQUEST_BYTES,
+    before_decoding: Callable[[int], None] | None = None,
+) -> list[Photo]:
+    """Up to :data:`MAX_PHOTOS` (name, content) pairs; empty file inputs are skipped.
+
+    Every bound that needs no decoding is checked first, for every photo: the count, the
+    bytes of each and of all, each header's format and pixels, and the pixels of all;
+    then ``before_decoding(count)`` (the web app's hourly count per user, which may
+    refuse); only then is any picture decoded."""
     files = [(n, raw) for n, raw in files if raw]
     if len(files) > MAX_PHOTOS:
         raise InvalidInput(f"{len(files)} photos; at most {MAX_PHOTOS}", field="photos")
-    return [check_photo(raw, name or f"{i + 1}", max_bytes) for i, (name, raw) in enumerate(files)]
+    total = sum(len(raw) for _, raw in files)
+    if total > max_request_bytes:
+        raise InvalidInput(
+            f"{total / 1e6:.1f} MB of photos in one request; at most "
+            f"{max_request_bytes / 1e6:g} MB",
+            field="photos",
+        )
+    probes = [
+        probe_photo(raw, name or f"{i + 1}", max_bytes) for i, (name, raw) in enumerate(files)
+    ]
+    pixels = sum(p.pixels for p in probes)
+    if pixels > MAX_REQUEST_PIXELS:
+        raise InvalidInput(
+            f"{pixels / 1e6:.0f} megapixels of photos in one request; at most "
+            f"{MAX_REQUEST_PIXELS // 1_000_000}",
+            field="photos",
+        )
+    if probes and before_decoding is not None:
+        before_decoding(len(probes))
+    return [decode_photo(p) for p in probes]

@@ -26,13 +26,15 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timezone, tzinfo
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from werkzeug.exceptions import NotFound as NoRoute
 from werkzeug.routing import IntegerConverter
 
-from gridmap.errors import InvalidInput, NotFound
-from gridmap.photos import check_photos
+from gridmap.errors import Busy, InvalidInput, NotFound
+from gridmap.photos import MAX_REQUEST_BYTES, PER_HOUR, check_photos
 from gridmap.validation import check_lonlat
+from web.caller import caller
+from web.ratelimit import Window
 
 __all__ = ["InvalidInput", "check_lonlat"]
 
@@ -497,8 +499,27 @@ def token(name: str, source: Mapping | None = None) -> str:
 
 
 def photos(max_bytes: int, name: str = "photos") -> list:
-    """The photos uploaded as ``name``, checked and re-encoded (``gridmap.photos``)."""
-    return check_photos(files(name), max_bytes)
+    """The photos uploaded as ``name``, checked and re-encoded (``gridmap.photos``): the
+    request's bounds first (400), then the caller's photos of the last hour (429), and
+    only then decoded.
+
+    The hourly count is kept in this process (``web.ratelimit.Window``, like the other
+    limits): what it protects is this worker's time and memory, which decoding spends
+    here; it counts attempts, refused or not, and needs no table.  Behind several
+    workers each counts its own (at most workers × the limit an hour)."""
+    window = current_app.extensions["gridmap_photo_window"]
+    user = caller().name
+
+    def count(n: int) -> None:
+        if not window.take(user, n):
+            raise Busy(f"photos: at most {window.limit} an hour for each user; try again later")
+
+    return check_photos(
+        files(name),
+        max_bytes,
+        current_app.config.get("PHOTO_REQUEST_BYTES", MAX_REQUEST_BYTES),
+        before_decoding=count,
+    )
 
 
 # -- path ids -----------------------------------------------------------------------------
@@ -517,3 +538,7 @@ class IdConverter(IntegerConverter):
 
 def init_app(app) -> None:
     app.url_map.converters["int"] = IdConverter
+    # The hourly count of photos per user (PHOTOS_PER_HOUR in the app's config).
+    app.extensions["gridmap_photo_window"] = Window(
+        app.config.get("PHOTOS_PER_HOUR", PER_HOUR), 3600
+    )

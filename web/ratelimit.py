@@ -30,11 +30,11 @@ class Window:
         with self._lock:
             self._recent(key).append(time.monotonic())
 
-    def take(self, key) -> bool:
-        """Count one event for ``key`` unless the limit is reached; whether it was."""
+    def take(self, key, n: int = 1) -> bool:
+        """Count ``n`` events for ``key`` unless that would pass the limit; whether it did."""
         with self._lock:
             q = self._recent(key)
-            if len(q) >= self.limit:
+            if len(q) + n > self.limit:
                 return False
-            q.append(time.monotonic())
+            q.extend([time.monotonic()] * n)
             return True

@@ -19,6 +19,7 @@ from gridmap.stores import open_store
 from tests.accounts import logged_in, signed_in
 from tests.conftest import TEST_CELLS, copy_city
 from tests.web.conftest import city_copy, spot_in
+from tests.web.test_bad_input import png_header
 from tests.web.test_plan_compare import make_plan, neighborhoods
 from web import create_app
 
@@ -97,3 +98,79 @@ def test_a_stored_control_character_leaves_open311_xml_parseable(k_app, k_db):
         assert mine[0].findtext("description") == "x  y[31m  z"
     r = client.get(f"/open311/v2/requests/{incident_id}.json")
     assert r.get_json()[0]["description"] == "x  y[31m  z"
+
+
+def _png(size=(64, 48), noise: bool = False) -> bytes:
+    import numpy as np
+    from PIL import Image
+
+    out = io.BytesIO()
+    if noise:  # incompressible: the file is about as big as its pixels
+        pixels = np.random.default_rng(1).integers(0, 255, (*size[::-1], 3), dtype=np.uint8)
+        image = Image.fromarray(pixels)
+    else:
+        image = Image.new("RGB", size, (200, 30, 30))
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def photo_app(k_db):
+    return create_app(
+        {
+            "DATABASE_URL": k_db,
+            "TESTING": True,
+            "PHOTO_REQUEST_BYTES": 300_000,
+            "PHOTOS_PER_HOUR": 8,
+        }
+    )
+
+
+def _report(client, spot, photos):
+    _, lon, lat = spot
+    data = {"lon": str(lon), "lat": str(lat), "category": "E0102", "photos": photos}
+    return client.post("/api/cases", data=data, content_type="multipart/form-data")
+
+
+def test_photos_are_bounded_per_request_before_decoding(photo_app, k_db):
+    spot = spot_in(k_db)
+    officer = signed_in(photo_app.test_client(), k_db, "officer", areas=(spot[0],))
+    with open_store(k_db) as store:
+        before = store.count_incidents()
+    six = [(io.BytesIO(_png()), f"{i}.png") for i in range(6)]
+    r = _report(officer, spot, six)
+    assert r.status_code == 400 and r.json["parameter"] == "photos", r.json
+    assert "at most 5" in r.json["message"]
+    big = [(io.BytesIO(_png((256, 256), noise=True)), f"{i}.png") for i in range(2)]
+    r = _report(officer, spot, big)
+    assert r.status_code == 400 and r.json["parameter"] == "photos", r.json
+    assert "MB of photos in one request; at most 0.3 MB" in r.json["message"]
+    # Three 36-megapixel pictures (each allowed alone): refused from their headers alone
+    # (these are only headers: decoding them would fail otherwise).
+    wide = [(io.BytesIO(png_header(6000, 6000)), f"{i}.png") for i in range(3)]
+    r = _report(officer, spot, wide)
+    assert r.status_code == 400 and r.json["parameter"] == "photos", r.json
+    assert "megapixels of photos in one request" in r.json["message"]
+    with open_store(k_db) as store:
+        assert store.count_incidents() == before
+
+
+def test_photos_per_user_per_hour(photo_app, k_db):
+    spot = spot_in(k_db)
+    officer = signed_in(photo_app.test_client(), k_db, "officer", areas=(spot[0],))
+    other = signed_in(photo_app.test_client(), k_db, "officer", "viewer", areas=spot[:1])
+    five = [(io.BytesIO(_png()), f"{i}.png") for i in range(5)]
+    assert _report(officer, spot, five).status_code == 201
+    with open_store(k_db) as store:
+        before = store.count_incidents()
+    four = [(io.BytesIO(_png()), f"{i}.png") for i in range(4)]
+    r = _report(officer, spot, four)
+    assert r.status_code == 429 and "an hour" in r.json["message"], r.json
+    with open_store(k_db) as store:
+        assert store.count_incidents() == before
+    three = [(io.BytesIO(_png()), f"{i}.png") for i in range(3)]
+    assert _report(officer, spot, three).status_code == 201  # 8 in the hour: the limit
+    assert _report(officer, spot, []).status_code == 201  # no photo: not limited
+    assert _report(officer, spot, [(io.BytesIO(_png()), "a.png")]).status_code == 429
+    r = _report(other, spot, [(io.BytesIO(_png()), "a.png")])
+    assert r.status_code == 201  # another user counts alone
