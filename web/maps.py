@@ -2,18 +2,25 @@
 
 folium's defaults load jQuery, Bootstrap and Leaflet from CDNs; this page replaces them
 with the vendored copies under ``web/static/vendor`` so it works on an offline intranet.
+
+Every ``<script>`` of the page is one gridmap writes, with this request's CSP nonce
+(``web.security``): the links to the vendored files (:class:`_ScriptLink`), folium's
+map header (:class:`_Map`) and the page's script (:data:`_PAGE`).  Nothing is added to
+the rendered HTML afterwards, so text in the page (an area's name) cannot gain a nonce.
 """
 
 from __future__ import annotations
 
 import html
 import json
+from types import SimpleNamespace
 
 import folium
-from branca.element import MacroElement, Template
+from branca.element import JavascriptLink, MacroElement, Template
 from flask import url_for
 
 from web.basemaps import Basemap
+from web.security import nonce
 
 STATUS_COLORS = {
     "reported": "#d7301f",
@@ -50,18 +57,14 @@ def _static(path: str) -> str:
 def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
     """The whole page as HTML."""
     west, south, east, north = config["bounds"]
-    m = folium.Map(
+    m = _Map(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=10,
         tiles=None,
         control_scale=True,
         prefer_canvas=True,
     )
-    m.default_js = [
-        ("leaflet", _static("vendor/leaflet/leaflet.js")),
-        ("markercluster", _static("vendor/leaflet.markercluster/leaflet.markercluster.js")),
-        ("gridmap", _static("gridmap.js")),
-    ]
+    m.default_js = []  # folium's links carry no nonce: ours below do
     m.default_css = [
         ("leaflet_css", _static("vendor/leaflet/leaflet.css")),
         ("markercluster_css", _static("vendor/leaflet.markercluster/MarkerCluster.css")),
@@ -81,6 +84,13 @@ def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
                 overlay=False,
             ).add_to(m)
     root = m.get_root()
+    root._template = _PAGE
+    for name, path in (
+        ("leaflet", "vendor/leaflet/leaflet.js"),
+        ("markercluster", "vendor/leaflet.markercluster/leaflet.markercluster.js"),
+        ("gridmap", "gridmap.js"),
+    ):
+        root.header.add_child(_ScriptLink(_static(path)), name=name)
     root.header.add_child(
         folium.Element(
             f'<title>{html.escape(config["text"]["title"])}</title><link rel="icon" href="data:,">'
@@ -88,7 +98,73 @@ def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
     )  # no favicon request, no 404 in the console
     root.html.add_child(folium.Element(panel_html))
     m.add_child(_Init(config))
-    return root.render()
+    return root.render(nonce=nonce())
+
+
+# branca's Figure, the page around the map, with the nonce on its one inline script.
+_PAGE = Template(
+    "<!DOCTYPE html>\n"
+    "<html>\n"
+    "<head>\n"
+    "{% if this.title %}<title>{{this.title}}</title>{% endif %}"
+    "    {{this.header.render(**kwargs)}}\n"
+    "</head>\n"
+    "<body>\n"
+    "    {{this.html.render(**kwargs)}}\n"
+    "</body>\n"
+    '<script nonce="{{ kwargs.nonce }}">\n'
+    "    {{this.script.render(**kwargs)}}\n"
+    "</script>\n"
+    "</html>\n"
+)
+
+
+class _ScriptLink(JavascriptLink):
+    """A link to one of the app's script files, with the page's nonce."""
+
+    _template = Template('<script nonce="{{ kwargs.nonce }}" src="{{ this.url }}"></script>')
+
+
+# folium's map header (its styles and Leaflet's two global switches) with the nonce on its
+# script; the map's own HTML and script macros are folium's.
+_MAP_HEADER = Template(
+    """
+    {% macro header(this, kwargs) %}
+        <meta name="viewport" content="width=device-width,
+            initial-scale=1.0, maximum-scale=1.0, user-scalable=no" />
+        <style>
+            #{{ this.get_name() }} {
+                position: {{this.position}};
+                width: {{this.width[0]}}{{this.width[1]}};
+                height: {{this.height[0]}}{{this.height[1]}};
+                left: {{this.left[0]}}{{this.left[1]}};
+                top: {{this.top[0]}}{{this.top[1]}};
+            }
+            .leaflet-container { font-size: {{this.font_size}}; }
+        </style>
+        <style>html, body { width: 100%; height: 100%; margin: 0; padding: 0; }</style>
+        <style>#map { position:absolute; top:0; bottom:0; right:0; left:0; }</style>
+        <script nonce="{{ kwargs.nonce }}">
+            L_NO_TOUCH = {{ this.global_switches.no_touch|tojson }};
+            L_DISABLE_3D = {{ this.global_switches.disable_3d|tojson }};
+        </script>
+    {% endmacro %}
+    """
+)
+
+
+class _Map(folium.Map):
+    """folium's map, its header macro replaced by :data:`_MAP_HEADER` (branca renders a
+    macro element from its template's ``module``: only the ``header`` macro differs)."""
+
+    _template = SimpleNamespace(
+        module=SimpleNamespace(
+            **{
+                **folium.Map._template.module.__dict__,
+                "header": _MAP_HEADER.module.__dict__["header"],
+            }
+        )
+    )
 
 
 class _Init(MacroElement):

@@ -2,9 +2,12 @@
 
 - Security headers on every answer: a Content-Security-Policy whose scripts are the app's
   own files and the page's inline scripts carrying this request's nonce (no
-  ``unsafe-inline``, no ``unsafe-eval``), images from the app and the configured basemap's
-  tile host only, no framing (``frame-ancestors 'none'``), ``nosniff``, a same-origin
-  referrer.
+  ``unsafe-inline``, no ``unsafe-eval``).  The nonce is written by the app's own
+  templates (``<script nonce="{{ csp_nonce() }}">``, and ``web.maps`` for the folium map
+  page), never stamped onto an answer afterwards: a ``<script>`` that an HTML injection
+  slips into a page carries none, so the browser does not run it.  Further: images from
+  the app and the configured basemap's tile host only, no framing
+  (``frame-ancestors 'none'``), ``nosniff``, a same-origin referrer.
 - A request that changes something (any method but GET, HEAD, OPTIONS) sent by a page of
   another origin is refused: browsers say where a request comes from (``Sec-Fetch-Site``,
   ``Origin``), even for ``no-cors`` forms a foreign page posts, which is what cross-site
@@ -16,7 +19,6 @@
 from __future__ import annotations
 
 import functools
-import re
 import secrets
 from urllib.parse import urlparse
 
@@ -26,10 +28,10 @@ from web.basemaps import basemap
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 OPEN311 = "/open311/"
-_SCRIPT = re.compile(rb"<script(?=[\s>])")
 
 
 def nonce() -> str:
+    """This request's CSP nonce (``csp_nonce()`` in templates)."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
@@ -87,6 +89,8 @@ def _cross_origin() -> str | None:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["csp_nonce"] = nonce
+
     @app.before_request
     def refuse_cross_origin_changes():
         if request.method in SAFE_METHODS or request.path.startswith(OPEN311):
@@ -99,9 +103,6 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def headers(response):
-        if response.mimetype == "text/html" and not response.direct_passthrough:
-            body = _SCRIPT.sub(f'<script nonce="{nonce()}"'.encode(), response.get_data())
-            response.set_data(body)
         response.headers["Content-Security-Policy"] = _policy()
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"

