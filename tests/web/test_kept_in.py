@@ -19,7 +19,7 @@ from gridmap.settings import Settings
 from gridmap.stores import open_store
 from tests.accounts import logged_in, signed_in
 from tests.conftest import TEST_CELLS, copy_city
-from tests.web.conftest import city_copy, spot_in
+from tests.web.conftest import city_copy, serving, spot_in
 from tests.web.test_bad_input import png_header
 from tests.web.test_plan_compare import make_plan, neighborhoods
 from web import create_app
@@ -212,3 +212,28 @@ def test_the_nonce_is_on_the_apps_own_scripts_only(k_db):
             assert "GridMap.init(" in page and "L_NO_TOUCH" in page and len(tags) == 5
     two = [_nonce(viewer.get("/public/")) for _ in range(2)]
     assert two[0] != two[1]  # a new one for every answer
+
+
+def test_in_a_browser_an_injected_script_does_not_run_and_ours_does(k_db, browser):
+    """Chromium under the app's CSP: the template's script (with ``csp_nonce()``) runs,
+    the same page's injected one (text put into the answer) does not."""
+    from flask import render_template_string
+
+    app = create_app({"DATABASE_URL": k_db, "TESTING": True})
+
+    @app.get("/test-injected")
+    @public
+    def injected():
+        own = render_template_string('<script nonce="{{ csp_nonce() }}">window.ours = 1</script>')
+        return "<!DOCTYPE html><p>x</p>" + own + "<script>window.injected = 1</script>"
+
+    with serving(app) as base:
+        context = browser.new_context()
+        page = context.new_page()
+        refused = []
+        page.on("console", lambda m: m.type == "error" and refused.append(m.text))
+        page.goto(base + "/test-injected")
+        assert page.evaluate("window.ours") == 1
+        assert page.evaluate("typeof window.injected") == "undefined"
+        assert any("Content Security Policy" in m for m in refused), refused
+        context.close()
