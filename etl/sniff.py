@@ -19,9 +19,10 @@ GeoJSON) whose ``gdal vector sql`` pipeline names any file, the store or a URL. 
   service drivers, GPSBabel, ADBC, ...) are withdrawn from the process's GDAL
   (:func:`withdraw_drivers`), so no name or content can reach them;
 - a GeoPackage is first opened read-only by SQLite itself, every statement under a time
-  budget (a progress handler), and refused when a feature table or one of GeoPackage's
-  own tables is a view (a view's query, say ``WITH RECURSIVE`` counting to 10^9, would
-  run inside GDAL with no budget) (:func:`check_geopackage`);
+  budget (a progress handler), and refused when it holds SQL that GDAL's reading would
+  run with no budget: a view (say ``WITH RECURSIVE`` counting to 10^9), a generated
+  column (``printf('%.*c', 10^8, 'x')`` on every row), a layer that is a virtual table
+  (:func:`check_geopackage`);
 - a zip is checked member by member, with its expanded size and member count bounded,
   before anything in it is read (a GeoPackage must come as itself, not zipped: SQLite
   cannot check it inside the zip).
@@ -184,9 +185,10 @@ def gdal_source(path: Path, limits: Limits) -> Source:
 
 
 def check_geopackage(path: Path, limits: Limits) -> None:
-    """Refuse a GeoPackage whose reading would run SQL of the file's own: any view (a
-    layer, one of GeoPackage's own tables, or a table GDAL might list).  Read by SQLite
-    read-only, untrusted schema functions off, every statement within
+    """Refuse a GeoPackage whose reading by GDAL would run SQL of the file's own, which
+    no budget bounds there: any view (a layer, one of GeoPackage's own tables, or a table
+    GDAL might list), a generated column in any table, a layer that is a virtual table.
+    Read by SQLite read-only, untrusted schema functions off, every statement within
     ``limits.sql_seconds`` (SQLite's progress handler interrupts it)."""
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     deadline = time.monotonic() + limits.sql_seconds
@@ -213,6 +215,27 @@ def check_geopackage(path: Path, limits: Limits) -> None:
                 "layers are read only from tables (save the view's result as a table)",
                 field="file",
             )
+        layers = {str(n).casefold() for (n,) in _contents(con, kinds)}
+        for name, kind in kinds.values():
+            if kind != "table":
+                continue
+            sql = con.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+            virtual = str(sql[0] or "").lstrip().upper().startswith("CREATE VIRTUAL")
+            if virtual and name.casefold() in layers:
+                raise InvalidInput(
+                    f"{path.name}: layer {name!r} is a virtual table; GeoPackage layers are "
+                    "read only from ordinary tables",
+                    field="file",
+                )
+            generated = con.execute(
+                "SELECT name FROM pragma_table_xinfo(?) WHERE hidden IN (2, 3)", (name,)
+            ).fetchone()
+            if generated:
+                raise InvalidInput(
+                    f"{path.name}: column {generated[0]!r} of table {name!r} is generated "
+                    "(computed by SQL on every read); save it as a plain column",
+                    field="file",
+                )
         if "gpkg_contents" not in kinds:
             raise InvalidInput(
                 f"{path.name}: not a GeoPackage gridmap reads (no gpkg_contents table)",
