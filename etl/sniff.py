@@ -143,11 +143,20 @@ def _refuse(name: str, what: str) -> InvalidInput:
     return InvalidInput(f"{name}: {what}; expected {EXPECTED}", field="file")
 
 
-def _kind(name: str, head: bytes) -> str:
+def _kind(name: str, head: bytes, f=None) -> str:
+    """The kind of ``head``; ``f`` (the open file, read on from ``head``) lets a JSON
+    file be told from a GDALG pipeline, named so in the refusal.  (The GeoJSON driver
+    alone opens it anyway: this only makes the message say what the file is.)"""
     kind = kind_of(head)
     if kind is None:
         looks = "XML (such as a GDAL VRT)" if head.lstrip()[:1] == b"<" else "none of them"
         raise _refuse(name, f"not geodata that gridmap reads (the content is {looks})")
+    if kind == "GeoJSON" and f is not None and b"gdal_streamed_alg" in head + f.read(1 << 16):
+        raise _refuse(
+            name,
+            "a GDAL streamed algorithm (GDALG: a pipeline that reads other files or URLs), "
+            "not GeoJSON; gridmap opens GeoJSON with GDAL's GeoJSON driver only",
+        )
     return kind
 
 
@@ -178,7 +187,7 @@ def gdal_source(path: Path, limits: Limits) -> Source:
     if path.suffix.lower() == ".zip":
         return _zip_source(path, limits)
     with path.open("rb") as f:
-        kind = _kind(path.name, f.read(HEAD))
+        kind = _kind(path.name, f.read(HEAD), f)
     if kind == "GPKG":
         check_geopackage(path, limits)
     return _source(str(path), kind)
@@ -300,7 +309,7 @@ def _zip_source(path: Path, limits: Limits) -> Source:
             raise _refuse(path.name, "a zip of several files that are not one Shapefile")
         (info,) = members
         with archive.open(info) as f:
-            kind = _kind(info.filename, f.read(HEAD))
+            kind = _kind(info.filename, f.read(HEAD), f)
         if kind == "ESRI Shapefile":
             raise _refuse(info.filename, "a .shp without its .dbf and .shx")
         if kind == "GPKG":

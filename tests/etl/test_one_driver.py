@@ -15,7 +15,7 @@ import shapely
 from click.testing import CliRunner
 
 from etl import readers
-from etl.sniff import Limits, check_geopackage, gdal_source
+from etl.sniff import Limits, Source, check_geopackage, gdal_source
 from gridmap.cli import main
 from gridmap.errors import InvalidInput
 from tests.attack_files import BOX, PASSWD, gdalg, recursive_view_gpkg
@@ -38,9 +38,18 @@ def test_cli_refuses_a_gdalg_file_named_geojson(city, tmp_path):
     before = _layers(city.path)
     out = _cli(city, "import-layer", str(path), "--layer", "ward")
     assert out.exit_code == 1, out.output
-    assert "streets.geojson: not GeoJSON data that GDAL can read" in out.output, out.output
+    assert "streets.geojson: a GDAL streamed algorithm (GDALG" in out.output, out.output
     assert "root:" not in out.output
     assert _layers(city.path) == before
+
+
+def test_the_geojson_driver_alone_opens_what_the_prefix_names(tmp_path):
+    """The rule under the message: were a GDALG file not recognised by its content, the
+    GeoJSON driver alone would still open it (and fail), never GDAL's GDALG driver."""
+    path = tmp_path / "streets.gdalg.json"
+    path.write_bytes(PASSWD)
+    with pytest.raises(pyogrio.errors.DataSourceError, match="Failed to read GeoJSON data"):
+        pyogrio.read_dataframe(Source(f"GeoJSON:{path}", "GeoJSON").path)
 
 
 def test_cli_refuses_a_gdalg_file_reading_the_store(city, tmp_path):
@@ -48,7 +57,8 @@ def test_cli_refuses_a_gdalg_file_reading_the_store(city, tmp_path):
     path.write_bytes(gdalg(str(city.path), f"SELECT password_hash AS code, {BOX} FROM users"))
     out = _cli(city, "import-incidents", str(path))
     assert out.exit_code == 1, out.output
-    assert "streets.geojson: not GeoJSON data" in out.output and "$argon2" not in out.output
+    assert "streets.geojson: a GDAL streamed algorithm" in out.output, out.output
+    assert "$argon2" not in out.output
 
 
 def test_cli_refuses_a_recursive_view_geopackage_at_once(city, tmp_path):
