@@ -238,6 +238,59 @@ def _quiet(message: str, path: Path) -> str:
     return message.replace(str(path.parent) + "/", "").replace(str(path.parent), "")
 
 
+def _read_gdal(path: Path, layer: str | None, limits: Limits) -> gpd.GeoDataFrame:
+    """A vector file read by the one GDAL driver its content chose (``etl.sniff``)."""
+    source = gdal_source(path, limits)
+    try:
+        with _gdal_quietly():
+            layers = pyogrio.list_layers(source.path)
+    except Exception as exc:  # GDAL says only "not recognized": say what we expected
+        raise InvalidInput(
+            f"{path.name}: not {source.driver} data that GDAL can read ({_quiet(str(exc), path)})",
+            field="file",
+        ) from None
+    if layer is None and len(layers) > 1:
+        names = ", ".join(str(n) for n, _ in layers)
+        raise InvalidInput(
+            f"{path.name} holds several layers ({names}): choose one with --source-layer",
+            field="layer",
+        )
+    if not len(layers):
+        raise InvalidInput(f"{path.name}: the file holds no layer", field="file")
+    try:
+        with _gdal_quietly():
+            info = pyogrio.read_info(source.path, layer=layer)
+    except Exception as exc:
+        raise InvalidInput(
+            f"{path.name}: cannot read it: {_quiet(str(exc), path)}", field="file"
+        ) from None
+    if info.get("driver") != source.driver:  # never expected: the prefix or header chose
+        raise InvalidInput(
+            f"{path.name}: opened by GDAL's {info.get('driver')} driver, not {source.driver}; "
+            "refused",
+            field="file",
+        )
+    if info.get("geometry_type") is None:
+        raise InvalidInput(f"{path.name}: the layer has no geometry", field="geometry")
+    if limits.features is not None and info["features"] > limits.features:
+        raise InvalidInput(
+            f"{path.name}: {info['features']:,} features; at most {limits.features:,} are "
+            "accepted here (import larger files with the gridmap command)",
+            field="file",
+        )
+    kwargs = {"encoding": enc} if (enc := _dbf_encoding(path)) else {}
+    try:
+        with _gdal_quietly():
+            frame = pyogrio.read_dataframe(source.path, layer=layer, **kwargs)
+    except Exception as exc:
+        raise InvalidInput(
+            f"{path.name}: cannot read it: {_quiet(str(exc), path)}", field="file"
+        ) from None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InvalidInput(f"{path.name}: the layer has no geometry", field="geometry")
+    return frame
+
+
 def read(
     path: str | Path,
     layer: str | None = None,
@@ -273,40 +326,7 @@ def read(
                 "GeoPackage, Shapefile (.shp, folder or .zip), FlatGeobuf or CSV",
                 field="file",
             )
-        source = gdal_source(path, limits)
-        try:
-            with _gdal_quietly():
-                layers = pyogrio.list_layers(source)
-        except Exception as exc:  # GDAL says only "not recognized": say what we expected
-            raise InvalidInput(
-                f"{path.name}: not geodata that GDAL can read ({_quiet(str(exc), path)})",
-                field="file",
-            ) from None
-        if layer is None and len(layers) > 1:
-            names = ", ".join(str(n) for n, _ in layers)
-            raise InvalidInput(
-                f"{path.name} holds several layers ({names}): choose one with --source-layer",
-                field="layer",
-            )
-        kwargs = {"encoding": enc} if (enc := _dbf_encoding(path)) else {}
-        try:
-            if limits.features is not None:
-                with _gdal_quietly():
-                    count = pyogrio.read_info(source, layer=layer)["features"]
-                if count > limits.features:
-                    raise InvalidInput(
-                        f"{path.name}: {count:,} features; at most {limits.features:,} are "
-                        "accepted here (import larger files with the gridmap command)",
-                        field="file",
-                    )
-            with _gdal_quietly():
-                frame = pyogrio.read_dataframe(source, layer=layer, **kwargs)
-        except InvalidInput:
-            raise
-        except Exception as exc:
-            raise InvalidInput(
-                f"{path.name}: cannot read it: {_quiet(str(exc), path)}", field="file"
-            ) from None
+        frame = _read_gdal(path, layer, limits)
     if limits.features is not None and len(frame) > limits.features:
         raise InvalidInput(
             f"{path.name}: {len(frame):,} rows; at most {limits.features:,} are accepted here",

@@ -14,8 +14,9 @@ from flask import Flask
 from etl.sniff import Limits
 from gridmap.settings import Settings
 
-# Uploads are opened by GDAL only after their content was checked (etl.sniff); even so the
-# server's GDAL never reaches the network, whatever a file names.
+# Uploads are opened by GDAL only after their content was checked, and only by the one
+# driver it chose (etl.sniff); even so the server's GDAL never reaches the network,
+# whatever a file names.
 pyogrio.set_gdal_config_options(
     {"CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".gridmap-no-network", "GDAL_HTTP_TIMEOUT": "1"}
 )

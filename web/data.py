@@ -120,21 +120,26 @@ def index():
 @bp.post("/check")
 @allow(access.DATA_IMPORT)
 def check():
+    """The report on an uploaded file; the file is kept (for its import) only when it
+    passed, and removed at once on any failure, an unexpected one included."""
     opts = _options()
     upload = params.upload("file")
     token = secrets.token_hex(8)
     folder = _uploads() / token
     folder.mkdir()
     path = folder / (secure_filename(upload.filename) or "upload")
-    upload.save(path)
+    result = {"ok": False}
     try:
+        upload.save(path)
         result = _run(path, opts, dry_run=True)
     except InvalidInput as exc:
         result = {"ok": False, "error": str(exc)}
-    if not result["ok"]:  # nothing to confirm: nothing kept
-        shutil.rmtree(folder, ignore_errors=True)
-        token = None
-    return _page("data.html", result=result, opts=opts, token=token, filename=path.name)
+    finally:
+        if not result["ok"]:  # nothing to confirm: nothing kept
+            shutil.rmtree(folder, ignore_errors=True)
+            token = None
+    page = _page("data.html", result=result, opts=opts, token=token, filename=path.name)
+    return page, 400 if "error" in result else 200
 
 
 @bp.post("/import")
@@ -150,7 +155,7 @@ def run_import():
         result = _run(files[0], opts, dry_run=False)
     except ImportRefused as refused:
         result = {"ok": False, "report": refused.report}
-    finally:
+    finally:  # imported or not, the upload is gone
         shutil.rmtree(folder, ignore_errors=True)
     return _page("data.html", result=result, opts=opts, token=None, done=True)
 

@@ -68,7 +68,7 @@ def test_an_unknown_crs_is_named(client, crs):
         content_type="multipart/form-data",
     )
     page = r.get_data(as_text=True)
-    assert r.status_code == 200 and f"CRS {crs!r} is not known" in page.replace("&#39;", "'")
+    assert r.status_code == 400 and f"CRS {crs!r} is not known" in page.replace("&#39;", "'")
 
 
 @pytest.fixture()

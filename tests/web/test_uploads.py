@@ -1,13 +1,20 @@
 """Uploads are untrusted files: the attacks docs/security.md describes (an OGR VRT renamed
 .geojson, the same in a zip, a VRT pointing through /vsicurl, a zip bomb) are refused by
-content, before GDAL reads them, with a clear message and nothing left on disk.  The tests
-make the attack files themselves."""
+content, before GDAL reads them, with a clear message and nothing left on disk.  Round 2
+(SECURITY.md findings 1, 9, 18): a GDALG file (GDAL's streamed algorithms, JSON that
+starts with ``{``) named .geojson reading /etc/passwd, the store's users or a URL, and a
+GeoPackage whose layer is a view over a recursive query, are refused with a 400 naming
+the file and the driver, fetch nothing and leave nothing on disk, at the check and at the
+import.  The tests make the attack files themselves."""
 
 from __future__ import annotations
 
 import http.server
 import io
+import json
+import re
 import threading
+import time
 import zipfile
 
 import pytest
@@ -15,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.accounts import logged_in
+from tests.attack_files import BOX, PASSWD, POINT, gdalg, recursive_view_gpkg
 from tests.conftest import copy_city
 from web import create_app
 
@@ -99,7 +107,7 @@ def test_a_vrt_named_geojson_is_refused_and_reads_nothing(client, uploads):
     for name, data in [("x.geojson", passwd), ("x.zip", _zip(**{"layer.geojson": passwd}))]:
         r = _check(client, name, data)
         page = r.get_data(as_text=True)
-        assert r.status_code == 200 and "root:" not in page, page
+        assert r.status_code == 400 and "root:" not in page, page
         assert "GDAL VRT" in page and "expected GeoJSON, GeoPackage" in page, page
         assert _left(uploads) == []
 
@@ -158,4 +166,156 @@ def test_binary_csv_and_errors_name_no_server_path(client, uploads, tmp_path):
     broken = b"SQLite format 3\x00" + b"\x00" * 52 + b"GPKG" + b"\x00" * 200
     page = _check(client, "x.gpkg", broken).get_data(as_text=True)
     assert "x.gpkg" in page and str(tmp_path) not in page and "/tmp" not in page, page
+    assert _left(uploads) == []
+
+
+# Round 2: GDALG, GDAL's streamed algorithms (a JSON file, so it starts with "{").
+
+
+def _store_of(client) -> str:
+    return client.application.config["DATABASE_URL"].removeprefix("gpkg://")
+
+
+def _refused(r, name: str) -> str:
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400, (r.status_code, page[-2000:])
+    assert name in page and "GeoJSON" in page, page[-2000:]
+    assert "root:" not in page and "$argon2" not in page and "/etc/passwd" not in page
+    return page
+
+
+@pytest.mark.parametrize("kind", ["layer", "incidents", "hazards"])
+def test_gdalg_reading_a_server_file_is_refused(client, uploads, kind):
+    for name, data in [
+        ("streets.geojson", PASSWD),
+        ("streets.json", PASSWD),
+        ("streets.gdalg.json", PASSWD),
+        ("streets.zip", _zip(**{"streets.geojson": PASSWD})),
+    ]:
+        _refused(_check(client, name, data, kind=kind), name)
+        assert _left(uploads) == []
+
+
+def test_gdalg_reading_the_store_shows_no_password_hash(client, uploads):
+    sql = f"SELECT password_hash AS code, {BOX} FROM users"
+    r = _check(client, "streets.geojson", gdalg(_store_of(client), sql))
+    _refused(r, "streets.geojson")
+    assert _left(uploads) == []
+
+
+def test_gdalg_naming_a_url_fetches_nothing(client, uploads, fetched):
+    port, seen = fetched
+    for source in (
+        f"http://127.0.0.1:{port}/internal.csv",
+        f"CSV:/vsicurl/http://127.0.0.1:{port}/internal.csv",
+    ):
+        r = _check(client, "streets.geojson", gdalg(source, f"SELECT *, {POINT} FROM internal"))
+        _refused(r, "streets.geojson")
+    assert seen == []
+    assert _left(uploads) == []
+
+
+def test_gdalg_without_geometry_is_a_400_not_a_500(client, uploads):
+    r = _check(client, "streets.geojson", gdalg("CSV:/etc/passwd", "SELECT * FROM passwd"))
+    _refused(r, "streets.geojson")
+    assert _left(uploads) == []
+
+
+def test_a_geojson_without_geometry_is_named_not_a_500(client, uploads):
+    body = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": {"code": "a"}, "geometry": None}],
+        }
+    ).encode()
+    r = _check(client, "nogeom.geojson", body)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "nogeom.geojson" in page, page[-2000:]
+    assert "gm-confirm" not in page  # reported, nothing to confirm
+    assert _left(uploads) == []
+
+
+@pytest.mark.parametrize("kind", ["layer", "incidents"])
+def test_a_geopackage_whose_layer_is_a_recursive_view_is_refused_at_once(client, uploads, kind):
+    data = recursive_view_gpkg()
+    assert data[:16] == b"SQLite format 3\x00" and data[68:72] == b"GPKG"
+    started = time.perf_counter()
+    r = _check(client, "streets.gpkg", data, kind=kind)
+    took = time.perf_counter() - started
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400, page[-2000:]
+    assert "streets.gpkg: layer &#39;streets&#39; is a view" in page, page[-2000:]
+    assert took < 3, took
+    assert _left(uploads) == []
+
+
+def test_a_geopackage_in_a_zip_is_refused(client, uploads):
+    r = _check(client, "streets.zip", _zip(**{"streets.gpkg": recursive_view_gpkg(10)}))
+    assert r.status_code == 400 and "a GeoPackage in a zip" in r.get_data(as_text=True)
+    assert _left(uploads) == []
+
+
+def test_an_upload_that_fails_unexpectedly_is_removed_at_once(client, uploads, monkeypatch):
+    from etl import imports
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(imports, "import_layer", broken)
+    client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    r = _check(client, "streets.geojson", b'{"type": "FeatureCollection", "features": []}')
+    assert r.status_code == 500
+    assert _left(uploads) == []
+
+
+def _import(client, uploads, name: str, data: bytes, kind: str = "layer"):
+    """The import of a file that is already in the upload folder (as if it had been
+    replaced after its check): the import opens it with the same one driver."""
+    token = "0123456789abcdef"
+    folder = uploads / token
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(data)
+    return client.post("/data/import", data={"token": token, "kind": kind, "layer": "ward"})
+
+
+def test_the_import_refuses_the_round_2_files_too(client, uploads, fetched):
+    port, seen = fetched
+    url = gdalg(f"http://127.0.0.1:{port}/x.csv", f"SELECT *, {POINT} FROM x")
+    store = gdalg(_store_of(client), f"SELECT password_hash AS code, {BOX} FROM users")
+    for name, data, kind in [
+        ("streets.geojson", PASSWD, "layer"),
+        ("streets.geojson", PASSWD, "incidents"),
+        ("streets.geojson", store, "layer"),
+        ("streets.geojson", url, "hazards"),
+    ]:
+        _refused(_import(client, uploads, name, data, kind), name)
+        assert _left(uploads) == []
+    started = time.perf_counter()
+    r = _import(client, uploads, "streets.gpkg", recursive_view_gpkg())
+    assert r.status_code == 400 and "is a view" in r.get_data(as_text=True)
+    assert time.perf_counter() - started < 3
+    assert _left(uploads) == [] and seen == []
+
+
+def test_a_good_upload_is_kept_only_until_its_import(client, uploads):
+    body = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"code": "W1"},
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[125, 46], [125.1, 46], [125.1, 46.1], [125, 46]]],
+                    },
+                }
+            ],
+        }
+    ).encode()
+    page = _check(client, "ward.geojson", body).get_data(as_text=True)
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    assert [p.name for p in _left(uploads)] == ["ward.geojson"]
+    done = client.post("/data/import", data={"token": token, "kind": "layer", "layer": "ward"})
+    assert done.status_code == 200
     assert _left(uploads) == []
