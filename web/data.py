@@ -123,7 +123,14 @@ def check():
     """The report on an uploaded file; the file is kept (for its import) only when it
     passed, and removed at once on any failure, an unexpected one included."""
     opts = _options()
-    upload = params.upload("file")
+    token, path, result = _checked(params.upload("file"), opts)
+    page = _page("data.html", result=result, opts=opts, token=token, filename=path.name)
+    return page, 400 if "error" in result else 200
+
+
+def _checked(upload, opts) -> tuple[str | None, Path, dict]:
+    """The upload saved under a new token and checked: (its token, its path, the report);
+    the token is None, and the file gone, when there is nothing to confirm."""
     token = secrets.token_hex(8)
     folder = _uploads() / token
     folder.mkdir()
@@ -138,8 +145,7 @@ def check():
         if not result["ok"]:  # nothing to confirm: nothing kept
             shutil.rmtree(folder, ignore_errors=True)
             token = None
-    page = _page("data.html", result=result, opts=opts, token=token, filename=path.name)
-    return page, 400 if "error" in result else 200
+    return token, path, result
 
 
 @bp.post("/import")
