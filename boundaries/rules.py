@@ -14,6 +14,9 @@ from gridmap.errors import InvalidInput
 Verdict = tuple[bool, str]
 
 
+MAX_K = 100_000  # areas a plan may be asked for: more than any city has units
+
+
 @dataclass(frozen=True)
 class Bounds:
     """What a plan is checked against: ``k`` districts, ``low`` to ``high`` residents
@@ -54,11 +57,15 @@ class Bounds:
             try:
                 if isinstance(raw, bool) or not isinstance(raw, int | float | str):
                     raise ValueError
+                if isinstance(raw, str) and not raw.isascii():  # float() takes '١٢' too
+                    raise ValueError
                 value = float(raw)
                 if not math.isfinite(value) or (kind is int and value != int(value)):
                     raise ValueError
+                if kind is int and not 1 <= value <= MAX_K:
+                    raise ValueError
             except ValueError:
-                expected = "a whole number" if kind is int else "a number"
+                expected = f"a whole number from 1 to {MAX_K:,}" if kind is int else "a number"
                 raise InvalidInput(f"{key!r} is {raw!r}; expected {expected}", field=key) from None
             out[name] = kind(value)
         return cls(**out)

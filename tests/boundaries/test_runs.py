@@ -94,6 +94,16 @@ def test_bounds_have_one_translation():
 
 
 @pytest.mark.parametrize(
+    "data", [{"k": "١٢"}, {"k": 0}, {"k": 10**15}, {"k": "2.5"}, {"min": "inf"}, {"max": [1]}]
+)
+def test_a_bad_bound_names_its_key(data):
+    (key,) = data
+    with pytest.raises(InvalidInput, match=repr(key)) as refused:
+        Bounds.read(data)
+    assert refused.value.field == key
+
+
+@pytest.mark.parametrize(
     ("data", "want"),
     [
         ({"name": "2012"}, PublishRequest("2012")),
