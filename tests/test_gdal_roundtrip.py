@@ -1,12 +1,11 @@
-"""GIS round trips (issue 25, part 4): a store copied by ogr2ogr opens, and what QGIS or
-GDAL edits (an incident moved, an area redrawn) is what the API, bbox queries and
-lookups answer, on both stores; every GeoPackage gridmap writes passes GDAL's
-validator, and every layer of the store carries the web map's style for QGIS."""
+"""GIS round trips of the GeoPackage (issue 25, part 4): a store copied by ogr2ogr opens
+as the store it was; a store is told by its own metadata; every GeoPackage gridmap
+writes passes GDAL's validator; every layer carries the web map's style for QGIS.
+(Edits made with GDAL, on both stores: tests/contract/test_gis_edits.py.)"""
 
 from __future__ import annotations
 
 import sqlite3
-from urllib.parse import urlparse
 
 import pytest
 import shapely
@@ -18,80 +17,10 @@ from gridmap.errors import StoreError
 from gridmap.stores import migrations
 from gridmap.stores.gpkg import GeoPackageStore
 from tests import gdal
-from tests.contract.conftest import STORES, city_in
 from tests.lookups import lookup_point
 from web import create_app
 
 FAR = shapely.box(126.90, 47.90, 126.91, 47.91)  # outside every area of the sample city
-
-
-def _ogr_source(store) -> str:
-    if isinstance(store, GeoPackageStore):
-        return str(store.path)
-    u = urlparse(store.url)
-    return f"PG:dbname={u.path.lstrip('/')} host={u.hostname} port={u.port or 5432} user={u.username}"
-
-
-@pytest.fixture(params=STORES)
-def city(request, tmp_path_factory):
-    with city_in(request.param, request, tmp_path_factory, "gdal_edit") as store:
-        yield store
-
-
-def test_a_gdal_edit_is_what_the_api_bbox_queries_and_lookups_answer(city):
-    app = create_app({"DATABASE_URL": city.url, "TESTING": True})
-    web = app.test_client()
-    incident = city.incident(1)
-    grid = city.areas("grid").iloc[7]
-    target = shapely.point_on_surface(city.areas("grid").iloc[300].geometry)
-    inside = shapely.point_on_surface(FAR)
-    assert lookup_point(city, inside.x, inside.y)["areas"].get("grid") is None
-    before = web.get(f"/api/lookup?lon={inside.x}&lat={inside.y}").get_json()
-    assert "grid" not in {a["layer"] for a in before["areas"]}
-    version = city.incidents_version()
-    web.get("/api/incidents?bbox=124,45,127,48&zoom=10")  # positions kept for clusters
-
-    gdal.ogr_edit(
-        _ogr_source(city),
-        [
-            ("incidents", 1, target.wkt),
-            ("area_grid", int(grid["id"]), shapely.MultiPolygon([FAR]).wkt),
-        ],
-    )
-
-    moved = city.incident(1)
-    assert (moved["lon"], moved["lat"]) == (target.x, target.y)
-    assert moved.geometry.equals(target)
-    answer = web.get("/api/incidents/1").get_json()
-    assert (answer["lon"], answer["lat"]) == (target.x, target.y)
-    assert city.incidents_version() != version
-    near = f"{target.x - 1e-5},{target.y - 1e-5},{target.x + 1e-5},{target.y + 1e-5}"
-    old = incident.geometry
-    away = f"{old.x - 1e-5},{old.y - 1e-5},{old.x + 1e-5},{old.y + 1e-5}"
-    found = web.get(f"/api/incidents?bbox={near}").get_json()["features"]
-    assert 1 in [f["properties"]["id"] for f in found]
-    left = web.get(f"/api/incidents?bbox={away}").get_json()["features"]
-    assert 1 not in [f["properties"]["id"] for f in left]
-    clustered = web.get(f"/api/incidents?bbox={near}&zoom=10&limit=1").get_json()
-    assert clustered["total"] >= 1
-    # The redrawn area: every lookup, the web app's cached index included.
-    assert lookup_point(city, inside.x, inside.y)["areas"]["grid"]["code"] == grid["code"]
-    after = web.get(f"/api/lookup?lon={inside.x}&lat={inside.y}").get_json()
-    assert grid["code"] in [a["code"] for a in after["areas"] if a["layer"] == "grid"]
-
-
-def test_lon_lat_edited_alone_follow_the_geometry_again(city):
-    point = city.incident(2).geometry
-    if isinstance(city, GeoPackageStore):
-        with sqlite3.connect(city.path) as conn:
-            from gridmap.stores import geopackage as gp
-
-            gp.register_functions(conn)  # as every GeoPackage writer with an R-tree has
-            conn.execute("UPDATE incidents SET lon = 1, lat = 2 WHERE id = 2")
-    else:
-        city._run("UPDATE incidents SET lon = 1, lat = 2 WHERE id = 2")
-    again = city.incident(2)
-    assert (again["lon"], again["lat"]) == (point.x, point.y)
 
 
 def test_an_ogr2ogr_copy_opens_as_the_store_it_was(sample_path, tmp_path):
@@ -155,7 +84,9 @@ def test_every_layer_carries_the_web_maps_style_for_qgis(sample_path):
     with sqlite3.connect(sample_path) as conn:
         tables = [
             r[0]
-            for r in conn.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")
+            for r in conn.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'"
+            )
         ]
         rows = {
             r[0]: r[1:]
@@ -186,11 +117,11 @@ def test_every_layer_carries_the_web_maps_style_for_qgis(sample_path):
 def test_gpkg_exports_are_geopackage_1_3_and_pass_gdals_validator(sample_path, tmp_path, what):
     out = tmp_path / f"{what}.gpkg"
     done = CliRunner().invoke(
-        main, ["--db", f"gpkg://{sample_path}", "export", what, "--format", "gpkg", "--out", str(out)]
+        main,
+        ["--db", f"gpkg://{sample_path}", "export", what, "--format", "gpkg", "--out", str(out)],
     )
     assert done.exit_code == 0, done.output
     with sqlite3.connect(out) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 10300
         assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
     gdal.validate_gpkg(out)
-

@@ -339,8 +339,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 # - any change to an area table changes ``areas_version``, which lookup indexes are
 #   keyed by, so that lookups see an area redrawn in QGIS.
 _BUMP = (
-    "UPDATE gridmap_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
-    " WHERE key = '{key}';"
+    "UPDATE gridmap_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '{key}';"
 )
 POSITION_TRIGGERS = {
     "position_insert": """AFTER INSERT ON "{t}"
@@ -499,9 +498,7 @@ def write_style(conn: sqlite3.Connection, table: str, name: str, qml: str, sld: 
     """The table's default style in QGIS's ``layer_styles`` (a user's own styles kept)."""
     conn.execute(LAYER_STYLES_DDL)
     register_attribute_table(conn, "layer_styles", "QGIS styles of the layers")
-    conn.execute(
-        "DELETE FROM layer_styles WHERE f_table_name = ? AND owner = 'gridmap'", (table,)
-    )
+    conn.execute("DELETE FROM layer_styles WHERE f_table_name = ? AND owner = 'gridmap'", (table,))
     default = conn.execute(
         "SELECT count(*) FROM layer_styles WHERE f_table_name = ? AND useAsDefault", (table,)
     ).fetchone()[0]

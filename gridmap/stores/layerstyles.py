@@ -16,6 +16,7 @@ from gridmap import styles
 # Leaflet's scale at zoom 0 on a 96 dpi screen, at the equator (OGC's 0.28 mm pixel).
 _SCALE_AT_ZOOM0 = 559_082_264
 
+
 def _rgba(color: str, alpha: int = 255) -> str:
     h = color.lstrip("#")
     return f"{int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha}"
@@ -121,7 +122,7 @@ def _categorized(field: str, symbols: list[tuple[str, str, str]], kind: str, def
         f'<renderer-v2 type="categorizedSymbol" attr="{field}" symbollevels="0"'
         f' enableorderby="0" forceraster="0"><categories>{categories}</categories>'
         f"<symbols>{defs}</symbols>"
-        f'<source-symbol>{_symbol(kind, "0", default)}</source-symbol></renderer-v2>'
+        f"<source-symbol>{_symbol(kind, '0', default)}</source-symbol></renderer-v2>"
     )
 
 
@@ -190,7 +191,9 @@ def style_for(table: str) -> tuple[str, str] | None:
             for level, c in styles.RISK_COLORS.items()
         ]
         default = _fill(styles.UNKNOWN_STATUS_COLOR, styles.HAZARD_OUTLINE, 1)
-        qml = _qml(_categorized("risk_level", cats, "marker", default), _labels(styles.HAZARD_LABEL))
+        qml = _qml(
+            _categorized("risk_level", cats, "marker", default), _labels(styles.HAZARD_LABEL)
+        )
         sld = _sld(
             table,
             [

@@ -116,7 +116,8 @@ class PostGISStore(SQLStore):
             self._run(_POSITION_FUNCTIONS)
             self._run(f'DROP TRIGGER IF EXISTS gridmap_position ON "{table}"')
             self._run(
-                f'CREATE TRIGGER gridmap_position BEFORE INSERT OR UPDATE OF geom, lon, lat ON "{table}"'
+                "CREATE TRIGGER gridmap_position BEFORE INSERT OR UPDATE OF geom, lon, lat"
+                f' ON "{table}"'
                 " FOR EACH ROW WHEN (NEW.lon IS DISTINCT FROM ST_X(NEW.geom)"
                 " OR NEW.lat IS DISTINCT FROM ST_Y(NEW.geom))"
                 " EXECUTE FUNCTION gridmap_position()"
@@ -135,7 +136,8 @@ class PostGISStore(SQLStore):
             self._run(_POSITION_FUNCTIONS)
             self._run(f'DROP TRIGGER IF EXISTS gridmap_areas_changed ON "{table}"')
             self._run(
-                f'CREATE TRIGGER gridmap_areas_changed AFTER INSERT OR UPDATE OR DELETE ON "{table}"'
+                "CREATE TRIGGER gridmap_areas_changed AFTER INSERT OR UPDATE OR DELETE"
+                f' ON "{table}"'
                 " FOR EACH STATEMENT EXECUTE FUNCTION gridmap_bump('areas_version')"
             )
 

@@ -68,9 +68,7 @@ def identify(store) -> tuple[str, str | None]:
         return "store", revision
     if "schema_migrations" in names or (
         "gridmap_meta" in names
-        and store._run(
-            sa.select(s.meta.c.value).where(s.meta.c.key == "schema_version")
-        ).first()
+        and store._run(sa.select(s.meta.c.value).where(s.meta.c.key == "schema_version")).first()
     ):
         return "0.1", "0.1"
     label = store.read_label()
