@@ -125,3 +125,19 @@ def test_gpkg_exports_are_geopackage_1_3_and_pass_gdals_validator(sample_path, t
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 10300
         assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
     gdal.validate_gpkg(out)
+
+
+def test_a_copy_of_a_revision_this_gridmap_does_not_know_is_refused(store, tmp_path):
+    from gridmap.stores import geopackage as gp
+
+    copy = tmp_path / "newer.gpkg"
+    gdal.ogr("ogr2ogr", "-f", "GPKG", str(copy), str(store.path))
+    with sqlite3.connect(copy) as conn:
+        gp.write_label(conn, "9999")
+    with pytest.raises(StoreError, match="revision 9999, which this gridmap does not know"):
+        GeoPackageStore(copy)
+    with sqlite3.connect(copy) as conn:  # as it was
+        assert gp.read_label(conn) == "9999"
+        assert "alembic_version" not in {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master")
+        }

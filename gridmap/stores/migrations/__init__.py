@@ -107,7 +107,11 @@ def ensure_once(store, key: tuple | None, check=None) -> list[str]:
             return []
     if check is not None:
         check()
-    done = ensure(store)
+    try:
+        done = ensure(store)
+    except StoreError:
+        store.close()
+        raise
     if key is not None:
         with _LOCK:
             _CURRENT.add(key)
@@ -138,6 +142,7 @@ def ensure(store) -> list[str]:
         elif kind == "copy":
             from gridmap.stores.migrations import copies
 
+            _known(store, found)
             copies.rebuild(store, found)
             command.stamp(_config(store), found)
             done = [f"rebuilt a copy made by a GIS tool (revision {found}) as a store"]
@@ -146,6 +151,19 @@ def ensure(store) -> list[str]:
         command.upgrade(_config(store), "head")
         store.write_label(head())
         return done
+
+
+def _known(store, revision: str) -> None:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        ScriptDirectory.from_config(_config()).get_revision(revision)
+    except CommandError:
+        raise StoreError(
+            f"{store.url}: a copy of a store at revision {revision}, which this gridmap "
+            f"does not know (its newest is {head()}): open it with a newer gridmap"
+        ) from None
 
 
 def create(store) -> None:
