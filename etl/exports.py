@@ -54,6 +54,10 @@ FORMATS = {
     "shp": ("ESRI Shapefile", ".shp.zip"),
     "csv": (None, ".csv"),
 }
+# GeoPackage 1.3, as the store itself (geopackage.USER_VERSION): the GDAL in pyogrio's
+# wheels writes 1.4 by default, which the GDAL of Debian 12 (3.6) and its validator
+# refuse.
+GPKG_OPTIONS = {"VERSION": "1.3"}
 PRECISION = 7  # decimals of a degree in GeoJSON: RFC 7946 section 11.2 suggests 6 or 7
 MIN_PRECISION = 6  # 0.1 m; at 3 decimals GDAL already turns thin grids into collections
 FEATURE_ID = "_feature_id"  # the column GDAL writes as each feature's "id" (then drops)
@@ -147,7 +151,13 @@ def export(
         _write_geojson(frame, out, precision, standard=not projected)
     else:
         out.unlink(missing_ok=True)
-        pyogrio.write_dataframe(frame.drop(columns=FEATURE_ID), out, driver="GPKG", layer=what)
+        pyogrio.write_dataframe(
+            frame.drop(columns=FEATURE_ID),
+            out,
+            driver="GPKG",
+            layer=what,
+            dataset_options=GPKG_OPTIONS,
+        )
     return out
 
 

@@ -41,3 +41,36 @@ def ogr(*args: str) -> str:
 def has_spatial_index(path: Path | str, table: str) -> bool:
     out = ogr("ogrinfo", "-q", str(path), "-sql", f"SELECT HasSpatialIndex('{table}', 'geom')")
     return "= 1" in out
+
+
+# Moves features as QGIS's OGR provider does when a user edits a geometry: the feature
+# read, its geometry replaced, the whole feature written back with SetFeature (its
+# attributes, lon/lat included, as they were).
+_EDIT = """
+import json, sys
+from osgeo import ogr
+ogr.UseExceptions()
+source, edits = sys.argv[1], json.loads(sys.argv[2])
+ds = ogr.Open(source, update=1)
+for layer_name, fid, wkt in edits:
+    layer = ds.GetLayerByName(layer_name)
+    feature = layer.GetFeature(fid)
+    assert feature is not None, (layer_name, fid)
+    feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+    assert layer.SetFeature(feature) == 0
+ds = None
+"""
+
+
+def ogr_edit(source: str, edits: list[tuple[str, int, str]]) -> None:
+    """Replace the geometry of each (layer, fid, WKT) with GDAL's Python bindings, in
+    Debian's Python (python3-gdal); ``source``: a GeoPackage path or ``PG:...``."""
+    import json
+
+    done = subprocess.run(
+        [SYSTEM_PYTHON, "-c", _EDIT, source, json.dumps(edits)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr

@@ -19,34 +19,14 @@ import folium
 from branca.element import JavascriptLink, MacroElement, Template
 from flask import url_for
 
+from gridmap import styles
 from web.basemaps import Basemap
 from web.security import nonce
 
-STATUS_COLORS = {
-    "reported": "#d7301f",
-    "accepted": "#ef6548",
-    "dispatched": "#fc8d59",
-    "handling": "#fdbb84",
-    "handled": "#4292c6",
-    "verified": "#2171b5",
-    "closed": "#41ab5d",
-    "evaluated": "#006d2c",
-    "rejected": "#969696",
-    "returned": "#807dba",
-    "parked": "#8c6d31",
-    "escalated": "#ce1256",
-}
-RISK_COLORS = {"1": "#a50026", "2": "#f46d43", "3": "#fee08b", "4": "#66bd63"}
-LAYER_STYLE = {
-    "district": {"color": "#222222", "weight": 3, "minZoom": 0},
-    "street": {"color": "#c0392b", "weight": 2, "dashArray": "6 4", "minZoom": 0},
-    "neighborhood": {"color": "#2c7fb8", "weight": 1.5, "minZoom": 10},
-    "community": {"color": "#6a51a3", "weight": 2, "minZoom": 9},
-    "grid": {"color": "#7f7f7f", "weight": 0.8, "minZoom": 12},
-    "police": {"color": "#08306b", "weight": 2, "dashArray": "2 4", "minZoom": 0},
-    "traffic": {"color": "#e6550d", "weight": 2, "dashArray": "8 4", "minZoom": 0},
-    "fire": {"color": "#cb181d", "weight": 2, "dashArray": "4 4", "minZoom": 0},
-}
+# The colours and line styles live with the QGIS styles of the store (gridmap.styles).
+STATUS_COLORS = styles.STATUS_COLORS
+RISK_COLORS = styles.RISK_COLORS
+LAYER_STYLE = styles.LAYER_STYLE
 DEFAULT_ON = {"district", "street", "neighborhood", "community", "grid"}
 
 
@@ -193,7 +173,7 @@ def layer_config(layers, counts: dict[str, int], title) -> list[dict]:
     for layer in layers:
         if not counts.get(layer.name):
             continue
-        style = LAYER_STYLE.get(layer.name, {"color": "#555555", "weight": 1, "minZoom": 0})
+        style = styles.layer_style(layer.name)
         out.append(
             {
                 "name": layer.name,

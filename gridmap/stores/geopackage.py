@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import shapely
@@ -322,6 +323,192 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
     for k, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
         conn.create_function(name, 1, _coordinate(k), deterministic=True)
+
+
+# -- derived values, kept by triggers whoever writes --------------------------------------
+#
+# The geometry is the one source of a position.  Values derived from it are kept by
+# triggers, like the R-tree: they fire for GDAL and QGIS as for gridmap.  They call only
+# the functions of the R-tree extension (Annex F.3), which every writer that keeps an
+# R-tree registers (GDAL does, gridmap does in register_functions): a writer without them
+# cannot change a geometry at all, since the R-tree's own triggers fail first.
+# - incidents' lon/lat are the point's coordinates (the exact filter after the R-tree's
+#   float32 boxes, and clustering without decoding blobs); an edit of them alone is
+#   undone.  A moved point also changes ``positions_version``, which cached positions
+#   (the web map's clusters) are keyed by.
+# - any change to an area table changes ``areas_version``, which lookup indexes are
+#   keyed by, so that lookups see an area redrawn in QGIS.
+_BUMP = (
+    "UPDATE gridmap_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '{key}';"
+)
+POSITION_TRIGGERS = {
+    "position_insert": """AFTER INSERT ON "{t}"
+  WHEN NEW.lon IS NOT ST_MinX(NEW.geom) OR NEW.lat IS NOT ST_MinY(NEW.geom)
+BEGIN
+  UPDATE "{t}" SET lon = ST_MinX(NEW.geom), lat = ST_MinY(NEW.geom) WHERE id = NEW.id;
+END""",
+    "position_update": """AFTER UPDATE OF geom, lon, lat ON "{t}"
+  WHEN NEW.lon IS NOT ST_MinX(NEW.geom) OR NEW.lat IS NOT ST_MinY(NEW.geom)
+BEGIN
+  UPDATE "{t}" SET lon = ST_MinX(NEW.geom), lat = ST_MinY(NEW.geom) WHERE id = NEW.id;
+  """
+    + _BUMP.format(key="positions_version")
+    + """
+END""",
+}
+AREA_TRIGGERS = {
+    f"changed_{op.lower()}": f'AFTER {op} ON "{{t}}"\nBEGIN\n  '
+    + _BUMP.format(key="areas_version")
+    + "\nEND"
+    for op in ("INSERT", "UPDATE", "DELETE")
+}
+
+
+def _derived_triggers(table: str) -> dict[str, str]:
+    if table == "incidents":
+        return POSITION_TRIGGERS
+    return AREA_TRIGGERS if table.startswith("area_") else {}
+
+
+def create_derived_triggers(conn, table: str) -> None:
+    """The triggers that keep what derives from ``table``'s geometries (anew)."""
+    drop_derived_triggers(conn, table)
+    for suffix, body in _derived_triggers(table).items():
+        conn.execute(f'CREATE TRIGGER "gridmap_{table}_{suffix}" ' + body.format(t=table))
+
+
+def sync_derived(conn, table: str) -> None:
+    """Set what derives from ``table``'s geometries where it disagrees (rows written
+    while the triggers were missing: a store before revision 0011, a copy)."""
+    if table == "incidents":
+        conn.execute(
+            'UPDATE "incidents" SET lon = ST_MinX(geom), lat = ST_MinY(geom)'
+            " WHERE lon IS NOT ST_MinX(geom) OR lat IS NOT ST_MinY(geom)"
+        )
+
+
+def drop_derived_triggers(conn, table: str) -> None:
+    for suffix in _derived_triggers(table):
+        conn.execute(f'DROP TRIGGER IF EXISTS "gridmap_{table}_{suffix}"')
+
+
+# -- the store's identity -----------------------------------------------------------------
+#
+# What tells a gridmap store, and its revision, where only the GeoPackage travels: a
+# dataset-level entry of the metadata extension, in GDAL's own form, so that ogr2ogr
+# copies it with the layers (ogrinfo shows it as the dataset's metadata).
+METADATA_SCHEMA = """
+CREATE TABLE IF NOT EXISTS gpkg_metadata (
+    id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL,
+    md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL,
+    mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (
+    reference_scope TEXT NOT NULL, table_name TEXT, column_name TEXT, row_id_value INTEGER,
+    timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    md_file_id INTEGER NOT NULL, md_parent_id INTEGER,
+    CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id),
+    CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id));
+INSERT OR IGNORE INTO gpkg_extensions VALUES ('gpkg_metadata', NULL, 'gpkg_metadata',
+    'http://www.geopackage.org/spec120/#extension_metadata', 'read-write');
+INSERT OR IGNORE INTO gpkg_extensions VALUES ('gpkg_metadata_reference', NULL,
+    'gpkg_metadata', 'http://www.geopackage.org/spec120/#extension_metadata', 'read-write')
+"""
+REVISION_KEY = "GRIDMAP_REVISION"
+_GDAL_METADATA = """SELECT m.id, m.metadata FROM gpkg_metadata m
+  JOIN gpkg_metadata_reference r ON r.md_file_id = m.id
+  WHERE r.reference_scope = 'geopackage' AND m.md_scope = 'dataset'
+  AND m.md_standard_uri = 'http://gdal.org' AND m.mime_type = 'text/xml'
+  ORDER BY m.id LIMIT 1"""
+
+
+def _has_table(conn, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return row.fetchone() is not None
+
+
+def _default_domain(root: ET.Element) -> ET.Element:
+    for md in root.findall("Metadata"):
+        if md.get("domain") in (None, ""):
+            return md
+    return ET.SubElement(root, "Metadata")
+
+
+def read_label(conn: sqlite3.Connection) -> str | None:
+    """The gridmap revision the file's metadata names (None: no gridmap metadata)."""
+    if not (_has_table(conn, "gpkg_metadata") and _has_table(conn, "gpkg_metadata_reference")):
+        return None
+    row = conn.execute(_GDAL_METADATA).fetchone()
+    if row is None:
+        return None
+    try:
+        root = ET.fromstring(row[1])
+    except ET.ParseError:
+        return None
+    for item in _default_domain(root).findall("MDI"):
+        if item.get("key") == REVISION_KEY:
+            return (item.text or "").strip() or None
+    return None
+
+
+def write_label(conn: sqlite3.Connection, revision: str) -> None:
+    """Name the store and its revision in the file's metadata (other items kept)."""
+    run_script(conn, METADATA_SCHEMA)
+    row = conn.execute(_GDAL_METADATA).fetchone()
+    try:
+        root = ET.fromstring(row[1]) if row else ET.Element("GDALMultiDomainMetadata")
+    except ET.ParseError:
+        root = ET.Element("GDALMultiDomainMetadata")
+    domain = _default_domain(root)
+    for item in domain.findall("MDI"):
+        if item.get("key") == REVISION_KEY:
+            domain.remove(item)
+    ET.SubElement(domain, "MDI", key=REVISION_KEY).text = revision
+    text = ET.tostring(root, encoding="unicode")
+    if row:
+        conn.execute("UPDATE gpkg_metadata SET metadata = ? WHERE id = ?", (text, row[0]))
+        return
+    md_id = conn.execute(
+        "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata)"
+        " VALUES ('dataset', 'http://gdal.org', 'text/xml', ?)",
+        (text,),
+    ).lastrowid
+    conn.execute(
+        "INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id)"
+        " VALUES ('geopackage', ?)",
+        (md_id,),
+    )
+
+
+# -- QGIS styles ----------------------------------------------------------------------------
+
+
+# The table as QGIS creates it in a GeoPackage (QgsOgrProviderUtils), so that QGIS saves
+# its users' styles into it too.
+LAYER_STYLES_DDL = """
+CREATE TABLE IF NOT EXISTS layer_styles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256),
+    f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256),
+    styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN,
+    description TEXT, owner TEXT(30), ui TEXT(30),
+    update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))
+"""
+
+
+def write_style(conn: sqlite3.Connection, table: str, name: str, qml: str, sld: str) -> None:
+    """The table's default style in QGIS's ``layer_styles`` (a user's own styles kept)."""
+    conn.execute(LAYER_STYLES_DDL)
+    register_attribute_table(conn, "layer_styles", "QGIS styles of the layers")
+    conn.execute("DELETE FROM layer_styles WHERE f_table_name = ? AND owner = 'gridmap'", (table,))
+    default = conn.execute(
+        "SELECT count(*) FROM layer_styles WHERE f_table_name = ? AND useAsDefault", (table,)
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name,"
+        " f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description,"
+        " owner, ui) VALUES ('', '', ?, 'geom', ?, ?, ?, ?, ?, 'gridmap', '')",
+        # styleName is TEXT(30) in QGIS's table: the layer's title goes in the description.
+        (table, table[:30], qml, sld, 0 if default else 1, f"gridmap's web map style: {name}"),
+    )
 
 
 def register_attribute_table(conn: sqlite3.Connection, table: str, description: str = "") -> None:

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from gridmap.errors import StoreError
 from gridmap.stores import geopackage as gp
-from gridmap.stores import migrations
+from gridmap.stores import layerstyles, migrations
 from gridmap.stores.sql import SQLStore
 
 _ENGINES: dict[tuple[int, str, float], sa.Engine] = {}
@@ -110,6 +110,25 @@ class GeoPackageStore(SQLStore):
     def spatial_index(self, table: sa.Table, kind: str, description: str) -> None:
         gp.register_feature_table(self.driver, table.name, kind, description)
         gp.create_rtree(self.driver, table.name)
+        self.keep_derived(table.name, description)
+
+    def keep_derived(self, table: str, title: str) -> None:
+        """The triggers that keep what derives from the table's geometries, and its QGIS
+        style (both anew)."""
+        gp.create_derived_triggers(self.driver, table)
+        gp.sync_derived(self.driver, table)
+        style = layerstyles.style_for(table)
+        if style is not None:
+            gp.write_style(self.driver, table, title, *style)
+
+    def read_label(self) -> str | None:
+        return gp.read_label(self.driver)
+
+    def write_label(self, revision: str) -> None:
+        gp.write_label(self.driver, revision)
+
+    def format_table(self, name: str) -> bool:
+        return name.startswith(("gpkg_", "rtree_", "sqlite_")) or name == "layer_styles"
 
     def register_attributes(self, table: str, description: str) -> None:
         gp.register_attribute_table(self.driver, table, description)
@@ -134,10 +153,13 @@ class GeoPackageStore(SQLStore):
             return ids.tolist()
         # Many rows (against what the table has): the R-tree is packed anew at once
         # instead of growing by one R*Tree insert per row.
+        # (gridmap's rows carry what derives from their geometries already.)
         gp.drop_rtree_triggers(conn, table)
+        gp.drop_derived_triggers(conn, table)
         conn.executemany(insert, rows)
         gp.load_rtree(conn, table, ids, bounds)
         gp.create_rtree_triggers(conn, table)
+        gp.create_derived_triggers(conn, table)
         return ids.tolist()
 
     @contextmanager
@@ -157,6 +179,7 @@ class GeoPackageStore(SQLStore):
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
         gp.drop_rtree_triggers(conn, table)
+        gp.drop_derived_triggers(conn, table)
         self._bulk[table] = []
         try:
             yield
@@ -171,5 +194,6 @@ class GeoPackageStore(SQLStore):
             bounds = shapely.bounds(gp.from_blobs([r[1] for r in rows])).reshape(-1, 4)
         gp.load_rtree(conn, table, ids, bounds)
         gp.create_rtree_triggers(conn, table)
+        gp.create_derived_triggers(conn, table)
         for _, sql in indexes:
             conn.execute(sql)

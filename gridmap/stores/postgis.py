@@ -51,6 +51,22 @@ def close_pools(url: str | None = None) -> None:
                 engine.dispose()
 
 
+# The trigger functions of keep_derived.
+_POSITION_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION gridmap_position() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.lon := ST_X(NEW.geom);
+  NEW.lat := ST_Y(NEW.geom);
+  RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION gridmap_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE gridmap_meta SET value = (value::bigint + 1)::text WHERE key = TG_ARGV[0];
+  RETURN NULL;
+END $$;
+"""
+
+
 class PostGISStore(SQLStore):
     def __init__(self, url: str):
         try:
@@ -90,6 +106,40 @@ class PostGISStore(SQLStore):
         self._run(
             f'CREATE INDEX IF NOT EXISTS "ix_{table.name}_geom" ON "{table.name}" USING gist (geom)'
         )
+        self.keep_derived(table.name, description)
+
+    def keep_derived(self, table: str, title: str) -> None:
+        """As the GeoPackage's triggers (``geopackage.py``): incidents' lon/lat are the
+        point's, set before the row is written (whatever the writer gave); a moved point
+        changes ``positions_version``, any change of areas ``areas_version``."""
+        if table == "incidents":
+            self._run(_POSITION_FUNCTIONS)
+            self._run(f'DROP TRIGGER IF EXISTS gridmap_position ON "{table}"')
+            self._run(
+                "CREATE TRIGGER gridmap_position BEFORE INSERT OR UPDATE OF geom, lon, lat"
+                f' ON "{table}"'
+                " FOR EACH ROW WHEN (NEW.lon IS DISTINCT FROM ST_X(NEW.geom)"
+                " OR NEW.lat IS DISTINCT FROM ST_Y(NEW.geom))"
+                " EXECUTE FUNCTION gridmap_position()"
+            )
+            self._run(f'DROP TRIGGER IF EXISTS gridmap_moved ON "{table}"')
+            self._run(
+                f'CREATE TRIGGER gridmap_moved AFTER UPDATE OF geom ON "{table}"'
+                " FOR EACH STATEMENT EXECUTE FUNCTION gridmap_bump('positions_version')"
+            )
+            # Rows written before the triggers (a store before revision 0011).
+            self._run(
+                f'UPDATE "{table}" SET lon = ST_X(geom), lat = ST_Y(geom)'
+                " WHERE lon IS DISTINCT FROM ST_X(geom) OR lat IS DISTINCT FROM ST_Y(geom)"
+            )
+        elif table.startswith("area_"):
+            self._run(_POSITION_FUNCTIONS)
+            self._run(f'DROP TRIGGER IF EXISTS gridmap_areas_changed ON "{table}"')
+            self._run(
+                "CREATE TRIGGER gridmap_areas_changed AFTER INSERT OR UPDATE OR DELETE"
+                f' ON "{table}"'
+                " FOR EACH STATEMENT EXECUTE FUNCTION gridmap_bump('areas_version')"
+            )
 
     def bulk_insert(self, table, columns, rows, n: int, bounds) -> list[int]:
         names = ", ".join(f'"{c}"' for c in columns)

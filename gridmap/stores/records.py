@@ -288,14 +288,17 @@ class Records:
         flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=2 * len(rows))
         return flat.reshape(-1, 2)
 
-    def incidents_version(self) -> tuple[int, int]:
-        """Changes whenever an incident is added: the highest id and the kept count of
-        all incidents (both read from an index or a small table, whatever the number of
-        incidents).  Incidents are never moved nor deleted, so their positions are the
-        same while this is."""
+    def incidents_version(self) -> tuple[int, int, int]:
+        """Changes whenever an incident is added or moved: the highest id, the kept count
+        of all incidents (both read from an index or a small table, whatever the number
+        of incidents) and the positions version (a point moved in a GIS, counted by the
+        store's triggers).  gridmap itself never moves nor deletes incidents."""
         t = s.incidents
         top = self._run(sa.select(sa.func.max(t.c.id))).scalar()
-        return int(top or 0), sum(self.incident_counts().values())
+        moved = self._run(
+            sa.select(s.meta.c.value).where(s.meta.c.key == "positions_version")
+        ).scalar()
+        return int(top or 0), sum(self.incident_counts().values()), int(moved or 0)
 
     def _event_frame(self, statement) -> gpd.GeoDataFrame:
         result = self._run(statement)

@@ -179,6 +179,22 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
         """Make a newly created feature table known and spatially indexed."""
         raise NotImplementedError
 
+    def keep_derived(self, table: str, title: str) -> None:
+        """Keep what derives from a feature table's geometries consistent whoever writes
+        (triggers), and give the table its GIS style where the database keeps one."""
+
+    def read_label(self) -> str | None:
+        """The revision the store's own metadata names, where it travels without the
+        store's tables (a GeoPackage copied by GIS tools); None otherwise."""
+        return None
+
+    def write_label(self, revision: str) -> None:
+        """Name the store's revision in its own metadata (see ``read_label``)."""
+
+    def format_table(self, name: str) -> bool:
+        """Whether a table belongs to the database's format, not to an application."""
+        return name == "spatial_ref_sys"
+
     def extent_grew(self, table: str, bounds: np.ndarray) -> None:
         """Rows covering ``bounds`` were added to ``table`` (kept by GeoPackages)."""
 

@@ -53,12 +53,16 @@ ADAPTER = {
     "driver",
     "encode",
     "extent_grew",
+    "format_table",
     "geom_out",
     "in_bbox",
     "insert_rows",
+    "keep_derived",
     "lock_schema",
+    "read_label",
     "register_attributes",
     "spatial_index",
+    "write_label",
 }
 # How an adapter is made (registry.open_store calls it).
 CONSTRUCTORS = {"from_url"}

@@ -6,7 +6,13 @@ Opening a store brings it to the newest revision, in one transaction:
   revision;
 - a store made by gridmap 0.1 (a GeoPackage with ``gridmap_meta.schema_version``, a
   PostGIS database with ``schema_migrations``) is converted in place by ``legacy.py``;
-- a store at an older revision gets the revisions it lacks (``versions/``).
+- a store at an older revision gets the revisions it lacks (``versions/``);
+- a GeoPackage store copied by a GIS tool (``ogr2ogr -f GPKG copy.gpkg city.gpkg``: the
+  layers and attribute tables travel, gridmap's own bookkeeping, indexes and constraints
+  do not) is rebuilt in place by ``copies.py``, at the revision its metadata names.
+A store is told by its own metadata (Alembic's table, 0.1's markers, the GeoPackage's
+label), never by which tables it has: a database with tables of another application is
+refused rather than written into.
 Many processes may open a new store at once: one migrates, the others wait for it.
 """
 
@@ -19,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from gridmap.errors import StoreError
 from gridmap.stores import schema as s
 
 if TYPE_CHECKING:
@@ -29,7 +36,7 @@ HERE = Path(__file__).parent
 # The newest revision in versions/ (a test checks it against Alembic's script directory).
 # Named here so that opening a current store, which every command and request does, is
 # one query: importing Alembic, to ask it, costs 0.15 s.
-HEAD = "0006"
+HEAD = "0011"
 
 # Alembic's table of the store's revision.
 _VERSION = sa.table("alembic_version", sa.column("version_num"))
@@ -51,12 +58,39 @@ def head() -> str:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
-def current(store) -> str | None:
-    """The store's revision: None for an empty database, "0.1" for gridmap 0.1's."""
+def identify(store) -> tuple[str, str | None]:
+    """What the database is, by its own metadata: ("store", revision), ("0.1", "0.1"),
+    ("copy", revision) for a GeoPackage store copied by a GIS tool, ("new", None) for a
+    database without tables of its own; anything else is refused."""
     names = set(sa.inspect(store._conn).get_table_names())
     if "alembic_version" in names:
-        return store._conn.execute(sa.select(_VERSION.c.version_num)).scalar_one_or_none()
-    return "0.1" if "layers" in names else None
+        revision = store._conn.execute(sa.select(_VERSION.c.version_num)).scalar_one_or_none()
+        return "store", revision
+    if "schema_migrations" in names or (
+        "gridmap_meta" in names
+        and store._run(sa.select(s.meta.c.value).where(s.meta.c.key == "schema_version")).first()
+    ):
+        return "0.1", "0.1"
+    label = store.read_label()
+    if label is not None:
+        return "copy", label
+    own = sorted(n for n in names if not store.format_table(n))
+    if not own:
+        return "new", None
+    shown = ", ".join(own[:5]) + (", ..." if len(own) > 5 else "")
+    raise StoreError(
+        f"{store.url}: not a gridmap store (no alembic_version table and no gridmap "
+        f"metadata; it has tables {shown}); gridmap does not write into another "
+        "application's database.  A GeoPackage copied without its metadata (ogr2ogr -nomd, "
+        "or a store older than revision 0011) cannot be told from one: copy the store "
+        "with cp or 'gridmap db copy' instead"
+    )
+
+
+def current(store) -> str | None:
+    """The store's revision: None for an empty database, "0.1" for gridmap 0.1's, the
+    revision its metadata names for a copy made by a GIS tool."""
+    return identify(store)[1]
 
 
 # Stores this process has seen at the newest revision: a database never goes back, so
@@ -73,7 +107,11 @@ def ensure_once(store, key: tuple | None, check=None) -> list[str]:
             return []
     if check is not None:
         check()
-    done = ensure(store)
+    try:
+        done = ensure(store)
+    except StoreError:
+        store.close()
+        raise
     if key is not None:
         with _LOCK:
             _CURRENT.add(key)
@@ -82,27 +120,50 @@ def ensure_once(store, key: tuple | None, check=None) -> list[str]:
 
 def ensure(store) -> list[str]:
     """Bring the store to the newest revision; what was done, for ``gridmap db upgrade``."""
-    if current(store) == HEAD:
+    if identify(store) == ("store", HEAD):
         return []  # opening a current store must not take the write lock
     from alembic import command
 
     with store.transaction():
         store.lock_schema()
-        found = current(store)  # again, under the lock: another process may have done it
-        if found == head():
+        # Again, under the lock: another process may have done it.
+        kind, found = identify(store)
+        if kind == "store" and found == head():
             return []
-        if found is None:
+        if kind == "new":
             create(store)
             return [f"created the schema at revision {head()}"]
-        if found == "0.1":
+        if kind == "0.1":
             from gridmap.stores.migrations import legacy
 
             legacy.convert(store)  # to revision 0001, then the revisions after it
             command.stamp(_config(store), legacy.REVISION)
-            command.upgrade(_config(store), "head")
-            return [f"converted a gridmap 0.1 store to revision {head()}"]
+            done = [f"converted a gridmap 0.1 store to revision {head()}"]
+        elif kind == "copy":
+            from gridmap.stores.migrations import copies
+
+            _known(store, found)
+            copies.rebuild(store, found)
+            command.stamp(_config(store), found)
+            done = [f"rebuilt a copy made by a GIS tool (revision {found}) as a store"]
+        else:
+            done = [f"upgraded from revision {found} to {head()}"]
         command.upgrade(_config(store), "head")
-        return [f"upgraded from revision {found} to {head()}"]
+        store.write_label(head())
+        return done
+
+
+def _known(store, revision: str) -> None:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        ScriptDirectory.from_config(_config()).get_revision(revision)
+    except CommandError:
+        raise StoreError(
+            f"{store.url}: a copy of a store at revision {revision}, which this gridmap "
+            f"does not know (its newest is {head()}): open it with a newer gridmap"
+        ) from None
 
 
 def create(store) -> None:
@@ -110,9 +171,17 @@ def create(store) -> None:
     store.create_format()
     s.metadata.create_all(store._conn, tables=s.FIXED)
     register(store)
-    store._run(sa.insert(s.meta).values(key="areas_version", value="0"))
+    store._run(sa.insert(s.meta).values(META_START))
     store.recount_incidents()
     _stamp(store)
+    store.write_label(head())
+
+
+# gridmap_meta's counters, as a new store starts them.
+META_START = [
+    {"key": "areas_version", "value": "0"},
+    {"key": "positions_version", "value": "0"},
+]
 
 
 def register(store) -> None:

@@ -1,0 +1,100 @@
+"""Rebuilding a GeoPackage store that a GIS tool copied (``ogr2ogr -f GPKG copy.gpkg
+city.gpkg``, QGIS's "Package layers").
+
+What travels in such a copy: every table listed in ``gpkg_contents`` (gridmap lists its
+feature and attribute tables there) with its rows, ids and columns, the R-tree of each
+feature table, and the file's metadata, where gridmap names itself and its revision
+(``geopackage.write_label``).  What does not: ``alembic_version`` and ``gridmap_meta``
+(not listed: a TEXT key is not allowed in a GeoPackage's attribute table), every index,
+unique, check and foreign-key constraint, and the triggers that keep derived values
+(GDAL even turns the one-active-generation index into a UNIQUE column).  Rows are all
+there, the schema is not: so the tables are made anew from ``schema.py`` and the rows
+copied into them, as ``legacy.py`` does for 0.1 stores, in the store's transaction.
+
+A copy that lost some of gridmap's tables (``ogr2ogr`` given only some layers) is
+refused, naming them: there is no store without its layers or its cases.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+
+from gridmap.errors import StoreError
+from gridmap.stores import schema as s
+from gridmap.stores.migrations import META_START
+from gridmap.stores.migrations.legacy import OLD, _copy, _quote
+
+# Tables a revision after the first labelled one (0011) added: a copy of an older
+# revision may lack them (its upgrade creates them).  {table: revision}
+ADDED_AFTER_LABELS: dict[str, str] = {}
+
+
+def rebuild(store, revision: str) -> None:
+    conn = store._conn
+    store._run("PRAGMA defer_foreign_keys = ON")  # checked at commit
+    names = set(sa.inspect(conn).get_table_names())
+    wanted = [
+        t.name
+        for t in s.FIXED
+        if t is not s.meta and ADDED_AFTER_LABELS.get(t.name, revision) <= revision
+    ]
+    layers = (
+        [r[0] for r in store._run("SELECT name FROM layers ORDER BY position").all()]
+        if "layers" in names
+        else []
+    )
+    areas = [s.area_table_name(n) for n in layers]
+    missing = [t for t in [*wanted, *areas] if t not in names]
+    if missing:
+        raise StoreError(
+            f"{store.url}: a copy of a gridmap store (revision {revision}) without "
+            f"{', '.join(missing)}: copy every layer and table of the store (ogr2ogr with "
+            "no layer names), or copy the file itself"
+        )
+    tables = [*wanted, *areas]
+    for t in tables:
+        # The copy's triggers (its R-tree's, GDAL's feature counts) and R-tree: made
+        # anew with the table.  Triggers first: a rename checks every trigger there is.
+        triggers = store._run(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (t,)
+        ).scalars()
+        for trigger in list(triggers):
+            store._run(f"DROP TRIGGER {_quote(trigger)}")
+        store._run(f"ALTER TABLE {_quote(t)} RENAME TO {_quote(t + OLD)}")
+        store._run(f'DROP TABLE IF EXISTS "rtree_{t}_geom"')
+    # GDAL's kept feature counts would no longer follow the new tables: without the
+    # table (and its triggers on the tables kept, layer_styles) GDAL counts when asked.
+    counting = store._run(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%gpkg_ogr_contents%'"
+    ).scalars()
+    for trigger in list(counting):
+        store._run(f"DROP TRIGGER {_quote(trigger)}")
+    store._run("DROP TABLE IF EXISTS gpkg_ogr_contents")
+    store._run("DROP TABLE IF EXISTS gridmap_meta")
+    store.create_format()
+    s.metadata.create_all(conn, tables=[s.meta, *(s.metadata.tables[t] for t in wanted)])
+    # A cache file beside the file may be keyed by the areas version of another store
+    # that lived at this path: the copy's count starts where none of them can be.
+    start = [{**row, "value": str(time.time_ns() // 1000)} for row in META_START]
+    store._run(sa.insert(s.meta).values(start))
+    for t in wanted:
+        _copy(store, s.metadata.tables[t], t + OLD)
+    for name in layers:
+        table = s.area_table(name)
+        table.create(conn)
+        _copy(store, table, s.area_table_name(name) + OLD)
+    for t, kind in s.FEATURE_TABLES.items():
+        store.spatial_index(s.metadata.tables[t], kind, t)
+    for name in layers:
+        title = store._run(
+            sa.select(s.layers.c.title_en, s.layers.c.title_zh).where(s.layers.c.name == name)
+        ).one()
+        store.spatial_index(s.area_table(name), "MULTIPOLYGON", f"{title[0]} ({title[1]})")
+    for t in wanted:
+        if t in s.ATTRIBUTE_TABLES:
+            store.register_attributes(t, s.ATTRIBUTE_TABLES[t])
+    for t in reversed(tables):
+        store._run(f"DROP TABLE {_quote(t + OLD)}")
+    store.recount_incidents()
