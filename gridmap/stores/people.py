@@ -18,7 +18,6 @@ from gridmap.accounts import Token, User, check_name, check_roles
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.stores import schema as s
 
-
 AGENT_MAX = 300  # the part of a browser's User-Agent a session keeps
 TOUCH = 60  # seconds: how stale a session's last-seen time may be
 
@@ -139,7 +138,7 @@ class People:
             if "password_hash" in changes:
                 self.end_sessions(name, "password", keep=keep_session)
                 if not keep_tokens:
-                    self._revoke_tokens(after, "password")
+                    self.revoke_tokens(name, "password")
             if before.active and not after.active:
                 self.end_sessions(name, "disabled")
         return after
@@ -181,9 +180,7 @@ class People:
     def tokens(self, user: str | None = None, token_id: int | None = None) -> list[Token]:
         t, u = s.tokens, s.users
         statement = (
-            sa.select(
-                t.c.id, u.c.name, t.c.name, t.c.role, t.c.created, t.c.revoked, t.c.expires
-            )
+            sa.select(t.c.id, u.c.name, t.c.name, t.c.role, t.c.created, t.c.revoked, t.c.expires)
             .join(u, u.c.id == t.c.user_id)
             .order_by(t.c.id)
         )
@@ -191,9 +188,7 @@ class People:
             statement = statement.where(u.c.name == user)
         if token_id is not None:
             statement = statement.where(t.c.id == token_id)
-        return [
-            Token(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in self._run(statement)
-        ]
+        return [Token(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in self._run(statement)]
 
     def revoke_token(self, token_id: int) -> None:
         t = s.tokens
@@ -204,12 +199,16 @@ class People:
             self._run(sa.update(t).where(t.c.id == token_id).values(revoked=True))
             self.record("token.revoke", f"{found[0].user}/{found[0].name}")
 
-    def _revoke_tokens(self, user: User, reason: str) -> None:
+    def revoke_tokens(self, user: str, reason: str) -> int:
+        """Revoke every live token of ``user``; how many."""
+        owner = self.user(user)
         t = s.tokens
-        live = sa.and_(t.c.user_id == user.id, sa.not_(t.c.revoked))
-        done = self._run(sa.update(t).where(live).values(revoked=True)).rowcount
-        if done:
-            self.record("token.revoke_all", user.name, after={"reason": reason, "tokens": done})
+        live = sa.and_(t.c.user_id == owner.id, sa.not_(t.c.revoked))
+        with self.transaction():
+            done = self._run(sa.update(t).where(live).values(revoked=True)).rowcount
+            if done:
+                self.record("token.revoke_all", user, after={"reason": reason, "tokens": done})
+        return done
 
     def token_user(self, digest: str) -> tuple[User, str] | None:
         """The active user a live token digest belongs to (neither revoked nor expired),
@@ -314,9 +313,7 @@ class People:
         address (never the digest)."""
         t, u = s.sessions, s.users
         statement = (
-            sa.select(
-                t.c.id, u.c.name.label("user"), t.c.created, t.c.seen, t.c.agent, t.c.address
-            )
+            sa.select(t.c.id, u.c.name.label("user"), t.c.created, t.c.seen, t.c.agent, t.c.address)
             .join(u, u.c.id == t.c.user_id)
             .order_by(t.c.id)
         )
@@ -336,9 +333,7 @@ class People:
         )
         return int(self._run(total).scalar_one())
 
-    def count_attempts(
-        self, name: str, seconds: int, n: int = 1, limit: int | None = None
-    ) -> bool:
+    def count_attempts(self, name: str, seconds: int, n: int = 1, limit: int | None = None) -> bool:
         """Count ``n`` for ``name`` in the current window of ``seconds``; with ``limit``,
         only when ``attempts`` would stay within it.  Whether it counted.  One statement
         decides, so concurrent callers in every process and host count together; rows
