@@ -172,6 +172,8 @@ def _sign_in(name: str, password: str) -> str | None:
     )
     if done.refused is not None:
         return "login_blocked" if done.refused == sessions.BLOCKED else "login_failed"
+    if current_user.is_authenticated and current_user.session is not None:
+        sessions.sign_out(get_store(), current_user.session)  # the browser's previous one
     login_user(Principal(done.user, session=done.session))
     return None
 

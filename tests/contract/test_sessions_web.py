@@ -5,13 +5,17 @@ app instances on one store count together; sign-ins and their ends are audited."
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from gridmap import accounts
 from gridmap.cli import main
 from gridmap.services.sessions import Limits
 from gridmap.stores import open_store
+from gridmap.stores import schema as schema
 from tests import postgis
 from tests.accounts import PASSWORD, logged_in, signed_in, user_of
 from web import create_app
@@ -88,11 +92,36 @@ def test_sign_ins_failures_and_sign_outs_are_audited(store):
 
 
 def test_a_session_idle_too_long_is_refused(store):
-    app = _app(store.url, SESSION_IDLE_SECONDS=0)  # every session is idle at once
+    app = _app(store.url, SESSION_IDLE_SECONDS=3600)
     client = logged_in(app.test_client(), store.url, "viewer")
+    assert client.get("/api/me").status_code == 200
+    hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)
+    with store.transaction():  # what two hours without a request would leave
+        store._run(sa.update(schema.sessions).values(seen=schema.timestamp_text(hours_ago)))
     assert client.get("/api/me").status_code == 401
     with open_store(store.url) as s:
         assert s.audit_log(action="session.end")[0]["after"] == {"reason": "idle", "sessions": 1}
+
+
+def test_signing_in_again_ends_the_browser_s_previous_session(store):
+    app = _app(store.url)
+    client = logged_in(app.test_client(), store.url, "viewer")
+    thief = _copy(app, client)
+    logged_in(client, store.url, "planner")
+    assert client.get("/api/me").get_json()["name"] == user_of(store.url, "planner")
+    assert thief.get("/api/me").status_code == 401
+
+
+def test_the_admin_page_lists_live_sessions(store):
+    app = _app(store.url)
+    name = user_of(store.url, "planner")
+    logged_in(app.test_client(), store.url, "planner")
+    logged_in(app.test_client(), store.url, "planner")
+    page = signed_in(app.test_client(), store.url, "admin").get("/admin/users?lang=en")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    row = text.split(f'data-name="{name}"')[1].split("</tr>")[0]
+    assert '<td class="gm-sessions">2</td>' in row and "Sign out everywhere" in row
 
 
 def _bearer(app, token: str):
