@@ -122,6 +122,10 @@ def test_the_admin_page_lists_live_sessions(store):
     text = page.get_data(as_text=True)
     row = text.split(f'data-name="{name}"')[1].split("</tr>")[0]
     assert '<td class="gm-sessions">2</td>' in row and "Sign out everywhere" in row
+    listed = _cli(store.url, "user", "sessions", name).splitlines()
+    assert len(listed) == 2 and all(name in line and "127.0.0.1" in line for line in listed)
+    unknown = CliRunner().invoke(main, ["--db", store.url, "user", "signout", "nobody"])
+    assert unknown.exit_code != 0 and "no user 'nobody'" in unknown.output
 
 
 def _bearer(app, token: str):
