@@ -261,20 +261,22 @@ class People:
         if row is None:
             return None
         m, now = row._mapping, datetime.now(timezone.utc)
-        why = (
-            "disabled"
-            if not m["active"]
-            else "idle"
-            if m["seen"] < s.timestamp_text(now - timedelta(seconds=idle))
-            else "lifetime"
-            if m["began"] < s.timestamp_text(now - timedelta(seconds=lifetime))
-            else None
-        )
+
+        def before(seconds: float) -> str:  # timestamps of both stores compare as text
+            return s.timestamp_text(now - timedelta(seconds=seconds))
+
+        why = None
+        if not m["active"]:
+            why = "disabled"
+        elif m["seen"] < before(idle):
+            why = "idle"
+        elif m["began"] < before(lifetime):
+            why = "lifetime"
         if why is not None:
             with self.transaction():
                 self._end(t.c.id == m["session_id"], m["name"], why)
             return None
-        if m["seen"] < s.timestamp_text(now - timedelta(seconds=TOUCH)):
+        if m["seen"] < before(TOUCH):
             with self.transaction():
                 seen = s.timestamp_text(now)
                 self._run(sa.update(t).where(t.c.id == m["session_id"]).values(seen=seen))
