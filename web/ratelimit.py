@@ -1,7 +1,7 @@
 """Counting what callers do in a window of time: :class:`Counted` in the store, where every
-worker and host counts together (failed sign-ins, photos: ``gridmap.services.sessions``
-and ``web.params.photos``); :class:`Window` in this process, for limits whose purpose is
-this process's own time (each server process counts its own)."""
+worker and host counts together (photos per user: ``web.params.photos``; failed sign-ins
+are counted through the same store methods by ``gridmap.services.sessions``);
+:class:`Window` in this process (Open311's limits: each server process counts its own)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from web.db import get_store
 
 class Counted:
     """At most ``limit`` events per key in any span of ``seconds``, counted in the store
-    (``count_attempts``: old counts are deleted as new ones come)."""
+    (``count_attempts``: windows of ``seconds``, a window and the one before it counted
+    together, so a key that reached the limit waits up to twice ``seconds``; old rows are
+    deleted as new ones come)."""
 
     def __init__(self, kind: str, limit: int, seconds: int):
         self.kind, self.limit, self.seconds = kind, limit, seconds
