@@ -20,6 +20,7 @@ False
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Token:
     role: str
     created: str
     revoked: bool
+    expires: str | None = None  # None: until revoked
 
 
 def check_roles(roles) -> tuple[str, ...]:
@@ -95,6 +97,24 @@ def verify_password(hashed: str, password: str) -> bool:
         return False
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    # Made once per process, with the same parameters as every real hash: verifying it
+    # costs what verifying a real one costs.
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def check_sign_in(user: User | None, password: str) -> bool:
+    """Whether ``password`` signs ``user`` in (None: no such user).  Exactly one argon2
+    verification runs whatever the answer, against a throw-away hash when there is no
+    active user, so that a sign-in takes as long for a name that does not exist as for
+    one that does (names cannot be told apart by timing)."""
+    if user is None or not user.active:
+        verify_password(_dummy_hash(), password)
+        return False
+    return verify_password(user.password_hash, password)
+
+
 def new_password() -> str:
     """A generated password (shown once; never a fixed default)."""
     return secrets.token_urlsafe(12)
@@ -108,3 +128,10 @@ def new_token() -> tuple[str, str]:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_session() -> tuple[str, str]:
+    """A new session id (what the browser's cookie carries) and the digest the store
+    keeps of it (a copy of the store does not hand out live sessions)."""
+    session = secrets.token_urlsafe(32)
+    return session, token_digest(session)

@@ -48,6 +48,11 @@ class Settings:
     jobs: int = 2
     # GRIDMAP_JOBS_PER_USER: jobs a user may have queued or running, in all processes.
     jobs_per_user: int = 2
+    # GRIDMAP_SESSION_IDLE_MINUTES: a browser session unused this long ends (default 120).
+    session_idle_minutes: int = 120
+    # GRIDMAP_SESSION_HOURS: a browser session ends this long after its sign-in, used or not
+    # (default 12: a working day with overtime; the next day starts with a sign-in).
+    session_hours: int = 12
     # GRIDMAP_HTTPS: 1 when the app is served over TLS (cookies then carry Secure).
     https: bool = False
     # GRIDMAP_WORK_HOURS: the working hours case deadlines count (default
@@ -129,6 +134,8 @@ class Settings:
             public=public,
             ogc_public=_names(env.get("GRIDMAP_OGC_PUBLIC")),
             https=env.get("GRIDMAP_HTTPS", "0").strip() in ("1", "true", "yes"),
+            session_idle_minutes=_positive(env, "GRIDMAP_SESSION_IDLE_MINUTES", 120),
+            session_hours=_positive(env, "GRIDMAP_SESSION_HOURS", 12),
             jobs=_positive(env, "GRIDMAP_JOBS", 2),
             jobs_per_user=_positive(env, "GRIDMAP_JOBS_PER_USER", 2),
             upload_mb=_positive(env, "GRIDMAP_UPLOAD_MB", 200),

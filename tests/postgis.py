@@ -82,8 +82,8 @@ def drop_database(url: str) -> None:
 
 TABLES = (
     "incident_counts, public_reports, open311_keys, calendar_days, inspections, photos, "
-    "case_events, routes, departments, jobs, audit, tokens, users, hazards, incidents, "
-    "officers, plans, generations, layers"
+    "case_events, routes, departments, jobs, audit, attempts, sessions, tokens, users, "
+    "hazards, incidents, officers, plans, generations, layers"
 )
 
 

@@ -1,5 +1,6 @@
-"""The admin's pages: the audit trail (who changed what, and when) and the routing rules
-(which department gets a case), with a "who would get this?" test."""
+"""The admin's pages: the audit trail (who changed what, and when), the routing rules
+(which department gets a case), with a "who would get this?" test, and the users with
+their live sessions ("sign out everywhere")."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from gridmap import access
 from gridmap.catalogue import CATEGORIES
 from gridmap.routing import Rule
-from gridmap.services import cases
+from gridmap.services import cases, sessions
 from web import i18n, params
 from web.auth import allow
+from web.caller import caller
 from web.db import get_store, lookup_index
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -72,3 +74,22 @@ def add_route():
 def remove_route(rule_id: int):
     get_store().remove_rule(rule_id)
     return redirect(url_for("admin.routes"))
+
+
+@bp.get("/users")
+@allow(access.USERS_MANAGE)
+def users():
+    store = get_store()
+    live: dict[str, int] = {}
+    for x in store.sessions():
+        live[x["user"]] = live.get(x["user"], 0) + 1
+    return render_template("users.html", lang=i18n.language(), users=store.users(), live=live)
+
+
+@bp.post("/users/sign-out")
+@allow(access.USERS_MANAGE)
+def sign_out_everywhere():
+    name = params.text("name", request.form, required=True, max_length=200)
+    tokens = params.flag("tokens", request.form)
+    sessions.sign_out_everywhere(get_store(), caller(), name, tokens)
+    return redirect(url_for("admin.users"))

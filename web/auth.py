@@ -5,9 +5,17 @@ which says the roles that hold it) or :func:`public` (anyone, when the city's se
 make the map public); a route without one is refused (deny by default; a test walks the
 URL map).  What a caller may do on one record, and which fields it may read, is asked of
 the same policy through ``web.caller`` (``require(access.CASE_READ, case)``).
-Browsers sign in on ``/login`` (Flask-Login sessions, argon2 passwords, failed attempts
-limited per address and name); machines send ``Authorization: Bearer <token>`` and act
-with the token's role only.
+Browsers sign in on ``/login`` (argon2 passwords, failed attempts limited per name and
+per address: ``gridmap.services.sessions``); machines send ``Authorization: Bearer
+<token>`` and act with the token's role only.
+
+Sessions live in the store.  The signed cookie carries Flask-Login's user id, which here is
+a random session id; the user loader finds the session's row (by the id's SHA-256) on
+every request, so a session ended anywhere (sign-out, a new password, a disabled user, an
+admin's "sign out everywhere", the idle and absolute lifetimes) is refused by every worker
+and host at once, copied cookies included.  Flask-Login's own user loader is the whole
+mechanism: a server-side ``SessionInterface`` would move all of Flask's session into the
+store for nothing, since a session id is all this app keeps there.
 """
 
 from __future__ import annotations
@@ -28,16 +36,14 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from gridmap import access
-from gridmap.accounts import User, token_digest, verify_password
-from gridmap.errors import NotFound
+from gridmap.accounts import User, token_digest
+from gridmap.services import sessions
 from web import i18n, params
 from web.caller import caller, may
 from web.db import get_store
 from web.errors import error_page, wants_page
-from web.ratelimit import Window
 
 bp = Blueprint("auth", __name__)
-ATTEMPTS, WINDOW = 5, 300  # failed sign-ins per address and name, per five minutes
 
 
 class _Sessions(SecureCookieSessionInterface):
@@ -63,12 +69,16 @@ class Principal:
     is_active = True
     is_anonymous = False
 
-    def __init__(self, user: User, roles: tuple[str, ...] | None = None):
+    def __init__(
+        self, user: User, roles: tuple[str, ...] | None = None, session: str | None = None
+    ):
         self.user = user
         self.roles = set(roles if roles is not None else user.roles)
+        self.session = session  # a browser's session id (None: a token)
 
-    def get_id(self) -> str:
-        return self.user.name
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the cookie: the session id, never the user's name."""
+        return self.session
 
     @property
     def name(self) -> str:
@@ -127,13 +137,6 @@ def _check():
     return None
 
 
-def _user(name: str) -> User | None:
-    try:
-        return get_store().user(name)
-    except NotFound:
-        return None
-
-
 def _safe_next(target: str | None) -> str:
     parts = urlparse(target or "")
     if not target or parts.scheme or parts.netloc or not target.startswith("/"):
@@ -158,23 +161,28 @@ def login():
 
 
 def _sign_in(name: str, password: str) -> str | None:
-    """Sign ``name`` in; None, or why not (a message key): blocked after too many failed
-    attempts from this address for this name, or a wrong name or password."""
-    key = (request.remote_addr or "", name)
-    attempts = current_app.extensions["gridmap_attempts"]
-    if attempts.blocked(key):
-        return "login_blocked"
-    user = _user(name)
-    if user and user.active and verify_password(user.password_hash, password):
-        login_user(Principal(user))
-        return None
-    attempts.add(key)
-    return "login_failed"
+    """Sign ``name`` in; None, or why not (a message key)."""
+    done = sessions.sign_in(
+        get_store(),
+        name,
+        password,
+        request.remote_addr or "",
+        request.user_agent.string,
+        current_app.config["SIGN_IN_LIMITS"],
+    )
+    if done.refused is not None:
+        return "login_blocked" if done.refused == sessions.BLOCKED else "login_failed"
+    if current_user.is_authenticated and current_user.session is not None:
+        sessions.sign_out(get_store(), current_user.session)  # the browser's previous one
+    login_user(Principal(done.user, session=done.session))
+    return None
 
 
 @bp.post("/logout")
 @always_public
 def logout():
+    if current_user.is_authenticated and current_user.session is not None:
+        sessions.sign_out(get_store(), current_user.session)
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -189,13 +197,21 @@ def init_app(app: Flask) -> None:
     app.session_interface = _Sessions()
     manager = LoginManager()
     manager.init_app(app)
-    # failed sign-ins per (address, name)
-    app.extensions["gridmap_attempts"] = Window(ATTEMPTS, WINDOW)
+    config = app.config
+    config.setdefault("SIGN_IN_LIMITS", sessions.Limits())
+    lifetimes = app.extensions["gridmap_settings"]
+    config.setdefault("SESSION_IDLE_SECONDS", lifetimes.session_idle_minutes * 60)
+    config.setdefault("SESSION_LIFETIME_SECONDS", lifetimes.session_hours * 3600)
 
     @manager.user_loader
-    def load(name: str):
-        user = _user(name)
-        return Principal(user) if user and user.active else None
+    def load(session: str):
+        user = sessions.session_user(
+            get_store(),
+            session,
+            current_app.config["SESSION_IDLE_SECONDS"],
+            current_app.config["SESSION_LIFETIME_SECONDS"],
+        )
+        return None if user is None else Principal(user, session=session)
 
     @manager.request_loader
     def from_token(req):

@@ -50,8 +50,8 @@ TEXT = {
     "password": ("密码", "Password"),
     "login_failed": ("用户名或密码不正确", "Wrong user name or password"),
     "login_blocked": (
-        "登录失败次数过多，请五分钟后再试",
-        "Too many failed sign-ins: try again in five minutes",
+        "登录失败次数过多，请十分钟后再试",
+        "Too many failed sign-ins: try again in ten minutes",
     ),
 }
 

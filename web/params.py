@@ -34,7 +34,7 @@ from gridmap.errors import Busy, InvalidInput, NotFound
 from gridmap.photos import MAX_REQUEST_BYTES, PER_HOUR, check_photos
 from gridmap.validation import check_lonlat
 from web.caller import caller
-from web.ratelimit import Window
+from web.ratelimit import Counted
 
 __all__ = ["InvalidInput", "check_lonlat"]
 
@@ -503,10 +503,9 @@ def photos(max_bytes: int, name: str = "photos") -> list:
     request's bounds first (400), then the caller's photos of the last hour (429), and
     only then decoded.
 
-    The hourly count is kept in this process (``web.ratelimit.Window``, like the other
-    limits): what it protects is this worker's time and memory, which decoding spends
-    here; it counts attempts, refused or not, and needs no table.  Behind several
-    workers each counts its own (at most workers × the limit an hour)."""
+    The hourly count is kept in the store (``web.ratelimit.Counted``): every worker and
+    host counts together, so the limit is the limit whatever the number of workers.  It
+    counts photos that reach decoding (a request refused by its bounds counts nothing)."""
     window = current_app.extensions["gridmap_photo_window"]
     user = caller().name
 
@@ -539,6 +538,6 @@ class IdConverter(IntegerConverter):
 def init_app(app) -> None:
     app.url_map.converters["int"] = IdConverter
     # The hourly count of photos per user (PHOTOS_PER_HOUR in the app's config).
-    app.extensions["gridmap_photo_window"] = Window(
-        app.config.get("PHOTOS_PER_HOUR", PER_HOUR), 3600
+    app.extensions["gridmap_photo_window"] = Counted(
+        "photos", app.config.get("PHOTOS_PER_HOUR", PER_HOUR), 3600
     )

@@ -1,11 +1,29 @@
-"""Counting what callers do in a sliding window, in this process (each server process
-counts its own: behind several workers the limits are per worker)."""
+"""Counting what callers do in a window of time: :class:`Counted` in the store, where every
+worker and host counts together (photos per user: ``web.params.photos``; failed sign-ins
+are counted through the same store methods by ``gridmap.services.sessions``);
+:class:`Window` in this process (Open311's limits: each server process counts its own)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+
+from web.db import get_store
+
+
+class Counted:
+    """At most ``limit`` events per key in any span of ``seconds``, counted in the store
+    (``count_attempts``: windows of ``seconds``, a window and the one before it counted
+    together, so a key that reached the limit waits up to twice ``seconds``; old rows are
+    deleted as new ones come)."""
+
+    def __init__(self, kind: str, limit: int, seconds: int):
+        self.kind, self.limit, self.seconds = kind, limit, seconds
+
+    def take(self, key: str, n: int = 1) -> bool:
+        """Count ``n`` events for ``key`` unless that would pass the limit; whether it did."""
+        return get_store().count_attempts(f"{self.kind}:{key}", self.seconds, n, self.limit)
 
 
 class Window:

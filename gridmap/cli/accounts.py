@@ -5,12 +5,14 @@ once and kept only as a digest."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import click
 
 from gridmap import accounts
+from gridmap.access import SYSTEM
 from gridmap.cli.common import command_store
+from gridmap.services import sessions
 
 
 @click.group()
@@ -56,14 +58,20 @@ def list_users(ctx) -> None:
 @user.command("passwd")
 @click.argument("name")
 @click.option("--generate", is_flag=True, help="Generate the password and print it once.")
+@click.option(
+    "--keep-tokens", is_flag=True, help="Keep the user's API tokens (by default they end too)."
+)
 @click.pass_context
-def passwd(ctx, name, generate) -> None:
-    """Set a user's password."""
+def passwd(ctx, name, generate, keep_tokens) -> None:
+    """Set a user's password: every session of the user ends, and their tokens unless
+    --keep-tokens."""
     store = command_store(ctx)
     store.user(name)  # unknown users are named before a password is asked for
     password, shown = _password(generate)
-    store.update_user(name, password_hash=accounts.hash_password(password))
-    click.echo(f"Password of {name} changed")
+    store.update_user(name, password_hash=accounts.hash_password(password), keep_tokens=keep_tokens)
+    click.echo(f"Password of {name} changed; signed out everywhere")
+    if not keep_tokens:
+        click.echo("Their API tokens are revoked (gridmap user token makes new ones)")
     if shown:
         click.echo(f"Password (shown once): {password}")
 
@@ -93,12 +101,20 @@ def _set_active(ctx, name: str, active: bool) -> None:
 @click.argument("name")
 @click.option("--name", "token_name", required=True, help="What the token is for.")
 @click.option("--role", required=True, type=click.Choice(accounts.ROLES))
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Expire after this many days (default: until revoked).",
+)
 @click.pass_context
-def token(ctx, name, token_name, role) -> None:
+def token(ctx, name, token_name, role, days) -> None:
     """Make an API token for a user (Authorization: Bearer ...), with one of their roles."""
     plain, digest = accounts.new_token()
-    made = command_store(ctx).add_token(name, token_name, digest, role)
-    click.echo(f"Token {made.id} ({made.name}, {made.role}) for {made.user}")
+    expires = None if days is None else datetime.now(timezone.utc) + timedelta(days=days)
+    made = command_store(ctx).add_token(name, token_name, digest, role, expires)
+    until = f", expires {made.expires}" if made.expires else ""
+    click.echo(f"Token {made.id} ({made.name}, {made.role}) for {made.user}{until}")
     click.echo(f"Token (shown once): {plain}")
 
 
@@ -108,7 +124,7 @@ def token(ctx, name, token_name, role) -> None:
 def tokens(ctx, name) -> None:
     """A user's tokens (or everyone's)."""
     for t in command_store(ctx).tokens(name):
-        state = "  revoked" if t.revoked else ""
+        state = "  revoked" if t.revoked else f"  expires {t.expires}" if t.expires else ""
         click.echo(f"{t.id:>5}  {t.user:<20} {t.name:<24} {t.role:<10} {t.created}{state}")
 
 
@@ -119,6 +135,30 @@ def revoke(ctx, token_id) -> None:
     """Revoke a token."""
     command_store(ctx).revoke_token(token_id)
     click.echo(f"Token {token_id} revoked")
+
+
+@user.command("sessions")
+@click.argument("name", required=False)
+@click.pass_context
+def list_sessions(ctx, name) -> None:
+    """Signed-in browser sessions (a user's, or everyone's)."""
+    for x in command_store(ctx).sessions(name):
+        click.echo(
+            f"{x['id']:>5}  {x['user']:<20} since {x['created']}  seen {x['seen']}"
+            f"  {x['address']}  {x['agent'][:40]}"
+        )
+
+
+@user.command("signout")
+@click.argument("name")
+@click.option("--tokens", is_flag=True, help="Revoke the user's API tokens too.")
+@click.pass_context
+def signout(ctx, name, tokens) -> None:
+    """Sign a user out everywhere: every browser session ends at once (audited)."""
+    ended, revoked = sessions.sign_out_everywhere(command_store(ctx), SYSTEM, name, tokens)
+    click.echo(
+        f"{name}: {ended} sessions ended" + (f", {revoked} tokens revoked" if tokens else "")
+    )
 
 
 @click.command()

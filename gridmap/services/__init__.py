@@ -8,7 +8,8 @@ values.
 - ``escalation``: escalating on time (one gate per process, the web app's thread);
 - ``hazards``: inspect a hazard (results, the next one due, the inspection with photos);
 - ``generations``: activate a generation (moving events and re-routing open cases);
-- ``open311``: the public channel.
+- ``open311``: the public channel;
+- ``sessions``: signing in (attempt limits, browser sessions) and signing a user out everywhere.
 
 The planner's use cases use ``boundaries``, so they live there, above this package:
 ``boundaries.runs`` (an automatic plan, for the CLI and the web's jobs),

@@ -8,14 +8,18 @@ transaction it is called in, so a change that fails leaves no row.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
 from gridmap.accounts import Token, User, check_name, check_roles
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.stores import schema as s
+
+AGENT_MAX = 300  # the part of a browser's User-Agent a session keeps
+TOUCH = 60  # seconds: how stale a session's last-seen time may be
 
 
 class People:
@@ -105,8 +109,20 @@ class People:
     def users(self) -> list[User]:
         return [_user(r) for r in self._run(sa.select(s.users).order_by(s.users.c.name))]
 
-    def update_user(self, name: str, **changes) -> User:
-        """Change ``password_hash``, ``roles``, ``areas``, ``department`` or ``active``."""
+    def update_user(
+        self,
+        name: str,
+        *,
+        keep_session: str | None = None,
+        keep_tokens: bool = False,
+        **changes,
+    ) -> User:
+        """Change ``password_hash``, ``roles``, ``areas``, ``department`` or ``active``.
+
+        A new password ends every session of the user (but ``keep_session``, the digest
+        of the one that changed it) and revokes their tokens unless ``keep_tokens``;
+        disabling a user ends all their sessions.  In the same transaction: a copied
+        cookie or token is dead the moment the change is committed."""
         allowed = {"password_hash", "roles", "areas", "department", "active"}
         if set(changes) - allowed:
             raise InvalidInput(f"cannot change {sorted(set(changes) - allowed)}", field="user")
@@ -119,11 +135,21 @@ class People:
             after = self.user(name)
             what = "user.passwd" if set(changes) == {"password_hash"} else "user.change"
             self.record(what, name, before=_public(before), after=_public(after))
+            if "password_hash" in changes:
+                self.end_sessions(name, "password", keep=keep_session)
+                if not keep_tokens:
+                    self.revoke_tokens(name, "password")
+            if before.active and not after.active:
+                self.end_sessions(name, "disabled")
         return after
 
     # -- tokens -------------------------------------------------------------------------
 
-    def add_token(self, user: str, name: str, digest: str, role: str) -> Token:
+    def add_token(
+        self, user: str, name: str, digest: str, role: str, expires: datetime | None = None
+    ) -> Token:
+        """A token of ``user`` acting with ``role``, valid until revoked or ``expires``
+        (an aware instant)."""
         owner = self.user(user)
         (role,) = check_roles([role])
         if role not in owner.roles:
@@ -132,6 +158,7 @@ class People:
                 field="role",
             )
         t = s.tokens
+        until = None if expires is None else s.timestamp_text(expires)
         with self.transaction():
             token_id = self._run(
                 sa.insert(t)
@@ -142,16 +169,18 @@ class People:
                     role=role,
                     created=s.now_text(),
                     revoked=False,
+                    expires=until,
                 )
                 .returning(t.c.id)
             ).scalar_one()
-            self.record("token.add", f"{user}/{name}", after={"id": token_id, "role": role})
+            after = {"id": token_id, "role": role, "expires": until}
+            self.record("token.add", f"{user}/{name}", after=after)
         return self.tokens(user, token_id)[0]
 
     def tokens(self, user: str | None = None, token_id: int | None = None) -> list[Token]:
         t, u = s.tokens, s.users
         statement = (
-            sa.select(t.c.id, u.c.name, t.c.name, t.c.role, t.c.created, t.c.revoked)
+            sa.select(t.c.id, u.c.name, t.c.name, t.c.role, t.c.created, t.c.revoked, t.c.expires)
             .join(u, u.c.id == t.c.user_id)
             .order_by(t.c.id)
         )
@@ -159,7 +188,7 @@ class People:
             statement = statement.where(u.c.name == user)
         if token_id is not None:
             statement = statement.where(t.c.id == token_id)
-        return [Token(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in self._run(statement)]
+        return [Token(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in self._run(statement)]
 
     def revoke_token(self, token_id: int) -> None:
         t = s.tokens
@@ -170,15 +199,181 @@ class People:
             self._run(sa.update(t).where(t.c.id == token_id).values(revoked=True))
             self.record("token.revoke", f"{found[0].user}/{found[0].name}")
 
+    def revoke_tokens(self, user: str, reason: str) -> int:
+        """Revoke every live token of ``user``; how many."""
+        owner = self.user(user)
+        t = s.tokens
+        live = sa.and_(t.c.user_id == owner.id, sa.not_(t.c.revoked))
+        with self.transaction():
+            done = self._run(sa.update(t).where(live).values(revoked=True)).rowcount
+            if done:
+                self.record("token.revoke_all", user, after={"reason": reason, "tokens": done})
+        return done
+
     def token_user(self, digest: str) -> tuple[User, str] | None:
-        """The active user a token digest belongs to, and the token's role."""
+        """The active user a live token digest belongs to (neither revoked nor expired),
+        and the token's role."""
         t, u = s.tokens, s.users
         row = self._run(
             sa.select(u, t.c.role)
             .join(t, t.c.user_id == u.c.id)
-            .where(t.c.digest == digest, sa.not_(t.c.revoked), u.c.active)
+            .where(
+                t.c.digest == digest,
+                sa.not_(t.c.revoked),
+                u.c.active,
+                sa.or_(t.c.expires.is_(None), t.c.expires > s.now_text()),
+            )
         ).first()
         return None if row is None else (_user(row), row._mapping["role"])
+
+    # -- sessions -----------------------------------------------------------------------
+
+    def add_session(self, user: str, digest: str, agent: str = "", address: str = "") -> None:
+        """A browser signed in as ``user`` (``digest``: of the id its cookie carries);
+        audited as the sign-in."""
+        owner = self.user(user)
+        now = s.now_text()
+        with self.transaction():
+            self._run(
+                sa.insert(s.sessions).values(
+                    digest=digest,
+                    user_id=owner.id,
+                    created=now,
+                    seen=now,
+                    agent=agent[:AGENT_MAX],
+                    address=address,
+                )
+            )
+            self.record("sign_in", user, after={"address": address, "agent": agent[:AGENT_MAX]})
+
+    def session_user(self, digest: str, idle: float, lifetime: float) -> User | None:
+        """The active user of the session ``digest``, when it was seen in the last
+        ``idle`` seconds and began in the last ``lifetime``; a session past either, or of
+        a disabled user, is ended (audited) and None.  The last-seen time is written at
+        most once a minute (``TOUCH``): a write per request would queue every request of
+        a GeoPackage store behind its one writer."""
+        t, u = s.sessions, s.users
+        row = self._run(
+            sa.select(u, t.c.id.label("session_id"), t.c.created.label("began"), t.c.seen)
+            .join(t, t.c.user_id == u.c.id)
+            .where(t.c.digest == digest)
+        ).first()
+        if row is None:
+            return None
+        m, now = row._mapping, datetime.now(timezone.utc)
+
+        def before(seconds: float) -> str:  # timestamps of both stores compare as text
+            return s.timestamp_text(now - timedelta(seconds=seconds))
+
+        why = None
+        if not m["active"]:
+            why = "disabled"
+        elif m["seen"] < before(idle):
+            why = "idle"
+        elif m["began"] < before(lifetime):
+            why = "lifetime"
+        if why is not None:
+            with self.transaction():
+                self._end(t.c.id == m["session_id"], m["name"], why)
+            return None
+        if m["seen"] < before(TOUCH):
+            with self.transaction():
+                seen = s.timestamp_text(now)
+                self._run(sa.update(t).where(t.c.id == m["session_id"]).values(seen=seen))
+        return _user(row)
+
+    def end_session(self, digest: str, reason: str = "sign_out") -> None:
+        """End one session (its browser signed out); nothing when it has ended already."""
+        t, u = s.sessions, s.users
+        with self.transaction():
+            name = self._run(
+                sa.select(u.c.name).join(t, t.c.user_id == u.c.id).where(t.c.digest == digest)
+            ).scalar_one_or_none()
+            if name is not None:
+                self._end(t.c.digest == digest, name, reason)
+
+    def end_sessions(self, user: str, reason: str, keep: str | None = None) -> int:
+        """End every session of ``user`` (but the one of digest ``keep``): signed out
+        everywhere, a new password, disabled.  How many ended."""
+        owner = self.user(user)
+        t = s.sessions
+        which = t.c.user_id == owner.id
+        if keep is not None:
+            which = sa.and_(which, t.c.digest != keep)
+        with self.transaction():
+            return self._end(which, user, reason)
+
+    def _end(self, which, user: str, reason: str) -> int:
+        done = self._run(sa.delete(s.sessions).where(which)).rowcount
+        if done:
+            action = "sign_out" if reason == "sign_out" else "session.end"
+            self.record(action, user, after={"reason": reason, "sessions": done})
+        return done
+
+    def sessions(self, user: str | None = None) -> list[dict]:
+        """Live sessions (of ``user``), oldest first: id, user, created, seen, agent,
+        address (never the digest)."""
+        t, u = s.sessions, s.users
+        statement = (
+            sa.select(t.c.id, u.c.name.label("user"), t.c.created, t.c.seen, t.c.agent, t.c.address)
+            .join(u, u.c.id == t.c.user_id)
+            .order_by(t.c.id)
+        )
+        if user is not None:
+            statement = statement.where(u.c.name == user)
+        return [dict(r._mapping) for r in self._run(statement)]
+
+    # -- counts for rate limits ---------------------------------------------------------
+
+    def attempts(self, name: str, seconds: int) -> int:
+        """What was counted for ``name`` in this window of ``seconds`` and the one before
+        (so a limit checked against it holds over any span of ``seconds``)."""
+        current, previous, _ = _windows(seconds)
+        t = s.attempts
+        total = sa.select(sa.func.coalesce(sa.func.sum(t.c.n), 0)).where(
+            t.c.name == name, t.c.window_start.in_([current, previous])
+        )
+        return int(self._run(total).scalar_one())
+
+    def count_attempts(self, name: str, seconds: int, n: int = 1, limit: int | None = None) -> bool:
+        """Count ``n`` for ``name`` in the current window of ``seconds``; with ``limit``,
+        only when ``attempts`` would stay within it.  Whether it counted.  One statement
+        decides, so concurrent callers in every process and host count together; rows
+        no window needs any more are deleted on the way."""
+        current, previous, expires = _windows(seconds)
+        t = s.attempts
+        with self.transaction():
+            self._run(sa.delete(t).where(t.c.expires < s.now_text()))
+            self._run(
+                sa.text(
+                    "INSERT INTO attempts (name, window_start, expires, n) "
+                    "VALUES (:name, :start, :expires, 0) "
+                    "ON CONFLICT (name, window_start) DO NOTHING"
+                ),
+                {"name": name, "start": current, "expires": expires},
+            )
+            row = sa.and_(t.c.name == name, t.c.window_start == current)
+            if limit is not None:
+                before = t.alias("before")
+                earlier = (
+                    sa.select(sa.func.coalesce(sa.func.sum(before.c.n), 0))
+                    .where(before.c.name == name, before.c.window_start == previous)
+                    .scalar_subquery()
+                )
+                row = sa.and_(row, t.c.n + n + earlier <= limit)
+            return self._run(sa.update(t).where(row).values(n=t.c.n + n)).rowcount == 1
+
+
+def _windows(seconds: int) -> tuple[str, str, str]:
+    """The start of the current window of ``seconds``, of the one before it, and when a
+    row of the current one may go (once no ``attempts`` can read it)."""
+    now = int(time.time())
+    start = now - now % seconds
+
+    def at(epoch: int) -> str:
+        return s.timestamp_text(datetime.fromtimestamp(epoch, timezone.utc))
+
+    return at(start), at(start - seconds), at(start + 2 * seconds)
 
 
 def _user(row) -> User:

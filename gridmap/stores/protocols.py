@@ -344,7 +344,8 @@ class PlanStore(Transactions, Protocol):
 
 @runtime_checkable
 class PeopleStore(Transactions, Protocol):
-    """Users, their API tokens, and the audit trail their changes leave."""
+    """Users, their API tokens and browser sessions, the counts behind rate limits, and
+    the audit trail their changes leave."""
 
     def audit_log(
         self,
@@ -367,15 +368,42 @@ class PeopleStore(Transactions, Protocol):
 
     def users(self) -> list[User]: ...
 
-    def update_user(self, name: str, **changes) -> User: ...
+    def update_user(
+        self,
+        name: str,
+        *,
+        keep_session: str | None = None,
+        keep_tokens: bool = False,
+        **changes,
+    ) -> User: ...
 
-    def add_token(self, user: str, name: str, digest: str, role: str) -> Token: ...
+    def add_token(
+        self, user: str, name: str, digest: str, role: str, expires: datetime | None = None
+    ) -> Token: ...
 
     def tokens(self, user: str | None = None, token_id: int | None = None) -> list[Token]: ...
 
     def revoke_token(self, token_id: int) -> None: ...
 
+    def revoke_tokens(self, user: str, reason: str) -> int: ...
+
     def token_user(self, digest: str) -> tuple[User, str] | None: ...
+
+    def add_session(self, user: str, digest: str, agent: str = "", address: str = "") -> None: ...
+
+    def session_user(self, digest: str, idle: float, lifetime: float) -> User | None: ...
+
+    def end_session(self, digest: str, reason: str = "sign_out") -> None: ...
+
+    def end_sessions(self, user: str, reason: str, keep: str | None = None) -> int: ...
+
+    def sessions(self, user: str | None = None) -> list[dict]: ...
+
+    def attempts(self, name: str, seconds: int) -> int: ...
+
+    def count_attempts(
+        self, name: str, seconds: int, n: int = 1, limit: int | None = None
+    ) -> bool: ...
 
 
 @runtime_checkable

@@ -317,8 +317,11 @@ tokens = Table(
     Column(
         "revoked", Boolean(create_constraint=False), nullable=False, server_default=text("false")
     ),
+    Column("expires", Timestamp),  # revision 0007: NULL never expires
     sqlite_autoincrement=True,
 )
+
+TOKEN_COLUMNS = ["expires"]
 
 # Every change: who, when, what, before and after.  Rows are only ever added, in the
 # transaction of the change they record.
@@ -482,6 +485,39 @@ public_reports = Table(
     sqlite_autoincrement=True,
 )
 
+# -- sessions and sign-in limits (revision 0007) -------------------------------------------
+
+# A browser's sign-in: the cookie carries only a random id, the store its SHA-256 and the
+# rest, so that every worker and host sees a session end at once.
+sessions = Table(
+    "sessions",
+    metadata,
+    _id(),
+    Column("digest", Text, nullable=False, unique=True),  # SHA-256 of the cookie's id
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created", Timestamp, nullable=False),
+    Column("seen", Timestamp, nullable=False),  # last request (to a minute: see people.py)
+    Column("agent", Text, nullable=False, server_default=""),
+    Column("address", Text, nullable=False, server_default=""),
+    sqlite_autoincrement=True,
+)
+Index("ix_sessions_user", sessions.c.user_id)
+
+# Counts of what callers did (failed sign-ins per name and per address, photos per user),
+# one row per key and window; rows past ``expires`` are deleted as new ones come.
+attempts = Table(
+    "attempts",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),  # what is counted: "sign_in.name:li", ...
+    Column("window_start", Timestamp, nullable=False),
+    Column("expires", Timestamp, nullable=False),  # when the row counts for nothing
+    Column("n", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("name", "window_start", name="attempts_window"),
+    sqlite_autoincrement=True,
+)
+Index("ix_attempts_expires", attempts.c.expires)
+
 # What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
 # attribute tables.  (gridmap_meta is internal and not listed.)
 FEATURE_TABLES = {"incidents": "POINT", "hazards": "GEOMETRY"}
@@ -514,6 +550,12 @@ PUBLIC_TABLES = {
     "public_reports": "reports from the public and their tracking numbers",
 }
 ATTRIBUTE_TABLES.update(PUBLIC_TABLES)
+# Revision 0007 added these (and tokens.expires).
+SESSION_TABLES = {
+    "sessions": "signed-in browser sessions",
+    "attempts": "counts for rate limits (sign-ins, photos)",
+}
+ATTRIBUTE_TABLES.update(SESSION_TABLES)
 FIXED = [
     meta,
     layers,
@@ -528,6 +570,7 @@ FIXED = [
     jobs,
     *(metadata.tables[name] for name in CASE_TABLES),
     *(metadata.tables[name] for name in PUBLIC_TABLES),
+    *(metadata.tables[name] for name in SESSION_TABLES),
 ]
 
 

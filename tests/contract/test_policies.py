@@ -60,6 +60,8 @@ EXPECTED = {
     ("GET", "/admin/routes"): {"admin", "dispatcher"},
     ("POST", "/admin/routes"): {"admin"},
     ("POST", "/admin/routes/<int:rule_id>/delete"): {"admin"},
+    ("GET", "/admin/users"): {"admin"},
+    ("POST", "/admin/users/sign-out"): {"admin"},
     ("GET", "/cases/new"): REPORTERS,
     ("POST", "/cases/new"): REPORTERS,
     ("GET", "/api/cases/preview"): STAFF,

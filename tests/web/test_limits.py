@@ -1,4 +1,5 @@
-"""The sliding-window counter behind the sign-in throttle and Open311's rate limits."""
+"""The in-process sliding window behind Open311's rate limits, and the sign-in throttle (kept
+in the store: tests/contract/test_sessions_web.py counts it across app instances)."""
 
 from __future__ import annotations
 
