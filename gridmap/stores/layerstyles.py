@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
-from gridmap import styles
+from gridmap import catalogue, styles
 
 # Leaflet's scale at zoom 0 on a 96 dpi screen, at the equator (OGC's 0.28 mm pixel).
 _SCALE_AT_ZOOM0 = 559_082_264
@@ -23,10 +23,9 @@ def _rgba(color: str, alpha: int = 255) -> str:
 
 
 def _options(**values) -> str:
-    items = "".join(
-        f'<Option type="QString" name="{k}" value={quoteattr(str(v))}/>' for k, v in values.items()
-    )
-    return f'<Option type="Map">{items}</Option>'
+    # ``prop`` elements: what every QGIS 3 reads (3.26 and later write an Option map, and
+    # still read these), so the styles show in the LTR releases cities run too.
+    return "".join(f'<prop k="{k}" v={quoteattr(str(v))}/>' for k, v in values.items())
 
 
 def _line(color: str, width: float, dash: str | None) -> str:
@@ -78,6 +77,11 @@ def _fill(fill: str, outline: str, width: float) -> str:
     )
 
 
+def _legend(names: tuple[str, str]) -> str:
+    """A legend entry as people read it: Chinese first, then English."""
+    return f"{names[0]} {names[1]}"
+
+
 def _symbol(kind: str, name: str, layers: str) -> str:
     return (
         f'<symbol type="{kind}" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
@@ -126,6 +130,21 @@ def _categorized(field: str, symbols: list[tuple[str, str, str]], kind: str, def
     )
 
 
+def _rule_based(rules: list[tuple[str, str, str]]) -> str:
+    """A rule-based renderer: (filter expression, legend label, symbol) per rule."""
+    items = "".join(
+        f'<rule key="r{i}" symbol="{i}" filter={quoteattr(expression)} label={quoteattr(label)}/>'
+        for i, (expression, label, _) in enumerate(rules)
+    )
+    symbols = "".join(
+        symbol.replace('name=""', f'name="{i}"', 1) for i, (_, _, symbol) in enumerate(rules)
+    )
+    return (
+        '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">'
+        f'<rules key="root">{items}</rules><symbols>{symbols}</symbols></renderer-v2>'
+    )
+
+
 def _sld(name: str, rules: list[tuple[str | None, str, str]]) -> str:
     """An SLD 1.1 of (filter value of ``status``/``risk_level`` or None, symbolizer) rules."""
     body = ""
@@ -170,7 +189,7 @@ def style_for(table: str) -> tuple[str, str] | None:
     """(QML, SLD) of a feature table of the store; None for a table gridmap does not draw."""
     if table == "incidents":
         cats = [
-            (st, st, _marker(c, styles.INCIDENT_OUTLINE, 12, 1))
+            (st, _legend(catalogue.STATUSES[st]), _marker(c, styles.INCIDENT_OUTLINE, 12, 1))
             for st, c in styles.STATUS_COLORS.items()
         ]
         default = _marker(styles.UNKNOWN_STATUS_COLOR, styles.INCIDENT_OUTLINE, 12, 1)
@@ -184,16 +203,23 @@ def style_for(table: str) -> tuple[str, str] | None:
         )
         return qml, sld
     if table == "hazards":
-        # Points and polygons share the table: QGIS draws each kind with its own layer
-        # of the categorized symbol (a marker for points, a fill for polygons).
-        cats = [
-            (level, level, _marker(c, styles.HAZARD_OUTLINE, 14, 2))
-            for level, c in styles.RISK_COLORS.items()
-        ]
-        default = _fill(styles.UNKNOWN_STATUS_COLOR, styles.HAZARD_OUTLINE, 1)
-        qml = _qml(
-            _categorized("risk_level", cats, "marker", default), _labels(styles.HAZARD_LABEL)
-        )
+        # Points and polygons share the table, and a QGIS symbol draws one kind: a rule
+        # per risk level and kind (QGIS shows the table as a layer per kind, each with
+        # this style, each drawing its own rules), as the web map draws them.
+        rules = []
+        for level, color in styles.RISK_COLORS.items():
+            legend = _legend(catalogue.RISK_LEVELS[int(level)])
+            point = _symbol("marker", "", _marker(color, styles.HAZARD_OUTLINE, 14, 2))
+            area = _symbol("fill", "", _fill(color, styles.HAZARD_OUTLINE, 1))
+            for kind, symbol in (("Point", point), ("Polygon", area)):
+                rules.append(
+                    (
+                        f"\"risk_level\" = {level} AND geometry_type($geometry) = '{kind}'",
+                        legend,
+                        symbol,
+                    )
+                )
+        qml = _qml(_rule_based(rules), _labels(styles.HAZARD_LABEL))
         sld = _sld(
             table,
             [

@@ -150,6 +150,12 @@ meta = Table(
     Column("key", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
+# Its counters, as a new store starts them: what lookup indexes are keyed by (areas or the
+# active generation changed) and what kept positions are (a point moved in a GIS).
+META_START = [
+    {"key": "areas_version", "value": "0"},
+    {"key": "positions_version", "value": "0"},
+]
 
 layers = Table(
     "layers",

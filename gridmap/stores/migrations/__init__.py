@@ -171,17 +171,10 @@ def create(store) -> None:
     store.create_format()
     s.metadata.create_all(store._conn, tables=s.FIXED)
     register(store)
-    store._run(sa.insert(s.meta).values(META_START))
+    store._run(sa.insert(s.meta).values(s.META_START))
     store.recount_incidents()
     _stamp(store)
     store.write_label(head())
-
-
-# gridmap_meta's counters, as a new store starts them.
-META_START = [
-    {"key": "areas_version", "value": "0"},
-    {"key": "positions_version", "value": "0"},
-]
 
 
 def register(store) -> None:

@@ -23,7 +23,6 @@ import sqlalchemy as sa
 
 from gridmap.errors import StoreError
 from gridmap.stores import schema as s
-from gridmap.stores.migrations import META_START
 from gridmap.stores.migrations.legacy import OLD, _copy, _quote
 
 # Tables a revision after the first labelled one (0011) added: a copy of an older
@@ -77,7 +76,7 @@ def rebuild(store, revision: str) -> None:
     s.metadata.create_all(conn, tables=[s.meta, *(s.metadata.tables[t] for t in wanted)])
     # A cache file beside the file may be keyed by the areas version of another store
     # that lived at this path: the copy's count starts where none of them can be.
-    start = [{**row, "value": str(time.time_ns() // 1000)} for row in META_START]
+    start = [{**row, "value": str(time.time_ns() // 1000)} for row in s.META_START]
     store._run(sa.insert(s.meta).values(start))
     for t in wanted:
         _copy(store, s.metadata.tables[t], t + OLD)
