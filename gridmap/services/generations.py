@@ -132,29 +132,40 @@ def staged(store: AreaStore) -> list[Generation]:
     return [g for g in gens if access.staged(g, gens)]
 
 
+def staged_one(store: AreaStore, generation: int | str) -> Generation:
+    """Generation ``generation`` if it is staged; refused (naming it) otherwise."""
+    gen = store.generation(generation)
+    if gen.id not in {g.id for g in staged(store)}:
+        raise InvalidInput(
+            f"generation {gen.name} is not staged: it is active or history",
+            field="generation",
+            code="generation.not_staged",
+            values={"generation": gen.name},
+        )
+    return gen
+
+
 def discard(store: Store, generation: int | str) -> Discarded:
     """Remove staged ``generation`` as if it had never been published, in one transaction
     (audited): its areas and the officers of its new codes go, the areas it ended are
     open again.  Refused for the active generation or history, for one that a newer
     generation was published on (discard that first), and for one a plan was made on."""
-    gen = store.generation(generation)
-    gens = store.generations()
-    if gen.id not in {g.id for g in staged(store)}:
-        raise InvalidInput(
-            f"generation {gen.name} is not staged: only a staged generation is discarded",
-            field="generation",
-        )
-    newer = [g.name for g in gens if g.id > gen.id]
+    gen = staged_one(store, generation)
+    newer = [g.name for g in store.generations() if g.id > gen.id]
     if newer:
         raise InvalidInput(
             f"generation {newer[-1]} was published after {gen.name}: discard it first",
             field="generation",
+            code="generation.newer",
+            values={"generation": gen.name, "newer": newer[-1]},
         )
     plans = [p["name"] for p in store.plans() if p["spec"].get("generation") == gen.id]
     if plans:
         raise InvalidInput(
             f"plan {plans[0]!r} was made on generation {gen.name}: delete it first",
             field="generation",
+            code="generation.has_plans",
+            values={"generation": gen.name, "plan": plans[0]},
         )
     with store.transaction():
         removed = store.drop_generation(gen.id)

@@ -415,12 +415,16 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
         with self.transaction():
             for event in (s.incidents, s.hazards):
                 used = self._run(
-                    sa.select(sa.func.count()).select_from(event).where(event.c.generation == gen.id)
+                    sa.select(sa.func.count())
+                    .select_from(event)
+                    .where(event.c.generation == gen.id)
                 ).scalar_one()
                 if used:
                     raise InvalidInput(
                         f"generation {gen.name} holds {used} {event.name}: it was in use",
                         field="generation",
+                        code="generation.in_use",
+                        values={"generation": gen.name, "count": used},
                     )
             for layer in self.layers():
                 t = s.area_table(layer.name)
@@ -428,9 +432,7 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
                 codes = list(self._run(mine).scalars())
                 self._run(sa.delete(t).where(t.c.gen_from == gen.id))
                 if earlier:  # what ended with the one before ended because of this one
-                    self._run(
-                        sa.update(t).where(t.c.gen_to == max(earlier)).values(gen_to=None)
-                    )
+                    self._run(sa.update(t).where(t.c.gen_to == max(earlier)).values(gen_to=None))
                 if not codes:
                     continue
                 removed[layer.name] = len(codes)

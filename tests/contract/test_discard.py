@@ -30,10 +30,9 @@ def snapshot(store) -> dict:
     """Every row publishing may write, with its validity."""
     layers = [x.name for x in store.layers()]
     gens = [(g.id, g.name, g.active, g.effective_from) for g in store.generations()]
+    columns = ["code", "gen_from", "gen_to"]
     areas = {
-        (x, g[0]): sorted(
-            zip(*(store.areas(x, g[0])[c].tolist() for c in ("code", "gen_from", "gen_to")))
-        )
+        (x, g[0]): sorted(map(tuple, store.areas(x, g[0])[columns].astype(object).values.tolist()))
         for x in layers
         for g in gens
     }
@@ -64,15 +63,15 @@ def test_discard_undoes_a_staged_publish(fresh_city):
 def test_only_a_staged_generation_is_discarded(fresh_city):
     store = fresh_city
     active = store.generation().name
-    with pytest.raises(InvalidInput, match="not staged"):
+    with pytest.raises(InvalidInput, match="is not staged"):
         discard(store, active)
     units, plan = today_as_plan(store)
     publish(store, units, plan, "2012", layer="neighborhood")
     activate(store, "2012")
     before = snapshot(store)
-    with pytest.raises(InvalidInput, match="not staged") as refused:
+    with pytest.raises(InvalidInput, match="is not staged") as refused:
         discard(store, "2012")
     assert refused.value.field == "generation"
-    with pytest.raises(InvalidInput, match="not staged"):
+    with pytest.raises(InvalidInput, match="is not staged"):
         discard(store, active)  # history
     assert snapshot(store) == before and store.audit_log(action="discard") == []
