@@ -70,7 +70,7 @@ def test_preview_activate_then_discard_a_staged_generation(browser, staged_city)
         lon, lat = shapely.maximum_inscribed_circle(community.geometry).coords[0]
         p.toggle("事件")  # markers off: the click lands on the map
         p.toggle("隐患")
-        p.js(f"void GridMap.map.setView([{lat}, {lon}], 15)")
+        p.js(f"void GridMap.map.setView([{lat}, {lon}], 13)")
         p.idle()
         drawn = "(l) => Object.keys(l._layers).length"
         assert p.js(f"({drawn})(GridMap.layers.community)") > 0
