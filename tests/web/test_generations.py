@@ -10,12 +10,10 @@ import re
 
 import pytest
 
-from boundaries import units as units_of
-from boundaries.plan import Plan
-from boundaries.publish import publish
 from gridmap.stores import open_store
 from tests.accounts import logged_in, signed_in, user_of
 from tests.conftest import copy_city
+from tests.staging import stage
 from web import create_app
 
 HTML = {"Accept": "text/html"}
@@ -30,24 +28,6 @@ def strict(text: str):
         raise ValueError(f"{constant} in JSON")
 
     return json.loads(text, parse_constant=refuse)
-
-
-def stage(url: str, name: str, generation=None, layer: str = "community"):
-    """Today's areas published again as staged generation ``name``, each neighborhood
-    (or, on a generation that has them, each community) its own area: the cheapest plan
-    to publish (a second)."""
-    with open_store(url) as store:
-        store.actor = "tests"
-        layers = {x.name for x in store.layers()}
-        gen = store.generation(generation)
-        on = (
-            "community"
-            if "community" in layers and store.count_areas("community", gen.id)
-            else None
-        )
-        units = units_of.from_store(store, on or "neighborhood", "grid", "district", gen.id)
-        plan = Plan.from_assignment(units.units, {c: c for c in units.units.codes})
-        return publish(store, units, plan, name, layer=layer).generation
 
 
 @pytest.fixture()
@@ -207,3 +187,5 @@ def test_an_empty_collection_has_no_extent(tmp_path):
     assert "extent" not in by_id["incidents"] and "extent" not in by_id["hazards"]
     one = strict(client.get("/ogc/collections/hazards?f=json").get_data(as_text=True))
     assert "extent" not in one
+    for path in ("/ogc/collections?f=html", "/ogc/collections/hazards?f=html"):
+        assert client.get(path).status_code == 200, path

@@ -14,9 +14,10 @@ import shapely
 
 from gridmap.stores import open_store
 from tests.conftest import copy_city
+from tests.staging import stage
 from tests.web.conftest import serving
 from tests.web.test_browser import _signed_in
-from tests.web.test_generations import stage, strict
+from tests.web.test_generations import strict
 from web import create_app
 
 
