@@ -52,6 +52,10 @@ def test_a_staged_generation_is_for_planners_and_admins(city):
         assert dispatcher.get(path).status_code == 403, path
         assert planner.get(path).status_code == 200, path
     assert anonymous.get(f"/?generation={gen.id}", headers=HTML).status_code == 403
+    export = f"/data/export/community.geojson?generation={gen.id}"
+    assert dispatcher.get(export).status_code == 403  # exports, but not a draft
+    with planner.get(export) as r:
+        assert r.status_code == 200 and len(r.get_json()["features"]) == 200
     answer = planner.get(f"/api/lookup?lon={LON}&lat={LAT}&generation={gen.id}").get_json()
     assert set(answer["areas"]) == {"district", "community", "grid"}
     assert answer["generation"]["active"] is False
