@@ -53,7 +53,7 @@ def index():
 def activate(generation_id: int):
     try:
         effective = params.day("effective", request.form, clamp=False)
-        gen = _staged(generation_id)
+        gen = generations.staged_one(get_store(), generation_id)  # nothing else activated here
         generations.activate(get_store(), gen.id, effective, large=large_batches())
     except GridmapError as exc:  # all or nothing: nothing was written
         return _page(exc)
@@ -68,8 +68,3 @@ def discard(generation_id: int):
     except GridmapError as exc:
         return _page(exc)
     return redirect(url_for("generations.index", discarded=done.generation))
-
-
-def _staged(generation_id: int):
-    """Generation ``generation_id`` if it is staged (the page activates nothing else)."""
-    return generations.staged_one(get_store(), generation_id)
