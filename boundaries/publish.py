@@ -234,26 +234,7 @@ def layout(
     confirmation page shows exactly the codes publishing would give."""
     settings = settings or Settings()  # the documented defaults: entry points pass theirs
     source = store.generation(units.generation)
-    if units.parent_layer is None:
-        # New codes extend their parent's code (GB/T 2260): without a parent there is none.
-        raise InvalidInput(
-            "publishing numbers the new areas inside their parent layer's areas, and this "
-            "plan has none (--parent none); plan with --parent LAYER to publish, or write it "
-            "out with 'gridmap plan export'",
-            field="parent",
-        )
-    _check_target(store, units, layer)
-    newest = max(g.id for g in store.generations())
-    if source.id != newest:
-        raise InvalidInput(
-            f"the plan was made on generation {source.name}, but a newer one "
-            "exists: plan on the newest generation",
-            field="generation",
-        )
-    fine = fine_plan(units, plan)
-    failed = [reason for _, ok, reason in rules.check(fine) if not ok]
-    if failed:
-        raise InvalidInput("the plan breaks the rules: " + "; ".join(failed), field="plan")
+    fine = check(store, units, plan, layer=layer)
     g = fine.graph
     parents = np.array([str(g.parent[fine.units(d)[0]]) for d in range(fine.k)], dtype=object)
 
@@ -312,6 +293,43 @@ def layout(
     return Layout(source, areas, grids, retire, slivers)
 
 
+def check(store: AreaStore, units: Units, plan: Plan, *, layer: str = "community") -> Plan:
+    """The refusals of ``publish`` that need no numbering (what the list of plans asks
+    to offer publishing only when it can succeed): the plan has a parent layer, a layer
+    to go into, is made on the newest generation and keeps the rules.  Returns the plan
+    on the finest units."""
+    source = store.generation(units.generation)
+    if units.parent_layer is None:
+        # New codes extend their parent's code (GB/T 2260): without a parent there is none.
+        raise InvalidInput(
+            "publishing numbers the new areas inside their parent layer's areas, and this "
+            "plan has none (--parent none); plan with --parent LAYER to publish, or write it "
+            "out with 'gridmap plan export'",
+            field="parent",
+            code="publish.no_parent",
+        )
+    _check_target(store, units, layer)
+    newest = max(store.generations(), key=lambda g: g.id)
+    if source.id != newest.id:
+        raise InvalidInput(
+            f"the plan was made on generation {source.name}, but a newer one "
+            f"({newest.name}) exists: plan on the newest generation",
+            field="generation",
+            code="publish.newer",
+            values={"source": source.name, "newest": newest.name},
+        )
+    fine = fine_plan(units, plan)
+    failed = [reason for _, ok, reason in rules.check(fine) if not ok]
+    if failed:
+        raise InvalidInput(
+            "the plan breaks the rules: " + "; ".join(failed),
+            field="plan",
+            code="publish.rules",
+            values={"reasons": "; ".join(failed)},
+        )
+    return fine
+
+
 def _fits(seq: np.ndarray, width: int) -> None:
     """Grids are numbered inside their new area with ``width`` digits: a plan with areas
     of more grids cannot be published (refused as input, not a server error)."""
@@ -320,6 +338,8 @@ def _fits(seq: np.ndarray, width: int) -> None:
             f"an area of the plan holds {int(seq.max())} grids, more than the {width}-digit "
             "grid codes number (GRIDMAP_GRID_CODE_WIDTH); split it into smaller areas",
             field="plan",
+            code="publish.too_many_grids",
+            values={"grids": int(seq.max()), "width": width},
         )
 
 
@@ -406,6 +426,8 @@ def _check_target(store: AreaStore, units: Units, layer: str) -> None:
             f"layer {layer!r} is {what} ({units.layer} in {units.parent_layer}); publish into "
             "a new layer (such as 'community') or the units' own",
             field="layer",
+            code="publish.layer",
+            values={"layer": layer},
         )
 
 

@@ -19,7 +19,7 @@ from boundaries import units as units_of
 from boundaries.compare import Comparison, compare
 from boundaries.editor import Painting, Paintings, district_rows, live
 from boundaries.plan import Plan
-from boundaries.publish import Preview, Published, PublishRequest, preview, publish
+from boundaries.publish import Preview, Published, PublishRequest, check, preview, publish
 from boundaries.rules import NO_BOUNDS, Bounds
 from gridmap.engines import LargeBatches
 from gridmap.errors import Conflict, InvalidInput
@@ -339,6 +339,16 @@ class Workspace:
         return Drawing(fine.geoms, props, painting.codes, extra)
 
     # -- publishing -----------------------------------------------------------------------
+
+    def refusal(self, store: Store, plan_id: int) -> InvalidInput | None:
+        """Why publishing the stored plan would be refused before any numbering
+        (``boundaries.publish.check``), or None: what the list of plans offers."""
+        found = self.stored(store, plan_id)
+        try:
+            check(store, found.units, found.plan)
+        except InvalidInput as exc:
+            return exc
+        return None
 
     def preview(self, store: Store, plan_id: int, settings: Settings | None = None) -> Preview:
         found = self.stored(store, plan_id)

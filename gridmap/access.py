@@ -20,7 +20,7 @@ role names.  Three questions, each answered here once:
 
 The domain stays pure: no web framework, no SQL, no environment.  Objects are the
 mappings the store returns (a case, a hazard, a job, a photo's owner) or plain values (an
-area code, a department code, whether a generation is staged: :func:`staged`).
+area code, a department code, a generation's :class:`GenerationView`).
 
 >>> officer = Caller("li", frozenset({OFFICER}), areas=("230602",))
 >>> may(officer, CASE_READ, {"id": 7, "grid_code": "23060200100101", "reporter": "wang"})
@@ -278,10 +278,33 @@ def staged(generation, generations) -> bool:
     return not generation.active and bool(active) and generation.id > max(active)
 
 
-def _generation(caller: Caller, staged: bool) -> bool:
-    """A staged generation (published, not yet active) is a draft: planners and admins;
-    the active and the past ones are the city's map."""
-    return not staged or caller.holds(PLANNER, ADMIN)
+@dataclass(frozen=True)
+class GenerationView:
+    """What the generation rule decides on: whether the generation is staged, and whether
+    the city opened its staged generations to everyone (``GRIDMAP_STAGED_PUBLIC``)."""
+
+    staged: bool
+    public: bool = False
+
+
+def generation_view(generation, generations, staged_public: bool = False) -> GenerationView:
+    """The object :data:`GENERATION_READ` is asked of for ``generation``."""
+    return GenerationView(staged(generation, generations), staged_public)
+
+
+def _generation(caller: Caller, view: GenerationView | bool) -> bool:
+    """A staged generation (published, not yet active) is a draft: planners and admins,
+    everyone only when the city says so; the active and the past ones are the city's map."""
+    if not isinstance(view, GenerationView):
+        view = GenerationView(bool(view))
+    return not view.staged or view.public or caller.holds(PLANNER, ADMIN)
+
+
+def builds_index(caller: Caller, view: GenerationView) -> bool:
+    """Whether a lookup of ``caller`` may build a generation's lookup index (seconds of a
+    server's time): any caller the active one and history, the staged ones only a
+    signed-in user; anyone else is answered from an index already built."""
+    return not view.staged or is_system(caller) or bool(caller.roles & set(ROLES))
 
 
 _RULES: dict[str, Callable[[Caller, Any], bool]] = {
@@ -301,7 +324,8 @@ _ANYONE: dict[str, Callable[[Caller, Any], bool]] = {GENERATION_READ: _generatio
 def may(caller: Caller, permission: str, obj: Any = None) -> bool:
     """Whether ``caller`` may ``permission`` (on ``obj``, when the permission has an
     object rule: a case, a hazard, ``{"case"|"hazard": ...}`` for a photo, a grid code, a
-    department code, a job, ``staged`` for a generation)."""
+    department code, a job, a :class:`GenerationView` (or whether it is staged) for a
+    generation)."""
     if permission in _ANYONE:  # open to all for some objects (the active generation)
         return is_system(caller) or _ANYONE[permission](caller, obj)
     if not holds(caller, permission):

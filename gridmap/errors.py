@@ -15,13 +15,24 @@ class InvalidInput(GridmapError, ValueError):
     """Bad input from a user: a coordinate, a file row, a parameter.
 
     ``field`` names the parameter or column, ``position`` the row or feature (0-based
-    index into the input) when there is one.
+    index into the input) when there is one; ``code`` and ``values``, when given, let a
+    page say the same in its own language (``web.i18n.refusal``).
     """
 
-    def __init__(self, message: str, *, field: str | None = None, position: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        position: int | None = None,
+        code: str | None = None,
+        values: dict | None = None,
+    ):
         super().__init__(message)
         self.field = field
         self.position = position
+        self.code = code
+        self.values = values or {}
 
 
 class Infeasible(InvalidInput):

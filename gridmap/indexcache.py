@@ -60,14 +60,19 @@ def cache_dir(store) -> Path:
     return base / hashlib.sha256(store.url.encode()).hexdigest()[:16]
 
 
-def cached_index(store, generation: int | str | None = None, max_cells: int = FULL) -> LookupIndex:
+def cached_index(
+    store, generation: int | str | None = None, max_cells: int = FULL, build: bool = True
+) -> LookupIndex | None:
     """The store's lookup index for ``generation``, read from its cache file, or built
-    (by one process at a time) and written there."""
+    (by one process at a time) and written there; None when there is no file and
+    ``build`` is false (a staged generation's index is built for signed-in users only)."""
     gen = store.generation(generation)
     folder = cache_dir(store)
     stem = f"lookup-g{gen.id}-c{max_cells}"
     file = folder / f"{stem}-v{store.areas_version()}.index.pickle"
     layers = _read(file)
+    if layers is None and not build:
+        return None
     if layers is None:
         try:
             folder.mkdir(parents=True, exist_ok=True)

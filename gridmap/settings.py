@@ -44,6 +44,11 @@ class Settings:
     # GRIDMAP_OGC_PUBLIC: the OGC API collections anonymous callers see, comma-separated
     # (default: all of them; signed-in callers always see all).
     ogc_public: tuple[str, ...] | None = None
+    # GRIDMAP_STAGED_PUBLIC: 1 when anonymous callers may read staged generations (a
+    # city showing its new boundaries before they take effect); default: planners and
+    # admins only.  Even then a staged generation's lookup index is built only for a
+    # signed-in user.
+    staged_public: bool = False
     # GRIDMAP_JOBS: background jobs (automatic plans) one server process runs at once.
     jobs: int = 2
     # GRIDMAP_JOBS_PER_USER: jobs a user may have queued or running, in all processes.
@@ -133,9 +138,10 @@ class Settings:
             photo_mb=_positive(env, "GRIDMAP_PHOTO_MB", 8),
             public=public,
             ogc_public=_names(env.get("GRIDMAP_OGC_PUBLIC")),
-            https=env.get("GRIDMAP_HTTPS", "0").strip() in ("1", "true", "yes"),
             session_idle_minutes=_positive(env, "GRIDMAP_SESSION_IDLE_MINUTES", 120),
             session_hours=_positive(env, "GRIDMAP_SESSION_HOURS", 12),
+            https=_flag(env, "GRIDMAP_HTTPS"),
+            staged_public=_flag(env, "GRIDMAP_STAGED_PUBLIC"),
             jobs=_positive(env, "GRIDMAP_JOBS", 2),
             jobs_per_user=_positive(env, "GRIDMAP_JOBS_PER_USER", 2),
             upload_mb=_positive(env, "GRIDMAP_UPLOAD_MB", 200),
@@ -151,6 +157,10 @@ class Settings:
             dask_scheduler=env.get("GRIDMAP_DASK_SCHEDULER", "").strip(),
             index_cells=_positive(env, "GRIDMAP_INDEX_CELLS", 1 << 23),
         )
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    return env.get(name, "0").strip().lower() in ("1", "true", "yes")
 
 
 def _positive(env: dict[str, str], name: str, default: int) -> int:

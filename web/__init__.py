@@ -34,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.upload_mb * 1_000_000,
         PUBLIC_MAP=settings.public == "map",
         OGC_PUBLIC_COLLECTIONS=settings.ogc_public,
+        STAGED_PUBLIC=settings.staged_public,
         INDEX_CELLS=settings.index_cells,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -60,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         data,
         db,
         errors,
+        generations,
         hazards,
         jobs,
         mapit,
@@ -99,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(plans.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(plan_pages.bp)
+    app.register_blueprint(generations.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(hazards.bp)
     app.register_blueprint(mapit.bp)

@@ -15,7 +15,7 @@ from gridmap.model import IncidentQuery, utc_text
 from web import clusters, geojson, i18n, params
 from web.auth import public
 from web.caller import caller
-from web.db import get_store, lookup_at, simplified_layer
+from web.db import get_store, lookup_at, readable, simplified_layer
 from web.openapi import GEOJSON, documented, query
 
 DATUM = query("datum", {"type": "string", "enum": ["wgs84", "gcj02"]}, "gcj02: AMap's lon/lat")
@@ -56,7 +56,7 @@ def lookup():
 @documented(GENERATION)
 def layers():
     store = get_store()
-    gen = store.generation(params.text("generation"))
+    gen = readable(params.text("generation"))  # a staged one: who may read it
     lang = i18n.language()
     found = [_layer_json(store, layer, gen.id, lang) for layer in store.layers()]
     return jsonify({"generation": _generation_json(gen), "layers": found})
@@ -181,7 +181,8 @@ def search():
     q = params.text("q", max_length=200)
     if not q:
         return jsonify({"results": []})
-    return jsonify({"results": get_store().find_areas(q, params.text("generation"))})
+    gen = readable(params.text("generation"))
+    return jsonify({"results": get_store().find_areas(q, gen.id)})
 
 
 def _statuses() -> list[str]:

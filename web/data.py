@@ -20,7 +20,7 @@ from gridmap.errors import InvalidInput
 from web import i18n, params
 from web.auth import allow
 from web.caller import caller
-from web.db import get_store
+from web.db import get_store, readable
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 KINDS = ("layer", "incidents", "hazards")
@@ -168,7 +168,8 @@ def download(what: str, fmt: str):
     store = get_store()
     if what not in ("incidents", "hazards"):
         store.layer(what)
-    name, body = _exported(store, what, fmt, params.text("generation"))
+    gen = readable(params.text("generation"))  # a staged one: for those who may read it
+    name, body = _exported(store, what, fmt, str(gen.id))
     return send_file(body, as_attachment=True, download_name=name)
 
 

@@ -20,13 +20,14 @@ from flask import Flask, current_app, g
 
 from gridmap import access, model
 from gridmap.engines import LargeBatches
+from gridmap.errors import Busy
 from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex
 from gridmap.model import Generation
 from gridmap.settings import Settings
 from gridmap.stores import Store, open_store
 from gridmap.stores.sql import Watch
-from web.caller import require
+from web.caller import caller, require
 
 
 def settings() -> Settings:
@@ -65,6 +66,11 @@ class Cache:
         self._lock = threading.Lock()
         self._items: dict[tuple, object] = {}
         self._building: dict[tuple, threading.Lock] = {}
+
+    def peek(self, key: tuple):
+        """What is kept under ``key``, or None: nothing is built."""
+        with self._lock:
+            return self._items.get(key)
 
     def get(self, key: tuple, build):
         with self._lock:
@@ -119,12 +125,39 @@ def state() -> tuple[int, list[Generation]]:
     return watch.state()
 
 
-def lookup_at(generation: int | str | None = None, day=None) -> tuple[Generation, LookupIndex]:
-    """The generation asked for (``store.generation_at``) and its lookup index."""
-    version, gens = state()
+def view(gen: Generation, gens: list[Generation]) -> access.GenerationView:
+    """What ``access`` decides a generation's readers on (with ``GRIDMAP_STAGED_PUBLIC``)."""
+    return access.generation_view(gen, gens, current_app.config.get("STAGED_PUBLIC", False))
+
+
+def readable(generation: int | str | None = None, day=None) -> Generation:
+    """The generation asked for (``store.generation_at``: by id or name, in force on
+    ``day``, else the active one), if this caller may read it (a staged one: planners and
+    admins, unless ``GRIDMAP_STAGED_PUBLIC``)."""
+    _, gens = state()
     gen = model.generation_at(gens, generation, day)
-    require(access.GENERATION_READ, access.staged(gen, gens))  # before any index is built
-    return gen, _index(version, gen)
+    require(access.GENERATION_READ, view(gen, gens))
+    return gen
+
+
+def lookup_at(generation: int | str | None = None, day=None) -> tuple[Generation, LookupIndex]:
+    """The generation asked for (:func:`readable`) and its lookup index: a staged one's
+    is built only for a signed-in user; anyone else is answered once one was built."""
+    gen = readable(generation, day)  # before any index is built
+    version, gens = state()
+    if access.builds_index(caller(), view(gen, gens)):
+        return gen, _index(version, gen)
+    cells = current_app.config["INDEX_CELLS"]
+    key = ("index", version, gen.id)
+    index = _cache().peek(key)
+    if index is None:
+        index = cached_index(get_store(), gen.id, cells, build=False)
+    if index is None:
+        raise Busy(
+            f"generation {gen.name} is staged and its lookup index is not built yet: it is "
+            "built when a signed-in user first looks a point up in it"
+        )
+    return gen, _cache().get(key, lambda: index)
 
 
 def lookup_index(generation=None) -> LookupIndex:
@@ -149,7 +182,7 @@ def simplified_layer(layer: str, generation, zoom: int):
     """The layer's areas simplified for ``zoom`` (half a pixel), neighbours kept flush."""
     version, gens = state()
     gen = model.find_generation(gens, generation)
-    require(access.GENERATION_READ, access.staged(gen, gens))
+    require(access.GENERATION_READ, view(gen, gens))
     zoom = int(min(max(zoom, 0), 16))
 
     def build():

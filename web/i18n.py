@@ -56,6 +56,61 @@ TEXT = {
 }
 
 
+# Refusals a page shows, by the domain error's ``code``, filled with its ``values``.
+REFUSALS = {
+    "generation.not_staged": (
+        "版本 {generation} 不是暂存的版本：它已启用，或已成为历史",
+        "generation {generation} is not staged: it is active or history",
+    ),
+    "generation.newer": (
+        "版本 {newer} 是在 {generation} 之后发布的：请先放弃 {newer}",
+        "generation {newer} was published after {generation}: discard it first",
+    ),
+    "generation.has_plans": (
+        "方案“{plan}”是在版本 {generation} 上制作的：请先删除该方案",
+        "plan {plan!r} was made on generation {generation}: delete it first",
+    ),
+    "generation.in_use": (
+        "版本 {generation} 已有 {count} 条记录归属于它：它曾经启用过，不能放弃",
+        "generation {generation} holds {count} records: it was in use and cannot be discarded",
+    ),
+    "publish.no_parent": (
+        "该方案没有上级图层：新区域的编码在上级区域内编排，请选择上级图层重新制作方案",
+        "the plan has no parent layer: new areas are numbered inside their parent's areas; "
+        "make the plan with a parent layer",
+    ),
+    "publish.layer": (
+        "不能发布到图层 {layer}：请发布到新图层（如 community）或单元自身的图层",
+        "cannot publish into layer {layer}: publish into a new layer (such as community) or "
+        "the units' own",
+    ),
+    "publish.newer": (
+        "方案是在版本 {source} 上制作的，但已有更新的版本 {newest}：请在最新版本上制作方案"
+        "（若 {newest} 是暂存的，也可以先放弃它）",
+        "the plan was made on generation {source}, but a newer one ({newest}) exists: plan "
+        "on the newest generation (or discard {newest} if it is staged)",
+    ),
+    "publish.rules": ("方案不符合规则：{reasons}", "the plan breaks the rules: {reasons}"),
+    "publish.too_many_grids": (
+        "方案中有区域含 {grids} 个网格，超出 {width} 位网格编码的容量：请拆分为更小的区域",
+        "an area of the plan holds {grids} grids, more than {width}-digit grid codes "
+        "number: split it into smaller areas",
+    ),
+}
+
+
+def refusal(exc: Exception) -> str:
+    """A domain error as the page's language says it (its message when its code has no
+    translation)."""
+    pair = REFUSALS.get(getattr(exc, "code", None) or "")
+    if pair is None:
+        return str(exc)
+    try:
+        return pick(*pair).format(**getattr(exc, "values", {}))
+    except (KeyError, IndexError):
+        return str(exc)
+
+
 def language() -> str:
     asked = request.args.get("lang") or request.cookies.get("lang")
     if asked in LANGUAGES:

@@ -3,7 +3,9 @@ each layer of the active generation, and incidents and hazards.
 
 Feature ids are stable: an area's code (it outlives the row of each generation), an
 incident's or hazard's record id.  Incidents are dated by when they were reported,
-hazards by their next inspection (``datetime`` filters on these).  Anonymous callers see
+hazards by their next inspection (``datetime`` filters on these).  A staged generation's
+layers are collections of their own (``grid-g2``, titled with the generation) for those
+who may read it.  Anonymous callers see
 only the collections in ``OGC_PUBLIC_COLLECTIONS`` (None: all of them); the people who
 reported an incident, and descriptions staff wrote, only the roles that work with people
 (``gridmap.access`` redacts every page and feature).
@@ -12,7 +14,9 @@ reported an incident, and descriptions staff wrote, only the roles that work wit
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import shapely
@@ -21,10 +25,11 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from gridmap import access
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import IncidentQuery, utc_text
+from gridmap.services import generations as services
 from web import geojson, i18n, params
 from web.auth import public
-from web.caller import caller
-from web.db import get_store, simplified_layer
+from web.caller import caller, may
+from web.db import get_store, simplified_layer, view
 from web.openapi import build, documented, query
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -73,6 +78,8 @@ class Collection:
     id: str
     title: str
     kind: str  # "layer", "incidents" or "hazards"
+    layer: str = ""  # a layer's name
+    generation: int | None = None  # a staged generation's id; None: the active one
 
 
 def _only(allowed: set[str]) -> None:
@@ -126,19 +133,44 @@ def _answer(body: dict, template: str, media: str = JSON, **page):
     if _html():
         lang = i18n.language()
         return render_template(template, lang=lang, doc=body, **page)
-    return Response(json.dumps(body, ensure_ascii=False, default=str), mimetype=media)
+    # allow_nan=False: NaN is not JSON, and strict clients fail on it; better a loud error.
+    return Response(
+        json.dumps(body, ensure_ascii=False, default=str, allow_nan=False), mimetype=media
+    )
 
 
 def collections() -> list[Collection]:
-    """The collections this caller may read."""
+    """The collections this caller may read: the layers of the active generation that
+    hold areas, the events, and the layers of each staged generation the caller may
+    read (``{layer}-g{id}``, titled with the generation); every title is unique."""
     lang = i18n.language()
     store = get_store()
-    found = [Collection(x.name, i18n.layer_title(x, lang), "layer") for x in store.layers()]
+    gens = store.generations()
+    shown = [g for g in gens if g.active]
+    shown += [g for g in services.staged(store) if may(access.GENERATION_READ, view(g, gens))]
+    found = []
+    for gen in shown:
+        for x in store.layers():
+            if not store.count_areas(x.name, gen.id):
+                continue  # a layer of another generation only: nothing to serve here
+            if gen.active:
+                found.append(Collection(x.name, i18n.layer_title(x, lang), "layer", x.name))
+                continue
+            title = i18n.pick(
+                f"{x.title_zh}（暂存版本 {gen.name}）", f"{x.title_en} (staged {gen.name})"
+            )
+            found.append(Collection(f"{x.name}-g{gen.id}", title, "layer", x.name, gen.id))
     found += [Collection(k, i18n.pick(*EVENT_TITLES[k]), k) for k in EVENT_TITLES]
     public_ids = current_app.config.get("OGC_PUBLIC_COLLECTIONS")
-    if access.holds(caller(), access.SIGNED_IN) or public_ids is None:
-        return found
-    return [c for c in found if c.id in public_ids]
+    if not access.holds(caller(), access.SIGNED_IN) and public_ids is not None:
+        found = [c for c in found if c.id in public_ids]
+    return _unique_titles(found)
+
+
+def _unique_titles(found: list[Collection]) -> list[Collection]:
+    """Two layers titled alike (an imported 社区 beside the sample's) told apart by id."""
+    titles = Counter(c.title for c in found)
+    return [replace(c, title=f"{c.title} ({c.id})") if titles[c.title] > 1 else c for c in found]
 
 
 def collection(collection_id: str) -> Collection:
@@ -148,14 +180,17 @@ def collection(collection_id: str) -> Collection:
     return found
 
 
-def _extent(c: Collection) -> dict:
+def _extent(c: Collection) -> dict | None:
+    """The collection's extent; None for an empty one (it has none: no NaN, no globe)."""
     store = get_store()
     if c.kind == "layer":
-        bounds = store.bounds(c.id)
+        frame = simplified_layer(c.layer, c.generation, 16)
     else:
         frame = store.hazards() if c.kind == "hazards" else store.incidents()
-        bounds = list(frame.total_bounds) if len(frame) else [-180, -90, 180, 90]
-    extent = {"spatial": {"bbox": [[float(v) for v in bounds]], "crs": CRS84}}
+    bounds = [float(v) for v in frame.total_bounds] if len(frame) else []
+    if not bounds or not all(math.isfinite(v) for v in bounds):
+        return None
+    extent = {"spatial": {"bbox": [bounds], "crs": CRS84}}
     if c.kind != "layer":
         extent["temporal"] = {
             "interval": [[None, None]],
@@ -165,19 +200,17 @@ def _extent(c: Collection) -> dict:
 
 
 def collection_json(c: Collection) -> dict:
-    return {
-        "id": c.id,
-        "title": c.title,
-        "itemType": "feature",
-        "crs": [CRS84],
-        "storageCrs": CRS84,
-        "extent": _extent(c),
-        "links": [
-            *_self("ogc.one_collection", JSON, collection_id=c.id),
-            _link(_url("ogc.items", "json", collection_id=c.id), "items", GEOJSON, c.title),
-            _link(_url("ogc.items", "html", collection_id=c.id), "items", HTML, c.title),
-        ],
-    }
+    body = {"id": c.id, "title": c.title, "itemType": "feature", "crs": [CRS84]}
+    body["storageCrs"] = CRS84
+    extent = _extent(c)
+    if extent is not None:
+        body["extent"] = extent
+    body["links"] = [
+        *_self("ogc.one_collection", JSON, collection_id=c.id),
+        _link(_url("ogc.items", "json", collection_id=c.id), "items", GEOJSON, c.title),
+        _link(_url("ogc.items", "html", collection_id=c.id), "items", HTML, c.title),
+    ]
+    return body
 
 
 def _crs(*names: str) -> None:
@@ -219,7 +252,7 @@ def page(c: Collection, box, limit: int, offset: int, interval) -> tuple:
                 keep &= when <= interval[1][:10]
             frame = frame[keep]
     else:  # zoom 16: the layer as stored, cached across requests
-        frame = simplified_layer(c.id, None, 16)
+        frame = simplified_layer(c.layer, c.generation, 16)
         if box is not None:
             frame = frame[shapely.intersects(frame.geometry.values, shapely.box(*box))]
     return frame.iloc[offset : offset + limit], len(frame)
@@ -265,7 +298,7 @@ def one_feature(c: Collection, feature_id: str):
     """(geometry, properties) of feature ``feature_id``; NotFound when there is none."""
     store = get_store()
     if c.kind == "layer":
-        row = store.area(c.id, feature_id)
+        row = store.area(c.layer, feature_id, c.generation)
     elif c.kind == "incidents":
         row = store.incident(_feature_key(c, feature_id)).to_frame().T
         row = access.redact_frame(caller(), row).iloc[0]

@@ -8,19 +8,20 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 
 from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.model import LOCAL_TZ, IncidentQuery
-from web import i18n, maps
+from gridmap.model import LOCAL_TZ, Generation, IncidentQuery
+from web import i18n, maps, params
 from web.auth import allow, public
 from web.basemaps import basemap
 from web.caller import caller, may, require
-from web.db import get_store, simplified_layer
+from web.db import get_store, readable, simplified_layer
 
 bp = Blueprint("pages", __name__)
 
 
-def _config(lang: str, focus: dict | None = None) -> dict:
+def _config(lang: str, focus: dict | None = None, gen: Generation | None = None) -> dict:
+    """What the map page's script draws: ``gen``'s areas (default: the active one's)."""
     store = get_store()
-    gen = store.generation()
+    gen = gen or store.generation()
     layers = store.layers()
     counts = {layer.name: store.count_areas(layer.name, gen.id) for layer in layers}
     # Coarse to fine, then the departments' zones: after a reform a new level (communities)
@@ -42,7 +43,12 @@ def _config(lang: str, focus: dict | None = None) -> dict:
         "statusColors": maps.STATUS_COLORS,
         "riskColors": maps.RISK_COLORS,
         "layers": maps.layer_config(layers, counts, lambda x: i18n.layer_title(x, lang)),
-        "generation": {"id": gen.id, "name": gen.name},
+        "generation": {
+            "id": gen.id,
+            "name": gen.name,
+            "active": gen.active,
+            "staged": access.staged(gen, store.generations()),
+        },
         "bounds": focus["bounds"] if focus else bounds,
         "datum": base.datum if base else "wgs84",
         "focus": focus,
@@ -64,7 +70,7 @@ def _page(html: str, lang: str):
 @public
 def index():
     lang = i18n.language()
-    config = _config(lang)
+    config = _config(lang, gen=readable(params.text("generation")))  # a staged one: previewed
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     panel = render_template("panel.html", t=config["text"], config=config, grid=None)
     return _page(maps.render(config, base, panel), lang)

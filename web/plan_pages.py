@@ -91,7 +91,7 @@ def _publish_page(plan_id: int, values, error: GridmapError | None = None):
         plan=saved,
         preview=shown,
         values=values,
-        error=error and str(error),
+        error=error and i18n.refusal(error),
         field=getattr(error, "field", None),
     )
     return html, status_of(error) if error else 200

@@ -11,6 +11,7 @@ from flask import Blueprint, render_template
 from gridmap import access
 from web import i18n
 from web.auth import allow
+from web.caller import may
 from web.db import get_store, workspace
 
 bp = Blueprint("planner", __name__)
@@ -25,8 +26,18 @@ def plans_page():
         "plans.html",
         lang=i18n.language(),
         plans=[workspace().summary(store, p) for p in store.plans()],
+        refusals=_refusals(store),
         layers=layers,
     )
+
+
+def _refusals(store) -> dict[int, str]:
+    """Why each plan cannot be published, in the page's language (for those who publish:
+    the list offers 发布 only where it can succeed)."""
+    if not may(access.PLAN_PUBLISH):
+        return {}
+    found = {p["id"]: workspace().refusal(store, p["id"]) for p in store.plans()}
+    return {k: i18n.refusal(e) for k, e in found.items() if e is not None}
 
 
 @bp.get("/plans/<int:plan_id>")

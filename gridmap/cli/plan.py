@@ -364,6 +364,18 @@ def activate_cmd(ctx, generation, effective) -> None:
     click.echo(f"Generation {done.generation} is active.")
 
 
+@plan.command("discard")
+@click.argument("generation")
+@click.pass_context
+def discard_cmd(ctx, generation) -> None:
+    """Remove a staged generation as if it had never been published (audited)."""
+    from gridmap.services.generations import discard
+
+    done = discard(command_store(ctx), generation)
+    areas = ", ".join(f"{n} {layer}" for layer, n in done.areas.items()) or "no areas"
+    click.echo(f"Generation {done.generation} discarded: {areas} removed.")
+
+
 @plan.command("export")
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @click.option(

@@ -1,4 +1,5 @@
-"""Generations in use: resolving events into a generation's areas, and activating one.
+"""Generations in use: resolving events into a generation's areas, activating a staged
+one, or discarding it.
 
 Activating a generation moves what officers still work on (open incidents, every hazard)
 into its areas; closed incidents keep the areas they were handled in, so history reads
@@ -24,14 +25,17 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.engines import BatchLookup, LargeBatches
+from gridmap.errors import InvalidInput
 from gridmap.lookup import LookupIndex
 from gridmap.model import IncidentQuery
 from gridmap.services.cases import rehomed
 
 if TYPE_CHECKING:
-    from gridmap.stores.protocols import CasesAndAreas
+    from gridmap.model import Generation
+    from gridmap.stores.protocols import AreaStore, CasesAndAreas, Store
 
 
 def resolve(
@@ -113,3 +117,56 @@ def activate(
             moved={"incidents_moved": moved.incidents, "hazards_moved": moved.hazards},
         )
     return moved
+
+
+@dataclass(frozen=True)
+class Discarded:
+    generation: str
+    areas: dict[str, int]  # layer -> areas removed with it
+
+
+def staged(store: AreaStore) -> list[Generation]:
+    """The staged generations: published after the active one, not active yet (what an
+    admin may activate or discard), oldest first."""
+    gens = store.generations()
+    return [g for g in gens if access.staged(g, gens)]
+
+
+def staged_one(store: AreaStore, generation: int | str) -> Generation:
+    """Generation ``generation`` if it is staged; refused (naming it) otherwise."""
+    gen = store.generation(generation)
+    if gen.id not in {g.id for g in staged(store)}:
+        raise InvalidInput(
+            f"generation {gen.name} is not staged: it is active or history",
+            field="generation",
+            code="generation.not_staged",
+            values={"generation": gen.name},
+        )
+    return gen
+
+
+def discard(store: Store, generation: int | str) -> Discarded:
+    """Remove staged ``generation`` as if it had never been published, in one transaction
+    (audited): its areas and the officers of its new codes go, the areas it ended are
+    open again.  Refused for the active generation or history, for one that a newer
+    generation was published on (discard that first), and for one a plan was made on."""
+    gen = staged_one(store, generation)
+    newer = [g.name for g in store.generations() if g.id > gen.id]
+    if newer:
+        raise InvalidInput(
+            f"generation {newer[-1]} was published after {gen.name}: discard it first",
+            field="generation",
+            code="generation.newer",
+            values={"generation": gen.name, "newer": newer[-1]},
+        )
+    plans = [p["name"] for p in store.plans() if p["spec"].get("generation") == gen.id]
+    if plans:
+        raise InvalidInput(
+            f"plan {plans[0]!r} was made on generation {gen.name}: delete it first",
+            field="generation",
+            code="generation.has_plans",
+            values={"generation": gen.name, "plan": plans[0]},
+        )
+    with store.transaction():
+        removed = store.drop_generation(gen.id)
+    return Discarded(gen.name, removed)

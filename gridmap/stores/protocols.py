@@ -128,6 +128,8 @@ class AreaStore(Transactions, Protocol):
         self, generation: int | str, start: date | None, end: date | None = None
     ) -> None: ...
 
+    def drop_generation(self, generation: int | str) -> dict[str, int]: ...
+
     # -- areas
     def write_areas(
         self, layer: str, areas: gpd.GeoDataFrame, generation: int, until: int | None = None

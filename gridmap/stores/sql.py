@@ -419,6 +419,53 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
             )
             self._areas_changed()
 
+    def drop_generation(self, generation: int | str) -> dict[str, int]:
+        """Remove the newest generation as if it had never been published: its areas,
+        the officers of codes only it held, and the end it gave the areas of the one
+        before (they are open again); audited.  Only the writes: which generation may
+        go is the discard service's (``services.generations.discard``).  Returns how
+        many areas each layer lost."""
+        gen = self.generation(generation)
+        earlier = [g.id for g in self.generations() if g.id < gen.id]
+        removed: dict[str, int] = {}
+        with self.transaction():
+            for event in (s.incidents, s.hazards):
+                used = self._run(
+                    sa.select(sa.func.count())
+                    .select_from(event)
+                    .where(event.c.generation == gen.id)
+                ).scalar_one()
+                if used:
+                    raise InvalidInput(
+                        f"generation {gen.name} holds {used} {event.name}: it was in use",
+                        field="generation",
+                        code="generation.in_use",
+                        values={"generation": gen.name, "count": used},
+                    )
+            for layer in self.layers():
+                t = s.area_table(layer.name)
+                mine = sa.select(t.c.code).where(t.c.gen_from == gen.id)
+                codes = list(self._run(mine).scalars())
+                self._run(sa.delete(t).where(t.c.gen_from == gen.id))
+                if earlier:  # what ended with the one before ended because of this one
+                    self._run(sa.update(t).where(t.c.gen_to == max(earlier)).values(gen_to=None))
+                if not codes:
+                    continue
+                removed[layer.name] = len(codes)
+                o = s.officers  # those publishing gave the codes only this generation held
+                for part in range(0, len(codes), 10_000):
+                    self._run(
+                        sa.delete(o).where(
+                            o.c.layer == layer.name,
+                            o.c.area_code.in_(codes[part : part + 10_000]),
+                            o.c.area_code.not_in(sa.select(t.c.code)),
+                        )
+                    )
+            self._run(sa.delete(s.generations).where(s.generations.c.id == gen.id))
+            self._areas_changed()
+            self.record("discard", gen.name, before={"areas": removed}, after=None)
+        return removed
+
     def generation_at(
         self, generation: int | str | None = None, day: date | None = None
     ) -> Generation:

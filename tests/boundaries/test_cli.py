@@ -139,6 +139,21 @@ def test_publish_stages_then_activate(city, plan_csv):
     assert again.exit_code == 1
 
 
+def test_discard_a_staged_generation(city):
+    from tests.staging import stage
+
+    url = f"gpkg://{city / 'city.gpkg'}"
+    stage(url, "2012")
+    refused = run("plan", "discard", "2011", ok=False)
+    assert refused.exit_code == 1 and "is not staged" in refused.output
+    out = run("plan", "discard", "2012").output
+    assert "Generation 2012 discarded: 200 community, 1487 grid removed." in out
+    with GeoPackageStore(city / "city.gpkg") as store:
+        assert [g.name for g in store.generations()] == ["2011"]
+        row = store.audit_log(action="discard")[0]
+    assert row["target"] == "2012" and row["actor"].startswith("cli:")
+
+
 @pytest.mark.slow
 def test_sample_with_reform(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_DATABASE_URL", f"gpkg://{tmp_path / 'reform.gpkg'}")

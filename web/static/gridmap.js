@@ -286,7 +286,7 @@
     var search = debounce(function () {
       var q = input.value.trim();
       if (!q) { results.innerHTML = ''; return; }
-      load('/search', {q: q}, function (body) {
+      load('/search', {q: q, generation: cfg.generation.id}, function (body) {
         if (!body.results.length) { results.innerHTML = '<div>' + escapeHtml(t.not_found) + '</div>'; return; }
         results.innerHTML = body.results.map(function (r, i) {
           return '<a href="#" data-i="' + i + '">' + escapeHtml(r.name) + ' <small>' + escapeHtml(r.code) + '</small></a>';
