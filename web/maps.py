@@ -36,6 +36,8 @@ STATUS_COLORS = {
     "parked": "#8c6d31",
     "escalated": "#ce1256",
 }
+# A running clock's warning (预警) as the ring around an incident and the lists' badges.
+DEADLINE_COLORS = {"due_soon": "#f1c40f", "overdue": "#b2182b"}
 RISK_COLORS = {"1": "#a50026", "2": "#f46d43", "3": "#fee08b", "4": "#66bd63"}
 LAYER_STYLE = {
     "district": {"color": "#222222", "weight": 3, "minZoom": 0},

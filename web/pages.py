@@ -41,6 +41,7 @@ def _config(lang: str, focus: dict | None = None) -> dict:
         "catalogue": i18n.catalogue(lang),
         "statusColors": maps.STATUS_COLORS,
         "riskColors": maps.RISK_COLORS,
+        "deadlineColors": maps.DEADLINE_COLORS,
         "layers": maps.layer_config(layers, counts, lambda x: i18n.layer_title(x, lang)),
         "generation": {"id": gen.id, "name": gen.name},
         "bounds": focus["bounds"] if focus else bounds,
