@@ -149,11 +149,16 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
     ).fetchall()
     raw.close()
     result = CliRunner().invoke(main, ["--db", f"gpkg://{path}", "db", "upgrade"])
-    assert result.exit_code == 0 and "upgraded from revision 0003 to 0006" in result.output
+    assert (
+        result.exit_code == 0
+        and f"upgraded from revision 0003 to {migrations.HEAD}" in result.output
+    )
     with GeoPackageStore(path) as store:
         rows = store.cases(statuses=list(STATUSES), limit=1000)
         assert sorted((r["id"], r["category"], r["status"], r["grid_code"]) for r in rows) == before
         assert all(r["department"] is None and r["due_utc"] is None for r in rows)
+        assert all(r["clock_kind"] is None and r["warn_utc"] is None for r in rows)
+        assert store.clock_rules() == []
         counted = Counter((r["status"], -1) for r in rows)  # counted once, on upgrade
         assert store.incident_counts() == dict(counted)
         indexes = {
@@ -161,6 +166,7 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
         }
         assert indexes["ix_incidents_grid"] == ["grid_code", "status"]
         assert indexes["ix_incidents_due"] == ["due_utc", "department", "grid_code"]
+        assert indexes["ix_incidents_warn"] == ["warn_utc", "due_utc", "department", "grid_code"]
         for d in SAMPLE_DEPARTMENTS:
             if d.layer in (None, "police", "traffic", "fire"):
                 store.save_department(d)
