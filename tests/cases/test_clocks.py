@@ -194,3 +194,14 @@ def test_a_bad_clock_rule_names_its_field(args, field):
     with pytest.raises(InvalidInput) as e:
         ClockRule.checked(*args)
     assert e.value.field == field
+
+
+def test_the_warning_share_is_a_setting_read_once():
+    from gridmap.settings import Settings
+
+    assert Settings.from_env({}).warn_share == 0.8
+    assert Settings.from_env({"GRIDMAP_WARN_SHARE": "0.75"}).warn_share == 0.75
+    for bad in ("0", "1", "1.5", "80%", "nan", "-0.2", "٠.٨", ""):
+        with pytest.raises(InvalidInput) as e:
+            Settings.from_env({"GRIDMAP_WARN_SHARE": bad})
+        assert e.value.field == "GRIDMAP_WARN_SHARE"

@@ -122,3 +122,45 @@ def test_the_map_data_carries_each_incident_deadline(app, db, fires):
         found = {f["properties"]["id"]: f["properties"] for f in r.json["features"]}
         assert {i: found[i]["deadline"] for i in ids} == ids
         assert all(found[i]["due_utc"] for i in ids)
+
+
+@pytest.mark.browser
+def test_the_map_rings_popup_and_legend_say_it(app, db, fires, browser):
+    from tests.accounts import PASSWORD, user_of
+    from tests.web.conftest import serving
+    from tests.web.test_browser import Page
+
+    ids, grid = fires
+    with serving(app) as base:
+        p = Page(browser, base)
+        try:
+            name = user_of(db, "dispatcher")
+            p.page.goto(base + "/login")
+            p.page.fill("#gm-name", name)
+            p.page.fill("#gm-password", PASSWORD.format(name=name))
+            with p.page.expect_navigation():
+                p.page.click("#gm-login button[type=submit]")
+            p.open(f"/grid/{grid}")
+            legend = p.page.locator(".gm-legend").inner_text()
+            assert "即将超期" in legend and "已超期" in legend
+            from web.maps import DEADLINE_COLORS as colours
+
+            for state, word in (("overdue", "已超期"), ("due_soon", "即将超期")):
+                # The popup as it is written when opened (the three share a point, in a
+                # cluster: opening one there would race the map's refresh).
+                marker = (
+                    "GridMap.incidents.getLayers().find(x => x.options.className"
+                    f" === 'gm-incident gm-incident-{state}')"
+                )
+                assert p.js(f"{marker}.options.color") == colours[state]
+                html = p.js(
+                    f"(() => {{ const m = {marker}; return m.getPopup().getContent()(m); }})()"
+                )
+                assert (
+                    f'gm-deadline {"gm-late" if state == "overdue" else "gm-soon"}">{word}</b>'
+                    in html
+                )
+            p.shot("deadlines-map")
+            assert p.errors == []
+        finally:
+            p.close()
