@@ -177,3 +177,37 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
         assert cases.route_unrouted(store) == len(open_cases) > 0
         assert all(store.case(r["id"])["department"] for r in open_cases)
     gdal.validate_gpkg(path)
+
+
+@pytest.mark.parametrize("kind", ["gpkg", "postgis"])
+def test_a_store_at_revision_0006_gains_the_clocks_with_each_running_case_warned(
+    kind, request, tmp_path_factory
+):
+    """The sample city taken back to revision 0006 (its clock columns, index and table
+    dropped): the upgrade warns each running case exactly when a dispatch would have (the
+    sample's cases were dispatched with the default hours and share)."""
+    from tests.contract.conftest import city_in
+
+    with city_in(kind, request, tmp_path_factory, "rev0006") as store:
+        fields = ["id", "warn_utc", "clock_kind", "clock_since"]
+        before = [
+            {k: r[k] for k in fields} for r in store.cases(statuses=list(STATUSES), limit=1 << 62)
+        ]
+        running = [r for r in before if r["clock_since"]]
+        assert running and all(r["warn_utc"] for r in running)
+        with store.transaction():
+            store._run("DROP INDEX ix_incidents_warn")
+            for column in ("clock_kind", "warn_utc"):
+                store._run(f"ALTER TABLE incidents DROP COLUMN {column}")
+            store._run("DROP TABLE category_clocks")
+            if kind == "gpkg":
+                store._run("DELETE FROM gpkg_contents WHERE table_name = 'category_clocks'")
+            store._run("UPDATE alembic_version SET version_num = '0006'")
+        assert migrations.ensure(store) == [f"upgraded from revision 0006 to {migrations.HEAD}"]
+        after = {r["id"]: r for r in store.cases(statuses=list(STATUSES), limit=1 << 62)}
+        assert {r["id"]: r["warn_utc"] for r in before} == {
+            i: r["warn_utc"] for i, r in after.items()
+        }
+        # Dispatched before clocks had kinds: working time (workflow.Clock reads NULL so).
+        assert all(r["clock_kind"] is None for r in after.values())
+        assert store.clock_rules() == []
