@@ -19,7 +19,7 @@ import shapely
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from gridmap.catalogue import OPEN_STATUSES, STATUSES
+from gridmap.catalogue import NATURAL, OPEN_STATUSES, STATUSES
 from gridmap.cli import main
 from gridmap.stores import migrations
 from gridmap.stores.gpkg import GeoPackageStore
@@ -184,8 +184,10 @@ def test_a_store_at_revision_0006_gains_the_clocks_with_each_running_case_warned
     kind, request, tmp_path_factory
 ):
     """The sample city taken back to revision 0006 (its clock columns, index and table
-    dropped): the upgrade warns each running case exactly when a dispatch would have (the
-    sample's cases were dispatched with the default hours and share)."""
+    dropped): the upgrade warns each running case exactly when a dispatch in working time
+    would have (the sample's cases were dispatched with the default hours and share).
+    Its own copy of the sample city in each store (a few seconds once the session's sample
+    city and PostGIS template exist; run alone, it builds them)."""
     from tests.contract.conftest import city_in
 
     with city_in(kind, request, tmp_path_factory, "rev0006") as store:
@@ -205,9 +207,14 @@ def test_a_store_at_revision_0006_gains_the_clocks_with_each_running_case_warned
             store._run("UPDATE alembic_version SET version_num = '0006'")
         assert migrations.ensure(store) == [f"upgraded from revision 0006 to {migrations.HEAD}"]
         after = {r["id"]: r for r in store.cases(statuses=list(STATUSES), limit=1 << 62)}
-        assert {r["id"]: r["warn_utc"] for r in before} == {
-            i: r["warn_utc"] for i, r in after.items()
-        }
-        # Dispatched before clocks had kinds: working time (workflow.Clock reads NULL so).
+        # Dispatched before clocks had kinds: working time (workflow.Clock reads NULL so),
+        # the sample's emergencies too, which were dispatched on the natural clock.
         assert all(r["clock_kind"] is None for r in after.values())
+        work = [r for r in before if r["clock_kind"] != NATURAL]
+        assert len(work) > len(before) // 2
+        assert {r["id"]: r["warn_utc"] for r in work} == {
+            r["id"]: after[r["id"]]["warn_utc"] for r in work
+        }
+        emergencies = [r for r in running if r["clock_kind"] == NATURAL]
+        assert emergencies and all(after[r["id"]]["warn_utc"] for r in emergencies)
         assert store.clock_rules() == []
