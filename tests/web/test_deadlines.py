@@ -164,3 +164,28 @@ def test_the_map_rings_popup_and_legend_say_it(app, db, fires, browser):
             assert p.errors == []
         finally:
             p.close()
+
+
+def test_open311_tells_the_public_the_city_limit(app, db, fires):
+    ids, _ = fires
+    client = app.test_client()
+
+    def notice(code: str) -> str:
+        found = client.get("/open311/v2/services.json?lang=en").json
+        return next(s["description"] for s in found if s["service_code"] == code)
+
+    assert notice("E0404") == "Fire (1 hour, round the clock)"
+    with open_store(db) as store:
+        cases.set_clock(store, "E0404", "natural", "0.5", "h")
+    try:
+        assert notice("E0404") == "Fire (0.5 hours, round the clock)"
+        case_id = next(iter(ids))
+        with open_store(db) as store:
+            from gridmap.services import open311
+
+            (view,) = open311.find(store, "en", ids=[case_id])
+        assert view["service_notice"] == "0.5 hours, round the clock"
+    finally:
+        with open_store(db) as store:
+            cases.set_clock(store, "E0404", None)
+    assert notice("E0404") == "Fire (1 hour, round the clock)"
