@@ -30,9 +30,9 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from etl import sample_city  # noqa: E402
-from gridmap import cases  # noqa: E402
 from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES  # noqa: E402
 from gridmap.model import LOCAL_TZ, utc_text  # noqa: E402
+from gridmap.services import cases  # noqa: E402
 from gridmap.stores import open_store  # noqa: E402
 from gridmap.stores import schema as s  # noqa: E402
 
@@ -53,6 +53,7 @@ STATUSES = {  # share of a year's cases, as the sample city's
 CASE_INDEXES = [
     "ix_incidents_status",
     "ix_incidents_due",
+    "ix_incidents_warn",
     "ix_incidents_department",
     "ix_incidents_closed",
     "ix_incidents_grid",
@@ -77,7 +78,9 @@ def fill(store, n: int, now: datetime) -> None:
     reported = end - rng.integers(0, 365 * 86400, n).astype("timedelta64[s]")
     departments = np.array(list(store.departments()), dtype=object)
     running = np.isin(status, list(CLOCK_STATUSES))
-    due = reported + rng.integers(3600, 20 * 86400, n).astype("timedelta64[s]")
+    limit = rng.integers(3600, 20 * 86400, n)
+    due = reported + limit.astype("timedelta64[s]")
+    warn = reported + (limit * 0.8).astype("timedelta64[s]")  # GRIDMAP_WARN_SHARE's default
     handled = np.isin(status, ["handled", "verified", "closed", "evaluated"])
     closed = np.isin(status, ["closed", "evaluated"])
     closed_at = reported + rng.integers(3600, 10 * 86400, n).astype("timedelta64[s]")
@@ -85,7 +88,7 @@ def fill(store, n: int, now: datetime) -> None:
     codes = sorted(CATEGORIES)
     columns = ["geom", "category", "status", "reported_at", "reported_utc", "description",
                "reporter", "generation", "grid_code", "areas", "lon", "lat", "department",
-               "due_utc", "on_time", "closed_utc", "clock_used"]  # fmt: skip
+               "due_utc", "warn_utc", "on_time", "closed_utc", "clock_used"]  # fmt: skip
     gen = store.generation().id
     rows = zip(
         store.encode(shapely.points(xy)),
@@ -102,6 +105,7 @@ def fill(store, n: int, now: datetime) -> None:
         xy[:, 1].tolist(),
         departments[rng.integers(0, len(departments), n)],
         np.where(running, _utc(due), None),
+        np.where(running, _utc(warn), None),
         np.where(handled, rng.random(n) < 0.8, None),
         np.where(closed, _utc(closed_at), None),
         [0.0] * n,
@@ -163,7 +167,8 @@ def main() -> None:
             print(f"{url.split(':')[0]} store: {total:,} incidents (built in {build:.0f} s)")
             indexed = measure(store, now)
             board = cases.board(store, now)
-            print(f"  open {board['open']:,}, overdue {board['overdue']:,}, "
+            print(f"  open {board['open']:,}, due soon {board['due_soon']:,}, "
+                  f"overdue {board['overdue']:,}, "
                   f"on time {board['on_time_rate']:.1%}")  # fmt: skip
             with store.transaction():
                 for name in CASE_INDEXES:

@@ -69,16 +69,19 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
 
 
 def _copy_cases(src: Store, dst: Store, incidents: dict, hazards: dict, progress) -> None:
-    """Departments, routing rules, calendar days, each case's state and steps, photos and
-    inspections, with the events' new ids."""
+    """Departments, routing rules, calendar days, the city's clocks per category, each
+    case's state and steps, photos and inspections, with the events' new ids."""
     for d in src.departments().values():
         dst.save_department(d)
     for rule in src.rules():
         dst.add_rule(rule)
     for day in src.calendar_notes():
         dst.set_calendar_day(day["day"], day["working"], day["note"])
+    for clock in src.clock_rules():
+        dst.set_clock_rule(clock.code, clock)
+    columns = [*schema.CASE_COLUMNS, *schema.CLOCK_COLUMNS]
     state = [
-        {"_id": incidents[row["id"]], **{c: row[c] for c in schema.CASE_COLUMNS}}
+        {"_id": incidents[row["id"]], **{c: row[c] for c in columns}}
         for row in src.cases(statuses=list(STATUSES), limit=1 << 62)
     ]
     for row in state:  # hazard links follow the hazards' new ids

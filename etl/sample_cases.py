@@ -11,8 +11,7 @@ import numpy as np
 from gridmap import routing
 from gridmap.catalogue import CATEGORIES
 from gridmap.model import utc_text
-from gridmap.workcal import WorkCalendar
-from gridmap.workflow import Clock, advance
+from gridmap.workflow import Clock, Deadlines, advance
 
 _CHAIN = {  # the steps that led to each status, after report (and dispatch)
     "accepted": ["accept"],
@@ -52,7 +51,8 @@ def install_routing(store) -> None:
 def build_cases(store, ids: list[int], incidents, seed: int, now: datetime) -> None:
     """Route every incident and give it the clock and steps its status implies."""
     rng = np.random.default_rng(seed)
-    cal = WorkCalendar()
+    deadlines = Deadlines()
+    cal = deadlines.cal
     rules, departments = store.rules(), store.departments()
     updates, events = [], []
     for incident_id, row in zip(ids, incidents.itertuples(index=False), strict=True):
@@ -73,11 +73,11 @@ def build_cases(store, ids: list[int], incidents, seed: int, now: datetime) -> N
             target = _TARGET[action]
             if target == "handled":  # within 0.3-1.4 times the limit
                 spent = float(rng.uniform(0.3, 1.4)) * (clock.limit or 3600.0)
-                at = max(at, cal.add_seconds(clock.since or at, spent - clock.used))
+                at = max(at, clock.after(clock.since or at, spent - clock.used, cal))
             else:
                 at = cal.next_working(at + timedelta(minutes=float(rng.uniform(10, 180))))
             at = min(at, now)
-            clock = advance(clock, cat, status, target, at, cal)
+            clock = advance(clock, cat, status, target, at, deadlines)
             if target == "parked":
                 values["review_on"] = (now + timedelta(days=14)).date()
             if target == "closed":

@@ -12,18 +12,27 @@ from dataclasses import dataclass
 
 HOURS_PER_DAY = 7.5  # the default working day (08:30-12:00, 13:30-17:30)
 
+# The two clocks a limit counts in: working time (gridmap.workcal) or natural time, round
+# the clock (emergencies: a fire on a Sunday afternoon cannot wait for Monday morning).
+WORK, NATURAL = "work", "natural"
+CLOCKS: dict[str, tuple[str, str]] = {
+    WORK: ("工作时间", "working time"),
+    NATURAL: ("自然时间", "round the clock"),
+}
+
 
 @dataclass(frozen=True)
 class Category:
     code: str  # kind letter + 2-digit class + 2-digit sub-class, e.g. "E0102"
     name_zh: str
     name_en: str
-    # The time limit from dispatch to handled, in working hours ("h") or days ("d").
+    # The time limit from dispatch to handled, in hours ("h") or days ("d") of ``clock``.
     limit: float
     unit: str = "h"
     # Whether a grid officer's report in their own grid is accepted (立案) at once; the
     # rest wait for the command centre (emergencies and what needs a legal review).
     officer_accepts: bool = True
+    clock: str = WORK  # WORK or NATURAL; a city changes it as data (workflow.ClockRule)
 
     @property
     def time_limit_hours(self) -> float:
@@ -34,6 +43,11 @@ class Category:
     def limit_text(self) -> tuple[str, str]:
         """The limit as people say it, in Chinese and English."""
         n = f"{self.limit:g}"
+        s = "s" if self.limit != 1 else ""
+        if self.clock == NATURAL:
+            if self.unit == "d":
+                return f"{n}个自然日", f"{n} calendar day{s}"
+            return f"{n}小时（全天候）", f"{n} hour{s}, round the clock"
         if self.unit == "d":
             return f"{n}个工作日", f"{n} working day{'s' if self.limit != 1 else ''}"
         return f"{n}个工作小时", f"{n} working hour{'s' if self.limit != 1 else ''}"
@@ -77,10 +91,11 @@ CATEGORIES: dict[str, Category] = {
             "E",
             "04",
             [
-                ("01", "路面塌陷", "Road collapse", 2, "h", False),
-                ("02", "自来水管破裂", "Burst water pipe", 2, "h", False),
-                ("03", "积水", "Flooding", 2, "h", False),
-                ("04", "火灾", "Fire", 1, "h", False),
+                ("01", "路面塌陷", "Road collapse", 2, "h", False, NATURAL),
+                ("02", "自来水管破裂", "Burst water pipe", 2, "h", False, NATURAL),
+                ("03", "积水", "Flooding", 2, "h", False, NATURAL),
+                ("04", "火灾", "Fire", 1, "h", False, NATURAL),
+                ("05", "燃气泄漏", "Gas leak", 1, "h", False, NATURAL),
             ],
         ),
         *_cats(
@@ -105,7 +120,8 @@ CATEGORIES: dict[str, Category] = {
             "C",
             "01",
             [
-                ("01", "井盖", "Manhole cover", 8),
+                # A missing cover is a hole in the street: round the clock, like an emergency.
+                ("01", "井盖", "Manhole cover", 8, "h", True, NATURAL),
                 ("02", "路灯", "Street lamp", 2, "d"),
             ],
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,9 @@ class Settings:
     # GRIDMAP_WORK_HOURS: the working hours case deadlines count (default
     # 08:30-12:00,13:30-17:30); working days follow China's official calendar.
     work_hours: str = "08:30-12:00,13:30-17:30"
+    # GRIDMAP_WARN_SHARE: the share of a case's time limit after which it is due soon
+    # (预警, yellow; overdue, red, once all of it is used): default 0.8.
+    warn_share: float = 0.8
     # GRIDMAP_PHOTO_MB: the largest photo a report or step may carry (default 8 MB).
     photo_mb: int = 8
     # GRIDMAP_INSPECT_DAYS: days between hazard inspections for risk levels 1-4
@@ -134,6 +138,7 @@ class Settings:
             ) from None
         return cls(
             work_hours=hours,
+            warn_share=_share(env, "GRIDMAP_WARN_SHARE", 0.8),
             inspect_days=inspect_days,
             photo_mb=_positive(env, "GRIDMAP_PHOTO_MB", 8),
             public=public,
@@ -168,6 +173,16 @@ def _positive(env: dict[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise InvalidInput(f"{name}={raw!r}: expected a whole number above 0", field=name)
     return int(raw)
+
+
+def _share(env: dict[str, str], name: str, default: float) -> float:
+    """A share above 0 and below 1, in ASCII digits ("0.8")."""
+    raw = env.get(name, str(default)).strip()
+    if not re.fullmatch(r"0?\.[0-9]{1,6}", raw) or float(raw) == 0:
+        raise InvalidInput(
+            f"{name}={raw!r}: expected a share between 0 and 1, such as 0.8", field=name
+        )
+    return float(raw)
 
 
 def _names(raw: str | None) -> tuple[str, ...] | None:

@@ -12,11 +12,14 @@ The store writes the result (``Cases.apply_step``).
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from gridmap import access
-from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, STATUSES, Category
+from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, CLOCKS, NATURAL, STATUSES, Category
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.workcal import WorkCalendar
 
@@ -185,7 +188,7 @@ def check(
     return action
 
 
-def own_grid_accept(actor: Actor, case: dict, at: datetime, cal: WorkCalendar) -> Step | None:
+def own_grid_accept(actor: Actor, case: dict, at: datetime, cal: Deadlines) -> Step | None:
     """The 立案 accept of a case ``actor`` just reported, when the officer's own-grid rule
     allows it (their grid, a category officers accept): taken by the system on the
     officer's behalf, through the same checks as any step; None when it does not apply."""
@@ -221,10 +224,80 @@ def parse_utc(text: str | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class ClockRule:
+    """A city's own clock and limit for a sub-category, stored as data: it wins over the
+    catalogue's for cases dispatched after it was set."""
+
+    code: str
+    clock: str
+    limit: float
+    unit: str
+
+    @classmethod
+    def checked(cls, code: str, clock: str, limit, unit: str) -> ClockRule:
+        category(code)  # InvalidInput names an unknown one
+        if clock not in CLOCKS:
+            raise InvalidInput(f"clock: expected one of {', '.join(CLOCKS)}", field="clock")
+        if unit not in _UNIT_SECONDS:
+            raise InvalidInput("unit: expected h (hours) or d (days)", field="unit")
+        amount = _amount(limit)
+        ok = math.isfinite(amount) and 0 < amount * _UNIT_SECONDS[unit] <= _MAX_LIMIT
+        if not ok or (unit == "d" and amount != int(amount)):
+            # Whole days: "2 working days" ends at the same time of day (workcal.add_days).
+            raise InvalidInput(
+                f"limit {limit!r}: expected a number above 0 and at most 365 days"
+                + (", in whole days" if unit == "d" else ""),
+                field="limit",
+            )
+        return cls(code, clock, amount, unit)
+
+
+def _amount(value) -> float:
+    """A limit as a number; text only in ASCII digits (``float`` reads other scripts'
+    digits too, and "nan" or "inf")."""
+    if isinstance(value, str):
+        return float(value) if re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,6})?", value.strip()) else -1.0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return -1.0
+    return float(value)
+
+
+_UNIT_SECONDS = {"h": 3600.0, "d": 86400.0}
+_MAX_LIMIT = 365 * 86400.0
+
+
+def with_rules(rules: Iterable[ClockRule]) -> dict[str, Category]:
+    """The catalogue with a city's clocks and limits."""
+    out = dict(CATEGORIES)
+    for r in rules:
+        if r.code in out:  # a rule for a category since removed from the catalogue: ignored
+            out[r.code] = replace(out[r.code], clock=r.clock, limit=r.limit, unit=r.unit)
+    return out
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """What case deadlines are counted by: the working calendar, each category's clock
+    and limit (the catalogue with the city's rules), and the share of a limit after which
+    a case is due soon (预警).  Built once per request or run
+    (``services.cases.calendar``) and passed down."""
+
+    cal: WorkCalendar = field(default_factory=WorkCalendar)
+    categories: Mapping[str, Category] = field(default_factory=lambda: CATEGORIES)
+    warn_share: float = 0.8
+
+    def category(self, code: str) -> Category:
+        found = self.categories.get(code)
+        return found if found is not None else category(code)
+
+
+@dataclass(frozen=True)
 class Clock:
-    """A case's deadline: ``limit`` working seconds allowed (fixed at the first
-    dispatch), ``used`` before ``since`` (when the clock last started; None: stopped),
-    ``due`` while it runs, ``on_time`` once handled."""
+    """A case's deadline: ``limit`` seconds allowed of the ``kind`` of time (working or
+    natural; both fixed at the first dispatch, so a stop and a restart count the same
+    time), ``used`` before ``since`` (when the clock last started; None: stopped); while
+    it runs ``due`` and ``warn`` (when the used share reaches ``Deadlines.warn_share``);
+    ``on_time`` once handled."""
 
     limit: float | None = None
     used: float = 0.0
@@ -232,6 +305,8 @@ class Clock:
     due: datetime | None = None
     on_time: bool | None = None
     dispatched: datetime | None = None
+    kind: str | None = None  # None with a limit: a case dispatched before clocks had kinds
+    warn: datetime | None = None
 
     @classmethod
     def of(cls, row) -> Clock:
@@ -247,6 +322,8 @@ class Clock:
             due=parse_utc(get("due_utc")),
             on_time=None if on_time is None else bool(on_time),
             dispatched=parse_utc(get("dispatched_utc")),
+            kind=get("clock_kind"),
+            warn=parse_utc(get("warn_utc")),
         )
 
     def columns(self) -> dict:
@@ -255,38 +332,74 @@ class Clock:
             "clock_used": self.used,
             "clock_since": _text(self.since),
             "due_utc": _text(self.due),
+            "warn_utc": _text(self.warn),
+            "clock_kind": self.kind,
             "on_time": self.on_time,
             "dispatched_utc": _text(self.dispatched),
         }
 
+    @property
+    def natural(self) -> bool:
+        return self.kind == NATURAL
+
+    def elapsed(self, start: datetime, end: datetime, cal: WorkCalendar) -> float:
+        """Seconds of this clock's kind of time from ``start`` to ``end``."""
+        if self.natural:
+            return max(0.0, (end - start).total_seconds())
+        return cal.working_seconds(start, end)
+
+    def after(self, start: datetime, seconds: float, cal: WorkCalendar) -> datetime:
+        """The instant ``seconds`` of this clock's kind of time after ``start``."""
+        if seconds <= 0:
+            return start
+        if self.natural:
+            return start + timedelta(seconds=seconds)
+        return cal.add_seconds(start, seconds)
+
     def used_at(self, now: datetime, cal: WorkCalendar) -> float:
-        running = cal.working_seconds(self.since, now) if self.since else 0.0
+        running = self.elapsed(self.since, now, cal) if self.since else 0.0
         return self.used + running
 
     def remaining(self, now: datetime, cal: WorkCalendar) -> float | None:
-        """Working seconds left (negative: overdue); None before the first dispatch."""
+        """Seconds left (negative: overdue); None before the first dispatch."""
         if self.limit is None:
             return None
         return self.limit - self.used_at(now, cal)
 
+    def started(self, at: datetime, due: datetime | None, d: Deadlines) -> Clock:
+        """Running from ``at``: due at ``due`` (default: when the rest of the limit is used),
+        warned when ``d.warn_share`` of it is."""
+        left = (self.limit or 0.0) - self.used
+        warn_left = (self.limit or 0.0) * d.warn_share - self.used
+        return replace(
+            self,
+            since=at,
+            due=due or self.after(at, left, d.cal),
+            warn=self.after(at, warn_left, d.cal),
+        )
 
-def advance(
-    clock: Clock, cat: Category, old: str, new: str, at: datetime, cal: WorkCalendar
-) -> Clock:
+
+def _deadline(kind: str, at: datetime, cat: Category, cal: WorkCalendar) -> datetime:
+    """The end of ``cat``'s limit started at ``at`` on a clock of ``kind``."""
+    if kind == NATURAL:
+        return at + timedelta(seconds=cat.limit * _UNIT_SECONDS[cat.unit])
+    return cal.deadline(at, cat.limit, "days" if cat.unit == "d" else "hours")
+
+
+def advance(clock: Clock, cat: Category, old: str, new: str, at: datetime, d: Deadlines) -> Clock:
     """The clock after a step from ``old`` to ``new`` at ``at``."""
     if old in CLOCK_STATUSES and new in CLOCK_STATUSES:
         return clock  # dispatched -> handling, escalated -> dispatched...: it runs on
     out = clock
     if out.since is not None:  # stop the running segment
-        out = replace(out, used=out.used_at(at, cal), since=None, due=None)
+        out = replace(out, used=out.used_at(at, d.cal), since=None, due=None, warn=None)
     if new in CLOCK_STATUSES:
-        if out.limit is None:  # the first dispatch: the limit, kept in working seconds
-            due = cal.deadline(at, cat.limit, "days" if cat.unit == "d" else "hours")
-            limit = cal.working_seconds(at, due)
-            out = replace(out, limit=limit, dispatched=at, since=at, due=due)
+        if out.limit is None:  # the first dispatch: the clock's kind and its limit in seconds
+            due = _deadline(cat.clock, at, cat, d.cal)
+            out = replace(out, kind=cat.clock, dispatched=at)
+            out = replace(out, limit=out.elapsed(at, due, d.cal)).started(at, due, d)
         else:  # resumed: what is left of the limit, from now
-            left = out.limit - out.used
-            out = replace(out, since=at, due=cal.add_seconds(at, left) if left > 0 else at)
+            out = out.started(at, None, d)
     if new == "handled":
         out = replace(out, on_time=out.used <= (out.limit or 0.0) + 1e-6)
     return out
@@ -308,7 +421,7 @@ def step(
     action_name: str,
     case: dict,
     at: datetime,
-    cal: WorkCalendar,
+    cal: Deadlines,
     note: str = "",
     department: str | None = None,
     review_on: date | None = None,
@@ -352,6 +465,6 @@ def step(
             )
         detail["department"] = chosen
     clock = advance(
-        Clock.of(case), category(case["category"]), case["status"], action.target, at, cal
+        Clock.of(case), cal.category(case["category"]), case["status"], action.target, at, cal
     )
     return Step(action, action.target, clock, note, detail)

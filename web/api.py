@@ -12,6 +12,7 @@ from gridmap import access
 from gridmap.catalogue import CATEGORIES, OPEN_STATUSES, STATUSES
 from gridmap.coords import gcj02_to_wgs84
 from gridmap.model import IncidentQuery, utc_text
+from gridmap.services import cases
 from web import clusters, geojson, i18n, params
 from web.auth import public
 from web.caller import caller
@@ -123,11 +124,23 @@ def incidents():
         lonlat = clusters.coordinates(store, query)
         if len(lonlat) > limit:
             return _clusters(lonlat, zoom, datum)
-    frame, total = store.incidents_in(query, limit=limit)
+    frame, total = store.incidents_in(query, limit=limit, deadlines=True)
     frame = access.redact_frame(caller(), frame)  # staff-written descriptions are internal
-    records = geojson.records(frame, INCIDENT_PROPS)
+    records = _incident_records(frame)
     extra = {"clustered": False, "total": total}
     return geojson.features(frame.geometry.values, records, datum, extra=extra)
+
+
+def _incident_records(frame) -> list[dict]:
+    """The map's properties of each incident, with its due time and where its clock
+    stands (``deadline``: overdue, due_soon or null), which the popup and the marker's
+    ring show."""
+    at = cases.now()
+    records = geojson.records(frame, [*INCIDENT_PROPS, "due_utc", "warn_utc"])
+    for r in records:
+        r["deadline"] = cases.deadline(r, at)
+        del r["warn_utc"]
+    return records
 
 
 def _incident_query(store) -> IncidentQuery:

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from gridmap import access, workflow
-from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
+from gridmap.catalogue import CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
 from gridmap.errors import InvalidInput
 from gridmap.model import LOCAL_TZ
 from gridmap.services import cases
@@ -48,8 +48,9 @@ def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
     """A case as pages and the API show it: names in ``lang``, due time and what is left."""
     at = at or cases.now()
     k = 0 if lang == "zh" else 1
-    cat = CATEGORIES.get(case["category"])
+    cat = _calendar().categories.get(case["category"])
     left = cases.remaining(case, _calendar(), at)
+    deadline = cases.deadline(case, at)
     due = workflow.parse_utc(case.get("due_utc"))
     departments = get_store().departments()
     dept = departments.get(case.get("department"))
@@ -71,7 +72,9 @@ def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
         "due": due and due.astimezone(LOCAL_TZ).isoformat(timespec="minutes"),
         "due_text": due and due.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
         "remaining_hours": None if left is None else round(left / 3600, 2),
-        "overdue": cases.overdue(case, at),
+        "overdue": deadline == "overdue",
+        "due_soon": deadline == "due_soon",
+        "deadline": deadline,
         "running": case["status"] in CLOCK_STATUSES,
         "on_time": case.get("on_time"),
         "review_on": case["review_on"].isoformat() if case.get("review_on") else None,
@@ -121,7 +124,7 @@ def category_groups(lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
     for major, names in MAJOR_CLASSES.items():
         subs = [
             (c.code, (c.name_zh, c.name_en)[k], c.limit_text[k])
-            for c in CATEGORIES.values()
+            for c in _calendar().categories.values()
             if c.code.startswith(major)
         ]
         groups.append((names[k], subs))

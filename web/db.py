@@ -41,10 +41,13 @@ def large_batches() -> LargeBatches:
 
 
 def calendar():
-    """The working calendar of the configured hours and the store's local days."""
+    """What deadlines count by (``services.cases.calendar``): read once per request,
+    not once for each case of a list."""
     from gridmap.services.cases import calendar as build
 
-    return build(get_store(), settings())
+    if "deadlines" not in g:
+        g.deadlines = build(get_store(), settings())
+    return g.deadlines
 
 
 def get_store() -> Store:

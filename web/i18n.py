@@ -34,6 +34,10 @@ TEXT = {
     "risk_level": ("风险等级", "Risk level"),
     "next_inspection": ("下次检查", "Next inspection"),
     "legend": ("图例", "Legend"),
+    # Where a case's clock stands (预警): most of its limit used, or all of it.
+    "due_soon": ("即将超期", "Due soon"),
+    "overdue": ("已超期", "Overdue"),
+    "due": ("截止", "Due"),
     "open_incidents": ("未结事件", "Open incidents"),
     "age_days": ("天", "days"),
     "no_open_incidents": ("本网格没有未结事件", "No open incidents in this grid"),

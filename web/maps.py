@@ -27,6 +27,8 @@ from web.security import nonce
 STATUS_COLORS = styles.STATUS_COLORS
 RISK_COLORS = styles.RISK_COLORS
 LAYER_STYLE = styles.LAYER_STYLE
+# A running clock's warning (预警) as the ring around an incident and the lists' badges.
+DEADLINE_COLORS = {"due_soon": "#f1c40f", "overdue": "#b2182b"}
 DEFAULT_ON = {"district", "street", "neighborhood", "community", "grid"}
 
 

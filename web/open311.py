@@ -184,7 +184,7 @@ def discovery(fmt: str):
 @public
 @documented(**ANSWERS)
 def services(fmt: str):
-    return answer("services", open311.services(i18n.language()), fmt)
+    return answer("services", open311.services(i18n.language(), db.calendar().categories), fmt)
 
 
 @bp.get(f"/services/<code>.{FMT}")
@@ -208,7 +208,7 @@ def post_request(fmt: str):
     incident_id, number = open311.submit(
         store, lookup_index(), db.calendar(), client, lon, lat, code, description
     )
-    made = open311.receipt(incident_id, number, code, i18n.language())
+    made = open311.receipt(incident_id, number, code, i18n.language(), db.calendar().categories)
     return answer("service_requests", [made], fmt, 201)
 
 

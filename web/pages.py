@@ -42,6 +42,7 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
         "catalogue": i18n.catalogue(lang),
         "statusColors": maps.STATUS_COLORS,
         "riskColors": maps.RISK_COLORS,
+        "deadlineColors": maps.DEADLINE_COLORS,
         "layers": maps.layer_config(layers, counts, lambda x: i18n.layer_title(x, lang)),
         "generation": {
             "id": gen.id,

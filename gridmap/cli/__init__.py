@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "route": ("cases", "route"),
     "department": ("cases", "department"),
     "calendar": ("cases", "calendar"),
+    "category": ("cases", "category"),
     "case": ("cases", "case"),
 }
 

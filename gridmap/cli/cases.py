@@ -1,6 +1,7 @@
-"""``gridmap route``, ``gridmap department``, ``gridmap calendar`` and ``gridmap case``:
-routing rules, departments, the working calendar's local days, and escalating overdue
-cases (for cron: ``gridmap case escalate`` every few minutes)."""
+"""``gridmap route``, ``gridmap department``, ``gridmap calendar``, ``gridmap category``
+and ``gridmap case``: routing rules, departments, the working calendar's local days, each
+category's clock and limit, and escalating overdue cases (for cron: ``gridmap case
+escalate`` every few minutes)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 
 import click
 
+from gridmap.catalogue import CLOCKS
 from gridmap.cli.common import command_store, settings
 from gridmap.errors import InvalidInput
 from gridmap.lookup import LookupIndex
@@ -126,6 +128,45 @@ def calendar_set(ctx, day, kind, note) -> None:
     command_store(ctx).set_calendar_day(_day(day), working, note)
     said = {"off": "a day off", "work": "a working day", "national": "as the national calendar"}
     click.echo(f"{day} is {said[kind]}.")
+
+
+@click.group()
+def category() -> None:
+    """Each category's time limit and its clock: working time or round the clock."""
+
+
+@category.command("list")
+@click.pass_context
+def category_list(ctx) -> None:
+    """The catalogue with this city's changes (marked *)."""
+    store = command_store(ctx)
+    changed = {r.code for r in store.clock_rules()}
+    for c in cases.calendar(store, settings(ctx)).categories.values():
+        mark = "*" if c.code in changed else " "
+        click.echo(
+            f"{c.code}{mark} {c.limit:>5g} {c.unit}  {c.clock:<7}  {c.name_zh} / {c.name_en}"
+        )
+
+
+@category.command("set")
+@click.argument("code")
+@click.option("--clock", type=click.Choice(sorted(CLOCKS)), required=True)
+@click.option("--limit", required=True, help="Hours, or whole days with --unit d.")
+@click.option("--unit", type=click.Choice(["h", "d"]), default="h", show_default=True)
+@click.pass_context
+def category_set(ctx, code, clock, limit, unit) -> None:
+    """Category CODE's limit for cases dispatched from now on (those dispatched keep theirs)."""
+    rule = cases.set_clock(command_store(ctx), code, clock, limit, unit)
+    click.echo(f"{code}: {rule.limit:g} {unit}, {CLOCKS[rule.clock][1]}.")
+
+
+@category.command("reset")
+@click.argument("code")
+@click.pass_context
+def category_reset(ctx, code) -> None:
+    """Category CODE follows the catalogue's clock and limit again."""
+    cases.set_clock(command_store(ctx), code, None)
+    click.echo(f"{code} follows the catalogue again.")
 
 
 @click.group()

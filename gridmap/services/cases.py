@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from gridmap.model import CRS, LOCAL_TZ, utc_text
 from gridmap.photos import Photo
 from gridmap.settings import Settings
 from gridmap.workcal import WorkCalendar, parse_hours
-from gridmap.workflow import Actor, Clock
+from gridmap.workflow import Actor, Clock, ClockRule, Deadlines
 
 if TYPE_CHECKING:
     from gridmap.stores.protocols import CasesAndAreas, CaseStore, RoutingStore
@@ -31,9 +32,25 @@ if TYPE_CHECKING:
 _REROUTED = frozenset({"reported", "accepted", "returned", "parked"})
 
 
-def calendar(store: RoutingStore, settings: Settings) -> WorkCalendar:
-    """The working calendar: the hours setting, China's holidays, the store's local days."""
-    return WorkCalendar(parse_hours(settings.work_hours), store.calendar_days())
+def calendar(store: RoutingStore, settings: Settings) -> Deadlines:
+    """What deadlines count by: the working calendar (the hours setting, China's
+    holidays, the store's local days), the catalogue with the city's clocks and limits,
+    and the share of a limit after which a case is due soon (a setting)."""
+    cal = WorkCalendar(parse_hours(settings.work_hours), store.calendar_days())
+    categories = workflow.with_rules(store.clock_rules())
+    return Deadlines(cal, categories, settings.warn_share)
+
+
+def set_clock(
+    store: RoutingStore, code: str, clock: str | None, limit=None, unit: str = "h"
+) -> ClockRule | None:
+    """Category ``code``'s limit counts ``limit`` ``unit`` (h or d) of ``clock`` (work or
+    natural) for cases dispatched from now on; ``clock`` None: the catalogue's again.
+    Audited by the store."""
+    workflow.category(code)  # InvalidInput names an unknown one
+    rule = None if clock is None else ClockRule.checked(code, clock, limit, unit)
+    store.set_clock_rule(code, rule)
+    return rule
 
 
 def now() -> datetime:
@@ -78,7 +95,7 @@ def preview(
 def report(
     store: CaseStore,
     index,
-    cal: WorkCalendar,
+    cal: Deadlines,
     actor: Actor,
     lon: float,
     lat: float,
@@ -146,7 +163,7 @@ def report(
 
 def act(
     store: CaseStore,
-    cal: WorkCalendar,
+    cal: Deadlines,
     actor: Actor,
     incident_id: int,
     action: str,
@@ -182,7 +199,7 @@ def _zone(store: RoutingStore, case: dict, department: str) -> str | None:
     return areas.get(d.layer) if d.layer else None
 
 
-def escalate_overdue(store: CaseStore, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
+def escalate_overdue(store: CaseStore, cal: Deadlines, at: datetime | None = None) -> list[int]:
     """督办 every case overdue at ``at`` that has not been escalated for it yet.  Runs may
     overlap (two processes, or cron and the web app): a case another run escalated, or a
     person moved, since the list was read is skipped, so each is escalated once."""
@@ -232,7 +249,7 @@ def rehomed(store: CaseStore, resolved: gpd.GeoDataFrame) -> list[tuple] | None:
     (None: no departments, nothing changes): routes of the ones not yet dispatched are
     recomputed, the others keep their department and take its zone in the new areas
     (``generations.move_events`` writes them with the areas, in the activation's
-    transaction).  Deadlines are working time already counted: they stay.
+    transaction).  Deadlines are time already counted: they stay.
 
     Why in bulk: an activation may move hundreds of thousands of cases.  Their departments
     are read in one query, and a route is computed once per (category, areas) pair:
@@ -272,21 +289,41 @@ def _text(areas) -> str:
 # -- reading -----------------------------------------------------------------------------
 
 
-def remaining(case: dict, cal: WorkCalendar, at: datetime | None = None) -> float | None:
-    """Working seconds left on a case's clock (negative: overdue; None: not dispatched
-    yet, or its clock has stopped)."""
+def remaining(case: dict, cal: Deadlines, at: datetime | None = None) -> float | None:
+    """Seconds left on a case's clock, of its kind of time (negative: overdue; None:
+    not dispatched yet, or its clock has stopped)."""
     if case["status"] not in OPEN_STATUSES:
         return None
-    return Clock.of(case).remaining(at or now(), cal)
+    return Clock.of(case).remaining(at or now(), cal.cal)
 
 
-def overdue(case: dict, at: datetime | None = None) -> bool:
-    due = workflow.parse_utc(case.get("due_utc"))
-    return due is not None and due < (at or now())
+def deadline(case: Mapping, at: datetime | None = None) -> str | None:
+    """Where a running clock stands: "overdue" once its limit is used, "due_soon" (预警)
+    once its warning share is (the store's board counts the same: warn_utc <= now <=
+    due_utc), else None (also when the clock is stopped)."""
+    at = at or now()
+    due = _instant(case.get("due_utc"))
+    if due is not None and due < at:
+        return "overdue"
+    warn = _instant(case.get("warn_utc"))
+    return "due_soon" if warn is not None and warn <= at else None
+
+
+def _instant(value) -> datetime | None:
+    return workflow.parse_utc(value) if isinstance(value, str) else None  # NaN from pandas
+
+
+def overdue(case: Mapping, at: datetime | None = None) -> bool:
+    return deadline(case, at) == "overdue"
+
+
+def due_soon(case: Mapping, at: datetime | None = None) -> bool:
+    return deadline(case, at) == "due_soon"
 
 
 def board(store: CasesAndAreas, at: datetime | None = None, days: int = 30) -> dict:
     """The dispatcher's board: counts per status, overdue per department and community,
+    due soon per department,
     the on-time rate, reports and closures per day for the last ``days`` days."""
     at = at or now()
     first = at.astimezone(LOCAL_TZ).date() - timedelta(days=days - 1)
@@ -298,6 +335,7 @@ def board(store: CasesAndAreas, at: datetime | None = None, days: int = 30) -> d
     parents = store.area_names("grid") if grid_layer else {}
     names = store.area_names(parent_layer) if parent_layer else {}
     by_department = Counter(raw["overdue_by_department"])
+    soon = Counter(raw["due_soon_by_department"])
     by_community: Counter = Counter()
     for grid, count in raw["overdue_by_grid"].items():
         by_community[parents.get(grid, (None, None))[1] or ""] += count
@@ -314,6 +352,8 @@ def board(store: CasesAndAreas, at: datetime | None = None, days: int = 30) -> d
         "open": sum(v for k, v in raw["by_status"].items() if k in OPEN_STATUSES),
         "overdue": sum(by_department.values()),
         "overdue_by_department": dict(by_department.most_common()),
+        "due_soon": sum(soon.values()),
+        "due_soon_by_department": dict(soon.most_common()),
         "overdue_by_community": [
             (code, names.get(code, (code, None))[0], n) for code, n in by_community.most_common()
         ],

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gridmap import access, workflow
 from gridmap.accounts import token_digest
-from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES
+from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES, Category
 from gridmap.errors import InvalidInput
 from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.services import cases
@@ -67,8 +68,9 @@ def tracking_digest(number: str) -> str:
 # -- services -------------------------------------------------------------------------------
 
 
-def services(lang: str) -> list[dict]:
-    """Every sub-category of the catalogue as an Open311 service."""
+def services(lang: str, categories: Mapping[str, Category] = CATEGORIES) -> list[dict]:
+    """Every sub-category of the catalogue (with the city's clocks and limits,
+    ``Deadlines.categories``) as an Open311 service."""
     k = _k(lang)
     return [
         {
@@ -80,7 +82,7 @@ def services(lang: str) -> list[dict]:
             "keywords": f"{c.name_zh},{c.name_en}",
             "group": MAJOR_CLASSES[c.code[:3]][k],
         }
-        for c in CATEGORIES.values()
+        for c in categories.values()
     ]
 
 
@@ -137,13 +139,19 @@ def submit(
     return incident_id, number
 
 
-def receipt(incident_id: int, number: str, code: str, lang: str) -> dict:
+def receipt(
+    incident_id: int,
+    number: str,
+    code: str,
+    lang: str,
+    categories: Mapping[str, Category] = CATEGORIES,
+) -> dict:
     """What a post answers: the request's id, its tracking number as the spec's token
     (clients that only know tokens resolve it with ``tokens/``), the time limit."""
     return {
         "service_request_id": str(incident_id),
         "token": number,
-        "service_notice": service(code).limit_text[_k(lang)],
+        "service_notice": categories.get(code, service(code)).limit_text[_k(lang)],
         "account_id": "",
     }
 
@@ -183,10 +191,16 @@ def status_notes(case: dict, reply: str, departments: dict, lang: str) -> str:
     return notes
 
 
-def request_view(case: dict, last: dict, departments: dict, lang: str) -> dict:
+def request_view(
+    case: dict,
+    last: dict,
+    departments: dict,
+    lang: str,
+    categories: Mapping[str, Category] = CATEGORIES,
+) -> dict:
     """One case as an Open311 service request (public fields only)."""
     k = _k(lang)
-    cat = CATEGORIES.get(case["category"])
+    cat = categories.get(case["category"])
     dept = departments.get(case.get("department"))
     return {
         "service_request_id": str(case["id"]),
@@ -240,7 +254,8 @@ def find(
         )
     last = store.last_events([r["id"] for r in rows])
     departments = store.departments()
-    return [request_view(r, last[r["id"]], departments, lang) for r in rows]
+    categories = workflow.with_rules(store.clock_rules())
+    return [request_view(r, last[r["id"]], departments, lang, categories) for r in rows]
 
 
 def track(store: PublicChannel, number: str, lang: str) -> dict:
@@ -267,7 +282,9 @@ def track(store: PublicChannel, number: str, lang: str) -> dict:
     last = store.last_events([incident_id])[incident_id]
     return {
         "id": incident_id,
-        "request": request_view(case, last, departments, lang),
+        "request": request_view(
+            case, last, departments, lang, workflow.with_rules(store.clock_rules())
+        ),
         "status": case["status"],
         "status_name": STATUSES[case["status"]][k],
         "steps": steps,

@@ -2,8 +2,9 @@
 calendar's local days, and the work lists and board counts read from indexes (a part of
 :class:`~gridmap.stores.sql.SQLStore`, written once; hazards are in ``hazards.py``).
 
-Invariant the board relies on: ``incidents.due_utc`` is set exactly while a case's clock
-runs (``catalogue.CLOCK_STATUSES``), so "overdue" is one range scan of its index.
+Invariant the board relies on: ``incidents.due_utc`` and ``warn_utc`` are set exactly
+while a case's clock runs (``catalogue.CLOCK_STATUSES``), so "overdue" and "due soon" are
+one range scan of an index each.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from gridmap.model import utc_text
 from gridmap.routing import Department, Rule
 from gridmap.stores import schema as s
 from gridmap.stores.records import _key
-from gridmap.workflow import Step
+from gridmap.workflow import ClockRule, Step
 
 _CASE_FIELDS = [
     c.name for c in s.incidents.columns if c.name not in ("geom",)
@@ -131,6 +132,29 @@ class Cases:
             if working is not None:
                 self._run(sa.insert(t).values(day=day, working=bool(working), note=note))
             self.record("calendar.set", day.isoformat(), after={"working": working, "note": note})
+
+    def clock_rules(self) -> list[ClockRule]:
+        """The city's own clocks and limits per category (``workflow.with_rules``)."""
+        t = s.category_clocks
+        rows = self._run(sa.select(t.c.code, t.c.clock, t.c.amount, t.c.unit).order_by(t.c.code))
+        return [ClockRule(*r) for r in rows]
+
+    def set_clock_rule(self, code: str, rule: ClockRule | None) -> None:
+        """Category ``code`` counts its limit by ``rule`` from now on, or by the
+        catalogue's again (None).  Cases already dispatched keep theirs."""
+        t = s.category_clocks
+        with self.transaction():
+            found = [r for r in self.clock_rules() if r.code == code]
+            self._run(sa.delete(t).where(t.c.code == code))
+            if rule is not None:
+                values = {"clock": rule.clock, "amount": rule.limit, "unit": rule.unit}
+                self._run(sa.insert(t).values(code=code, **values))
+            self.record(
+                "category.clock",
+                code,
+                before=found[0].__dict__ if found else None,
+                after=rule and rule.__dict__,
+            )
 
     def case_rows(self, table: str) -> list[dict]:
         """Every row of one of the case tables (``schema.CASE_TABLES``) or the public
@@ -424,8 +448,8 @@ class Cases:
 
     def board(self, now_utc: str, since_utc: str) -> dict:
         """Counts for the dispatcher's board: cases per status and handled on time or
-        late (the kept counts); from indexes, overdue per department and per grid, and
-        reports and closures per UTC hour since ``since_utc``."""
+        late (the kept counts); from indexes, overdue per department and per grid, due
+        soon per department, and reports and closures per UTC hour since ``since_utc``."""
         t = s.incidents
         n = sa.func.count()
         by_status: Counter = Counter()
@@ -442,6 +466,12 @@ class Cases:
             expr = sa.func.coalesce(column, "")
             rows = self._run(sa.select(expr, n).where(t.c.due_utc < now_utc).group_by(expr)).all()
             overdue[key] = {k: int(c) for k, c in rows}
+        # Due soon: warned, not yet due.  A range of ix_incidents_warn, which covers it.
+        expr = sa.func.coalesce(t.c.department, "")
+        rows = self._run(
+            sa.select(expr, n).where(t.c.warn_utc <= now_utc, t.c.due_utc >= now_utc).group_by(expr)
+        ).all()
+        due_soon = {k: int(c) for k, c in rows}
         hour = sa.func.substr(t.c.reported_utc, 1, 13)
         reports = self._run(
             sa.select(hour, n).where(t.c.reported_utc >= since_utc).group_by(hour)
@@ -454,6 +484,7 @@ class Cases:
             "by_status": {k: int(v) for k, v in by_status.items()},
             "overdue_by_department": overdue["department"],
             "overdue_by_grid": overdue["grid"],
+            "due_soon_by_department": due_soon,
             "on_time": {k: int(v) for k, v in on_time.items()},
             "reports": {h: int(c) for h, c in reports},
             "closures": {h: int(c) for h, c in closures},

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from gridmap.accounts import Token, User
     from gridmap.model import Generation, IncidentQuery, Layer, Officer
     from gridmap.routing import Department, Rule
-    from gridmap.workflow import Step
+    from gridmap.workflow import ClockRule, Step
 
 _S = TypeVar("_S", bound="Store")
 
@@ -163,8 +163,9 @@ class AreaStore(Transactions, Protocol):
 
 @runtime_checkable
 class RoutingStore(Transactions, Protocol):
-    """Departments, the routing rules (category × zone → department) and the calendar's
-    local days off and make-up days: what routing and working time read."""
+    """Departments, the routing rules (category × zone → department), the calendar's
+    local days off and make-up days, and the city's clocks and limits per category: what
+    routing and deadlines read."""
 
     def departments(self) -> dict[str, Department]: ...
 
@@ -181,6 +182,10 @@ class RoutingStore(Transactions, Protocol):
     def calendar_notes(self) -> list[dict]: ...
 
     def set_calendar_day(self, day: date, working: bool | None, note: str = "") -> None: ...
+
+    def clock_rules(self) -> list[ClockRule]: ...
+
+    def set_clock_rule(self, code: str, rule: ClockRule | None) -> None: ...
 
 
 @runtime_checkable
@@ -224,10 +229,16 @@ class CaseStore(RoutingStore, HazardStore, Protocol):
         limit: int | None = None,
         oldest_first: bool = False,
         offset: int = 0,
+        deadlines: bool = False,
     ) -> gpd.GeoDataFrame: ...
 
     def incidents_in(
-        self, query: IncidentQuery, limit: int, offset: int = 0, oldest_first: bool = False
+        self,
+        query: IncidentQuery,
+        limit: int,
+        offset: int = 0,
+        oldest_first: bool = False,
+        deadlines: bool = False,
     ) -> tuple[gpd.GeoDataFrame, int]: ...
 
     def count_incidents(self, query: IncidentQuery | None = None) -> int: ...

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 _INCIDENT_COLUMNS = ["id", *INCIDENT_COLUMNS]
+_DEADLINES = ["due_utc", "warn_utc"]
 
 
 def _key(value) -> bool:
@@ -234,16 +235,18 @@ class Records:
         limit: int | None = None,
         oldest_first: bool = False,
         offset: int = 0,
+        deadlines: bool = False,
     ) -> gpd.GeoDataFrame:
         """Incidents matching ``query`` (or inside ``bbox``), newest first unless asked;
-        a page of ``limit`` from ``offset``."""
+        a page of ``limit`` from ``offset``; with ``deadlines``, their due and warning
+        times too (the map marks overdue and due-soon cases)."""
         t = s.incidents
         query = query or IncidentQuery(bbox=bbox)
         order = (
             (t.c.reported_utc, t.c.id) if oldest_first else (t.c.reported_utc.desc(), t.c.id.desc())
         )
         statement = (
-            self._event_select(t, _INCIDENT_COLUMNS)
+            self._event_select(t, _INCIDENT_COLUMNS + (_DEADLINES if deadlines else []))
             .where(*self._incident_filter(query))
             .order_by(*order)
         )
@@ -252,10 +255,17 @@ class Records:
         return self._event_frame(statement)
 
     def incidents_in(
-        self, query: IncidentQuery, limit: int, offset: int = 0, oldest_first: bool = False
+        self,
+        query: IncidentQuery,
+        limit: int,
+        offset: int = 0,
+        oldest_first: bool = False,
+        deadlines: bool = False,
     ) -> tuple[gpd.GeoDataFrame, int]:
         """A page of the incidents matching ``query``, and how many match in all."""
-        page = self.incidents(query=query, limit=limit, offset=offset, oldest_first=oldest_first)
+        page = self.incidents(
+            query=query, limit=limit, offset=offset, oldest_first=oldest_first, deadlines=deadlines
+        )
         return page, self.count_incidents(query)
 
     def count_incidents(self, query: IncidentQuery | None = None) -> int:

@@ -230,7 +230,7 @@ incidents = Table(
     Column("department", Text),
     Column("zone_code", Text),  # the department's zone the point lies in
     Column("hazard_id", Integer),  # the hazard it came from, if any
-    Column("clock_limit", Float),  # working seconds allowed (set at the first dispatch)
+    Column("clock_limit", Float),  # seconds of clock_kind allowed (set at the first dispatch)
     Column("clock_used", Float, nullable=False, server_default="0"),  # before clock_since
     Column("clock_since", Text),  # UTC: the clock runs since then (NULL: stopped)
     Column("due_utc", Text),  # UTC: when it is due while the clock runs
@@ -238,6 +238,11 @@ incidents = Table(
     Column("review_on", Day),  # a parked case's review date
     Column("dispatched_utc", Text),
     Column("closed_utc", Text),
+    # Revision 0009: the clock's kind, working or natural time (catalogue.CLOCKS; NULL
+    # before the first dispatch, and for cases dispatched before: working time), and when
+    # it is due soon (预警: a share of the limit used), set exactly while due_utc is.
+    Column("clock_kind", Text),
+    Column("warn_utc", Text),
     sqlite_autoincrement=True,
 )
 Index("ix_incidents_time", incidents.c.reported_utc)
@@ -247,6 +252,14 @@ Index("ix_incidents_status", incidents.c.status, incidents.c.on_time)
 # Covering the board's overdue count (per department and grid) as well as the range.
 Index("ix_incidents_due", incidents.c.due_utc, incidents.c.department, incidents.c.grid_code)
 Index("ix_incidents_department", incidents.c.department, incidents.c.status)
+# Cases due soon at a moment (warn_utc <= now <= due_utc), per department, from the index.
+Index(
+    "ix_incidents_warn",
+    incidents.c.warn_utc,
+    incidents.c.due_utc,
+    incidents.c.department,
+    incidents.c.grid_code,
+)
 Index("ix_incidents_closed", incidents.c.closed_utc)
 CASE_COLUMNS = [
     "department",
@@ -261,6 +274,7 @@ CASE_COLUMNS = [
     "dispatched_utc",
     "closed_utc",
 ]
+CLOCK_COLUMNS = ["clock_kind", "warn_utc"]  # revision 0009
 
 hazards = Table(
     "hazards",
@@ -462,6 +476,19 @@ calendar_days = Table(
     sqlite_autoincrement=True,
 )
 
+# A city's own clock and limit per sub-category (revision 0009; workflow.ClockRule).
+category_clocks = Table(
+    "category_clocks",
+    metadata,
+    _id(),
+    Column("code", Text, nullable=False, unique=True),  # a sub-category, "E0404"
+    Column("clock", Text, nullable=False),  # catalogue.CLOCKS
+    Column("amount", Float, nullable=False),
+    Column("unit", Text, nullable=False),  # h or d
+    CheckConstraint("amount > 0", name="category_clocks_amount"),
+    sqlite_autoincrement=True,
+)
+
 # -- the public channel (revision 0005) -----------------------------------------------------
 
 # Open311 client apps: each posts with its own api_key, kept only as its SHA-256.
@@ -562,6 +589,9 @@ SESSION_TABLES = {
     "attempts": "counts for rate limits (sign-ins, photos)",
 }
 ATTRIBUTE_TABLES.update(SESSION_TABLES)
+# Revision 0009 added this.
+CLOCK_TABLES = {"category_clocks": "a city's clocks and time limits per category"}
+ATTRIBUTE_TABLES.update(CLOCK_TABLES)
 FIXED = [
     meta,
     layers,
@@ -577,6 +607,7 @@ FIXED = [
     *(metadata.tables[name] for name in CASE_TABLES),
     *(metadata.tables[name] for name in PUBLIC_TABLES),
     *(metadata.tables[name] for name in SESSION_TABLES),
+    *(metadata.tables[name] for name in CLOCK_TABLES),
 ]
 
 

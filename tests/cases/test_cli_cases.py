@@ -45,3 +45,34 @@ def test_rules_departments_calendar_and_escalation(sample_path, tmp_path):
     r = run("case", "escalate")
     assert r.exit_code == 0 and r.output.endswith("escalated.\n")
     assert run("case", "escalate").output == "0 overdue cases escalated.\n"
+
+
+def test_a_city_sets_a_category_clock_and_limit(sample_path, tmp_path):
+    copy_city(sample_path, tmp_path / "city.gpkg")
+    run = _run(f"gpkg://{tmp_path / 'city.gpkg'}")
+
+    def listed():
+        return {
+            line.split()[0]: line.split()[1:4]
+            for line in run("category", "list").output.splitlines()
+        }
+
+    assert listed()["E0404"] == ["1", "h", "natural"]
+    assert listed()["E0102"] == ["4", "h", "work"]
+    r = run("category", "set", "E0102", "--clock", "natural", "--limit", "2")
+    assert r.exit_code == 0 and r.output == "E0102: 2 h, round the clock.\n", r.output
+    assert listed()["E0102*"] == ["2", "h", "natural"]
+    for args, message in [
+        (("category", "set", "E0102", "--clock", "work", "--limit", "1.5", "--unit", "d"), "whole"),
+        (("category", "set", "E0102", "--clock", "work", "--limit", "nan"), "limit 'nan'"),
+        (("category", "set", "E77", "--clock", "work", "--limit", "1"), "unknown category"),
+        (("category", "set", "E0102", "--clock", "lunar", "--limit", "1"), "lunar"),
+        (("category", "reset", "E9999"), "unknown category"),
+    ]:
+        r = run(*args)
+        assert r.exit_code != 0 and message in r.output, (args, r.output)
+        assert "Traceback" not in r.output
+    assert run("category", "reset", "E0102").exit_code == 0
+    assert listed()["E0102"] == ["4", "h", "work"]
+    audit = run("audit", "--what", "category").output
+    assert audit.count("category.clock") == 2, audit

@@ -17,8 +17,7 @@ from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.routing import Rule
 from gridmap.services import cases
 from gridmap.stores.gpkg import GeoPackageStore
-from gridmap.workcal import WorkCalendar
-from gridmap.workflow import Actor
+from gridmap.workflow import Actor, Deadlines
 from tests.conftest import TEST_CELLS
 from tests.contract.conftest import city_in
 
@@ -58,7 +57,7 @@ def test_the_copy_carries_every_case(town, sample_path):
 
 
 def test_construction_waste_before_national_day_on_the_board(town, index):
-    cal = WorkCalendar()
+    cal = Deadlines()
     _, lon, lat = _point(town)
     reported = at(2025, 9, 30, 14)
     case_id = cases.report(town, index, cal, DISPATCHER, lon, lat, "E0103", at=reported)
@@ -105,7 +104,7 @@ def test_the_board_counts_match_a_brute_count(town):
 
 
 def test_routing_rules_first_match_wins_and_are_checked(town, index):
-    cal = WorkCalendar()
+    cal = Deadlines()
     grid, lon, lat = _point(town, 300)
     areas = index.lookup(lon, lat).codes_per_point()[0]
     street = areas["street"]
@@ -136,7 +135,7 @@ def test_routing_rules_first_match_wins_and_are_checked(town, index):
 
 
 def test_parking_pauses_the_deadline_in_the_store(town, index):
-    cal = WorkCalendar()
+    cal = Deadlines()
     _, lon, lat = _point(town, 400)
     case_id = cases.report(town, index, cal, DISPATCHER, lon, lat, "E0102", at=at(2025, 11, 3, 8))
     cases.act(town, cal, DISPATCHER, case_id, "accept", at=at(2025, 11, 3, 8, 30))

@@ -212,11 +212,10 @@ def test_activation_rehomes_open_cases_with_their_state(fresh_city, plan_file):
     dispatched are routed again in the new areas, the dispatched keep their department."""
     from gridmap.routing import Rule
     from gridmap.services import cases
-    from gridmap.workcal import WorkCalendar
-    from gridmap.workflow import Actor
+    from gridmap.workflow import Actor, Deadlines
 
     store = fresh_city
-    cal, dispatcher = WorkCalendar(), Actor("d", frozenset({"dispatcher"}))
+    cal, dispatcher = Deadlines(), Actor("d", frozenset({"dispatcher"}))
     index = LookupIndex.from_store(store, max_cells=TEST_CELLS)
     # A rule on the old neighborhoods: gone from the new generation, so it stops matching.
     store.add_rule(Rule(1, "E01", "neighborhood", None, "workstation"))

@@ -19,7 +19,7 @@ import shapely
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from gridmap.catalogue import OPEN_STATUSES, STATUSES
+from gridmap.catalogue import NATURAL, OPEN_STATUSES, STATUSES
 from gridmap.cli import main
 from gridmap.stores import migrations
 from gridmap.stores.gpkg import GeoPackageStore
@@ -157,6 +157,8 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
         rows = store.cases(statuses=list(STATUSES), limit=1000)
         assert sorted((r["id"], r["category"], r["status"], r["grid_code"]) for r in rows) == before
         assert all(r["department"] is None and r["due_utc"] is None for r in rows)
+        assert all(r["clock_kind"] is None and r["warn_utc"] is None for r in rows)
+        assert store.clock_rules() == []
         counted = Counter((r["status"], -1) for r in rows)  # counted once, on upgrade
         assert store.incident_counts() == dict(counted)
         indexes = {
@@ -164,6 +166,7 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
         }
         assert indexes["ix_incidents_grid"] == ["grid_code", "status"]
         assert indexes["ix_incidents_due"] == ["due_utc", "department", "grid_code"]
+        assert indexes["ix_incidents_warn"] == ["warn_utc", "due_utc", "department", "grid_code"]
         for d in SAMPLE_DEPARTMENTS:
             if d.layer in (None, "police", "traffic", "fire"):
                 store.save_department(d)
@@ -174,3 +177,44 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
         assert cases.route_unrouted(store) == len(open_cases) > 0
         assert all(store.case(r["id"])["department"] for r in open_cases)
     gdal.validate_gpkg(path)
+
+
+@pytest.mark.parametrize("kind", ["gpkg", "postgis"])
+def test_a_store_at_revision_0006_gains_the_clocks_with_each_running_case_warned(
+    kind, request, tmp_path_factory
+):
+    """The sample city taken back to revision 0006 (its clock columns, index and table
+    dropped): the upgrade warns each running case exactly when a dispatch in working time
+    would have (the sample's cases were dispatched with the default hours and share).
+    Its own copy of the sample city in each store (a few seconds once the session's sample
+    city and PostGIS template exist; run alone, it builds them)."""
+    from tests.contract.conftest import city_in
+
+    with city_in(kind, request, tmp_path_factory, "rev0006") as store:
+        fields = ["id", "warn_utc", "clock_kind", "clock_since"]
+        before = [
+            {k: r[k] for k in fields} for r in store.cases(statuses=list(STATUSES), limit=1 << 62)
+        ]
+        running = [r for r in before if r["clock_since"]]
+        assert running and all(r["warn_utc"] for r in running)
+        with store.transaction():
+            store._run("DROP INDEX ix_incidents_warn")
+            for column in ("clock_kind", "warn_utc"):
+                store._run(f"ALTER TABLE incidents DROP COLUMN {column}")
+            store._run("DROP TABLE category_clocks")
+            if kind == "gpkg":
+                store._run("DELETE FROM gpkg_contents WHERE table_name = 'category_clocks'")
+            store._run("UPDATE alembic_version SET version_num = '0006'")
+        assert migrations.ensure(store) == [f"upgraded from revision 0006 to {migrations.HEAD}"]
+        after = {r["id"]: r for r in store.cases(statuses=list(STATUSES), limit=1 << 62)}
+        # Dispatched before clocks had kinds: working time (workflow.Clock reads NULL so),
+        # the sample's emergencies too, which were dispatched on the natural clock.
+        assert all(r["clock_kind"] is None for r in after.values())
+        work = [r for r in before if r["clock_kind"] != NATURAL]
+        assert len(work) > len(before) // 2
+        assert {r["id"]: r["warn_utc"] for r in work} == {
+            r["id"]: after[r["id"]]["warn_utc"] for r in work
+        }
+        emergencies = [r for r in running if r["clock_kind"] == NATURAL]
+        assert emergencies and all(after[r["id"]]["warn_utc"] for r in emergencies)
+        assert store.clock_rules() == []

@@ -16,11 +16,10 @@ from gridmap.services import cases
 from gridmap.services.escalation import Escalator, Periodic
 from gridmap.settings import Settings
 from gridmap.stores import open_store
-from gridmap.workcal import WorkCalendar
-from gridmap.workflow import Actor
+from gridmap.workflow import Actor, Deadlines
 
 DISPATCHER = Actor("d", frozenset({"dispatcher"}))
-CAL = WorkCalendar()
+CAL = Deadlines()
 
 
 def at(*args) -> datetime:

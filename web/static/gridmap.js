@@ -121,6 +121,13 @@
     var incidents = L.layerGroup([incidentPoints, incidentCounts]).addTo(map);
     control.addOverlay(incidents, escapeHtml(t.incidents));
 
+    // A stored UTC instant as the viewer's local "YYYY-MM-DD HH:MM".
+    function localTime(utc) {
+      var d = new Date(utc), pad = function (n) { return String(n).padStart(2, '0'); };
+      return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
+        pad(d.getHours()) + ':' + pad(d.getMinutes());
+    }
+
     function incidentPopup(p) {
       var areas = Object.keys(p.areas || {}).map(function (layer) {
         return '<li>' + escapeHtml(titles[layer] || layer) + ': ' + escapeHtml(p.areas[layer]) + '</li>';
@@ -129,6 +136,9 @@
         '</strong><br>' + escapeHtml(t.status) + ': <span class="gm-status" style="color:' +
         cfg.statusColors[p.status] + '">' + escapeHtml(cat.statuses[p.status] || p.status) + '</span><br>' +
         escapeHtml(t.reported_at) + ': ' + escapeHtml(String(p.reported_at).replace('T', ' ').slice(0, 16)) +
+        (p.due_utc ? '<br>' + escapeHtml(t.due) + ': ' + escapeHtml(localTime(p.due_utc)) : '') +
+        (p.deadline ? ' <b class="gm-badge gm-deadline ' + (p.deadline === 'overdue' ? 'gm-late' : 'gm-soon') + '">' +
+         escapeHtml(t[p.deadline]) + '</b>' : '') +
         '<br>' + escapeHtml(t.areas) + ':<ul>' + areas + '</ul>' +
         (cfg.seesCases ? '<a class="gm-case-link" href="/cases/' + encodeURIComponent(p.id) + '">' +
          escapeHtml(cfg.lang === 'zh' ? '查看与处置' : 'Open the case') + '</a>' : '') + '</div>';
@@ -174,9 +184,12 @@
         }
         var markers = fc.features.map(function (f) {
           var c = f.geometry.coordinates, p = f.properties;
-          return L.circleMarker([c[1], c[0]], {radius: 6, weight: 1, color: '#333',
+          // A case due soon or overdue gets a thick ring of its warning's colour.
+          var ring = cfg.deadlineColors[p.deadline];
+          return L.circleMarker([c[1], c[0]], {radius: 6, weight: ring ? 4 : 1, color: ring || '#333',
                                                fillColor: cfg.statusColors[p.status] || '#999',
-                                               fillOpacity: 0.9, className: 'gm-incident'})
+                                               fillOpacity: 0.9,
+                                               className: 'gm-incident' + (p.deadline ? ' gm-incident-' + p.deadline : '')})
             .bindPopup(function () { return incidentPopup(p); });  // written when opened
         });
         incidentPoints.addLayers(markers);
@@ -233,6 +246,9 @@
       var rows = ['<strong>' + escapeHtml(t.legend) + '</strong>', '<em>' + escapeHtml(t.incidents) + '</em>'];
       Object.keys(cfg.statusColors).forEach(function (s) {
         rows.push('<i style="background:' + cfg.statusColors[s] + '"></i>' + escapeHtml(cat.statuses[s]));
+      });
+      Object.keys(cfg.deadlineColors).forEach(function (d) {
+        rows.push('<i class="gm-ring" style="border-color:' + cfg.deadlineColors[d] + '"></i>' + escapeHtml(t[d]));
       });
       rows.push('<em>' + escapeHtml(t.hazards) + '</em>');
       Object.keys(cfg.riskColors).forEach(function (r) {

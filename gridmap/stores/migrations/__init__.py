@@ -213,10 +213,11 @@ def add_columns(table: sa.Table, names: list[str]) -> None:
         if name not in have:
             op.add_column(table.name, table.c[name]._copy())
     indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name)}
+    present = have | set(names)
     for index in table.indexes:
         wanted = [c.name for c in index.columns]
-        if indexes.get(index.name) == wanted:
-            continue
+        if indexes.get(index.name) == wanted or not present.issuperset(wanted):
+            continue  # as it should be, or on columns a later revision adds (with it)
         if index.name in indexes:
             op.drop_index(index.name, table_name=table.name)  # its columns changed
         index.create(store._conn)
