@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "department": ("cases", "department"),
     "calendar": ("cases", "calendar"),
     "case": ("cases", "case"),
+    "worker": ("worker", "worker"),
+    "notify": ("worker", "notify"),
 }
 
 

@@ -19,12 +19,13 @@ from gridmap.catalogue import OPEN_STATUSES
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.model import CRS, LOCAL_TZ, utc_text
 from gridmap.photos import Photo
+from gridmap.services import notify
 from gridmap.settings import Settings
 from gridmap.workcal import WorkCalendar, parse_hours
 from gridmap.workflow import Actor, Clock
 
 if TYPE_CHECKING:
-    from gridmap.stores.protocols import CasesAndAreas, CaseStore, RoutingStore
+    from gridmap.stores.protocols import CasesAndAreas, CaseStore, RoutingStore, Store
 
 # Before dispatch the department may still change (the route is recomputed when the areas
 # change); once dispatched only its zone follows the new areas.
@@ -145,7 +146,7 @@ def report(
 
 
 def act(
-    store: CaseStore,
+    store: Store,
     cal: WorkCalendar,
     actor: Actor,
     incident_id: int,
@@ -158,7 +159,8 @@ def act(
     expected: str | None = None,
     at: datetime | None = None,
 ) -> dict:
-    """Take one step on a case (checked by ``workflow``); returns the case after it.
+    """Take one step on a case (checked by ``workflow``) and write the messages telling
+    the people concerned of it (``notify``), in one transaction; returns the case after it.
     ``expected``: the status the caller saw (a step on a case moved meanwhile is refused)."""
     at = at or now()
     case = store.case(incident_id)
@@ -173,7 +175,9 @@ def act(
         event = store.apply_step(incident_id, case["status"], step, at)
         for p in photos:
             store.add_photo(p.data, p.thumb, p.content_type, incident_id=incident_id, event=event)
-    return store.case(incident_id)
+        after = store.case(incident_id)
+        notify.step(store, step.action.name, after, actor.name, step.note)
+    return after
 
 
 def _zone(store: RoutingStore, case: dict, department: str) -> str | None:
@@ -182,7 +186,7 @@ def _zone(store: RoutingStore, case: dict, department: str) -> str | None:
     return areas.get(d.layer) if d.layer else None
 
 
-def escalate_overdue(store: CaseStore, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
+def escalate_overdue(store: Store, cal: WorkCalendar, at: datetime | None = None) -> list[int]:
     """督办 every case overdue at ``at`` that has not been escalated for it yet.  Runs may
     overlap (two processes, or cron and the web app): a case another run escalated, or a
     person moved, since the list was read is skipped, so each is escalated once."""
@@ -196,7 +200,9 @@ def escalate_overdue(store: CaseStore, cal: WorkCalendar, at: datetime | None = 
         note = f"overdue since {due.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
         step = workflow.step(workflow.SYSTEM_ACTOR, "escalate", case, at, cal, note)
         try:
-            store.apply_step(incident_id, case["status"], step, at)  # compare-and-set
+            with store.transaction():  # the step and its messages, or neither
+                store.apply_step(incident_id, case["status"], step, at)  # compare-and-set
+                notify.step(store, "escalate", store.case(incident_id), None, note)
         except Conflict:
             continue  # moved between reading it and writing the step
         done.append(incident_id)

@@ -25,9 +25,9 @@ CHANNELS = ("email", "webhook", "sms")
 class Scheduling:
     def _insert(self, table: sa.Table):
         # Both dialects spell ON CONFLICT the same way in SQLAlchemy; only the module differs.
-        return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
-            self._conn.dialect.name
-        ](table)
+        return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[self._conn.dialect.name](
+            table
+        )
 
     # -- the lease -----------------------------------------------------------------------
 
@@ -241,9 +241,7 @@ class Scheduling:
         t = s.public_contacts
         values = {"email": email.strip(), "phone": phone.strip(), "lang": lang}
         with self.transaction():
-            self._run(
-                sa.insert(t).values(incident_id=incident_id, created=s.now_text(), **values)
-            )
+            self._run(sa.insert(t).values(incident_id=incident_id, created=s.now_text(), **values))
 
     def public_contact(self, incident_id: int) -> dict | None:
         t = s.public_contacts

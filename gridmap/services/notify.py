@@ -1,0 +1,162 @@
+"""Notifications through the outbox: written with the step they tell of, sent by the
+scheduler.
+
+A step's messages are written in the step's own transaction (:func:`step`), so a step
+that is saved has its messages saved and one rolled back has none; sending happens later
+(:func:`deliver`, from the scheduler's tick), so a mail server that is down delays a
+message but never fails a step.  Each message is claimed by a compare-and-set before it is
+sent: two senders never both send it.  A sender that dies between sending and marking it
+sent leaves it to be sent again once its claim runs out (at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from gridmap import notices
+from gridmap.errors import InvalidInput
+from gridmap.model import LOCAL_TZ, utc_text
+from gridmap.services import channels
+from gridmap.settings import Settings
+
+if TYPE_CHECKING:
+    from gridmap.stores.protocols import Store
+
+log = logging.getLogger("gridmap")
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+", re.ASCII)
+_PHONE = re.compile(r"\+?[0-9]{5,20}", re.ASCII)
+MAX_ATTEMPTS = 12  # doubling from 30 s: about a day and a half of tries, then given up
+BATCH = 200  # messages sent per tick at most: a tick stays short; the rest wait one
+
+
+def _rows(found: list[notices.Message], **ref) -> list[dict]:
+    at = utc_text(datetime.now(LOCAL_TZ))
+    return [
+        {
+            "kind": m.kind,
+            "recipient": m.recipient,
+            "channel": m.channel,
+            "address": m.address,
+            "subject": m.subject,
+            "body": m.body,
+            "next_utc": at,
+            **ref,
+        }
+        for m in found
+    ]
+
+
+def step(store: Store, kind: str, case: dict, actor: str | None, note: str = "") -> int:
+    """Write the messages of step ``kind`` on ``case`` (as it is after the step), in the
+    caller's transaction; how many."""
+    if kind not in notices.STEP_KINDS:
+        return 0
+    return _write(store, kind, case, actor, note)
+
+
+def _write(store: Store, kind: str, case: dict, actor: str | None, note: str = "") -> int:
+    users = store.users()
+    found = notices.messages(
+        kind,
+        case,
+        users,
+        store.contacts(),
+        store.departments(),
+        public_contact=store.public_contact(case["id"]),
+        actor=actor,
+        note=note,
+    )
+    store.add_messages(_rows(found, incident_id=case["id"]))
+    return len(found)
+
+
+def due_soon(store: Store, at: datetime, column: str = "warn_utc") -> list[int]:
+    """Tell of the cases that became due soon (their warning time, in ``column``, passed
+    by ``at``), once per warning time; their ids."""
+    done = []
+    for incident_id, warned in store.due_soon_ids(utc_text(at), column):
+        with store.transaction():
+            if not store.add_notice("due_soon", incident_id, warned):
+                continue  # another runner told of it
+            _write(store, "due_soon", store.case(incident_id), None)
+        done.append(incident_id)
+    return done
+
+
+def inspections_due(store: Store, at: datetime) -> list[int]:
+    """Remind the grid officers of the hazards due for inspection by ``at``'s day, once
+    per date due; the hazards' ids."""
+    done = []
+    day = at.astimezone(LOCAL_TZ).date().isoformat()
+    hazards = store.hazards_to_remind(day)
+    if not hazards:
+        return done
+    users, contacts = store.users(), store.contacts()
+    for hazard in hazards:
+        found = notices.messages("inspect", hazard, users, contacts, {})
+        with store.transaction():
+            if not store.add_notice("inspect", hazard["id"], hazard["next_inspection"]):
+                continue
+            store.add_messages(_rows(found, hazard_id=hazard["id"]))
+        done.append(hazard["id"])
+    return done
+
+
+def deliver(
+    store: Store, settings: Settings, holder: str, at: datetime | None = None, limit: int = BATCH
+) -> dict[str, int]:
+    """Send the messages due by ``at`` (claimed for ``holder`` first); counts of sent and
+    failed tries."""
+    at = at or datetime.now(LOCAL_TZ)
+    now_utc = utc_text(at)
+    claim = utc_text(at + timedelta(seconds=max(settings.lease, 60.0)))
+    out = {"sent": 0, "failed": 0}
+    for message in store.claim_messages(holder, now_utc, claim, limit):
+        try:
+            channels.send(message, settings)
+        except channels.SendError as exc:
+            attempts = message["attempts"] + 1
+            later = None
+            if attempts < MAX_ATTEMPTS:
+                later = utc_text(at + timedelta(seconds=notices.backoff(attempts)))
+            store.message_failed(message["id"], holder, str(exc), later)
+            log.warning("message %d not sent (try %d): %s", message["id"], attempts, exc)
+            out["failed"] += 1
+            continue
+        store.message_sent(message["id"], holder, utc_text(datetime.now(LOCAL_TZ)))
+        out["sent"] += 1
+    return out
+
+
+def choose(
+    store: Store,
+    user: str,
+    email: str = "",
+    phone: str = "",
+    webhook: str = "",
+    lang: str = "zh",
+    channels: Sequence[str] = (),
+) -> dict:
+    """A user's choice of channels and their addresses (audited by the store); each
+    channel chosen needs its address (the webhook: theirs, or the city's robot)."""
+    email, phone, webhook = email.strip(), phone.strip(), webhook.strip()
+    if email and not _EMAIL.fullmatch(email):
+        raise InvalidInput(
+            f"email {email!r}: expected an address such as li@example.cn", field="email"
+        )
+    if phone and not _PHONE.fullmatch(phone):
+        raise InvalidInput(f"phone {phone!r}: expected digits, such as 13800138000", field="phone")
+    if webhook and not webhook.startswith(("http://", "https://")):
+        raise InvalidInput(f"webhook {webhook!r}: expected an http(s) URL", field="webhook")
+    needs = {"email": email, "sms": phone}
+    for channel in channels:
+        if channel in needs and not needs[channel]:
+            field = "email" if channel == "email" else "phone"
+            raise InvalidInput(f"channel {channel} needs {field}", field=field)
+    store.set_contact(user, email, phone, webhook, lang, list(channels))
+    return store.contacts([user])[user]
