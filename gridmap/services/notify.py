@@ -115,7 +115,10 @@ def deliver(
     at = at or datetime.now(LOCAL_TZ)
     now_utc = utc_text(at)
     claim = utc_text(at + timedelta(seconds=max(settings.lease, 60.0)))
-    out = {"sent": 0, "failed": 0}
+    sent, failed = [], []
+    # Sent first, written after in one transaction (no write lock is held while a mail
+    # server answers); a sender dying in between leaves them to be sent again once their
+    # claim runs out.
     for message in store.claim_messages(holder, now_utc, claim, limit):
         try:
             channels.send(message, settings)
@@ -124,13 +127,13 @@ def deliver(
             later = None
             if attempts < MAX_ATTEMPTS:
                 later = utc_text(at + timedelta(seconds=notices.backoff(attempts)))
-            store.message_failed(message["id"], holder, str(exc), later)
+            failed.append((message["id"], str(exc), later))
             log.warning("message %d not sent (try %d): %s", message["id"], attempts, exc)
-            out["failed"] += 1
             continue
-        store.message_sent(message["id"], holder, utc_text(datetime.now(LOCAL_TZ)))
-        out["sent"] += 1
-    return out
+        sent.append(message["id"])
+    if sent or failed:
+        store.settle_messages(holder, utc_text(datetime.now(LOCAL_TZ)), sent, failed)
+    return {"sent": len(sent), "failed": len(failed)}
 
 
 def choose(

@@ -432,10 +432,12 @@ class SchedulerStore(Transactions, Protocol):
         self, holder: str, now_utc: str, until_utc: str, limit: int = 100
     ) -> list[dict]: ...
 
-    def message_sent(self, message_id: int, holder: str, at_utc: str) -> None: ...
-
-    def message_failed(
-        self, message_id: int, holder: str, error: str, next_utc: str | None
+    def settle_messages(
+        self,
+        holder: str,
+        sent_utc: str,
+        sent: Sequence[int],
+        failed: Sequence[tuple[int, str, str | None]] = (),
     ) -> None: ...
 
     def messages(

@@ -74,57 +74,60 @@ class Scheduling:
     def claim_messages(
         self, holder: str, now_utc: str, until_utc: str, limit: int = 100
     ) -> list[dict]:
-        """Messages due by ``now_utc``, each claimed for ``holder`` until ``until_utc``
-        by a compare-and-set: a message another sender claimed meanwhile is not returned."""
+        """Up to ``limit`` messages due by ``now_utc``, claimed for ``holder`` until
+        ``until_utc`` in one conditional UPDATE: a message another sender claimed
+        meanwhile no longer matches its WHERE and is not returned."""
         t = s.outbox
         free = sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now_utc)
         due = sa.and_(t.c.state == "pending", t.c.next_utc <= now_utc, free)
-        ids = self._run(sa.select(t.c.id).where(due).order_by(t.c.id).limit(int(limit)))
-        out = []
-        for (message_id,) in ids.all():
-            with self.transaction():
-                row = self._run(
-                    sa.update(t)
-                    .where(t.c.id == message_id, due)
-                    .values(claimed_by=holder, claimed_until=until_utc)
-                    .returning(*t.c)
-                ).first()
-            if row is not None:
-                out.append(dict(row._mapping))
-        return out
-
-    def message_sent(self, message_id: int, holder: str, at_utc: str) -> None:
-        t = s.outbox
+        first = sa.select(t.c.id).where(due).order_by(t.c.id).limit(int(limit)).scalar_subquery()
+        statement = (
+            sa.update(t)
+            .where(t.c.id.in_(first), due)
+            .values(claimed_by=holder, claimed_until=until_utc)
+            .returning(*t.c)
+        )
         with self.transaction():
-            self._run(
-                sa.update(t)
-                .where(t.c.id == message_id, t.c.claimed_by == holder)
-                .values(
-                    state="sent",
-                    sent_utc=at_utc,
-                    attempts=t.c.attempts + 1,
-                    claimed_until=None,
-                    error=None,
-                )
-            )
+            rows = [dict(r._mapping) for r in self._run(statement)]
+        return sorted(rows, key=lambda r: r["id"])
 
-    def message_failed(
-        self, message_id: int, holder: str, error: str, next_utc: str | None
+    def settle_messages(
+        self,
+        holder: str,
+        sent_utc: str,
+        sent: Sequence[int],
+        failed: Sequence[tuple[int, str, str | None]] = (),
     ) -> None:
-        """A try failed: tried again from ``next_utc``, or given up (None)."""
+        """What became of the messages ``holder`` claimed, in one transaction: ``sent``
+        (ids), ``failed`` (id, why, when to try again, or None: given up)."""
         t = s.outbox
-        values = {
-            "attempts": t.c.attempts + 1,
-            "error": error[:1000],
-            "claimed_until": None,
-            "state": "pending" if next_utc else "failed",
-        }
-        if next_utc:
-            values["next_utc"] = next_utc
+        mine = t.c.claimed_by == holder
         with self.transaction():
-            self._run(
-                sa.update(t).where(t.c.id == message_id, t.c.claimed_by == holder).values(**values)
-            )
+            if sent:
+                self._run(
+                    sa.update(t)
+                    .where(t.c.id.in_(list(sent)), mine)
+                    .values(
+                        state="sent",
+                        sent_utc=sent_utc,
+                        attempts=t.c.attempts + 1,
+                        claimed_until=None,
+                        error=None,
+                    )
+                )
+            if failed:
+                self._run(
+                    sa.update(t)
+                    .where(t.c.id == sa.bindparam("_id"), mine)
+                    .values(
+                        attempts=t.c.attempts + 1,
+                        error=sa.bindparam("_error"),
+                        claimed_until=None,
+                        state=sa.case((sa.bindparam("_next") == None, "failed"), else_="pending"),  # noqa: E711
+                        next_utc=sa.func.coalesce(sa.bindparam("_next"), t.c.next_utc),
+                    ),
+                    [{"_id": i, "_error": why[:1000], "_next": later} for i, why, later in failed],
+                )
 
     def messages(
         self, incident_id: int | None = None, state: str | None = None, limit: int = 1000
