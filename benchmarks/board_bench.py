@@ -30,9 +30,9 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from etl import sample_city  # noqa: E402
-from gridmap.services import cases  # noqa: E402
 from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES  # noqa: E402
 from gridmap.model import LOCAL_TZ, utc_text  # noqa: E402
+from gridmap.services import cases  # noqa: E402
 from gridmap.stores import open_store  # noqa: E402
 from gridmap.stores import schema as s  # noqa: E402
 

@@ -76,9 +76,9 @@ def per_case_scan(store):
     def overdue_ids(now_utc: str, statuses=ESCALATABLE) -> list[int]:
         out = []
         for case in store.cases(statuses=list(statuses), limit=1 << 62):
-            if case["due_utc"] and case["due_utc"] < now_utc:
-                if not any(e["action"] == "escalate" for e in store.case_events(case["id"])):
-                    out.append(case["id"])
+            late = case["due_utc"] and case["due_utc"] < now_utc
+            if late and not any(e["action"] == "escalate" for e in store.case_events(case["id"])):
+                out.append(case["id"])
         return out
 
     return overdue_ids
@@ -122,8 +122,9 @@ def main() -> None:
             running = store._run(
                 sa.select(sa.func.count()).where(s.incidents.c.status.in_(ESCALATABLE))
             ).scalar_one()
-            print(f"{url.split(':')[0]} store: {store.count_incidents():,} incidents, "
-                  f"{running:,} with a clock towards escalation (built in {build:.0f} s)")  # fmt: skip
+            total = store.count_incidents()
+            print(f"{url.split(':')[0]} store: {total:,} incidents, {running:,} with a clock "
+                  f"towards escalation (built in {build:.0f} s)")  # fmt: skip
             found = {"tick": ticks(store, settings, now, 0)}
             with store.transaction():
                 store._run("DROP INDEX ix_incidents_escalate")
