@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hazards,
         jobs,
         mapit,
+        notify_pages,
         ogc,
         open311,
         openapi,
@@ -104,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(hazards.bp)
     app.register_blueprint(mapit.bp)
+    app.register_blueprint(notify_pages.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
     cases.init_app(app)

@@ -136,6 +136,16 @@ def deliver(
     return {"sent": len(sent), "failed": len(failed)}
 
 
+def check_addresses(email: str = "", phone: str = "") -> None:
+    """An e-mail address and a mobile number as messages can be sent to (either empty)."""
+    if email and not _EMAIL.fullmatch(email.strip()):
+        raise InvalidInput(
+            f"email {email!r}: expected an address such as li@example.cn", field="email"
+        )
+    if phone and not _PHONE.fullmatch(phone.strip()):
+        raise InvalidInput(f"phone {phone!r}: expected digits, such as 13800138000", field="phone")
+
+
 def choose(
     store: Store,
     user: str,
@@ -148,12 +158,7 @@ def choose(
     """A user's choice of channels and their addresses (audited by the store); each
     channel chosen needs its address (the webhook: theirs, or the city's robot)."""
     email, phone, webhook = email.strip(), phone.strip(), webhook.strip()
-    if email and not _EMAIL.fullmatch(email):
-        raise InvalidInput(
-            f"email {email!r}: expected an address such as li@example.cn", field="email"
-        )
-    if phone and not _PHONE.fullmatch(phone):
-        raise InvalidInput(f"phone {phone!r}: expected digits, such as 13800138000", field="phone")
+    check_addresses(email, phone)
     if webhook and not webhook.startswith(("http://", "https://")):
         raise InvalidInput(f"webhook {webhook!r}: expected an http(s) URL", field="webhook")
     needs = {"email": email, "sms": phone}
