@@ -498,9 +498,11 @@ public_reports = Table(
 leases = Table(
     "leases",
     metadata,
-    Column("name", Text, primary_key=True),
+    _id(),  # (a GeoPackage's attribute table has an integer key)
+    Column("name", Text, nullable=False, unique=True),
     Column("holder", Text, nullable=False),
     Column("expires_utc", Text, nullable=False),  # UTC text, as due_utc
+    sqlite_autoincrement=True,
 )
 
 # Messages to send, written in the transaction of the step they tell of, and delivered by

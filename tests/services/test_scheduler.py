@@ -85,10 +85,11 @@ def accepted_case(store) -> int:
     """A case of the city department's, accepted and ready for dispatch, and the people
     who are told: handler "chen" (mail and the city's robot), officer "li" (SMS)."""
     store.add_layer(Layer("district", "区", "District"))
-    store.add_generation("2011", activate=True)
+    gen = store.add_generation("2011", activate=True)
     store.save_department(Department("city", "城管", "City management", None))
     frame = gpd.GeoDataFrame(
         {
+            "generation": [gen.id],
             "category": ["E0103"],
             "status": ["reported"],
             "reported_at": ["2025-09-30T14:00:00+08:00"],
@@ -302,3 +303,25 @@ def test_choosing_a_channel_needs_its_address(store):
         "sms"
     ]
     assert store.audit_log(action="contact.set")[0]["target"] == "zhao"
+
+
+def test_a_copy_keeps_channels_addresses_messages_and_notices(store, tmp_path):
+    from etl.copy import copy_store
+    from gridmap.stores.gpkg import GeoPackageStore
+
+    incident_id = accepted_case(store)
+    store.add_public_contact(incident_id, phone="13900139000")
+    dispatch(store, incident_id)
+    notify.due_soon(store, LATE, column="due_utc")
+    with GeoPackageStore(tmp_path / "copy.gpkg") as dst:
+        counts = copy_store(store, dst, progress=lambda m: None)
+        assert counts["outbox"] == len(store.messages()) > 0
+        (copied,) = dst.cases(statuses=["dispatched"])
+        assert [m["body"] for m in dst.messages(copied["id"])] == [
+            m["body"] for m in store.messages(incident_id)
+        ]
+        assert dst.contacts() == {
+            k: {**v, "id": dst.contacts()[k]["id"]} for k, v in store.contacts().items()
+        }
+        assert dst.public_contact(copied["id"])["phone"] == "13900139000"
+        assert notify.due_soon(dst, LATE, column="due_utc") == []  # told already
