@@ -199,6 +199,7 @@ def escalate_overdue(store: Store, cal: WorkCalendar, at: datetime | None = None
     at = at or now()
     done: list[int] = []
     ids = store.overdue_ids(utc_text(at))
+    audience = notify.Audience.of(store) if ids else None
     for start in range(0, len(ids), _BATCH):
         with store.transaction():
             for incident_id in ids[start : start + _BATCH]:
@@ -212,7 +213,8 @@ def escalate_overdue(store: Store, cal: WorkCalendar, at: datetime | None = None
                     store.apply_step(incident_id, case["status"], step, at)  # compare-and-set
                 except Conflict:
                     continue  # moved between reading it and writing the step
-                notify.step(store, "escalate", store.case(incident_id), None, note)
+                after = store.case(incident_id)
+                notify.step(store, "escalate", after, None, note, audience)
                 done.append(incident_id)
     return done
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -51,22 +52,51 @@ def _rows(found: list[notices.Message], **ref) -> list[dict]:
     ]
 
 
-def step(store: Store, kind: str, case: dict, actor: str | None, note: str = "") -> int:
+@dataclass(frozen=True)
+class Audience:
+    """Who may be told and how: the users, their contacts, the departments' names.  Read
+    once for a run that writes many notices (an escalation of a hundred cases), not once
+    per notice."""
+
+    users: list
+    contacts: dict
+    departments: dict
+
+    @classmethod
+    def of(cls, store: Store) -> Audience:
+        return cls(store.users(), store.contacts(), store.departments())
+
+
+def step(
+    store: Store,
+    kind: str,
+    case: dict,
+    actor: str | None,
+    note: str = "",
+    audience: Audience | None = None,
+) -> int:
     """Write the messages of step ``kind`` on ``case`` (as it is after the step), in the
     caller's transaction; how many."""
     if kind not in notices.STEP_KINDS:
         return 0
-    return _write(store, kind, case, actor, note)
+    return _write(store, kind, case, actor, note, audience)
 
 
-def _write(store: Store, kind: str, case: dict, actor: str | None, note: str = "") -> int:
-    users = store.users()
+def _write(
+    store: Store,
+    kind: str,
+    case: dict,
+    actor: str | None,
+    note: str = "",
+    audience: Audience | None = None,
+) -> int:
+    audience = audience or Audience.of(store)
     found = notices.messages(
         kind,
         case,
-        users,
-        store.contacts(),
-        store.departments(),
+        audience.users,
+        audience.contacts,
+        audience.departments,
         public_contact=store.public_contact(case["id"]),
         actor=actor,
         note=note,
@@ -79,11 +109,13 @@ def due_soon(store: Store, at: datetime, column: str = "warn_utc") -> list[int]:
     """Tell of the cases that became due soon (their warning time, in ``column``, passed
     by ``at``), once per warning time; their ids."""
     done = []
-    for incident_id, warned in store.due_soon_ids(utc_text(at), column):
+    found = store.due_soon_ids(utc_text(at), column)
+    audience = Audience.of(store) if found else None
+    for incident_id, warned in found:
         with store.transaction():
             if not store.add_notice("due_soon", incident_id, warned):
                 continue  # another runner told of it
-            _write(store, "due_soon", store.case(incident_id), None)
+            _write(store, "due_soon", store.case(incident_id), None, audience=audience)
         done.append(incident_id)
     return done
 
