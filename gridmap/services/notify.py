@@ -90,19 +90,38 @@ def _write(
     note: str = "",
     audience: Audience | None = None,
 ) -> int:
+    return many(store, kind, [case], actor, {case["id"]: note}, audience)
+
+
+def many(
+    store: Store,
+    kind: str,
+    found: list[dict],
+    actor: str | None,
+    notes: dict[int, str] | None = None,
+    audience: Audience | None = None,
+) -> int:
+    """The messages of a ``kind`` notice about each case of ``found`` (as they are after
+    the step), in the caller's transaction and one statement; how many."""
+    if not found:
+        return 0
     audience = audience or Audience.of(store)
-    found = notices.messages(
-        kind,
-        case,
-        audience.users,
-        audience.contacts,
-        audience.departments,
-        public_contact=store.public_contact(case["id"]),
-        actor=actor,
-        note=note,
-    )
-    store.add_messages(_rows(found, incident_id=case["id"]))
-    return len(found)
+    public = store.public_contacts([c["id"] for c in found])
+    rows = []
+    for case in found:
+        messages = notices.messages(
+            kind,
+            case,
+            audience.users,
+            audience.contacts,
+            audience.departments,
+            public_contact=public.get(case["id"]),
+            actor=actor,
+            note=(notes or {}).get(case["id"], ""),
+        )
+        rows += _rows(messages, incident_id=case["id"])
+    store.add_messages(rows)
+    return len(rows)
 
 
 def due_soon(store: Store, at: datetime, column: str = "warn_utc") -> list[int]:

@@ -250,3 +250,11 @@ class Scheduling:
         t = s.public_contacts
         row = self._run(sa.select(t).where(t.c.incident_id == incident_id)).first()
         return None if row is None else dict(row._mapping)
+
+    def public_contacts(self, ids: Sequence[int]) -> dict[int, dict]:
+        """The public contacts of the cases of ``ids`` that have one, by case."""
+        t = s.public_contacts
+        if not ids:
+            return {}
+        rows = self._run(sa.select(t).where(t.c.incident_id.in_(list(ids))))
+        return {r.incident_id: dict(r._mapping) for r in rows}
