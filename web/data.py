@@ -7,13 +7,13 @@ import io
 import secrets
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from werkzeug.utils import secure_filename
 
 from etl import exports, imports
+from etl.uploads import sweep_uploads
 from etl.validate import ImportRefused
 from gridmap import access
 from gridmap.errors import InvalidInput
@@ -36,18 +36,12 @@ TEXTS = (  # the import's options besides kind, layer and the two flags
 )
 
 
-UPLOAD_TTL = 3600  # seconds an upload waits for its confirmation
-
-
 def _uploads() -> Path:
     root = Path(
         current_app.config.get("UPLOAD_DIR") or Path(tempfile.gettempdir()) / "gridmap-uploads"
     )
     root.mkdir(parents=True, exist_ok=True)
-    # Uploads never confirmed go after an hour.
-    for folder in root.iterdir():
-        if folder.is_dir() and time.time() - folder.stat().st_mtime > UPLOAD_TTL:
-            shutil.rmtree(folder, ignore_errors=True)
+    sweep_uploads(root)  # uploads never confirmed go after an hour
     return root
 
 

@@ -319,3 +319,29 @@ def test_a_good_upload_is_kept_only_until_its_import(client, uploads):
     done = client.post("/data/import", data={"token": token, "kind": "layer", "layer": "ward"})
     assert done.status_code == 200
     assert _left(uploads) == []
+
+
+def test_a_passed_upload_nobody_confirms_is_swept_after_an_hour(client, uploads):
+    """The web app sweeps when it handles an upload; a scheduler calls the same
+    ``sweep_uploads`` on its own (the upload's age is set, not waited for)."""
+    import os
+    from datetime import timedelta
+
+    from etl.uploads import UPLOAD_TTL, sweep_uploads
+
+    ring = [[125, 46], [125.1, 46], [125.1, 46.1], [125, 46]]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "W1"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    body = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+    page = _check(client, "ward.geojson", body).get_data(as_text=True)
+    assert re.search(r'name="token" value="([0-9a-f]+)"', page), page
+    (kept,) = [p for p in uploads.iterdir()]
+    assert sweep_uploads(uploads) == 0  # fresh: kept for its confirmation
+    old = time.time() - UPLOAD_TTL.total_seconds() - 60
+    os.utime(kept, (old, old))
+    assert sweep_uploads(uploads, older_than=timedelta(hours=2)) == 0
+    assert sweep_uploads(uploads) == 1 and _left(uploads) == [] and not kept.exists()
+    assert sweep_uploads(uploads / "missing") == 0
