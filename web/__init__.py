@@ -114,10 +114,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def upload_sweep(settings: Settings) -> Callable[[], object] | None:
+def upload_sweep(directory: str | None = None) -> Callable[[], int]:
     """The upload clean-up the scheduler runs each tick (the server's and ``gridmap
-    worker``'s): the hook where the uploads' sweep is plugged in; none yet."""
-    return None
+    worker``'s): uploads in ``directory`` (default: the data page's) that waited too
+    long for their confirmation go, even when no other upload comes."""
+    from etl.uploads import sweep_uploads
+    from web.data import upload_root
+
+    root = upload_root(directory)
+    return lambda: sweep_uploads(root)
 
 
 def _schedule(app: Flask, settings: Settings) -> None:
@@ -137,7 +142,7 @@ def _schedule(app: Flask, settings: Settings) -> None:
     tuned = dataclasses.replace(settings, tick_seconds=every)
     url = app.config["DATABASE_URL"]
     scheduler = Scheduler(
-        lambda: open_store(url, actor="system"), tuned, sweep=upload_sweep(settings)
+        lambda: open_store(url, actor="system"), tuned, upload_sweep(app.config.get("UPLOAD_DIR"))
     )
     app.extensions["gridmap_scheduler"] = scheduler
     if app.config.get("SCHEDULE_AT_START", True):

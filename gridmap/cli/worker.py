@@ -36,7 +36,7 @@ def worker(ctx: click.Context, every: float | None, once: bool) -> None:
         tuned = dataclasses.replace(tuned, tick_seconds=every)
     url = ctx.find_root().obj["db"]
     if once:
-        done = run_tick(command_store(ctx), tuned, holder_name(), sweep=upload_sweep(tuned))
+        done = run_tick(command_store(ctx), tuned, holder_name(), sweep=upload_sweep())
         if done is None:
             raise click.ClickException("another process holds the scheduler's lease")
         click.echo(
@@ -46,7 +46,7 @@ def worker(ctx: click.Context, every: float | None, once: bool) -> None:
         if done["errors"]:
             raise click.ClickException(f"failed: {', '.join(done['errors'])}")
         return
-    scheduler = Scheduler(lambda: open_store(url, actor="system"), tuned, upload_sweep(tuned))
+    scheduler = Scheduler(lambda: open_store(url, actor="system"), tuned, upload_sweep())
     # SIGTERM (a service manager stopping it) ends the loop as Ctrl+C does: the lease is
     # given up for the next process rather than left to run out.
     signal.signal(signal.SIGTERM, lambda *_: scheduler.stop.set())
