@@ -325,3 +325,30 @@ def test_a_copy_keeps_channels_addresses_messages_and_notices(store, tmp_path):
         }
         assert dst.public_contact(copied["id"])["phone"] == "13900139000"
         assert notify.due_soon(dst, LATE, column="due_utc") == []  # told already
+
+
+def test_grid_officers_are_reminded_of_inspections_due_once_per_date(store):
+    accepted_case(store)  # the layer, the generation and officer li (SMS) of 230602001...
+    frame = gpd.GeoDataFrame(
+        {
+            "name": ["加油站", "涵洞"],
+            "type": ["gas", "flood"],
+            "risk_level": [1, 4],
+            "next_inspection": ["2025-10-19", "2025-11-30"],
+            "grid_code": ["23060200100101", "23060200100101"],
+        },
+        geometry=[shapely.Point(125.05, 46.05)] * 2,
+        crs="EPSG:4326",
+    )
+    due, later = store.add_hazards(frame)
+    assert notify.inspections_due(store, LATE) == [due]  # the culvert is not due yet
+    assert notify.inspections_due(store, LATE) == []
+    (message,) = [m for m in store.messages() if m["kind"] == "inspect"]
+    assert message["recipient"] == "li" and message["channel"] == "sms"
+    assert (
+        message["body"]
+        == f"Hazard {due} '加油站' (Gas facility) is due for inspection by 2025-10-19."
+    )
+    # Inspected: the next date is a new occasion.
+    store.add_inspection(due, LATE.date(), "li", "pending", "", LATE.date())
+    assert notify.inspections_due(store, LATE) == [due]
