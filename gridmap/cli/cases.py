@@ -1,6 +1,6 @@
 """``gridmap route``, ``gridmap department``, ``gridmap calendar`` and ``gridmap case``:
 routing rules, departments, the working calendar's local days, and escalating overdue
-cases (for cron: ``gridmap case escalate`` every few minutes)."""
+cases (now; the scheduler does it on time: ``gridmap worker``, or any server)."""
 
 from __future__ import annotations
 
