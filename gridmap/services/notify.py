@@ -167,21 +167,29 @@ def deliver(
     now_utc = utc_text(at)
     claim = utc_text(at + timedelta(seconds=max(settings.lease, 60.0)))
     sent, failed = [], []
+    # A server that failed once this tick is not asked again until the next: a mail
+    # server that swallows connections would otherwise cost a timeout per message.
+    down: dict[tuple, str] = {}
     # Sent first, written after in one transaction (no write lock is held while a mail
     # server answers); a sender dying in between leaves them to be sent again once their
     # claim runs out.
     for message in store.claim_messages(holder, now_utc, claim, limit):
+        server = (message["channel"], message["address"] if message["channel"] == "webhook" else "")
         try:
+            if server in down:
+                raise channels.SendError(down[server])
             channels.send(message, settings)
         except channels.SendError as exc:
+            down.setdefault(server, f"not tried: the {server[0]} server failed earlier this tick")
             attempts = message["attempts"] + 1
             later = None
             if attempts < MAX_ATTEMPTS:
                 later = utc_text(at + timedelta(seconds=notices.backoff(attempts)))
             failed.append((message["id"], str(exc), later))
-            log.warning("message %d not sent (try %d): %s", message["id"], attempts, exc)
             continue
         sent.append(message["id"])
+    if failed:
+        log.warning("%d message(s) not sent, tried again later: %s", len(failed), failed[0][1])
     if sent or failed:
         store.settle_messages(holder, utc_text(datetime.now(LOCAL_TZ)), sent, failed)
     return {"sent": len(sent), "failed": len(failed)}

@@ -352,3 +352,14 @@ def test_grid_officers_are_reminded_of_inspections_due_once_per_date(store):
     # Inspected: the next date is a new occasion.
     store.add_inspection(due, LATE.date(), "li", "pending", "", LATE.date())
     assert notify.inspections_due(store, LATE) == [due]
+
+
+def test_a_server_down_is_asked_once_per_tick(store, receiver):
+    incident_id = accepted_case(store)
+    store.add_user("zhou", "x", ["department"], department="city")
+    notify.choose(store, "zhou", email="zhou@example.cn", channels=["email"])
+    dispatch(store, incident_id)
+    assert notify.deliver(store, settings_for(DOWN_PORT), "a") == {"sent": 2, "failed": 2}
+    errors = sorted(m["error"] for m in store.messages(incident_id, state="pending"))
+    assert errors[1] == "not tried: the email server failed earlier this tick"
+    assert "zhou" not in errors[1] and "chen" not in errors[1]  # nobody else's address
