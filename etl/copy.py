@@ -110,7 +110,26 @@ def _copy_cases(src: Store, dst: Store, incidents: dict, hazards: dict, progress
     for row in public:
         row["incident_id"] = incidents[row["incident_id"]]
     dst.add_case_rows("public_reports", [_without_id(r) for r in public])
+    _copy_notifications(src, dst, incidents, hazards)
     progress(f"cases: {len(state)} with {sum(len(e) for e in events.values())} steps")
+
+
+def _copy_notifications(src: Store, dst: Store, incidents: dict, hazards: dict) -> None:
+    """People's channels, public reporters' addresses, the outbox (messages not sent yet
+    go out from the copy) and the notices given (none is given twice), with the events'
+    new ids.  The scheduler's lease is not copied: it is the source's processes'."""
+    new = {"incident_id": incidents, "hazard_id": hazards}
+    for table in ("contacts", "public_contacts", "outbox"):
+        rows = src.case_rows(table)
+        for row in rows:
+            for key, ids in new.items():
+                if row.get(key) is not None:
+                    row[key] = ids[row[key]]
+        dst.add_case_rows(table, [_without_id(r) for r in rows])
+    notices = src.case_rows("notices")
+    for row in notices:
+        row["ref"] = (hazards if row["kind"] == "inspect" else incidents)[row["ref"]]
+    dst.add_case_rows("notices", [_without_id(r) for r in notices])
 
 
 def _without_id(row: dict) -> dict:
@@ -181,8 +200,8 @@ def verify(src: Store, dst: Store) -> dict:
     counts["users"] = len(dst.users())
     if src.incident_counts() != dst.incident_counts():  # what they count, not their rows
         raise StoreError("copy check failed: cases per status")
-    for table in [*schema.CASE_TABLES, *schema.PUBLIC_TABLES]:
-        if table == "incident_counts":
+    for table in [*schema.CASE_TABLES, *schema.PUBLIC_TABLES, *schema.SCHEDULER_TABLES]:
+        if table in ("incident_counts", "leases"):
             continue
         a, b = len(src.case_rows(table)), len(dst.case_rows(table))
         if a != b:

@@ -138,6 +138,7 @@ JOB_STOP = "job.stop"
 GENERATION_READ = "generation.read"  # staged generations: planners and admins only
 AUDIT_READ = "audit.read"
 USERS_MANAGE = "users.manage"
+NOTIFY_SELF = "notify.self"  # one's own notification channels (those who are told)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     SIGNED_IN: frozenset(ROLES),
@@ -167,6 +168,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     GENERATION_READ: frozenset({PLANNER, ADMIN}),
     AUDIT_READ: frozenset({ADMIN}),
     USERS_MANAGE: frozenset({ADMIN}),
+    NOTIFY_SELF: frozenset({DISPATCHER, DEPARTMENT, OFFICER}),
 }
 
 

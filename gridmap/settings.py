@@ -84,6 +84,30 @@ class Settings:
     # Answers are exact whatever the number; fewer cells build faster and answer a
     # point near a border a little slower (the tests use 65,536).
     index_cells: int = 1 << 23
+    # GRIDMAP_TICK_SECONDS: how often the scheduler runs its duties (escalation, due-soon
+    # warnings, inspection reminders, upload clean-up, sending notifications); default 60.
+    tick_seconds: float = 60.0
+    # GRIDMAP_LEASE_SECONDS: how long a process keeps the scheduler's lease without
+    # renewing it (default: three ticks); another process takes over after that.
+    lease_seconds: float = 0.0
+    # GRIDMAP_SCHEDULER: 1 (default) runs the scheduler in every server process (one of
+    # them holds the lease); 0 leaves it to a separate `gridmap worker`.
+    scheduler: bool = True
+    # GRIDMAP_SMTP: the mail server notifications go through, host:port (default: none;
+    # mails wait in the outbox until one is set).
+    smtp: str = ""
+    # GRIDMAP_MAIL_FROM: the sender of notification mails.
+    mail_from: str = "gridmap@localhost"
+    # GRIDMAP_WEBHOOK_URL: the city's group robot (WeChat Work or DingTalk webhook) for
+    # people who chose the webhook channel without a robot of their own.
+    webhook_url: str = ""
+    # GRIDMAP_SMS_URL: the SMS gateway, a webhook taking {"phone", "msgtype", "text"}.
+    sms_url: str = ""
+
+    @property
+    def lease(self) -> float:
+        """Seconds the scheduler's lease lasts: the setting, or three ticks."""
+        return self.lease_seconds or 3 * self.tick_seconds
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -161,6 +185,13 @@ class Settings:
             dask_rehome_rows=_positive(env, "GRIDMAP_DASK_REHOME_ROWS", 5_000_000),
             dask_scheduler=env.get("GRIDMAP_DASK_SCHEDULER", "").strip(),
             index_cells=_positive(env, "GRIDMAP_INDEX_CELLS", 1 << 23),
+            tick_seconds=_seconds(env, "GRIDMAP_TICK_SECONDS", 60.0),
+            lease_seconds=_seconds(env, "GRIDMAP_LEASE_SECONDS", 0.0, zero=True),
+            scheduler=env.get("GRIDMAP_SCHEDULER", "1").strip() in ("1", "true", "yes"),
+            smtp=env.get("GRIDMAP_SMTP", "").strip(),
+            mail_from=env.get("GRIDMAP_MAIL_FROM", "gridmap@localhost").strip(),
+            webhook_url=env.get("GRIDMAP_WEBHOOK_URL", "").strip(),
+            sms_url=env.get("GRIDMAP_SMS_URL", "").strip(),
         )
 
 
@@ -182,6 +213,14 @@ def _share(env: dict[str, str], name: str, default: float) -> float:
         raise InvalidInput(
             f"{name}={raw!r}: expected a share between 0 and 1, such as 0.8", field=name
         )
+    return float(raw)
+
+
+def _seconds(env: dict[str, str], name: str, default: float, zero: bool = False) -> float:
+    raw = env.get(name, str(default)).strip()
+    # ASCII digits only: float() would take other scripts' digits, "nan" and "inf".
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", raw) or not (float(raw) > 0 or zero):
+        raise InvalidInput(f"{name}={raw!r}: expected a number of seconds above 0", field=name)
     return float(raw)
 
 

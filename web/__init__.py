@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import pyogrio
@@ -65,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hazards,
         jobs,
         mapit,
+        notify_pages,
         ogc,
         open311,
         openapi,
@@ -90,7 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["gridmap_jobs"] = runner
     with open_store(app.config["DATABASE_URL"]) as store:
         runner.recover(store)
-    _escalate_on_time(app, settings)
+    _schedule(app, settings)
     params.init_app(app)  # before any route: <int:...> is bounded to a row's key
     errors.init_app(app)
     security.init_app(app)
@@ -105,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(hazards.bp)
     app.register_blueprint(mapit.bp)
+    app.register_blueprint(notify_pages.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
     cases.init_app(app)
@@ -113,21 +117,40 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _escalate_on_time(app: Flask, settings: Settings) -> None:
-    """Overdue cases are escalated by a thread of each serving process, every
-    ``ESCALATE_EVERY`` seconds (default 60; 0 turns it off, as tests do: they call the
-    service).  Started with the first request, so that a worker forked from a preloaded
-    app starts its own (threads do not survive a fork).  Pages only read."""
-    from gridmap.services.escalation import Periodic
+def upload_sweep(directory: str | None = None) -> Callable[[], int]:
+    """The upload clean-up the scheduler runs each tick (the server's and ``gridmap
+    worker``'s): uploads in ``directory`` (default: the data page's) that waited too
+    long for their confirmation go, even when no other upload comes."""
+    from etl.uploads import sweep_uploads
+    from web.data import upload_root
+
+    root = upload_root(directory)
+    return lambda: sweep_uploads(root)
+
+
+def _schedule(app: Flask, settings: Settings) -> None:
+    """The scheduler (``services.scheduler``) runs in a thread of each serving process,
+    every ``TICK_SECONDS`` (default ``GRIDMAP_TICK_SECONDS``); of all the processes on the
+    store, the one holding its lease does the work.  Off when ``SCHEDULER`` is false
+    (default: ``GRIDMAP_SCHEDULER``, and off under TESTING: tests call the service).
+    Started here (unless ``SCHEDULE_AT_START`` is false: an app preloaded before its
+    workers fork) and with any request, so that a worker forked from a preloaded app
+    starts its own (threads do not survive a fork).  Pages only read."""
+    from gridmap.services.scheduler import Scheduler
     from gridmap.stores import open_store
 
-    every = app.config.setdefault("ESCALATE_EVERY", 0 if app.testing else 60)
-    if not every:
+    if not app.config.setdefault("SCHEDULER", settings.scheduler and not app.testing):
         return
+    every = app.config.setdefault("TICK_SECONDS", settings.tick_seconds)
+    tuned = dataclasses.replace(settings, tick_seconds=every)
     url = app.config["DATABASE_URL"]
-    periodic = Periodic(lambda: open_store(url, actor="system"), settings, every)
-    app.extensions["gridmap_escalation"] = periodic
+    scheduler = Scheduler(
+        lambda: open_store(url, actor="system"), tuned, upload_sweep(app.config.get("UPLOAD_DIR"))
+    )
+    app.extensions["gridmap_scheduler"] = scheduler
+    if app.config.get("SCHEDULE_AT_START", True):
+        scheduler.ensure_started()
 
     @app.before_request
-    def _start_escalating() -> None:
-        periodic.ensure_started()
+    def _start_scheduling() -> None:
+        scheduler.ensure_started()

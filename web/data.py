@@ -36,10 +36,14 @@ TEXTS = (  # the import's options besides kind, layer and the two flags
 )
 
 
+def upload_root(directory: str | Path | None = None) -> Path:
+    """Where uploads wait for their confirmation: ``directory`` (the app's UPLOAD_DIR),
+    or a folder of the system's temporary directory."""
+    return Path(directory or Path(tempfile.gettempdir()) / "gridmap-uploads")
+
+
 def _uploads() -> Path:
-    root = Path(
-        current_app.config.get("UPLOAD_DIR") or Path(tempfile.gettempdir()) / "gridmap-uploads"
-    )
+    root = upload_root(current_app.config.get("UPLOAD_DIR"))
     root.mkdir(parents=True, exist_ok=True)
     sweep_uploads(root)  # uploads never confirmed go after an hour
     return root

@@ -205,8 +205,9 @@ def post_request(fmt: str):
     lon, lat = params.lonlat(request.values, ("long", "lat"))
     code = params.text("service_code", request.values, default="")
     description = params.text("description", request.values, default="")
+    contact = params.contact(request.values, i18n.language())  # GeoReport v2's email, phone
     incident_id, number = open311.submit(
-        store, lookup_index(), db.calendar(), client, lon, lat, code, description
+        store, lookup_index(), db.calendar(), client, lon, lat, code, description, None, contact
     )
     made = open311.receipt(incident_id, number, code, i18n.language(), db.calendar().categories)
     return answer("service_requests", [made], fmt, 201)

@@ -281,6 +281,9 @@ OPEN311_POST = body(
         "lat": {"type": "number", "minimum": -90, "maximum": 90},
         "long": {"type": "number", "minimum": -180, "maximum": 180},
         "description": STRING,
+        # GeoReport v2's: where the reporter is told of progress (kept for that alone).
+        "email": STRING,
+        "phone": STRING,
     },
     ("api_key", "service_code", "lat", "long"),
     media=FORM,

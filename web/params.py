@@ -425,6 +425,17 @@ def flag(name: str, source: Mapping | None = None, *, default: bool = False) -> 
     raise bad(name, value, "1 or 0 (true or false)")
 
 
+def contact(source: Mapping | None, lang: str, switch: str | None = None) -> dict | None:
+    """A public reporter's addresses for updates on their report (``email``, ``phone``):
+    None unless one is given and, with ``switch``, that box is ticked.  Their form is
+    the notification service's to check."""
+    if switch is not None and not flag(switch, source):
+        return None
+    email = text("email", source, default="", max_length=254)
+    phone = text("phone", source, default="", max_length=32)
+    return {"email": email, "phone": phone, "lang": lang} if email or phone else None
+
+
 # -- bodies and files ---------------------------------------------------------------------
 
 

@@ -50,10 +50,11 @@ def report():
     store.actor = "public:web"
     category = params.text("category", request.form, default="")
     description = params.text("description", request.form, default="")
-    incident_id, number = open311.submit(
-        store, lookup_index(), db.calendar(), "web", lon, lat, category, description
-    )
     lang = i18n.language()
+    contact = params.contact(request.form, lang, switch="notify")
+    incident_id, number = open311.submit(
+        store, lookup_index(), db.calendar(), "web", lon, lat, category, description, None, contact
+    )
     return render_template("public_receipt.html", lang=lang, number=number, id=incident_id), 201
 
 

@@ -51,7 +51,9 @@ def serve(
     if preload:
         from web.db import before_fork
 
-        app = loader()
+        # The scheduler's thread starts in each worker (with its first request), not in
+        # this parent: a thread running while the parent forks can leave a lock held.
+        app = _worker_app(database_url, schedule_now=False)
         before_fork(app)
         loader = functools.partial(_preloaded, app)
     server = Granian(
@@ -80,11 +82,11 @@ def _log_to_stderr() -> None:
     logger.setLevel(logging.INFO)
 
 
-def _worker_app(database_url: str, *_):
+def _worker_app(database_url: str, *_, schedule_now: bool = True):
     from web import create_app
 
     _log_to_stderr()  # (a spawned worker starts with no logging set up)
-    app = create_app({"DATABASE_URL": database_url})
+    app = create_app({"DATABASE_URL": database_url, "SCHEDULE_AT_START": schedule_now})
     warm(app)
     # What is loaded now lives as long as the worker: out of the garbage collector's
     # sight.  A full collection walked its 155,000 objects in 75 ms (a stall for every

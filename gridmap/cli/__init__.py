@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calendar": ("cases", "calendar"),
     "category": ("cases", "category"),
     "case": ("cases", "case"),
+    "worker": ("worker", "worker"),
+    "notify": ("worker", "notify"),
 }
 
 

@@ -1,7 +1,7 @@
 """``gridmap route``, ``gridmap department``, ``gridmap calendar``, ``gridmap category``
 and ``gridmap case``: routing rules, departments, the working calendar's local days, each
-category's clock and limit, and escalating overdue cases (for cron: ``gridmap case
-escalate`` every few minutes)."""
+category's clock and limit, and escalating overdue cases (now; the scheduler does it on
+time: ``gridmap worker``, or any server)."""
 
 from __future__ import annotations
 

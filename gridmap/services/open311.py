@@ -23,7 +23,7 @@ from gridmap.accounts import token_digest
 from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES, Category
 from gridmap.errors import InvalidInput
 from gridmap.model import LOCAL_TZ, utc_text
-from gridmap.services import cases
+from gridmap.services import cases, notify
 
 if TYPE_CHECKING:
     from gridmap.stores.protocols import PublicChannel
@@ -115,11 +115,15 @@ def submit(
     service_code: str,
     description: str = "",
     at: datetime | None = None,
+    contact: dict | None = None,
 ) -> tuple[int, str]:
     """A report from the public through ``client`` (an Open311 app or the public page):
     the case enters the loop as 采集 with the public as reporter.  Returns its id and its
-    tracking number (shown once: the store keeps its digest)."""
+    tracking number (shown once: the store keeps its digest).  ``contact``: the
+    reporter's e-mail, phone and language, when they asked to be told of progress."""
     service(service_code)
+    if contact:
+        notify.check_addresses(contact.get("email", ""), contact.get("phone", ""))
     number = new_tracking_number()
     actor = workflow.Actor(workflow.PUBLIC, frozenset())
     with store.transaction():
@@ -136,6 +140,8 @@ def submit(
             at=at,
         )
         store.add_public_report(incident_id, tracking_digest(number), client)
+        if contact:
+            store.add_public_contact(incident_id, **contact)
     return incident_id, number
 
 

@@ -17,6 +17,7 @@ from gridmap.stores.protocols import (
     PublicChannel,
     PublicStore,
     RoutingStore,
+    SchedulerStore,
     Store,
     Transactions,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "PublicChannel",
     "PublicStore",
     "RoutingStore",
+    "SchedulerStore",
     "Store",
     "Transactions",
     "open_store",

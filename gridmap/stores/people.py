@@ -49,6 +49,26 @@ class People:
                 )
             )
 
+    def _record_many(self, rows: list[tuple[str, str | int, dict]]) -> None:
+        """Audit rows (action, target, before/after) for many changes of the current
+        transaction, in one statement."""
+        at = s.now_text()
+        with self.transaction():
+            self._run(
+                sa.insert(s.audit),
+                [
+                    {
+                        "at": at,
+                        "actor": self.actor,
+                        "action": action,
+                        "target": str(target),
+                        "before": change.get("before"),
+                        "after": change.get("after"),
+                    }
+                    for action, target, change in rows
+                ],
+            )
+
     def audit_log(
         self,
         since: datetime | None = None,

@@ -17,6 +17,8 @@ The aggregates:
 - :class:`PeopleStore`: users, their API tokens, the audit trail;
 - :class:`PublicStore`: the public channel (Open311 keys, tracking numbers, requests,
   replies, ratings);
+- :class:`SchedulerStore`: the scheduler's lease, the outbox of notifications, the
+  notices given, people's contacts and channels;
 
 each with the basics of :class:`Transactions` (``transaction()``, ``record``,
 ``actor``).  :class:`CasesAndAreas` and :class:`PublicChannel` combine them for the use
@@ -61,6 +63,7 @@ __all__ = [
     "PublicChannel",
     "PublicStore",
     "RoutingStore",
+    "SchedulerStore",
     "Store",
     "Transactions",
 ]
@@ -264,6 +267,8 @@ class CaseStore(RoutingStore, HazardStore, Protocol):
     # -- cases and their steps
     def case(self, incident_id: int) -> dict: ...
 
+    def cases_by_id(self, ids: Sequence[int]) -> list[dict]: ...
+
     def case_departments(self, ids: Sequence[int]) -> dict[int, str | None]: ...
 
     def set_case(self, incident_id: int, **values) -> None: ...
@@ -284,6 +289,8 @@ class CaseStore(RoutingStore, HazardStore, Protocol):
     def add_events(self, rows: list[tuple]) -> None: ...
 
     def apply_step(self, incident_id: int, expected: str, step: Step, at: datetime) -> int: ...
+
+    def apply_steps(self, steps: Sequence[tuple[int, str, Step]], at: datetime) -> list[int]: ...
 
     def case_events(self, incident_id: int) -> list[dict]: ...
 
@@ -454,6 +461,62 @@ class PublicStore(Transactions, Protocol):
 
 
 @runtime_checkable
+class SchedulerStore(Transactions, Protocol):
+    """The scheduler's records: the lease of who runs each tick, the outbox of messages,
+    the notices already given, and how people want to be told (``scheduler.py``)."""
+
+    def acquire_lease(self, name: str, holder: str, now_utc: str, until_utc: str) -> bool: ...
+
+    def release_lease(self, name: str, holder: str) -> None: ...
+
+    def lease(self, name: str) -> dict | None: ...
+
+    def add_messages(self, rows: Sequence[dict]) -> None: ...
+
+    def claim_messages(
+        self, holder: str, now_utc: str, until_utc: str, limit: int = 100
+    ) -> list[dict]: ...
+
+    def settle_messages(
+        self,
+        holder: str,
+        sent_utc: str,
+        sent: Sequence[int],
+        failed: Sequence[tuple[int, str, str | None]] = (),
+    ) -> None: ...
+
+    def messages(
+        self, incident_id: int | None = None, state: str | None = None, limit: int = 1000
+    ) -> list[dict]: ...
+
+    def add_notice(self, kind: str, ref: int, key: str) -> bool: ...
+
+    def due_soon_ids(self, now_utc: str, column: str = "warn_utc") -> list[tuple[int, str]]: ...
+
+    def hazards_to_remind(self, day: str) -> list[dict]: ...
+
+    def set_contact(
+        self,
+        user_name: str,
+        email: str = "",
+        phone: str = "",
+        webhook: str = "",
+        lang: str = "zh",
+        channels: Sequence[str] = (),
+    ) -> None: ...
+
+    def contacts(self, names: Sequence[str] | None = None) -> dict[str, dict]: ...
+
+    def add_public_contact(
+        self, incident_id: int, email: str = "", phone: str = "", lang: str = "zh"
+    ) -> None: ...
+
+    def public_contact(self, incident_id: int) -> dict | None: ...
+
+    def public_contacts(self, ids: Sequence[int]) -> dict[int, dict]: ...
+
+
+@runtime_checkable
 class CasesAndAreas(CaseStore, AreaStore, Protocol):
     """Cases with the areas they lie in: the board's communities, a report's preview
     (its zone's duty officer), moving events into a new generation's areas, exports."""
@@ -466,7 +529,7 @@ class PublicChannel(PublicStore, CaseStore, AreaStore, Protocol):
 
 
 @runtime_checkable
-class Store(PublicChannel, PlanStore, PeopleStore, Protocol):
+class Store(PublicChannel, PlanStore, PeopleStore, SchedulerStore, Protocol):
     """A whole store: every aggregate; the store's URL, what opening it migrated
     (``gridmap db upgrade`` shows it), and ``close`` (or ``with store:``)."""
 

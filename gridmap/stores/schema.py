@@ -261,6 +261,15 @@ Index(
     incidents.c.grid_code,
 )
 Index("ix_incidents_closed", incidents.c.closed_utc)
+# The scheduler's tick (revision 0010): only the cases whose clock runs towards an
+# escalation, so a tick reads the few newly overdue, not every case ever overdue.
+_ESCALATABLE = text("status IN ('dispatched', 'handling')")
+Index(
+    "ix_incidents_escalate",
+    incidents.c.due_utc,
+    postgresql_where=_ESCALATABLE,
+    sqlite_where=_ESCALATABLE,
+)
 CASE_COLUMNS = [
     "department",
     "zone_code",
@@ -551,6 +560,87 @@ attempts = Table(
 )
 Index("ix_attempts_expires", attempts.c.expires)
 
+# -- the scheduler and notifications (revision 0010) --------------------------------------
+
+# Who runs a periodic duty (the scheduler's tick) for every process serving this store: a
+# holder keeps it by renewing it before it expires; anyone takes it over once it has.
+leases = Table(
+    "leases",
+    metadata,
+    _id(),  # (a GeoPackage's attribute table has an integer key)
+    Column("name", Text, nullable=False, unique=True),
+    Column("holder", Text, nullable=False),
+    Column("expires_utc", Text, nullable=False),  # UTC text, as due_utc
+    sqlite_autoincrement=True,
+)
+
+# Messages to send, written in the transaction of the step they tell of, and delivered by
+# the scheduler (retried with backoff until sent or given up).
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("created", Timestamp, nullable=False),
+    Column("kind", Text, nullable=False),  # dispatch, return, escalate, due_soon, close, inspect
+    Column("incident_id", Integer),
+    Column("hazard_id", Integer),
+    Column("recipient", Text, nullable=False),  # a user's name, or "public"
+    Column("channel", Text, nullable=False),  # email, webhook, sms
+    Column("address", Text, nullable=False),  # the mail address, URL or phone number
+    Column("subject", Text, nullable=False, server_default=""),
+    Column("body", Text, nullable=False),
+    Column("state", Text, nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_utc", Text, nullable=False),  # not tried again before then
+    Column("claimed_by", Text),
+    Column("claimed_until", Text),  # another sender leaves it alone until then
+    Column("sent_utc", Text),
+    Column("error", Text),
+    sqlite_autoincrement=True,
+)
+Index("ix_outbox_due", outbox.c.state, outbox.c.next_utc)
+
+# Notices told once per occasion that no step marks (a case due soon for one deadline, a
+# hazard's inspection for one date): the scheduler's memory of what it has told.
+notices = Table(
+    "notices",
+    metadata,
+    _id(),
+    Column("kind", Text, nullable=False),  # due_soon, inspect
+    Column("ref", Integer, nullable=False),  # the incident's or hazard's id
+    Column("key", Text, nullable=False),  # the occasion: the warning time, the date due
+    Column("created", Timestamp, nullable=False),
+    UniqueConstraint("kind", "ref", "key", name="notices_key"),
+    sqlite_autoincrement=True,
+)
+
+# How each person wants to be told: their addresses, language and channels.
+contacts = Table(
+    "contacts",
+    metadata,
+    _id(),
+    Column("user_name", Text, nullable=False, unique=True),
+    Column("email", Text, nullable=False, server_default=""),
+    Column("phone", Text, nullable=False, server_default=""),
+    Column("webhook", Text, nullable=False, server_default=""),  # their group robot's URL
+    Column("lang", Text, nullable=False, server_default="zh"),
+    Column("channels", Json, nullable=False, server_default="[]"),  # ["email", "sms", ...]
+    sqlite_autoincrement=True,
+)
+
+# A public reporter who left contact details and asked to be told of their case.
+public_contacts = Table(
+    "public_contacts",
+    metadata,
+    _id(),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False, unique=True),
+    Column("email", Text, nullable=False, server_default=""),
+    Column("phone", Text, nullable=False, server_default=""),
+    Column("lang", Text, nullable=False, server_default="zh"),
+    Column("created", Timestamp, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 # What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
 # attribute tables.  (gridmap_meta is internal and not listed.)
 FEATURE_TABLES = {"incidents": "POINT", "hazards": "GEOMETRY"}
@@ -592,6 +682,15 @@ ATTRIBUTE_TABLES.update(SESSION_TABLES)
 # Revision 0009 added this.
 CLOCK_TABLES = {"category_clocks": "a city's clocks and time limits per category"}
 ATTRIBUTE_TABLES.update(CLOCK_TABLES)
+# Revision 0010 added these (and ix_incidents_escalate).
+SCHEDULER_TABLES = {
+    "leases": "who runs the scheduler",
+    "outbox": "messages to send",
+    "notices": "what the scheduler has told",
+    "contacts": "how people want to be told",
+    "public_contacts": "public reporters who asked to be told",
+}
+ATTRIBUTE_TABLES.update(SCHEDULER_TABLES)
 FIXED = [
     meta,
     layers,
@@ -608,6 +707,7 @@ FIXED = [
     *(metadata.tables[name] for name in PUBLIC_TABLES),
     *(metadata.tables[name] for name in SESSION_TABLES),
     *(metadata.tables[name] for name in CLOCK_TABLES),
+    *(metadata.tables[name] for name in SCHEDULER_TABLES),
 ]
 
 

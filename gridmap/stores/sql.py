@@ -7,7 +7,8 @@ and decoded, the spatial filter, the spatial index of a new feature table, the b
 path and the extent bookkeeping.  Everything else is here and in one mixin per aggregate:
 ``records.py`` (plans, officers, incidents), ``cases.py`` (routing and the case loop),
 ``hazards.py`` (hazards and inspections), ``people.py`` (users, tokens, audit),
-``jobs.py`` and ``public.py`` (the public channel).  What each aggregate offers its
+``jobs.py``, ``public.py`` (the public channel) and ``scheduler.py`` (the lease, the
+outbox, contacts).  What each aggregate offers its
 callers is written down as a Protocol in ``protocols.py``.
 
 Geometries go in and out in EPSG:4326.  Every write method is one transaction; wrap
@@ -43,6 +44,7 @@ from gridmap.stores.jobs import Jobs
 from gridmap.stores.people import People
 from gridmap.stores.public import Public
 from gridmap.stores.records import Records
+from gridmap.stores.scheduler import Scheduling
 from gridmap.validation import check_areas
 
 if TYPE_CHECKING:
@@ -127,7 +129,7 @@ class Watch:
                 conn.close()
 
 
-class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
+class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.

@@ -95,6 +95,7 @@ TABLE = {
     # the rest of the city's settings
     (None, access.AUDIT_READ): {"admin"},
     (None, access.USERS_MANAGE): {"admin"},
+    (None, access.NOTIFY_SELF): {"dispatcher", "department", "officer"},
     (None, access.ROUTING_READ): {"admin", "dispatcher"},
     (None, access.ROUTING_WRITE): {"admin"},
     (None, access.SIGNED_IN): ALL - {"anonymous", "reporter"},

@@ -25,6 +25,7 @@ from gridmap.stores.protocols import (
     PublicChannel,
     PublicStore,
     RoutingStore,
+    SchedulerStore,
     Store,
     Transactions,
 )
@@ -38,6 +39,7 @@ PROTOCOLS = [
     PlanStore,
     PeopleStore,
     PublicStore,
+    SchedulerStore,
     CasesAndAreas,
     PublicChannel,
     Store,

@@ -1,5 +1,5 @@
-"""Escalating overdue cases: once per case whoever runs it and however runs overlap, at
-most once a minute per process, from a thread of the web app and not from its pages."""
+"""Escalating overdue cases: once per case whoever runs it and however runs overlap (the
+scheduler that runs it on time: test_scheduler.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import shapely
 from gridmap.model import LOCAL_TZ, Layer
 from gridmap.routing import Department
 from gridmap.services import cases
-from gridmap.services.escalation import Escalator, Periodic
-from gridmap.settings import Settings
 from gridmap.stores import open_store
 from gridmap.workflow import Actor, Deadlines
 
@@ -93,11 +91,12 @@ def test_a_step_moved_between_read_and_write_is_skipped(store, overdue):
         def __getattr__(self, name):
             return getattr(self.inner, name)
 
-        def case(self, incident_id):
-            seen = self.inner.case(incident_id)
-            if incident_id == overdue[0]:  # a department starts on it meanwhile
+        def cases_by_id(self, ids):
+            seen = self.inner.cases_by_id(ids)
+            if overdue[0] in ids and seen[0]["status"] == "dispatched":
+                # A department starts on it after it was read.
                 handler = Actor("c", frozenset({"department"}), department="city")
-                cases.act(self.inner, CAL, handler, incident_id, "start", at=LATE)
+                cases.act(self.inner, CAL, handler, overdue[0], "start", at=LATE)
             return seen
 
     assert cases.escalate_overdue(Racing(store), CAL, LATE) == overdue[1:]
@@ -126,30 +125,3 @@ def test_two_runners_at_once_escalate_each_case_once(store, overdue):
     assert errors == []
     assert sorted(done) == sorted(overdue)
     assert _escalations(store, overdue) == 3
-
-
-def test_the_escalator_runs_at_most_once_a_minute(store, overdue):
-    now = [0.0]
-    escalator = Escalator(60, clock=lambda: now[0])
-    settings = Settings()
-    assert escalator.run(store, settings, LATE) == overdue
-    now[0] = 59.0
-    assert escalator.run(store, settings, LATE) is None
-    now[0] = 60.0
-    assert escalator.run(store, settings, LATE) == []
-
-
-def test_the_periodic_runner_starts_once_per_process_and_runs_on_its_own_store(store, overdue):
-    opened = []
-
-    def own():
-        opened.append(1)
-        return open_store(store.url, actor="system")
-
-    periodic = Periodic(own, Settings(), every=3600)
-    periodic.stop.set()  # the thread ends at once: the test calls tick itself
-    assert periodic.ensure_started() is True
-    assert periodic.ensure_started() is False
-    assert periodic.tick() == overdue and opened == [1]
-    assert periodic.tick() is None  # within the hour: not again
-    assert {store.case(i)["status"] for i in overdue} == {"escalated"}

@@ -1,37 +1,38 @@
-"""Overdue cases are escalated by a thread of the serving process, started with its first
-request (so a forked worker starts its own); reading a page writes nothing."""
+"""The scheduler runs in a thread of each serving process, started by the app factory
+(and again with a request, for a worker forked from a preloaded app); reading a page
+writes nothing."""
 
 from __future__ import annotations
 
-import time
-
 from gridmap.stores.gpkg import GeoPackageStore
 from tests.services.test_escalation import make_overdue
+from tests.waiting import until
 from web import create_app
 
 
-def test_the_first_request_starts_the_escalation_and_pages_only_read(tmp_path):
+def test_the_app_starts_the_scheduler_and_pages_only_read(tmp_path):
     path = tmp_path / "overdue.gpkg"
     with GeoPackageStore(path) as store:
         ids = make_overdue(store)
     quiet = create_app({"DATABASE_URL": f"gpkg://{path}", "TESTING": True})
-    assert "gridmap_escalation" not in quiet.extensions  # tests call the service instead
+    assert "gridmap_scheduler" not in quiet.extensions  # tests call the service instead
     quiet.test_client().get("/cases/board")
     with GeoPackageStore(path) as store:
         assert {store.case(i)["status"] for i in ids} == {"dispatched"}
 
-    app = create_app({"DATABASE_URL": f"gpkg://{path}", "TESTING": True, "ESCALATE_EVERY": 3600})
-    periodic = app.extensions["gridmap_escalation"]
+    app = create_app(
+        {"DATABASE_URL": f"gpkg://{path}", "TESTING": True, "SCHEDULER": True, "TICK_SECONDS": 0.05}
+    )
+    scheduler = app.extensions["gridmap_scheduler"]
     try:
+        assert scheduler.ensure_started() is False  # started by the factory, once
         app.test_client().get("/api/layers")
-        assert periodic.ensure_started() is False  # started by that request, once
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+        assert scheduler.ensure_started() is False
+
+        def escalated():
             with GeoPackageStore(path) as store:
-                if {store.case(i)["status"] for i in ids} == {"escalated"}:
-                    break
-            time.sleep(0.1)
-        else:
-            raise AssertionError("the overdue cases were not escalated")
+                return {store.case(i)["status"] for i in ids} == {"escalated"}
+
+        until(escalated, "the overdue cases were escalated")
     finally:
-        periodic.stop.set()
+        scheduler.stop.set()

@@ -4,7 +4,7 @@ that edits made in QGIS or with GDAL are seen; every feature table gets its QGIS
 the store names itself and its revision in its own metadata (``ensure`` writes it).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import context
 from gridmap.stores import schema as s
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
