@@ -124,11 +124,11 @@ def many(
     return len(rows)
 
 
-def due_soon(store: Store, at: datetime, column: str = "warn_utc") -> list[int]:
-    """Tell of the cases that became due soon (their warning time, in ``column``, passed
-    by ``at``), once per warning time; their ids."""
+def due_soon(store: Store, at: datetime) -> list[int]:
+    """Tell of the cases that became due soon (their warning time passed by ``at``, their
+    deadline not yet), once per warning time; their ids."""
     done = []
-    found = store.due_soon_ids(utc_text(at), column)
+    found = store.due_soon_ids(utc_text(at))
     audience = Audience.of(store) if found else None
     for incident_id, warned in found:
         with store.transaction():

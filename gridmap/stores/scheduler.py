@@ -156,17 +156,15 @@ class Scheduling:
         with self.transaction():
             return self._run(statement).first() is not None
 
-    def due_soon_ids(self, now_utc: str, column: str = "warn_utc") -> list[tuple[int, str]]:
-        """(id, warning time) of the cases whose clock runs and whose warning time, in
-        incidents' ``column``, has passed by ``now_utc`` without a due-soon notice for it.
-        A store without that column (made before warnings existed) has none."""
+    def due_soon_ids(self, now_utc: str) -> list[tuple[int, str]]:
+        """(id, warning time) of the cases whose clock runs, not yet overdue, and whose
+        warning time has passed by ``now_utc`` without a due-soon notice for it."""
         t, n = s.incidents, s.notices
-        if column not in t.c:
-            return []
-        warn = t.c[column]
+        warn = t.c.warn_utc
         told = sa.exists().where(n.c.kind == "due_soon", n.c.ref == t.c.id, n.c.key == warn)
         statement = sa.select(t.c.id, warn).where(
             warn < now_utc,
+            t.c.due_utc >= now_utc,  # an overdue case is escalated, not warned
             t.c.clock_since.is_not(None),
             t.c.status.in_(sorted(CLOCK_STATUSES)),
             ~told,

@@ -17,7 +17,8 @@ import pytest
 import shapely
 from aiosmtpd.controller import Controller
 
-from gridmap.model import LOCAL_TZ, Layer, utc_text
+from gridmap import workflow
+from gridmap.model import LOCAL_TZ, Layer
 from gridmap.routing import Department
 from gridmap.services import cases, notify, scheduler
 from gridmap.settings import Settings
@@ -276,15 +277,20 @@ def test_the_public_reporter_is_told_of_dispatch_and_closure_only(store):
     assert "城管" not in public[0]["body"]  # nothing internal
 
 
+def _soon(store, incident_id: int) -> datetime:
+    """A minute after the case's warning time (before its deadline)."""
+    return workflow.parse_utc(store.case(incident_id)["warn_utc"]) + timedelta(minutes=1)
+
+
 def test_due_soon_is_told_once_per_warning_time(store):
-    """Against any column of warning times (the due-soon column, ``warn_utc``, comes with
-    the two clocks; here the deadline itself stands in for it)."""
     incident_id = accepted_case(store)
     dispatch(store, incident_id)
-    assert store.due_soon_ids(utc_text(LATE), column="no_such_column") == []
+    soon = _soon(store, incident_id)
+    assert notify.due_soon(store, soon - timedelta(minutes=2)) == []  # not yet
+    assert notify.due_soon(store, LATE) == []  # overdue: escalated, not warned
     before = len(store.messages(incident_id))
-    assert notify.due_soon(store, LATE, column="due_utc") == [incident_id]
-    assert notify.due_soon(store, LATE, column="due_utc") == []
+    assert notify.due_soon(store, soon) == [incident_id]
+    assert notify.due_soon(store, soon) == []
     told = store.messages(incident_id)[before:]
     assert {m["kind"] for m in told} == {"due_soon"} and {m["recipient"] for m in told} == {"chen"}
 
@@ -312,7 +318,8 @@ def test_a_copy_keeps_channels_addresses_messages_and_notices(store, tmp_path):
     incident_id = accepted_case(store)
     store.add_public_contact(incident_id, phone="13900139000")
     dispatch(store, incident_id)
-    notify.due_soon(store, LATE, column="due_utc")
+    soon = _soon(store, incident_id)
+    notify.due_soon(store, soon)
     with GeoPackageStore(tmp_path / "copy.gpkg") as dst:
         counts = copy_store(store, dst, progress=lambda m: None)
         assert counts["outbox"] == len(store.messages()) > 0
@@ -324,7 +331,7 @@ def test_a_copy_keeps_channels_addresses_messages_and_notices(store, tmp_path):
             k: {**v, "id": dst.contacts()[k]["id"]} for k, v in store.contacts().items()
         }
         assert dst.public_contact(copied["id"])["phone"] == "13900139000"
-        assert notify.due_soon(dst, LATE, column="due_utc") == []  # told already
+        assert notify.due_soon(dst, soon) == []  # told already
 
 
 def test_grid_officers_are_reminded_of_inspections_due_once_per_date(store):
