@@ -60,6 +60,9 @@ EXPECTED = {
     ("GET", "/api/jobs/<job_id>"): PLANNERS,
     ("DELETE", "/api/jobs/<job_id>"): PLANNERS,
     ("GET", "/admin/audit"): {"admin"},
+    # One's own notification channels: the people the notices are for.
+    ("GET", "/me/notifications"): {"dispatcher", "department", "officer"},
+    ("POST", "/me/notifications"): {"dispatcher", "department", "officer"},
     ("GET", "/admin/routes"): {"admin", "dispatcher"},
     ("POST", "/admin/routes"): {"admin"},
     ("POST", "/admin/routes/<int:rule_id>/delete"): {"admin"},
