@@ -70,6 +70,10 @@ class Settings:
     # Answers are exact whatever the number; fewer cells build faster and answer a
     # point near a border a little slower (the tests use 65,536).
     index_cells: int = 1 << 23
+    # GRIDMAP_OPEN311_CONTACT: how Open311 client developers reach the operator (an
+    # address, a mail box), shown as discovery's ``contact``; default: this server's
+    # administrators at its own address.
+    open311_contact: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -143,6 +147,7 @@ class Settings:
             dask_rehome_rows=_positive(env, "GRIDMAP_DASK_REHOME_ROWS", 5_000_000),
             dask_scheduler=env.get("GRIDMAP_DASK_SCHEDULER", "").strip(),
             index_cells=_positive(env, "GRIDMAP_INDEX_CELLS", 1 << 23),
+            open311_contact=env.get("GRIDMAP_OPEN311_CONTACT", "").strip(),
         )
 
 
