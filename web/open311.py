@@ -52,11 +52,7 @@ _ITEMS = {
     "formats": "format",
 }
 # What the OpenAPI document says of every answer: JSON or XML, errors in the spec's shape.
-ANSWERS = {
-    "answer": "Open311",
-    "media": ("application/json", "text/xml"),
-    "errors": "Open311Errors",
-}
+ANSWERS = {"media": ("application/json", "text/xml"), "errors": "Open311Errors"}
 DEFAULT_DAYS = 90  # requests without dates or ids: the last 90 days, as the spec suggests
 
 
@@ -150,7 +146,11 @@ _ROUTING = {
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     words = _ROUTING.get(exc.code) if exc.description == type(exc).description else None
-    return _error(exc.code or 500, i18n.pick(*words) if words else exc.description or exc.name)
+    out = _error(exc.code or 500, i18n.pick(*words) if words else exc.description or exc.name)
+    allowed = dict(exc.get_headers()).get("Allow")
+    if allowed:  # a 405 names the methods the call takes (RFC 9110)
+        out.headers["Allow"] = allowed
+    return out
 
 
 def _limits() -> tuple[Window, Window]:
@@ -183,7 +183,7 @@ def _client() -> str:
 
 @bp.get(f"/discovery.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311Discovery", **ANSWERS)
 def discovery(fmt: str):
     info = {
         "changeset": "2026-12-01T00:00:00+08:00",
@@ -210,21 +210,27 @@ def _contact() -> str:
 
 @bp.get(f"/services.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311Services", **ANSWERS)
 def services(fmt: str):
     return answer("services", open311.services(i18n.language()), fmt)
 
 
 @bp.get(f"/services/<code>.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311ServiceDefinition", **ANSWERS)
 def service_definition(code: str, fmt: str):
     return answer("service_definition", open311.definition(code), fmt)
 
 
 @bp.post(f"/requests.{FMT}")
 @public
-@documented(request_body=OPEN311_POST, status="201", more=("403", "429"), **ANSWERS)
+@documented(
+    request_body=OPEN311_POST,
+    status="201",
+    more=("403", "429"),
+    answer="Open311Created",
+    **ANSWERS,
+)
 def post_request(fmt: str):
     check_address()
     client = _client()
@@ -271,6 +277,7 @@ def _position() -> tuple[float, float]:
     ),
     query("bbox", {"type": "string"}, "west,south,east,north"),
     query("max_requests", {"type": "integer", "minimum": 1}),
+    answer="Open311Requests",
     **ANSWERS,
 )
 def get_requests(fmt: str):
@@ -299,7 +306,7 @@ def _filters() -> dict:
 
 @bp.get(f"/requests/<int:incident_id>.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311Requests", **ANSWERS)
 def get_request(incident_id: int, fmt: str):
     get_store().case(incident_id)  # NotFound names it
     return answer(
@@ -309,7 +316,7 @@ def get_request(incident_id: int, fmt: str):
 
 @bp.get(f"/tokens/<token>.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311Tokens", **ANSWERS)
 def token(token: str, fmt: str):
     incident_id = get_store().public_report(open311.tracking_digest(token))
     return answer(
