@@ -4,7 +4,8 @@ as GeoJSON, GeoPackage, Shapefile or CSV, in EPSG:4326 or another CRS.
 Each file follows its own standard, so that any GIS reads it as written:
 
 * GeoJSON is RFC 7946: longitude/latitude in WGS 84 with no ``crs`` member, outer rings
-  counterclockwise, coordinates rounded to 7 decimals (about 1 cm) unless asked, and an
+  counterclockwise, coordinates rounded to 6 decimals (about 10 cm, RFC 7946's advice;
+  the map's own GeoJSON rounds the same) unless asked, and an
   ``id`` on every feature (the record id of an incident or hazard, an area's code).  GDAL
   writes it (its RFC7946 mode); another CRS only with ``rfc7946=False`` and a warning,
   since such a file is no longer RFC 7946 GeoJSON.
@@ -58,7 +59,7 @@ FORMATS = {
 # wheels writes 1.4 by default, which the GDAL of Debian 12 (3.6) and its validator
 # refuse.
 GPKG_OPTIONS = {"VERSION": "1.3"}
-PRECISION = 7  # decimals of a degree in GeoJSON: RFC 7946 section 11.2 suggests 6 or 7
+PRECISION = 6  # decimals of a degree in GeoJSON: RFC 7946 section 11.2's 6 (about 10 cm)
 MIN_PRECISION = 6  # 0.1 m; at 3 decimals GDAL already turns thin grids into collections
 FEATURE_ID = "_feature_id"  # the column GDAL writes as each feature's "id" (then drops)
 # Shapefile geometry families: a .shp holds points, lines or polygons, never two.

@@ -103,6 +103,10 @@ class Settings:
     webhook_url: str = ""
     # GRIDMAP_SMS_URL: the SMS gateway, a webhook taking {"phone", "msgtype", "text"}.
     sms_url: str = ""
+    # GRIDMAP_OPEN311_CONTACT: how Open311 client developers reach the operator (an
+    # address, a mail box), shown as discovery's ``contact``; default: this server's
+    # administrators at its own address.
+    open311_contact: str = ""
 
     @property
     def lease(self) -> float:
@@ -192,6 +196,7 @@ class Settings:
             mail_from=env.get("GRIDMAP_MAIL_FROM", "gridmap@localhost").strip(),
             webhook_url=env.get("GRIDMAP_WEBHOOK_URL", "").strip(),
             sms_url=env.get("GRIDMAP_SMS_URL", "").strip(),
+            open311_contact=env.get("GRIDMAP_OPEN311_CONTACT", "").strip(),
         )
 
 

@@ -92,7 +92,10 @@ def layer_features(layer: str):
     if box is not None:
         frame = frame[shapely.intersects(frame.geometry.values, shapely.box(*box))]
     return geojson.features(
-        frame.geometry.values, geojson.records(frame, AREA_PROPS), params.datum()
+        frame.geometry.values,
+        geojson.records(frame, AREA_PROPS),
+        params.datum(),
+        ids=list(frame["code"]),  # an area's code, as in exports and the OGC items
     )
 
 

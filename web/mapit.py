@@ -5,6 +5,11 @@ MapIt has one integer id per area (version) across all its types; gridmap keeps 
 layer's areas in their own table with their own row ids.  A MapIt id joins the two:
 ``layer key * 10**7 + row id``, the layer key a hash of the layer's name (so ids stay the
 same when layers are added) kept within 1..999,999 (ids below 2**53, exact in JSON).
+
+As MapIt answers: any site's page may read them (``Access-Control-Allow-Origin: *``),
+caches may keep them a few minutes (privately when the caller is signed in: a staged
+generation is theirs to see), and a ``generation`` that is none is a 400, as a malformed
+one is.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from __future__ import annotations
 import zlib
 
 import pandas as pd
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
+from flask_login import current_user
 
 from gridmap.errors import GridmapError, InvalidInput, NotFound
 from web import i18n, params
@@ -23,6 +29,19 @@ from web.openapi import documented, query
 
 bp = Blueprint("mapit", __name__)
 ROWS = 10**7  # row ids per layer
+CACHE_SECONDS = 300  # areas change only when a generation is activated
+
+
+@bp.after_request
+def as_mapit_answers(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if response.status_code != 200:
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        who = "private" if current_user.is_authenticated else "public"
+        response.headers["Cache-Control"] = f"{who}, max-age={CACHE_SECONDS}"
+        response.vary.update(("Authorization", "Cookie"))
+    return response
 
 
 @bp.errorhandler(GridmapError)
@@ -133,9 +152,19 @@ def _types() -> set[str] | None:
 def point(srid: int, point: str):
     lon, lat = _coordinates(srid, point)
     store = get_store()
-    _, index = lookup_at(params.text("generation"), params.day("date"))
-    record = index.point(lon, lat)
+    record = _index().point(lon, lat)
     return jsonify(point_areas(Areas(store), record, _types()))
+
+
+def _index():
+    """The lookup index of the generation asked for; one that is none is MapIt's 400."""
+    generation, day = params.text("generation"), params.day("date")
+    try:
+        return lookup_at(generation, day)[1]
+    except NotFound as exc:
+        if generation is None and day is None:
+            raise  # no active generation: nothing was asked wrong
+        raise InvalidInput(str(exc), field="generation" if generation else "date") from None
 
 
 def point_areas(areas: Areas, record: dict, types: set[str] | None) -> dict[str, dict]:

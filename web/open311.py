@@ -4,6 +4,14 @@ by ids, service codes, status, dates and the ``bbox`` extension, one request, an
 tracking token's request id; JSON or XML by the path's extension, errors in the spec's
 own shape.  Routes parse the request and call ``gridmap.services.open311``.
 
+To the letter of the spec (docs/public-channel.md): JSON in UTF-8 saying so, fields
+without a value null (an empty element in XML), ``status`` a list, an unknown service
+404, a post answered with the request's id (made at once) and no token, descriptions up
+to 4,000 characters, any path under the prefix that is no call answered in the spec's
+error list.  Requests are placed by ``lat``/``long``: ``address_string`` (or
+``address_id``) alone is refused with a 400 naming ``lat`` (no address register to look
+it up in); sent with a position it is accepted and the position places the request.
+
 Posting needs the api_key, never a session: the request acts as the public with the
 key's authority only, so other sites' pages may post too (``security`` lets this prefix
 through its cross-origin check, and answers carry ``Access-Control-Allow-Origin: *``).
@@ -22,6 +30,7 @@ from gridmap.accounts import token_digest
 from gridmap.errors import Busy, Forbidden, GridmapError, InvalidInput
 from gridmap.model import LOCAL_TZ
 from gridmap.services import cases, open311
+from gridmap.services.cases import DESCRIPTION_CHARS
 from web import db, i18n, params
 from web.auth import public
 from web.db import get_store, lookup_index
@@ -43,11 +52,7 @@ _ITEMS = {
     "formats": "format",
 }
 # What the OpenAPI document says of every answer: JSON or XML, errors in the spec's shape.
-ANSWERS = {
-    "answer": "Open311",
-    "media": ("application/json", "text/xml"),
-    "errors": "Open311Errors",
-}
+ANSWERS = {"media": ("application/json", "text/xml"), "errors": "Open311Errors"}
 DEFAULT_DAYS = 90  # requests without dates or ids: the last 90 days, as the spec suggests
 
 
@@ -98,6 +103,7 @@ def answer(root: str, items, fmt: str, status: int = 200) -> Response:
     else:
         out = jsonify(items)
         out.status_code = status
+        out.content_type = "application/json; charset=utf-8"  # the spec's UTF-8, said
     return out
 
 
@@ -126,9 +132,25 @@ def domain_error(exc: GridmapError):
     return _error(status_of(exc), message)
 
 
+# What a client app reads for the HTTP errors routing answers (werkzeug's own words are
+# English only and speak of "the requested URL").
+_ROUTING = {
+    404: (
+        "没有这个调用：路径以 .json 或 .xml 结尾，discovery.json 列出各调用",
+        "No such call: paths end in .json or .xml; discovery.json lists the calls",
+    ),
+    405: ("这个调用不接受此方法", "This call does not take this method"),
+}
+
+
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    return _error(exc.code or 500, exc.description or exc.name)
+    words = _ROUTING.get(exc.code) if exc.description == type(exc).description else None
+    out = _error(exc.code or 500, i18n.pick(*words) if words else exc.description or exc.name)
+    allowed = dict(exc.get_headers()).get("Allow")
+    if allowed:  # a 405 names the methods the call takes (RFC 9110)
+        out.headers["Allow"] = allowed
+    return out
 
 
 def _limits() -> tuple[Window, Window]:
@@ -161,11 +183,11 @@ def _client() -> str:
 
 @bp.get(f"/discovery.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311Discovery", **ANSWERS)
 def discovery(fmt: str):
     info = {
         "changeset": "2026-12-01T00:00:00+08:00",
-        "contact": "",
+        "contact": db.settings().open311_contact or _contact(),
         "key_service": "gridmap open311 key add NAME",
         "endpoints": [
             {
@@ -180,37 +202,65 @@ def discovery(fmt: str):
     return answer("discovery", info, fmt)
 
 
+def _contact() -> str:
+    """Who to ask when the operator set no GRIDMAP_OPEN311_CONTACT: this server's own
+    operators, at its address."""
+    return i18n.pick("本平台的管理员：", "This platform's administrators: ") + request.host_url
+
+
 @bp.get(f"/services.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311Services", **ANSWERS)
 def services(fmt: str):
     return answer("services", open311.services(i18n.language(), db.calendar().categories), fmt)
 
 
 @bp.get(f"/services/<code>.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311ServiceDefinition", **ANSWERS)
 def service_definition(code: str, fmt: str):
     return answer("service_definition", open311.definition(code), fmt)
 
 
 @bp.post(f"/requests.{FMT}")
 @public
-@documented(request_body=OPEN311_POST, status="201", more=("403", "429"), **ANSWERS)
+@documented(
+    request_body=OPEN311_POST,
+    status="201",
+    more=("403", "429"),
+    answer="Open311Created",
+    **ANSWERS,
+)
 def post_request(fmt: str):
     check_address()
     client = _client()
     store = get_store()
     store.actor = f"open311:{client}"
-    lon, lat = params.lonlat(request.values, ("long", "lat"))
-    code = params.text("service_code", request.values, default="")
-    description = params.text("description", request.values, default="")
+    lon, lat = _position()
+    code = params.text("service_code", request.values, required=True)
+    description = params.text(
+        "description", request.values, default="", max_length=DESCRIPTION_CHARS
+    )
     contact = params.contact(request.values, i18n.language())  # GeoReport v2's email, phone
-    incident_id, number = open311.submit(
+    incident_id, _ = open311.submit(
         store, lookup_index(), db.calendar(), client, lon, lat, code, description, None, contact
     )
-    made = open311.receipt(incident_id, number, code, i18n.language(), db.calendar().categories)
+    made = open311.receipt(incident_id, code, i18n.language(), db.calendar().categories)
     return answer("service_requests", [made], fmt, 201)
+
+
+def _position() -> tuple[float, float]:
+    """Where a posted request is: ``long`` and ``lat``.  An address alone cannot be
+    placed (there is no address register to look it up in): refused naming ``lat``."""
+    values = request.values
+    address = values.get("address_string") or values.get("address_id")
+    if address and not (values.get("lat") or values.get("long")):
+        raise InvalidInput(
+            "parameter 'lat' is missing: requests are placed by lat and long; "
+            "address_string or address_id alone cannot be placed here",
+            field="lat",
+        )
+    return params.lonlat(values, ("long", "lat"))
 
 
 @bp.get(f"/requests.{FMT}")
@@ -220,9 +270,15 @@ def post_request(fmt: str):
     query("service_code", {"type": "string"}, "service codes, comma-separated"),
     query("start_date", {"type": "string", "format": "date-time"}),
     query("end_date", {"type": "string", "format": "date-time"}),
-    query("status", {"type": "string", "enum": ["open", "closed"]}),
+    query(
+        "status",
+        {"type": "array", "items": {"type": "string", "enum": list(open311.STATUS_NAMES)}},
+        "open, closed or both, comma-separated",
+        explode=False,
+    ),
     query("bbox", {"type": "string"}, "west,south,east,north"),
     query("max_requests", {"type": "integer", "minimum": 1}),
+    answer="Open311Requests",
     **ANSWERS,
 )
 def get_requests(fmt: str):
@@ -241,7 +297,7 @@ def _filters() -> dict:
     return {
         "ids": ids,
         "codes": [c.strip() for c in (params.text("service_code") or "").split(",") if c.strip()],
-        "status": params.choice("status", ("open", "closed"), any_case=True),
+        "status": params.choices("status", open311.STATUS_NAMES, any_case=True),
         "start": start,
         "end": end,
         "bbox": params.bbox(),
@@ -251,7 +307,7 @@ def _filters() -> dict:
 
 @bp.get(f"/requests/<int:incident_id>.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311Requests", **ANSWERS)
 def get_request(incident_id: int, fmt: str):
     get_store().case(incident_id)  # NotFound names it
     return answer(
@@ -261,7 +317,7 @@ def get_request(incident_id: int, fmt: str):
 
 @bp.get(f"/tokens/<token>.{FMT}")
 @public
-@documented(**ANSWERS)
+@documented(answer="Open311Tokens", **ANSWERS)
 def token(token: str, fmt: str):
     incident_id = get_store().public_report(open311.tracking_digest(token))
     return answer(
@@ -270,10 +326,10 @@ def token(token: str, fmt: str):
 
 
 def unknown_path():
-    """A path under the prefix that no route matches (a format not json or xml, say):
-    its 404 (or 405) in the spec's shape too."""
+    """A path under ``/open311`` that no route matches (a format not json or xml,
+    another version, the prefix alone): its 404 (or 405) in the spec's shape too."""
     exc = request.routing_exception
-    ours = request.path.startswith(PREFIX + "/")
+    ours = (request.path + "/").startswith("/open311/")
     if ours and isinstance(exc, HTTPException) and (exc.code or 0) >= 400:
         return other_sites_may_call(http_error(exc))
     return None

@@ -142,7 +142,108 @@ SCHEMAS = {
         },
     },
     "Object": {"type": "object"},
-    "Open311": {},  # a list or an object, as the spec shows each answer; or XML
+    # Open311 GeoReport v2's answers as its JSON shows them (the XML holds the same).
+    "Open311Discovery": {
+        "type": "object",
+        "required": ["changeset", "contact", "key_service", "endpoints"],
+        "properties": {
+            "changeset": {"type": "string", "format": "date-time"},
+            "contact": {"type": "string", "minLength": 1},
+            "key_service": {"type": "string"},
+            "endpoints": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["specification", "url", "changeset", "type", "formats"],
+                    "properties": {
+                        "specification": {"type": "string"},
+                        "url": {"type": "string"},
+                        "changeset": {"type": "string", "format": "date-time"},
+                        "type": {"type": "string", "enum": ["production", "test"]},
+                        "formats": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    },
+    "Open311Services": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["service_code", "service_name", "metadata", "type"],
+            "properties": {
+                "service_code": {"type": "string"},
+                "service_name": {"type": "string"},
+                "description": {"type": "string", "nullable": True},
+                "metadata": {"type": "boolean"},
+                "type": {"type": "string", "enum": ["realtime", "batch", "blackbox"]},
+                "keywords": {"type": "string", "nullable": True},
+                "group": {"type": "string", "nullable": True},
+            },
+        },
+    },
+    "Open311ServiceDefinition": {
+        "type": "object",
+        "required": ["service_code", "attributes"],
+        "properties": {
+            "service_code": {"type": "string"},
+            "attributes": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "Open311Created": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["service_request_id"],  # made at once: an id, never a token
+            "properties": {
+                "service_request_id": {"type": "string"},
+                "service_notice": {"type": "string", "nullable": True},
+                "account_id": {"type": "string", "nullable": True},
+            },
+            "additionalProperties": False,
+        },
+    },
+    "Open311Requests": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": [
+                "service_request_id",
+                "status",
+                "service_code",
+                "requested_datetime",
+                "lat",
+                "long",
+            ],
+            "properties": {
+                "service_request_id": {"type": "string"},
+                "status": {"type": "string", "enum": ["open", "closed"]},
+                "status_notes": {"type": "string", "nullable": True},
+                "service_name": {"type": "string", "nullable": True},
+                "service_code": {"type": "string"},
+                "description": {"type": "string", "nullable": True},
+                "agency_responsible": {"type": "string", "nullable": True},
+                "service_notice": {"type": "string", "nullable": True},
+                "requested_datetime": {"type": "string", "format": "date-time"},
+                "updated_datetime": {"type": "string", "format": "date-time", "nullable": True},
+                "expected_datetime": {"type": "string", "format": "date-time", "nullable": True},
+                "address": {"type": "string", "nullable": True},
+                "address_id": {"type": "string", "nullable": True},
+                "zipcode": {"type": "string", "nullable": True},
+                "lat": NUMBER,
+                "long": NUMBER,
+                "media_url": {"type": "string", "nullable": True},
+            },
+        },
+    },
+    "Open311Tokens": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["service_request_id", "token"],
+            "properties": {"service_request_id": {"type": "string"}, "token": {"type": "string"}},
+        },
+    },
     "Open311Errors": {
         "type": "array",
         "items": {
@@ -274,16 +375,27 @@ PLAN_AUTO = body(
         **PLAN_BOUNDS,
     },
 )
+# POST requests as the spec lists its fields.  Requests are placed by lat/long only:
+# address_string and address_id are accepted beside them (the position places the
+# request; the text is not kept), alone they are a 400.  Who reports is not kept either.
 OPEN311_POST = body(
     {
         "api_key": STRING,
         "service_code": STRING,
         "lat": {"type": "number", "minimum": -90, "maximum": 90},
         "long": {"type": "number", "minimum": -180, "maximum": 180},
-        "description": STRING,
-        # GeoReport v2's: where the reporter is told of progress (kept for that alone).
+        "description": {"type": "string", "maxLength": 4000},
+        "address_string": {"type": "string", "description": "accepted beside lat/long only"},
+        "address_id": {"type": "string", "description": "accepted beside lat/long only"},
+        # GeoReport v2's email and phone: where the reporter is told of progress (kept
+        # for that alone).
         "email": STRING,
+        "device_id": STRING,
+        "account_id": STRING,
+        "first_name": STRING,
+        "last_name": STRING,
         "phone": STRING,
+        "media_url": STRING,
     },
     ("api_key", "service_code", "lat", "long"),
     media=FORM,
@@ -310,7 +422,7 @@ def _path(rule: str) -> tuple[str, list[dict]]:
         if converter == "int":
             schema = {"type": "integer", "minimum": 0}
         elif converter == "any":  # <any(json, xml):fmt>
-            schema = {"type": "string", "enum": re.findall(r"\w+", m.group(3))}
+            schema = {"type": "string", "enum": re.findall(r"\w+", m.group(2))}
         elif converter == "path":
             schema = {"type": "string", "minLength": 1}
         else:  # a default segment: no slash

@@ -394,12 +394,16 @@ def choice(
     return _read(name, source, read, expected, default, required)
 
 
-def choices(name: str, allowed, source: Mapping | None = None) -> list[str]:
-    """Some of ``allowed``, separated by commas."""
+def choices(
+    name: str, allowed, source: Mapping | None = None, *, any_case: bool = False
+) -> list[str]:
+    """Some of ``allowed``, separated by commas (``any_case``: in capitals or not)."""
     raw = text(name, source)
     if raw is None:
         return []
     values = [v.strip() for v in raw.split(",") if v.strip()]
+    if any_case:
+        values = [v.lower() for v in values]
     for v in values:
         if v not in allowed:
             raise bad(name, v, "one or more of " + ", ".join(allowed))

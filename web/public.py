@@ -48,7 +48,8 @@ def report():
     lon, lat = params.lonlat(request.form)
     store = get_store()
     store.actor = "public:web"
-    category = params.text("category", request.form, default="")
+    # The form's category, unlike an Open311 service_code (404), is a field: a 400.
+    category = workflow.category(params.text("category", request.form, default="")).code
     description = params.text("description", request.form, default="")
     lang = i18n.language()
     contact = params.contact(request.form, lang, switch="notify")

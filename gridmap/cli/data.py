@@ -185,7 +185,7 @@ import_hazards = _event_command("hazards")
 @click.option(
     "--precision",
     type=click.IntRange(6, 15),
-    default=7,
+    default=6,  # etl.exports.PRECISION (RFC 7946's advice), shown in --help
     show_default=True,
     help="GeoJSON: decimals of the coordinates.",
 )

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 # change); once dispatched only its zone follows the new areas.
 _REROUTED = frozenset({"reported", "accepted", "returned", "parked"})
 _BATCH = 200  # escalations per transaction
+# The longest report description: Open311 GeoReport v2's own limit, so that what a client app
+# may send is what every door (the API, the public page, the officers' form) takes.
+DESCRIPTION_CHARS = 4000
 
 
 def calendar(store: RoutingStore, settings: Settings) -> Deadlines:
@@ -116,8 +119,10 @@ def report(
         store.hazard(hazard_id)  # NotFound names it
     cat = workflow.category(category)
     description = (description or "").strip()
-    if len(description) > 2000:
-        raise InvalidInput("description: at most 2,000 characters", field="description")
+    if len(description) > DESCRIPTION_CHARS:
+        raise InvalidInput(
+            f"description: at most {DESCRIPTION_CHARS:,} characters", field="description"
+        )
     record = _covered(index, lon, lat)
     codes = _codes(record)
     grid = codes.get(index.grid_layer) if index.grid_layer else None

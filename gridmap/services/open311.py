@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from gridmap import access, workflow
 from gridmap.accounts import token_digest
 from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES, Category
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.services import cases, notify
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 PUBLIC_REPORTER = workflow.PUBLIC_REPORTER
 CLOSED = frozenset(STATUSES) - OPEN_STATUSES
 MAX_REQUESTS = 1000  # the spec's suggested ceiling per answer
+STATUS_NAMES = ("open", "closed")
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out over the phone
 
 
@@ -87,12 +88,11 @@ def services(lang: str, categories: Mapping[str, Category] = CATEGORIES) -> list
 
 
 def service(code: str):
+    """The sub-category of ``code``; an unknown one is the spec's 404 (a service that
+    does not exist), whether asked for its definition, posted to or filtered on."""
     found = CATEGORIES.get(code)
     if found is None:
-        raise InvalidInput(
-            f"service_code {code!r} is no service; GET services.json lists them",
-            field="service_code",
-        )
+        raise NotFound(f"service_code {code!r} is no service; GET services.json lists them")
     return found
 
 
@@ -146,19 +146,15 @@ def submit(
 
 
 def receipt(
-    incident_id: int,
-    number: str,
-    code: str,
-    lang: str,
-    categories: Mapping[str, Category] = CATEGORIES,
+    incident_id: int, code: str, lang: str, categories: Mapping[str, Category] = CATEGORIES
 ) -> dict:
-    """What a post answers: the request's id, its tracking number as the spec's token
-    (clients that only know tokens resolve it with ``tokens/``), the time limit."""
+    """What a post answers: the request's id (the case exists at once, so the spec's
+    ``token``, which stands in for an id not made yet, is not sent) and the time limit in
+    the city's catalogue.  No accounts are kept, so ``account_id`` is null."""
     return {
         "service_request_id": str(incident_id),
-        "token": number,
         "service_notice": categories.get(code, service(code)).limit_text[_k(lang)],
-        "account_id": "",
+        "account_id": None,
     }
 
 
@@ -216,18 +212,20 @@ def request_view(
         "service_code": case["category"],
         # The public's own words are public (the form says so); what staff wrote may name
         # people or places of someone, so it stays inside.
-        "description": access.redact(access.ANONYMOUS, case)["description"],
-        "agency_responsible": dept.name(lang) if dept else "",
-        "service_notice": cat.limit_text[k] if cat else "",
+        "description": access.redact(access.ANONYMOUS, case)["description"] or None,
+        "agency_responsible": dept.name(lang) if dept else None,
+        "service_notice": cat.limit_text[k] if cat else None,
         "requested_datetime": _w3c(case["reported_at"]),
         "updated_datetime": _w3c(last.get("updated")) or _w3c(case["reported_at"]),
         "expected_datetime": _w3c(case.get("due_utc")),
-        "address": "",
-        "address_id": "",
-        "zipcode": "",
+        # Nothing is known of these (requests are placed by position, photos stay
+        # inside): null, as the spec's JSON shows a field without a value.
+        "address": None,
+        "address_id": None,
+        "zipcode": None,
         "lat": round(float(case["lat"]), 6),
         "long": round(float(case["lon"]), 6),
-        "media_url": "",
+        "media_url": None,
     }
 
 
@@ -236,18 +234,26 @@ def find(
     lang: str,
     ids: list[int] | None = None,
     codes: list[str] | None = None,
-    status: str | None = None,
+    status: str | list[str] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     bbox=None,
     limit: int = MAX_REQUESTS,
 ) -> list[dict]:
     """Requests by ids (the other filters then ignored, as the spec allows) or by
-    service codes, status (open or closed), reported ``start``..``end`` and bbox."""
+    service codes, status (``open``, ``closed`` or a list of them: any of them),
+    reported ``start``..``end`` and bbox."""
     if ids:
         rows = store.requests(ids=ids, limit=limit)
     else:
-        statuses = {"open": OPEN_STATUSES, "closed": CLOSED, None: None}[status]
+        wanted = {status} if isinstance(status, str) else set(status or ())
+        if wanted - set(STATUS_NAMES):
+            raise InvalidInput(
+                f"status {sorted(wanted)!r}: expected open, closed or both", field="status"
+            )
+        statuses = None  # none asked for, or both: every status
+        if len(wanted) == 1:
+            statuses = OPEN_STATUSES if "open" in wanted else CLOSED
         for code in codes or ():
             service(code)
         rows = store.requests(

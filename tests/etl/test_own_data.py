@@ -144,7 +144,7 @@ def test_export_writes_a_datum_back_exactly(tmp_path, datum, fmt):
         datum,
         "--out",
         str(out),
-        # GeoJSON rounds to 7 decimals (RFC 7946's advice) unless asked for all 15.
+        # GeoJSON rounds to 6 decimals (RFC 7946's advice) unless asked for all 15.
         *(["--precision", "15"] if fmt == "geojson" else []),
     )
     assert done.exit_code == 0, done.output

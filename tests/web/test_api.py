@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
+import numpy as np
 import pytest
 
 from gridmap.coords import wgs84_to_gcj02
@@ -92,6 +96,19 @@ def test_layers_list_and_features_by_bbox(client, sample_frames):
     assert 0 < len(part["features"]) < len(everything["features"]) / 10
     props = part["features"][0]["properties"]
     assert set(props) >= {"code", "name", "parent_code", "population", "households"}
+    # RFC 7946 section 3.2: each feature's id, the area's code (as exports and OGC give it)
+    assert [f["id"] for f in part["features"]] == [
+        f["properties"]["code"] for f in part["features"]
+    ]
+    assert len({f["id"] for f in everything["features"]}) == len(everything["features"])
+    # and 6 decimals (RFC 7946 section 11.2), as every GeoJSON gridmap writes
+    text = client.get("/api/layers/grid?bbox=125.08,46.57,125.12,46.61&zoom=16").get_data()
+    digits = [
+        -number.as_tuple().exponent
+        for f in json.loads(text, parse_float=Decimal)["features"]
+        for number in np.ravel(f["geometry"]["coordinates"][0][0])
+    ]
+    assert digits and max(digits) == 6
 
 
 def test_simplified_layers_are_smaller_and_stay_valid(client):

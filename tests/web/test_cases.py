@@ -123,7 +123,7 @@ def test_bad_reports_are_refused_and_change_nothing(case_app, case_db, spot):
         ({"lon": 10.0, "lat": 10.0, "category": "E0102"}, "lon"),
         ({"lon": "east", "lat": lat, "category": "E0102"}, "lon"),
         ({"lon": lon, "lat": 95, "category": "E0102"}, "lat"),
-        ({"lon": lon, "lat": lat, "category": "E0102", "description": "x" * 2001}, "description"),
+        ({"lon": lon, "lat": lat, "category": "E0102", "description": "x" * 4001}, "description"),
     ]
     for body, field in bad:
         r = officer.post("/api/cases", json=body)

@@ -56,8 +56,32 @@ def test_bad_input_answers_in_mapits_error_shape(anonymous):
         ("/area/abc", 400, "whole number"),
         ("/area/5", 404, "no area"),
         ("/area/99999999999999999999", 404, "no area"),
+        # MapIt: a generation that is none is a bad request, not a missing area
+        ("/point/4326/125.10,46.59?generation=9999", 400, "unknown generation '9999'"),
+        ("/point/4326/125.10,46.59?generation=nonesuch", 400, "unknown generation"),
+        ("/point/4326/125.10,46.59?date=1900-01-01", 400, "1900-01-01"),
     ]:
         r = anonymous.get(url)
         body = r.get_json()
         assert r.status_code == status and body["code"] == status, url
         assert words in body["error"], url
+
+
+def test_any_site_may_read_and_caches_may_keep_answers(anonymous, client):
+    """As MapIt serves them: CORS for every page, a few minutes in any cache (a signed-in
+    caller's only in its own: a staged generation may be theirs alone), errors in none."""
+    for url in ("/point/4326/125.10,46.59", "/point/4326/125.10,46.59.json"):
+        r = anonymous.get(url, headers={"Origin": "https://maps.example.org"})
+        assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "*"
+        assert r.headers["Cache-Control"] == "public, max-age=300"
+        assert {"Authorization", "Cookie"} <= set(r.vary)
+    area_id = next(iter(r.get_json()))
+    r = anonymous.get(f"/area/{area_id}")
+    assert r.headers["Cache-Control"] == "public, max-age=300"
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    signed = client.get("/point/4326/125.10,46.59")
+    assert signed.headers["Cache-Control"] == "private, max-age=300"
+    for url in ("/area/5", "/point/4326/abc", "/point/4326/125.10,46.59?generation=9999"):
+        r = anonymous.get(url)
+        assert r.status_code >= 400 and r.headers["Cache-Control"] == "no-store", url
+        assert r.headers["Access-Control-Allow-Origin"] == "*"

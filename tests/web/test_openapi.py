@@ -85,6 +85,25 @@ def test_every_json_route_is_documented(app, anonymous):
     assert "/point/{srid}/{point}" in documented
     items = doc["paths"]["/ogc/collections/{collection_id}/items"]["get"]
     assert {p["name"] for p in items["parameters"]} >= {"collection_id", "bbox", "limit"}
+    # Every operation that takes a body documents it (schemathesis then sends one).
+    writes = {
+        ("/api/cases", "application/json", "category"),
+        ("/api/cases/{incident_id}/actions", "application/json", "action"),
+        ("/api/plans", "application/json", "name"),
+        ("/api/plans/{plan_id}/reassign", "application/json", "changes"),
+        ("/api/plans/{plan_id}/publish", "application/json", "name"),
+        ("/api/plans/auto", "application/json", "balance"),
+        ("/open311/v2/requests.{fmt}", "application/x-www-form-urlencoded", "service_code"),
+    }
+    for path, media, field in writes:
+        content = doc["paths"][path]["post"]["requestBody"]["content"]
+        assert field in content[media]["schema"]["properties"], path
+    # Open311's operations: JSON or XML by the path, each answer with its own schema.
+    post = doc["paths"]["/open311/v2/requests.{fmt}"]["post"]
+    fmt = next(p for p in post["parameters"] if p["name"] == "fmt")
+    assert fmt["schema"]["enum"] == ["json", "xml"]
+    created = post["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    assert created.endswith("/Open311Created") and "404" in post["responses"]
 
 
 def test_the_ogc_part_has_one_path_per_collection(anonymous):
