@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 FULL = 1 << 23  # the cell budget of a batch or a server: the most cells a layer gets
 
 # The start of a file of this layout; a file without it (an older gridmap's) is built again.
-_MAGIC = b"gridmap-index-2\n"
+_MAGIC = b"gridmap-index-3\n"
 _ALIGN = 64  # arrays start at multiples of this in the file
 _UNREADABLE = (
     pickle.UnpicklingError,
