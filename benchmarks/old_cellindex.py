@@ -1,4 +1,9 @@
-"""A raster of cells over one layer: most points are answered by one array read.
+"""The lookup index's cells as they were before issue 26 (one raster of up to 8M cells per
+layer, labelled with scipy.ndimage): the baseline ``lookup_bench.py`` builds in the same
+run, by ``gridmap.lookup`` with this class in place of ``gridmap.cellindex.CellIndex``.
+Used only by the benchmarks.
+
+A raster of cells over one layer: most points are answered by one array read.
 
 Why: a point-in-polygon test costs microseconds, an array read nanoseconds.  Each cell
 records the one area that contains all of it (or that none does); only cells that a
