@@ -57,11 +57,13 @@ class CellIndex:
         # Refined blocks, in order of their flat position.
         row, col = np.divmod(cells, self.nx)
         block = (row >> _SHIFT) * self.nbx + (col >> _SHIFT)
-        # (cells are sorted by row: blocks come in runs of one block row)
-        blocks = _unique(block)
+        refined = np.zeros(self.nbx * self.nby, dtype=bool)
+        refined[block] = True
+        blocks = np.flatnonzero(refined)
         slot_of = np.searchsorted(blocks, block)
         local = slot_of * _LOCAL + ((row & (BLOCK - 1)) << _SHIFT) + (col & (BLOCK - 1))
         overlaps = spans.overlaps(geoms)
+        self.overlapping = overlaps  # (built by exact predicates: slower)
         label = spans.label if not overlaps else _ExactLabels(geoms, self).label
         dtype = np.int16 if len(geoms) < np.iinfo(np.int16).max else np.int32
 

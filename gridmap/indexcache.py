@@ -60,13 +60,24 @@ def cache_dir(store) -> Path:
     return base / hashlib.sha256(store.url.encode()).hexdigest()[:16]
 
 
+def _file(store, generation, max_cells: int):
+    gen = store.generation(generation)
+    stem = f"lookup-g{gen.id}-c{max_cells}"
+    return gen, stem, cache_dir(store) / f"{stem}-v{store.areas_version()}.index.pickle"
+
+
+def is_cached(store, generation: int | str | None = None, max_cells: int = FULL) -> bool:
+    """Whether ``cached_index`` would read the index from a file of this gridmap's layout."""
+    with contextlib.suppress(OSError), _file(store, generation, max_cells)[2].open("rb") as f:
+        return f.read(len(_MAGIC)) == _MAGIC
+    return False
+
+
 def cached_index(store, generation: int | str | None = None, max_cells: int = FULL) -> LookupIndex:
     """The store's lookup index for ``generation``, read from its cache file, or built
     (by one process at a time) and written there."""
-    gen = store.generation(generation)
-    folder = cache_dir(store)
-    stem = f"lookup-g{gen.id}-c{max_cells}"
-    file = folder / f"{stem}-v{store.areas_version()}.index.pickle"
+    gen, stem, file = _file(store, generation, max_cells)
+    folder = file.parent
     layers = _read(file)
     if layers is None:
         try:
