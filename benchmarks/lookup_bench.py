@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -39,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import old_cellindex  # noqa: E402
 from etl import sample_city  # noqa: E402
 from gridmap import indexcache, lookup  # noqa: E402
+from gridmap.cellindex import CellIndex  # noqa: E402
 from gridmap.indexcache import cached_index  # noqa: E402
 from gridmap.lookup import LookupIndex  # noqa: E402
 from gridmap.stores.gpkg import GeoPackageStore  # noqa: E402
@@ -200,6 +202,15 @@ def main() -> None:
             f"{load:6.3f} s  {r0:6.0f} / {r1:4.0f} MB"
         )
     print(f"    shapely baseline: prepare + trees {prep_s:5.2f} s per run")
+    # Layers built on two threads (shapely and numpy's sorts let go of the GIL): worth it
+    # only if this beats one thread (measured: not on a busy machine, so not used).
+    geoms = [index.layers[name].geoms for name in searched]
+    one_s, _ = best_of(args.repeat, lambda: [CellIndex(g) for g in geoms])
+    with ThreadPoolExecutor(2) as pool:
+        two_s, _ = best_of(args.repeat, lambda: list(pool.map(CellIndex, geoms)))
+    print(
+        f"    cells of the searched layers: one thread {one_s:5.2f} s, two threads {two_s:5.2f} s"
+    )
     mismatches = differ = 0
     for label, (x, y) in sets.items():
         ours_s, result = best_of(args.repeat, lambda x=x, y=y: index.lookup(x, y))
