@@ -267,6 +267,8 @@ class _Spans:
 
     def label(self, row: np.ndarray, col: np.ndarray) -> np.ndarray:
         """The area covering the centre of each cell (on no boundary), or ``OUTSIDE``."""
+        if not len(self.start):  # (areas without rings)
+            return np.full(len(row), OUTSIDE)
         q = row * self.width + (col + 0.5)
         i = np.searchsorted(self.start, q, side="right") - 1
         j = np.maximum(i, 0)
