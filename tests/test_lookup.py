@@ -393,3 +393,37 @@ def test_overlapping_areas_answer_as_the_exact_test(max_cells):
     assert (result.border["police"] == border).all()
     for i in range(0, len(xy), 97):
         assert index.point(*xy[i]) == result.record(i)
+
+
+def test_neighbours_whose_shared_edge_has_vertices_on_one_side_only_do_not_overlap():
+    """A border drawn with more vertices on one side (a T-junction, common in real data)
+    crosses a scanline at x values that round apart: that must not be taken for an
+    overlap (the slow build), and points on and beside the border answer exactly."""
+    t = 0.1
+    left = shapely.Polygon([(125, 46), (125 + t, 46), (125 + t, 46 + 2 * t), (125, 46 + 2 * t)])
+    ys = np.sort(np.random.default_rng(2).uniform(46, 46 + 2 * t, 40))[::-1]
+    xs = 125 + t + np.zeros_like(ys)
+    # The right area's shared edge runs top to bottom through 40 extra vertices, each a
+    # hair off the straight line of the left area's edge (as coordinates round).
+    xs = np.nextafter(xs, np.where(np.arange(len(ys)) % 2, 0, 200))
+    right = shapely.Polygon(
+        [(125 + t, 46), (125 + 2 * t, 46), (125 + 2 * t, 46 + 2 * t), (125 + t, 46 + 2 * t)]
+        + list(zip(xs, ys, strict=True))
+    )
+    frame = gpd.GeoDataFrame(
+        {"code": ["A", "B"], "name": ["A", "B"], "parent_code": [None, None]},
+        geometry=[left, shapely.make_valid(right)],
+        crs="EPSG:4326",
+    )
+    frames = {"grid": frame}
+    layers = {"grid": Layer("grid", "网格", "Grid")}
+    index = LookupIndex.from_frames(frames, layers, max_cells=1 << 16)
+    overlap = shapely.area(shapely.intersection(left, frame.geometry.iloc[1]))
+    assert index.layers["grid"].cells.overlapping == (overlap > 0)
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(124.99, 125.21, 20000), xs, xs + 1e-9, xs - 1e-9])
+    y = np.concatenate([rng.uniform(45.99, 46.21, 20000), ys, ys, ys])
+    result = index.lookup(x, y)
+    codes, border = brute_force(frame, x, y)
+    assert (result.codes("grid") == codes).all()
+    assert (result.border["grid"] == border).all()

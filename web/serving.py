@@ -26,9 +26,9 @@ import functools
 import gc
 import http.client
 import logging
+import multiprocessing
 import os
 import secrets
-import threading
 import time
 from collections.abc import Callable
 
@@ -87,35 +87,58 @@ def serve(
 
 def build_index(database_url: str, cells: int, building: Callable[[], None]) -> None:
     """The active generation's lookup index in the store's cache file, built now if it is
-    not there (once, here, rather than by the first worker while the port is open)."""
-    from gridmap.indexcache import cached_index, is_cached
+    not there (once, here, rather than by the first worker while the port is open).
+
+    The build runs in a child process, so that the threads it starts (Arrow's, GDAL's)
+    never live in the process granian forks its workers from."""
+    from gridmap.indexcache import is_cached
     from gridmap.stores import open_store
 
     with open_store(database_url) as store, contextlib.suppress(NotFound):
-        if not is_cached(store, None, cells):
-            building()
-            cached_index(store, None, cells)
+        if is_cached(store, None, cells):
+            return
+    building()
+    child = multiprocessing.get_context("fork").Process(
+        target=_build_index, args=(database_url, cells), name="gridmap-index"
+    )
+    child.start()
+    child.join()  # (failed: the workers build it, as they would anyway)
+
+
+def _build_index(database_url: str, cells: int) -> None:
+    from gridmap.indexcache import cached_index
+    from gridmap.stores import open_store
+
+    with open_store(database_url) as store, contextlib.suppress(NotFound):
+        cached_index(store, None, cells)
 
 
 def _when_answering(host: str, port: int, then: Callable[[], None]) -> None:
-    """Call ``then`` (on a thread of its own) once ``/api/lookup`` is answered: a worker
-    answers only after it has loaded the lookup index."""
+    """Call ``then`` (in a process of its own) once ``/api/lookup`` is answered: a worker
+    answers only after it has loaded the lookup index.
+
+    A process, not a thread: granian forks its workers from this process, and a worker
+    forked while a thread of it was asking never stopped on SIGTERM (measured)."""
     target = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    multiprocessing.get_context("fork").Process(
+        target=_poll, args=(target, port, then), name="gridmap-ready", daemon=True
+    ).start()
 
-    def poll() -> None:
-        while True:
-            conn = http.client.HTTPConnection(target, port, timeout=30)
-            try:
-                conn.request("GET", "/api/lookup?lon=0&lat=0")
-                conn.getresponse().read()  # any answer: the app is up
-                break
-            except OSError:  # not listening yet
-                time.sleep(0.02)
-            finally:
-                conn.close()
+
+def _poll(host: str, port: int, then: Callable[[], None]) -> None:
+    server = os.getppid()
+    while os.getppid() == server:  # (a server that failed to start: give up)
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            conn.request("GET", "/api/lookup?lon=0&lat=0")
+            conn.getresponse().read()  # any answer: the app is up
+        except OSError:  # not listening yet
+            time.sleep(0.02)
+            continue
+        finally:
+            conn.close()
         then()
-
-    threading.Thread(target=poll, name="gridmap-ready", daemon=True).start()
+        return
 
 
 def _log_to_stderr() -> None:
