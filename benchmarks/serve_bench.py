@@ -357,6 +357,9 @@ def main() -> None:
                     c: load(server.port, c, paths, args.seconds, args.requests) for c in (1, 4, 16)
                 }
                 results[name]["memory"] = server.memory_mb()
+            except Exception:
+                print(f"{name}:\n{server.stop()}", file=sys.stderr)  # the server's own words
+                raise
             finally:
                 server.stop()
         colds = {  # (threads change nothing here)
