@@ -33,7 +33,7 @@ def _test_points(frames, n_random=4000, seed=0):
 
 def _index(sample_path, max_cells: int) -> LookupIndex:
     """The sample city's index with ``max_cells`` cells: built, or at the full budget
-    read from the session's index cache file (ten seconds to build; the file is the
+    read from the session's index cache file (built once per session; the file is the
     same index, as tests/test_indexcache.py shows)."""
     from gridmap.indexcache import FULL, cached_index
     from gridmap.stores.gpkg import GeoPackageStore
