@@ -38,12 +38,12 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	bash scripts/test-deps.sh
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/lookup_bench.py
 	$(BIN)/python benchmarks/batch_bench.py --sizes 1M,10M
 	$(BIN)/python benchmarks/serve_bench.py
 	$(BIN)/python benchmarks/rehome_bench.py
 	$(BIN)/python benchmarks/map_bench.py
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/plan_bench.py
 	$(BIN)/python benchmarks/anytime_bench.py
 

@@ -1,11 +1,19 @@
 """Batch lookup of 1,000,000 points over every layer of the sample city, over points
-inside the city and over its bounding box, next to the strongest baseline a user would
-write in the same run: shapely ``contains_xy`` over prepared polygons of the four
-searched layers (candidates from an STRtree), parents read off the grid's parent codes.
+inside the city and over its bounding box, next to two baselines in the same run: the
+index as it was before issue 26 (one raster of 8M cells per layer,
+``benchmarks/old_cellindex.py``) and the strongest baseline a user would write: shapely
+``contains_xy`` over prepared polygons of the searched layers (candidates from an
+STRtree), parents read off the grid's parent codes.
+
+Also, for both indexes: the build (areas read from the store, then the cells), the cache
+file's size and load time, and the resident memory of a worker process that loads the
+index from that file and answers 20,000 single points (``LookupIndex.point``, as
+``/api/lookup`` does).
 
 One-off costs are counted where a user pays them: gridmap builds its index once per
 generation (then every process loads it from the cache file); the baseline prepares its
-polygons and trees on every run.  Answers are checked equal to the baseline's.
+polygons and trees on every run.  Answers are checked equal to the baseline's off
+borders, and the two indexes' answers equal everywhere, borders included.
 
     .venv/bin/python benchmarks/lookup_bench.py [--points N] [--db gpkg:///path]
 """
@@ -13,10 +21,14 @@ polygons and trees on every run.  Answers are checked equal to the baseline's.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -25,10 +37,21 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import old_cellindex  # noqa: E402
 from etl import sample_city  # noqa: E402
+from gridmap import indexcache, lookup  # noqa: E402
+from gridmap.cellindex import CellIndex  # noqa: E402
 from gridmap.indexcache import cached_index  # noqa: E402
 from gridmap.lookup import LookupIndex  # noqa: E402
 from gridmap.stores.gpkg import GeoPackageStore  # noqa: E402
+
+
+def cpu_and_wall(fn):
+    """(CPU seconds, wall seconds, result) of ``fn()``: on a busy machine the CPU time is
+    the figure to compare."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    out = fn()
+    return time.process_time() - cpu, time.perf_counter() - wall, out
 
 
 def best_of(n, fn):
@@ -77,13 +100,58 @@ def city_points(frames, n, rng):
     return out[:n, 0].copy(), out[:n, 1].copy()
 
 
+@contextlib.contextmanager
+def old_cells():
+    """``gridmap.lookup`` building the cells as before issue 26."""
+    saved = lookup.CellIndex
+    lookup.CellIndex = old_cellindex.CellIndex
+    try:
+        yield
+    finally:
+        lookup.CellIndex = saved
+
+
+def worker_rss(file: Path, points: Path) -> tuple[float, float]:
+    """RSS (MB) of a fresh process after loading the index in ``file``, and after it
+    answered 20,000 single points."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", str(file), str(points)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def worker(file: str, points: str) -> None:
+    layers = indexcache._read(Path(file))
+    index = LookupIndex(layers, [], None)
+    loaded = _rss_mb()
+    for x, y in np.load(points)[:20000]:
+        index.point(float(x), float(y))
+    print(f"{loaded:.1f} {_rss_mb():.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db", default=None, help="gpkg:///path of a built city [default: build]")
+    ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.worker:
+        return worker(*args.worker)
 
+    rng = np.random.default_rng(42)
+    n = args.points
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.gpkg"
         if args.db:
@@ -91,13 +159,25 @@ def main() -> None:
         store = GeoPackageStore(path)
         if not args.db:
             sample_city.build(store, as_of=date(2026, 11, 1), progress=lambda m: None)
-        build_s, index = best_of(1, lambda: LookupIndex.from_store(store))
+        store.areas("grid")  # (the first read of a store opens it: not the index's cost)
+        build_cpu, build_s, index = cpu_and_wall(lambda: LookupIndex.from_store(store))
+        with old_cells():
+            old_cpu, old_build_s, old_index = cpu_and_wall(lambda: LookupIndex.from_store(store))
         first_s, _ = best_of(1, lambda: cached_index(store))  # builds and writes the file
         load_s, _ = best_of(args.repeat, lambda: cached_index(store))
-        cache_mb = sum(f.stat().st_size for f in Path(tmp).glob("*.cache/*.pickle")) / 1e6
+        (new_file,) = Path(tmp).glob("*.cache/*.pickle")
+        old_file = Path(tmp) / "old.index.pickle"
+        indexcache._write(old_file, old_index.layers)
+        old_load_s, _ = best_of(args.repeat, lambda: indexcache._read(old_file))
         store.close()
 
-    frames = {name: li.frame for name, li in index.layers.items()}
+        frames = {name: li.frame for name, li in index.layers.items()}
+        inside = city_points(frames, n, rng)
+        np.save(Path(tmp) / "points.npy", np.column_stack(inside)[:20000])
+        rss = worker_rss(new_file, Path(tmp) / "points.npy")
+        old_rss = worker_rss(old_file, Path(tmp) / "points.npy")
+        size_mb, old_size_mb = new_file.stat().st_size / 1e6, old_file.stat().st_size / 1e6
+
     searched = index._searched
     parents = {}
     for name in index._plan:
@@ -107,45 +187,67 @@ def main() -> None:
             parents[name] = (li.layer.parent, up)
     prep_s, baseline = best_of(1, lambda: ShapelyBaseline(frames, searched, parents))
 
-    rng = np.random.default_rng(42)
-    n = args.points
     x0, y0, x1, y1 = frames["district"].total_bounds
     sets = {
-        "inside the city": city_points(frames, n, rng),
+        "inside the city": inside,
         "over its bounding box": (rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)),
     }
     print(
         f"batch lookup, {n:,} random points, {len(frames)} layers ({', '.join(frames)}); "
-        f"searched: {', '.join(searched)}"
+        f"searched: {', '.join(searched)}; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
     )
     print(
-        f"  one-off: gridmap index build {build_s:5.2f} s (once per generation; cache file "
-        f"{cache_mb:.0f} MB), load {load_s:5.3f} s ({build_s / load_s:.0f}x faster than "
-        f"building); baseline prepare + trees {prep_s:5.2f} s per run"
+        "  one-off costs          build (areas + cells): wall, CPU   cache file   load    "
+        "worker RSS (loaded / after 20,000 points)"
     )
-    mismatches = 0
+    for label, b, c, size, load, (r0, r1) in (
+        ("gridmap index", build_s, build_cpu, size_mb, load_s, rss),
+        ("index before issue 26", old_build_s, old_cpu, old_size_mb, old_load_s, old_rss),
+    ):
+        print(
+            f"    {label:<22} {b:6.2f} s, {c:6.2f} s ({old_cpu / c:4.1f}x)     {size:6.1f} MB  "
+            f"{load:6.3f} s  {r0:6.0f} / {r1:4.0f} MB"
+        )
+    print(f"    shapely baseline: prepare + trees {prep_s:5.2f} s per run")
+    # Layers built on two threads (shapely and numpy's sorts let go of the GIL): worth it
+    # only if this beats one thread (measured: not on a busy machine, so not used).
+    geoms = [index.layers[name].geoms for name in searched]
+    one_s, _ = best_of(args.repeat, lambda: [CellIndex(g) for g in geoms])
+    with ThreadPoolExecutor(2) as pool:
+        two_s, _ = best_of(args.repeat, lambda: list(pool.map(CellIndex, geoms)))
+    print(
+        f"    cells of the searched layers: one thread {one_s:5.2f} s, two threads {two_s:5.2f} s"
+    )
+    mismatches = differ = 0
     for label, (x, y) in sets.items():
         ours_s, result = best_of(args.repeat, lambda x=x, y=y: index.lookup(x, y))
+        old_s, before = best_of(args.repeat, lambda x=x, y=y: old_index.lookup(x, y))
         base_s, theirs = best_of(args.repeat, lambda x=x, y=y: baseline.lookup(x, y))
         border = result.on_border
         for name, codes in theirs.items():
             mismatches += int((result.codes(name)[~border] != codes[~border]).sum())
+        for name in result.idx:
+            differ += int((result.idx[name] != before.idx[name]).sum())
+            differ += int((result.border[name] != before.border[name]).sum())
         print(f"  points {label}:")
-        print(
-            f"    gridmap.lookup                 {ours_s:7.3f} s  {n / ours_s:12,.0f} points/s"
-            f"   {base_s / ours_s:4.1f}x the baseline"
-        )
-        print(
-            f"    shapely contains_xy baseline   {base_s:7.3f} s  {n / base_s:12,.0f} points/s"
-            "   1.0x"
-        )
+        for what, t in (
+            ("gridmap.lookup", ours_s),
+            ("index before issue 26", old_s),
+            ("shapely contains_xy baseline", base_s),
+        ):
+            print(
+                f"    {what:<30} {t:7.3f} s  {n / t:12,.0f} points/s   "
+                f"{base_s / t:4.1f}x the shapely baseline, {old_s / t:4.2f}x the index before"
+            )
         print(
             f"    one batch with one-offs: gridmap {ours_s + load_s:6.2f} s (index loaded), "
-            f"{ours_s + build_s:6.2f} s (built); baseline {base_s + prep_s:6.2f} s  "
-            f"-> {(base_s + prep_s) / (ours_s + load_s):4.1f}x with the index loaded"
+            f"{ours_s + build_s:6.2f} s (built); before {old_s + old_build_s:6.2f} s (built); "
+            f"baseline {base_s + prep_s:6.2f} s"
         )
     print(f"  answers differing from the baseline (off borders): {mismatches}")
-    if mismatches:
+    print(f"  answers differing from the index before (borders included): {differ}")
+    if mismatches or differ:
         sys.exit("answers differ")
 
 

@@ -79,10 +79,11 @@ class Settings:
     # GRIDMAP_DASK_SCHEDULER: the Dask scheduler for that (tcp://host:8786); default: a
     # local cluster of two worker processes, started for the activation.
     dask_scheduler: str = ""
-    # GRIDMAP_INDEX_CELLS: the most cells a layer's lookup index gets (default 8,388,608:
-    # about a hundred MB for the sample city, built in seconds, the fastest batches).
-    # Answers are exact whatever the number; fewer cells build faster and answer a
-    # point near a border a little slower (the tests use 65,536).
+    # GRIDMAP_INDEX_CELLS: the resolution of a layer's lookup index: how many of its finest
+    # cells would cover the layer's whole box (default 8,388,608; only the cells near a
+    # boundary are kept: 15 MB for the sample city, built in half a second).  Answers are
+    # exact whatever the number; fewer cells build faster and answer a point near a
+    # border a little slower (the tests use 65,536).
     index_cells: int = 1 << 23
     # GRIDMAP_TICK_SECONDS: how often the scheduler runs its duties (escalation, due-soon
     # warnings, inspection reminders, upload clean-up, sending notifications); default 60.

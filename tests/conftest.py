@@ -14,9 +14,9 @@ from gridmap.stores.gpkg import GeoPackageStore
 AS_OF = date(2026, 11, 1)
 # The cell budget of lookup indexes in tests that do not measure the index: answers are
 # exact whatever the budget (cells only speed lookups up), and 65,536 cells build in a
-# second where the full budget takes ten.  Entry points (the web app, the command line,
-# their subprocesses) read it from GRIDMAP_INDEX_CELLS; the tests of the index itself
-# name their budgets.
+# third of the full budget's time (areas read included).  Entry points (the web app,
+# the command line, their subprocesses) read it from GRIDMAP_INDEX_CELLS; the tests of
+# the index itself name their budgets.
 TEST_CELLS = 1 << 16
 # make_0.1.py ran once, with gridmap 0.1, to build the fixtures: not a test module.
 collect_ignore = ["fixtures"]

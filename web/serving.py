@@ -6,9 +6,12 @@ written in Rust) rather than gunicorn: on this app's cheapest route gunicorn's o
 Python (parsing, keep-alive, its thread pool) cost more than the route itself; granian
 answered the same app's "hello" 2.2× as fast, with a third of gunicorn's p99.
 
-Each worker builds its own app and, before it takes requests, loads the active
-generation's lookup index from the store's cache file; the first to find none builds it
-while the others wait on its lock.  The index's arrays are mapped from that file, so the
+Before the workers start, the server builds the active generation's lookup index if the
+store's cache file has none (a second for the sample city), saying so; each worker builds
+its own app and, before it takes requests, loads that index from the file (a worker that
+still finds none builds it while the others wait on its lock).  "serving on" is printed
+once a lookup is answered, not when the port opens: a user who opens the map then gets
+it at once.  The index's arrays are mapped from that file, so the
 workers share their pages through the page cache.  With ``preload`` the parent builds
 the app and loads the index once and the workers fork from it.  Measured with
 ``benchmarks/serve_bench.py`` (2 workers, sample city): PSS 419 MB in all per worker
@@ -21,9 +24,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import http.client
 import logging
+import multiprocessing
 import os
 import secrets
+import time
+from collections.abc import Callable
 
 from gridmap.errors import NotFound
 
@@ -39,7 +46,13 @@ def serve(
     workers: int,
     threads: int,
     preload: bool = False,
+    *,
+    cells: int,
+    building: Callable[[], None] = lambda: None,
+    ready: Callable[[], None] = lambda: None,
 ) -> None:
+    """Serve until stopped; ``building()`` is called before the lookup index is built (if
+    it is), ``ready()`` once the server answers a lookup."""
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -47,6 +60,7 @@ def serve(
     # Every worker must sign sessions with the same key, or a sign-in made on one worker
     # is refused by the next: one random key per start, set before the workers start.
     os.environ.setdefault("GRIDMAP_SECRET_KEY", secrets.token_hex(32))
+    build_index(database_url, cells, building)
     loader = functools.partial(_worker_app, database_url)
     if preload:
         from web.db import before_fork
@@ -69,7 +83,64 @@ def serve(
         # A worker loading a large index must not be taken for a hung one.
         workers_kill_timeout=120,
     )
+    _when_answering(host, port, ready)
     server.serve(target_loader=loader, wrap_loader=False)
+
+
+def build_index(database_url: str, cells: int, building: Callable[[], None]) -> None:
+    """The active generation's lookup index in the store's cache file, built now if it is
+    not there (once, here, rather than by the first worker while the port is open).
+
+    The build runs in a child process, so that the threads it starts (Arrow's, GDAL's)
+    never live in the process granian forks its workers from."""
+    from gridmap.indexcache import is_cached
+    from gridmap.stores import open_store
+
+    with open_store(database_url) as store, contextlib.suppress(NotFound):
+        if is_cached(store, None, cells):
+            return
+    building()
+    child = multiprocessing.get_context("fork").Process(
+        target=_build_index, args=(database_url, cells), name="gridmap-index"
+    )
+    child.start()
+    child.join()  # (failed: the workers build it, as they would anyway)
+
+
+def _build_index(database_url: str, cells: int) -> None:
+    from gridmap.indexcache import cached_index
+    from gridmap.stores import open_store
+
+    with open_store(database_url) as store, contextlib.suppress(NotFound):
+        cached_index(store, None, cells)
+
+
+def _when_answering(host: str, port: int, then: Callable[[], None]) -> None:
+    """Call ``then`` (in a process of its own) once ``/api/lookup`` is answered: a worker
+    answers only after it has loaded the lookup index.
+
+    A process, not a thread: granian forks its workers from this process, and a worker
+    forked while a thread of it was asking never stopped on SIGTERM (measured)."""
+    target = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    multiprocessing.get_context("fork").Process(
+        target=_poll, args=(target, port, then), name="gridmap-ready", daemon=True
+    ).start()
+
+
+def _poll(host: str, port: int, then: Callable[[], None]) -> None:
+    server = os.getppid()
+    while os.getppid() == server:  # (a server that failed to start: give up)
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            conn.request("GET", "/api/lookup?lon=0&lat=0")
+            conn.getresponse().read()  # any answer: the app is up
+        except OSError:  # not listening yet
+            time.sleep(0.02)
+            continue
+        finally:
+            conn.close()
+        then()
+        return
 
 
 def _log_to_stderr() -> None:

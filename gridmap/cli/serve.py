@@ -41,9 +41,28 @@ def serve(
     from web.serving import default_workers
     from web.serving import serve as run
 
+    from .common import settings
+
     workers = workers or default_workers()
-    click.echo(
-        f"gridmap: serving {ctx.obj['db']} on http://{host}:{port}/ with {workers} "
-        f"worker process{'es' if workers > 1 else ''}  (Ctrl+C stops)"
+
+    def building() -> None:
+        click.echo("gridmap: 正在建立查询索引… / building the lookup index…")
+
+    def ready() -> None:
+        click.echo(
+            f"gridmap: 服务已启动 http://{host}:{port}/（{workers} 个工作进程，Ctrl+C 停止）"
+            f" / serving {ctx.obj['db']} on http://{host}:{port}/ with {workers} "
+            f"worker process{'es' if workers > 1 else ''}  (Ctrl+C stops)"
+        )
+
+    run(
+        ctx.obj["db"],
+        host,
+        port,
+        workers,
+        threads,
+        preload,
+        cells=settings(ctx).index_cells,
+        building=building,
+        ready=ready,
     )
-    run(ctx.obj["db"], host, port, workers, threads, preload)

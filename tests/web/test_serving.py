@@ -109,3 +109,19 @@ def test_a_sign_in_holds_on_every_worker(server):
         except urllib.error.HTTPError as exc:
             statuses.append(exc.code)
     assert statuses == [200] * 12
+
+
+def test_it_says_it_builds_the_index_and_serves_once_it_answers(server):
+    """A store without an index cache file: "building the lookup index" first, then the
+    build, then "serving on" (in Chinese and English) only once a lookup was answered."""
+    port, log, _ = server
+    deadline = time.time() + 120
+    while "serving" not in log.read_text() and time.time() < deadline:
+        time.sleep(0.05)
+    text = log.read_text()
+    building = text.index("正在建立查询索引… / building the lookup index…")
+    built = text.index("built the lookup index")
+    serving = text.index(f"服务已启动 http://127.0.0.1:{port}/")
+    assert building < built < serving
+    assert text.index("serving gpkg://", serving) > serving
+    assert _get(port, "/api/lookup?lon=125.10&lat=46.59")["covered"]
