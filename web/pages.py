@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, current_app, make_response, render_template, request
 
 from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.model import LOCAL_TZ, Generation, IncidentQuery
+from gridmap.model import Generation, IncidentQuery
+from gridmap.services import cases
 from web import i18n, maps, params
 from web.auth import allow, public
 from web.basemaps import basemap
@@ -105,11 +106,15 @@ def _focus(code: str, area) -> dict:
 
 
 def _open_incidents(store, code: str, catalogue: dict) -> list[dict]:
-    """The grid's open incidents, oldest first, as its panel lists them."""
+    """The grid's open incidents, oldest first, as its panel lists them (with where each
+    clock stands: due soon or overdue)."""
     found = store.incidents(
-        query=IncidentQuery(grid_code=code, statuses=sorted(OPEN_STATUSES)), oldest_first=True
+        query=IncidentQuery(grid_code=code, statuses=sorted(OPEN_STATUSES)),
+        oldest_first=True,
+        deadlines=True,
     )
-    today = datetime.now(LOCAL_TZ).date()
+    now = cases.now()
+    today = now.date()
     who = caller()  # the cases listed are those this caller may open
     routed = store.case_departments([int(i) for i in found["id"]])
     return [
@@ -119,6 +124,7 @@ def _open_incidents(store, code: str, catalogue: dict) -> list[dict]:
             "status": catalogue["statuses"][r["status"]],
             "reported": r["reported_at"][:16].replace("T", " "),
             "age": (today - date.fromisoformat(r["reported_at"][:10])).days,
+            "deadline": cases.deadline(r, now),
         }
         for _, r in found.iterrows()
         if access.may(who, access.CASE_READ, {**r, "department": routed.get(int(r["id"]))})

@@ -189,3 +189,14 @@ def test_open311_tells_the_public_the_city_limit(app, db, fires):
         with open_store(db) as store:
             cases.set_clock(store, "E0404", None)
     assert notice("E0404") == "Fire (1 hour, round the clock)"
+
+
+def test_the_grid_view_lists_them_in_words(app, db, fires):
+    ids, grid = fires
+    officer = signed_in(app.test_client(), db, "officer", areas=(grid,))
+    html = officer.get(f"/grid/{grid}?lang=zh").get_data(as_text=True)
+    for case_id, state in ids.items():
+        item = re.search(rf'<li data-id="{case_id}" data-deadline="([^"]*)">(.*?)</li>', html, re.S)
+        assert item and item[1] == (state or "")
+        assert ("已超期" in item[2]) == (state == "overdue")
+        assert ("即将超期" in item[2]) == (state == "due_soon")
