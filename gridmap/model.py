@@ -19,6 +19,7 @@ CRS = "EPSG:4326"
 # Dates without a time (filters such as "since 2026-03-01") are days in this zone.
 LOCAL_TZ = timezone(timedelta(hours=8))
 LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+LAYER_KINDS = ("admin", "zone", "reference")
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,12 @@ class Layer:
     """A kind of area.  Layers are data: a city adds, merges or drops levels.
 
     ``parent`` names the layer this one nests in (grids in neighborhoods); ``kind`` is
-    ``"admin"`` for the administrative hierarchy and ``"zone"`` for a department's
-    responsibility zones, which need not follow administrative lines.
+    ``"admin"`` for the administrative hierarchy (district, street, community, grid),
+    ``"zone"`` for a department's responsibility zones, which need not follow
+    administrative lines, and ``"reference"`` for anything else a city shows (school
+    districts, parks): looked up and drawn, but it never decides who owns a point.  A
+    ``retired`` layer keeps its areas (old cases name them) but is no longer looked up
+    or shown.
     """
 
     name: str
@@ -36,6 +41,7 @@ class Layer:
     parent: str | None = None
     kind: str = "admin"
     department: str | None = None
+    retired: bool = False
 
     def __post_init__(self) -> None:
         if not LAYER_NAME.match(self.name):
@@ -44,9 +50,10 @@ class Layer:
                 "starting with a letter",
                 field="name",
             )
-        if self.kind not in ("admin", "zone"):
+        if self.kind not in LAYER_KINDS:
             raise InvalidInput(
-                f"layer kind {self.kind!r}: expected 'admin' or 'zone'", field="kind"
+                f"layer kind {self.kind!r}: expected one of {', '.join(LAYER_KINDS)}",
+                field="kind",
             )
 
 

@@ -149,7 +149,7 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
     ).fetchall()
     raw.close()
     result = CliRunner().invoke(main, ["--db", f"gpkg://{path}", "db", "upgrade"])
-    assert result.exit_code == 0 and "upgraded from revision 0003 to 0006" in result.output
+    assert result.exit_code == 0 and "upgraded from revision 0003 to 0008" in result.output
     with GeoPackageStore(path) as store:
         rows = store.cases(statuses=list(STATUSES), limit=1000)
         assert sorted((r["id"], r["category"], r["status"], r["grid_code"]) for r in rows) == before
