@@ -117,7 +117,7 @@ def test_western_and_southern_coordinates_are_numbers_not_options(tmp_path):
     runner = CliRunner()
     done = runner.invoke(
         main, [*db, "import-layer", str(tmp_path / "c.geojson"), "--layer", "county",
-               "--code-field", "FIPS", "--name-field", "NAME"],
+               "--kind", "admin", "--code-field", "FIPS", "--name-field", "NAME"],
         catch_exceptions=False,
     )  # fmt: skip
     assert done.exit_code == 0, done.output

@@ -55,6 +55,19 @@ TEXT = {
     ),
 }
 
+# The kinds of layer (``gridmap.model.LAYER_KINDS``) as the data and admin pages name them.
+LAYER_KINDS = {
+    "admin": (
+        "行政层级（区、街道、社区、网格）",
+        "Boundary hierarchy (district, street, community, grid)",
+    ),
+    "zone": ("部门辖区", "Department zones"),
+    "reference": (
+        "参考图层（学校、公园等，不改变归属）",
+        "Reference (schools, parks: owns nothing)",
+    ),
+}
+
 
 def language() -> str:
     asked = request.args.get("lang") or request.cookies.get("lang")

@@ -88,9 +88,8 @@ def change(
     with store.transaction():
         before = store.layer(name)
         kind = kind_for(kind, None) if kind else before.kind
-        parent = before.parent if parent is KEEP else (parent or None)
-        if kind != "admin":
-            parent = None
+        # Leaving the hierarchy leaves its parent; a parent asked for is checked below.
+        parent = (before.parent if kind == "admin" else None) if parent is KEEP else parent or None
         after = replace(
             before,
             kind=kind,
