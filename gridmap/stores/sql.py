@@ -437,7 +437,8 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public):
     # -- areas ---------------------------------------------------------------------------
 
     def _areas_table(self, layer: str) -> sa.Table:
-        return s.area_table(self.layer(layer).name)
+        # A retired layer's areas are still read: the cases of its time name them.
+        return s.area_table(self.layer(layer, retired=True).name)
 
     @staticmethod
     def _valid_at(t: sa.Table, gen_id: int) -> sa.ColumnElement[bool]:
