@@ -33,6 +33,7 @@ def hazard_page(hazard_id: int):
         **shown,
         type_name=HAZARD_TYPES.get(kind, (kind,) * 2)[k],
         risk_name=RISK_LEVELS[level][k],
+        category_name=i18n.catalogue(lang)["categories"].get(shown["case_category"]),
         results=[(c, n[k]) for c, n in RESULTS.items()],
         result_names={c: n[k] for c, n in RESULTS.items()},
         today=today.isoformat(),

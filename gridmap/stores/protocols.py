@@ -201,7 +201,10 @@ class HazardStore(Transactions, Protocol):
         result: str,
         note: str,
         next_inspection: date,
+        risk_level: int | None = None,
     ) -> int: ...
+
+    def hazard_photos(self, hazard_id: int) -> list[tuple[int, int | None]]: ...
 
     def inspections(self, hazard_id: int) -> list[dict]: ...
 
