@@ -26,7 +26,7 @@ import shapely
 
 from gridmap.cellindex import MIXED, OUTSIDE, CellIndex
 from gridmap.errors import InvalidInput, NotFound
-from gridmap.model import Layer, Officer
+from gridmap.model import Layer, Officer, grid_layer
 from gridmap.validation import check_lonlat
 
 if TYPE_CHECKING:
@@ -484,22 +484,8 @@ class LookupIndex:
 
 
 def _leaf_admin(layers: Mapping[str, LayerIndex]) -> str | None:
-    """The finest administrative layer (the one whose areas have officers: grids): the
-    deepest leaf of the hierarchy.  Reference layers and zones are never it; a second
-    leaf as deep as the first leaves no grid layer rather than a guessed one."""
-    admin = {n: li.layer.parent for n, li in layers.items() if li.layer.kind == "admin"}
-
-    def depth(name: str) -> int:
-        seen = set()
-        while admin.get(name) in admin and name not in seen:
-            seen.add(name)
-            name = admin[name]
-        return len(seen)
-
-    leaves = [n for n in admin if n not in set(admin.values())]
-    deepest = max(map(depth, leaves), default=0)
-    found = [n for n in leaves if depth(n) == deepest]
-    return found[0] if len(found) == 1 else None
+    """The finest administrative layer (the one whose areas have officers: grids)."""
+    return grid_layer([li.layer for li in layers.values()])
 
 
 def _searched(name: str, layers: Mapping[str, Layer], frames: Mapping) -> bool:

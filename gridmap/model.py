@@ -57,6 +57,42 @@ class Layer:
             )
 
 
+def _chain(name: str, parents: dict[str, str | None]) -> list[str]:
+    """``name`` and the layers of the hierarchy above it, upward (a loop ends it)."""
+    out = [name]
+    while parents.get(out[-1]) in parents and parents[out[-1]] not in out:
+        out.append(parents[out[-1]])
+    return out
+
+
+def grid_layer(layers: Sequence[Layer]) -> str | None:
+    """The finest layer of the boundary hierarchy (grids: their areas have the officers):
+    the deepest leaf of the ``admin`` layers.  Zones and reference layers are never it; a
+    second leaf as deep as the first leaves no grid layer rather than a guessed one.
+
+    >>> city = [Layer("district", "区", "District"), Layer("grid", "网格", "Grid", "district")]
+    >>> grid_layer([*city, Layer("school", "学区", "Schools")])  # a top layer on its own
+    'grid'
+    >>> grid_layer([*city, Layer("school", "学区", "Schools", "district")]) is None
+    True
+    >>> hierarchy_top([*city, Layer("park", "公园", "Parks", kind="reference")])
+    'district'
+    """
+    parents = {x.name: x.parent for x in layers if x.kind == "admin"}
+    leaves = [n for n in parents if n not in set(parents.values())]
+    depth = {n: len(_chain(n, parents)) for n in leaves}
+    deepest = [n for n in leaves if depth[n] == max(depth.values(), default=0)]
+    return deepest[0] if len(deepest) == 1 else None
+
+
+def hierarchy_top(layers: Sequence[Layer]) -> str | None:
+    """The coarsest layer of the hierarchy the grid layer belongs to (districts): what a
+    map of the city opens on (None when there is no grid layer)."""
+    leaf = grid_layer(layers)
+    parents = {x.name: x.parent for x in layers if x.kind == "admin"}
+    return _chain(leaf, parents)[-1] if leaf else None
+
+
 @dataclass(frozen=True)
 class Generation:
     """One version of the boundaries.

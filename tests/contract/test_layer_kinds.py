@@ -77,10 +77,7 @@ def _state(store, app, x, y) -> dict:
     for r in routes:
         r["lookup"].pop("references")
     frame = result.to_frame()
-    with app.test_request_context("/"):
-        from web import pages
-
-        bounds = pages._config("zh")["bounds"]
+    bounds = _first_view(app)
     return {
         "grid_layer": index.grid_layer,
         "records": records,
@@ -91,6 +88,14 @@ def _state(store, app, x, y) -> dict:
         "routes": routes,
         "bounds": bounds,
     }
+
+
+def _first_view(app) -> list[float]:
+    """The bounds the city map opens on."""
+    from web import pages
+
+    with app.test_request_context("/"):
+        return pages._config("zh")["bounds"]
 
 
 def _report(store, x, y) -> list[dict]:
@@ -162,11 +167,15 @@ def test_the_admin_changes_a_layers_kind_and_titles_and_what_breaks_the_hierarch
 ):
     store = own_city
     _schools(store, tmp_path / "schools.geojson")
+    app = create_app({"DATABASE_URL": store.url, "TESTING": True})
+    before = _first_view(app)
     # As every upload was before kinds: a layer of the hierarchy (on its own, at the top).
     import_layer(store, tmp_path / "schools.geojson", "school", kind="admin")
     assert store.layer("school").kind == "admin"
-    # The grid layer is the deepest leaf of the hierarchy: still the grids.
+    # The grid layer is the deepest leaf of the hierarchy: still the grids, and the map
+    # still opens on the districts above them.
     assert LookupIndex.from_store(store, max_cells=0).grid_layer == "grid"
+    assert _first_view(app) == before
 
     changed = service.change(store, "school", "reference", "学区", "School district")
     assert (changed.kind, changed.title_zh, changed.title_en) == (
