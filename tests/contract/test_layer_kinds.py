@@ -219,9 +219,9 @@ def test_the_admin_changes_a_layers_kind_and_titles_and_what_breaks_the_hierarch
     assert retired.value.field == "layer"
 
 
-def test_a_store_of_revision_0006_takes_reference_layers(store):
-    """The CHECK on a layer's kind is widened by revision 0008 (a new store is made at
-    the newest revision: this is what every upgraded store must accept too)."""
+def test_the_store_takes_reference_layers_and_refuses_unknown_kinds(store):
+    """The CHECK on a layer's kind, as revision 0008 widened it (a store upgraded to it:
+    tests/contract/test_upgrade.py)."""
     store.add_layer(Layer("school", "学区", "School district", kind="reference"))
     assert store.layer("school").kind == "reference"
     # The database's own error, whichever the store.
