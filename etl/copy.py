@@ -28,10 +28,10 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
             ids[g.id] = dst.add_generation(g.name, g.description).id
             if g.effective_from or g.effective_to:
                 dst.set_effective(ids[g.id], g.effective_from, g.effective_to)
-        for layer in src.layers():
+        for layer in src.layers(retired=True):
             dst.add_layer(layer)
             dst.set_layer_crs(layer.name, src.layer_crs(layer.name))  # its metric CRS
-        for layer in src.layers():
+        for layer in src.layers(retired=True):
             n = 0
             for frame in _all_areas(src, layer.name, gens):
                 for (g0, g1), part in frame.groupby(["gen_from", "gen_to"], dropna=False):
@@ -165,7 +165,7 @@ def verify(src: Store, dst: Store) -> dict:
     counts: dict[str, int] = {}
     dst_gens = {g.name: g for g in dst.generations()}
     for g in src.generations():
-        for layer in src.layers():
+        for layer in src.layers(retired=True):
             a = src.areas(layer.name, g.id)
             b = dst.areas(layer.name, dst_gens[g.name].id)
             same = (

@@ -35,13 +35,15 @@ from etl.sniff import Limits
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
 from gridmap.errors import InvalidInput
 from gridmap.lookup import LookupIndex
+from gridmap.services.cases import route_imported
 from gridmap.services.generations import resolve
-from gridmap.validation import parse_times
+from gridmap.validation import parse_dates, parse_times
 
 if TYPE_CHECKING:
     from gridmap.stores.protocols import CasesAndAreas
 
 _PARSED = ["_time_text", "_time_utc"]  # reported_at as stored, and in UTC
+_DAY = "_next_day"  # next_inspection as stored
 Problems = dict[int, tuple[str, str]]  # data row (from 1) → (column, reason)
 
 
@@ -128,6 +130,17 @@ def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> Problems:
             "risk_level",
             lambda f: [f"risk_level {v!r}; expected 1-4" for v in f["risk_level"]],
         )
+        if "next_inspection" in frame:
+            days, bad_day = parse_dates(frame["next_inspection"])
+            flag(
+                bad_day,
+                "next_inspection",
+                lambda f: [
+                    f"next_inspection {v!r} is not a date; expected YYYY-MM-DD"
+                    for v in f["next_inspection"]
+                ],
+            )
+            frame[_DAY] = days  # parsed once; the file's own text stays for the reports
     return dict(sorted(bad.items()))
 
 
@@ -144,7 +157,8 @@ def _point_ranges(frame: gpd.GeoDataFrame, points: np.ndarray, bad: Problems) ->
 
 
 def _columns(frame: gpd.GeoDataFrame) -> list[str]:
-    return [str(c) for c in frame.columns if c not in ("_row", frame.geometry.name, *_PARSED)]
+    hidden = ("_row", frame.geometry.name, *_PARSED, _DAY)
+    return [str(c) for c in frame.columns if c not in hidden]
 
 
 def _bad_rows(problems: Problems) -> BadRows:
@@ -234,13 +248,18 @@ def _store_events(store: CasesAndAreas, frame, kind, name, rejected, started, pr
         frame["reported_at"], frame["reported_utc"] = (frame.pop(c) for c in _PARSED)
     if kind == "hazards":
         frame["risk_level"] = pd.to_numeric(frame["risk_level"]).astype(int)
+        if _DAY in frame:
+            frame["next_inspection"] = frame.pop(_DAY)
     index = LookupIndex.from_store(store, max_cells=LookupIndex.cells_for(len(frame)))
     chunk = 200_000
     bulk = store.bulk_events(kind) if len(frame) > 50_000 else contextlib.nullcontext()
     with store.transaction(), bulk:
         for start in range(0, len(frame), chunk):
             part = resolve(index, frame.iloc[start : start + chunk])
-            (store.add_incidents if kind == "incidents" else store.add_hazards)(part, checked=True)
+            if kind == "incidents":
+                route_imported(store, store.add_incidents(part, checked=True), part)
+            else:
+                store.add_hazards(part, checked=True)
             if progress:
                 progress(start + len(part), len(frame), time.perf_counter() - started)
         store.record(f"import_{kind}", name, after={"rows": len(frame), "rejected": rejected})

@@ -13,6 +13,7 @@ from etl.sniff import Limits
 from etl.validate import ImportRefused, Report, assign_parents, validate_layer
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import AREA_COLUMNS, Layer
+from gridmap.services import layers
 from gridmap.stores import AreaStore
 
 POPULATION_FIELDS = ("population", "pop", "人口")
@@ -82,8 +83,16 @@ def import_layer(
     households_field: str | None = None,
     datum: str | None = None,
     override_crs: bool = False,
+    kind: str | None = None,
+    title_zh: str | None = None,
+    title_en: str | None = None,
 ) -> tuple[int, Report]:
     """Read, validate and (when clean, or repaired) write one boundary layer.
+
+    A new layer is of ``kind`` (``gridmap.services.layers.kind_for``: without one, in
+    the boundary hierarchy when it has a parent, a reference layer when not), titled
+    ``title_zh``/``title_en`` (default: its name).  An existing layer keeps its kind and
+    titles (the admin page changes them); asking for another kind is refused.
 
     ``population_field``/``households_field`` name the columns counted (else a column
     named population, pop, 人口 / households, hh, 户数); ``datum`` and ``override_crs``
@@ -94,6 +103,7 @@ def import_layer(
     frame = readers.read(path, source_layer, crs, limits, datum=datum, override_crs=override_crs)
     source_crs, notes = frame.attrs.get("source_crs"), frame.attrs.get("notes", [])
     gen = _generation(store, generation)
+    new = _new_layer(store, layer, kind, parent_layer, title_zh, title_en)
     parents = None
     if parent_layer:
         store.layer(parent_layer)
@@ -118,8 +128,8 @@ def import_layer(
     if dry_run:
         return len(areas), report
     with store.transaction():
-        if layer not in {x.name for x in store.layers()}:
-            store.add_layer(Layer(layer, layer, layer, parent=parent_layer))
+        if new is not None:
+            store.add_layer(new)
         if gen is None:
             gen = store.add_generation(generation or "1", activate=not store.generations())
         store.write_areas(layer, areas, gen.id)
@@ -127,9 +137,44 @@ def import_layer(
         store.record(
             "import_layer",
             layer,
-            after={"file": path.name, "areas": len(areas), "generation": gen.name},
+            after={"file": path.name, "areas": len(areas), "generation": gen.name}
+            | ({"kind": new.kind, "parent": new.parent} if new else {}),
         )
     return len(areas), report
+
+
+def _new_layer(
+    store: AreaStore,
+    name: str,
+    kind: str | None,
+    parent: str | None,
+    title_zh: str | None,
+    title_en: str | None,
+) -> Layer | None:
+    """The layer to create (checked before the file is read further), or None when it
+    exists: then a kind other than its own is refused, not silently ignored."""
+    known = {x.name: x for x in store.layers(retired=True)}
+    if name in known:
+        have = known[name]
+        if have.retired:
+            raise InvalidInput(f"layer {name!r} is retired: import under a new name", field="layer")
+        if kind and kind != have.kind:
+            raise InvalidInput(
+                f"layer {name!r} is a {have.kind} layer, not {kind}: change its kind on the "
+                "admin page (or with 'gridmap layer set') first",
+                field="kind",
+            )
+        return None
+    kind = layers.kind_for(kind, parent)
+    new = Layer(
+        name,
+        layers.title(title_zh, name, "title_zh"),
+        layers.title(title_en, name, "title_en"),
+        parent=parent or None,
+        kind=kind,
+    )
+    layers.check(new, [*(x for x in known.values() if not x.retired), new])
+    return new
 
 
 def _generation(store: AreaStore, name: str | None):

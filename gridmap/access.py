@@ -128,6 +128,7 @@ PHOTO_READ = "photo.read"  # a photo of a case or of a hazard's inspection
 ROUTING_READ = "routing.read"
 ROUTING_WRITE = "routing.write"
 DATA_IMPORT = "data.import"
+LAYER_WRITE = "layer.write"  # a layer's kind, titles and parent; retiring one
 DATA_EXPORT = "data.export"
 PLAN_READ = "plan.read"
 PLAN_WRITE = "plan.write"  # make, paint: plans are the planners' shared drafts
@@ -158,6 +159,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ROUTING_READ: frozenset({ADMIN, DISPATCHER}),
     ROUTING_WRITE: frozenset({ADMIN}),
     DATA_IMPORT: frozenset({ADMIN}),
+    LAYER_WRITE: frozenset({ADMIN}),
     DATA_EXPORT: frozenset({ADMIN, PLANNER, DISPATCHER}),
     PLAN_READ: frozenset({PLANNER, ADMIN}),
     PLAN_WRITE: frozenset({PLANNER}),

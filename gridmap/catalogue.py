@@ -150,6 +150,23 @@ CATEGORIES: dict[str, Category] = {
                 ("02", "雕塑", "Sculpture", 5, "d"),
             ],
         ),
+        *_cats(
+            "C",
+            "05",
+            [
+                ("01", "房屋", "Building", 3, "d"),
+                ("02", "宗地", "Land parcel", 5, "d"),
+            ],
+        ),
+        *_cats(
+            "C",
+            "06",
+            [
+                ("01", "工地", "Construction site", 2, "d"),
+                ("02", "重大危险源", "Major hazard source", 4, "h", False),
+                ("03", "电力设施", "Power facility", 1, "d"),
+            ],
+        ),
     ]
 }
 
@@ -164,6 +181,8 @@ MAJOR_CLASSES: dict[str, tuple[str, str]] = {
     "C02": ("道路交通", "Road traffic"),
     "C03": ("市容环境设施", "City appearance facilities"),
     "C04": ("园林绿化", "Greenery"),
+    "C05": ("房屋土地", "Buildings and land"),
+    "C06": ("其他设施", "Other facilities"),
 }
 
 # The closed loop (docs/case-workflow.md), in order; side states after it.

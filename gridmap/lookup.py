@@ -26,7 +26,7 @@ import shapely
 
 from gridmap.cellindex import MIXED, OUTSIDE, CellIndex
 from gridmap.errors import InvalidInput, NotFound
-from gridmap.model import Layer, Officer
+from gridmap.model import Layer, Officer, grid_layer
 from gridmap.validation import check_lonlat
 
 if TYPE_CHECKING:
@@ -146,11 +146,10 @@ class LookupResult:
 
     @property
     def on_border(self) -> np.ndarray:
-        return (
-            np.logical_or.reduce(list(self.border.values()))
-            if self.border
-            else np.zeros(len(self), dtype=bool)
-        )
+        """On a border of an area that owns the point (a reference layer's says nothing
+        about who handles it; its own entry says so)."""
+        owning = [self.border[n] for n in self.owning()]
+        return np.logical_or.reduce(owning) if owning else np.zeros(len(self), dtype=bool)
 
     @property
     def covered(self) -> np.ndarray:
@@ -164,21 +163,26 @@ class LookupResult:
     def codes(self, layer: str) -> np.ndarray:
         return _take(self.index.layers[layer].codes, self.idx[layer])
 
+    def owning(self) -> list[str]:
+        """The layers a case or hazard keeps the codes of: all but reference layers."""
+        return [n for n in self.idx if self.index.layers[n].layer.kind != "reference"]
+
     def codes_per_point(self) -> list[dict[str, str]]:
-        cols = {n: self.codes(n) for n in self.idx}
+        cols = {n: self.codes(n) for n in self.owning()}
         return [{n: c[i] for n, c in cols.items() if c[i] is not None} for i in range(len(self))]
 
     def codes_json(self) -> list[str]:
         """``codes_per_point`` as JSON text.  Points fall into a few thousand distinct
         combinations of areas: each combination's text is built once, then handed out."""
         combo = np.zeros(len(self), dtype=np.int64)
-        for name, idx in self.idx.items():
+        owning = {n: self.idx[n] for n in self.owning()}
+        for name, idx in owning.items():
             combo = combo * (len(self.index.layers[name].codes) + 1) + idx.astype(np.int64) + 1
             if combo.max() > 1 << 40:  # renumber before the next layer could overflow
                 combo = np.unique(combo, return_inverse=True)[1].astype(np.int64)
         _, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
         out = np.full(len(first), "", dtype=object)
-        for name, idx in self.idx.items():
+        for name, idx in owning.items():
             codes = _take(self.index.layers[name].codes, idx[first])
             has = codes != None  # noqa: E711 (object array)
             sep = np.where(out[has] == "", "", ", ")
@@ -232,13 +236,13 @@ class LookupResult:
     def record(self, i: int = 0) -> dict:
         """A MapIt-style answer for point ``i``."""
         gen = self.index.generation
-        areas, zones = {}, {}
+        areas, zones, references = {}, {}, {}
         for name, li in self.index.layers.items():
             k = int(self.idx[name][i])
             if k < 0:
                 continue
             entry = {**li.entries[k], "on_border": bool(self.border[name][i])}
-            (zones if li.layer.kind == "zone" else areas)[name] = entry
+            {"zone": zones, "reference": references}.get(li.layer.kind, areas)[name] = entry
         officers = {layer: o for layer, o in self.index.officers_at(self, i).items()}
         grid_layer = self.index.grid_layer
         return {
@@ -249,8 +253,14 @@ class LookupResult:
             "on_border": bool(self.on_border[i]),
             "areas": areas,
             "zones": zones,
+            # Shown, never owning: no grid, officer or route comes from these.
+            "references": references,
             "officer": officers.get(grid_layer) if grid_layer else None,
-            "zone_officers": {k: v for k, v in officers.items() if k != grid_layer},
+            "zone_officers": {
+                k: v
+                for k, v in officers.items()
+                if k != grid_layer and self.index.layers[k].layer.kind != "reference"
+            },
         }
 
 
@@ -475,10 +485,7 @@ class LookupIndex:
 
 def _leaf_admin(layers: Mapping[str, LayerIndex]) -> str | None:
     """The finest administrative layer (the one whose areas have officers: grids)."""
-    admin = [n for n, li in layers.items() if li.layer.kind == "admin"]
-    parents = {layers[n].layer.parent for n in admin}
-    leaves = [n for n in admin if n not in parents]
-    return leaves[0] if len(leaves) == 1 else None
+    return grid_layer([li.layer for li in layers.values()])
 
 
 def _searched(name: str, layers: Mapping[str, Layer], frames: Mapping) -> bool:

@@ -19,6 +19,7 @@ CRS = "EPSG:4326"
 # Dates without a time (filters such as "since 2026-03-01") are days in this zone.
 LOCAL_TZ = timezone(timedelta(hours=8))
 LAYER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+LAYER_KINDS = ("admin", "zone", "reference")
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,12 @@ class Layer:
     """A kind of area.  Layers are data: a city adds, merges or drops levels.
 
     ``parent`` names the layer this one nests in (grids in neighborhoods); ``kind`` is
-    ``"admin"`` for the administrative hierarchy and ``"zone"`` for a department's
-    responsibility zones, which need not follow administrative lines.
+    ``"admin"`` for the administrative hierarchy (district, street, community, grid),
+    ``"zone"`` for a department's responsibility zones, which need not follow
+    administrative lines, and ``"reference"`` for anything else a city shows (school
+    districts, parks): looked up and drawn, but it never decides who owns a point.  A
+    ``retired`` layer keeps its areas (old cases name them) but is no longer looked up
+    or shown.
     """
 
     name: str
@@ -36,6 +41,7 @@ class Layer:
     parent: str | None = None
     kind: str = "admin"
     department: str | None = None
+    retired: bool = False
 
     def __post_init__(self) -> None:
         if not LAYER_NAME.match(self.name):
@@ -44,10 +50,47 @@ class Layer:
                 "starting with a letter",
                 field="name",
             )
-        if self.kind not in ("admin", "zone"):
+        if self.kind not in LAYER_KINDS:
             raise InvalidInput(
-                f"layer kind {self.kind!r}: expected 'admin' or 'zone'", field="kind"
+                f"layer kind {self.kind!r}: expected one of {', '.join(LAYER_KINDS)}",
+                field="kind",
             )
+
+
+def _chain(name: str, parents: dict[str, str | None]) -> list[str]:
+    """``name`` and the layers of the hierarchy above it, upward (a loop ends it)."""
+    out = [name]
+    while parents.get(out[-1]) in parents and parents[out[-1]] not in out:
+        out.append(parents[out[-1]])
+    return out
+
+
+def grid_layer(layers: Sequence[Layer]) -> str | None:
+    """The finest layer of the boundary hierarchy (grids: their areas have the officers):
+    the deepest leaf of the ``admin`` layers.  Zones and reference layers are never it; a
+    second leaf as deep as the first leaves no grid layer rather than a guessed one.
+
+    >>> city = [Layer("district", "区", "District"), Layer("grid", "网格", "Grid", "district")]
+    >>> grid_layer([*city, Layer("school", "学区", "Schools")])  # a top layer on its own
+    'grid'
+    >>> grid_layer([*city, Layer("school", "学区", "Schools", "district")]) is None
+    True
+    >>> hierarchy_top([*city, Layer("park", "公园", "Parks", kind="reference")])
+    'district'
+    """
+    parents = {x.name: x.parent for x in layers if x.kind == "admin"}
+    leaves = [n for n in parents if n not in set(parents.values())]
+    depth = {n: len(_chain(n, parents)) for n in leaves}
+    deepest = [n for n in leaves if depth[n] == max(depth.values(), default=0)]
+    return deepest[0] if len(deepest) == 1 else None
+
+
+def hierarchy_top(layers: Sequence[Layer]) -> str | None:
+    """The coarsest layer of the hierarchy the grid layer belongs to (districts): what a
+    map of the city opens on (None when there is no grid layer)."""
+    leaf = grid_layer(layers)
+    parents = {x.name: x.parent for x in layers if x.kind == "admin"}
+    return _chain(leaf, parents)[-1] if leaf else None
 
 
 @dataclass(frozen=True)

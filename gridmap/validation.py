@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -209,6 +210,46 @@ def parse_times(raw: pd.Series) -> tuple[list[str], list[str], np.ndarray]:
     return text.str.replace(" ", "T", n=1).tolist(), utc, bad
 
 
+def parse_dates(raw: pd.Series) -> tuple[list[str | None], np.ndarray]:
+    """Days as ISO text (None where empty), and which rows are not days: a date or a
+    datetime (what spreadsheets and GeoPackages hold) or text ``YYYY-MM-DD``."""
+    out: list[str | None] = []
+    bad = np.zeros(len(raw), dtype=bool)
+    for i, v in enumerate(raw.tolist()):
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NaT:
+            out.append(None)
+        elif isinstance(v, (date, datetime, pd.Timestamp)):
+            out.append(v.date().isoformat() if isinstance(v, datetime) else v.isoformat())
+        elif isinstance(v, str) and not v.strip():
+            out.append(None)
+        elif isinstance(v, str) and _DAY.fullmatch(v.strip()):
+            try:
+                out.append(date.fromisoformat(v.strip()).isoformat())
+            except ValueError:  # 2026-02-30
+                out.append(None)
+                bad[i] = True
+        else:
+            out.append(None)
+            bad[i] = True
+    return out, bad
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _dates(frame: pd.DataFrame, col: str, what: str) -> list[str | None]:
+    days, bad = parse_dates(frame[col])
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidInput(
+            f"{what} row {i + 1}: {col} {frame[col].iloc[i]!r} is not a date; expected "
+            "YYYY-MM-DD, such as 2026-12-01",
+            field=col,
+            position=i,
+        )
+    return days
+
+
 def _timestamps(frame: pd.DataFrame, col: str, what: str) -> tuple[list[str], list[str]]:
     text, utc, bad = parse_times(frame[col])
     if bad.any():
@@ -243,6 +284,8 @@ def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         _check_geometries(frame, what, {"Point", "Polygon", "MultiPolygon"})
         _check_choice(frame, "type", HAZARD_TYPES, what)
         _check_choice(frame, "risk_level", RISK_LEVELS, what)
+        if "next_inspection" in frame:
+            frame["next_inspection"] = _dates(frame, "next_inspection", what)
     return normalize_events(frame, kind)
 
 

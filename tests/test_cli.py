@@ -117,7 +117,7 @@ def test_western_and_southern_coordinates_are_numbers_not_options(tmp_path):
     runner = CliRunner()
     done = runner.invoke(
         main, [*db, "import-layer", str(tmp_path / "c.geojson"), "--layer", "county",
-               "--code-field", "FIPS", "--name-field", "NAME"],
+               "--kind", "admin", "--code-field", "FIPS", "--name-field", "NAME"],
         catch_exceptions=False,
     )  # fmt: skip
     assert done.exit_code == 0, done.output
@@ -139,3 +139,33 @@ def test_version_is_the_installed_distributions():
     out = CliRunner().invoke(main, ["--version"])
     assert out.exit_code == 0, out.output
     assert out.output == f"gridmap {version('gridmap')}\n"
+
+
+def test_layer_kinds_on_the_command_line(tmp_path):
+    """An import without a parent makes a reference layer (no area covers a point);
+    'gridmap layer set' puts it in the hierarchy, 'gridmap layer retire' retires it, and
+    a change that is refused exits 1 naming why."""
+    from tests.counties import counties
+
+    counties(4).to_file(tmp_path / "c.geojson", driver="GeoJSON")
+    db = ["--db", f"gpkg://{tmp_path / 's.gpkg'}"]
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(main, [*db, *args], catch_exceptions=False)
+
+    done = run("import-layer", str(tmp_path / "c.geojson"), "--layer", "county",
+               "--code-field", "FIPS", "--title-zh", "县", "--title-en", "Counties")  # fmt: skip
+    assert done.exit_code == 0 and "(reference)" in done.output, done.output
+    point = counties(4).geometry.iloc[0].representative_point()
+    answer = json.loads(run("lookup", str(point.x), str(point.y), "--json").output)
+    assert not answer["covered"] and answer["references"]["county"]["code"]
+    changed = run("layer", "set", "county", "--kind", "admin")
+    assert changed.exit_code == 0 and "admin" in changed.output
+    answer = json.loads(run("lookup", str(point.x), str(point.y), "--json").output)
+    assert answer["covered"] and answer["areas"]["county"]["code"]
+    refused = run("layer", "set", "county", "--kind", "zone", "--parent", "county")
+    assert refused.exit_code == 1 and "parent" in refused.output
+    assert run("layer", "retire", "county").exit_code == 0
+    listed = run("layers").output
+    assert "retired" in listed and "县" in listed

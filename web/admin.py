@@ -1,6 +1,7 @@
 """The admin's pages: the audit trail (who changed what, and when), the routing rules
-(which department gets a case), with a "who would get this?" test, and the users with
-their live sessions ("sign out everywhere")."""
+(which department gets a case), with a "who would get this?" test, the users with their
+live sessions ("sign out everywhere"), and the layers (their kind, titles and parent;
+retiring one)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from gridmap import access
 from gridmap.catalogue import CATEGORIES
+from gridmap.model import LAYER_KINDS
 from gridmap.routing import Rule
 from gridmap.services import cases, sessions
+from gridmap.services import layers as layer_service
 from web import i18n, params
 from web.auth import allow
 from web.caller import caller
@@ -93,3 +96,40 @@ def sign_out_everywhere():
     tokens = params.flag("tokens", request.form)
     sessions.sign_out_everywhere(get_store(), caller(), name, tokens)
     return redirect(url_for("admin.users"))
+
+
+@bp.get("/layers")
+@allow(access.LAYER_WRITE)
+def layers():
+    store = get_store()
+    found = store.layers(retired=True)
+    gen = store.generation()
+    return render_template(
+        "layers.html",
+        lang=i18n.language(),
+        layers=found,
+        counts={x.name: store.count_areas(x.name, gen.id) for x in found},
+        kinds=i18n.LAYER_KINDS,
+    )
+
+
+@bp.post("/layers/<name>")
+@allow(access.LAYER_WRITE)
+def change_layer(name: str):
+    form = request.form
+    layer_service.change(
+        get_store(),
+        name,
+        params.choice("kind", LAYER_KINDS, form),
+        params.text("title_zh", form, max_length=layer_service.MAX_TITLE),
+        params.text("title_en", form, max_length=layer_service.MAX_TITLE),
+        params.text("parent", form, default=""),
+    )
+    return redirect(url_for("admin.layers"))
+
+
+@bp.post("/layers/<name>/retire")
+@allow(access.LAYER_WRITE)
+def retire_layer(name: str):
+    layer_service.retire(get_store(), name)
+    return redirect(url_for("admin.layers"))

@@ -17,6 +17,7 @@ from etl.uploads import sweep_uploads
 from etl.validate import ImportRefused
 from gridmap import access
 from gridmap.errors import InvalidInput
+from gridmap.model import LAYER_KINDS
 from web import i18n, params
 from web.auth import allow
 from web.caller import caller
@@ -33,6 +34,8 @@ TEXTS = (  # the import's options besides kind, layer and the two flags
     "population_field",
     "households_field",
     "generation",
+    "title_zh",
+    "title_en",
 )
 
 
@@ -57,6 +60,7 @@ def _options() -> dict:
     return {
         "kind": kind,
         "layer": layer,
+        "layer_kind": params.choice("layer_kind", LAYER_KINDS, form),
         **texts,
         "code_field": texts["code_field"] or "code",
         "repair": params.flag("repair", form),
@@ -84,6 +88,9 @@ def _run(path: Path, opts: dict, dry_run: bool) -> dict:
                 datum=opts["datum"],
                 population_field=opts["population_field"],
                 households_field=opts["households_field"],
+                kind=opts["layer_kind"],
+                title_zh=opts["title_zh"],
+                title_en=opts["title_en"],
             )
         except ImportRefused as refused:
             return {"ok": False, "report": refused.report, "rows": refused.report.features}
@@ -105,7 +112,12 @@ def _page(template: str, **kw):
     lang = i18n.language()
     store = get_store()
     return render_template(
-        template, lang=lang, layers=store.layers(), formats=exports.FORMATS, **kw
+        template,
+        lang=lang,
+        layers=store.layers(),
+        formats=exports.FORMATS,
+        layer_kinds=i18n.LAYER_KINDS,
+        **kw,
     )
 
 

@@ -26,17 +26,26 @@ def hazard_page(hazard_id: int):
     k = 0 if lang == "zh" else 1
     shown = hazards.sheet(get_store(), hazard_id, today)
     require(access.HAZARD_READ, shown["hazard"])  # an officer: their grids' hazards
-    kind, level = shown["hazard"]["type"], shown["hazard"]["risk_level"]
     return render_template(
         "hazard.html",
         lang=lang,
         **shown,
-        type_name=HAZARD_TYPES.get(kind, (kind,) * 2)[k],
-        risk_name=RISK_LEVELS[level][k],
+        **_names(shown, lang),
         results=[(c, n[k]) for c, n in RESULTS.items()],
         result_names={c: n[k] for c, n in RESULTS.items()},
         today=today.isoformat(),
     )
+
+
+def _names(shown: dict, lang: str) -> dict:
+    """The hazard's type, risk level and the category of a case from it, in ``lang``."""
+    k = 0 if lang == "zh" else 1
+    kind, level = shown["hazard"]["type"], shown["hazard"]["risk_level"]
+    return {
+        "type_name": HAZARD_TYPES.get(kind, (kind,) * 2)[k],
+        "risk_name": RISK_LEVELS[level][k],
+        "category_name": i18n.catalogue(lang)["categories"].get(shown["case_category"]),
+    }
 
 
 @bp.post("/hazards/<int:hazard_id>/inspect")

@@ -59,6 +59,19 @@ TEXT = {
     ),
 }
 
+# The kinds of layer (``gridmap.model.LAYER_KINDS``) as the data and admin pages name them.
+LAYER_KINDS = {
+    "admin": (
+        "行政层级（区、街道、社区、网格）",
+        "Boundary hierarchy (district, street, community, grid)",
+    ),
+    "zone": ("部门辖区", "Department zones"),
+    "reference": (
+        "参考图层（学校、公园等，不改变归属）",
+        "Reference (schools, parks: owns nothing)",
+    ),
+}
+
 
 # Refusals a page shows, by the domain error's ``code``, filled with its ``values``.
 REFUSALS = {

@@ -169,7 +169,7 @@ def _index():
 
 def point_areas(areas: Areas, record: dict, types: set[str] | None) -> dict[str, dict]:
     """A lookup's areas and zones as MapIt answers a point: ``{id: area}``."""
-    found = {**record["areas"], **record["zones"]}
+    found = {**record["areas"], **record["zones"], **record["references"]}
     out = {}
     for layer, entry in found.items():
         if types is not None and layer not in types:

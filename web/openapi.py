@@ -137,6 +137,7 @@ SCHEMAS = {
             "on_border": {"type": "boolean"},
             "areas": {"type": "object"},
             "zones": {"type": "object"},
+            "references": {"type": "object"},
             "officer": {"type": "object", "nullable": True},
             "generation": {"type": "object"},
         },

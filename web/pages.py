@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 
 from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.model import Generation, IncidentQuery
+from gridmap.model import Generation, IncidentQuery, hierarchy_top
 from gridmap.services import cases
 from web import i18n, maps, params
 from web.auth import allow, public
@@ -30,7 +30,12 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
     layers = sorted(
         layers, key=lambda x: (x.kind != "admin", counts[x.name] if x.kind == "admin" else 0)
     )
-    admin_top = next(layer for layer in layers if layer.kind == "admin" and not layer.parent)
+    # The top of the grids' hierarchy: a layer imported at the top beside it (a handful of
+    # areas) must not become the map's first view.
+    top = hierarchy_top(layers)
+    admin_top = next(
+        x for x in layers if x.name == top or (not top and x.kind == "admin" and not x.parent)
+    )
     # From the layer the API keeps (zoom 16: not simplified) rather than read from the
     # store for every page: the page is the first thing the map waits for.
     bounds = list(simplified_layer(admin_top.name, gen.id, 16).total_bounds)

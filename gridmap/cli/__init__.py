@@ -15,6 +15,7 @@ from gridmap.settings import Settings
 COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("city", "sample"),
     "layers": ("city", "layers"),
+    "layer": ("city", "layer_group"),
     "copy": ("city", "copy"),
     "db": ("city", "db"),
     "lookup": ("lookup", "lookup"),

@@ -7,6 +7,7 @@ from datetime import date
 import click
 
 from gridmap.cli.common import command_store, large_batches, settings
+from gridmap.model import LAYER_KINDS
 
 
 @click.command()
@@ -75,11 +76,12 @@ def layers(ctx: click.Context) -> None:
         )
     click.echo("Layers (areas per generation):")
     header = "".join(f"{g.name:>10}" for g in gens)
-    click.echo(f"  {'layer':<14}{'title':<16}{'parent':<14}{header}")
-    for layer in store.layers():
+    click.echo(f"  {'layer':<14}{'title':<16}{'kind':<10}{'parent':<14}{header}")
+    for layer in store.layers(retired=True):
         counts = "".join(f"{store.count_areas(layer.name, g.id):>10,}" for g in gens)
         title = f"{layer.title_zh} {layer.title_en}"
-        click.echo(f"  {layer.name:<14}{title[:15]:<16}{layer.parent or '-':<14}{counts}")
+        kind = "retired" if layer.retired else layer.kind
+        click.echo(f"  {layer.name:<14}{title[:15]:<16}{kind:<10}{layer.parent or '-':<14}{counts}")
     click.echo(
         f"Officers: {len(store.officers()):,}  Incidents: {store.count_incidents():,}  "
         f"Hazards: {len(store.hazards()):,}"
@@ -122,3 +124,40 @@ def upgrade(ctx: click.Context) -> None:
 # Threads per server worker: one Python thread runs at a time, so more only help pages
 # that wait on the database; measured in benchmarks/serve_bench.py.
 THREADS = 2
+
+
+@click.group("layer")
+def layer_group() -> None:
+    """A layer's kind, titles and parent; retiring a layer (audited)."""
+
+
+@layer_group.command("set")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(LAYER_KINDS), default=None)
+@click.option("--title-zh", default=None)
+@click.option("--title-en", default=None)
+@click.option("--parent", default=None, help="Layer of the hierarchy it nests in ('' for none).")
+@click.pass_context
+def layer_set(ctx, name, kind, title_zh, title_en, parent) -> None:
+    """Change a layer's kind, titles or parent (what is not given stays)."""
+    from gridmap.services import layers as service
+
+    store = command_store(ctx)
+    found = service.change(
+        store, name, kind, title_zh, title_en, service.KEEP if parent is None else parent
+    )
+    click.echo(
+        f"Layer {found.name!r}: {found.kind}, {found.title_zh} / {found.title_en}, "
+        f"parent {found.parent or '-'}."
+    )
+
+
+@layer_group.command("retire")
+@click.argument("name")
+@click.pass_context
+def layer_retire(ctx, name) -> None:
+    """Retire a layer: kept for the cases that name its areas, no longer looked up or shown."""
+    from gridmap.services import layers as service
+
+    service.retire(command_store(ctx), name)
+    click.echo(f"Layer {name!r} retired.")

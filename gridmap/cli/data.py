@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from gridmap.cli.common import command_store
+from gridmap.model import LAYER_KINDS
 
 
 @click.command("import-layer")
@@ -19,7 +20,21 @@ from gridmap.cli.common import command_store
 )
 @click.option("--code-field", default="code", show_default=True)
 @click.option("--name-field", default=None)
-@click.option("--parent-layer", default=None, help="Layer this one must tile.")
+@click.option(
+    "--parent-layer",
+    default=None,
+    help="Layer of the boundary hierarchy this one must tile (it joins the hierarchy).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(LAYER_KINDS),
+    default=None,
+    help="A new layer's kind: admin (the boundary hierarchy: district, street, community, "
+    "grid), zone (a department's zones) or reference (shown, owns nothing: schools, parks) "
+    "[default: admin with --parent-layer, else reference].",
+)
+@click.option("--title-zh", default=None, help="A new layer's Chinese title [default: its name].")
+@click.option("--title-en", default=None, help="A new layer's English title [default: its name].")
 @click.option(
     "--crs",
     default=None,
@@ -61,6 +76,9 @@ def import_layer(
     code_field,
     name_field,
     parent_layer,
+    kind,
+    title_zh,
+    title_en,
     crs,
     override_crs,
     datum,
@@ -74,8 +92,9 @@ def import_layer(
     nothing, after a validation report."""
     from etl.imports import import_layer as run
 
+    store = command_store(ctx)
     n, report = run(
-        command_store(ctx),
+        store,
         file,
         layer,
         generation,
@@ -90,10 +109,14 @@ def import_layer(
         households_field=households_field,
         datum=datum,
         override_crs=override_crs,
+        kind=kind,
+        title_zh=title_zh,
+        title_en=title_en,
     )
     if report.problems or report.notes:
         click.echo(report.text())
-    click.echo(f"Imported {n} areas into layer {layer!r}.")
+    found = store.layer(layer)
+    click.echo(f"Imported {n} areas into layer {layer!r} ({found.kind}).")
 
 
 def _import_events(ctx, file: Path, kind: str, errors: str) -> None:

@@ -177,7 +177,7 @@ def _print_answer(answer: dict, layers: dict) -> None:
     if not answer["covered"]:
         click.echo("  not covered: the point lies outside every area of this generation")
     rows = []
-    for group in ("areas", "zones"):
+    for group in ("areas", "zones", "references"):
         for name, area in answer[group].items():
             title = f"{layers[name].title_en} {layers[name].title_zh}"
             flag = "  (on a border)" if area["on_border"] else ""

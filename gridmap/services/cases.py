@@ -264,6 +264,25 @@ def route_unrouted(store: CaseStore) -> int:
     return len(rows)
 
 
+def route_imported(store: CaseStore, ids: list[int], resolved: gpd.GeoDataFrame) -> int:
+    """Route incidents just imported (``resolved`` into their areas, ``ids`` as stored):
+    a case not yet dispatched gets the department and zone a new report there gets, by
+    the same rules (:func:`rehomed`, in bulk); returns how many got a department."""
+    frame = resolved.assign(id=ids)
+    if "status" not in frame:
+        frame["status"] = "reported"  # what the store writes for a row without one
+    homes = rehomed(store, frame) if len(ids) else None
+    if homes is None:
+        return 0
+    rows = [
+        {"_id": int(i), "department": d, "zone_code": z}
+        for i, (d, z) in zip(ids, homes, strict=True)
+        if d is not None
+    ]
+    store.set_cases(rows)
+    return len(rows)
+
+
 def rehomed(store: CaseStore, resolved: gpd.GeoDataFrame) -> list[tuple] | None:
     """(department, zone) of each open case just resolved into a new generation's areas
     (None: no departments, nothing changes): routes of the ones not yet dispatched are

@@ -97,10 +97,13 @@ class Hazards:
         result: str,
         note: str,
         next_inspection: date,
+        risk_level: int | None = None,
     ) -> int:
-        """An inspection, and the hazard's next one due, in one transaction."""
+        """An inspection, and the hazard's next one due (and its new ``risk_level``, when
+        given), in one transaction."""
         t = s.inspections
-        self.hazard(hazard_id)
+        before = self.hazard(hazard_id)["risk_level"]
+        level = before if risk_level is None else int(risk_level)
         values = {
             "hazard_id": hazard_id,
             "day": day,
@@ -117,14 +120,28 @@ class Hazards:
             self._run(
                 sa.update(h)
                 .where(h.c.id == hazard_id)
-                .values(next_inspection=next_inspection.isoformat())
+                .values(next_inspection=next_inspection.isoformat(), risk_level=level)
             )
             self.record(
                 "hazard.inspect",
                 hazard_id,
-                after={**values, "day": day.isoformat(), "next": next_inspection.isoformat()},
+                before={"risk_level": before},
+                after={
+                    **values,
+                    "day": day.isoformat(),
+                    "next": next_inspection.isoformat(),
+                    "risk_level": level,
+                },
             )
         return inspection
+
+    def hazard_photos(self, hazard_id: int) -> list[tuple[int, int | None]]:
+        """The photos of a hazard's inspections: (photo id, inspection id), oldest first."""
+        p = s.photos
+        rows = self._run(
+            sa.select(p.c.id, p.c.event).where(p.c.hazard_id == hazard_id).order_by(p.c.id)
+        )
+        return [(int(r[0]), r[1]) for r in rows]
 
     def inspections(self, hazard_id: int) -> list[dict]:
         t = s.inspections

@@ -157,6 +157,9 @@ META_START = [
     {"key": "positions_version", "value": "0"},
 ]
 
+LAYER_KINDS_CHECK = "kind IN ('admin', 'zone', 'reference')"
+LAYER_KINDS_CHECK_0001 = "kind IN ('admin', 'zone')"  # before revision 0008
+
 layers = Table(
     "layers",
     metadata,
@@ -168,8 +171,13 @@ layers = Table(
     Column("kind", Text, nullable=False),
     Column("department", Text),
     Column("position", Integer, nullable=False),
-    CheckConstraint("kind IN ('admin', 'zone')", name="layers_kind"),
+    # Retired: kept for the cases that name its areas, no longer looked up or shown.
+    Column(
+        "retired", Boolean(create_constraint=False), nullable=False, server_default=text("false")
+    ),
+    CheckConstraint(LAYER_KINDS_CHECK, name="layers_kind"),
 )
+LAYER_COLUMNS = ["retired"]
 
 generations = Table(
     "generations",

@@ -147,8 +147,8 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def layer(self, name: str) -> Layer:
-        layers = self.layers()
+    def layer(self, name: str, retired: bool = False) -> Layer:
+        layers = self.layers(retired)
         for layer in layers:
             if layer.name == name:
                 return layer
@@ -307,14 +307,37 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling):
 
     # -- layers and generations ----------------------------------------------------------
 
-    def layers(self) -> list[Layer]:
+    def layers(self, retired: bool = False) -> list[Layer]:
+        """The layers in their order; retired ones too when ``retired``."""
         t = s.layers
-        rows = self._run(
-            sa.select(
-                t.c.name, t.c.title_zh, t.c.title_en, t.c.parent, t.c.kind, t.c.department
-            ).order_by(t.c.position)
-        ).all()
-        return [Layer(*r) for r in rows]
+        query = sa.select(
+            t.c.name, t.c.title_zh, t.c.title_en, t.c.parent, t.c.kind, t.c.department, t.c.retired
+        ).order_by(t.c.position)
+        if not retired:
+            query = query.where(sa.not_(t.c.retired))
+        return [Layer(*r[:6], retired=bool(r[6])) for r in self._run(query).all()]
+
+    def set_layer(self, layer: Layer) -> None:
+        """Change a layer's kind, titles, parent, department or retirement (by its name).
+        Lookups change with them: the areas version moves."""
+        self.layer(layer.name, retired=True)
+        if layer.parent is not None:
+            self.layer(layer.parent)
+        t = s.layers
+        with self.transaction():
+            self._run(
+                sa.update(t)
+                .where(t.c.name == layer.name)
+                .values(
+                    title_zh=layer.title_zh,
+                    title_en=layer.title_en,
+                    parent=layer.parent,
+                    kind=layer.kind,
+                    department=layer.department,
+                    retired=layer.retired,
+                )
+            )
+            self._areas_changed()
 
     def add_layer(self, layer: Layer, before: str | None = None) -> None:
         """Add a layer, last or listed just before layer ``before``."""
@@ -338,6 +361,7 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling):
                     kind=layer.kind,
                     department=layer.department,
                     position=position,
+                    retired=layer.retired,
                 )
             )
             table = s.area_table(layer.name)
@@ -478,7 +502,8 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling):
     # -- areas ---------------------------------------------------------------------------
 
     def _areas_table(self, layer: str) -> sa.Table:
-        return s.area_table(self.layer(layer).name)
+        # A retired layer's areas are still read: the cases of its time name them.
+        return s.area_table(self.layer(layer, retired=True).name)
 
     @staticmethod
     def _valid_at(t: sa.Table, gen_id: int) -> sa.ColumnElement[bool]:

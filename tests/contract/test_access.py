@@ -81,6 +81,7 @@ TABLE = {
     (None, access.MAP_PEOPLE): CITY_STAFF | {"officer"},
     (None, access.DATA_EXPORT): {"admin", "planner", "dispatcher"},
     (None, access.DATA_IMPORT): {"admin"},
+    (None, access.LAYER_WRITE): {"admin"},
     # plans (the planners' shared drafts), jobs (their owner's), generations
     (None, access.PLAN_READ): {"planner", "admin"},
     (None, access.PLAN_WRITE): {"planner"},

@@ -109,5 +109,11 @@ def test_imports_publishes_and_plans_are_audited_and_a_failed_import_is_not(stor
     ]
     assert rows[0]["before"] == {"name": "draft", "W2": "1"}
     assert rows[0]["after"] == {"name": "draft", "W2": "2"}
-    assert rows[2]["after"] == {"file": "wards.geojson", "areas": 2, "generation": "1"}
+    assert rows[2]["after"] == {
+        "file": "wards.geojson",
+        "areas": 2,
+        "generation": "1",
+        "kind": "reference",  # a new layer without a parent
+        "parent": None,
+    }
     assert {r["actor"] for r in rows} == {"cli:planner"}

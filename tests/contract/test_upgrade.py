@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from gridmap.catalogue import NATURAL, OPEN_STATUSES, STATUSES
 from gridmap.cli import main
+from gridmap.model import Layer
 from gridmap.stores import migrations
 from gridmap.stores.gpkg import GeoPackageStore
 from gridmap.stores.postgis import PostGISStore
@@ -176,6 +177,14 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
         open_cases = [r for r in rows if r["status"] in OPEN_STATUSES]
         assert cases.route_unrouted(store) == len(open_cases) > 0
         assert all(store.case(r["id"])["department"] for r in open_cases)
+        # Revision 0008 widened the kinds of layer in the table's own CHECK: a reference
+        # layer is taken, an unknown kind still refused by the database.
+        kept = [(x.name, x.kind) for x in store.layers()]
+        store.add_layer(Layer("school", "学区", "School districts", kind="reference"))
+        assert [(x.name, x.kind) for x in store.layers()] == [*kept, ("school", "reference")]
+        with pytest.raises(sqlite3.IntegrityError, match="layers_kind"), store.transaction():
+            store._run("UPDATE layers SET kind = 'park' WHERE name = 'school'")
+        assert store._run("PRAGMA integrity_check").scalar_one() == "ok"
     gdal.validate_gpkg(path)
 
 

@@ -67,6 +67,40 @@ def test_an_inspection_is_written_with_its_photos_and_the_next_one_due(store, ha
     assert [a["action"] for a in store.audit_log(action="hazard")] == ["hazard.inspect"]
 
 
+def test_worse_raises_the_risk_level_and_the_page_offers_a_case_of_its_category(store, hazard):
+    """A low-risk hazard found worse twice: moderate after the first (90 days), serious
+    after the second (30 days: the interval of its new level), each audited; its page
+    shows the inspections' photos and offers a case of the category of a gas facility."""
+    first, second = TODAY - timedelta(days=10), TODAY - timedelta(days=1)
+    hazards.inspect(store, INSPECTOR, hazard, first, "worse", "", DAYS, _photo(), today=TODAY)
+    assert store.hazard(hazard)["risk_level"] == 3
+    assert store.hazard(hazard)["next_inspection"] == (first + timedelta(days=90)).isoformat()
+    page = hazards.sheet(store, hazard, TODAY)
+    assert page["offer_case"] and page["case_category"] == "C0602"
+    hazards.inspect(store, INSPECTOR, hazard, second, "worse", "", DAYS, _photo(), today=TODAY)
+    assert store.hazard(hazard)["risk_level"] == 2
+    assert store.hazard(hazard)["next_inspection"] == (second + timedelta(days=30)).isoformat()
+    audit = store.audit_log(action="hazard.inspect")
+    assert [(a["before"]["risk_level"], a["after"]["risk_level"]) for a in audit] == [
+        (3, 2),
+        (4, 3),
+    ]
+    page = hazards.sheet(store, hazard, TODAY)
+    assert [len(i["photos"]) for i in page["inspections"]] == [1, 1]
+    assert page["inspections"][0]["photos"] != page["inspections"][1]["photos"]
+    # A pending inspection after it: neither the level nor the offer of a case changes.
+    hazards.inspect(store, INSPECTOR, hazard, TODAY, "pending", "", DAYS, today=TODAY)
+    assert store.hazard(hazard)["risk_level"] == 2
+    assert not hazards.sheet(store, hazard, TODAY)["offer_case"]
+
+
+def test_every_hazard_type_becomes_a_case_of_a_known_category():
+    from gridmap.catalogue import CATEGORIES, HAZARD_TYPES
+
+    assert set(hazards.CASE_CATEGORY) == set(HAZARD_TYPES)
+    assert set(hazards.CASE_CATEGORY.values()) <= set(CATEGORIES)
+
+
 @pytest.mark.parametrize(
     ("day", "result", "note", "field"),
     [

@@ -57,6 +57,39 @@ def test_an_inspection_sets_the_next_one_by_risk_level(case_app, case_db):  # no
     assert _hazard(case_db, 1)["next_inspection"] == after["next_inspection"]
 
 
+def test_worse_shows_the_photo_raises_the_level_and_offers_a_case(case_app, case_db):  # noqa: F811
+    hazard = _hazard(case_db, 4)  # low: every half year
+    officer = logged_in(case_app.test_client(), case_db, "officer", areas=(hazard["grid_code"],))
+    day = date.today()
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 200), (90, 0, 0)).save(photo, "PNG")
+    r = officer.post(
+        f"/hazards/{hazard['id']}/inspect",
+        data={
+            "day": day.isoformat(),
+            "result": "worse",
+            "photos": (io.BytesIO(photo.getvalue()), "crack.png"),
+        },
+        headers=HTML,
+    )
+    assert r.status_code == 302
+    with open_store(case_db) as store:
+        after = store.hazard(hazard["id"])
+        (photo_id,) = [p for p, _ in store.hazard_photos(hazard["id"])][-1:]
+    assert after["risk_level"] == 3
+    assert after["next_inspection"] == (day + timedelta(days=90)).isoformat()
+    page = officer.get(f"/hazards/{hazard['id']}?lang=zh", headers=HTML).get_data(as_text=True)
+    assert f'src="/photos/{photo_id}?size=thumb"' in page and "一般" in page  # moderate now
+    assert 'id="gm-worse-offer"' in page
+    from gridmap.services.hazards import CASE_CATEGORY
+
+    category = CASE_CATEGORY[hazard["type"]]
+    offer = officer.get(f"/cases/new?hazard={hazard['id']}&category={category}", headers=HTML)
+    form = officer.get(offer.headers["Location"], headers=HTML).get_data(as_text=True)
+    assert f'<option value="{category}" selected>' in form
+    assert officer.get(f"/photos/{photo_id}").status_code == 200
+
+
 def test_overdue_inspections_are_on_the_officers_list(case_app, case_db):  # noqa: F811
     with open_store(case_db) as store:
         due = store.hazards_due(date.today())

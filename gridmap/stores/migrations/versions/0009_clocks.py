@@ -8,7 +8,7 @@ other GRIDMAP_WORK_HOURS or GRIDMAP_WARN_SHARE values apply from each case's nex
 Their kind stays NULL: they were dispatched in working time.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from gridmap.workcal import WorkCalendar
 from gridmap.workflow import Clock, Deadlines, parse_utc
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
