@@ -10,8 +10,11 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from gridmap import access
 from gridmap.catalogue import CATEGORIES
+from gridmap.errors import InvalidInput
+from gridmap.model import LOCAL_TZ
 from gridmap.routing import Rule
 from gridmap.services import cases, sessions
+from gridmap.services import users as user_service
 from web import i18n, params
 from web.auth import allow
 from web.caller import caller
@@ -76,14 +79,127 @@ def remove_route(rule_id: int):
     return redirect(url_for("admin.routes"))
 
 
+@bp.record_once
+def _template_names(state) -> None:
+    env = state.app.jinja_env.globals
+    env.update(role_name=i18n.role_name, sign_in_event=i18n.sign_in_event)
+    env.update(end_reason=i18n.end_reason)
+
+
+@bp.app_template_filter("local_time")
+def local_time(at: str | None) -> str:
+    """A stored instant (UTC text) in the city's time zone, to the second."""
+    if not at:
+        return ""
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
 @bp.get("/users")
 @allow(access.USERS_MANAGE)
 def users():
-    store = get_store()
-    live: dict[str, int] = {}
-    for x in store.sessions():
-        live[x["user"]] = live.get(x["user"], 0) + 1
-    return render_template("users.html", lang=i18n.language(), users=store.users(), live=live)
+    accounts = user_service.overview(get_store(), caller())
+    return render_template("users.html", lang=i18n.language(), accounts=accounts)
+
+
+@bp.get("/users/new")
+@allow(access.USERS_MANAGE)
+def new_user():
+    return _user_form({})
+
+
+def _user_form(values, error: InvalidInput | None = None, status: int = 200):
+    """The form to add a user, with what was typed and the error beside its field."""
+    page = render_template(
+        "user_new.html",
+        lang=i18n.language(),
+        roles=access.ROLES,
+        departments=get_store().departments(),
+        values=values,
+        error=error and {"field": error.field, "message": i18n.refusal(error)},
+    )
+    return page, status
+
+
+@bp.post("/users/new")
+@allow(access.USERS_MANAGE)
+def add_user():
+    form = request.form
+    values = {
+        "name": params.text("name", form, default="", max_length=200),
+        "roles": params.every("role", form),
+        "areas": params.words("areas", form),
+        "department": params.text("department", form),
+    }
+    try:
+        made, password = user_service.add(get_store(), caller(), **values)
+    except InvalidInput as error:
+        return _user_form(values, error, 400)
+    return _password_page(made.name, password, new=True)
+
+
+def _password_page(name: str, password: str, new: bool):
+    """The one page that shows a generated password: never cached, never shown again."""
+    page = render_template(
+        "user_password.html", lang=i18n.language(), name=name, password=password, new=new
+    )
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/users/account")
+@allow(access.USERS_MANAGE)
+def user_account():
+    name = params.text("name", required=True, max_length=200)
+    store, who = get_store(), caller()
+    return render_template(
+        "user_account.html",
+        lang=i18n.language(),
+        user=user_service.account(store, who, name),
+        tokens=user_service.tokens(store, who, name),
+        sessions=store.sessions(name),
+        history=user_service.history(store, who, name),
+    )
+
+
+def _named() -> str:
+    return params.text("name", request.form, required=True, max_length=200)
+
+
+def _back(name: str):
+    return redirect(url_for("admin.user_account", name=name))
+
+
+@bp.post("/users/disable")
+@allow(access.USERS_MANAGE)
+def disable_user():
+    name = _named()
+    user_service.set_active(get_store(), caller(), name, False)
+    return _back(name)
+
+
+@bp.post("/users/enable")
+@allow(access.USERS_MANAGE)
+def enable_user():
+    name = _named()
+    user_service.set_active(get_store(), caller(), name, True)
+    return _back(name)
+
+
+@bp.post("/users/password")
+@allow(access.USERS_MANAGE)
+def reset_password():
+    name = _named()
+    password = user_service.new_password(get_store(), caller(), name)
+    return _password_page(name, password, new=False)
+
+
+@bp.post("/users/tokens/revoke")
+@allow(access.USERS_MANAGE)
+def revoke_token():
+    name = _named()
+    token_id = params.record_id("token", request.form, what="token", required=True)
+    user_service.revoke_token(get_store(), caller(), token_id, name)
+    return _back(name)
 
 
 @bp.post("/users/sign-out")
