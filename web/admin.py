@@ -1,6 +1,7 @@
 """The admin's pages: the audit trail (who changed what, and when), the routing rules
 (which department gets a case), with a "who would get this?" test, and the users with
-their live sessions ("sign out everywhere")."""
+their live sessions ("sign out everywhere") and their accounts (added, disabled, enabled,
+given a new password, tokens revoked, sign-in history: ``gridmap.services.users``)."""
 
 from __future__ import annotations
 
