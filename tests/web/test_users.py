@@ -26,7 +26,7 @@ def _add(admin, name, roles=("officer",), **more):
 
 
 def _password(page) -> str:
-    (password,) = re.findall(r'<output id="gm-password"[^>]*>([^<]+)</output>', page)
+    (password,) = re.findall(r'<output id="gm-new-password"[^>]*>([^<]+)</output>', page)
     return password
 
 
