@@ -4,11 +4,15 @@ sign-in history, each audited; bad input gives the form again, naming the field.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import datetime
 
 import pytest
 
 from gridmap import accounts
+from gridmap.model import LOCAL_TZ
 from gridmap.stores import open_store
 from tests.accounts import logged_in, signed_in
 
@@ -124,3 +128,29 @@ def test_only_an_admin_manages_users(app, web_db):
     dispatcher = signed_in(app.test_client(), f"gpkg://{web_db}", "dispatcher")
     assert _add(dispatcher, "sneaky").status_code == 403
     assert dispatcher.post("/admin/users/disable", data={"name": "admin"}).status_code == 403
+
+
+def test_the_audit_shows_local_times_and_changes_as_a_table(app, admin, web_db):
+    _add(admin, "audit-me", ("viewer",))
+    admin.post("/admin/users/disable", data={"name": "audit-me"})
+    (row, *_) = _audit(web_db, "audit-me")
+    assert row["action"] == "user.change"
+    local = datetime.fromisoformat(row["at"].replace("Z", "+00:00")).astimezone(LOCAL_TZ)
+    page = admin.get("/admin/audit?what=user.change", headers=ZH).get_data(as_text=True)
+    assert f'<td class="gm-when">{local:%Y-%m-%d %H:%M:%S}</td>' in page
+    assert not re.search(r'class="gm-when">[^<]*Z<', page)  # no UTC left on the page
+    changed = re.findall(r'<tr class="gm-changed"><th scope="row">(\w+)</th><td>(.*?)</td>', page)
+    assert ("active", "是") in changed  # it was active: yes before, no after
+
+
+def test_the_audit_downloads_as_csv_that_spreadsheets_open_safely(app, admin, web_db):
+    _add(admin, "=1+2", ("viewer",))  # a user name a spreadsheet would run as a formula
+    r = admin.get("/admin/audit.csv?what=user.add", headers=ZH)
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    body = r.data.decode("utf-8")
+    assert body.startswith("\ufeff时间,操作人,操作,对象,之前,之后")
+    rows = list(csv.reader(io.StringIO(body[1:])))
+    targets = {row[3] for row in rows[1:]}
+    assert "'=1+2" in targets and "=1+2" not in targets
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row[0]) for row in rows[1:])
+    assert {row[2] for row in rows[1:]} == {"user.add"}
