@@ -60,6 +60,7 @@ EXPECTED = {
     ("GET", "/api/jobs/<job_id>"): PLANNERS,
     ("DELETE", "/api/jobs/<job_id>"): PLANNERS,
     ("GET", "/admin/audit"): {"admin"},
+    ("GET", "/admin/audit.csv"): {"admin"},
     # One's own notification channels: the people the notices are for.
     ("GET", "/me/notifications"): {"dispatcher", "department", "officer"},
     ("POST", "/me/notifications"): {"dispatcher", "department", "officer"},
