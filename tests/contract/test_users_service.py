@@ -4,10 +4,13 @@ and ``gridmap user`` both call."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from click.testing import CliRunner
 
 from gridmap import access, accounts
+from gridmap.cli import main
 from gridmap.errors import Forbidden, InvalidInput, NotFound
 from gridmap.services import sessions, users
 
@@ -68,3 +71,27 @@ def test_disable_enable_new_password_and_tokens(store):
     actions = [r["action"] for r in store.audit_log(limit=1000)]
     for action in ("user.add", "token.revoke", "user.change", "user.passwd", "token.revoke_all"):
         assert action in actions
+
+
+def _cli(url: str, *args: str, typed: str | None = None):
+    return CliRunner().invoke(main, ["--db", url, *args], input=typed)
+
+
+def test_the_command_line_manages_users_through_the_same_service(store):
+    out = _cli(store.url, "user", "add", "li", "--role", "officer", "--area", "G1", "--generate")
+    assert out.exit_code == 0, out.output
+    (password,) = re.findall(r"Password \(shown once\): (\S+)", out.output)
+    typed = "a typed long password"
+    out = _cli(store.url, "user", "add", "wu", "--role", "viewer", typed=f"{typed}\n{typed}\n")
+    assert out.exit_code == 0 and "shown once" not in out.output
+    limits = sessions.Limits()
+    assert sessions.sign_in(store, "li", password, "10.0.0.1", "cli test", limits).session
+    assert sessions.sign_in(store, "wu", typed, "10.0.0.1", "cli test", limits).session
+    listed = _cli(store.url, "user", "list").output
+    assert re.search(r"^li\s+officer\s+areas G1\s+last sign-in 20", listed, re.M), listed
+    assert "sign_in" in _cli(store.url, "user", "history", "li").output
+    assert _cli(store.url, "user", "disable", "li").exit_code == 0
+    assert not store.user("li").active
+    assert _cli(store.url, "user", "enable", "li").exit_code == 0 and store.user("li").active
+    assert _cli(store.url, "user", "history", "nobody").exit_code != 0
+    assert _cli(store.url, "user", "revoke", "999").exit_code != 0
