@@ -99,6 +99,10 @@ REFUSALS = {
         "用户名须为 1–{max} 个字符，不含空格",
         "the user name must be 1-{max} characters without spaces",
     ),
+    "user.area": (
+        "区域编码 {area} 不是任何网格的编码或其开头：请检查",
+        "area {area}: no grid's code is or starts with it",
+    ),
     "user.role": ("请至少选择一个角色", "choose one or more roles"),
     "user.department": ("部门用户须选择所属部门", "a department user needs its department"),
     "token.revoked": ("令牌 {token} 已经吊销", "token {token} is revoked already"),

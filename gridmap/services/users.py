@@ -10,6 +10,7 @@ only its argon2 hash, and the audit never sees it.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from gridmap.accounts import Token, User
 from gridmap.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from gridmap.stores.protocols import PeopleStore
+    from gridmap.stores.protocols import PeopleStore, Store
 
 #: the audit rows that make up a user's sign-in history
 SIGN_IN_ACTIONS = ("sign_in", "sign_in.failed", "sign_out", "session.end")
@@ -51,7 +52,7 @@ def account(store: PeopleStore, caller: access.Caller, name: str) -> User:
 
 
 def add(
-    store: PeopleStore,
+    store: Store,
     caller: access.Caller,
     name: str,
     roles: Sequence[str],
@@ -62,9 +63,28 @@ def add(
     """Add a user; the password (``password``, or a generated one) to hand over once."""
     access.require(caller, access.USERS_MANAGE)
     password = accounts.new_password() if password is None else password
-    areas = tuple(dict.fromkeys(a.strip() for a in areas if a.strip()))
+    areas = _known_areas(store, tuple(dict.fromkeys(a.strip() for a in areas if a.strip())))
     made = store.add_user(name, accounts.hash_password(password), roles, areas, department or None)
     return made, password
+
+
+def _known_areas(store: Store, areas: tuple[str, ...]) -> tuple[str, ...]:
+    """``areas`` when each is a grid's code or the start of one (a community, a street:
+    an officer covers the grids inside); a mistyped code would leave the officer with no
+    cases at all, and nobody told.  Unchecked before the city's grids are imported."""
+    if not areas or "grid" not in {x.name for x in store.layers()}:
+        return areas
+    grids = sorted(store.area_names("grid"))
+    for area in areas:
+        at = bisect.bisect_left(grids, area)
+        if at == len(grids) or not grids[at].startswith(area):
+            raise InvalidInput(
+                f"area {area!r}: no grid's code is or starts with it",
+                field="areas",
+                code="user.area",
+                values={"area": area},
+            )
+    return areas
 
 
 def set_active(store: PeopleStore, caller: access.Caller, name: str, active: bool) -> User:

@@ -15,6 +15,7 @@ from gridmap import accounts
 from gridmap.model import LOCAL_TZ
 from gridmap.stores import open_store
 from tests.accounts import logged_in, signed_in
+from tests.web.conftest import spot_in
 
 ZH = {"Accept-Language": "zh-CN"}
 
@@ -40,12 +41,13 @@ def _audit(web_db, name) -> list[dict]:
 
 
 def test_an_added_user_gets_a_password_shown_once_and_stored_only_hashed(app, admin, web_db):
-    r = _add(admin, "wu-officer", areas="G1, G2", department="")
+    grid, _, _ = spot_in(f"gpkg://{web_db}")
+    r = _add(admin, "wu-officer", areas=f"{grid}、 {grid[:9]}", department="")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     password = _password(r.get_data(as_text=True))
     with open_store(f"gpkg://{web_db}") as store:
         made = store.user("wu-officer")
-    assert made.roles == ("officer",) and made.areas == ("G1", "G2") and made.active
+    assert made.roles == ("officer",) and made.areas == (grid, grid[:9]) and made.active
     assert accounts.check_sign_in(made, password) and password not in made.password_hash
     assert [r["action"] for r in _audit(web_db, "wu-officer")] == ["user.add"]
     assert password not in str(_audit(web_db, "wu-officer"))
@@ -62,6 +64,7 @@ def test_an_added_user_gets_a_password_shown_once_and_stored_only_hashed(app, ad
         ({"name": "no-role"}, "role", "请至少选择一个角色"),
         ({"name": "dept-less", "role": "department"}, "department", "部门用户须选择所属部门"),
         ({"name": "admin", "role": "viewer"}, "name", "已存在"),
+        ({"name": "typo", "role": "officer", "areas": "9999"}, "areas", "区域编码 9999 不是"),
     ],
 )
 def test_bad_input_gives_the_form_again_naming_the_field(app, admin, web_db, data, field, message):
