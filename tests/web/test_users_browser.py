@@ -52,6 +52,7 @@ def test_an_admin_adds_an_officer_who_signs_in_and_reaches_their_work_list(
         officer.shot("users-officer-work-list")
 
         p.page.goto(live_server + "/admin/users/account?name=zhang-san")
+        p.shot("users-account")
         assert p.page.locator("#gm-history tbody tr").first.get_attribute("data-action") == (
             "sign_in"
         )
