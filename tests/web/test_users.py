@@ -49,7 +49,9 @@ def test_an_added_user_gets_a_password_shown_once_and_stored_only_hashed(app, ad
         made = store.user("wu-officer")
     assert made.roles == ("officer",) and made.areas == (grid, grid[:9]) and made.active
     assert accounts.check_sign_in(made, password) and password not in made.password_hash
-    assert [r["action"] for r in _audit(web_db, "wu-officer")] == ["user.add"]
+    assert [(r["action"], r["actor"]) for r in _audit(web_db, "wu-officer")] == [
+        ("user.add", "web:admin")
+    ]
     assert password not in str(_audit(web_db, "wu-officer"))
     listing = admin.get("/admin/users", headers=ZH).get_data(as_text=True)
     assert "wu-officer" in listing and "网格员" in listing and password not in listing
@@ -157,3 +159,12 @@ def test_the_audit_downloads_as_csv_that_spreadsheets_open_safely(app, admin, we
     assert "'=1+2" in targets and "=1+2" not in targets
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row[0]) for row in rows[1:])
     assert {row[2] for row in rows[1:]} == {"user.add"}
+
+
+def test_the_pages_speak_english_too(app, admin):
+    assert "Last sign-in" in admin.get("/admin/users?lang=en").get_data(as_text=True)
+    r = admin.post("/admin/users/new?lang=en", data={"name": "x y", "role": "viewer"})
+    assert r.status_code == 400
+    assert "the user name must be 1-64 characters" in r.get_data(as_text=True)
+    page = admin.get("/admin/users/account?name=admin&lang=en").get_data(as_text=True)
+    assert "Sign-in history" in page and "Administrator" in page
