@@ -217,9 +217,8 @@ def user_account():
     return render_template(
         "user_account.html",
         lang=i18n.language(),
-        user=user_service.account(store, who, name),
+        account=user_service.account(store, who, name),
         tokens=user_service.tokens(store, who, name),
-        sessions=store.sessions(name),
         history=user_service.history(store, who, name),
     )
 

@@ -46,9 +46,11 @@ def overview(store: PeopleStore, caller: access.Caller) -> list[Account]:
     return [Account(u, last.get(u.name), live.get(u.name, 0)) for u in store.users()]
 
 
-def account(store: PeopleStore, caller: access.Caller, name: str) -> User:
+def account(store: PeopleStore, caller: access.Caller, name: str) -> Account:
+    """One user, with when they last signed in and how many sessions are live."""
     access.require(caller, access.USERS_MANAGE)
-    return store.user(name)
+    user = store.user(name)
+    return Account(user, store.last_sign_ins().get(name), len(store.sessions(name)))
 
 
 def add(

@@ -43,6 +43,7 @@ def test_the_list_shows_last_sign_ins_and_the_history_only_that_users_rows(store
     listed = {x.user.name: x for x in users.overview(store, ADMIN)}
     assert listed["li"].last_sign_in and listed["li"].sessions == 0
     assert listed["wu"].sessions == 1
+    assert users.account(store, ADMIN, "li") == listed["li"]
     assert [r["action"] for r in users.history(store, ADMIN, "li")] == [
         "sign_out",
         "sign_in",
