@@ -56,6 +56,9 @@ def test_an_admin_adds_an_officer_who_signs_in_and_reaches_their_work_list(
         assert p.page.locator("#gm-history tbody tr").first.get_attribute("data-action") == (
             "sign_in"
         )
+        p.page.goto(live_server + "/admin/audit?what=user.add")
+        p.shot("users-audit")
+        assert p.page.locator("#gm-audit tbody tr").first.locator(".gm-changes").count() == 1
         assert p.errors == [] and officer.errors == []
     finally:
         p.context.close()
