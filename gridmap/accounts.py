@@ -67,6 +67,7 @@ def check_roles(roles) -> tuple[str, ...]:
             f"role {unknown[0] if unknown else '(none)'!r}: expected one or more of "
             + ", ".join(ROLES),
             field="role",
+            code="user.role",
         )
     return roles
 
@@ -77,6 +78,8 @@ def check_name(name: str) -> str:
         raise InvalidInput(
             f"user name {name!r}: expected 1-{USER_NAME_MAX} characters without spaces",
             field="name",
+            code="user.name",
+            values={"max": USER_NAME_MAX},
         )
     return name
 

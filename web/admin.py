@@ -1,20 +1,27 @@
 """The admin's pages: the audit trail (who changed what, and when), the routing rules
 (which department gets a case), with a "who would get this?" test, the users with their
-live sessions ("sign out everywhere"), and the layers (their kind, titles and parent;
-retiring one)."""
+live sessions ("sign out everywhere") and their accounts (added, disabled, enabled, given
+a new password, tokens revoked, sign-in history: ``gridmap.services.users``), and the
+layers (their kind, titles and parent; retiring one)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import csv
+import io
+import json
+from datetime import datetime, time, timezone
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from gridmap import access
 from gridmap.catalogue import CATEGORIES
-from gridmap.model import LAYER_KINDS
+from gridmap.errors import InvalidInput
+from gridmap.model import LAYER_KINDS, LOCAL_TZ
 from gridmap.routing import Rule
 from gridmap.services import cases, sessions
 from gridmap.services import layers as layer_service
+from gridmap.services import users as user_service
+from gridmap.spreadsheet import safe_row
 from web import i18n, params
 from web.auth import allow
 from web.caller import caller
@@ -27,10 +34,68 @@ POSITIONS = 1_000_000  # a rule's position: from minus this to this
 @bp.get("/audit")
 @allow(access.AUDIT_READ)
 def audit():
-    since = params.day("since")
-    day = since and datetime.combine(since, time.min)
-    rows = get_store().audit_log(day, params.text("user"), params.text("what"), limit=500)
+    rows = _audit_rows()
     return render_template("audit.html", lang=i18n.language(), rows=rows, args=request.args)
+
+
+@bp.get("/audit.csv")
+@allow(access.AUDIT_READ)
+def audit_csv():
+    out = io.StringIO()
+    out.write("\ufeff")  # a BOM: Excel and WPS then read the Chinese as UTF-8
+    writer = csv.writer(out)
+    writer.writerow([i18n.pick(*pair) for pair in AUDIT_COLUMNS])
+    writer.writerows(safe_row(_audit_cells(r)) for r in _audit_rows())  # no formula runs
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    )
+
+
+AUDIT_COLUMNS = [
+    ("时间", "When"),
+    ("操作人", "Who"),
+    ("操作", "What"),
+    ("对象", "Target"),
+    ("之前", "Before"),
+    ("之后", "After"),
+]
+AUDIT_ROWS = 500  # the newest rows the page and its CSV show
+
+
+def _audit_rows() -> list[dict]:
+    """The audit rows the page's filters ask for, newest first."""
+    since = params.day("since")
+    # the city's midnight, as the store's UTC times count
+    day = since and datetime.combine(since, time.min, LOCAL_TZ).astimezone(timezone.utc)
+    what = params.text("what")
+    return get_store().audit_log(day, params.text("user"), what, limit=AUDIT_ROWS)
+
+
+def _audit_cells(row: dict) -> list:
+    def shown(value):
+        return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    at = local_time(row["at"])
+    return [
+        at,
+        row["actor"],
+        row["action"],
+        row["target"],
+        *map(shown, (row["before"], row["after"])),
+    ]
+
+
+def changes(before: dict | None, after: dict | None) -> list[tuple[str, object, object]]:
+    """Before and after as rows a person reads: each key once, with its value before and
+    after (None: not there), keys that kept their value last."""
+    before, after = before or {}, after or {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return [("", before or None, after or None)]
+    keys = list(dict.fromkeys([*before, *after]))
+    keys.sort(key=lambda k: before.get(k) == after.get(k))
+    return [(k, before.get(k), after.get(k)) for k in keys]
 
 
 @bp.get("/routes")
@@ -79,14 +144,126 @@ def remove_route(rule_id: int):
     return redirect(url_for("admin.routes"))
 
 
+@bp.record_once
+def _template_names(state) -> None:
+    env = state.app.jinja_env.globals
+    env.update(role_name=i18n.role_name, sign_in_event=i18n.sign_in_event)
+    env.update(end_reason=i18n.end_reason, audit_changes=changes)
+
+
+@bp.app_template_filter("local_time")
+def local_time(at: str | None) -> str:
+    """A stored instant (UTC text) in the city's time zone, to the second."""
+    if not at:
+        return ""
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
 @bp.get("/users")
 @allow(access.USERS_MANAGE)
 def users():
-    store = get_store()
-    live: dict[str, int] = {}
-    for x in store.sessions():
-        live[x["user"]] = live.get(x["user"], 0) + 1
-    return render_template("users.html", lang=i18n.language(), users=store.users(), live=live)
+    accounts = user_service.overview(get_store(), caller())
+    return render_template("users.html", lang=i18n.language(), accounts=accounts)
+
+
+@bp.get("/users/new")
+@allow(access.USERS_MANAGE)
+def new_user():
+    return _user_form({})
+
+
+def _user_form(values, error: InvalidInput | None = None, status: int = 200):
+    """The form to add a user, with what was typed and the error beside its field."""
+    page = render_template(
+        "user_new.html",
+        lang=i18n.language(),
+        roles=access.ROLES,
+        departments=get_store().departments(),
+        values=values,
+        error=error and {"field": error.field, "message": i18n.refusal(error)},
+    )
+    return page, status
+
+
+@bp.post("/users/new")
+@allow(access.USERS_MANAGE)
+def add_user():
+    form = request.form
+    values = {
+        "name": params.text("name", form, default="", max_length=200),
+        "roles": params.every("role", form),
+        "areas": params.words("areas", form),
+        "department": params.text("department", form),
+    }
+    try:
+        made, password = user_service.add(get_store(), caller(), **values)
+    except InvalidInput as error:
+        return _user_form(values, error, 400)
+    return _password_page(made.name, password, new=True)
+
+
+def _password_page(name: str, password: str, new: bool):
+    """The one page that shows a generated password: never cached, never shown again."""
+    page = render_template(
+        "user_password.html", lang=i18n.language(), name=name, password=password, new=new
+    )
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/users/account")
+@allow(access.USERS_MANAGE)
+def user_account():
+    name = params.text("name", required=True, max_length=200)
+    store, who = get_store(), caller()
+    return render_template(
+        "user_account.html",
+        lang=i18n.language(),
+        account=user_service.account(store, who, name),
+        tokens=user_service.tokens(store, who, name),
+        history=user_service.history(store, who, name),
+    )
+
+
+def _named() -> str:
+    return params.text("name", request.form, required=True, max_length=200)
+
+
+def _back(name: str):
+    return redirect(url_for("admin.user_account", name=name))
+
+
+@bp.post("/users/disable")
+@allow(access.USERS_MANAGE)
+def disable_user():
+    name = _named()
+    user_service.set_active(get_store(), caller(), name, False)
+    return _back(name)
+
+
+@bp.post("/users/enable")
+@allow(access.USERS_MANAGE)
+def enable_user():
+    name = _named()
+    user_service.set_active(get_store(), caller(), name, True)
+    return _back(name)
+
+
+@bp.post("/users/password")
+@allow(access.USERS_MANAGE)
+def reset_password():
+    name = _named()
+    password = user_service.new_password(get_store(), caller(), name)
+    return _password_page(name, password, new=False)
+
+
+@bp.post("/users/tokens/revoke")
+@allow(access.USERS_MANAGE)
+def revoke_token():
+    name = _named()
+    token_id = params.record_id("token", request.form, what="token", required=True)
+    user_service.revoke_token(get_store(), caller(), token_id, name)
+    return _back(name)
 
 
 @bp.post("/users/sign-out")

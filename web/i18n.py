@@ -107,6 +107,18 @@ REFUSALS = {
         "the plan was made on generation {source}, but a newer one ({newest}) exists: plan "
         "on the newest generation (or discard {newest} if it is staged)",
     ),
+    "user.exists": ("用户 {name} 已存在：请换一个用户名", "user {name} exists already"),
+    "user.name": (
+        "用户名须为 1–{max} 个字符，不含空格",
+        "the user name must be 1-{max} characters without spaces",
+    ),
+    "user.area": (
+        "区域编码 {area} 不是任何网格的编码或其开头：请检查",
+        "area {area}: no grid's code is or starts with it",
+    ),
+    "user.role": ("请至少选择一个角色", "choose one or more roles"),
+    "user.department": ("部门用户须选择所属部门", "a department user needs its department"),
+    "token.revoked": ("令牌 {token} 已经吊销", "token {token} is revoked already"),
     "publish.rules": ("方案不符合规则：{reasons}", "the plan breaks the rules: {reasons}"),
     "publish.too_many_grids": (
         "方案中有区域含 {grids} 个网格，超出 {width} 位网格编码的容量：请拆分为更小的区域",
@@ -114,6 +126,52 @@ REFUSALS = {
         "number: split it into smaller areas",
     ),
 }
+
+
+# The roles' names as people read them (the codes stay in the audit and the API).
+ROLE_NAMES = {
+    "admin": ("管理员", "Administrator"),
+    "planner": ("规划人员", "Planner"),
+    "dispatcher": ("调度员", "Dispatcher"),
+    "department": ("部门处置人员", "Department staff"),
+    "officer": ("网格员", "Grid officer"),
+    "leader": ("领导", "Leader"),
+    "viewer": ("只读用户", "Viewer"),
+}
+
+
+# A user's sign-in history: the audit rows' actions, and why a session ended.
+SIGN_IN_EVENTS = {
+    "sign_in": ("登录", "Signed in"),
+    "sign_in.failed": ("登录失败", "Failed sign-in"),
+    "sign_out": ("退出", "Signed out"),
+    "session.end": ("会话结束", "Session ended"),
+}
+END_REASONS = {
+    "sign_out": ("本人退出", "signed out"),
+    "everywhere": ("管理员令其全部退出", "signed out everywhere by an admin"),
+    "password": ("密码已更改", "the password changed"),
+    "disabled": ("账号已停用", "the account was disabled"),
+    "idle": ("长时间未操作", "idle too long"),
+    "lifetime": ("登录时间已到上限", "reached its lifetime"),
+}
+
+
+def role_name(role: str) -> str:
+    return _named(ROLE_NAMES, role)
+
+
+def sign_in_event(action: str) -> str:
+    return _named(SIGN_IN_EVENTS, action)
+
+
+def end_reason(reason: str) -> str:
+    return _named(END_REASONS, reason)
+
+
+def _named(names: dict, code: str) -> str:
+    pair = names.get(code)
+    return pick(*pair) if pair else code
 
 
 def refusal(exc: Exception) -> str:

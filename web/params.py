@@ -410,6 +410,20 @@ def choices(
     return values
 
 
+def every(name: str, source: Mapping | None = None, *, max_length: int = MAX_TEXT) -> list[str]:
+    """Every value a repeated field carries (checkboxes of one name), empty ones left out."""
+    found_in = _source(source)
+    values = found_in.getlist(name) if hasattr(found_in, "getlist") else []
+    found = [to_text(name, v, max_length=max_length) for v in values]
+    return [v for v in found if v]
+
+
+def words(name: str, source: Mapping | None = None) -> list[str]:
+    """A list typed into one box, separated by commas, 、 or spaces (area codes)."""
+    raw = text(name, source, default="")
+    return [w for w in re.split(r"[\s,，、;；]+", raw) if w]
+
+
 def datum(source: Mapping | None = None) -> str:
     return choice("datum", ("wgs84", "gcj02"), source, default="wgs84")
 

@@ -12,7 +12,7 @@ import click
 from gridmap import accounts
 from gridmap.access import SYSTEM
 from gridmap.cli.common import command_store
-from gridmap.services import sessions
+from gridmap.services import sessions, users
 
 
 @click.group()
@@ -20,10 +20,8 @@ def user() -> None:
     """People who sign in, and their API tokens."""
 
 
-def _password(generate: bool) -> tuple[str, bool]:
-    if generate:
-        return accounts.new_password(), True
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True), False
+def _typed() -> str:
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @user.command("add")
@@ -35,24 +33,33 @@ def _password(generate: bool) -> tuple[str, bool]:
 @click.pass_context
 def add(ctx, name, roles, areas, department, generate) -> None:
     """Add a user."""
-    password, shown = _password(generate)
-    made = command_store(ctx).add_user(
-        name, accounts.hash_password(password), roles, areas, department
-    )
+    typed = None if generate else _typed()
+    made, password = users.add(command_store(ctx), SYSTEM, name, roles, areas, department, typed)
     click.echo(f"User {made.name} added: {', '.join(made.roles)}")
-    if shown:
+    if generate:
         click.echo(f"Password (shown once): {password}")
 
 
 @user.command("list")
 @click.pass_context
 def list_users(ctx) -> None:
-    """Users, their roles and areas."""
-    for u in command_store(ctx).users():
+    """Users, their roles and areas, and when they last signed in."""
+    for x in users.overview(command_store(ctx), SYSTEM):
+        u = x.user
         state = "" if u.active else "  (disabled)"
         extra = f"  areas {', '.join(u.areas)}" if u.areas else ""
         extra += f"  department {u.department}" if u.department else ""
+        extra += f"  last sign-in {x.last_sign_in}" if x.last_sign_in else ""
         click.echo(f"{u.name:<20} {', '.join(u.roles)}{extra}{state}")
+
+
+@user.command("history")
+@click.argument("name")
+@click.pass_context
+def sign_in_history(ctx, name) -> None:
+    """A user's sign-ins, failed sign-ins, sign-outs and ended sessions (newest first)."""
+    for r in users.history(command_store(ctx), SYSTEM, name):
+        click.echo(f"{r['at']}  {r['action']:<15} {json.dumps(r['after'], ensure_ascii=False)}")
 
 
 @user.command("passwd")
@@ -67,12 +74,12 @@ def passwd(ctx, name, generate, keep_tokens) -> None:
     --keep-tokens."""
     store = command_store(ctx)
     store.user(name)  # unknown users are named before a password is asked for
-    password, shown = _password(generate)
-    store.update_user(name, password_hash=accounts.hash_password(password), keep_tokens=keep_tokens)
+    typed = None if generate else _typed()
+    password = users.new_password(store, SYSTEM, name, typed, keep_tokens)
     click.echo(f"Password of {name} changed; signed out everywhere")
     if not keep_tokens:
         click.echo("Their API tokens are revoked (gridmap user token makes new ones)")
-    if shown:
+    if generate:
         click.echo(f"Password (shown once): {password}")
 
 
@@ -93,7 +100,7 @@ def enable(ctx, name) -> None:
 
 
 def _set_active(ctx, name: str, active: bool) -> None:
-    command_store(ctx).update_user(name, active=active)
+    users.set_active(command_store(ctx), SYSTEM, name, active)
     click.echo(f"User {name} {'enabled' if active else 'disabled'}")
 
 
@@ -133,7 +140,7 @@ def tokens(ctx, name) -> None:
 @click.pass_context
 def revoke(ctx, token_id) -> None:
     """Revoke a token."""
-    command_store(ctx).revoke_token(token_id)
+    users.revoke_token(command_store(ctx), SYSTEM, token_id)
     click.echo(f"Token {token_id} revoked")
 
 

@@ -75,10 +75,14 @@ class People:
         actor: str | None = None,
         action: str | None = None,
         limit: int = 200,
+        target: str | None = None,
     ) -> list[dict]:
-        """Audit rows, newest first; ``action`` matches a prefix (``user`` → user.add…)."""
+        """Audit rows, newest first; ``action`` matches a prefix (``user`` → user.add…),
+        ``target`` exactly (a user's name: their sign-ins and changes)."""
         t = s.audit
         statement = sa.select(t).order_by(t.c.id.desc()).limit(limit)
+        if target is not None:
+            statement = statement.where(t.c.target == target)
         if since is not None:
             statement = statement.where(t.c.at >= since.strftime("%Y-%m-%dT%H:%M:%S"))
         if actor:
@@ -86,6 +90,16 @@ class People:
         if action:
             statement = statement.where(t.c.action.startswith(action, autoescape=True))
         return [dict(r._mapping) for r in self._run(statement)]
+
+    def last_sign_ins(self) -> dict[str, str]:
+        """When each user last signed in (the newest ``sign_in`` audit row), by name."""
+        t = s.audit
+        rows = self._run(
+            sa.select(t.c.target, sa.func.max(t.c.at))
+            .where(t.c.action == "sign_in")
+            .group_by(t.c.target)
+        )
+        return {r[0]: r[1] for r in rows}
 
     # -- users --------------------------------------------------------------------------
 
@@ -99,11 +113,20 @@ class People:
     ) -> User:
         name, roles = check_name(name), check_roles(roles)
         if "department" in roles and not department:
-            raise InvalidInput("a department user needs its department", field="department")
+            raise InvalidInput(
+                "a department user needs its department",
+                field="department",
+                code="user.department",
+            )
         t = s.users
         with self.transaction():
             if self._run(sa.select(t.c.id).where(t.c.name == name)).first():
-                raise InvalidInput(f"user {name!r} exists already", field="name")
+                raise InvalidInput(
+                    f"user {name!r} exists already",
+                    field="name",
+                    code="user.exists",
+                    values={"name": name},
+                )
             self._run(
                 sa.insert(t).values(
                     name=name,

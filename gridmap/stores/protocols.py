@@ -378,7 +378,10 @@ class PeopleStore(Transactions, Protocol):
         actor: str | None = None,
         action: str | None = None,
         limit: int = 200,
+        target: str | None = None,
     ) -> list[dict]: ...
+
+    def last_sign_ins(self) -> dict[str, str]: ...
 
     def add_user(
         self,
