@@ -89,6 +89,10 @@ def test_two_workers_escalate_once_and_the_survivor_takes_over(pg_store, tmp_pat
         # is mailed too (once).
         (mail,) = until(lambda: _escalation_mails(box), "the escalation's mail")
         assert mail["To"] == "chen@example.cn"
+        # Killed between sending and recording it, a sender leaves the message claimed, to
+        # be sent again once the claim ends (at least once): wait for the record.
+        sent = lambda: {m["state"] for m in store.messages(first) if m["kind"] == "escalate"}  # noqa: E731
+        until(lambda: sent() == {"sent"}, "the first mail recorded as sent")
 
         victim = next(p for p in procs if p.pid == pid)
         survivor = next(p for p in procs if p.pid != pid)
