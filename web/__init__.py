@@ -128,28 +128,35 @@ def upload_sweep(directory: str | None = None) -> Callable[[], int]:
     return lambda: sweep_uploads(root)
 
 
-def _schedule(app: Flask, settings: Settings) -> None:
-    """The scheduler (``services.scheduler``) runs in a thread of each serving process,
-    every ``TICK_SECONDS`` (default ``GRIDMAP_TICK_SECONDS``); of all the processes on the
-    store, the one holding its lease does the work.  Off when ``SCHEDULER`` is false
-    (default: ``GRIDMAP_SCHEDULER``, and off under TESTING: tests call the service).
-    Started here (unless ``SCHEDULE_AT_START`` is false: an app preloaded before its
-    workers fork) and with any request, so that a worker forked from a preloaded app
-    starts its own (threads do not survive a fork).  Pages only read."""
+def scheduler_for(database_url: str, settings: Settings | None = None, upload_dir=None):
+    """The scheduler (``services.scheduler``) of a server on ``database_url``, ticking every
+    ``GRIDMAP_TICK_SECONDS`` (of all the processes on the store, the one holding its lease
+    does the work); None when ``GRIDMAP_SCHEDULER`` leaves it to a ``gridmap worker``.
+    ``gridmap serve`` runs it in a process beside its workers."""
     from gridmap.services.scheduler import Scheduler
     from gridmap.stores import open_store
 
+    settings = settings or Settings.from_env()
+    if not settings.scheduler:
+        return None
+    return Scheduler(
+        lambda: open_store(database_url, actor="system"), settings, upload_sweep(upload_dir)
+    )
+
+
+def _schedule(app: Flask, settings: Settings) -> None:
+    """The app's own scheduler thread, for a server other than ``gridmap serve`` (which
+    runs it beside its workers and turns this off): started here and with any request
+    (threads do not survive a fork).  Off when ``SCHEDULER`` is false (default:
+    ``GRIDMAP_SCHEDULER``, and off under TESTING: tests call the service).  Pages only
+    read."""
     if not app.config.setdefault("SCHEDULER", settings.scheduler and not app.testing):
         return
     every = app.config.setdefault("TICK_SECONDS", settings.tick_seconds)
-    tuned = dataclasses.replace(settings, tick_seconds=every)
-    url = app.config["DATABASE_URL"]
-    scheduler = Scheduler(
-        lambda: open_store(url, actor="system"), tuned, upload_sweep(app.config.get("UPLOAD_DIR"))
-    )
+    tuned = dataclasses.replace(settings, tick_seconds=every, scheduler=True)
+    scheduler = scheduler_for(app.config["DATABASE_URL"], tuned, app.config.get("UPLOAD_DIR"))
     app.extensions["gridmap_scheduler"] = scheduler
-    if app.config.get("SCHEDULE_AT_START", True):
-        scheduler.ensure_started()
+    scheduler.ensure_started()
 
     @app.before_request
     def _start_scheduling() -> None:

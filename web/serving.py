@@ -65,9 +65,7 @@ def serve(
     if preload:
         from web.db import before_fork
 
-        # The scheduler's thread starts in each worker (with its first request), not in
-        # this parent: a thread running while the parent forks can leave a lock held.
-        app = _worker_app(database_url, schedule_now=False)
+        app = _worker_app(database_url)
         before_fork(app)
         loader = functools.partial(_preloaded, app)
     server = Granian(
@@ -83,8 +81,48 @@ def serve(
         # A worker loading a large index must not be taken for a hung one.
         workers_kill_timeout=120,
     )
+    scheduler = _scheduling(database_url)
     _when_answering(host, port, ready)
-    server.serve(target_loader=loader, wrap_loader=False)
+    try:
+        server.serve(target_loader=loader, wrap_loader=False)
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()  # it gives its lease up for the next server
+            scheduler.join(30)
+
+
+def _scheduling(database_url: str):
+    """The scheduler of this server (``services.scheduler``: escalation, warnings,
+    reminders, notifications), in a process of its own beside the workers; None when the
+    settings leave it to a ``gridmap worker``.
+
+    A process, not a thread in each worker: a granian worker with a thread of ours
+    running sometimes never stopped on SIGTERM (its main thread waits in a lock that the
+    signal, taken by another thread, did not wake), and one process is all it needs."""
+    from web import scheduler_for
+
+    if scheduler_for(database_url) is None:
+        return None
+    child = multiprocessing.get_context("fork").Process(
+        target=_schedule, args=(database_url,), name="gridmap-scheduler"
+    )
+    child.start()
+    return child
+
+
+def _schedule(database_url: str) -> None:
+    import signal
+
+    from web import scheduler_for
+
+    # Told to stop by the server (terminate), by Ctrl+C, or by the kernel when the server
+    # dies without a word: a scheduler never outlives its server.
+    _worker_signals()
+    scheduler = scheduler_for(database_url)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: scheduler.stop.set())
+    _log_to_stderr()
+    scheduler.run()
 
 
 def build_index(database_url: str, cells: int, building: Callable[[], None]) -> None:
@@ -153,11 +191,13 @@ def _log_to_stderr() -> None:
     logger.setLevel(logging.INFO)
 
 
-def _worker_app(database_url: str, *_, schedule_now: bool = True):
+def _worker_app(database_url: str, *_):
     from web import create_app
 
+    _worker_signals()
     _log_to_stderr()  # (a spawned worker starts with no logging set up)
-    app = create_app({"DATABASE_URL": database_url, "SCHEDULE_AT_START": schedule_now})
+    # The scheduler runs beside the workers (serve's own process), not in them.
+    app = create_app({"DATABASE_URL": database_url, "SCHEDULER": False})
     warm(app)
     # What is loaded now lives as long as the worker: out of the garbage collector's
     # sight.  A full collection walked its 155,000 objects in 75 ms (a stall for every
@@ -168,7 +208,28 @@ def _worker_app(database_url: str, *_, schedule_now: bool = True):
 
 
 def _preloaded(app, *_):
+    _worker_signals()
     return app
+
+
+def _worker_signals() -> None:
+    """In a new worker, before it loads the app: SIGTERM and SIGINT stop it outright until
+    granian installs its own handlers (after the app is loaded), and the worker is told
+    to stop when the server dies.
+
+    Why: a forked worker inherits the server's Python handlers, which only flag the
+    server's copy of its state; a SIGTERM that came while the worker was still loading
+    (a stop right after the first answer, while the second worker loads its index) was
+    swallowed, and the worker then waited for a signal that had come and gone, holding
+    its port (seen: workers left behind by the tests).  PR_SET_PDEATHSIG (1): a server
+    killed outright leaves no worker behind."""
+    import ctypes
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def warm(app) -> None:

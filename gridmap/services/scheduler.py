@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import uuid
@@ -107,8 +108,16 @@ class Scheduler:
                 return False
             self._pid = os.getpid()
             self.holder = holder_name()  # a forked child is not its parent
-            threading.Thread(target=self.run, daemon=True, name="gridmap-scheduler").start()
+            threading.Thread(target=self._background, daemon=True, name="gridmap-scheduler").start()
             return True
+
+    def _background(self) -> None:
+        # Why: the kernel gives a process's signal to any thread that does not block it.
+        # Taken by this thread, SIGTERM would only flag Python's handler, while the main
+        # thread of a server worker sleeps in a lock that nothing wakes: the worker would
+        # never stop.  Blocked here, stop signals go to the threads that wait for them.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        self.run()
 
     def tick(self) -> dict | None:
         with self.open_store() as store:
@@ -120,7 +129,7 @@ class Scheduler:
             try:
                 done = self.tick()
                 if done and (done["escalated"] or done["errors"]):
-                    log.info("scheduler tick: %s", done)
+                    log.info("scheduler tick: %s", _summary(done))
             except Exception:  # logged, and tried again next time: the loop must live on
                 log.exception("scheduler tick failed")
             self.stop.wait(self.settings.tick_seconds)
@@ -129,3 +138,13 @@ class Scheduler:
                 store.release_lease(LEASE, self.holder)
         except Exception:  # the store is gone: the lease runs out by itself
             log.exception("releasing the scheduler's lease failed")
+
+
+# The signals that stop or steer a server process (granian's workers wait for these).
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGCHLD}
+
+
+def _summary(done: dict) -> dict:
+    """A tick's result for the log: counts, not every id (a first tick after a pause
+    escalates hundreds of cases)."""
+    return {k: len(v) if isinstance(v, list) and k != "errors" else v for k, v in done.items()}

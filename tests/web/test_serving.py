@@ -5,6 +5,7 @@ as the in-process lookup."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -60,11 +61,13 @@ def server(request, sample_path, tmp_path, monkeypatch):
     yield port, tmp_path / "server.log", db
     proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(20)
+        proc.wait(60)  # a bound on a hang, not a measure: it stops in a second or two
     except subprocess.TimeoutExpired:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    log.close()
+        pytest.fail("the server did not stop on SIGTERM")
+    finally:
+        log.close()
 
 
 def _get(port: int, path: str) -> dict:
