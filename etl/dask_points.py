@@ -26,9 +26,9 @@ import pyarrow.csv as pacsv
 from etl.pointfiles import Part, PointReader, csv_header, partition, safe_table
 from etl.points import BadRows, BatchResult, Options, kept_columns, rejected_path, stream
 from gridmap.errors import InvalidInput
-from gridmap.spreadsheet import BOM_BYTES
 from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex, LookupResult
+from gridmap.spreadsheet import BOM_BYTES
 
 PART_BYTES = 64 << 20
 

@@ -6,7 +6,6 @@ from the plans' units API."""
 
 from __future__ import annotations
 
-
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from boundaries.compare import CSV_COLUMNS, csv_rows
