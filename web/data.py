@@ -163,6 +163,8 @@ def _received() -> tuple[str, Path]:
         token = params.token("token", request.form)
         return token, _kept(token)
     upload = params.upload("file")
+    if request.form.get("token"):  # another file chosen: the one kept before goes now
+        shutil.rmtree(_uploads() / params.token("token", request.form), ignore_errors=True)
     token = secrets.token_hex(8)
     folder = _uploads() / token
     folder.mkdir()

@@ -139,7 +139,7 @@ def _token(page: str) -> str:
     return re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
 
 
-def test_the_form_keeps_its_values_and_file_after_a_check(client):
+def test_the_form_keeps_its_values_and_file_after_a_check(client, tmp_path):
     form = {"crs": "EPSG:4326", "generation": "9", "code_field": "code", "datum": "gcj02"}
     page = _check(client, _geojson(_zones(bow=True)), "zones.geojson", **form).get_data(
         as_text=True
@@ -159,6 +159,11 @@ def test_the_form_keeps_its_values_and_file_after_a_check(client):
         content_type="multipart/form-data",
     ).get_data(as_text=True)
     assert "gm-confirm" in again and 'name="repair" checked' in again
+    # Another file chosen over a kept one: the kept one goes at once.
+    kept = _token(again)
+    assert (tmp_path / "uploads" / kept).is_dir()
+    page = _check(client, _geojson(_zones()), "other.geojson", token=kept).get_data(as_text=True)
+    assert not (tmp_path / "uploads" / kept).exists() and "other.geojson" in page
 
 
 def _incidents(*categories: str) -> bytes:
