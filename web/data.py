@@ -39,7 +39,8 @@ TEXTS = (  # the import's options besides kind, layer and the two flags
     "title_zh",
     "title_en",
 )
-OPTIONS = {"kind", "layer", "layer_kind", *TEXTS}  # an error naming one of these is the form's, not the file's
+# An error naming one of these is the form's, not the file's: the file stays for a new check.
+OPTIONS = {"kind", "layer", "layer_kind", *TEXTS}
 REJECTED = ".rejected.json"  # beside the upload; no uploaded file's secure name starts with "."
 
 
