@@ -223,6 +223,7 @@ def test_every_csv_route_answers_with_a_bom(client, tmp_path):
         "/data/export/<what>.<fmt>",
         "/data/rejected/<token>.csv",
         "/plans/<int:plan_id>/compare.csv",
+        "/admin/audit.csv",
     }
     plan = make_plan(client, "today", neighborhoods(tmp_path / "city.gpkg"))
     html = _check(client, _incidents("NOPE"), "x.csv", kind="incidents").get_data(as_text=True)
@@ -230,6 +231,7 @@ def test_every_csv_route_answers_with_a_bom(client, tmp_path):
         *(f"/data/export/{w}.csv" for w in ("grid", "incidents", "hazards")),
         re.search(r'id="gm-rejected" href="([^"]+)"', html).group(1),
         f"/plans/{plan}/compare.csv",
+        "/admin/audit.csv",
     ]
     for url in urls:
         r = client.get(url)
