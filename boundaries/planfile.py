@@ -19,7 +19,7 @@ from boundaries.plan import Plan
 from boundaries.propose import mixed_plan
 from boundaries.units import Units
 from gridmap.errors import InvalidInput
-from gridmap.spreadsheet import plain_cell, safe_frame
+from gridmap.spreadsheet import plain_cell, write_frame
 
 UNIT_FIELDS = ("unit", "code", "unit_code", "GEOID", "id")
 DISTRICT_FIELDS = ("district", "label", "community", "assignment")
@@ -118,7 +118,7 @@ def write(path: str | Path, plan: Plan) -> Path:
         out = gpd.GeoDataFrame(frame, geometry=list(plan.graph.geoms), crs="EPSG:4326")
         path.write_text(out.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
     elif path.suffix.lower() == ".csv":
-        safe_frame(frame).to_csv(path, index=False)  # no cell runs as a formula
+        write_frame(frame, path)
     else:
         raise InvalidInput(f"{path.name}: a plan file is .csv or .geojson", field="out")
     return path

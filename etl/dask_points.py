@@ -28,6 +28,7 @@ from etl.points import BadRows, BatchResult, Options, kept_columns, rejected_pat
 from gridmap.errors import InvalidInput
 from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex, LookupResult
+from gridmap.spreadsheet import BOM_BYTES
 
 PART_BYTES = 64 << 20
 
@@ -167,11 +168,13 @@ def _merge_rejected(results: list[BatchResult], target: Path) -> Path | None:
         offset += result.rows
     if not tables:
         return None
-    pacsv.write_csv(
-        safe_table(pa.concat_tables(tables, promote_options="permissive")),
-        target,
-        write_options=pacsv.WriteOptions(quoting_style="needed"),
-    )
+    with target.open("wb") as out:
+        out.write(BOM_BYTES)  # as every CSV gridmap writes (gridmap.spreadsheet)
+        pacsv.write_csv(
+            safe_table(pa.concat_tables(tables, promote_options="permissive")),
+            out,
+            write_options=pacsv.WriteOptions(quoting_style="needed"),
+        )
     return target
 
 

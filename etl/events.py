@@ -56,6 +56,16 @@ class EventImport:
     checked_only: bool = False  # report mode: nothing was imported
 
 
+@dataclass
+class EventCheck:
+    """What an import of a file would do, nothing written: its rows, the bad ones as
+    (row, column, value, reason), and how many rows an import skipping them writes."""
+
+    rows: int
+    rejected: list[tuple[int, str, str, str]]
+    importable: int
+
+
 def rejected_path(path: Path) -> Path:
     return path.with_name(path.stem + ".rejected.csv")
 
@@ -166,12 +176,30 @@ def _bad_rows(problems: Problems) -> BadRows:
     return BadRows(len(problems), first)
 
 
-def check_events(
-    path: str | Path, kind: str, limits: Limits | None = None
-) -> tuple[int, dict[int, str]]:
-    """Rows in the file, and the bad ones with their reasons; nothing is written."""
+def check_events(path: str | Path, kind: str, limits: Limits | None = None) -> EventCheck:
+    """The file's rows checked as an import checks them; nothing is written."""
     frame = _event_frame(Path(path), limits)
-    return len(frame), {row: why for row, (_, why) in _row_problems(frame, kind).items()}
+    problems = _row_problems(frame, kind)
+    return EventCheck(len(frame), _rejected(frame, problems), len(_good_rows(frame, problems)))
+
+
+def _good_rows(frame: gpd.GeoDataFrame, problems: Problems) -> gpd.GeoDataFrame:
+    """The rows an import writes (the bad ones left out): what a check counts is what
+    the import then imports."""
+    return frame[~frame["_row"].isin(list(problems))]
+
+
+def _rejected(frame: gpd.GeoDataFrame, problems: Problems) -> list[tuple[int, str, str, str]]:
+    """Each bad row's (row, column, value as the file gave it, reason); a geometry's
+    value is its WKT."""
+    by_row = frame.set_index("_row")
+    out = []
+    for row, (column, why) in problems.items():
+        value = by_row.at[row, column] if column in by_row.columns else None
+        if isinstance(value, shapely.Geometry):
+            value = value.wkt
+        out.append((row, column, "" if value is None or pd.isna(value) else str(value), why))
+    return out
 
 
 def _rows_table(frame: gpd.GeoDataFrame, problems: Problems, every_row: bool) -> pa.Table:
@@ -230,7 +258,7 @@ def import_events(
         if problems:
             writer = files.enter_context(PointWriter(rejected_path(path)))
             writer.write(_rows_table(frame, problems, every_row=False))
-            frame = frame[~frame["_row"].isin(list(problems))]
+            frame = _good_rows(frame, problems)
         imported = _store_events(store, frame, kind, path.name, bad.count, started, progress)
         if writer is not None:
             writer.commit()  # only once the import has committed

@@ -37,7 +37,7 @@ import shapely
 from etl.readers import convert_datum, crs_and_datum
 from gridmap import access
 from gridmap.errors import InvalidInput
-from gridmap.spreadsheet import safe_frame
+from gridmap.spreadsheet import write_frame
 from gridmap.stores import Store
 
 # Shapefile field names have at most 10 characters: shorten ours knowingly, not silently.
@@ -178,7 +178,7 @@ def _write_csv(frame: gpd.GeoDataFrame, out: Path) -> None:
         plain["lon"] = np.where(points, shapely.get_x(geoms), np.nan)
         plain["lat"] = np.where(points, shapely.get_y(geoms), np.nan)
     plain["wkt"] = shapely.to_wkt(geoms, rounding_precision=-1)
-    safe_frame(plain).to_csv(out, index=False)  # no cell runs as a formula
+    write_frame(plain, out)
 
 
 def _write_shapefiles(frame: gpd.GeoDataFrame, out: Path, what: str) -> Path:

@@ -29,7 +29,7 @@ import shapely
 from etl import coordinates
 from etl.coordinates import Coordinates
 from gridmap.errors import InvalidInput
-from gridmap.spreadsheet import FORMULA, NUMBER, safe_cell
+from gridmap.spreadsheet import BOM_BYTES, FORMULA, NUMBER, safe_cell
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".geoparquet": "geoparquet"}
 CHUNK_BYTES = 4 << 20  # CSV: about 150,000 rows of a few columns
@@ -253,6 +253,8 @@ class PointWriter:
         # Created as open() would (the umask applies), unlike mkstemp's private files.
         self.tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
         self._file = os.fdopen(os.open(self.tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666), "wb")
+        if self.format == "csv":
+            self._file.write(BOM_BYTES)  # Excel and WPS then read the text as UTF-8
         self._parquet = None
         self.rows = self.chunks = 0
         self._pool = ThreadPoolExecutor(2 if self.format == "csv" else 1)

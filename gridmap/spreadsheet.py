@@ -10,11 +10,20 @@ which the spreadsheet shows as text.  A cell that is a plain number (``-77.05``,
 :func:`safe_cell` is the one rule; every CSV writer applies it (through
 :func:`safe_frame` for a pandas table, and ``etl.pointfiles`` for Arrow tables, which
 vectorises the same two patterns and applies :func:`safe_cell` to the matches).
+
+Every CSV file gridmap writes starts with a UTF-8 byte order mark (:data:`BOM`): Excel
+and WPS read a CSV without one in the system's code page (GBK on a Chinese Windows), so
+every Chinese name shows as mojibake.  The writers take it from here (:func:`csv_text`,
+:func:`write_frame`, :data:`BOM_BYTES` for Arrow's byte streams); every CSV reader of
+gridmap reads ``utf-8-sig``, with or without one.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from pathlib import Path
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Both patterns are plain enough for Python's re and Arrow's RE2 alike.
@@ -25,6 +34,9 @@ NUMBER = re.compile(
     r"^[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))$"
 )
 QUOTE = "'"
+BOM = "\ufeff"
+BOM_BYTES = BOM.encode("utf-8")
+ENCODING = "utf-8-sig"  # UTF-8, written with a BOM, read with or without one
 
 
 def safe_cell(value):
@@ -48,6 +60,21 @@ def safe_frame(frame):
         if column.dtype == object or str(column.dtype) in ("string", "str"):
             out[name] = column.map(safe_cell, na_action="ignore")
     return out
+
+
+def csv_text(header, rows) -> str:
+    """A CSV file's text (BOM first) of ``header`` and ``rows``, every cell made safe."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out)
+    writer.writerow(safe_row(header))
+    writer.writerows(safe_row(r) for r in rows)
+    return out.getvalue()
+
+
+def write_frame(frame, path: str | Path) -> None:
+    """A pandas table to a CSV file (BOM first), without its index, every cell made safe."""
+    safe_frame(frame).to_csv(path, index=False, encoding=ENCODING)
 
 
 def plain_cell(value):

@@ -6,8 +6,6 @@ layers (their kind, titles and parent; retiring one)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime, time, timezone
 
@@ -21,7 +19,7 @@ from gridmap.routing import Rule
 from gridmap.services import cases, sessions
 from gridmap.services import layers as layer_service
 from gridmap.services import users as user_service
-from gridmap.spreadsheet import safe_row
+from gridmap.spreadsheet import csv_text
 from web import i18n, params
 from web.auth import allow
 from web.caller import caller
@@ -41,13 +39,9 @@ def audit():
 @bp.get("/audit.csv")
 @allow(access.AUDIT_READ)
 def audit_csv():
-    out = io.StringIO()
-    out.write("\ufeff")  # a BOM: Excel and WPS then read the Chinese as UTF-8
-    writer = csv.writer(out)
-    writer.writerow([i18n.pick(*pair) for pair in AUDIT_COLUMNS])
-    writer.writerows(safe_row(_audit_cells(r)) for r in _audit_rows())  # no formula runs
+    header = [i18n.pick(*pair) for pair in AUDIT_COLUMNS]
     return Response(
-        out.getvalue(),
+        csv_text(header, (_audit_cells(r) for r in _audit_rows())),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )

@@ -4,12 +4,13 @@ validation report as the command line gives, import on confirmation; download la
 from __future__ import annotations
 
 import io
+import json
 import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 from werkzeug.utils import secure_filename
 
 from etl import exports, imports
@@ -18,6 +19,7 @@ from etl.validate import ImportRefused
 from gridmap import access
 from gridmap.errors import InvalidInput
 from gridmap.model import LAYER_KINDS
+from gridmap.spreadsheet import csv_text
 from web import i18n, params
 from web.auth import allow
 from web.caller import caller
@@ -37,6 +39,9 @@ TEXTS = (  # the import's options besides kind, layer and the two flags
     "title_zh",
     "title_en",
 )
+# An error naming one of these is the form's, not the file's: the file stays for a new check.
+OPTIONS = {"kind", "layer", "layer_kind", *TEXTS}
+REJECTED = ".rejected.json"  # beside the upload; no uploaded file's secure name starts with "."
 
 
 def upload_root(directory: str | Path | None = None) -> Path:
@@ -94,10 +99,23 @@ def _run(path: Path, opts: dict, dry_run: bool) -> dict:
             )
         except ImportRefused as refused:
             return {"ok": False, "report": refused.report, "rows": refused.report.features}
-        return {"ok": True, "report": report, "rows": n, "imported": 0 if dry_run else n}
+        return {
+            "ok": True,
+            "report": report,
+            "rows": n,
+            "importable": n,
+            "imported": 0 if dry_run else n,
+        }
     if dry_run:
-        rows, bad = imports.check_events(path, opts["kind"], limits)
-        return {"ok": not bad or opts["skip_bad"], "rows": rows, "bad": sorted(bad.items())}
+        checked = imports.check_events(path, opts["kind"], limits)
+        bad = [(row, why) for row, _, _, why in checked.rejected]
+        return {
+            "ok": not bad or opts["skip_bad"],
+            "rows": checked.rows,
+            "importable": checked.importable,  # what the confirmation's import writes
+            "bad": bad,
+            "rejected": checked.rejected,
+        }
     errors = "skip" if opts["skip_bad"] else "fail"
     result = imports.import_events(store, path, opts["kind"], errors, limits=limits)
     return {
@@ -130,50 +148,90 @@ def index():
 @bp.post("/check")
 @allow(access.DATA_IMPORT)
 def check():
-    """The report on an uploaded file; the file is kept (for its import) only when it
-    passed, and removed at once on any failure, an unexpected one included."""
+    """The report on an uploaded file (or on the one kept under the form's token, checked
+    again with other options); the page re-shows the form filled in, the file kept."""
     opts = _options()
-    token, path, result = _checked(params.upload("file"), opts)
+    token, path = _received()
+    token, result = _checked(token, path, opts)
     page = _page("data.html", result=result, opts=opts, token=token, filename=path.name)
     return page, 400 if "error" in result else 200
 
 
-def _checked(upload, opts) -> tuple[str | None, Path, dict]:
-    """The upload saved under a new token and checked: (its token, its path, the report);
-    the token is None, and the file gone, when there is nothing to confirm."""
+def _received() -> tuple[str, Path]:
+    """The file to check: a new upload, saved under a new token, else the one kept
+    under the form's token."""
+    if not request.files.get("file") and request.form.get("token"):
+        token = params.token("token", request.form)
+        return token, _kept(token)
+    upload = params.upload("file")
+    if request.form.get("token"):  # another file chosen: the one kept before goes now
+        shutil.rmtree(_uploads() / params.token("token", request.form), ignore_errors=True)
     token = secrets.token_hex(8)
     folder = _uploads() / token
     folder.mkdir()
     path = folder / (secure_filename(upload.filename) or "upload")
-    result = {"ok": False}
     try:
         upload.save(path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return token, path
+
+
+def _checked(token: str, path: Path, opts: dict) -> tuple[str | None, dict]:
+    """The kept file checked: (its token, the report).  The file stays for its import, or
+    to be checked again with other options (its rows rejected kept beside it, for their
+    CSV); it goes at once when it cannot be read, or on an unexpected failure, so that
+    nothing unreadable is kept: then the token is None."""
+    result, keep = {"ok": False}, False
+    try:
         result = _run(path, opts, dry_run=True)
+        keep = True
+        if result.get("rejected"):
+            (path.parent / REJECTED).write_text(json.dumps(result["rejected"], ensure_ascii=False))
     except InvalidInput as exc:
         result = {"ok": False, "error": str(exc)}
+        keep = exc.field in OPTIONS  # the file was read: an option is to be changed
     finally:
-        if not result["ok"]:  # nothing to confirm: nothing kept
-            shutil.rmtree(folder, ignore_errors=True)
-            token = None
-    return token, path, result
+        if not keep:
+            shutil.rmtree(path.parent, ignore_errors=True)
+    return (token if keep else None), result
+
+
+def _kept(token: str) -> Path:
+    """The upload kept under ``token``; a 400 when it has gone (imported, or swept)."""
+    folder = _uploads() / token
+    files = [f for f in folder.iterdir() if f.name != REJECTED] if folder.is_dir() else []
+    if not files:
+        raise InvalidInput("the upload has expired: choose the file again", field="token")
+    return files[0]
 
 
 @bp.post("/import")
 @allow(access.DATA_IMPORT)
 def run_import():
     opts = _options()
-    token = params.token("token", request.form)
-    folder = _uploads() / token
-    files = list(folder.iterdir()) if folder.is_dir() else []
-    if not files:
-        raise InvalidInput("the upload has expired: choose the file again", field="token")
+    path = _kept(params.token("token", request.form))
     try:
-        result = _run(files[0], opts, dry_run=False)
+        result = _run(path, opts, dry_run=False)
     except ImportRefused as refused:
         result = {"ok": False, "report": refused.report}
     finally:  # imported or not, the upload is gone
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(path.parent, ignore_errors=True)
     return _page("data.html", result=result, opts=opts, token=None, done=True)
+
+
+@bp.get("/rejected/<token>.csv")
+@allow(access.DATA_IMPORT)
+def rejected_csv(token: str):
+    """The rows a check rejected (row, field, value, reason), headed in the page's language."""
+    found = _kept(params.token("token", {"token": token})).parent / REJECTED
+    rows = json.loads(found.read_text()) if found.exists() else []  # a check with none
+    return Response(
+        csv_text(i18n.rejected_columns(), rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="rejected-{token}.csv"'},
+    )
 
 
 @bp.get("/export/<what>.<fmt>")

@@ -186,6 +186,14 @@ def refusal(exc: Exception) -> str:
         return str(exc)
 
 
+# The columns of the rejected rows' CSV (the data page's check).
+REJECTED_COLUMNS = (("行号", "Row"), ("字段", "Field"), ("值", "Value"), ("原因", "Reason"))
+
+
+def rejected_columns() -> list[str]:
+    return [pick(*pair) for pair in REJECTED_COLUMNS]
+
+
 def language() -> str:
     asked = request.args.get("lang") or request.cookies.get("lang")
     if asked in LANGUAGES:

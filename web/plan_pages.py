@@ -6,16 +6,13 @@ from the plans' units API."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from boundaries.compare import CSV_COLUMNS, csv_rows
 from boundaries.publish import PublishRequest, trail
 from gridmap import access
 from gridmap.errors import GridmapError
-from gridmap.spreadsheet import safe_row
+from gridmap.spreadsheet import csv_text
 from web import i18n
 from web.auth import allow
 from web.db import get_store, large_batches, settings, workspace
@@ -61,14 +58,10 @@ def _maps(plan_id: int, other: int | None, result) -> dict:
 def compare_csv(plan_id: int):
     other = other_plan(request.args.get("with"))
     saved, result = workspace().compare(get_store(), plan_id, other)
-    out = io.StringIO()
-    out.write("\ufeff")  # a BOM: Excel then reads the Chinese names as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(safe_row(r) for r in csv_rows(result))  # no cell runs as a formula
+    body = csv_text(CSV_COLUMNS, csv_rows(result))
     name = f"plan-{plan_id}-compare.csv"
     return Response(
-        out.getvalue(),
+        body,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

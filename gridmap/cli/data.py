@@ -222,6 +222,9 @@ import_hazards = _event_command("hazards")
 @click.pass_context
 def export_cmd(ctx, what, fmt, generation, crs, datum, precision, not_rfc7946, out) -> None:
     """Export a layer (or 'incidents', 'hazards') to a file (a Shapefile as .shp.zip)."""
+    # Always to a file, so a CSV gets the BOM every CSV file of gridmap carries (Excel and
+    # WPS need it).  Were a stdout mode ever added for pipes, it should go without: cut,
+    # awk or psql's COPY would take the BOM for part of the first column's name.
     import warnings
 
     from etl.exports import FORMATS, NotRFC7946, export

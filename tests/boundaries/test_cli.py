@@ -66,7 +66,7 @@ def test_auto_writes_a_plan_that_passes_the_rules(plan_csv):
     assert "70 areas, ideal 22,890" in out
     for rule in ("contiguous", "population", "nested", "districts"):
         assert f"ok   {rule}" in out
-    rows = plan_csv.read_text().splitlines()
+    rows = plan_csv.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0] == "unit,district"
 
 
@@ -99,7 +99,7 @@ def test_compare_with_today_and_with_another_plan(plan_csv, city):
 
 
 def test_import_names_the_bad_line(city, plan_csv):
-    lines = plan_csv.read_text().splitlines()
+    lines = plan_csv.read_text(encoding="utf-8-sig").splitlines()
     lines[2] = "230699999999," + lines[2].split(",")[1]
     (city / "bad.csv").write_text("\n".join(lines) + "\n")
     result = run("plan", "import", "bad.csv", "--out", "x.csv", ok=False)

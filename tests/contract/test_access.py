@@ -269,7 +269,7 @@ def test_exports_carry_what_the_caller_may_read(app, city, who):
     client = _client(app, city, who)
     r = client.get("/data/export/incidents.csv")
     assert r.status_code == 200, r.get_data(as_text=True)[:300]
-    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(r.get_data().decode("utf-8-sig"))))
     internal = who in SEES_INTERNAL
     assert ("reporter" in rows[0]) == internal, who
     for row in rows[:200]:

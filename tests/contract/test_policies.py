@@ -36,6 +36,7 @@ EXPECTED = {
     ("GET", "/data/"): {"admin"},
     ("POST", "/data/check"): {"admin"},
     ("POST", "/data/import"): {"admin"},
+    ("GET", "/data/rejected/<token>.csv"): {"admin"},
     ("GET", "/data/export/<what>.<fmt>"): {"admin", "planner", "dispatcher"},
     ("GET", "/api/plans"): PLANNERS,
     ("POST", "/api/plans"): {"planner"},

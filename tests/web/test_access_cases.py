@@ -161,7 +161,11 @@ def test_a_planners_export_has_no_personal_columns(app, db, spot):
         assert r.status_code == 200
         body = r.get_data(as_text=True)
         assert "13800000000" not in body and "李女士" not in body
-    rows = list(csv.DictReader(io.StringIO(planner.get("/data/export/incidents.csv").text)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(planner.get("/data/export/incidents.csv").data.decode("utf-8-sig"))
+        )
+    )
     assert "reporter" not in rows[0]
     everything = dispatcher.get("/data/export/incidents.csv").get_data(as_text=True)
     assert "reporter" in everything.splitlines()[0] and "13800000000" in everything

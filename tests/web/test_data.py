@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 
@@ -132,3 +133,106 @@ def test_hazards_shapefile_download_is_a_zip_per_geometry_type(client, tmp_path)
         (tmp_path / "hazards.shp.zip").write_bytes(r.data)
     listing = ogr("ogrinfo", "-ro", "-q", f"/vsizip/{tmp_path / 'hazards.shp.zip'}")
     assert "hazards_point (Point)" in listing and "hazards_polygon (Polygon)" in listing
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_the_form_keeps_its_values_and_file_after_a_check(client, tmp_path):
+    form = {"crs": "EPSG:4326", "generation": "9", "code_field": "code", "datum": "gcj02"}
+    page = _check(client, _geojson(_zones(bow=True)), "zones.geojson", **form).get_data(
+        as_text=True
+    )
+    assert "self-intersection" in page and "gm-confirm" not in page  # refused, not repaired
+    upload = page[page.index('id="gm-upload"') :]
+    for name, value in [("layer", "customs"), ("name_field", "name"), *form.items()]:
+        if name != "datum":
+            assert f'name="{name}"' in upload and f'value="{value}"' in upload, name
+    assert '<option value="gcj02" selected>' in upload
+    assert 'value="layer" checked' in upload and 'name="file" required' not in upload
+    assert "zones.geojson" in upload[: upload.index('name="file"')]  # the file kept, named
+    # Checked again without choosing the file: the kept one, now repaired.
+    again = client.post(
+        "/data/check",
+        data={"token": _token(upload), "kind": "layer", "layer": "customs", "repair": "on"},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "gm-confirm" in again and 'name="repair" checked' in again
+    # Another file chosen over a kept one: the kept one goes at once.
+    kept = _token(again)
+    assert (tmp_path / "uploads" / kept).is_dir()
+    page = _check(client, _geojson(_zones()), "other.geojson", token=kept).get_data(as_text=True)
+    assert not (tmp_path / "uploads" / kept).exists() and "other.geojson" in page
+
+
+def _incidents(*categories: str) -> bytes:
+    rows = [f"125.1,46.59,{c},2026-11-20T09:00:00+08:00" for c in categories]
+    return ("lon,lat,category,reported_at\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_the_confirmation_counts_and_imports_only_the_good_rows(client, tmp_path):
+    from gridmap.stores.gpkg import GeoPackageStore
+
+    body = _incidents("E0102", "NOPE", "E0102", "=1+2", "")
+    with GeoPackageStore(tmp_path / "city.gpkg") as store:
+        before = store.count_incidents()
+    page = _check(client, body, "incidents.csv", kind="incidents", skip_bad="on")
+    html = page.get_data(as_text=True)
+    assert re.search(r'id="gm-confirm"[^>]*>确认导入 2<', html), html
+    form = {"token": _token(html), "kind": "incidents", "skip_bad": "on"}
+    done = client.post("/data/import", data=form).get_data(as_text=True)
+    assert re.search(r'id="gm-imported">已导入 2<', done)
+    with GeoPackageStore(tmp_path / "city.gpkg") as store:
+        assert store.count_incidents() == before + 2
+
+
+def test_the_rejected_rows_download_as_csv_in_the_pages_language(client):
+    body = _incidents("E0102", "NOPE", "=1+2").replace(b"125.1,46.59,E0102", b"abc,46.59,E0102")
+    html = _check(client, body, "incidents.csv", kind="incidents").get_data(as_text=True)
+    assert "gm-confirm" not in html  # bad rows, not skipped: nothing to import ...
+    link = re.search(r'id="gm-rejected" href="([^"]+)"', html).group(1)  # ... but the rows
+    got = {}
+    for lang in ("zh", "en"):
+        r = client.get(link.replace("lang=zh", f"lang={lang}"))
+        assert r.status_code == 200 and r.mimetype == "text/csv"
+        assert r.data.startswith(b"\xef\xbb\xbf")
+        got[lang] = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert got["zh"][0] == ["行号", "字段", "值", "原因"]
+    assert got["en"][0] == ["Row", "Field", "Value", "Reason"]
+    rows = got["en"][1:]
+    assert [r[:3] for r in rows] == [
+        ["1", "lon", "abc"],
+        ["2", "category", "NOPE"],
+        ["3", "category", "'=1+2"],
+    ]  # no cell runs as a formula
+    assert rows[1][3] == "category 'NOPE' is not in the catalogue"
+    assert got["zh"][1:] == rows  # the rows as the check gave them
+
+
+def test_every_csv_route_answers_with_a_bom(client, tmp_path):
+    """Every route answering text/csv (a new one fails here until it is listed)."""
+    from tests.web.test_plan_compare import make_plan, neighborhoods
+
+    csv_routes = {
+        r.rule
+        for r in client.application.url_map.iter_rules()
+        if ".csv" in r.rule or "<fmt>" in r.rule
+    }
+    assert csv_routes == {
+        "/data/export/<what>.<fmt>",
+        "/data/rejected/<token>.csv",
+        "/plans/<int:plan_id>/compare.csv",
+        "/admin/audit.csv",
+    }
+    plan = make_plan(client, "today", neighborhoods(tmp_path / "city.gpkg"))
+    html = _check(client, _incidents("NOPE"), "x.csv", kind="incidents").get_data(as_text=True)
+    urls = [
+        *(f"/data/export/{w}.csv" for w in ("grid", "incidents", "hazards")),
+        re.search(r'id="gm-rejected" href="([^"]+)"', html).group(1),
+        f"/plans/{plan}/compare.csv",
+        "/admin/audit.csv",
+    ]
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf"), url
