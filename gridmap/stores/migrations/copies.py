@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from gridmap.errors import StoreError
 from gridmap.stores import schema as s
-from gridmap.stores.migrations.legacy import OLD, _copy, _quote
+from gridmap.stores.migrations.legacy import OLD, _copy, _quote, index_and_register
 
 # Tables a revision after the first labelled one (0011) added: a copy of an older
 # revision may lack them (its upgrade creates them).  {table: revision}
@@ -84,16 +84,7 @@ def rebuild(store, revision: str) -> None:
         table = s.area_table(name)
         table.create(conn)
         _copy(store, table, s.area_table_name(name) + OLD)
-    for t, kind in s.FEATURE_TABLES.items():
-        store.spatial_index(s.metadata.tables[t], kind, t)
-    for name in layers:
-        title = store._run(
-            sa.select(s.layers.c.title_en, s.layers.c.title_zh).where(s.layers.c.name == name)
-        ).one()
-        store.spatial_index(s.area_table(name), "MULTIPOLYGON", f"{title[0]} ({title[1]})")
-    for t in wanted:
-        if t in s.ATTRIBUTE_TABLES:
-            store.register_attributes(t, s.ATTRIBUTE_TABLES[t])
+    index_and_register(store, layers, wanted)
     for t in reversed(tables):
         store._run(f"DROP TABLE {_quote(t + OLD)}")
     store.recount_incidents()

@@ -48,16 +48,7 @@ def convert(store) -> None:
             _copy(store, table, f"area_{name}{OLD}")
         elif "areas" in names:
             _copy(store, table, "areas" + OLD, where=("layer", name))
-    for t, kind in s.FEATURE_TABLES.items():
-        store.spatial_index(s.metadata.tables[t], kind, t)
-    for name in layers:
-        title = store._run(
-            sa.select(s.layers.c.title_en, s.layers.c.title_zh).where(s.layers.c.name == name)
-        ).one()
-        store.spatial_index(s.area_table(name), "MULTIPOLYGON", f"{title[0]} ({title[1]})")
-    for table in _FIXED:
-        if table in s.ATTRIBUTE_TABLES:
-            store.register_attributes(table, s.ATTRIBUTE_TABLES[table])
+    index_and_register(store, layers, _FIXED)
     for t in reversed(aside):
         store._run(f"DROP TABLE {_quote(t + OLD)}" + ("" if sqlite else " CASCADE"))
     store._run("DELETE FROM gridmap_meta WHERE key = 'schema_version'")
@@ -91,3 +82,19 @@ def _copy(store, table: sa.Table, old: str, where=None, order: str | None = None
     if order:
         sql += f" ORDER BY {_quote(order)}"
     store._run(sql, params)
+
+
+def index_and_register(store, layers, tables) -> None:
+    """After tables were made anew and filled: the spatial indexes of the feature tables
+    and of each layer's areas, and ``tables``' entries as attribute tables (what a
+    GeoPackage lists in gpkg_contents)."""
+    for t, kind in s.FEATURE_TABLES.items():
+        store.spatial_index(s.metadata.tables[t], kind, t)
+    for name in layers:
+        title = store._run(
+            sa.select(s.layers.c.title_en, s.layers.c.title_zh).where(s.layers.c.name == name)
+        ).one()
+        store.spatial_index(s.area_table(name), "MULTIPOLYGON", f"{title[0]} ({title[1]})")
+    for table in tables:
+        if table in s.ATTRIBUTE_TABLES:
+            store.register_attributes(table, s.ATTRIBUTE_TABLES[table])
