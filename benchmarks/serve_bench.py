@@ -320,19 +320,20 @@ def main() -> None:
                 sample_city.build(store, as_of=date(2026, 11, 1), progress=lambda m: None)
         xy = city_points(db_path, args.requests)
         paths = [f"/api/lookup?lon={x:.6f}&lat={y:.6f}" for x, y in xy]
-        # The code before cannot open a store of today's schema: it gets the same sample
+        # The code before cannot open a store of today's schema: each gets the same sample
         # city built by its own code.
-        base_path = Path(tmp) / "baseline.gpkg"
-        subprocess.run(
-            [*cli(root), "--db", f"gpkg://{base_path}", "sample"],
-            env=baseline_env(root),
-            check=True,
-            capture_output=True,
-        )
+        base_path, before_path = Path(tmp) / "baseline.gpkg", Path(tmp) / "before26.gpkg"
+        for tree, path in ((root, base_path), (before, before_path)):
+            subprocess.run(
+                [*cli(tree), "--db", f"gpkg://{path}", "sample"],
+                env=baseline_env(tree),
+                check=True,
+                capture_output=True,
+            )
         workers = ["--workers", str(args.workers)]
         configs = [
             ("today: 1 waitress process, 8 threads", [], root, base_path),
-            (f"before issue 26: serve --workers {args.workers}", workers, before, db_path),
+            (f"before issue 26: serve --workers {args.workers}", workers, before, before_path),
             (f"gridmap serve --workers {args.workers}", workers, None, db_path),
             (
                 f"gridmap serve --workers {args.workers} --threads 1",
