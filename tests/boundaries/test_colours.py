@@ -51,7 +51,7 @@ def test_still_after_painting(city):
     units, today = city
     painting = Painting(units, planfile.from_assignment(units, today["street"]))
     rng = np.random.default_rng(3)
-    for step in range(15):
+    for step in range(40):
         code = str(rng.choice(painting.codes))  # single grids: splits neighborhoods
         into = "new" if step == 5 else str(rng.choice(painting.plan.names))
         painting.move({code: into})
