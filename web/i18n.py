@@ -225,3 +225,13 @@ def layer_title(layer, lang: str) -> str:
 def pick(zh: str, en: str) -> str:
     """The text in the page's language (templates call it as ``L``)."""
     return zh if language() == "zh" else en
+
+
+def percent(ratio: float, signed: bool = False) -> str:
+    """A ratio as every page shows deviations and shares: percent with one decimal (the
+    JSON keeps the ratio; ``planner.js``'s ``pct`` writes the same for the live panel).
+
+    >>> percent(0.1234), percent(-0.05, signed=True), percent(0.0, signed=True)
+    ('12.3%', '-5.0%', '+0.0%')
+    """
+    return f"{ratio:+.1%}" if signed else f"{ratio:.1%}"

@@ -14,6 +14,7 @@ from gridmap.stores.gpkg import GeoPackageStore
 from tests.accounts import logged_in, signed_in
 from tests.conftest import copy_city
 from web import create_app
+from web.i18n import percent
 
 HTML = {"Accept": "text/html"}
 
@@ -234,3 +235,24 @@ def test_a_plan_that_cannot_be_numbered_is_refused_not_a_server_error(city):
     assert r.status_code == 400 and r.get_json()["parameter"] == "plan"
     with GeoPackageStore(path) as store:
         assert len(store.generations()) == 1
+
+
+def _cells(html: str, metric: str) -> list[str]:
+    row = re.search(rf'<tr data-metric="{metric}">(.*?)</tr>', html, re.S).group(1)
+    return re.findall(r"<td>(.*?)</td>", row)
+
+
+def test_deviation_is_one_unit_on_every_page(city):
+    """Percent with one decimal on the list and the compare page, from the API's ratios."""
+    _, _, _, planner, today, joined, _ = city
+    api = planner.get(f"/api/plans/{joined}/compare?with={today}").get_json()
+    html = planner.get(f"/plans/{joined}/compare?with={today}", headers=HTML).get_data(True)
+    for metric in ("max_deviation", "spread"):
+        m = next(x for x in api["metrics"] if x["metric"] == metric)
+        assert 0 < m["after"] < 100  # the JSON keeps the ratio
+        want = [percent(m["before"]), percent(m["after"]), percent(m["change"], signed=True)]
+        assert _cells(html, metric) == want
+        assert all(re.fullmatch(r"[+-]?\d+\.\d%", x) for x in want)
+    ratio = planner.get(f"/api/plans/{joined}/metrics").get_json()["max_deviation"]
+    listed = planner.get("/plans", headers=HTML).get_data(as_text=True)
+    assert f"<td>{percent(ratio)}</td>" in listed
