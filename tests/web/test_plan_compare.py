@@ -256,3 +256,33 @@ def test_deviation_is_one_unit_on_every_page(city):
     ratio = planner.get(f"/api/plans/{joined}/metrics").get_json()["max_deviation"]
     listed = planner.get("/plans", headers=HTML).get_data(as_text=True)
     assert f"<td>{percent(ratio)}</td>" in listed
+
+
+def test_area_names_proposed_then_chosen_before_publishing(city):
+    """Each new area is proposed the name of its largest neighborhood; the admin renames
+    one on the confirmation page and the generation keeps that name."""
+    app, url, path, _, _, joined, pairs = city
+    admin = signed_in(app.test_client(), url, "admin")
+    with GeoPackageStore(path) as store:
+        hoods = dict(zip(*store.areas("neighborhood")[["code", "name"]].T.values, strict=True))
+    at = f"/plans/{joined}/publish"
+    html = admin.get(at, headers=HTML).get_data(as_text=True)
+    proposed = dict(re.findall(r'name="area_name\.(\d+)" [^>]*value="([^"]*)"', html))
+    assert len(proposed) == len(hoods) - len(pairs)
+    joined_names = {hoods[x] for pair in pairs for x in pair}
+    alone = {n for c, n in hoods.items() if hoods[c] not in joined_names}
+    assert alone <= set(proposed.values())  # each unjoined neighborhood keeps its name
+    assert len(set(proposed.values()) - alone) == len(pairs)
+    assert set(proposed.values()) - alone <= joined_names  # a pair: one of its two names
+    first = sorted(proposed)[0]
+    for form, field in (
+        ({"name": "2012", f"area_name.{first}": " "}, f"area_name.{first}"),
+        ({"name": "2012", "area_name.999": "无此区域"}, "area_name.999"),
+    ):
+        r = admin.post(at, data=form, headers=HTML)
+        assert r.status_code == 400 and f'data-field="{field}"' in r.get_data(as_text=True)
+    r = admin.post(at, data={"name": "2012", "mode": "activate", f"area_name.{first}": "东湖新区"})
+    assert r.status_code == 302
+    with GeoPackageStore(path) as store:
+        written = dict(zip(*store.areas("community")[["code", "name"]].T.values, strict=True))
+    assert written == {**proposed, first: "东湖新区"}
