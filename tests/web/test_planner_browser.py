@@ -301,9 +301,19 @@ SHOWN_COLOURS = """() => { const s = gridmapPlanner.state; const out = {};
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v]])); }"""
 
 
-def test_the_page_draws_the_servers_colours(browser, plan_server, plan_db):
+@pytest.fixture()
+def fresh_server(sample_path, tmp_path):
+    """A city of its own: the test above publishes into the module's city."""
+    copy_city(sample_path, tmp_path / "city.gpkg")
+    db = tmp_path / "city.gpkg"
+    with serving(create_app({"DATABASE_URL": f"gpkg://{db}", "TESTING": True})) as base:
+        yield base, db
+
+
+def test_the_page_draws_the_servers_colours(browser, fresh_server):
     """Every grid is filled with its area's colour as the server chose it, also after a
     move opens a new area (which may recolour others)."""
+    plan_server, plan_db = fresh_server
     p = _signed_in(browser, plan_server, plan_db, "planner", **SCREEN)
     try:
         p.page.goto(plan_server + "/plans")  # a page with the API's script
