@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from boundaries import metrics
+from boundaries.colours import plan_colours
 from boundaries.plan import Plan
 from boundaries.propose import mixed_plan
 from boundaries.rules import Bounds
@@ -201,6 +202,7 @@ def live(painting: Painting, bounds: Bounds | Mapping) -> dict:
         "spread": metrics.spread(plan),
         "mean_polsby_popper": float(metrics.polsby_popper(plan).mean()),
         "cut_edges": int(plan.cut_edges),
+        "colours": plan_colours(plan),  # the server's, so neighbours never share one
         "not_contiguous": len(broken),
         "groups_split": painting.groups_split(),
         "rules": [

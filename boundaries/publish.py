@@ -10,6 +10,7 @@ hazards into the new areas.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from boundaries import rules
@@ -50,15 +52,17 @@ class PublishRequest:
     description: str = ""
     activate_now: bool = False
     effective: date | None = None
+    names: tuple[tuple[str, str], ...] = ()  # (new area code, its name) chosen by a person
 
     @classmethod
     def read(cls, data: Mapping) -> PublishRequest:
         """From a mapping: ``name``, ``layer``, ``description``, ``effective``
         (YYYY-MM-DD), and ``activate`` (true or false, JSON) or ``mode`` (``stage`` or
-        ``activate``, a form); a bad field raises naming it.
+        ``activate``, a form); the new areas' names as ``names`` (code -> name, JSON) or
+        ``area_name.<code>`` fields (a form); a bad field raises naming it.
 
         >>> PublishRequest.read({"name": " 2012 ", "mode": "activate"})
-        PublishRequest(name='2012', layer='community', description='', activate_now=True, effective=None)
+        PublishRequest(name='2012', layer='community', description='', activate_now=True, effective=None, names=())
         """  # noqa: E501
         name = _text(data, "name")
         if not name:
@@ -84,6 +88,7 @@ class PublishRequest:
             description=_text(data, "description"),
             activate_now=activate or mode == "activate",
             effective=effective,
+            names=_area_names(data),
         )
 
     def options(self) -> dict:
@@ -94,7 +99,34 @@ class PublishRequest:
             "description": self.description,
             "activate_now": self.activate_now,
             "effective": self.effective,
+            "names": dict(self.names),
         }
+
+
+NAME_FIELD = "area_name."  # the form's field of a new area's name: area_name.<code>
+
+
+def _area_names(data: Mapping) -> tuple[tuple[str, str], ...]:
+    """The new areas' names given: ``names`` {code: name} or ``area_name.<code>`` fields.
+
+    >>> _area_names({"area_name.A1": " 东湖 ", "names": {"A2": "西湖"}})
+    (('A1', '东湖'), ('A2', '西湖'))
+    """
+    given = data.get("names") or {}
+    if not isinstance(given, Mapping):
+        raise InvalidInput(f"'names' is {given!r}; expected code -> name", field="names")
+    pairs = [(k.removeprefix(NAME_FIELD), k) for k in data if k.startswith(NAME_FIELD)]
+    out = {code: _text(data, key) for code, key in pairs}
+    out.update({str(code): _text(given, code) for code in given})
+    for code, name in out.items():
+        if not name or len(name) > 100:
+            raise InvalidInput(
+                f"the name of area {code} is {name!r}; expected 1-100 characters",
+                field=NAME_FIELD + code,
+                code="publish.area_name",
+                values={"area": code},
+            )
+    return tuple(sorted(out.items()))
 
 
 def _text(data: Mapping, key: str) -> str:
@@ -129,6 +161,7 @@ def publish(
     description: str = "",
     activate_now: bool = False,
     effective: date | None = None,
+    names: Mapping[str, str] | None = None,
     settings: Settings | None = None,
     progress: Callable[[str], None] | None = None,
     large: LargeBatches | None = None,
@@ -137,7 +170,7 @@ def publish(
     new boundaries take effect (recorded now, whether activated now or later); ``large``:
     the engine that re-homes a large number of events when activated now."""
     say = progress or (lambda m: None)
-    laid = layout(store, units, plan, layer=layer, settings=settings)
+    laid = layout(store, units, plan, layer=layer, settings=settings, names=names)
     source, areas, grids, retire = laid.source, laid.areas, laid.grids, laid.retire
     with store.transaction():
         gen = store.add_generation(name, description)
@@ -229,6 +262,7 @@ def layout(
     *,
     layer: str = "community",
     settings: Settings | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Layout:
     """The checks and numbering ``publish`` does before its transaction, read-only, so a
     confirmation page shows exactly the codes publishing would give."""
@@ -247,12 +281,7 @@ def layout(
     centres = shapely.get_coordinates(shapely.centroid(np.asarray(shapes, dtype=object)))
     seq = sequence_within(np.arange(fine.k), parents, centres, 0.01)
     codes = _community_codes(parents, seq)
-    parent_names = _names(store, units.parent_layer, source.id)
-    auto = all(str(n).isdigit() for n in fine.names)
-    names = [
-        f"{parent_names.get(p, p)}第{s}社区" if auto else str(n)
-        for p, s, n in zip(parents, seq, fine.names, strict=True)
-    ]
+    names = _given(codes, _proposed(store, units, fine, seq), names or {})
     areas = gpd.GeoDataFrame(
         {
             "code": codes,
@@ -449,6 +478,36 @@ def _community_codes(parents: np.ndarray, seq: np.ndarray) -> np.ndarray:
     district, the reform having removed streets) and the sequence as committee digits."""
     prefix = np.array([p + "000" if len(p) == 6 else p for p in parents], dtype=object)
     return child_codes(prefix, seq, 3).astype(object)
+
+
+def _proposed(store: AreaStore, units: Units, fine: Plan, seq) -> list[str]:
+    """Each new area's name: the plan's own when it named its areas, else the name of the
+    neighborhood holding most of its residents (numbered where two areas would share it)."""
+    if not all(str(n).isdigit() for n in fine.names):
+        return [str(n) for n in fine.names]
+    g = fine.graph
+    known = _names(store, units.layer, units.generation)
+    out = []
+    for d in range(fine.k):
+        members = fine.units(d)
+        frame = pd.DataFrame({"group": g.group[members], "people": g.population[members]})
+        largest = str(frame.groupby("group")["people"].sum().idxmax())
+        out.append(known.get(largest, largest))
+    counts = Counter(out)
+    return [f"{n}（{s}）" if counts[n] > 1 else n for n, s in zip(out, seq, strict=True)]
+
+
+def _given(codes, proposed: list[str], names: Mapping[str, str]) -> list[str]:
+    """The proposed names with those a person chose instead; an unknown code is refused."""
+    unknown = sorted(set(names) - {str(c) for c in codes})
+    if unknown:
+        raise InvalidInput(
+            f"no new area has code {unknown[0]}",
+            field=NAME_FIELD + unknown[0],
+            code="publish.area_unknown",
+            values={"area": unknown[0]},
+        )
+    return [names.get(str(c), p) for c, p in zip(codes, proposed, strict=True)]
 
 
 def _names(store: AreaStore, layer: str, generation: int) -> dict[str, str]:

@@ -119,6 +119,11 @@ REFUSALS = {
     "user.role": ("请至少选择一个角色", "choose one or more roles"),
     "user.department": ("部门用户须选择所属部门", "a department user needs its department"),
     "token.revoked": ("令牌 {token} 已经吊销", "token {token} is revoked already"),
+    "publish.area_name": (
+        "区域 {area} 的名称须为 1–100 个字符",
+        "the name of area {area} must be 1-100 characters",
+    ),
+    "publish.area_unknown": ("没有编码为 {area} 的新区域", "no new area has code {area}"),
     "publish.rules": ("方案不符合规则：{reasons}", "the plan breaks the rules: {reasons}"),
     "publish.too_many_grids": (
         "方案中有区域含 {grids} 个网格，超出 {width} 位网格编码的容量：请拆分为更小的区域",
@@ -225,3 +230,13 @@ def layer_title(layer, lang: str) -> str:
 def pick(zh: str, en: str) -> str:
     """The text in the page's language (templates call it as ``L``)."""
     return zh if language() == "zh" else en
+
+
+def percent(ratio: float, signed: bool = False) -> str:
+    """A ratio as every page shows deviations and shares: percent with one decimal (the
+    JSON keeps the ratio; ``planner.js``'s ``pct`` writes the same for the live panel).
+
+    >>> percent(0.1234), percent(-0.05, signed=True), percent(0.0, signed=True)
+    ('12.3%', '-5.0%', '+0.0%')
+    """
+    return f"{ratio:+.1%}" if signed else f"{ratio:.1%}"

@@ -364,6 +364,8 @@ PLAN_PUBLISH = body(
         "description": STRING,
         "layer": STRING,
         "effective": DAY,
+        # the new areas' names, by code, instead of those proposed
+        "names": {"type": "object", "additionalProperties": STRING},
     },
     ("name",),
 )

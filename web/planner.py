@@ -15,6 +15,7 @@ from web.caller import may
 from web.db import get_store, workspace
 
 bp = Blueprint("planner", __name__)
+bp.add_app_template_filter(i18n.percent, "percent")  # the one way pages show a deviation
 
 
 @bp.get("/plans")

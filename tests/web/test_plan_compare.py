@@ -14,6 +14,7 @@ from gridmap.stores.gpkg import GeoPackageStore
 from tests.accounts import logged_in, signed_in
 from tests.conftest import copy_city
 from web import create_app
+from web.i18n import percent
 
 HTML = {"Accept": "text/html"}
 
@@ -234,3 +235,54 @@ def test_a_plan_that_cannot_be_numbered_is_refused_not_a_server_error(city):
     assert r.status_code == 400 and r.get_json()["parameter"] == "plan"
     with GeoPackageStore(path) as store:
         assert len(store.generations()) == 1
+
+
+def _cells(html: str, metric: str) -> list[str]:
+    row = re.search(rf'<tr data-metric="{metric}">(.*?)</tr>', html, re.S).group(1)
+    return re.findall(r"<td>(.*?)</td>", row)
+
+
+def test_deviation_is_one_unit_on_every_page(city):
+    """Percent with one decimal on the list and the compare page, from the API's ratios."""
+    _, _, _, planner, today, joined, _ = city
+    api = planner.get(f"/api/plans/{joined}/compare?with={today}").get_json()
+    html = planner.get(f"/plans/{joined}/compare?with={today}", headers=HTML).get_data(True)
+    for metric in ("max_deviation", "spread"):
+        m = next(x for x in api["metrics"] if x["metric"] == metric)
+        assert 0 < m["after"] < 100  # the JSON keeps the ratio
+        want = [percent(m["before"]), percent(m["after"]), percent(m["change"], signed=True)]
+        assert _cells(html, metric) == want
+        assert all(re.fullmatch(r"[+-]?\d+\.\d%", x) for x in want)
+    ratio = planner.get(f"/api/plans/{joined}/metrics").get_json()["max_deviation"]
+    listed = planner.get("/plans", headers=HTML).get_data(as_text=True)
+    assert f"<td>{percent(ratio)}</td>" in listed
+
+
+def test_area_names_proposed_then_chosen_before_publishing(city):
+    """Each new area is proposed the name of its largest neighborhood; the admin renames
+    one on the confirmation page and the generation keeps that name."""
+    app, url, path, _, _, joined, pairs = city
+    admin = signed_in(app.test_client(), url, "admin")
+    with GeoPackageStore(path) as store:
+        hoods = dict(zip(*store.areas("neighborhood")[["code", "name"]].T.values, strict=True))
+    at = f"/plans/{joined}/publish"
+    html = admin.get(at, headers=HTML).get_data(as_text=True)
+    proposed = dict(re.findall(r'name="area_name\.(\d+)" [^>]*value="([^"]*)"', html))
+    assert len(proposed) == len(hoods) - len(pairs)
+    joined_names = {hoods[x] for pair in pairs for x in pair}
+    alone = {n for c, n in hoods.items() if hoods[c] not in joined_names}
+    assert alone <= set(proposed.values())  # each unjoined neighborhood keeps its name
+    assert len(set(proposed.values()) - alone) == len(pairs)
+    assert set(proposed.values()) - alone <= joined_names  # a pair: one of its two names
+    first = sorted(proposed)[0]
+    for form, field in (
+        ({"name": "2012", f"area_name.{first}": " "}, f"area_name.{first}"),
+        ({"name": "2012", "area_name.999": "无此区域"}, "area_name.999"),
+    ):
+        r = admin.post(at, data=form, headers=HTML)
+        assert r.status_code == 400 and f'data-field="{field}"' in r.get_data(as_text=True)
+    r = admin.post(at, data={"name": "2012", "mode": "activate", f"area_name.{first}": "东湖新区"})
+    assert r.status_code == 302
+    with GeoPackageStore(path) as store:
+        written = dict(zip(*store.areas("community")[["code", "name"]].T.values, strict=True))
+    assert written == {**proposed, first: "东湖新区"}

@@ -292,3 +292,52 @@ def test_auto_plan_then_paint_in_the_browser(browser, plan_server, plan_db):
         assert not admin.errors, admin.errors
     finally:
         admin.close()
+
+
+SHOWN_COLOURS = """() => { const s = gridmapPlanner.state; const out = {};
+  for (const c of Object.keys(s.features)) {
+    (out[s.features[c].properties.district] ||= new Set()).add(s.layers[c].options.fillColor);
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v]])); }"""
+
+
+@pytest.fixture()
+def fresh_server(sample_path, tmp_path):
+    """A city of its own: the test above publishes into the module's city."""
+    copy_city(sample_path, tmp_path / "city.gpkg")
+    db = tmp_path / "city.gpkg"
+    with serving(create_app({"DATABASE_URL": f"gpkg://{db}", "TESTING": True})) as base:
+        yield base, db
+
+
+def test_the_page_draws_the_servers_colours(browser, fresh_server):
+    """Every grid is filled with its area's colour as the server chose it, also after a
+    move opens a new area (which may recolour others)."""
+    plan_server, plan_db = fresh_server
+    p = _signed_in(browser, plan_server, plan_db, "planner", **SCREEN)
+    try:
+        p.page.goto(plan_server + "/plans")  # a page with the API's script
+        made = p.js(
+            "async () => await gridmapApi('POST', '/api/plans',"
+            " {name: 'colours', from_layer: 'street'})"
+        )
+        p.page.goto(f"{plan_server}/plans/{made['id']}")
+        _poll(p, "() => window.gridmapPlanner && gridmapPlanner.ready")
+        for moves in (0, 1):
+            served = p.js(
+                f"async () => (await (await fetch('/api/plans/{made['id']}/units')).json())"
+                ".metrics.colours"
+            )
+            shown = p.js(SHOWN_COLOURS)
+            assert shown == {area: [served[area]] for area in shown}
+            swatch = p.page.locator(f"[id='gm-area-{next(iter(shown))}'] .gm-swatch")
+            assert swatch.evaluate("e => e.style.background") != ""
+            if moves == 0:
+                code = p.js("() => Object.keys(gridmapPlanner.state.features)[0]")
+                p.page.fill("#gm-new-area", "N1")
+                p.js(f"() => void gridmapPlanner.state.layers['{code}'].fire('click')")
+                _wait_moves(p, 1)
+                assert "N1" in p.js(SHOWN_COLOURS)
+        assert not p.errors, p.errors
+    finally:
+        p.close()

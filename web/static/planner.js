@@ -19,7 +19,7 @@
   var lockKey = 'gridmap-locks-' + planId;
   var state = {
     version: null, features: {}, layers: {}, groups: {}, districts: {}, order: [],
-    bounds: {}, ideal: 0, locked: {}, undo: [], redo: [], busy: false, moves: 0
+    bounds: {}, ideal: 0, colours: {}, locked: {}, undo: [], redo: [], busy: false, moves: 0
   };
   try { state.locked = JSON.parse(window.localStorage.getItem(lockKey) || '{}'); } catch (e) { state.locked = {}; }
   var map = L.map('gm-paint-map', {preferCanvas: true, minZoom: 8, maxZoom: 18, boxZoom: false});
@@ -33,10 +33,19 @@
   }
   function pct(x) { return (100 * x).toFixed(1) + '%'; }
 
-  function color(name) {
-    var i = state.order.indexOf(name);
-    if (i < 0) { i = state.order.length; }
-    return 'hsl(' + Math.round((i * 137.508) % 360) + ',62%,' + (48 + (i % 3) * 9) + '%)';
+  // The server chooses each area's colour (a graph colouring: neighbours never share one).
+  function color(name) { return state.colours[name] || '#999999'; }
+
+  // After a move the colouring may change anywhere: redraw the areas whose colour did.
+  function recolour(colours) {
+    if (!colours) { return; }
+    var changed = {};
+    Object.keys(colours).forEach(function (n) { if (state.colours[n] !== colours[n]) { changed[n] = true; } });
+    state.colours = colours;
+    Object.keys(state.features).forEach(function (c) {
+      if (changed[state.features[c].properties.district]) { state.layers[c].setStyle(style(state.features[c])); }
+    });
+    Object.keys(changed).forEach(function (n) { if (state.districts[n]) { row(n); } });
   }
 
   function style(feature) {
@@ -85,6 +94,7 @@
 
   function summary(m) {
     state.ideal = m.ideal_population;
+    recolour(m.colours);
     document.getElementById('gm-summary').innerHTML =
       '<p><span id="gm-max-dev">' + t('最大偏差 ', 'Max deviation ') + pct(m.max_deviation) + '</span> · ' +
       t('割边 ', 'Cut edges ') + '<span id="gm-cut">' + m.cut_edges + '</span> · ' +
@@ -239,6 +249,7 @@
       state.version = geo.version;
       state.bounds = geo.plan.bounds || {};
       state.order = Object.keys(geo.per_district).sort(lower);
+      state.colours = geo.metrics.colours;
       var layer = L.geoJSON(geo, {
         style: style,
         onEachFeature: function (f, lyr) {
