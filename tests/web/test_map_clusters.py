@@ -71,3 +71,21 @@ def test_a_new_incident_is_counted_on_the_next_request(c_app, c_db):
     after = client.get("/api/incidents?zoom=9&limit=1").get_json()
     assert after["total"] == before + 3
     assert sum(_counts(after).values()) == before + 3
+
+
+def test_each_cluster_counts_its_incidents_per_status(c_app, c_db):
+    """The map draws a cluster as a ring split by status: the API's counts per status of
+    a cell are the store's for that status."""
+    client = c_app.test_client()
+    body = client.get("/api/incidents?zoom=9&limit=1").get_json()
+    for f in body["features"]:
+        assert sum(f["properties"]["statuses"].values()) == f["properties"]["count"]
+    split = {
+        tuple(f["geometry"]["coordinates"]): f["properties"]["statuses"] for f in body["features"]
+    }
+    seen = {status for counts in split.values() for status in counts}
+    assert len(seen) > 1  # the sample city has cases in several statuses
+    with open_store(c_db) as store:
+        for status in seen:
+            lonlat = store.incident_coordinates(IncidentQuery(statuses=[status]))
+            assert sum(c.get(status, 0) for c in split.values()) == len(lonlat)
