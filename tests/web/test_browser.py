@@ -132,7 +132,7 @@ def test_boundaries_incidents_and_hazards_are_drawn(page, sample_store, sample_f
         assert page.js(f"({count})(GridMap.layers.{layer})") == in_view > 0
     # At city zoom incidents arrive counted per screen cell; the counts add up to all of them.
     total = page.js(
-        "Array.from(document.querySelectorAll('.gm-count span'))"
+        "Array.from(document.querySelectorAll('.gm-count svg text'))"
         ".reduce((s, e) => s + Number(e.textContent), 0)"
     )
     assert total == len(sample_store.incidents())

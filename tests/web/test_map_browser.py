@@ -21,7 +21,7 @@ FLAG = re.compile("[\U0001f1e6-\U0001f1ff]")
 
 ARCS = """Array.from(document.querySelectorAll('.gm-count')).map(icon => ({
   label: icon.querySelector('[role=img]').getAttribute('aria-label'),
-  count: Number(icon.querySelector('span').textContent),
+  count: Number(icon.querySelector('svg text').textContent),
   arcs: Array.from(icon.querySelectorAll('circle.gm-arc')).map(
     a => [a.dataset.status, a.getAttribute('stroke')])
 }))"""
@@ -105,6 +105,9 @@ def test_the_phone_popup_fits_360_px_and_its_numbers_are_links(
         box = popup.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
         assert box["y"] >= 0 and box["y"] + box["height"] <= 740
+        # Nothing of it under the panel at the bottom of a phone's screen.
+        panel = p.page.locator("#gm-panel").bounding_box()
+        assert box["y"] + box["height"] <= panel["y"]
         # The title is clear of the zoom buttons.
         zoom = p.page.locator(".leaflet-control-zoom").bounding_box()
         title = popup.locator(".gm-lookup strong").first.bounding_box()

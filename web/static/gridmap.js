@@ -151,11 +151,13 @@
         (hint ? ' · ' + hint : '');
       var svg = '<svg viewBox="0 0 40 40" width="' + size + '" height="' + size + '" aria-hidden="true">' +
         '<circle r="' + r + '" cx="20" cy="20" fill="#fff" stroke="#999" stroke-width="7"></circle>' +
-        arcs.join('') + '</svg>';
+        arcs.join('') + '<text x="20" y="20" text-anchor="middle" dominant-baseline="central" font-size="' +
+        [12, 12, 12, 12, 9.5][Math.min(4, String(total).length)] + '">' + total +
+        '</text></svg>';
       return {
         icon: L.divIcon({className: 'gm-count', iconSize: [size, size],
                          html: '<div class="gm-ring" role="img" title="' + escapeHtml(label) + '" aria-label="' +
-                               escapeHtml(label) + '">' + svg + '<span>' + total + '</span></div>'}),
+                               escapeHtml(label) + '">' + svg + '</div>'}),
         label: label
       };
     }
@@ -342,11 +344,18 @@
     }
 
     // A popup no wider than the screen (a 360 px phone: its numbers must show), panned
-    // clear of the zoom buttons and the layer button at the top.
+    // clear of the zoom buttons and the layer button at the top and, on a phone, of the
+    // panel at the bottom; what does not fit scrolls inside it.
     function popupFit() {
-      var width = map.getSize().x;
-      return {maxWidth: Math.max(160, Math.min(420, width - 100)), minWidth: Math.min(200, width - 100),
-              autoPanPaddingTopLeft: L.point(50, 90), autoPanPaddingBottomRight: L.point(10, 10)};
+      var size = map.getSize(), top = 90, bottom = 10;
+      var panel = document.getElementById('gm-panel').getBoundingClientRect();
+      var box = map.getContainer().getBoundingClientRect();
+      if (panel.left - box.left < 60 && panel.top - box.top > size.y / 3) {  // the panel below
+        bottom = Math.max(bottom, box.bottom - panel.top + 10);
+      }
+      return {maxWidth: Math.max(160, Math.min(420, size.x - 100)), minWidth: Math.min(200, size.x - 100),
+              maxHeight: Math.max(120, size.y - top - bottom - 40),
+              autoPanPaddingTopLeft: L.point(50, top), autoPanPaddingBottomRight: L.point(10, bottom)};
     }
 
     map.on('click', function (e) {
