@@ -162,9 +162,8 @@ def _incident_query(store) -> IncidentQuery:
 
 def _clusters(points, zoom: int, datum: str):
     """Counted cells, each with its count per status (the map draws them as a ring)."""
-    centres, counts = clusters.cluster(points, zoom)
     codes = list(STATUSES)
-    split = clusters.status_counts(points, zoom, len(codes))
+    centres, counts, split = clusters.cluster_by_status(points, zoom, len(codes))
     return geojson.features(
         shapely.points(centres),
         [

@@ -36,31 +36,36 @@ def _cells(lonlat: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray]:
     return inverse, counts
 
 
-def cluster(lonlat: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean position and count of the points in each cell of CELL_PX Web Mercator pixels."""
-    if len(lonlat) == 0:
-        return np.empty((0, 2)), np.empty(0, dtype=int)
-    inverse, counts = _cells(lonlat, zoom)
-    centres = np.column_stack(
+def _centres(lonlat: np.ndarray, inverse: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    return np.column_stack(
         [
             np.bincount(inverse, weights=lonlat[:, 0]) / counts,
             np.bincount(inverse, weights=lonlat[:, 1]) / counts,
         ]
     )
-    return centres, counts
 
 
-def status_counts(points: np.ndarray, zoom: int, statuses: int) -> np.ndarray:
-    """For the cells of :func:`cluster` (same order), how many of their points have each
-    status: ``points`` as the store's ``incident_coordinates(statuses=True)`` gives them,
-    one row per cell, one column per status (its place in the catalogue)."""
+def cluster(lonlat: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean position and count of the points in each cell of CELL_PX Web Mercator pixels."""
+    if len(lonlat) == 0:
+        return np.empty((0, 2)), np.empty(0, dtype=int)
+    inverse, counts = _cells(lonlat, zoom)
+    return _centres(lonlat, inverse, counts), counts
+
+
+def cluster_by_status(
+    points: np.ndarray, zoom: int, statuses: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cluster`, and how many points of each cell have each status: ``points`` as
+    the store's ``incident_coordinates(statuses=True)`` gives them; one row per cell, one
+    column per status (its place in the catalogue)."""
     if len(points) == 0:
-        return np.empty((0, statuses), dtype=int)
+        return np.empty((0, 2)), np.empty(0, dtype=int), np.empty((0, statuses), dtype=int)
     inverse, counts = _cells(points, zoom)
     place = points[:, 2].astype(np.int64)
     known = place >= 0  # a status the catalogue no longer lists is counted but not split
     flat = np.bincount(inverse[known] * statuses + place[known], minlength=len(counts) * statuses)
-    return flat.reshape(len(counts), statuses)
+    return _centres(points, inverse, counts), counts, flat.reshape(len(counts), statuses)
 
 
 class Positions:
