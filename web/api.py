@@ -160,13 +160,22 @@ def _incident_query(store) -> IncidentQuery:
     )
 
 
-def _clusters(lonlat, zoom: int, datum: str):
-    centres, counts = clusters.cluster(lonlat, zoom)
+def _clusters(points, zoom: int, datum: str):
+    """Counted cells, each with its count per status (the map draws them as a ring)."""
+    codes = list(STATUSES)
+    centres, counts, split = clusters.cluster_by_status(points, zoom, len(codes))
     return geojson.features(
         shapely.points(centres),
-        [{"cluster": True, "count": int(c)} for c in counts],
+        [
+            {
+                "cluster": True,
+                "count": int(c),
+                "statuses": {codes[i]: int(n) for i, n in enumerate(row) if n},
+            }
+            for c, row in zip(counts, split, strict=True)
+        ],
         datum,
-        extra={"clustered": True, "total": int(len(lonlat))},
+        extra={"clustered": True, "total": int(len(points))},
     )
 
 

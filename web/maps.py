@@ -19,7 +19,7 @@ import folium
 from branca.element import JavascriptLink, MacroElement, Template
 from flask import url_for
 
-from gridmap import styles
+from gridmap import access, styles
 from web.basemaps import Basemap
 from web.security import nonce
 
@@ -30,6 +30,14 @@ LAYER_STYLE = styles.LAYER_STYLE
 # A running clock's warning (预警) as the ring around an incident and the lists' badges.
 DEADLINE_COLORS = {"due_soon": "#f1c40f", "overdue": "#b2182b"}
 DEFAULT_ON = {"district", "street", "neighborhood", "community", "grid"}
+# The command centre works cases: hundreds of hazard markers would hide them, so its
+# map opens without the hazards layer (one click in the layer list shows it).
+HAZARDS_OFF_FOR = frozenset({access.DISPATCHER})
+
+
+def hazards_on(roles) -> bool:
+    """Whether the map opens with the hazards layer shown for a caller of ``roles``."""
+    return not HAZARDS_OFF_FOR & set(roles)
 
 
 def _static(path: str) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
+from gridmap.catalogue import STATUSES
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import CRS, INCIDENT_COLUMNS, LOCAL_TZ, IncidentQuery, Officer, utc_text
 from gridmap.stores import schema as s
@@ -287,28 +288,42 @@ class Records:
             raise NotFound(f"no incident {incident_id}")
         return frame.iloc[0]
 
-    def incident_coordinates(self, query: IncidentQuery | None = None) -> np.ndarray:
-        """(lon, lat) of every incident matching ``query``: enough to cluster them."""
+    def incident_coordinates(
+        self, query: IncidentQuery | None = None, statuses: bool = False
+    ) -> np.ndarray:
+        """(lon, lat) of every incident matching ``query``: enough to cluster them; with
+        ``statuses`` a third column, the status's place in ``catalogue.STATUSES``, so the
+        map's clusters can be drawn split by status."""
         t = s.incidents
+        columns = [t.c.lon, t.c.lat]
+        if statuses:
+            places = {code: i for i, code in enumerate(STATUSES)}
+            columns.append(sa.case(places, value=t.c.status, else_=-1))
         rows = self._run(
-            sa.select(t.c.lon, t.c.lat).where(*self._incident_filter(query or IncidentQuery()))
+            sa.select(*columns).where(*self._incident_filter(query or IncidentQuery()))
         ).all()
         # Not np.asarray(rows): numpy probes each Row for the array protocols, and every
         # probe is a failed column lookup in SQLAlchemy (5 of the 5.4 s for 100,000 rows).
-        flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=2 * len(rows))
-        return flat.reshape(-1, 2)
+        width = len(columns)
+        flat = np.fromiter(
+            itertools.chain.from_iterable(rows), dtype=float, count=width * len(rows)
+        )
+        return flat.reshape(-1, width)
 
-    def incidents_version(self) -> tuple[int, int, int]:
-        """Changes whenever an incident is added or moved: the highest id, the kept count
-        of all incidents (both read from an index or a small table, whatever the number
-        of incidents) and the positions version (a point moved in a GIS, counted by the
-        store's triggers).  gridmap itself never moves nor deletes incidents."""
+    def incidents_version(self) -> tuple[int, int, int, int]:
+        """Changes whenever an incident is added, moved or changes status: the highest id,
+        the kept count of all incidents (both read from an index or a small table,
+        whatever the number of incidents), the positions version (a point moved in a GIS,
+        counted by the store's triggers) and the highest case event id (every change of
+        status writes one).  gridmap itself never moves nor deletes incidents."""
         t = s.incidents
         top = self._run(sa.select(sa.func.max(t.c.id))).scalar()
         moved = self._run(
             sa.select(s.meta.c.value).where(s.meta.c.key == "positions_version")
         ).scalar()
-        return int(top or 0), sum(self.incident_counts().values()), int(moved or 0)
+        step = self._run(sa.select(sa.func.max(s.case_events.c.id))).scalar()
+        counted = sum(self.incident_counts().values())
+        return int(top or 0), counted, int(moved or 0), int(step or 0)
 
     def _event_frame(self, statement) -> gpd.GeoDataFrame:
         result = self._run(statement)

@@ -188,6 +188,7 @@ def test_officers_round_trip(district_store):
 def test_incident_queries_filter_in_the_store(district_store):
     from datetime import date
 
+    from gridmap.catalogue import STATUSES
     from gridmap.model import IncidentQuery
 
     frame = gpd.GeoDataFrame(
@@ -221,6 +222,11 @@ def test_incident_queries_filter_in_the_store(district_store):
     assert ids(until=date(2026, 3, 2)) == [1]
     assert ids(bbox=(125, 46, 125.1, 46.1), grid_code="g1") == [1]
     assert store.incident_coordinates(IncidentQuery(category="C")).tolist() == [[126.0, 47.0]]
+    # With statuses: each status's place in the catalogue, for the map's clusters.
+    places = store.incident_coordinates(IncidentQuery(), statuses=True)[:, 2].tolist()
+    assert sorted(places) == sorted(
+        float(list(STATUSES).index(s)) for s in ("reported", "closed", "handling")
+    )
     assert len(store.incidents(limit=2)) == 2
 
 

@@ -132,10 +132,13 @@ def test_boundaries_incidents_and_hazards_are_drawn(page, sample_store, sample_f
         assert page.js(f"({count})(GridMap.layers.{layer})") == in_view > 0
     # At city zoom incidents arrive counted per screen cell; the counts add up to all of them.
     total = page.js(
-        "Array.from(document.querySelectorAll('.gm-count span'))"
+        "Array.from(document.querySelectorAll('.gm-count svg text'))"
         ".reduce((s, e) => s + Number(e.textContent), 0)"
     )
     assert total == len(sample_store.incidents())
+    # The dispatcher's map opens without hazards; the layer list shows them.
+    assert not page.js("GridMap.map.hasLayer(GridMap.hazards)")
+    page.toggle("隐患")
     assert page.js(f"({count})(GridMap.hazards)") == len(sample_store.hazards())
 
 
@@ -146,7 +149,8 @@ def test_the_first_view_asks_for_each_layer_once(page):
     # The view the map opens on, asked for once (an animated first zoom used to ask for
     # the view it started from, then again for the one it ended on).
     assert sorted(asked) == sorted(set(asked)), asked
-    assert {"/api/incidents", "/api/hazards", "/api/layers/district"} <= set(asked)
+    assert {"/api/incidents", "/api/layers/district"} <= set(asked)
+    assert "/api/hazards" not in asked  # off in the dispatcher's view
     zoom = page.js("GridMap.map.getZoom()")
     assert all(f"zoom={zoom}" in u for u in page.requests if "/api/layers/" in u)
 
@@ -176,7 +180,6 @@ def test_clicking_inside_a_grid_shows_its_code_and_officer(page, sample_frames, 
     page.open("/")
     # Hide the markers so that the click lands on the map, then centre on the grid.
     page.toggle("事件")
-    page.toggle("隐患")
     page.js(f"void GridMap.map.setView([{lat}, {lon}], 15)")
     page.idle()
     x, y = page.js(
@@ -214,7 +217,8 @@ def test_officer_view_lists_open_incidents_oldest_first(page, sample_store):
 
 
 def test_an_incident_and_a_hazard_show_their_details(page, sample_store):
-    page.open("/")  # every hazard is drawn at city zoom
+    page.open("/")
+    page.toggle("隐患")  # every hazard is drawn at city zoom
     page.js("void GridMap.hazards.getLayers()[0].openPopup()")
     hazard = page.page.locator(".leaflet-popup .gm-popup strong")
     hazard.wait_for(timeout=10_000)

@@ -11,7 +11,7 @@ from gridmap.lookup import LookupIndex
 from gridmap.model import IncidentQuery
 from gridmap.stores import open_store
 from tests.conftest import AS_OF, TEST_CELLS
-from tests.web.conftest import city_copy
+from tests.web.conftest import city_copy, take_steps
 from web import clusters, create_app
 
 
@@ -71,3 +71,43 @@ def test_a_new_incident_is_counted_on_the_next_request(c_app, c_db):
     after = client.get("/api/incidents?zoom=9&limit=1").get_json()
     assert after["total"] == before + 3
     assert sum(_counts(after).values()) == before + 3
+
+
+def test_each_cluster_counts_its_incidents_per_status(c_app, c_db):
+    """The map draws a cluster as a ring split by status: the API's counts per status of
+    a cell are the store's for that status."""
+    client = c_app.test_client()
+    body = client.get("/api/incidents?zoom=9&limit=1").get_json()
+    for f in body["features"]:
+        assert sum(f["properties"]["statuses"].values()) == f["properties"]["count"]
+    split = {
+        tuple(f["geometry"]["coordinates"]): f["properties"]["statuses"] for f in body["features"]
+    }
+    seen = {status for counts in split.values() for status in counts}
+    assert len(seen) > 1  # the sample city has cases in several statuses
+    with open_store(c_db) as store:
+        for status in seen:
+            lonlat = store.incident_coordinates(IncidentQuery(statuses=[status]))
+            assert sum(c.get(status, 0) for c in split.values()) == len(lonlat)
+
+
+def test_a_case_changing_status_is_counted_under_its_new_status(c_app, c_db):
+    """The kept positions carry each incident's status: a case accepted since they were
+    read shows under 立案 on the next request, not under 采集."""
+    client = c_app.test_client()
+
+    def totals() -> dict[str, int]:
+        body = client.get("/api/incidents?zoom=9&limit=1").get_json()
+        out: dict[str, int] = {}
+        for f in body["features"]:
+            for status, n in f["properties"]["statuses"].items():
+                out[status] = out.get(status, 0) + n
+        return out
+
+    before = totals()
+    with open_store(c_db) as store:
+        (case,) = store.cases(statuses=["reported"], limit=1)
+    take_steps(c_db, int(case["id"]), case["grid_code"], actions=("accept",))
+    after = totals()
+    assert after["reported"] == before["reported"] - 1
+    assert after["accepted"] == before.get("accepted", 0) + 1

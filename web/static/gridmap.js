@@ -24,6 +24,19 @@
     };
   }
 
+  // Leaflet's default prefix carries a national flag, which a city's deployment does not
+  // show: a plain link instead (set before folium creates the map).
+  L.Control.Attribution.prototype.options.prefix =
+    '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>';
+
+  // Only what a dialler needs: digits, + and the separators * # , ;
+  function telLink(phone, label) {
+    var digits = String(phone || '').replace(/[^0-9+*#,;]/g, '');
+    if (!digits) { return escapeHtml(phone); }
+    return '<a class="gm-tel" href="tel:' + digits + '" aria-label="' + escapeHtml(label) + '">' +
+      escapeHtml(phone) + '</a>';
+  }
+
   var GridMap = {};
 
   GridMap.init = function (map, cfg) {
@@ -115,8 +128,52 @@
     }
 
     // -- incidents -------------------------------------------------------------------
+    // A cluster is a ring split by status in the legend's colours, its count in the middle;
+    // its title says the same in words (colour is never the only signal).
+    var statusOrder = Object.keys(cfg.statusColors);
+    function clusterIcon(counts, total, hint) {
+      var size = 28 + Math.min(26, Math.round(Math.log(total) * 4));
+      var r = 15.9155, offset = 0, known = 0;  // a circumference of 100: dashes in percent
+      var arcs = [], words = [];
+      statusOrder.forEach(function (s) {
+        var n = counts[s] || 0;
+        if (!n) { return; }
+        var share = 100 * n / total;
+        arcs.push('<circle class="gm-arc" data-status="' + s + '" r="' + r + '" cx="20" cy="20" fill="none" ' +
+                  'stroke="' + cfg.statusColors[s] + '" stroke-width="7" stroke-dasharray="' +
+                  share.toFixed(3) + ' ' + (100 - share).toFixed(3) + '" stroke-dashoffset="' +
+                  (25 - offset).toFixed(3) + '"></circle>');
+        offset += share;
+        known += n;
+        words.push((cat.statuses[s] || s) + ' ' + n);
+      });
+      var label = t.cluster_of.replace('{n}', total) + (words.length ? ': ' + words.join(t.list_separator) : '') +
+        (hint ? ' · ' + hint : '');
+      var svg = '<svg viewBox="0 0 40 40" width="' + size + '" height="' + size + '" aria-hidden="true">' +
+        '<circle r="' + r + '" cx="20" cy="20" fill="#fff" stroke="#999" stroke-width="7"></circle>' +
+        arcs.join('') + '<text x="20" y="20" text-anchor="middle" dominant-baseline="central" font-size="' +
+        [12, 12, 12, 12, 9.5][Math.min(4, String(total).length)] + '">' + total +
+        '</text></svg>';
+      return {
+        icon: L.divIcon({className: 'gm-count', iconSize: [size, size],
+                         html: '<div class="gm-ring" role="img" title="' + escapeHtml(label) + '" aria-label="' +
+                               escapeHtml(label) + '">' + svg + '</div>'}),
+        label: label
+      };
+    }
+
+    function statusCluster(cluster) {
+      var counts = {};
+      cluster.getAllChildMarkers().forEach(function (m) {
+        counts[m.options.status] = (counts[m.options.status] || 0) + 1;
+      });
+      return clusterIcon(counts, cluster.getChildCount()).icon;
+    }
+
     var incidentPoints = L.markerClusterGroup({chunkedLoading: true, disableClusteringAtZoom: 17,
-                                              showCoverageOnHover: false});
+                                              showCoverageOnHover: false,
+                                              iconCreateFunction: statusCluster});
+
     var incidentCounts = L.layerGroup();
     var incidents = L.layerGroup([incidentPoints, incidentCounts]).addTo(map);
     control.addOverlay(incidents, escapeHtml(t.incidents));
@@ -172,13 +229,9 @@
         state.incidentTotal = fc.total;
         if (fc.clustered) {
           fc.features.forEach(function (f) {
-            var c = f.geometry.coordinates, n = f.properties.count;
-            var size = 22 + Math.min(30, Math.round(Math.log(n) * 4));
-            L.marker([c[1], c[0]], {
-              icon: L.divIcon({className: 'gm-count', iconSize: [size, size],
-                               html: '<span>' + n + '</span>'}),
-              title: t.zoom_in_for_more
-            }).addTo(incidentCounts);
+            var c = f.geometry.coordinates, p = f.properties;
+            L.marker([c[1], c[0]], {icon: clusterIcon(p.statuses || {}, p.count, t.zoom_in_for_more).icon})
+              .addTo(incidentCounts);
           });
           return;
         }
@@ -186,7 +239,7 @@
           var c = f.geometry.coordinates, p = f.properties;
           // A case due soon or overdue gets a thick ring of its warning's colour.
           var ring = cfg.deadlineColors[p.deadline];
-          return L.circleMarker([c[1], c[0]], {radius: 6, weight: ring ? 4 : 1, color: ring || '#333',
+          return L.circleMarker([c[1], c[0]], {status: p.status, radius: 6, weight: ring ? 4 : 1, color: ring || '#333',
                                                fillColor: cfg.statusColors[p.status] || '#999',
                                                fillOpacity: 0.9,
                                                className: 'gm-incident' + (p.deadline ? ' gm-incident-' + p.deadline : '')})
@@ -224,7 +277,8 @@
       },
       // Written when opened, not for each of the hundreds drawn.
       onEachFeature: function (f, layer) { layer.bindPopup(function () { return hazardPopup(f.properties); }); }
-    }).addTo(map);
+    });
+    if (cfg.hazardsOn) { hazards.addTo(map); }
     control.addOverlay(hazards, escapeHtml(t.hazards));
     control.addTo(map);
 
@@ -274,12 +328,12 @@
       });
       if (a.officer) {
         rows.push('<tr><th>' + escapeHtml(t.officer) + '</th><td class="gm-officer">' + escapeHtml(a.officer.name) +
-                  '</td><td>' + escapeHtml(a.officer.phone) + '</td></tr>');
+                  '</td><td>' + telLink(a.officer.phone, t.call + ' ' + a.officer.name) + '</td></tr>');
       }
       Object.keys(a.zone_officers).forEach(function (layer) {
         var o = a.zone_officers[layer];
         rows.push('<tr><th>' + escapeHtml(t.duty_officer) + ' · ' + escapeHtml(titles[layer] || layer) +
-                  '</th><td>' + escapeHtml(o.name) + '</td><td>' + escapeHtml(o.phone) + '</td></tr>');
+                  '</th><td>' + escapeHtml(o.name) + '</td><td>' + telLink(o.phone, t.call + ' ' + o.name) + '</td></tr>');
       });
       var border = a.on_border ? '<p class="gm-border">' + escapeHtml(t.on_border) + '</p>' : '';
       var report = cfg.canReport ? '<a id="gm-report-here" class="gm-case-link" href="/cases/new?lon=' +
@@ -289,10 +343,25 @@
         '<table>' + rows.join('') + '</table>' + border + report + '</div>';
     }
 
+    // A popup no wider than the screen (a 360 px phone: its numbers must show), panned
+    // clear of the zoom buttons and the layer button at the top and, on a phone, of the
+    // panel at the bottom; what does not fit scrolls inside it.
+    function popupFit() {
+      var size = map.getSize(), top = 90, bottom = 10;
+      var panel = document.getElementById('gm-panel').getBoundingClientRect();
+      var box = map.getContainer().getBoundingClientRect();
+      if (panel.left - box.left < 60 && panel.top - box.top > size.y / 3) {  // the panel below
+        bottom = Math.max(bottom, box.bottom - panel.top + 10);
+      }
+      return {maxWidth: Math.max(160, Math.min(420, size.x - 100)), minWidth: Math.min(200, size.x - 100),
+              maxHeight: Math.max(120, size.y - top - bottom - 40),
+              autoPanPaddingTopLeft: L.point(50, top), autoPanPaddingBottomRight: L.point(10, bottom)};
+    }
+
     map.on('click', function (e) {
       load('/lookup', {lon: e.latlng.lng.toFixed(7), lat: e.latlng.lat.toFixed(7),
                        generation: cfg.generation.id}, function (answer) {
-        L.popup({maxWidth: 420}).setLatLng(e.latlng).setContent(lookupPopup(answer)).openOn(map);
+        L.popup(popupFit()).setLatLng(e.latlng).setContent(lookupPopup(answer)).openOn(map);
       });
     });
 
