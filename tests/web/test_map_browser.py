@@ -12,6 +12,7 @@ import shapely
 
 from gridmap import styles
 from gridmap.catalogue import STATUSES
+from gridmap.stores.gpkg import GeoPackageStore
 from tests.web.test_browser import _clickable_point, _signed_in
 
 pytestmark = pytest.mark.browser
@@ -34,7 +35,11 @@ def _no_flag(p) -> None:
     assert "Leaflet" in attribution.inner_text()
 
 
-def test_clusters_carry_the_legends_status_colours(browser, live_server, web_db, sample_store):
+def test_clusters_carry_the_legends_status_colours(browser, live_server, web_db):
+    # The served store (the session's web store, which earlier tests change: escalations,
+    # new reports), not the sample city it was copied from.
+    with GeoPackageStore(web_db) as store:
+        incidents = store.incidents()
     p = _signed_in(
         browser, live_server, web_db, "dispatcher", viewport={"width": 1366, "height": 768}
     )
@@ -50,7 +55,7 @@ def test_clusters_carry_the_legends_status_colours(browser, live_server, web_db,
             assert str(icon["count"]) in icon["label"]
         # Every status the city's incidents are in has its colour in some ring (every
         # incident is in view at city zoom), and its name in the words beside it.
-        assert drawn == set(sample_store.incidents()["status"])
+        assert drawn == set(incidents["status"])
         labels = " ".join(icon["label"] for icon in icons)
         assert all(STATUSES[s][0] in labels for s in drawn)
         # The legend's swatches are the same colours.
@@ -67,7 +72,6 @@ def test_clusters_carry_the_legends_status_colours(browser, live_server, web_db,
         p.shot("map-clusters-1366")
         # Fewer incidents than the API clusters (one grid's): Leaflet.markercluster groups
         # them in the browser, drawn the same way.
-        incidents = sample_store.incidents()
         code = incidents["grid_code"].value_counts().index[0]
         mine = incidents[incidents["grid_code"] == code]
         p.open(f"/grid/{code}")
