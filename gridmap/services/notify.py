@@ -79,17 +79,6 @@ def step(
     caller's transaction; how many."""
     if kind not in notices.STEP_KINDS:
         return 0
-    return _write(store, kind, case, actor, note, audience)
-
-
-def _write(
-    store: Store,
-    kind: str,
-    case: dict,
-    actor: str | None,
-    note: str = "",
-    audience: Audience | None = None,
-) -> int:
     return many(store, kind, [case], actor, {case["id"]: note}, audience)
 
 
@@ -134,7 +123,7 @@ def due_soon(store: Store, at: datetime) -> list[int]:
         with store.transaction():
             if not store.add_notice("due_soon", incident_id, warned):
                 continue  # another runner told of it
-            _write(store, "due_soon", store.case(incident_id), None, audience=audience)
+            many(store, "due_soon", [store.case(incident_id)], None, None, audience)
         done.append(incident_id)
     return done
 
