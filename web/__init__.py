@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         errors,
         generations,
         hazards,
+        i18n,
         jobs,
         mapit,
         notify_pages,
@@ -96,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _schedule(app, settings)
     params.init_app(app)  # before any route: <int:...> is bounded to a row's key
     errors.init_app(app)
+    i18n.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     app.register_blueprint(pages.bp)

@@ -10,6 +10,7 @@ import json
 from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from gridmap import access
 from gridmap.catalogue import CATEGORIES
@@ -39,7 +40,7 @@ def audit():
 @bp.get("/audit.csv")
 @allow(access.AUDIT_READ)
 def audit_csv():
-    header = [i18n.pick(*pair) for pair in AUDIT_COLUMNS]
+    header = [str(text) for text in AUDIT_COLUMNS]
     return Response(
         csv_text(header, (_audit_cells(r) for r in _audit_rows())),
         mimetype="text/csv",
@@ -48,12 +49,12 @@ def audit_csv():
 
 
 AUDIT_COLUMNS = [
-    ("时间", "When"),
-    ("操作人", "Who"),
-    ("操作", "What"),
-    ("对象", "Target"),
-    ("之前", "Before"),
-    ("之后", "After"),
+    _l("When"),
+    _l("Who"),
+    _l("What"),
+    _l("Target"),
+    _l("Before"),
+    _l("After"),
 ]
 AUDIT_ROWS = 500  # the newest rows the page and its CSV show
 

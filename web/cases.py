@@ -390,5 +390,4 @@ def board_json():
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals["L"] = i18n.pick
     app.register_blueprint(bp)

@@ -68,10 +68,7 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
 
 
 def _page(html: str, lang: str):
-    response = make_response(html)
-    if request.args.get("lang") in i18n.LANGUAGES:
-        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax")
-    return response
+    return make_response(html)
 
 
 @bp.get("/")
