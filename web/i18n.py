@@ -20,7 +20,6 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-
 from flask import Flask, request
 from flask_babel import Babel, force_locale
 from flask_babel import lazy_gettext as _l
