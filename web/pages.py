@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 
 from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.model import Generation, IncidentQuery, hierarchy_top
+from gridmap.model import Generation, IncidentQuery, grid_layer, hierarchy_top
 from gridmap.services import cases
 from web import i18n, maps, params
 from web.auth import allow, public
@@ -58,6 +58,11 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
         },
         "bounds": focus["bounds"] if focus else bounds,
         "datum": base.datum if base else "wgs84",
+        "communities": _communities(store, layers, gen.id),
+        # Without tiles (the offline default) the city's own areas and names are the base.
+        "cityBase": None
+        if base
+        else maps.city_base(layers, counts, bounds, lambda x: i18n.layer_title(x, lang)),
         "focus": focus,
         "departments": {c: d.name(lang) for c, d in store.departments().items()},
         # Who may follow links to cases and report (the API checks again on each call).
@@ -65,6 +70,17 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
         "seesCases": may(access.CASE_READ),
         "hazardsOn": maps.hazards_on(caller().roles),
     }
+
+
+def _communities(store, layers, generation_id: int) -> dict:
+    """The areas the grids belong to (communities), for the panel's area filter: the
+    layer, and each area's code and name in code order."""
+    grid = next((x for x in layers if x.name == grid_layer(layers)), None)
+    if grid is None or not grid.parent:
+        return {"layer": None, "areas": []}
+    names = store.area_names(grid.parent, generation_id)
+    areas = [{"code": code, "name": names[code][0]} for code in sorted(names)]
+    return {"layer": grid.parent, "areas": areas}
 
 
 def _page(html: str, lang: str):

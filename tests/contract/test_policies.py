@@ -28,6 +28,7 @@ EXPECTED = {
     ("GET", "/api/lookup"): PUBLIC,
     ("GET", "/api/layers"): PUBLIC,
     ("GET", "/api/layers/<layer>"): PUBLIC,
+    ("GET", "/api/layers/<layer>/labels"): PUBLIC,
     ("GET", "/api/incidents"): PUBLIC,
     ("GET", "/api/incidents/<int:incident_id>"): PUBLIC,
     ("GET", "/api/hazards"): PUBLIC,
