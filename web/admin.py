@@ -120,9 +120,10 @@ def _rule_choices(store) -> dict:
     """What a rule's form offers: departments, layers, categories (with their names)."""
     return {
         "departments": store.departments(),
-        "layers": [x.name for x in store.layers()],
+        "layers": {x.name: x for x in store.layers()},
         "categories": {code: CATEGORIES[code] for code in sorted(CATEGORIES)},
-        "major_classes": MAJOR_CLASSES,
+        # names of the prefixes a rule may give: the two kinds and their classes
+        "major_classes": {"E": ("事件", "Events"), "C": ("部件", "Components"), **MAJOR_CLASSES},
     }
 
 
