@@ -183,6 +183,9 @@ CATEGORIES: dict[str, Category] = {
     ]
 }
 
+# The two kinds a category code starts with (a routing rule may name a whole kind).
+KINDS: dict[str, tuple[str, str]] = {"E": ("事件", "Events"), "C": ("部件", "Components")}
+
 MAJOR_CLASSES: dict[str, tuple[str, str]] = {
     "E01": ("市容环境", "City appearance"),
     "E02": ("宣传广告", "Street advertising"),

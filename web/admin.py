@@ -13,7 +13,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_babel import lazy_gettext as _l
 
 from gridmap import access
-from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES
+from gridmap.catalogue import CATEGORIES, KINDS, MAJOR_CLASSES
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import LAYER_KINDS, LOCAL_TZ
 from gridmap.routing import Rule
@@ -122,8 +122,7 @@ def _rule_choices(store) -> dict:
         "departments": store.departments(),
         "layers": {x.name: x for x in store.layers()},
         "categories": {code: CATEGORIES[code] for code in sorted(CATEGORIES)},
-        # names of the prefixes a rule may give: the two kinds and their classes
-        "major_classes": {"E": ("事件", "Events"), "C": ("部件", "Components"), **MAJOR_CLASSES},
+        "major_classes": {**KINDS, **MAJOR_CLASSES},  # the prefixes a rule may give
     }
 
 
