@@ -4,6 +4,7 @@ from 2012-09-20) active, its plan on the planner's page, and the demo's accounts
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
 import pytest
@@ -23,6 +24,10 @@ def demo_db(sample_path, tmp_path_factory) -> str:
     `gridmap user demo` leave it (a copy: the reform is the expensive part, seconds)."""
     path = copy_city(sample_path, tmp_path_factory.mktemp("demo") / "city.gpkg")
     url = f"gpkg://{path}"
+    # Other tests sign in to the session's city (their users are in the copy): without
+    # them, as `make demo` finds a store fresh from `gridmap sample`.
+    with sqlite3.connect(path) as raw:
+        raw.executescript("DELETE FROM sessions; DELETE FROM tokens; DELETE FROM users;")
     with open_store(url) as store:
         sample_city.reform(store, progress=lambda m: None)
     made = CliRunner().invoke(main, ["--db", url, "user", "demo"])
