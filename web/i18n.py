@@ -85,6 +85,11 @@ LAYER_KINDS = {
 
 # Refusals a page shows, by the domain error's ``code``, filled with its ``values``.
 REFUSALS = {
+    "route.department": _l("unknown department {department!r}"),
+    "route.category": _l("category {category!r} is no category code or prefix (such as E01)"),
+    "route.layer": _l("unknown layer {layer!r}"),
+    "route.area_layer": _l("an area needs its layer"),
+    "route.area": _l("layer {layer!r} has no area {area!r}"),
     "generation.not_staged": _l("generation {generation} is not staged: it is active or history"),
     "generation.newer": _l("generation {newer} was published after {generation}: discard it first"),
     "generation.has_plans": _l(
