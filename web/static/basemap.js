@@ -34,7 +34,8 @@
 
   // The city's own base: opts = {api, levels: [{name, title, count}] coarse to fine (the
   // hierarchy above the grids), bounds: the city's [w, s, e, n], generation, datum,
-  // outlines: draw the levels' boundaries too (false where the map draws them itself),
+  // outlines: draw the areas (the top level filled) as well as the names; false where
+  // the map draws them itself (the officer's map: its overlays),
   // onDraw: called after each view's base is drawn}.
   // The coarsest level is filled in a light tone; names are written for the finest level
   // whose areas are wide enough on screen at this zoom to hold one (districts when the
@@ -72,10 +73,10 @@
       named = named || levels[0];
       var wanted = [];
       drawn.forEach(function (level, i) {
-        if (i > 0 && !opts.outlines) { return; }
+        if (!opts.outlines) { return; }  // the map draws the areas itself: names only
         wanted.push(get('/layers/' + encodeURIComponent(level.name), {bbox: bbox, zoom: z}).then(function (fc) {
           return L.geoJSON(fc, {pane: 'gm-base', interactive: false, style: i === 0 ? {
-            color: '#b9b3a3', weight: opts.outlines ? 2 : 1, fill: true, fillColor: '#f3f0e8', fillOpacity: 1
+            color: '#b9b3a3', weight: 2, fill: true, fillColor: '#f3f0e8', fillOpacity: 1
           } : {color: '#c8c2b2', weight: 1, fill: false, dashArray: i > 1 ? '4 3' : null}});
         }));
       });
