@@ -58,7 +58,7 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
         },
         "bounds": focus["bounds"] if focus else bounds,
         "datum": base.datum if base else "wgs84",
-        "communities": _communities(store, layers, gen.id),
+        "communityLayer": _community_layer(layers),
         # Without tiles (the offline default) the city's own areas and names are the base.
         "cityBase": None
         if base
@@ -72,15 +72,19 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
     }
 
 
-def _communities(store, layers, generation_id: int) -> dict:
-    """The areas the grids belong to (communities), for the panel's area filter: the
-    layer, and each area's code and name in code order."""
+def _community_layer(layers) -> str | None:
+    """The layer the grids belong to (communities): the panel's area filter."""
     grid = next((x for x in layers if x.name == grid_layer(layers)), None)
-    if grid is None or not grid.parent:
-        return {"layer": None, "areas": []}
-    names = store.area_names(grid.parent, generation_id)
-    areas = [{"code": code, "name": names[code][0]} for code in sorted(names)]
-    return {"layer": grid.parent, "areas": areas}
+    return grid.parent if grid else None
+
+
+def _communities(config: dict) -> list[dict]:
+    """The panel's choice of community, code order (in the page, not in the script's
+    configuration: the list is read once)."""
+    if not config["communityLayer"]:
+        return []
+    names = get_store().area_names(config["communityLayer"], config["generation"]["id"])
+    return [{"code": code, "name": names[code][0]} for code in sorted(names)]
 
 
 def _page(html: str, lang: str):
@@ -93,7 +97,9 @@ def index():
     lang = i18n.language()
     config = _config(lang, gen=readable(params.text("generation")))  # a staged one: previewed
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
-    panel = render_template("panel.html", t=config["text"], config=config, grid=None)
+    panel = render_template(
+        "panel.html", t=config["text"], config=config, grid=None, areas=_communities(config)
+    )
     return _page(maps.render(config, base, panel), lang)
 
 
@@ -109,7 +115,13 @@ def grid(code: str):
     officer = store.officers_for("grid", [code]).get(code)
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     panel = render_template(
-        "panel.html", t=config["text"], config=config, grid=area, incidents=items, officer=officer
+        "panel.html",
+        t=config["text"],
+        config=config,
+        grid=area,
+        incidents=items,
+        officer=officer,
+        areas=_communities(config),
     )
     return _page(maps.render(config, base, panel), lang)
 

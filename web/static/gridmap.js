@@ -106,7 +106,7 @@
                    fill: false, opacity: 0.9};
       var focus = cfg.focus;
       var chosen = document.getElementById('gm-area');
-      if (chosen && chosen.value && spec.name === cfg.communities.layer && props.code === chosen.value) {
+      if (chosen && chosen.value && spec.name === cfg.communityLayer && props.code === chosen.value) {
         return Object.assign(style, {color: '#e31a1c', weight: 4, fill: true, fillOpacity: 0.06});
       }
       if (focus && spec.name === 'grid') {
@@ -215,7 +215,7 @@
     // The area filter (a community: its grids' cases) shows in the panel, zooms to the area
     // and outlines it.
     var areaSelect = document.getElementById('gm-area');
-    var areaLayerName = cfg.communities.layer;
+    var areaLayerName = cfg.communityLayer;
     if (areaSelect && linked.get('area')) { areaSelect.value = linked.get('area'); }
     function selectedArea() { return areaSelect ? areaSelect.value : (linked.get('area') || ''); }
     function zoomToArea() {
