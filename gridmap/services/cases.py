@@ -118,8 +118,11 @@ def report(
     category allows.  Returns the incident's id.  With an idempotency ``key``, a report
     sent again (a phone that lost the answer) gives the case the first one made."""
     if key is not None:
-        again = (store, index, cal, actor, lon, lat, category, description, photos, reporter)
-        return once(store, actor, "case", key, lambda: report(*again, at, hazard_id))
+        where = dict(lon=lon, lat=lat, category=category, description=description)
+        more = dict(photos=photos, reporter=reporter, at=at, hazard_id=hazard_id)
+        return once(
+            store, actor, "case", key, lambda: report(store, index, cal, actor, **where, **more)
+        )
     at = at or now()
     if hazard_id is not None:
         store.hazard(hazard_id)  # NotFound names it

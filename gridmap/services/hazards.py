@@ -127,8 +127,14 @@ def inspect(
     and the hazard's next one due, all or nothing; returns the inspection's id.  With an
     idempotency ``key``, an inspection sent again gives the one the first made."""
     if key is not None:
-        again = (store, actor, hazard_id, day, result, note, inspect_days, photos, today)
-        return once(store, actor, "inspection", key, lambda: inspect(*again))
+        found = dict(day=day, result=result, note=note, photos=photos, today=today)
+        return once(
+            store,
+            actor,
+            "inspection",
+            key,
+            lambda: inspect(store, actor, hazard_id, inspect_days=inspect_days, **found),
+        )
     hazard = store.hazard(hazard_id)  # NotFound names it
     access.require(actor, access.HAZARD_INSPECT, hazard)  # an officer: their own grids
     note = check(day, result, note, today or date.today())
