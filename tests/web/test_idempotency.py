@@ -64,9 +64,7 @@ def test_the_api_report_sent_again_answers_the_same_case(key_app, key_db, spot):
     assert _count(key_db)[0] == before[0] + 1
 
 
-def test_the_phone_s_multipart_report_with_a_photo_and_its_key_in_the_body(
-    key_app, key_db, spot
-):
+def test_the_phone_s_multipart_report_with_a_photo_and_its_key_in_the_body(key_app, key_db, spot):
     _, lon, lat = spot
     client = _client(key_app, key_db)
     key = uuid.uuid4().hex
