@@ -122,3 +122,28 @@ def test_a_key_that_cannot_be_one_is_a_400_naming_it(key_app, key_db, spot, key)
     assert r.status_code == 400
     assert r.get_json()["parameter"] in ("idempotency_key", "Idempotency-Key")
     assert _count(key_db) == before
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"), [("zh", "待发送（{n}）"), ("en", "Waiting to send ({n})")]
+)
+def test_the_forms_carry_a_key_field_and_the_offline_script_in_the_page_s_language(
+    key_app, key_db, lang, text
+):
+    client = _client(key_app, key_db)  # (an officer sees only their grids' hazards)
+    with open_store(key_db) as store:
+        hazard_id = int(store.hazards().iloc[0]["id"])
+    html = {"Accept": "text/html"}
+    for path in ("/cases/new", f"/hazards/{hazard_id}"):
+        page = client.get(f"{path}?lang={lang}", headers=html).get_data(as_text=True)
+        assert 'name="idempotency_key"' in page and "offline.js" in page, path
+        assert text in page  # the script's texts, as data-texts
+
+
+def test_the_worker_may_control_the_whole_site_and_nothing_else_says_so(key_app):
+    client = key_app.test_client()
+    with client.get("/static/offline-sw.js") as worker:
+        assert worker.status_code == 200
+        assert worker.headers["Service-Worker-Allowed"] == "/"
+    with client.get("/static/offline.js") as script:
+        assert "Service-Worker-Allowed" not in script.headers
