@@ -223,3 +223,25 @@ def test_a_session_that_ended_offline_keeps_the_draft_until_the_officer_signs_in
         assert _counts(phone_db)[0] == before[0] + 1
     finally:
         officer.close()
+
+
+def test_a_report_the_server_refuses_while_the_officer_waits_keeps_the_form(
+    browser, phone_server, phone_db, beat
+):
+    """Online, a report outside every area: the server's reason is shown, the form keeps
+    what was typed, and nothing waits on the phone (it would never be accepted)."""
+    _, grid, lon, lat = beat
+    officer = _officer(browser, phone_server, phone_db, grid, lon, lat)
+    page = officer.page
+    try:
+        _controlled(officer, "/cases/new")
+        before = _counts(phone_db)
+        _report(officer, 100.0, 20.0, "不在本市")
+        page.wait_for_selector("#gm-drafts-error")
+        assert "未被接受" in page.inner_text("#gm-drafts-error")
+        assert page.get_attribute("#gm-drafts", "data-waiting") == "0"
+        assert page.input_value("textarea[name=description]") == "不在本市"
+        assert _counts(phone_db) == before
+        officer.shot("offline-refused")
+    finally:
+        officer.close()

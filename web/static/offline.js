@@ -142,7 +142,14 @@
     button.disabled = true;
     try {
       var draft = await draftOf();
-      await Q.add(draft);
+      try {
+        await Q.add(draft);
+      } catch (err) {
+        // No IndexedDB here (a private window, a full disk): the form posts as it always
+        // did, with its key, so that a second press makes no second record.
+        form.submit();
+        return;
+      }
       var out = await send();
       var mine = out.sent.filter(function (s) { return s.draft.key === draft.key; })[0];
       if (mine) {  // sent: to the case, or the hazard page again, as the form did
@@ -154,7 +161,7 @@
         await Q.remove(refused.seq);
         await show();
         box.hidden = false;
-        box.insertAdjacentHTML('beforeend', '<p id="gm-drafts-error" class="gm-error">' + esc(refused.refused.message) + '</p>');
+        box.insertAdjacentHTML('beforeend', '<p id="gm-drafts-error" class="gm-error">' + esc(T.offline_refused) + ': ' + esc(refused.refused.message) + '</p>');
         return;
       }
       // Kept on the phone: the form is free for the next one, with a key of its own.
