@@ -76,6 +76,7 @@ TEXT = {
     # The report and inspection forms without a connection (static/offline.js).
     "offline_waiting": _l("Waiting to send ({n})"),
     "offline_saved": _l("No connection: kept on this phone and sent when the connection returns"),
+    "offline_later": _l("The server cannot take it now: kept on this phone and sent later"),
     "offline_signin": _l(
         "Your sign-in has expired: the drafts are kept on this phone; sign in again to send them"
     ),

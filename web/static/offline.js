@@ -57,8 +57,9 @@
     if (waiting.length) {
       html.push('<p id="gm-drafts-waiting"><strong>' + esc(fill(T.offline_waiting, {n: waiting.length})) + '</strong></p>');
     }
-    if (state.status === 'offline' && waiting.length) {
-      html.push('<p id="gm-drafts-offline">' + esc(T.offline_saved) + '</p>');
+    if ((state.status === 'offline' || state.status === 'later') && waiting.length) {
+      var why = state.status === 'offline' ? T.offline_saved : T.offline_later;
+      html.push('<p id="gm-drafts-offline">' + esc(why) + '</p>');
     }
     if (state.status === 'signin' && waiting.length) {
       var back = location.pathname + location.search;
