@@ -135,6 +135,9 @@ def test_reports_and_an_inspection_made_offline_arrive_once_each(
         page.click("#gm-inspect button[type=submit]")
         page.wait_for_selector(WAITING.format(n=4), state="attached")
         assert "待发送（4）" in page.inner_text("#gm-drafts-waiting")
+        listed = page.locator("#gm-drafts-list li").all_inner_texts()
+        assert [x.split(" · ")[0] for x in listed] == ["事件"] * 3 + ["检查"]
+        assert "井盖缺失一" in listed[0] and "阀门锈蚀" in listed[3]
         assert _counts(phone_db) == before  # nothing left the phone
         officer.shot("offline-four-waiting")
 

@@ -56,6 +56,11 @@
     var html = [];
     if (waiting.length) {
       html.push('<p id="gm-drafts-waiting"><strong>' + esc(fill(T.offline_waiting, {n: waiting.length})) + '</strong></p>');
+      // What waits, oldest first (the order they will be sent in), with when it was made.
+      html.push('<ol id="gm-drafts-list">' + waiting.map(function (d) {
+        var at = new Date(d.created).toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'});
+        return '<li>' + esc(T['offline_' + d.kind]) + ' · ' + esc(d.summary) + ' <time>' + esc(at) + '</time></li>';
+      }).join('') + '</ol>');
     }
     if ((state.status === 'offline' || state.status === 'later') && waiting.length) {
       var why = state.status === 'offline' ? T.offline_saved : T.offline_later;
