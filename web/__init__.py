@@ -69,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         jobs,
         mapit,
         notify_pages,
+        offline,
         ogc,
         open311,
         openapi,
@@ -116,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cases.init_app(app)
     open311.init_app(app)
     public.init_app(app)
+    offline.init_app(app)
     return app
 
 

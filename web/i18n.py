@@ -73,6 +73,19 @@ TEXT = {
     "password": _lp("sign_in", "Password"),
     "login_failed": _l("Wrong user name or password"),
     "login_blocked": _l("Too many failed sign-ins: try again in ten minutes"),
+    # The report and inspection forms without a connection (static/offline.js).
+    "offline_waiting": _l("Waiting to send ({n})"),
+    "offline_saved": _l("No connection: kept on this phone and sent when the connection returns"),
+    "offline_later": _l("The server cannot take it now: kept on this phone and sent later"),
+    "offline_signin": _l(
+        "Your sign-in has expired: the drafts are kept on this phone; sign in again to send them"
+    ),
+    "offline_other_user": _l("{n} more made by {user}, sent when they sign in"),
+    "offline_refused": _l("Not accepted"),
+    "offline_discard": _l("Discard this draft"),
+    "offline_sent": _l("Sent"),
+    "offline_case": _l("Case"),
+    "offline_inspection": _l("Inspection"),
 }
 
 # The kinds of layer (``gridmap.model.LAYER_KINDS``) as the data and admin pages name them.

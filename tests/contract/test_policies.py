@@ -100,6 +100,7 @@ EXPECTED = {
     ("GET", "/api/board"): {"dispatcher", "admin", "leader"},
     ("GET", "/hazards/<int:hazard_id>"): STAFF,
     ("POST", "/hazards/<int:hazard_id>/inspect"): {"officer", "department", "dispatcher"},
+    ("POST", "/api/hazards/<int:hazard_id>/inspections"): {"officer", "department", "dispatcher"},
     ("GET", "/point/<int:srid>/<path:point>"): PUBLIC,
     ("GET", "/area/<area_id>"): PUBLIC,
     ("GET", "/ogc/"): PUBLIC,
