@@ -119,6 +119,7 @@ CASE_FOR_CALLER = "case.for_caller"  # report on behalf of a caller (names the r
 CASE_PREVIEW = "case.preview"  # where a report would go, with the duty officer
 CASE_READ = "case.read"
 CASE_ACT = "case.act"  # take a step (the workflow says which)
+CASE_MERGE = "case.merge"  # close duplicates into the case they repeat
 CASES_MINE = "cases.mine"  # an officer's own list
 CASES_QUEUE = "cases.queue"  # a department's queue
 BOARD_READ = "board.read"
@@ -150,6 +151,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     CASE_PREVIEW: STAFF,
     CASE_READ: STAFF | {REPORTER},
     CASE_ACT: STAFF | {REPORTER},
+    CASE_MERGE: CITY_WIDE,
     CASES_MINE: frozenset({OFFICER}),
     CASES_QUEUE: frozenset({DEPARTMENT, DISPATCHER}),
     BOARD_READ: frozenset({DISPATCHER, ADMIN, LEADER}),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import shapely.geometry
 from flask import (
     Blueprint,
     Response,
@@ -19,7 +20,7 @@ from flask_login import current_user
 
 from gridmap import access, workflow
 from gridmap.catalogue import CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import LOCAL_TZ
 from gridmap.services import cases
 from gridmap.settings import Settings
@@ -27,7 +28,7 @@ from web import db, i18n, params
 from web.auth import allow
 from web.caller import caller, may, require
 from web.db import get_store, lookup_index
-from web.openapi import CASE_ACTION, CASE_REPORT, IDEMPOTENCY_KEY, documented, query
+from web.openapi import CASE_ACTION, CASE_MERGE, CASE_REPORT, IDEMPOTENCY_KEY, documented, query
 
 bp = Blueprint("cases", __name__)
 
@@ -90,7 +91,7 @@ def _event_view(e: dict, lang: str, departments: dict) -> dict:
     detail = dict(e["detail"])
     if detail.get("department") in departments:
         detail["department_name"] = departments[detail["department"]].name(lang)
-    action = workflow.ACTIONS.get(e["action"])
+    action = workflow.NAMED.get(e["action"])
     name = (action.zh, action.en)[k] if action else ("采集", "Report")[k]
     at = workflow.parse_utc(e["at"].replace(".000Z", "Z") if e["at"].endswith("Z") else e["at"])
     return {
@@ -212,6 +213,33 @@ def preview():
     return jsonify(cases.preview(get_store(), lookup_index(), lon, lat, params.text("category")))
 
 
+@bp.get("/api/cases/nearby")
+@allow(access.CASE_PREVIEW)
+@documented(
+    query("lon", {"type": "number"}, "longitude", required=True),
+    query("lat", {"type": "number"}, "latitude", required=True),
+    query("category", {"type": "string"}, "a category code", required=True),
+)
+def nearby():
+    """Open cases of the category near the point ("已有人上报"), nearest first: what a
+    new report there may repeat."""
+    lon, lat = params.lonlat()
+    category = params.text("category", required=True)
+    lang = i18n.language()
+    metres = _settings().duplicate_metres
+    found = cases.nearby(get_store(), lon, lat, category, metres)
+    return jsonify(
+        {
+            "metres": metres,
+            "cases": [
+                {**case_view(c, lang), "metres": round(c["metres"])}
+                for c in found
+                if may(access.CASE_READ, c)
+            ],
+        }
+    )
+
+
 @bp.post("/api/cases")
 @allow(access.CASE_REPORT)
 @documented(IDEMPOTENCY_KEY, request_body=CASE_REPORT, status="201", more=("409",))
@@ -246,23 +274,84 @@ def _case_data(incident_id: int, lang: str) -> tuple[dict, list, list]:
     return case, events, actions
 
 
+def _where(case: dict) -> dict:
+    """Where a case is, for its page: the areas and zones by name and code and the grid
+    officer (a lookup at its point in the active generation, officers hidden from who
+    does not see people), and its grid's outline as GeoJSON for the small map."""
+    store = get_store()
+    try:
+        record = lookup_index().lookup(float(case["lon"]), float(case["lat"])).record(0)
+    except InvalidInput:
+        record = {"areas": {}, "zones": {}, "officer": None, "zone_officers": {}}
+    record = access.hide_officers(caller(), dict(record))
+    grid = None
+    if case.get("grid_code"):
+        try:
+            area = store.area("grid", case["grid_code"])
+            grid = shapely.geometry.mapping(area.geometry)
+        except (NotFound, KeyError, InvalidInput):
+            grid = None  # a grid of an older generation, or a city without grids
+    return {
+        "areas": record["areas"],
+        "zones": record["zones"],
+        "officer": record.get("officer"),
+        "grid": grid,
+    }
+
+
+def _links(case: dict, lang: str) -> dict:
+    """The case a duplicate was merged into, the duplicates merged into it, and (for
+    who may merge) open cases of its category nearby that may be duplicates of it."""
+    store = get_store()
+    parent = store.case_parent(case["id"])
+    children = store.case_children([case["id"]]).get(case["id"], [])
+    candidates = []
+    if parent is None and may(access.CASE_MERGE, case):
+        candidates = [
+            {
+                "id": c["id"],
+                "metres": round(c["metres"]),
+                "status_name": case_view(c, lang)["status_name"],
+            }
+            for c in store.nearby_open(
+                float(case["lon"]),
+                float(case["lat"]),
+                case["category"],
+                _settings().duplicate_metres,
+                limit=10,
+            )
+            if c["id"] != case["id"] and not store.case_children([c["id"]])
+        ]
+    return {"parent": parent, "children": children, "candidates": candidates}
+
+
 @bp.get("/cases/<int:incident_id>")
 @allow(access.CASE_READ)
 def case_page(incident_id: int):
     lang = i18n.language()
     case, events, actions = _case_data(incident_id, lang)
-    store = get_store()
-    departments = store.departments()
     return render_template(
         "case.html",
         lang=lang,
         case=case_view(case, lang),
         events=events,
         actions=actions,
-        departments=[(d.code, d.name(lang)) for d in departments.values()],
-        ratings=[(k, v[0 if lang == "zh" else 1]) for k, v in workflow.RATINGS.items()],
-        today=cases.now().date().isoformat(),
+        **_case_page_parts(case, lang),
     )
+
+
+def _case_page_parts(case: dict, lang: str) -> dict:
+    """What the case page shows besides the case: where it is, its links, the choices
+    its step forms offer."""
+    store = get_store()
+    return {
+        "where": _where(case),
+        "titles": {x.name: i18n.layer_title(x, lang) for x in store.layers()},
+        "links": _links(case, lang),
+        "departments": [(d.code, d.name(lang)) for d in store.departments().values()],
+        "ratings": [(k, v[0 if lang == "zh" else 1]) for k, v in workflow.RATINGS.items()],
+        "today": cases.now().date().isoformat(),
+    }
 
 
 @bp.get("/api/cases/<int:incident_id>")
@@ -270,7 +359,16 @@ def case_page(incident_id: int):
 def case_json(incident_id: int):
     lang = i18n.language()
     case, events, actions = _case_data(incident_id, lang)
-    return jsonify({**case_view(case, lang), "events": events, "actions": actions})
+    store = get_store()
+    return jsonify(
+        {
+            **case_view(case, lang),
+            "events": events,
+            "actions": actions,
+            "merged_into": store.case_parent(incident_id),
+            "duplicates": store.case_children([incident_id]).get(incident_id, []),
+        }
+    )
 
 
 def _act(incident_id: int, values, photos) -> dict:
@@ -302,6 +400,43 @@ def act_form(incident_id: int):
 def act_json(incident_id: int):
     case = _act(incident_id, params.json_body(), [])
     return jsonify(case_view(case, i18n.language()))
+
+
+def _merge(parent_id: int, values) -> list[int]:
+    children = values.get("children")
+    if isinstance(children, str) or children is None:
+        children = params.ids("children", values, what="case") or []
+    elif not isinstance(children, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in children
+    ):
+        raise InvalidInput("children: expected a list of case ids", field="children")
+    return cases.merge(
+        get_store(),
+        _calendar(),
+        caller(),
+        parent_id,
+        children,
+        params.text("note", values, default=""),
+    )
+
+
+@bp.post("/cases/<int:incident_id>/merge")
+@allow(access.CASE_MERGE)
+def merge_form(incident_id: int):
+    """Merge the duplicates ticked on the case's page into it."""
+    form = request.form
+    ticked = ",".join(form.getlist("children"))
+    _merge(incident_id, {"children": ticked or "", "note": form.get("note", "")})
+    return redirect(url_for("cases.case_page", incident_id=incident_id))
+
+
+@bp.post("/api/cases/<int:incident_id>/merge")
+@allow(access.CASE_MERGE)
+@documented(request_body=CASE_MERGE, more=("409",))
+def merge_json(incident_id: int):
+    """Merge duplicates (``children``: case ids) into this case."""
+    merged = _merge(incident_id, params.json_body())
+    return jsonify({"parent": incident_id, "merged": merged})
 
 
 @bp.get("/photos/<int:photo_id>")

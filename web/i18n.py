@@ -232,6 +232,44 @@ def catalogue(lang: str) -> dict[str, dict]:
     }
 
 
+# What a member of the public is told of a mistake on the public pages, by the field it
+# concerns (the services' messages are for developers, in English), else by its status.
+PUBLIC_MISTAKES = {
+    "token": _l(
+        "This tracking number is not right: it has 16 letters and digits, such as "
+        "ABCD-EFGH-JKMN-PQRS. Please check it and try again."
+    ),
+    "number": _l("No report has this tracking number. Please check it and try again."),
+    "reopen": _l(
+        "It is too long since this case was resolved to reopen it: please report it again."
+    ),
+    "note": _l("Please write a few words."),
+    "lon": _l("Please click the place on the map."),
+    "lat": _l("Please click the place on the map."),
+    "category": _l("Please choose what the problem is."),
+    "description": _l("The description is too long: please shorten it."),
+    "email": _l("The e-mail address is not right, e.g. li@example.cn."),
+    "phone": _l("The mobile number is not right, e.g. 13800138000."),
+    "photos": _l("A photo is not right: use JPEG or PNG photos within the size limit."),
+    "rating": _l("Please choose a rating."),
+    "follow": _l("That problem is no longer being handled: please report it."),
+}
+PUBLIC_ERRORS = {
+    400: _l("Something in the form is not right: please go back and correct it."),
+    403: _l("This cannot be done."),
+    404: _l("What you asked for was not found."),
+    409: _l("It changed meanwhile: please go back, reload and try again."),
+    413: _l("The file is too large."),
+    429: _l("Too many at once: please try again a little later."),
+}
+
+
+def public_mistake(status: int, field: str | None) -> str:
+    """What the public pages say of an error: by its field, else by its status."""
+    text = PUBLIC_MISTAKES.get(field or "") or PUBLIC_ERRORS.get(status)
+    return str(text if text is not None else _l("Something went wrong: please try again later."))
+
+
 def layer_title(layer, lang: str) -> str:
     return layer.title_zh if lang == "zh" else layer.title_en
 

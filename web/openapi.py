@@ -353,6 +353,10 @@ CASE_ACTION = body(
     },
     ("action",),
 )
+CASE_MERGE = body(
+    {"children": {"type": "array", "items": {"type": "integer"}}, "note": STRING},
+    ("children",),
+)
 PLAN_NEW = body(
     {
         "name": STRING,

@@ -16,6 +16,7 @@ from gridmap.lookup import LookupIndex
 from gridmap.routing import Department, Rule
 from gridmap.services import cases
 from gridmap.validation import check_lonlat
+from gridmap.workflow import SYSTEM_ACTOR
 
 
 @click.group()
@@ -214,3 +215,18 @@ def case_route(ctx) -> None:
     """Route the open cases that have no department yet (after an upgrade, or new rules)."""
     n = cases.route_unrouted(command_store(ctx))
     click.echo(f"{n} open case{'s' if n != 1 else ''} routed.")
+
+
+@case.command("merge")
+@click.argument("parent", type=int)
+@click.argument("children", type=int, nargs=-1, required=True)
+@click.option("--note", default="", help="why they are duplicates (kept with each child)")
+@click.pass_context
+def case_merge(ctx, parent, children, note) -> None:
+    """Merge duplicate cases CHILDREN into PARENT: each closed with a link to PARENT, its
+    public reporter told and shown PARENT's outcome."""
+    store = command_store(ctx)
+    done = cases.merge(
+        store, cases.calendar(store, settings(ctx)), SYSTEM_ACTOR, parent, list(children), note
+    )
+    click.echo(f"{len(done)} case{'s' if len(done) != 1 else ''} merged into {parent}.")

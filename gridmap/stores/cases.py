@@ -9,6 +9,7 @@ one range scan of an index each.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -49,6 +50,17 @@ def _audited(expected: str, step: Step) -> dict:
     }
 
 
+_METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude times cos(latitude)
+
+
+def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine, mean earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
+
+
 def _code(on_time) -> int:
     return -1 if on_time is None else int(bool(on_time))
 
@@ -57,6 +69,9 @@ def _upper(prefix: str) -> str:
     """The first text after every text that starts with ``prefix`` (a range scan of the
     index instead of LIKE, which SQLite's index does not serve)."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+_COPIED = {*s.CASE_TABLES, *s.PUBLIC_TABLES, *s.SCHEDULER_TABLES, *s.LINK_TABLES}
 
 
 class Cases:
@@ -249,15 +264,15 @@ class Cases:
 
     def case_rows(self, table: str) -> list[dict]:
         """Every row of one of the case tables (``schema.CASE_TABLES``), the public
-        channel's (``PUBLIC_TABLES``) or the scheduler's (``SCHEDULER_TABLES``), by id:
-        for copies."""
+        channel's (``PUBLIC_TABLES``), the scheduler's (``SCHEDULER_TABLES``) or the
+        merged duplicates' links (``LINK_TABLES``), by id: for copies."""
         t = s.metadata.tables[table]
-        assert table in s.CASE_TABLES or table in s.PUBLIC_TABLES or table in s.SCHEDULER_TABLES
+        assert table in _COPIED
         return [dict(r._mapping) for r in self._run(sa.select(t).order_by(t.c.id))]
 
     def add_case_rows(self, table: str, rows: list[dict]) -> None:
         """Rows read by ``case_rows`` (their ids kept out: the target numbers its own)."""
-        assert table in s.CASE_TABLES or table in s.PUBLIC_TABLES or table in s.SCHEDULER_TABLES
+        assert table in _COPIED
         if rows:
             with self.transaction():
                 self._run(sa.insert(s.metadata.tables[table]), rows)
@@ -504,6 +519,79 @@ class Cases:
             event = dict(r._mapping)
             event["photos"] = [pid for pid, ev in photos if ev == event["id"]]
             out.append(event)
+        return out
+
+    # -- duplicates ----------------------------------------------------------------------
+
+    def nearby_open(
+        self, lon: float, lat: float, category: str, metres: float, limit: int = 5
+    ) -> list[dict]:
+        """Open cases of ``category`` within ``metres`` of (lon, lat), nearest first, each
+        with its distance (``metres``); never a case merged into another (its parent is
+        the one to follow).  The spatial index finds the box around the circle, the
+        exact great-circle distance decides."""
+        t, links = s.incidents, s.case_links
+        dlat = metres / _METRES_PER_DEGREE
+        dlon = metres / (_METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+        box = (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+        merged = sa.exists().where(links.c.child_id == t.c.id)
+        rows = self._run(
+            sa.select(*(t.c[c] for c in _CASE_FIELDS)).where(
+                self.in_bbox(t, box),
+                t.c.category == category,
+                t.c.status.in_(sorted(OPEN_STATUSES)),
+                sa.not_(merged),
+            )
+        )
+        found = []
+        for r in rows:
+            row = dict(r._mapping)
+            row["metres"] = _metres(lon, lat, row["lon"], row["lat"])
+            if row["metres"] <= metres:
+                found.append(row)
+        found.sort(key=lambda r: (r["metres"], r["id"]))
+        return found[: int(limit)]
+
+    def add_case_links(self, parent_id: int, child_ids: Sequence[int]) -> None:
+        """Link the cases of ``child_ids`` to ``parent_id`` (each child once: merging one
+        twice is a :class:`Conflict`)."""
+        t = s.case_links
+        if not child_ids:
+            return
+        with self.transaction():
+            taken = self._run(
+                sa.select(t.c.child_id).where(t.c.child_id.in_([int(i) for i in child_ids]))
+            ).first()
+            if taken is not None:
+                raise Conflict(f"incident {taken[0]} is merged into another case already")
+            now = s.now_text()
+            self._run(
+                sa.insert(t),
+                [
+                    {"child_id": int(c), "parent_id": int(parent_id), "created": now}
+                    for c in child_ids
+                ],  # fmt: skip
+            )
+
+    def case_parent(self, incident_id: int) -> int | None:
+        """The case ``incident_id`` was merged into, if any."""
+        t = s.case_links
+        row = self._run(sa.select(t.c.parent_id).where(t.c.child_id == incident_id)).first()
+        return None if row is None else int(row[0])
+
+    def case_children(self, ids: Sequence[int]) -> dict[int, list[int]]:
+        """The cases merged into each case of ``ids`` (those that have any), oldest first."""
+        t = s.case_links
+        if not ids:
+            return {}
+        out: dict[int, list[int]] = {}
+        rows = self._run(
+            sa.select(t.c.parent_id, t.c.child_id)
+            .where(t.c.parent_id.in_([int(i) for i in ids]))
+            .order_by(t.c.parent_id, t.c.child_id)
+        )
+        for parent, child in rows:
+            out.setdefault(int(parent), []).append(int(child))
         return out
 
     # -- photos --------------------------------------------------------------------------

@@ -315,6 +315,17 @@ class CaseStore(RoutingStore, HazardStore, SubmissionStore, Protocol):
 
     def case_events(self, incident_id: int) -> list[dict]: ...
 
+    # -- duplicates: open cases nearby, and cases merged into another
+    def nearby_open(
+        self, lon: float, lat: float, category: str, metres: float, limit: int = 5
+    ) -> list[dict]: ...
+
+    def add_case_links(self, parent_id: int, child_ids: Sequence[int]) -> None: ...
+
+    def case_parent(self, incident_id: int) -> int | None: ...
+
+    def case_children(self, ids: Sequence[int]) -> dict[int, list[int]]: ...
+
     # -- photos (of a case's step, or of a hazard)
     def add_photo(
         self,

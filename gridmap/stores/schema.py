@@ -665,6 +665,21 @@ submissions = Table(
     Column("created", Timestamp, nullable=False),
     sqlite_autoincrement=True,
 )
+# -- duplicates (revision 0015) ---------------------------------------------------------------
+
+# A case merged into another (Signalen's child and parent signals): the child is closed with
+# this link, and its reporter follows the parent's outcome.  One parent per child; a parent
+# is never a child itself (the service keeps the tree one level deep).
+case_links = Table(
+    "case_links",
+    metadata,
+    _id(),
+    Column("child_id", Integer, ForeignKey("incidents.id"), nullable=False, unique=True),
+    Column("parent_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("created", Timestamp, nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_case_links_parent", case_links.c.parent_id)
 
 # What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
 # attribute tables.  (gridmap_meta is internal and not listed.)
@@ -719,6 +734,9 @@ ATTRIBUTE_TABLES.update(SCHEDULER_TABLES)
 # Revision 0016 added this.
 SUBMISSION_TABLES = {"submissions": "idempotency keys of reports and inspections"}
 ATTRIBUTE_TABLES.update(SUBMISSION_TABLES)
+# Revision 0015 added this.
+LINK_TABLES = {"case_links": "duplicate cases merged into another"}
+ATTRIBUTE_TABLES.update(LINK_TABLES)
 FIXED = [
     meta,
     layers,
@@ -737,6 +755,7 @@ FIXED = [
     *(metadata.tables[name] for name in CLOCK_TABLES),
     *(metadata.tables[name] for name in SCHEDULER_TABLES),
     *(metadata.tables[name] for name in SUBMISSION_TABLES),
+    *(metadata.tables[name] for name in LINK_TABLES),
 ]
 
 

@@ -41,7 +41,27 @@
     box.innerHTML = '<table class="gm-kv">' + rows.join('') + '</table>';
   }
 
+  // "已有人上报": open cases of the category near the point, each a link to open it.
+  var nearby = document.getElementById('gm-nearby');
+  function offer() {
+    if (!nearby || !lon.value || !lat.value || !category.value) { return; }
+    var q = 'lon=' + encodeURIComponent(lon.value) + '&lat=' + encodeURIComponent(lat.value) +
+      '&category=' + encodeURIComponent(category.value);
+    fetch('/api/cases/nearby?' + q, {headers: {Accept: 'application/json'}})
+      .then(function (r) { return r.ok ? r.json() : {cases: []}; })
+      .then(function (found) {
+        if (!found.cases.length) { nearby.hidden = true; nearby.innerHTML = ''; return; }
+        var d = nearby.dataset;
+        nearby.innerHTML = '<h2>' + esc(d.title) + '</h2><ul>' + found.cases.map(function (c) {
+          return '<li data-case="' + c.id + '"><a href="/cases/' + c.id + '">#' + c.id + '</a> ' +
+            esc(c.category_name) + ' · ' + esc(c.status_name) + ' · ' + c.metres + ' ' + esc(d.away) + '</li>';
+        }).join('') + '</ul>';
+        nearby.hidden = false;
+      });
+  }
+
   function refresh() {
+    offer();
     if (!lon.value || !lat.value) { return; }
     var q = 'lon=' + encodeURIComponent(lon.value) + '&lat=' + encodeURIComponent(lat.value);
     if (category.value) { q += '&category=' + encodeURIComponent(category.value); }
