@@ -1,5 +1,6 @@
-// A case's small map: its point and its grid's outline.  No basemap tiles: the page works
-// offline (the outline and the point are what an officer walks to).
+// A case's small map: its point and its grid's outline (the outline and the point are what
+// an officer walks to; no tiles needed, the page works offline).  basemap.js, loaded
+// before, sets what every map of the app shares.
 (function () {
   'use strict';
   var box = document.getElementById('gm-case-map');
@@ -10,9 +11,6 @@
   // glance, the page's actions stay in view on a phone.
   box.style.height = '260px';
   box.style.minHeight = '0';
-  // Leaflet's default prefix carries a national flag: a plain link, as on the main map.
-  L.Control.Attribution.prototype.options.prefix =
-    '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>';
   var map = L.map(box, {minZoom: 6, maxZoom: 19});
   var here = L.latLng(point[1], point[0]);
   L.circleMarker(here, {radius: 8, color: '#c0392b', fillOpacity: 0.7}).addTo(map);
