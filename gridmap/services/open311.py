@@ -294,14 +294,16 @@ def _w3c(text: str | None) -> str | None:
     return moment and moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
 
 
-def status_notes(case: dict, reply: str, departments: dict, lang: str) -> str:
+def status_notes(case: dict, last: dict, departments: dict, lang: str) -> str:
     k = _k(lang)
     notes = PUBLIC_STATUSES[case["status"]][k]
+    if last.get("merged_into"):  # a duplicate: its outcome is the other case's
+        notes = ("已并入编号 {}", "Joined number {}")[k].format(last["merged_into"])
     dept = departments.get(case.get("department"))
     if dept is not None and case["status"] not in ("reported", "rejected"):
         notes += f" · {dept.name(lang)}"
-    if reply:
-        notes += f" · {reply}"
+    if last.get("reply"):
+        notes += f" · {last['reply']}"
     return notes
 
 
@@ -319,7 +321,7 @@ def request_view(
     return {
         "service_request_id": str(case["id"]),
         "status": "closed" if case["status"] in CLOSED else "open",
-        "status_notes": status_notes(case, last.get("reply", ""), departments, lang),
+        "status_notes": status_notes(case, last, departments, lang),
         "service_name": (cat.name_zh, cat.name_en)[k] if cat else case["category"],
         "service_code": case["category"],
         # The public's own words are public (the form says so); what staff wrote may name

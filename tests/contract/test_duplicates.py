@@ -118,6 +118,10 @@ def test_staff_merge_two_cases_and_both_reporters_see_the_outcome(town, index, c
     assert str(parent) in told[0]["body"]
     with pytest.raises((Conflict, InvalidInput)):
         cases.merge(town, cal, DISPATCHER, parent, [child])  # merged already
+    (listed,) = open311.find(town, "zh", ids=[child])  # Open311 says so too
+    assert listed["status"] == "closed" and listed["status_notes"].startswith(
+        f"已并入编号 {parent}"
+    )
     seen = open311.track(town, child_number, "zh")
     assert seen["merged_into"] == parent and seen["status"] == "reported"
     assert not seen["may_rate"] and not seen["may_reopen"]
