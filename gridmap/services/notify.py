@@ -124,14 +124,16 @@ def many(
 
 def merged(store: Store, parent: dict, child_ids: list[int]) -> int:
     """Tell the public reporters of ``child_ids`` (who left an address) that their
-    report now follows ``parent``, in the caller's transaction; how many messages."""
+    report now follows ``parent`` and, when ``parent`` is resolved already, its outcome,
+    in the caller's transaction; how many messages."""
     public = store.public_contacts(child_ids)
     departments = store.departments()
+    kinds = ["merge"] + (["close"] if parent["status"] in ("closed", "evaluated") else [])
     rows = []
     for child in child_ids:
-        if child in public:
+        for kind in kinds if child in public else ():
             found = notices.messages(
-                "merge", parent, [], {}, departments, public_contact=public[child]
+                kind, parent, [], {}, departments, public_contact=public[child]
             )
             rows += _rows(found, incident_id=child)
     store.add_messages(rows)

@@ -209,6 +209,16 @@ def test_contact_details_never_in_public_answers(town, index, cal):
     assert town.public_contact(incident_id)["email"] == email  # kept, for the updates only
 
 
+def test_a_duplicate_of_a_resolved_case_is_told_its_outcome_at_once(town, index, cal):
+    grid, x, y = _spot(town, 190)
+    parent, _ = _report(town, index, cal, x, y)
+    _handle(town, cal, parent, grid)
+    child, number = _report(town, index, cal, x, y, email="late@example.cn")
+    cases.merge(town, cal, DISPATCHER, parent, [child])
+    assert {m["kind"] for m in town.messages(child)} == {"merge", "close"}
+    assert open311.track(town, number, "zh")["status_name"] == "已办结"
+
+
 def test_the_command_line_merges_through_the_same_service(town, index, cal):
     _, x, y = _spot(town, 180)
     a, _ = _report(town, index, cal, x, y)
