@@ -496,10 +496,13 @@ def step(
     return Step(action, action.target, clock, note, detail)
 
 
-def may_reopen(case: Mapping, at: datetime, days: int) -> bool:
+def may_reopen(case: Mapping, at: datetime, days: int, rating: str | None = None) -> bool:
     """Whether a closed case may still be reopened at ``at``: within ``days`` natural days
-    of its closing (结案)."""
+    of its closing (结案), and, once rated (``rating``: its latest), only when the rating
+    was 不满意 (a satisfied reporter has nothing to reopen)."""
     if case["status"] not in ACTIONS["reopen"].sources:
+        return False
+    if case["status"] == "evaluated" and rating != "unsatisfied":
         return False
     closed = parse_utc(case.get("closed_utc"))
     return closed is not None and at - closed <= timedelta(days=days)

@@ -241,11 +241,13 @@ def reopen(
     at = at or cases.now()
     incident_id = store.public_report(tracking_digest(number))
     case = store.case(incident_id)
+    rating = store.last_events([incident_id])[incident_id].get("rating")
     if case["status"] in workflow.ACTIONS["reopen"].sources and not workflow.may_reopen(
-        case, at, days
+        case, at, days, rating
     ):
         raise InvalidInput(
-            f"a case is reopened within {days} days of its closing; this one closed earlier",
+            f"a case is reopened within {days} days of its closing, when its reporter was "
+            "not satisfied; this one closed earlier, or was rated satisfied",
             field="reopen",
         )
     return cases.act(store, cal, workflow.reporter(incident_id), incident_id, "reopen", note, at=at)
@@ -431,7 +433,7 @@ def track(store: PublicChannel, number: str, lang: str, reopen_days: int = 7, at
                 reporter, case["status"], case["grid_code"], case["department"], True, incident_id
             )
         ),
-        "may_reopen": mine and workflow.may_reopen(case, at, reopen_days),
+        "may_reopen": mine and workflow.may_reopen(case, at, reopen_days, last.get("rating")),
         "reopen_days": reopen_days,
         "rating": last.get("rating"),
     }

@@ -176,11 +176,23 @@ def test_reopening_only_within_the_set_days(town, index, cal):
     grid, x, y = _spot(town, 160)
     incident_id, number = _report(town, index, cal, x, y)
     _handle(town, cal, incident_id, grid)
+    assert open311.track(town, number, "zh", reopen_days=7)["may_reopen"]  # not rated yet
     late = cases.now() + timedelta(days=8)
     assert not open311.track(town, number, "zh", reopen_days=7, at=late)["may_reopen"]
     with pytest.raises(InvalidInput):
         open311.reopen(town, cal, number, "还没修", 7, at=late)
     assert town.case(incident_id)["status"] == "closed"
+
+
+def test_a_satisfied_reporter_has_nothing_to_reopen(town, index, cal):
+    grid, x, y = _spot(town, 165)
+    incident_id, number = _report(town, index, cal, x, y)
+    _handle(town, cal, incident_id, grid)
+    open311.rate(town, cal, number, "satisfied")
+    assert not open311.track(town, number, "zh", reopen_days=7)["may_reopen"]
+    with pytest.raises(InvalidInput):
+        open311.reopen(town, cal, number, "其实还行", 7)
+    assert town.case(incident_id)["status"] == "evaluated"
 
 
 def test_statistics_show_satisfaction_only_from_the_minimum(town):
