@@ -1,14 +1,14 @@
 """Duplicates: a case merged into another keeps its link to it (``case_links``).
 
-Revision ID: 0015
-Revises: 0016
+Revision ID: 0013
+Revises: 0012
 """
 
 from gridmap.stores import schema as s
 from gridmap.stores.migrations import create_tables
 
-revision = "0015"
-down_revision = "0016"  # "0011" as given; after 0016 since main has it (the lead re-chains)
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -2,14 +2,14 @@
 made (an officer's phone that never heard the first answer) is answered with that
 record instead of making a second one.
 
-Revision ID: 0016
+Revision ID: 0012
 Revises: 0011
 """
 
 from gridmap.stores import schema as s
 from gridmap.stores.migrations import create_tables
 
-revision = "0016"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
