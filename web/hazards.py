@@ -78,10 +78,14 @@ def inspect_json(hazard_id: int):
     values, is_json = params.json_or_form()
     photos = [] if is_json else params.photos(settings().photo_mb * 1_000_000)
     inspection = _inspect(hazard_id, values, photos)
-    store = get_store()
+    return jsonify(_inspection_json(get_store(), hazard_id, inspection)), 201
+
+
+def _inspection_json(store, hazard_id: int, inspection: int) -> dict:
+    """An inspection as the API answers it, with the hazard's state after it."""
     found = next(i for i in store.inspections(hazard_id) if i["id"] == inspection)
     hazard = store.hazard(hazard_id)
-    view = {
+    return {
         "id": inspection,
         "hazard_id": hazard_id,
         "day": str(found["day"]),
@@ -91,4 +95,3 @@ def inspect_json(hazard_id: int):
         "next_inspection": str(hazard["next_inspection"]),
         "risk_level": hazard["risk_level"],
     }
-    return jsonify(view), 201

@@ -57,7 +57,8 @@
             esc(c.category_name) + ' · ' + esc(c.status_name) + ' · ' + c.metres + ' ' + esc(d.away) + '</li>';
         }).join('') + '</ul>';
         nearby.hidden = false;
-      });
+      })
+      .catch(function () {});  // no network (offline.js keeps the report): nothing to offer
   }
 
   function refresh() {

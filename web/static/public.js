@@ -46,7 +46,8 @@
         nearby.innerHTML = '<h2>' + esc(d.title) + '</h2><p>' + esc(d.hint) + '</p><ul>' +
           items.join('') + '</ul>';
         nearby.hidden = false;
-      });
+      })
+      .catch(function () {});  // no answer: nothing to offer, the report goes as it is
   }
   if (category) { category.addEventListener('change', offer); }
 
