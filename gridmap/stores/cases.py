@@ -16,6 +16,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gridmap.access import PUBLIC_REPORTER, CaseScope
+from gridmap.caselist import CALLER_MARK, FIRST, CaseFilter
 from gridmap.catalogue import OPEN_STATUSES, STATUSES
 from gridmap.errors import Conflict, InvalidInput, NotFound
 from gridmap.model import utc_text
@@ -57,6 +59,82 @@ def _upper(prefix: str) -> str:
     """The first text after every text that starts with ``prefix`` (a range scan of the
     index instead of LIKE, which SQLite's index does not serve)."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _prefixed(column, prefixes) -> sa.ColumnElement:
+    """``column`` starts with one of ``prefixes``: ranges of its index, not LIKE."""
+    return sa.or_(*(sa.and_(column >= p, column < _upper(p)) for p in prefixes))
+
+
+def _in_scope(scope: CaseScope) -> list:
+    """The access policy's scope of a caller's lists as a condition (none: everything)."""
+    t = s.incidents
+    if scope.everything:
+        return []
+    either = []
+    if scope.department:
+        either.append(t.c.department == scope.department)
+    if scope.grids:
+        either.append(_prefixed(t.c.grid_code, scope.grids))
+    if scope.reporter:
+        either.append(t.c.reporter == scope.reporter)
+    return [sa.or_(*either) if either else sa.false()]
+
+
+def _reporter_kind(kind: str) -> sa.ColumnElement:
+    t = s.incidents
+    public = t.c.reporter == PUBLIC_REPORTER
+    caller = t.c.reporter.contains(CALLER_MARK, autoescape=True)
+    return {"public": public, "caller": caller, "staff": ~public & ~caller}[kind]
+
+
+def _listed(scope: CaseScope, f: CaseFilter, now_utc: str) -> list:
+    """The conditions of a case list: the caller's scope and the filters."""
+    t = s.incidents
+    where = _in_scope(scope)
+    if f.statuses:
+        where.append(t.c.status.in_(list(f.statuses)))
+    if f.escalated:
+        where.append(t.c.status == "escalated")
+    if f.category:
+        where.append(_prefixed(t.c.category, [f.category]))
+    if f.department:
+        where.append(t.c.department == f.department)
+    if f.grids is not None:
+        where.append(t.c.grid_code.in_(list(f.grids)) if f.grids else sa.false())
+    # Due soon and overdue as the board counts them (cases.deadline): one index range each.
+    if f.due_soon:
+        where += [t.c.warn_utc <= now_utc, t.c.due_utc >= now_utc]
+    if f.overdue:
+        where.append(t.c.due_utc < now_utc)
+    first, after = f.reported_range()
+    if first:
+        where.append(t.c.reported_utc >= first)
+    if after:
+        where.append(t.c.reported_utc < after)
+    if f.reporter_kind:
+        where.append(_reporter_kind(f.reporter_kind))
+    if f.number is not None:
+        where.append(t.c.id == f.number)
+    if f.text:
+        # Only those who read descriptions search them (access.CaseScope.text); others
+        # search the public's own words.
+        found = t.c.description.icontains(f.text, autoescape=True)
+        where.append(found if scope.text else found & (t.c.reporter == PUBLIC_REPORTER))
+    return where
+
+
+def _order(sort: str) -> list:
+    t = s.incidents
+    due = [t.c.due_utc.is_(None), t.c.due_utc, t.c.reported_utc, t.c.id]
+    rank = sa.case(*((t.c.status == st, k) for k, st in enumerate(FIRST)), else_=len(FIRST))
+    return {
+        "priority": [rank, *due],
+        "due": due,
+        "newest": [t.c.reported_utc.desc(), t.c.id.desc()],
+        "oldest": [t.c.reported_utc, t.c.id],
+        "number": [t.c.id.desc()],
+    }[sort]
 
 
 class Cases:
@@ -511,6 +589,32 @@ class Cases:
             .limit(int(limit))
         )
         return [dict(r._mapping) for r in self._run(statement)]
+
+    def case_list(
+        self,
+        scope: CaseScope,
+        f: CaseFilter,
+        now_utc: str,
+        sort: str = "due",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[dict], int]:
+        """One page of a case list: the cases of ``scope`` (the access policy's) that
+        pass ``f`` at ``now_utc`` (UTC text), in ``sort`` order (``caselist.SORTS``), from
+        ``offset``, at most ``limit``; and how many pass in all."""
+        t = s.incidents
+        where = _listed(scope, f, now_utc)
+        total = int(self._run(sa.select(sa.func.count()).select_from(t).where(*where)).scalar())
+        if total == 0 or offset >= total:
+            return [], total
+        statement = (
+            sa.select(*(t.c[c] for c in _CASE_FIELDS))
+            .where(*where)
+            .order_by(*_order(sort))
+            .offset(int(offset))
+            .limit(int(limit))
+        )
+        return [dict(r._mapping) for r in self._run(statement)], total
 
     def overdue_ids(
         self, now_utc: str, statuses: Sequence[str] = ("dispatched", "handling")
