@@ -13,7 +13,9 @@ median of 5 runs after one warm-up, for one page of 50 with the total count:
 Baselines, in the same run: what a competent user would write with what the store
 offered before: the per-grid work list (``store.cases``, every open case of the grids)
 filtered, counted, sorted and paged in pandas; and for the department's list, its queue
-read the same way.  Both answers are checked equal (ids of the page and the total).
+read the same way; for the officer's list, the same query without the index revision
+0012 adds (``ix_incidents_reporter``).  The answers are checked equal (ids of the page
+and the total).
 
     .venv/bin/python benchmarks/list_bench.py [--incidents 1000000]
         [--db postgresql://user@host/empty_db]   (default: a new GeoPackage)
@@ -90,6 +92,12 @@ def measure(store, now: datetime) -> list[tuple[str, float, float | None]]:
     got = _ids(page(department, open_))
     assert got == pandas_page(store, (), now, department="city", first=first), "department"
     number = page(DISPATCHER, open_)["rows"][0]["id"]
+    officer_list = timed(lambda: page(officer, open_))
+    expected = _ids(page(officer, open_))
+    with store.transaction():  # the officer's list without this branch's index
+        store._run("DROP INDEX ix_incidents_reporter")
+    assert _ids(page(officer, open_)) == expected
+    officer_scan = timed(lambda: page(officer, open_))
     return [
         (
             "community + due soon",
@@ -102,7 +110,7 @@ def measure(store, now: datetime) -> list[tuple[str, float, float | None]]:
             timed(lambda: page(department, open_)),
             timed(lambda: pandas_page(store, (), now, department="city", first=first)),
         ),
-        ("officer", timed(lambda: page(officer, open_)), None),
+        ("officer", officer_list, officer_scan),
         ("case number", timed(lambda: page(DISPATCHER, CaseFilter(number=number))), None),
     ]
 

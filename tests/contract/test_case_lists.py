@@ -14,7 +14,7 @@ from gridmap.caselist import FIRST, CaseFilter, statuses_of
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.model import LOCAL_TZ, utc_text
-from gridmap.services import cases, caselists
+from gridmap.services import caselists, cases
 from tests.contract.conftest import STORES, city_in
 
 AT = datetime(2026, 11, 1, 10, 0, tzinfo=LOCAL_TZ)  # the sample city's "now"
@@ -47,7 +47,10 @@ def every(town) -> list[dict]:
     return town.cases_by_id(range(1, EVERYTHING))
 
 
-def _ids(town, caller, f=CaseFilter(), sort="number", **kw) -> tuple[list[int], int]:
+ANY = CaseFilter()
+
+
+def _ids(town, caller, f=ANY, sort="number", **kw) -> tuple[list[int], int]:
     found = caselists.listing(town, caller, f, sort=sort, per_page=EVERYTHING, most=EVERYTHING,
                               at=AT, **kw)  # fmt: skip
     return [r["id"] for r in found["rows"]], found["total"]
