@@ -56,7 +56,7 @@ def fires(db, app):
 def _rows(html: str) -> dict[int, tuple[str, str]]:
     """Each list row: its data-deadline and its text."""
     found = re.findall(
-        r'<tr class="[^"]*" data-id="(\d+)" data-deadline="([^"]*)">(.*?)</tr>', html, re.S
+        r'<tr class="[^"]*" data-id="(\d+)" data-deadline="([^"]*)"[^>]*>(.*?)</tr>', html, re.S
     )
     return {int(i): (d, text) for i, d, text in found}
 
