@@ -61,6 +61,8 @@ def test_a_list_holds_what_the_access_policy_lets_one_read(town, every, caller):
     ids, total = _ids(town, caller)
     expected = [r["id"] for r in every if access.may(caller, access.CASE_READ, r)]
     assert ids == sorted(expected, reverse=True) and total == len(expected)
+    mine = [r["id"] for r in every if r["id"] in set(expected) and r["status"] in OPEN_STATUSES]
+    assert _ids(town, caller, CaseFilter(statuses=OPEN)) == (sorted(mine, reverse=True), len(mine))
     if caller is OFFICER:
         assert 13 in ids  # reported by li, outside li's grids
 
