@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 CSV_ROWS = 10_000  # the most rows one CSV of a list carries (the page says when cut)
 
 
+_PLACES: dict[tuple, Places] = {}
+
+
 @dataclass(frozen=True)
 class Places:
     """Names for a list's rows: the grids and the layer above them (the communities)."""
@@ -35,6 +38,19 @@ class Places:
 
     @classmethod
     def of(cls, store: CasesAndAreas) -> Places:
+        """The names, read once per store and state of its areas (they change when areas
+        are edited or a generation is activated; a list is read every few seconds)."""
+        generations = tuple((g.id, g.created, g.active) for g in store.generations())
+        key = (store.url, store.areas_version(), generations)
+        found = _PLACES.get(key)
+        if found is None:
+            if len(_PLACES) > 16:
+                _PLACES.clear()
+            found = _PLACES[key] = cls._read(store)
+        return found
+
+    @classmethod
+    def _read(cls, store: CasesAndAreas) -> Places:
         layers = {x.name: x for x in store.layers()}
         grid = layers.get("grid")
         parent = grid.parent if grid else None

@@ -147,7 +147,37 @@ def test_descriptions_are_searched_only_by_who_reads_them(town):
     assert len(_ids(town, DISPATCHER, CaseFilter(text="施工"))[0]) > 0
 
 
-@pytest.mark.parametrize("sort", ["due", "priority", "newest", "oldest", "number"])
+def _sorted(rows: list[dict], sort: str) -> list[int]:
+    """``rows`` in ``sort`` order, by Python's sort."""
+
+    def due(r):
+        return (r["due_utc"] is None, r["due_utc"] or "", r["reported_utc"], r["id"])
+
+    def rank(r):
+        return FIRST.index(r["status"]) if r["status"] in FIRST else len(FIRST)
+
+    keys = {
+        "due": due,
+        "priority": lambda r: (rank(r), *due(r)),
+        "oldest": lambda r: (r["reported_utc"], r["id"]),
+        "number": lambda r: -r["id"],
+    }
+    if sort == "newest":
+        return [r["id"] for r in sorted(rows, key=lambda r: (r["reported_utc"], r["id"]))][::-1]
+    return [r["id"] for r in sorted(rows, key=keys[sort])]
+
+
+SORTS = ["due", "priority", "newest", "oldest", "number"]
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_each_order_is_what_a_sort_of_every_case_gives(town, every, sort):
+    for f in (CaseFilter(statuses=OPEN), CaseFilter()):
+        expected = _sorted([r for r in every if not f.statuses or r["status"] in f.statuses], sort)
+        assert _ids(town, DISPATCHER, f, sort=sort) == (expected, len(expected))
+
+
+@pytest.mark.parametrize("sort", SORTS)
 def test_pages_add_up_to_the_list(town, sort):
     f = CaseFilter(statuses=OPEN)
     whole, total = _ids(town, CITY, f, sort=sort)
