@@ -137,6 +137,13 @@ def case_list_json():
     return jsonify({**{k: found[k] for k in keep}, "cases": _rows(found, lang)})
 
 
+@bp.get("/api/cases/mine")
+@allow(access.CASES_MINE)
+def mine_json():
+    """An officer's list (their grids' cases and their own reports) as JSON."""
+    return case_list_json()
+
+
 CSV_COLUMNS = {
     "id": ("编号", "Number"),
     "category_name": ("类别", "Category"),
