@@ -117,7 +117,7 @@ def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):
 
     city = _signed_in(browser, loop_server, loop_db, "department", department="city")
     try:
-        city.page.goto(loop_server + "/cases/queue")
+        city.page.goto(loop_server + "/cases/queue?status=dispatched")  # the new ones
         city.page.click(f"#gm-cases tr[data-id='{case_id}'] a")
         _step(city, "start")
         assert _status(city) == "处置"
