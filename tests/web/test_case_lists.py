@@ -91,3 +91,10 @@ def test_a_row_names_its_area_and_links_the_case(client):
     row = re.search(r'<tr class="[^"]*" data-id="1" .*?</tr>', html, re.S)[0]
     assert 'href="/cases/1"' in row and case["community_name"] in row and case["grid_code"] in row
     assert '<th scope="col">' in html and '<label for="gm-f-community">' in html
+
+
+def test_a_leader_reads_the_list_without_links_to_cases_it_may_not_open(leader):
+    r = leader.get("/cases?overdue=1&lang=zh")
+    table = r.get_data(as_text=True).split('id="gm-cases"')[1].split("</table>")[0]
+    assert r.status_code == 200 and "<tbody>" in table and 'href="/cases/' not in table
+    assert leader.get("/cases/1").status_code == 403
