@@ -71,11 +71,13 @@ class Places:
         return tuple(sorted(c for c, (_, parent) in self.grids.items() if parent == community))
 
 
-def default_sort(caller: access.Caller) -> str:
-    """A department's list puts escalated and newly dispatched cases first; the others'
-    soonest due."""
+def default_sort(caller: access.Caller, f: CaseFilter) -> str:
+    """A department's list (a department's own, or one department's cases on the
+    dispatcher's) puts escalated and newly dispatched cases first; the others' soonest
+    due."""
     scope = access.case_scope(caller)
-    return "priority" if scope.department and not scope.everything else "due"
+    own = scope.department and not scope.everything
+    return "priority" if own or f.department else "due"
 
 
 def checked(
@@ -118,7 +120,7 @@ def listing(
     rows (redacted for ``caller``, each with its grid's and community's names), how many
     cases pass in all, the pages.  A page holds at most ``most`` rows (a CSV more)."""
     access.require(caller, access.CASES_LIST)
-    sort = sort or default_sort(caller)
+    sort = sort or default_sort(caller, f)
     if sort not in SORTS:
         raise InvalidInput(
             f"parameter 'sort' is {sort!r}; expected one of {', '.join(SORTS)}", field="sort"

@@ -195,6 +195,8 @@ def test_pages_add_up_to_the_list(town, sort):
 def test_a_department_sees_escalated_and_new_cases_first(town, every):
     found = caselists.listing(town, CITY, CaseFilter(statuses=OPEN), at=AT, per_page=200)
     assert found["sort"] == "priority"
+    queue = caselists.listing(town, DISPATCHER, CaseFilter(statuses=OPEN, department="city"), at=AT)
+    assert queue["sort"] == "priority" and queue["rows"] == found["rows"][:50]
     statuses = [r["status"] for r in found["rows"]]
     n = {s: sum(1 for r in every if r["department"] == "city" and r["status"] == s) for s in FIRST}
     assert statuses[: n["escalated"]] == ["escalated"] * n["escalated"]
