@@ -102,6 +102,7 @@ def _page(title: tuple[str, str], department: str | None = None, hazards=None, f
         departments=[(d.code, d.name(lang)) for d in store.departments().values()],
         communities=caselists.communities(store),
         csv=url_for("cases.case_list_csv", **args, **fixed),
+        csv_rows=caselists.CSV_ROWS,
     )
 
 
