@@ -14,6 +14,7 @@ from gridmap.caselist import REPORTER_KINDS, SORTS, CaseFilter
 from gridmap.catalogue import STATUSES
 from gridmap.services import caselists, cases
 from gridmap.spreadsheet import csv_text
+from web import cases as case_pages
 from web import i18n, params
 from web.auth import allow
 from web.caller import caller, require
@@ -182,3 +183,9 @@ def case_list_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="cases.csv"'},
     )
+
+
+def init_app(app) -> None:
+    """The case pages (``web.cases``) with these lists, on one blueprint: imported here
+    first, so that its routes are on it when it is registered."""
+    case_pages.init_app(app)

@@ -353,6 +353,4 @@ def board_json():
 
 def init_app(app) -> None:
     app.jinja_env.globals["L"] = i18n.pick
-    from web import case_lists  # noqa: F401  (its routes are on this blueprint)
-
     app.register_blueprint(bp)
