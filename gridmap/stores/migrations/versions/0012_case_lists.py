@@ -2,14 +2,14 @@
 cases and what they reported themselves, wherever it is).
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0016
 """
 
 from gridmap.stores import schema as s
 from gridmap.stores.migrations import add_columns
 
 revision = "0012"
-down_revision = "0011"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
