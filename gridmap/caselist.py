@@ -80,6 +80,14 @@ class CaseFilter:
     number: int | None = None
     text: str | None = None
 
+    @classmethod
+    def asked(cls, status: str | None = None, q: str | None = None, **values) -> CaseFilter:
+        """The filter a person asks for (the web's form, ``gridmap case list``): one
+        status choice (none: the open ones), a search box's text, the others as given."""
+        found = search(q)
+        statuses = statuses_of([status] if status else [], found.get("number"))
+        return cls(statuses=statuses, **values, **found)
+
     def given(self) -> list[str]:
         """The names of the filters that narrow the list."""
         return [f.name for f in fields(self) if getattr(self, f.name) not in (None, False, ())]

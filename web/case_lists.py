@@ -41,10 +41,9 @@ FILTERS = (
 def _request(department: str | None = None) -> dict:
     """A list's filters, order and page as the request gives them (each bad value a
     400 naming its parameter)."""
-    status = params.choice("status", (caselist.OPEN, caselist.ANY, *STATUSES))
-    search = caselist.search(params.text("q", max_length=200))
-    f = CaseFilter(
-        statuses=caselist.statuses_of([status] if status else [], search.get("number")),
+    f = CaseFilter.asked(
+        status=params.choice("status", (caselist.OPEN, caselist.ANY, *STATUSES)),
+        q=params.text("q", max_length=200),
         category=params.text("category", max_length=16),
         department=department or params.text("department", max_length=64),
         due_soon=params.flag("due_soon"),
@@ -53,7 +52,6 @@ def _request(department: str | None = None) -> dict:
         since=params.day("since"),
         until=params.day("until"),
         reporter_kind=params.choice("reporter_kind", tuple(REPORTER_KINDS)),
-        **search,
     )
     return {
         "f": f,

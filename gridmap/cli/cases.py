@@ -208,6 +208,9 @@ def _local(utc: str | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
+FILTER_OPTIONS = ("category", "department", "due_soon", "overdue", "escalated", "reporter_kind")
+
+
 @case.command("list")
 @click.option(
     "--status",
@@ -241,18 +244,12 @@ def case_list(ctx, status, q, since, until, user, **values) -> None:
 
     store = command_store(ctx)
     caller = access.Caller.of(store.user(user)) if user else access.SYSTEM
-    search = caselist.search(q)
-    f = caselist.CaseFilter(
-        statuses=caselist.statuses_of([status] if status else [], search.get("number")),
-        category=values.pop("category"),
-        department=values.pop("department"),
-        due_soon=values.pop("due_soon"),
-        overdue=values.pop("overdue"),
-        escalated=values.pop("escalated"),
+    f = caselist.CaseFilter.asked(
+        status=status,
+        q=q,
         since=since and since.date(),
         until=until and until.date(),
-        reporter_kind=values.pop("reporter_kind"),
-        **search,
+        **{k: values.pop(k) for k in FILTER_OPTIONS},
     )
     found = caselists.listing(store, caller, f, **values)
     for r in found["rows"]:
