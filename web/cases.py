@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 
 from gridmap import access, workflow
+from gridmap.caselist import CALLER_MARK
 from gridmap.catalogue import CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import LOCAL_TZ
@@ -45,15 +46,18 @@ def _photos() -> list:
     return params.photos(_settings().photo_mb * 1_000_000)
 
 
-def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
-    """A case as pages and the API show it: names in ``lang``, due time and what is left."""
+def case_view(
+    case: dict, lang: str, at: datetime | None = None, departments: dict | None = None
+) -> dict:
+    """A case as pages and the API show it: names in ``lang``, due time and what is left
+    (``departments``: the store's, when a list has read them once for its rows)."""
     at = at or cases.now()
     k = 0 if lang == "zh" else 1
     cat = _calendar().categories.get(case["category"])
     left = cases.remaining(case, _calendar(), at)
     deadline = cases.deadline(case, at)
     due = workflow.parse_utc(case.get("due_utc"))
-    departments = get_store().departments()
+    departments = get_store().departments() if departments is None else departments
     dept = departments.get(case.get("department"))
     view = {
         "id": case["id"],
@@ -64,7 +68,7 @@ def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
         "status_name": STATUSES[case["status"]][k],
         "reported_at": case["reported_at"],
         "description": case["description"],
-        "reporter": case["reporter"],
+        "reporter": case.get("reporter"),  # a list has redacted it for some readers
         "grid_code": case["grid_code"],
         "areas": case["areas"],
         "department": case.get("department"),
@@ -194,7 +198,7 @@ def _reporter(values) -> str | None:
     name = params.text("reporter", values, max_length=100)
     if not name or not may(access.CASE_FOR_CALLER):
         return None
-    return f"{name} (via {current_user.name})"
+    return f"{name}{CALLER_MARK}{current_user.name})"
 
 
 def _hazard_param() -> int | None:
@@ -453,49 +457,6 @@ def photo(photo_id: int):
 # -- lists and the board -----------------------------------------------------------------
 
 
-def _list_page(title: tuple[str, str], rows: list[dict], hazards=None):
-    lang = i18n.language()
-    at = cases.now()
-    return render_template(
-        "cases_list.html",
-        lang=lang,
-        title=title[0 if lang == "zh" else 1],
-        cases=[case_view(r, lang, at) for r in rows],
-        hazards=hazards,
-    )
-
-
-@bp.get("/cases/mine")
-@allow(access.CASES_MINE)
-def mine():
-    store = get_store()
-    areas = list(current_user.user.areas)
-    rows = store.cases(grids=areas)
-    due = store.hazards_due(cases.now().date(), grids=areas)
-    return _list_page(("我的待办", "My cases"), rows, hazards=due)
-
-
-@bp.get("/api/cases/mine")
-@allow(access.CASES_MINE)
-def mine_json():
-    lang = i18n.language()
-    rows = get_store().cases(grids=list(current_user.user.areas))
-    return jsonify({"cases": [case_view(r, lang) for r in rows]})
-
-
-@bp.get("/cases/queue")
-@allow(access.CASES_QUEUE)
-def queue():
-    store = get_store()
-    department = params.text("department") or current_user.user.department
-    require(access.CASES_QUEUE, department)
-    if department not in store.departments():
-        raise InvalidInput(f"unknown department {department!r}", field="department")
-    rows = store.cases(department=department)
-    name = store.departments()[department]
-    return _list_page((f"{name.name_zh}待办", f"{name.name_en}: queue"), rows)
-
-
 @bp.get("/cases/board")
 @allow(access.BOARD_READ)
 def board():
@@ -510,6 +471,8 @@ def board():
         statuses=[(s, names[k]) for s, names in STATUSES.items()],
         departments={c: d.name(lang) for c, d in departments.items()},
         peak=max([max(r, c) for _, r, c in data["per_day"]] + [1]),
+        # "另有 N 个社区" opens the board with every community's row.
+        shown=None if params.choice("communities", ("all",)) else 15,
     )
 
 

@@ -47,7 +47,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from gridmap.access import CaseScope
     from gridmap.accounts import Token, User
+    from gridmap.caselist import CaseFilter
     from gridmap.model import Generation, IncidentQuery, Layer, Officer
     from gridmap.routing import Department, Rule
     from gridmap.workflow import ClockRule, Step
@@ -348,6 +350,16 @@ class CaseStore(RoutingStore, HazardStore, SubmissionStore, Protocol):
         overdue_at: str | None = None,
         limit: int = 200,
     ) -> list[dict]: ...
+
+    def case_list(
+        self,
+        scope: CaseScope,
+        f: CaseFilter,
+        now_utc: str,
+        sort: str = "due",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[dict], int]: ...
 
     def overdue_ids(
         self, now_utc: str, statuses: Sequence[str] = ("dispatched", "handling")

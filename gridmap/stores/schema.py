@@ -278,6 +278,10 @@ Index(
     postgresql_where=_ESCALATABLE,
     sqlite_where=_ESCALATABLE,
 )
+# An officer's case list (revision 0012) holds their grids' cases (ix_incidents_grid) or
+# those they reported anywhere: each side of that OR read from an index, not a scan of
+# every case.
+Index("ix_incidents_reporter", incidents.c.reporter)
 CASE_COLUMNS = [
     "department",
     "zone_code",
