@@ -10,7 +10,7 @@ and API is one of its methods.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,10 @@ from boundaries.editor import Painting, Paintings, district_rows, live
 from boundaries.plan import Plan
 from boundaries.publish import Preview, Published, PublishRequest, check, preview, publish
 from boundaries.rules import NO_BOUNDS, Bounds
+from gridmap import access
 from gridmap.engines import LargeBatches
 from gridmap.errors import Conflict, InvalidInput
+from gridmap.services import approvals
 from gridmap.settings import Settings
 from gridmap.stores.protocols import AreaStore, CasesAndAreas, Store
 
@@ -367,3 +369,22 @@ class Workspace:
         return publish(
             store, found.units, found.plan, **request.options(), settings=settings, large=large
         )
+
+    def approve(
+        self,
+        store: Store,
+        caller: access.Caller,
+        plan_id: int,
+        request: PublishRequest,
+        settings: Settings | None = None,
+        large: LargeBatches | None = None,
+    ) -> Published:
+        """Publish the stored plan as an admin approves it (``gridmap.services.approvals``):
+        the new areas named as submitted unless ``request`` names them, the step recorded
+        with the generation, all or nothing."""
+
+        def run(names: dict[str, str]) -> Published:
+            named = replace(request, names=tuple(sorted(names.items())))
+            return self.publish(store, plan_id, named, settings, large)
+
+        return approvals.approve(store, caller, plan_id, run, dict(request.names))

@@ -132,7 +132,8 @@ LAYER_WRITE = "layer.write"  # a layer's kind, titles and parent; retiring one
 DATA_EXPORT = "data.export"
 PLAN_READ = "plan.read"
 PLAN_WRITE = "plan.write"  # make, paint: plans are the planners' shared drafts
-PLAN_PUBLISH = "plan.publish"  # publish and activate generations
+PLAN_PUBLISH = "plan.publish"  # publish and activate generations; approve or return plans
+PLAN_SUBMIT = "plan.submit"  # ask an admin to publish a plan (with its areas' names)
 JOB_RUN = "job.run"  # start an automatic plan
 JOB_READ = "job.read"
 JOB_STOP = "job.stop"
@@ -164,13 +165,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     PLAN_READ: frozenset({PLANNER, ADMIN}),
     PLAN_WRITE: frozenset({PLANNER}),
     PLAN_PUBLISH: frozenset({ADMIN}),
+    PLAN_SUBMIT: frozenset({PLANNER}),
     JOB_RUN: frozenset({PLANNER}),
     JOB_READ: frozenset({PLANNER, ADMIN}),
     JOB_STOP: frozenset({PLANNER, ADMIN}),
     GENERATION_READ: frozenset({PLANNER, ADMIN}),
     AUDIT_READ: frozenset({ADMIN}),
     USERS_MANAGE: frozenset({ADMIN}),
-    NOTIFY_SELF: frozenset({DISPATCHER, DEPARTMENT, OFFICER}),
+    # Admins are told of plans submitted to them, planners of their plans returned.
+    NOTIFY_SELF: frozenset({DISPATCHER, DEPARTMENT, OFFICER, ADMIN, PLANNER}),
 }
 
 

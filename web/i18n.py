@@ -128,6 +128,24 @@ REFUSALS = {
     ),
     "publish.area_unknown": ("没有编码为 {area} 的新区域", "no new area has code {area}"),
     "publish.rules": ("方案不符合规则：{reasons}", "the plan breaks the rules: {reasons}"),
+    "approval.submitted": (
+        "方案“{plan}”已提交审批，请等待管理员处理",
+        "plan {plan!r} is submitted already: wait for an admin",
+    ),
+    "approval.published": ("方案“{plan}”已经发布", "plan {plan!r} is published already"),
+    "approval.not_submitted": (
+        "方案“{plan}”没有在等待审批",
+        "plan {plan!r} is not waiting for approval",
+    ),
+    "approval.changed": (
+        "方案“{plan}”在提交审批后又被修改过：请规划人员重新提交",
+        "plan {plan!r} was changed after it was submitted: it must be submitted again",
+    ),
+    "approval.note": ("说明最多 {max} 个字", "the note may hold at most {max} characters"),
+    "approval.note_missing": (
+        "请写明退回的原因：规划人员需要知道改什么",
+        "say why it is sent back: the planner needs to know what to change",
+    ),
     "publish.too_many_grids": (
         "方案中有区域含 {grids} 个网格，超出 {width} 位网格编码的容量：请拆分为更小的区域",
         "an area of the plan holds {grids} grids, more than {width}-digit grid codes "
@@ -165,8 +183,27 @@ END_REASONS = {
 }
 
 
+# A plan's state on its way to publication (``gridmap.services.approvals``).
+REVIEW_STEPS = {
+    "draft": ("草稿", "Draft"),
+    "submitted": ("待审批", "Waiting for approval"),
+    "returned": ("已退回", "Sent back"),
+    "published": ("已发布", "Published"),
+}
+
+
+def step_name(step: str) -> str:
+    return _named(REVIEW_STEPS, step)
+
+
 def role_name(role: str) -> str:
     return _named(ROLE_NAMES, role)
+
+
+def needs_roles(roles) -> str:
+    """A refusal for want of a role, naming the roles that may (a page's 403)."""
+    names = pick("、", ", ").join(role_name(r) for r in roles)
+    return pick(f"只有{names}可以这样做", f"Only {names} may do this")
 
 
 def sign_in_event(action: str) -> str:

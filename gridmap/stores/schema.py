@@ -328,6 +328,26 @@ plans = Table(
 
 PLAN_COLUMNS = ["author", "bounds"]
 
+# Revision 0017: a plan's way to publication.  A planner submits it (with the new areas'
+# names and a note), an admin publishes it or sends it back with a note; each step one row,
+# so the plan's state is its last step and the notes stay for the planner to read.
+plan_reviews = Table(
+    "plan_reviews",
+    metadata,
+    _id(),
+    Column("plan_id", Integer, ForeignKey("plans.id"), nullable=False),
+    Column("step", Text, nullable=False),  # submitted, returned, published
+    Column("actor", Text, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("names", Json, nullable=False, server_default="{}"),  # new area code -> name
+    Column("version", Text, nullable=False),  # the plan's "updated" the step was taken on
+    Column("generation", Integer, ForeignKey("generations.id")),  # what publishing made
+    Column("at", Timestamp, nullable=False),
+    CheckConstraint("step IN ('submitted', 'returned', 'published')", name="plan_reviews_step"),
+    sqlite_autoincrement=True,
+)
+Index("ix_plan_reviews_plan", plan_reviews.c.plan_id, plan_reviews.c.id)
+
 users = Table(
     "users",
     metadata,
@@ -699,6 +719,9 @@ SCHEDULER_TABLES = {
     "public_contacts": "public reporters who asked to be told",
 }
 ATTRIBUTE_TABLES.update(SCHEDULER_TABLES)
+# Revision 0017 added this.
+REVIEW_TABLES = {"plan_reviews": "plans submitted for approval, published or sent back"}
+ATTRIBUTE_TABLES.update(REVIEW_TABLES)
 FIXED = [
     meta,
     layers,
@@ -716,6 +739,7 @@ FIXED = [
     *(metadata.tables[name] for name in SESSION_TABLES),
     *(metadata.tables[name] for name in CLOCK_TABLES),
     *(metadata.tables[name] for name in SCHEDULER_TABLES),
+    *(metadata.tables[name] for name in REVIEW_TABLES),
 ]
 
 
