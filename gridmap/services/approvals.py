@@ -90,12 +90,13 @@ def submit(
     store: Store, caller: access.Caller, plan_id: int, names: Any = None, note: Any = ""
 ) -> dict:
     """Submit plan ``plan_id`` for approval with its new areas' ``names`` (code -> name)
-    and a ``note``; the step's row."""
+    and a ``note``; the step's row.  A plan painted since it was submitted is submitted
+    again (what the admin publishes is the plan as last submitted)."""
     access.require(caller, access.PLAN_SUBMIT)
     chosen, said = _names(names), _note(note)
     with store.transaction():
         plan, now = store.load_plan(plan_id), review(store, plan_id)
-        if now.state == SUBMITTED:
+        if now.state == SUBMITTED and now.last["version"] == plan["updated"]:
             raise Conflict(
                 f"plan {plan_id} is submitted already: wait for an admin",
                 code="approval.submitted",
