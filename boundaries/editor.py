@@ -22,7 +22,7 @@ from boundaries import metrics
 from boundaries.colours import plan_colours
 from boundaries.plan import Plan
 from boundaries.propose import mixed_plan
-from boundaries.rules import Bounds
+from boundaries.rules import Bounds, rule_rows
 from boundaries.units import Units, fine_plan
 from gridmap.errors import InvalidInput
 
@@ -205,10 +205,7 @@ def live(painting: Painting, bounds: Bounds | Mapping) -> dict:
         "colours": plan_colours(plan),  # the server's, so neighbours never share one
         "not_contiguous": len(broken),
         "groups_split": painting.groups_split(),
-        "rules": [
-            {"rule": name, "passes": ok, "reason": reason}
-            for name, ok, reason in bounds.check(plan, broken=broken, crossing=painting.crossing)
-        ],
+        "rules": rule_rows(bounds.check(plan, broken=broken, crossing=painting.crossing)),
     }
 
 

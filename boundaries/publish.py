@@ -346,7 +346,7 @@ def check(store: AreaStore, units: Units, plan: Plan, *, layer: str = "community
             "the plan breaks the rules: " + "; ".join(failed),
             field="plan",
             code="publish.rules",
-            values={"reasons": "; ".join(failed)},
+            values={"reasons": failed},  # each said in the page's language
         )
     return fine
 

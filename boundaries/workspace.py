@@ -20,7 +20,7 @@ from boundaries.compare import Comparison, compare
 from boundaries.editor import Painting, Paintings, district_rows, live
 from boundaries.plan import Plan
 from boundaries.publish import Preview, Published, PublishRequest, check, preview, publish
-from boundaries.rules import NO_BOUNDS, Bounds
+from boundaries.rules import NO_BOUNDS, Bounds, rule_rows
 from gridmap import access
 from gridmap.engines import LargeBatches
 from gridmap.errors import Conflict, InvalidInput
@@ -119,9 +119,7 @@ def today_in(store: AreaStore, spec: Spec, layer: str) -> dict[str, str]:
 def describe(plan: Plan, bounds: Bounds = NO_BOUNDS) -> dict:
     """Metrics and rule verdicts, as the API answers them."""
     out = metrics.summary(plan)
-    out["rules"] = [
-        {"rule": name, "passes": ok, "reason": reason} for name, ok, reason in bounds.check(plan)
-    ]
+    out["rules"] = rule_rows(bounds.check(plan))
     out["units"] = len(plan.graph)
     return out
 
@@ -235,7 +233,8 @@ class Workspace:
             "units": len(painting.codes),
             "k": shown["districts"],
             "passes": all(r["passes"] for r in shown["rules"]),
-            "failing": [r["reason"] for r in shown["rules"] if not r["passes"]],
+            # what each failing rule says: its code and values, else its English
+            "failing": [r["said"] or r["reason"] for r in shown["rules"] if not r["passes"]],
             "max_deviation": shown["max_deviation"],
             "mean_polsby_popper": shown["mean_polsby_popper"],
         }

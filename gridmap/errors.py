@@ -46,7 +46,12 @@ class Infeasible(InvalidInput):
     def __init__(self, reasons: list[dict]):
         shown = "; ".join(r["message"] for r in reasons[:3])
         more = f" (and {len(reasons) - 3} more reasons)" if len(reasons) > 3 else ""
-        super().__init__(f"no plan can satisfy this request: {shown}{more}", field="plan")
+        super().__init__(
+            f"no plan can satisfy this request: {shown}{more}",
+            field="plan",
+            code="plan.infeasible",
+            values={"reasons": [r.get("said") or r["message"] for r in reasons]},
+        )
         self.reasons = reasons
 
 

@@ -128,6 +128,10 @@ REFUSALS = {
     ),
     "publish.area_unknown": ("没有编码为 {area} 的新区域", "no new area has code {area}"),
     "publish.rules": ("方案不符合规则：{reasons}", "the plan breaks the rules: {reasons}"),
+    "plan.infeasible": (
+        "没有方案能满足这些要求：{reasons}",
+        "no plan can satisfy this request: {reasons}",
+    ),
     "approval.submitted": (
         "方案“{plan}”已提交审批，请等待管理员处理",
         "plan {plan!r} is submitted already: wait for an admin",
@@ -225,10 +229,145 @@ def refusal(exc: Exception) -> str:
     pair = REFUSALS.get(getattr(exc, "code", None) or "")
     if pair is None:
         return str(exc)
+    values = {k: _value(v) for k, v in (getattr(exc, "values", None) or {}).items()}
     try:
-        return pick(*pair).format(**getattr(exc, "values", {}))
+        return pick(*pair).format(**values)
     except (KeyError, IndexError):
         return str(exc)
+
+
+# What the planner's rules, feasibility checks and automatic runs say
+# (``boundaries.said``): by code, with {parameters} already fit to show.  The pages'
+# scripts get the same table (``said_texts``) and fill it the same way (``api.js``).
+SAID = {
+    "bounds.range": ("{low}–{high}", "{low}..{high}"),
+    "bounds.low": ("至少 {low}", "at least {low}"),
+    "bounds.high": ("至多 {high}", "at most {high}"),
+    "rule_name.contiguous": ("连通", "contiguous"),
+    "rule_name.population": ("人口", "population"),
+    "rule_name.nested": ("嵌套", "nested"),
+    "rule_name.districts": ("区域数", "districts"),
+    "rule.contiguous.ok": ("每个区域都连成一片", "every district is contiguous"),
+    "rule.contiguous": (
+        "区域 {district} 分成了 {pieces} 块：{parts}",
+        "district {district} is in {pieces} pieces: {parts}",
+    ),
+    "rule.population.ok": (
+        "每个区域的人口都在范围内",
+        "every district's population is within bounds",
+    ),
+    "rule.population": (
+        "区域 {district} 有 {population} 人，应为 {expected} 人",
+        "district {district} has {population} residents; expected {expected}",
+    ),
+    "rule.population.none": (
+        "未设人口范围；最大偏差 {deviation}",
+        "no bound given; max deviation {deviation}",
+    ),
+    "rule.nested.none": (
+        "没有上级图层：无需落在上级区域内",
+        "no parent layer: nothing to lie inside",
+    ),
+    "rule.nested.ok": ("每个区域都在一个上级区域内", "every district lies inside one parent area"),
+    "rule.nested": (
+        "区域 {district} 跨越了上级区域 {parents}",
+        "district {district} crosses parent areas {parents}",
+    ),
+    "rule.districts.ok": ("{k} 个区域", "{k} districts"),
+    "rule.districts": (
+        "方案有 {count} 个区域，应为 {k} 个",
+        "the plan has {count} districts; expected {k}",
+    ),
+    "rule.districts.none": ("{count} 个区域（未指定区域数）", "{count} districts (no k given)"),
+    "feasible.parent": (
+        "{parent} 有 {population} 人，无法分成每个 {bounds} 人的区域：分成 {large} 个则太大，"
+        "分成 {small} 个则太小",
+        "{parent} has {population} residents, which cannot be divided into districts of "
+        "{bounds}: {large} districts would be too large, {small} too small",
+    ),
+    "feasible.k_range": (
+        "{k} 个区域无法满足人口范围：各上级区域共需 {fewest} 到 {most} 个 {bounds} 人的区域",
+        "{k} districts cannot respect the bounds: the parents need between {fewest} and "
+        "{most} districts of {bounds}",
+    ),
+    "feasible.contiguity": (
+        "{parent} 的单元分成了 {pieces} 块：{units} 与其余单元不相邻；请手动把它们连到相邻单元后"
+        "再制作连通的方案",
+        "{parent}'s units are in {pieces} pieces: {units} share no border with the rest; "
+        "link them to a neighbour by hand to plan contiguous areas",
+    ),
+    "feasible.total": (
+        "各单元的 {of} 都是 0：无可均衡",
+        "the units have no {of}: nothing to balance",
+    ),
+    "feasible.bounds": (
+        "人口下限 {low} 高于上限 {high}",
+        "the minimum {low} is above the maximum {high}",
+    ),
+    "feasible.k_min": ("区域数为 {k}，至少应为 1", "k is {k}; expected at least 1 district"),
+    "feasible.k_units": (
+        "{k} 个区域却只有 {units} 个单元：每个区域至少需要一个单元",
+        "{k} districts from {units} units: each district needs at least one unit",
+    ),
+    "feasible.unit": (
+        "{count} 个单元（{units}）超过上限 {high}：任何方案都容纳不了；请减少区域数或放宽范围",
+        "{count} unit(s) ({units}) above the maximum {high}: no plan can hold them; ask "
+        "fewer districts or wider bounds",
+    ),
+    "run.nest_floor": (
+        "嵌套的方案无法做到与理想值 {ideal} 相差 ±{epsilon} 以内：{parent} 有 {population} 人，"
+        "其 {districts} 个区域平均 {average}（{gap}）；{fewer} 个或 {more} 个会偏差更大",
+        "no nested plan can be within ±{epsilon} of the ideal {ideal}: {parent} has "
+        "{population}; its {districts} districts average {average} ({gap}); {fewer} or "
+        "{more} would be further off",
+    ),
+    "run.first_valid": (
+        "{seconds} 秒：首个符合全部规则的方案，最大偏差 {deviation}",
+        "{seconds}s: first plan within every rule, max deviation {deviation}",
+    ),
+    "run.progress": ("{seconds} 秒：最大偏差 {deviation}", "{seconds}s: max deviation {deviation}"),
+    "run.whole": (
+        "{units} 个完整单元组成 {k} 个区域：最大偏差 {deviation}",
+        "{k} districts over {units} whole units: max deviation {deviation}",
+    ),
+    "run.split": (
+        "{units} 个单元组成 {k} 个区域（拆分了 {split} 个原单元）：最大偏差 {deviation}",
+        "{k} districts over {units} units ({split} old units split): max deviation {deviation}",
+    ),
+}
+
+
+def said(text) -> str:
+    """What ``text`` says in the page's language: a ``boundaries.said.Said`` or its
+    ``{"code", "values"}``; plain text as it is (a code without a translation: its
+    English)."""
+    found = text.as_dict() if hasattr(text, "as_dict") else text
+    if not isinstance(found, dict) or found.get("code") not in SAID:
+        return str(text)
+    values = {k: _value(v) for k, v in (found.get("values") or {}).items()}
+    try:
+        return pick(*SAID[found["code"]]).format(**values)
+    except (KeyError, IndexError):
+        return str(text)
+
+
+def _value(value):
+    """A parameter as said: nested said things said too, lists joined."""
+    if isinstance(value, list | tuple):
+        return (
+            pick("；", "; ").join(str(_value(v)) for v in value)
+            if any(hasattr(v, "as_dict") or isinstance(v, dict) for v in value)
+            else pick("、", ", ").join(str(v) for v in value)
+        )
+    if hasattr(value, "as_dict") or (isinstance(value, dict) and "code" in value):
+        return said(value)
+    return value
+
+
+def said_texts(lang: str) -> dict[str, str]:
+    """:data:`SAID` in ``lang``, for the pages' scripts."""
+    k = LANGUAGES.index(lang)
+    return {code: pair[k] for code, pair in SAID.items()}
 
 
 # The columns of the rejected rows' CSV (the data page's check).

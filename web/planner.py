@@ -18,6 +18,8 @@ from web.db import get_store, workspace
 bp = Blueprint("planner", __name__)
 bp.add_app_template_filter(i18n.percent, "percent")  # the one way pages show a deviation
 bp.add_app_template_global(i18n.step_name, "step_name")
+bp.add_app_template_filter(i18n.said, "said")  # a rule's or a run's text in the page's language
+bp.add_app_template_global(i18n.said_texts, "said_texts")  # the same, for the pages' scripts
 
 
 @bp.get("/plans")
