@@ -2,9 +2,12 @@
 提交审批 and never 发布, names a new area and submits the plan with a note; the admin
 finds it waiting on the plans page, opens it with the planner's names filled in and
 publishes it; the new generation carries the chosen name, and the planner's list says
-已发布.  Screenshots go to test-output/screenshots/approval-*.png."""
+已发布.  The painting page says its rules in Chinese.  Screenshots go to
+test-output/screenshots/approval-*.png."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -13,6 +16,7 @@ from gridmap.stores import open_store
 from tests.conftest import copy_city
 from tests.web.conftest import serving
 from tests.web.test_browser import _signed_in
+from tests.web.test_planner_browser import _poll
 from web import create_app
 
 SCREEN = {"viewport": {"width": 1366, "height": 768}}
@@ -40,6 +44,12 @@ def test_a_planner_submits_a_named_plan_and_the_admin_publishes_it(browser, city
             codes,
         )
         plan_id = made["id"]
+        # The painting page says its rules in Chinese (from the codes the API sends).
+        p.goto(f"{base}/plans/{plan_id}")
+        _poll(planner, "() => window.gridmapPlanner && gridmapPlanner.ready")
+        said = p.locator("#gm-rules").inner_text()
+        assert "连通：每个区域都连成一片" in said
+        assert not re.search(r"[a-z]{4,}", said), said  # no English words
         p.goto(base + "/plans")
         row = p.locator(f"#gm-plans tr[data-plan='{plan_id}']")
         assert row.locator(".gm-publish-link").count() == 0  # publishing is not offered
