@@ -178,15 +178,15 @@ class Cases:
 
     def case_rows(self, table: str) -> list[dict]:
         """Every row of one of the case tables (``schema.CASE_TABLES``), the public
-        channel's (``PUBLIC_TABLES``) or the scheduler's (``SCHEDULER_TABLES``), by id:
-        for copies."""
+        channel's (``PUBLIC_TABLES``), the scheduler's (``SCHEDULER_TABLES``) or the plans'
+        review steps (``REVIEW_TABLES``), by id: for copies."""
         t = s.metadata.tables[table]
-        assert table in s.CASE_TABLES or table in s.PUBLIC_TABLES or table in s.SCHEDULER_TABLES
+        assert table in s.COPIED_ROWS
         return [dict(r._mapping) for r in self._run(sa.select(t).order_by(t.c.id))]
 
     def add_case_rows(self, table: str, rows: list[dict]) -> None:
         """Rows read by ``case_rows`` (their ids kept out: the target numbers its own)."""
-        assert table in s.CASE_TABLES or table in s.PUBLIC_TABLES or table in s.SCHEDULER_TABLES
+        assert table in s.COPIED_ROWS
         if rows:
             with self.transaction():
                 self._run(sa.insert(s.metadata.tables[table]), rows)

@@ -722,6 +722,8 @@ ATTRIBUTE_TABLES.update(SCHEDULER_TABLES)
 # Revision 0017 added this.
 REVIEW_TABLES = {"plan_reviews": "plans submitted for approval, published or sent back"}
 ATTRIBUTE_TABLES.update(REVIEW_TABLES)
+# The tables a copy (``etl.copy``) moves row by row (``case_rows``, ``add_case_rows``).
+COPIED_ROWS = {*CASE_TABLES, *PUBLIC_TABLES, *SCHEDULER_TABLES, *REVIEW_TABLES}
 FIXED = [
     meta,
     layers,

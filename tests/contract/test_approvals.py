@@ -9,9 +9,11 @@ import pytest
 
 from boundaries.publish import PublishRequest
 from boundaries.workspace import Workspace
+from etl.copy import copy_store
 from gridmap import access, accounts
 from gridmap.errors import Conflict, Forbidden, InvalidInput
 from gridmap.services import approvals, notify
+from gridmap.stores.gpkg import GeoPackageStore
 from tests.contract.conftest import city_in
 
 PLANNER = access.Caller("plan-li", frozenset({access.PLANNER}))
@@ -45,7 +47,7 @@ def _as(store, caller: access.Caller) -> None:
     store.actor = f"web:{caller.name}"
 
 
-def test_submitted_returned_submitted_again_published_with_the_names(fresh_city):
+def test_submitted_returned_submitted_again_published_with_the_names(fresh_city, tmp_path):
     store, work = fresh_city, Workspace()
     _people(store)
     plan_id, proposed = _plan(store, work)
@@ -118,6 +120,16 @@ def test_submitted_returned_submitted_again_published_with_the_names(fresh_city)
     with pytest.raises(Conflict) as published:
         approvals.submit(store, PLANNER, plan_id, {}, "")
     assert published.value.code == "approval.published"
+
+    # A copy of the store (``gridmap db copy``) carries the plan's way, its ids renumbered.
+    with GeoPackageStore(tmp_path / "copy.gpkg") as other:
+        counts = copy_store(store, other, progress=lambda m: None)
+        assert counts["plan_reviews"] == 5
+        copied = approvals.review(other, other.plans()[-1]["id"])
+        assert [(s["step"], s["note"], s["actor"]) for s in copied.steps] == [
+            (s["step"], s["note"], s["actor"]) for s in now.steps
+        ]
+        assert other.generation(copied.last["generation"]).name == "2012"
 
 
 def test_each_step_is_for_its_role_and_bad_input_changes_nothing(fresh_city):
