@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from boundaries.rules import NO_BOUNDS, Bounds, rule_rows
 from gridmap import access
 from gridmap.engines import LargeBatches
 from gridmap.errors import Conflict, InvalidInput
+from gridmap.model import LOCAL_TZ
 from gridmap.services import approvals
 from gridmap.settings import Settings
 from gridmap.stores.protocols import AreaStore, CasesAndAreas, Store
@@ -151,6 +153,16 @@ class Drawing:
     extra: dict
 
 
+def local_minute(at: str) -> str:
+    """A stored instant (UTC text) as the lists show it: the city's time, to the minute.
+
+    >>> local_minute("2026-12-06T14:01:30.000Z")
+    '2026-12-06 22:01'
+    """
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
 def _no_cache(key: tuple, build: Callable[[], Any]) -> Any:
     return build()
 
@@ -228,7 +240,7 @@ class Workspace:
             "id": saved["id"],
             "name": saved["name"],
             "author": actor.partition(":")[2] or actor,  # 'web:alice' -> 'alice'
-            "updated": saved["updated"][:16].replace("T", " "),
+            "updated": local_minute(saved["updated"]),
             "layer": saved["spec"].get("layer"),
             "units": len(painting.codes),
             "k": shown["districts"],

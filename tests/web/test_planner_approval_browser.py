@@ -60,7 +60,7 @@ def test_a_planner_submits_a_named_plan_and_the_admin_publishes_it(browser, city
         first = p.locator("input.gm-area-name").first
         code = first.get_attribute("name").removeprefix("area_name.")
         first.fill("东湖社区")
-        p.fill("#gm-submit-note", "按街道划分，请审批")
+        p.fill("#gm-submit-note", "每个社区一个区域，请审批")
         planner.shot("approval-submit")
         with p.expect_navigation():
             p.click("#gm-submit")
@@ -71,11 +71,11 @@ def test_a_planner_submits_a_named_plan_and_the_admin_publishes_it(browser, city
         a = admin.page
         a.goto(base + "/plans")
         waiting = a.locator(f"#gm-waiting tr[data-plan='{plan_id}']")
-        assert "按街道划分，请审批" in waiting.inner_text()
+        assert "每个社区一个区域，请审批" in waiting.inner_text()
         admin.shot("approval-waiting")
         with a.expect_navigation():
             waiting.locator(".gm-review-link").click()
-        assert a.locator("#gm-submitted-note").inner_text() == "按街道划分，请审批"
+        assert a.locator("#gm-submitted-note").inner_text() == "每个社区一个区域，请审批"
         assert a.locator(f"input[name='area_name.{code}']").input_value() == "东湖社区"
         a.fill("#gm-gen-name", "2027")
         admin.shot("approval-publish")
