@@ -5,7 +5,9 @@ Each route parses its request and calls one use case: the stored plans' are
 ``boundaries.workspace.Workspace`` (one per process, ``web.db.workspace``), an automatic
 plan is ``boundaries.runs`` run as a job of this process (``web/jobs.py``: it reports
 progress, can be stopped, returning the best plan so far, and saves its plan when done),
-publishing is ``boundaries.publish``.
+publishing is ``boundaries.publish`` through the approval of ``gridmap.services.approvals``
+(``Workspace.approve``: a plan a planner submitted is published with their names), and
+submitting and sending back are that service's.
 """
 
 from __future__ import annotations
