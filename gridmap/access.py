@@ -356,13 +356,22 @@ _REFUSALS = {
 }
 
 
+def role_refusal(permission: str) -> Forbidden:
+    """The refusal of a caller whose roles do not hold ``permission``: which roles do."""
+    roles = sorted(PERMISSIONS[permission])
+    return Forbidden(
+        f"this needs one of the roles {', '.join(roles)}",
+        code="access.roles",
+        values={"roles": roles},
+    )
+
+
 def require(caller: Caller, permission: str, obj: Any = None) -> None:
     """Refuse (:class:`~gridmap.errors.Forbidden`, with the reason) unless :func:`may`."""
     if may(caller, permission, obj):
         return
     if not holds(caller, permission) and permission not in _ANYONE:
-        names = ", ".join(sorted(PERMISSIONS[permission]))
-        raise Forbidden(f"this needs one of the roles {names}")
+        raise role_refusal(permission)
     values = dict(obj) if isinstance(obj, Mapping) else {}
     text = _REFUSALS.get(permission, "not yours to see")
     try:

@@ -226,7 +226,10 @@ def _named(names: dict, code: str) -> str:
 def refusal(exc: Exception) -> str:
     """A domain error as the page's language says it (its message when its code has no
     translation)."""
-    pair = REFUSALS.get(getattr(exc, "code", None) or "")
+    code = getattr(exc, "code", None) or ""
+    if code == "access.roles":  # the roles by their names
+        return needs_roles(exc.values["roles"])
+    pair = REFUSALS.get(code)
     if pair is None:
         return str(exc)
     values = {k: _value(v) for k, v in (getattr(exc, "values", None) or {}).items()}
