@@ -65,9 +65,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         errors,
         generations,
         hazards,
+        i18n,
         jobs,
         mapit,
         notify_pages,
+        offline,
         ogc,
         open311,
         openapi,
@@ -96,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _schedule(app, settings)
     params.init_app(app)  # before any route: <int:...> is bounded to a row's key
     errors.init_app(app)
+    i18n.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     app.register_blueprint(pages.bp)
@@ -114,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cases.init_app(app)
     open311.init_app(app)
     public.init_app(app)
+    offline.init_app(app)
     return app
 
 

@@ -27,7 +27,7 @@ from web import db, i18n, params
 from web.auth import allow
 from web.caller import caller, may, require
 from web.db import get_store, lookup_index
-from web.openapi import CASE_ACTION, CASE_REPORT, documented, query
+from web.openapi import CASE_ACTION, CASE_REPORT, IDEMPOTENCY_KEY, documented, query
 
 bp = Blueprint("cases", __name__)
 
@@ -158,6 +158,7 @@ def _report(values, photos, lon: float, lat: float, hazard_id: int | None = None
         photos,
         reporter=_reporter(values),
         hazard_id=hazard_id,
+        key=params.idempotency_key(values),
     )
 
 
@@ -213,11 +214,12 @@ def preview():
 
 @bp.post("/api/cases")
 @allow(access.CASE_REPORT)
-@documented(request_body=CASE_REPORT, status="201")
+@documented(IDEMPOTENCY_KEY, request_body=CASE_REPORT, status="201", more=("409",))
 def report():
     values, is_json = params.json_or_form()
     photos = [] if is_json else _photos()
-    incident_id = _report(values, photos, *params.lonlat(values))
+    hazard = params.record_id("hazard", values, what="hazard")
+    incident_id = _report(values, photos, *params.lonlat(values), hazard)
     return jsonify(case_view(get_store().case(incident_id), i18n.language())), 201
 
 
@@ -390,5 +392,4 @@ def board_json():
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals["L"] = i18n.pick
     app.register_blueprint(bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from gridmap.errors import (
@@ -36,14 +37,14 @@ def status_of(exc: GridmapError) -> int:
 
 
 HEADINGS = {
-    400: ("请求有误", "Bad request"),
-    401: ("请先登录", "Sign in first"),
-    403: ("无权访问", "Not allowed"),
-    404: ("未找到", "Not found"),
-    409: ("已被他人更新", "Changed meanwhile"),
-    422: ("无法满足", "Cannot be satisfied"),
-    413: ("文件太大", "Too large"),
-    429: ("请稍后再试", "Try again later"),
+    400: _l("Bad request"),
+    401: _l("Sign in first"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    409: _l("Changed meanwhile"),
+    422: _l("Cannot be satisfied"),
+    413: _l("Too large"),
+    429: _l("Try again later"),
 }
 
 
@@ -58,8 +59,7 @@ def error_page(status: int, message: str):
     from web import i18n
 
     lang = i18n.language()
-    zh, en = HEADINGS.get(status, ("出错了", "Something went wrong"))
-    heading = zh if lang == "zh" else en
+    heading = str(HEADINGS.get(status, _l("Something went wrong")))
     page = render_template("error.html", lang=lang, status=status, heading=heading, message=message)
     return page, status
 

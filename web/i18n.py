@@ -1,198 +1,190 @@
-"""UI text in Simplified Chinese and English.
+"""UI text in Simplified Chinese and English, through gettext message catalogues.
 
-The language comes from ``?lang=``, then the ``lang`` cookie, then the browser's
-Accept-Language; Chinese by default.
+Every string a person reads is written in English in the code and the templates
+(``_('...')``, ``gettext``, ``_l`` for module-level tables read later) and translated in
+``web/translations/zh/LC_MESSAGES/messages.po`` (Flask-Babel; ``make translations``
+extracts and compiles, a test keeps the compiled catalogue in step and complete).  Chinese
+is the default.  The language comes from ``?lang=``, then the ``lang`` cookie (set whenever
+``?lang=`` is given, so the choice sticks on every page), then the browser's
+Accept-Language.  Names that are data (categories, departments, layers) come in both
+languages from the store or the domain catalogue; ``pick`` (``L`` in templates) chooses.
 """
 
 from __future__ import annotations
 
-from flask import request
+import atexit
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, request
+from flask_babel import Babel, force_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, MAJOR_CLASSES, RISK_LEVELS, STATUSES
 
 LANGUAGES = ("zh", "en")
 
 TEXT = {
-    "title": ("网格化管理地图", "Grid management map"),
-    "incidents": ("事件", "Incidents"),
-    "hazards": ("隐患", "Hazards"),
-    "status": ("状态", "Status"),
-    "category": ("类别", "Category"),
-    "all": ("全部", "All"),
-    "since": ("开始日期", "From"),
-    "until": ("结束日期", "To"),
-    "apply": ("筛选", "Filter"),
-    "search": ("搜索编码或名称", "Search code or name"),
-    "not_found": ("未找到", "Not found"),
-    "what_is_here": ("这里归谁管", "Who is responsible here"),
-    "not_covered": ("不在任何区域内", "Not covered by any area"),
-    "on_border": ("位于边界上", "On a border"),
-    "officer": ("网格员", "Grid officer"),
-    "duty_officer": ("值班人员", "Duty officer"),
-    "reported_at": ("上报时间", "Reported"),
-    "areas": ("所在区域", "Areas"),
-    "risk_level": ("风险等级", "Risk level"),
-    "next_inspection": ("下次检查", "Next inspection"),
-    "legend": ("图例", "Legend"),
+    "title": _l("Grid management map"),
+    "incidents": _l("Incidents"),
+    "hazards": _l("Hazards"),
+    "status": _l("Status"),
+    "category": _l("Category"),
+    "all": _l("All"),
+    "since": _l("From"),
+    "until": _l("To"),
+    "apply": _l("Filter"),
+    "search": _l("Search code or name"),
+    "not_found": _l("Not found"),
+    "what_is_here": _l("Who is responsible here"),
+    "not_covered": _l("Not covered by any area"),
+    "on_border": _l("On a border"),
+    "officer": _l("Grid officer"),
+    "duty_officer": _l("Duty officer"),
+    "reported_at": _lp("time", "Reported"),
+    "areas": _lp("map", "Areas"),
+    "risk_level": _l("Risk level"),
+    "next_inspection": _l("Next inspection"),
+    "legend": _l("Legend"),
     # Where a case's clock stands (预警): most of its limit used, or all of it.
-    "due_soon": ("即将超期", "Due soon"),
-    "overdue": ("已超期", "Overdue"),
-    "due": ("截止", "Due"),
-    "open_incidents": ("未结事件", "Open incidents"),
-    "age_days": ("天", "days"),
-    "no_open_incidents": ("本网格没有未结事件", "No open incidents in this grid"),
-    "grid_view": ("网格视图", "Grid view"),
-    "language": ("English", "中文"),
-    "data": ("数据", "Data"),
-    "zoom_in_for_more": ("放大查看单个事件", "Zoom in to see single incidents"),
-    "cluster_of": ("{n} 起事件", "{n} incidents"),
-    "list_separator": ("，", ", "),
-    "call": ("拨打", "Call"),
-    "type": ("类型", "Type"),
-    "loading": ("加载中…", "Loading…"),
-    "sign_in": ("登录", "Sign in"),
-    "audit": ("审计", "Audit"),
-    "sign_out": ("退出", "Sign out"),
-    "user_name": ("用户名", "User name"),
-    "password": ("密码", "Password"),
-    "login_failed": ("用户名或密码不正确", "Wrong user name or password"),
-    "login_blocked": (
-        "登录失败次数过多，请十分钟后再试",
-        "Too many failed sign-ins: try again in ten minutes",
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+    "due": _l("Due"),
+    "open_incidents": _l("Open incidents"),
+    "age_days": _l("days"),
+    "no_open_incidents": _l("No open incidents in this grid"),
+    "grid_view": _l("Grid view"),
+    "data": _l("Data"),
+    "zoom_in_for_more": _l("Zoom in to see single incidents"),
+    "cluster_of": _l("{n} incidents"),
+    "list_separator": _lp("separator", ", "),
+    "call": _l("Call"),
+    "type": _l("Type"),
+    "loading": _l("Loading…"),
+    "sign_in": _l("Sign in"),
+    "audit": _l("Audit"),
+    "sign_out": _l("Sign out"),
+    "user_name": _l("User name"),
+    "password": _lp("sign_in", "Password"),
+    "login_failed": _l("Wrong user name or password"),
+    "login_blocked": _l("Too many failed sign-ins: try again in ten minutes"),
+    # The report and inspection forms without a connection (static/offline.js).
+    "offline_waiting": _l("Waiting to send ({n})"),
+    "offline_saved": _l("No connection: kept on this phone and sent when the connection returns"),
+    "offline_later": _l("The server cannot take it now: kept on this phone and sent later"),
+    "offline_signin": _l(
+        "Your sign-in has expired: the drafts are kept on this phone; sign in again to send them"
     ),
+    "offline_other_user": _l("{n} more made by {user}, sent when they sign in"),
+    "offline_refused": _l("Not accepted"),
+    "offline_discard": _l("Discard this draft"),
+    "offline_sent": _l("Sent"),
+    "offline_case": _l("Case"),
+    "offline_inspection": _l("Inspection"),
 }
 
 # The kinds of layer (``gridmap.model.LAYER_KINDS``) as the data and admin pages name them.
 LAYER_KINDS = {
-    "admin": (
-        "行政层级（区、街道、社区、网格）",
-        "Boundary hierarchy (district, street, community, grid)",
-    ),
-    "zone": ("部门辖区", "Department zones"),
-    "reference": (
-        "参考图层（学校、公园等，不改变归属）",
-        "Reference (schools, parks: owns nothing)",
-    ),
+    "admin": _l("Boundary hierarchy (district, street, community, grid)"),
+    "zone": _l("Department zones"),
+    "reference": _l("Reference (schools, parks: owns nothing)"),
 }
 
 
 # Refusals a page shows, by the domain error's ``code``, filled with its ``values``.
 REFUSALS = {
-    "generation.not_staged": (
-        "版本 {generation} 不是暂存的版本：它已启用，或已成为历史",
-        "generation {generation} is not staged: it is active or history",
+    "route.department": _l("unknown department {department!r}"),
+    "route.category": _l("category {category!r} is no category code or prefix (such as E01)"),
+    "route.layer": _l("unknown layer {layer!r}"),
+    "route.area_layer": _l("an area needs its layer"),
+    "route.area": _l("layer {layer!r} has no area {area!r}"),
+    "generation.not_staged": _l("generation {generation} is not staged: it is active or history"),
+    "generation.newer": _l("generation {newer} was published after {generation}: discard it first"),
+    "generation.has_plans": _l(
+        "plan {plan!r} was made on generation {generation}: delete it first"
     ),
-    "generation.newer": (
-        "版本 {newer} 是在 {generation} 之后发布的：请先放弃 {newer}",
-        "generation {newer} was published after {generation}: discard it first",
+    "generation.in_use": _l(
+        "generation {generation} holds {count} records: it was in use and cannot be discarded"
     ),
-    "generation.has_plans": (
-        "方案“{plan}”是在版本 {generation} 上制作的：请先删除该方案",
-        "plan {plan!r} was made on generation {generation}: delete it first",
+    "publish.no_parent": _l(
+        "the plan has no parent layer: new areas are numbered inside their parent's areas; make "
+        "the plan with a parent layer"
     ),
-    "generation.in_use": (
-        "版本 {generation} 已有 {count} 条记录归属于它：它曾经启用过，不能放弃",
-        "generation {generation} holds {count} records: it was in use and cannot be discarded",
+    "publish.layer": _l(
+        "cannot publish into layer {layer}: publish into a new layer (such as community) or the "
+        "units' own"
     ),
-    "publish.no_parent": (
-        "该方案没有上级图层：新区域的编码在上级区域内编排，请选择上级图层重新制作方案",
-        "the plan has no parent layer: new areas are numbered inside their parent's areas; "
-        "make the plan with a parent layer",
+    "publish.newer": _l(
+        "the plan was made on generation {source}, but a newer one ({newest}) exists: plan on the "
+        "newest generation (or discard {newest} if it is staged)"
     ),
-    "publish.layer": (
-        "不能发布到图层 {layer}：请发布到新图层（如 community）或单元自身的图层",
-        "cannot publish into layer {layer}: publish into a new layer (such as community) or "
-        "the units' own",
+    "user.exists": _l("user {name} exists already"),
+    "user.name": _l("the user name must be 1-{max} characters without spaces"),
+    "user.area": _l("area {area}: no grid's code is or starts with it"),
+    "user.role": _l("choose one or more roles"),
+    "user.department": _l("a department user needs its department"),
+    "token.revoked": _l("token {token} is revoked already"),
+    "publish.area_name": _l("the name of area {area} must be 1-100 characters"),
+    "publish.area_unknown": _l("no new area has code {area}"),
+    "publish.rules": _l("the plan breaks the rules: {reasons}"),
+    "publish.too_many_grids": _l(
+        "an area of the plan holds {grids} grids, more than {width}-digit grid codes number: "
+        "split it into smaller areas"
     ),
-    "publish.newer": (
-        "方案是在版本 {source} 上制作的，但已有更新的版本 {newest}：请在最新版本上制作方案"
-        "（若 {newest} 是暂存的，也可以先放弃它）",
-        "the plan was made on generation {source}, but a newer one ({newest}) exists: plan "
-        "on the newest generation (or discard {newest} if it is staged)",
+    "plan.infeasible": _l("no plan can satisfy this request: {reasons}"),
+    "approval.submitted": _l("plan {plan!r} is submitted already: wait for an admin"),
+    "approval.published": _l("plan {plan!r} is published already"),
+    "approval.not_submitted": _l("plan {plan!r} is not waiting for approval"),
+    "approval.changed": _l(
+        "plan {plan!r} was changed after it was submitted: it must be submitted again"
     ),
-    "user.exists": ("用户 {name} 已存在：请换一个用户名", "user {name} exists already"),
-    "user.name": (
-        "用户名须为 1–{max} 个字符，不含空格",
-        "the user name must be 1-{max} characters without spaces",
-    ),
-    "user.area": (
-        "区域编码 {area} 不是任何网格的编码或其开头：请检查",
-        "area {area}: no grid's code is or starts with it",
-    ),
-    "user.role": ("请至少选择一个角色", "choose one or more roles"),
-    "user.department": ("部门用户须选择所属部门", "a department user needs its department"),
-    "token.revoked": ("令牌 {token} 已经吊销", "token {token} is revoked already"),
-    "publish.area_name": (
-        "区域 {area} 的名称须为 1–100 个字符",
-        "the name of area {area} must be 1-100 characters",
-    ),
-    "publish.area_unknown": ("没有编码为 {area} 的新区域", "no new area has code {area}"),
-    "publish.rules": ("方案不符合规则：{reasons}", "the plan breaks the rules: {reasons}"),
-    "plan.infeasible": (
-        "没有方案能满足这些要求：{reasons}",
-        "no plan can satisfy this request: {reasons}",
-    ),
-    "approval.submitted": (
-        "方案“{plan}”已提交审批，请等待管理员处理",
-        "plan {plan!r} is submitted already: wait for an admin",
-    ),
-    "approval.published": ("方案“{plan}”已经发布", "plan {plan!r} is published already"),
-    "approval.not_submitted": (
-        "方案“{plan}”没有在等待审批",
-        "plan {plan!r} is not waiting for approval",
-    ),
-    "approval.changed": (
-        "方案“{plan}”在提交审批后又被修改过：请规划人员重新提交",
-        "plan {plan!r} was changed after it was submitted: it must be submitted again",
-    ),
-    "approval.note": ("说明最多 {max} 个字", "the note may hold at most {max} characters"),
-    "approval.note_missing": (
-        "请写明退回的原因：规划人员需要知道改什么",
-        "say why it is sent back: the planner needs to know what to change",
-    ),
-    "publish.too_many_grids": (
-        "方案中有区域含 {grids} 个网格，超出 {width} 位网格编码的容量：请拆分为更小的区域",
-        "an area of the plan holds {grids} grids, more than {width}-digit grid codes "
-        "number: split it into smaller areas",
+    "approval.note": _l("the note may hold at most {max} characters"),
+    "approval.note_missing": _l(
+        "say why it is sent back: the planner needs to know what to change"
     ),
 }
 
 
 # The roles' names as people read them (the codes stay in the audit and the API).
 ROLE_NAMES = {
-    "admin": ("管理员", "Administrator"),
-    "planner": ("规划人员", "Planner"),
-    "dispatcher": ("调度员", "Dispatcher"),
-    "department": ("部门处置人员", "Department staff"),
-    "officer": ("网格员", "Grid officer"),
-    "leader": ("领导", "Leader"),
-    "viewer": ("只读用户", "Viewer"),
+    "admin": _l("Administrator"),
+    "planner": _l("Planner"),
+    "dispatcher": _l("Dispatcher"),
+    "department": _l("Department staff"),
+    "officer": _l("Grid officer"),
+    "leader": _l("Leader"),
+    "viewer": _l("Viewer"),
 }
 
 
 # A user's sign-in history: the audit rows' actions, and why a session ended.
 SIGN_IN_EVENTS = {
-    "sign_in": ("登录", "Signed in"),
-    "sign_in.failed": ("登录失败", "Failed sign-in"),
-    "sign_out": ("退出", "Signed out"),
-    "session.end": ("会话结束", "Session ended"),
+    "sign_in": _l("Signed in"),
+    "sign_in.failed": _l("Failed sign-in"),
+    "sign_out": _l("Signed out"),
+    "session.end": _l("Session ended"),
 }
 END_REASONS = {
-    "sign_out": ("本人退出", "signed out"),
-    "everywhere": ("管理员令其全部退出", "signed out everywhere by an admin"),
-    "password": ("密码已更改", "the password changed"),
-    "disabled": ("账号已停用", "the account was disabled"),
-    "idle": ("长时间未操作", "idle too long"),
-    "lifetime": ("登录时间已到上限", "reached its lifetime"),
+    "sign_out": _l("signed out"),
+    "everywhere": _l("signed out everywhere by an admin"),
+    "password": _l("the password changed"),
+    "disabled": _l("the account was disabled"),
+    "idle": _l("idle too long"),
+    "lifetime": _l("reached its lifetime"),
 }
 
 
 # A plan's state on its way to publication (``gridmap.services.approvals``).
 REVIEW_STEPS = {
-    "draft": ("草稿", "Draft"),
-    "submitted": ("待审批", "Waiting for approval"),
-    "returned": ("已退回", "Sent back"),
-    "published": ("已发布", "Published"),
+    "draft": _lp("plan state", "Draft"),
+    "submitted": _lp("plan state", "Waiting for approval"),
+    "returned": _lp("plan state", "Sent back"),
+    "published": _lp("plan state", "Published"),
 }
 
 
@@ -206,8 +198,8 @@ def role_name(role: str) -> str:
 
 def needs_roles(roles) -> str:
     """A refusal for want of a role, naming the roles that may (a page's 403)."""
-    names = pick("、", ", ").join(role_name(r) for r in roles)
-    return pick(f"只有{names}可以这样做", f"Only {names} may do this")
+    names = str(_lp("roles", ", ")).join(role_name(r) for r in roles)
+    return str(_l("Only {names} may do this")).format(names=names)
 
 
 def sign_in_event(action: str) -> str:
@@ -219,8 +211,8 @@ def end_reason(reason: str) -> str:
 
 
 def _named(names: dict, code: str) -> str:
-    pair = names.get(code)
-    return pick(*pair) if pair else code
+    text = names.get(code)
+    return str(text) if text is not None else code
 
 
 def refusal(exc: Exception) -> str:
@@ -229,12 +221,12 @@ def refusal(exc: Exception) -> str:
     code = getattr(exc, "code", None) or ""
     if code == "access.roles":  # the roles by their names
         return needs_roles(exc.values["roles"])
-    pair = REFUSALS.get(code)
-    if pair is None:
+    text = REFUSALS.get(code)
+    if text is None:
         return str(exc)
     values = {k: _value(v) for k, v in (getattr(exc, "values", None) or {}).items()}
     try:
-        return pick(*pair).format(**values)
+        return str(text).format(**values)
     except (KeyError, IndexError):
         return str(exc)
 
@@ -243,98 +235,67 @@ def refusal(exc: Exception) -> str:
 # (``boundaries.said``): by code, with {parameters} already fit to show.  The pages'
 # scripts get the same table (``said_texts``) and fill it the same way (``api.js``).
 SAID = {
-    "bounds.range": ("{low}–{high}", "{low}..{high}"),
-    "bounds.low": ("至少 {low}", "at least {low}"),
-    "bounds.high": ("至多 {high}", "at most {high}"),
-    "rule_name.contiguous": ("连通", "contiguous"),
-    "rule_name.population": ("人口", "population"),
-    "rule_name.nested": ("嵌套", "nested"),
-    "rule_name.districts": ("区域数", "districts"),
-    "rule.contiguous.ok": ("每个区域都连成一片", "every district is contiguous"),
-    "rule.contiguous": (
-        "区域 {district} 分成了 {pieces} 块：{parts}",
-        "district {district} is in {pieces} pieces: {parts}",
+    "bounds.range": _lp("plan rule", "{low}..{high}"),
+    "bounds.low": _lp("plan rule", "at least {low}"),
+    "bounds.high": _lp("plan rule", "at most {high}"),
+    "rule_name.contiguous": _lp("plan rule", "contiguous"),
+    "rule_name.population": _lp("plan rule", "population"),
+    "rule_name.nested": _lp("plan rule", "nested"),
+    "rule_name.districts": _lp("plan rule", "districts"),
+    "rule.contiguous.ok": _lp("plan rule", "every district is contiguous"),
+    "rule.contiguous": _lp("plan rule", "district {district} is in {pieces} pieces: {parts}"),
+    "rule.population.ok": _lp("plan rule", "every district's population is within bounds"),
+    "rule.population": _lp(
+        "plan rule", "district {district} has {population} residents; expected {expected}"
     ),
-    "rule.population.ok": (
-        "每个区域的人口都在范围内",
-        "every district's population is within bounds",
-    ),
-    "rule.population": (
-        "区域 {district} 有 {population} 人，应为 {expected} 人",
-        "district {district} has {population} residents; expected {expected}",
-    ),
-    "rule.population.none": (
-        "未设人口范围；最大偏差 {deviation}",
-        "no bound given; max deviation {deviation}",
-    ),
-    "rule.nested.none": (
-        "没有上级图层：无需落在上级区域内",
-        "no parent layer: nothing to lie inside",
-    ),
-    "rule.nested.ok": ("每个区域都在一个上级区域内", "every district lies inside one parent area"),
-    "rule.nested": (
-        "区域 {district} 跨越了上级区域 {parents}",
-        "district {district} crosses parent areas {parents}",
-    ),
-    "rule.districts.ok": ("{k} 个区域", "{k} districts"),
-    "rule.districts": (
-        "方案有 {count} 个区域，应为 {k} 个",
-        "the plan has {count} districts; expected {k}",
-    ),
-    "rule.districts.none": ("{count} 个区域（未指定区域数）", "{count} districts (no k given)"),
-    "feasible.parent": (
-        "{parent} 有 {population} 人，无法分成每个 {bounds} 人的区域：分成 {large} 个则太大，"
-        "分成 {small} 个则太小",
+    "rule.population.none": _lp("plan rule", "no bound given; max deviation {deviation}"),
+    "rule.nested.none": _lp("plan rule", "no parent layer: nothing to lie inside"),
+    "rule.nested.ok": _lp("plan rule", "every district lies inside one parent area"),
+    "rule.nested": _lp("plan rule", "district {district} crosses parent areas {parents}"),
+    "rule.districts.ok": _lp("plan rule", "{k} districts"),
+    "rule.districts": _lp("plan rule", "the plan has {count} districts; expected {k}"),
+    "rule.districts.none": _lp("plan rule", "{count} districts (no k given)"),
+    "feasible.parent": _lp(
+        "plan rule",
         "{parent} has {population} residents, which cannot be divided into districts of "
         "{bounds}: {large} districts would be too large, {small} too small",
     ),
-    "feasible.k_range": (
-        "{k} 个区域无法满足人口范围：各上级区域共需 {fewest} 到 {most} 个 {bounds} 人的区域",
+    "feasible.k_range": _lp(
+        "plan rule",
         "{k} districts cannot respect the bounds: the parents need between {fewest} and "
         "{most} districts of {bounds}",
     ),
-    "feasible.contiguity": (
-        "{parent} 的单元分成了 {pieces} 块：{units} 与其余单元不相邻；请手动把它们连到相邻单元后"
-        "再制作连通的方案",
+    "feasible.contiguity": _lp(
+        "plan rule",
         "{parent}'s units are in {pieces} pieces: {units} share no border with the rest; "
         "link them to a neighbour by hand to plan contiguous areas",
     ),
-    "feasible.total": (
-        "各单元的 {of} 都是 0：无可均衡",
-        "the units have no {of}: nothing to balance",
+    "feasible.total": _lp("plan rule", "the units have no {of}: nothing to balance"),
+    "feasible.bounds": _lp("plan rule", "the minimum {low} is above the maximum {high}"),
+    "feasible.k_min": _lp("plan rule", "k is {k}; expected at least 1 district"),
+    "feasible.k_units": _lp(
+        "plan rule", "{k} districts from {units} units: each district needs at least one unit"
     ),
-    "feasible.bounds": (
-        "人口下限 {low} 高于上限 {high}",
-        "the minimum {low} is above the maximum {high}",
-    ),
-    "feasible.k_min": ("区域数为 {k}，至少应为 1", "k is {k}; expected at least 1 district"),
-    "feasible.k_units": (
-        "{k} 个区域却只有 {units} 个单元：每个区域至少需要一个单元",
-        "{k} districts from {units} units: each district needs at least one unit",
-    ),
-    "feasible.unit": (
-        "{count} 个单元（{units}）超过上限 {high}：任何方案都容纳不了；请减少区域数或放宽范围",
+    "feasible.unit": _lp(
+        "plan rule",
         "{count} unit(s) ({units}) above the maximum {high}: no plan can hold them; ask "
         "fewer districts or wider bounds",
     ),
-    "run.nest_floor": (
-        "嵌套的方案无法做到与理想值 {ideal} 相差 ±{epsilon} 以内：{parent} 有 {population} 人，"
-        "其 {districts} 个区域平均 {average}（{gap}）；{fewer} 个或 {more} 个会偏差更大",
+    "run.nest_floor": _lp(
+        "plan rule",
         "no nested plan can be within ±{epsilon} of the ideal {ideal}: {parent} has "
         "{population}; its {districts} districts average {average} ({gap}); {fewer} or "
         "{more} would be further off",
     ),
-    "run.first_valid": (
-        "{seconds} 秒：首个符合全部规则的方案，最大偏差 {deviation}",
-        "{seconds}s: first plan within every rule, max deviation {deviation}",
+    "run.first_valid": _lp(
+        "plan rule", "{seconds}s: first plan within every rule, max deviation {deviation}"
     ),
-    "run.progress": ("{seconds} 秒：最大偏差 {deviation}", "{seconds}s: max deviation {deviation}"),
-    "run.whole": (
-        "{units} 个完整单元组成 {k} 个区域：最大偏差 {deviation}",
-        "{k} districts over {units} whole units: max deviation {deviation}",
+    "run.progress": _lp("plan rule", "{seconds}s: max deviation {deviation}"),
+    "run.whole": _lp(
+        "plan rule", "{k} districts over {units} whole units: max deviation {deviation}"
     ),
-    "run.split": (
-        "{units} 个单元组成 {k} 个区域（拆分了 {split} 个原单元）：最大偏差 {deviation}",
+    "run.split": _lp(
+        "plan rule",
         "{k} districts over {units} units ({split} old units split): max deviation {deviation}",
     ),
 }
@@ -349,7 +310,7 @@ def said(text) -> str:
         return str(text)
     values = {k: _value(v) for k, v in (found.get("values") or {}).items()}
     try:
-        return pick(*SAID[found["code"]]).format(**values)
+        return str(SAID[found["code"]]).format(**values)
     except (KeyError, IndexError):
         return str(text)
 
@@ -357,11 +318,9 @@ def said(text) -> str:
 def _value(value):
     """A parameter as said: nested said things said too, lists joined."""
     if isinstance(value, list | tuple):
-        return (
-            pick("；", "; ").join(str(_value(v)) for v in value)
-            if any(hasattr(v, "as_dict") or isinstance(v, dict) for v in value)
-            else pick("、", ", ").join(str(v) for v in value)
-        )
+        nested = any(hasattr(v, "as_dict") or isinstance(v, dict) for v in value)
+        between = _lp("reasons", "; ") if nested else _lp("roles", ", ")
+        return str(between).join(str(_value(v)) for v in value)
     if hasattr(value, "as_dict") or (isinstance(value, dict) and "code" in value):
         return said(value)
     return value
@@ -369,16 +328,16 @@ def _value(value):
 
 def said_texts(lang: str) -> dict[str, str]:
     """:data:`SAID` in ``lang``, for the pages' scripts."""
-    k = LANGUAGES.index(lang)
-    return {code: pair[k] for code, pair in SAID.items()}
+    with force_locale(lang):
+        return {code: str(text) for code, text in SAID.items()}
 
 
 # The columns of the rejected rows' CSV (the data page's check).
-REJECTED_COLUMNS = (("行号", "Row"), ("字段", "Field"), ("值", "Value"), ("原因", "Reason"))
+REJECTED_COLUMNS = (_lp("csv", "Row"), _lp("csv", "Field"), _l("Value"), _l("Reason"))
 
 
 def rejected_columns() -> list[str]:
-    return [pick(*pair) for pair in REJECTED_COLUMNS]
+    return [str(text) for text in REJECTED_COLUMNS]
 
 
 def language() -> str:
@@ -389,8 +348,11 @@ def language() -> str:
 
 
 def texts(lang: str) -> dict[str, str]:
-    k = LANGUAGES.index(lang)
-    return {key: pair[k] for key, pair in TEXT.items()}
+    """The map script's words in ``lang``."""
+    with force_locale(lang):
+        words = {key: str(text) for key, text in TEXT.items()}
+    words["language"] = "English" if lang == "zh" else "中文"  # each language in its own words
+    return words
 
 
 def catalogue(lang: str) -> dict[str, dict]:
@@ -410,8 +372,49 @@ def layer_title(layer, lang: str) -> str:
 
 
 def pick(zh: str, en: str) -> str:
-    """The text in the page's language (templates call it as ``L``)."""
+    """A name that is data, given in both languages, in the page's language (templates
+    call it ``L``); text of our own goes through the catalogue instead."""
     return zh if language() == "zh" else en
+
+
+TRANSLATIONS = Path(__file__).parent / "translations"  # <lang>/LC_MESSAGES/messages.po
+
+
+@functools.cache
+def compiled_catalogues() -> str:
+    """The catalogues compiled, once per process, into a directory of their own: the
+    repository keeps only the text ``.po`` files (no binaries), so a fresh clone or an
+    edited translation needs no build step."""
+    out = Path(tempfile.mkdtemp(prefix="gridmap-messages-"))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/*.po"):
+        with po.open("rb") as f:
+            catalogue = read_po(f, locale=po.parts[-3])
+        mo = out / po.relative_to(TRANSLATIONS).with_suffix(".mo")
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with mo.open("wb") as f:
+            write_mo(f, catalogue)
+    return str(out)
+
+
+def init_app(app: Flask) -> None:
+    Babel(
+        app,
+        locale_selector=language,
+        default_locale="zh",
+        default_timezone="Asia/Shanghai",  # gridmap.model.LOCAL_TZ: UTC+8, no summer time
+        default_translation_directories=compiled_catalogues(),
+    )
+    app.jinja_env.globals["L"] = pick
+    app.after_request(_remember_language)
+
+
+def _remember_language(response):
+    """``?lang=`` on any page is the choice from then on (a year, like the map's)."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES and request.cookies.get("lang") != asked:
+        response.set_cookie("lang", asked, max_age=365 * 86400, samesite="Lax")
+    return response
 
 
 def percent(ratio: float, signed: bool = False) -> str:

@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 
 import shapely
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from gridmap import access
 from gridmap.errors import InvalidInput, NotFound
@@ -70,7 +72,7 @@ EVENT_PROPS = {
     "incidents": ["category", "status", "reported_at", "description", "grid_code", "areas"],
     "hazards": ["name", "type", "risk_level", "next_inspection", "grid_code", "areas"],
 }
-EVENT_TITLES = {"incidents": ("事件", "Incidents"), "hazards": ("隐患", "Hazards")}
+EVENT_TITLES = {"incidents": _l("Incidents"), "hazards": _l("Hazards")}
 
 
 @dataclass(frozen=True)
@@ -156,11 +158,13 @@ def collections() -> list[Collection]:
             if gen.active:
                 found.append(Collection(x.name, i18n.layer_title(x, lang), "layer", x.name))
                 continue
-            title = i18n.pick(
-                f"{x.title_zh}（暂存版本 {gen.name}）", f"{x.title_en} (staged {gen.name})"
+            title = gettext(
+                "%(title)s (staged %(generation)s)",
+                title=i18n.layer_title(x, lang),
+                generation=gen.name,
             )
             found.append(Collection(f"{x.name}-g{gen.id}", title, "layer", x.name, gen.id))
-    found += [Collection(k, i18n.pick(*EVENT_TITLES[k]), k) for k in EVENT_TITLES]
+    found += [Collection(k, str(EVENT_TITLES[k]), k) for k in EVENT_TITLES]
     public_ids = current_app.config.get("OGC_PUBLIC_COLLECTIONS")
     if not access.holds(caller(), access.SIGNED_IN) and public_ids is not None:
         found = [c for c in found if c.id in public_ids]
@@ -319,9 +323,7 @@ def landing():
     _only(COMMON_PARAMS)
     body = {
         "title": "gridmap",
-        "description": i18n.pick(
-            "网格化管理的图层、事件与隐患", "Layers, incidents and hazards of gridmap"
-        ),
+        "description": gettext("Layers, incidents and hazards of gridmap"),
         "links": _landing_links(),
     }
     return _answer(body, "ogc.html", heading=body["title"])
@@ -365,7 +367,7 @@ def all_collections():
         "links": _self("ogc.all_collections", JSON),
         "collections": [collection_json(c) for c in collections()],
     }
-    return _answer(body, "ogc.html", heading=i18n.pick("数据集", "Collections"))
+    return _answer(body, "ogc.html", heading=gettext("Collections"))
 
 
 @bp.get("/collections/<collection_id>")

@@ -24,6 +24,8 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from gridmap.accounts import token_digest
@@ -135,18 +137,15 @@ def domain_error(exc: GridmapError):
 # What a client app reads for the HTTP errors routing answers (werkzeug's own words are
 # English only and speak of "the requested URL").
 _ROUTING = {
-    404: (
-        "没有这个调用：路径以 .json 或 .xml 结尾，discovery.json 列出各调用",
-        "No such call: paths end in .json or .xml; discovery.json lists the calls",
-    ),
-    405: ("这个调用不接受此方法", "This call does not take this method"),
+    404: _l("No such call: paths end in .json or .xml; discovery.json lists the calls"),
+    405: _l("This call does not take this method"),
 }
 
 
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     words = _ROUTING.get(exc.code) if exc.description == type(exc).description else None
-    out = _error(exc.code or 500, i18n.pick(*words) if words else exc.description or exc.name)
+    out = _error(exc.code or 500, str(words) if words else exc.description or exc.name)
     allowed = dict(exc.get_headers()).get("Allow")
     if allowed:  # a 405 names the methods the call takes (RFC 9110)
         out.headers["Allow"] = allowed
@@ -205,7 +204,7 @@ def discovery(fmt: str):
 def _contact() -> str:
     """Who to ask when the operator set no GRIDMAP_OPEN311_CONTACT: this server's own
     operators, at its address."""
-    return i18n.pick("本平台的管理员：", "This platform's administrators: ") + request.host_url
+    return gettext("This platform's administrators: ") + request.host_url
 
 
 @bp.get(f"/services.{FMT}")

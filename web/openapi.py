@@ -325,9 +325,23 @@ CASE_REPORT = body(
         "category": STRING,
         "description": STRING,
         "reporter": STRING,
+        "hazard": INTEGER,
+        "idempotency_key": STRING,  # or the Idempotency-Key header
     },
     ("lon", "lat", "category"),
 )
+HAZARD_INSPECTION = body(
+    {"day": DAY, "result": STRING, "note": STRING, "idempotency_key": STRING},
+    ("day", "result"),
+)
+# A request sent again with the key of one already done gets the first one's answer.
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": STRING,
+    "description": "a UUID the client made for this request: sent again, the same answer",
+}
 CASE_ACTION = body(
     {
         "action": STRING,

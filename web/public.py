@@ -5,13 +5,15 @@ reported or who handled a case.  Routes parse the form and call ``gridmap.servic
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from gridmap import workflow
+from gridmap.model import hierarchy_top
 from gridmap.services import open311
-from web import db, i18n, params
+from web import db, i18n, maps, params
 from web import open311 as web311
 from web.auth import public
+from web.basemaps import basemap
 from web.cases import category_groups
 from web.db import get_store, lookup_index
 
@@ -23,13 +25,23 @@ def _ratings(lang: str) -> list[tuple[str, str]]:
 
 
 def _map() -> dict:
-    """The city's extent and the layer whose outlines help people find a place (the level
-    under the city's top one: streets in the sample)."""
+    """What the report map draws under the citizen's point: the configured tiles where they
+    are in WGS 84 (the form sends the clicked position as it is), else the city's own
+    districts, streets and communities with their names (``basemap.js``)."""
     store = get_store()
-    admin = [x for x in store.layers() if x.kind == "admin"]
-    top = next(x for x in admin if not x.parent)
-    outline = next((x for x in admin if x.parent == top.name), top)
-    return {"bounds": list(store.bounds(top.name, store.generation().id)), "outline": outline.name}
+    gen = store.generation()
+    layers = store.layers()
+    counts = {x.name: store.count_areas(x.name, gen.id) for x in layers}
+    bounds = list(store.bounds(hierarchy_top(layers), gen.id))
+    lang = i18n.language()
+    tiles = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    if tiles is not None and tiles.datum == "wgs84":
+        base = {"tiles": list(tiles.tiles), "attribution": tiles.attribution}
+        base["subdomains"] = tiles.subdomains
+    else:
+        base = maps.city_base(layers, counts, bounds, lambda x: i18n.layer_title(x, lang))
+        base |= {"api": request.script_root + "/api", "generation": gen.id, "outlines": True}
+    return {"bounds": bounds, "base": base}
 
 
 @bp.get("/")

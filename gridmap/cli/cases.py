@@ -47,6 +47,31 @@ def route_add(ctx, position, category, layer, area_code, department) -> None:
     click.echo(f"Rule {rule_id} added.")
 
 
+@route.command("change")
+@click.argument("rule_id", type=int)
+@click.option("--order", "position", type=int, required=True, help="Lower matches first.")
+@click.option("--category", default="", help="A category code or prefix (E01); none: any.")
+@click.option("--layer", default=None, help="The point must lie in an area of this layer.")
+@click.option("--area", "area_code", default=None, help="... in this area of it.")
+@click.option("--department", required=True)
+@click.pass_context
+def route_change(ctx, rule_id, position, category, layer, area_code, department) -> None:
+    """Rule RULE_ID becomes the rule the options give."""
+    rule = Rule(position, category, layer, area_code, department)
+    command_store(ctx).change_rule(rule_id, rule)
+    click.echo(f"Rule {rule_id} changed.")
+
+
+@route.command("move")
+@click.argument("rule_id", type=int)
+@click.argument("direction", type=click.Choice(["up", "down"]))
+@click.pass_context
+def route_move(ctx, rule_id, direction) -> None:
+    """Move rule RULE_ID one place up (tried sooner) or down."""
+    command_store(ctx).move_rule(rule_id, -1 if direction == "up" else 1)
+    click.echo(f"Rule {rule_id} moved {direction}.")
+
+
 @route.command("remove")
 @click.argument("rule_id", type=int)
 @click.pass_context

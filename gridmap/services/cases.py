@@ -21,6 +21,7 @@ from gridmap.errors import Conflict, InvalidInput
 from gridmap.model import CRS, LOCAL_TZ, utc_text
 from gridmap.photos import Photo
 from gridmap.services import notify
+from gridmap.services.idempotency import once
 from gridmap.settings import Settings
 from gridmap.workcal import WorkCalendar, parse_hours
 from gridmap.workflow import Actor, Clock, ClockRule, Deadlines
@@ -110,10 +111,18 @@ def report(
     reporter: str | None = None,
     at: datetime | None = None,
     hazard_id: int | None = None,
+    key: str | None = None,
 ) -> int:
     """A new case (采集) at (lon, lat), from hazard ``hazard_id`` if given (the case keeps
     the link); an officer's report in their own grid is accepted (立案) at once when its
-    category allows.  Returns the incident's id."""
+    category allows.  Returns the incident's id.  With an idempotency ``key``, a report
+    sent again (a phone that lost the answer) gives the case the first one made."""
+    if key is not None:
+        where = dict(lon=lon, lat=lat, category=category, description=description)
+        more = dict(photos=photos, reporter=reporter, at=at, hazard_id=hazard_id)
+        return once(
+            store, actor, "case", key, lambda: report(store, index, cal, actor, **where, **more)
+        )
     at = at or now()
     if hazard_id is not None:
         store.hazard(hazard_id)  # NotFound names it

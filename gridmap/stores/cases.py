@@ -94,44 +94,115 @@ class Cases:
         )
         return [Rule(*r) for r in rows]
 
-    def add_rule(self, rule: Rule) -> int:
-        """A routing rule (checked against the departments, layers and catalogue)."""
+    def _rule_values(self, rule: Rule) -> dict:
+        """A routing rule's columns, checked against the departments, layers, areas and
+        catalogue (each refusal names its field)."""
         from gridmap.catalogue import CATEGORIES
 
         if rule.department not in self.departments():
-            raise InvalidInput(f"unknown department {rule.department!r}", field="department")
+            raise InvalidInput(
+                f"unknown department {rule.department!r}",
+                field="department",
+                code="route.department",
+                values={"department": rule.department},
+            )
         if rule.category and not any(c.startswith(rule.category) for c in CATEGORIES):
             raise InvalidInput(
                 f"category {rule.category!r} is no category code or prefix (such as E01)",
                 field="category",
+                code="route.category",
+                values={"category": rule.category},
             )
         if rule.layer is not None and rule.layer not in {x.name for x in self.layers()}:
-            raise InvalidInput(f"unknown layer {rule.layer!r}", field="layer")
+            raise InvalidInput(
+                f"unknown layer {rule.layer!r}",
+                field="layer",
+                code="route.layer",
+                values={"layer": rule.layer},
+            )
         if rule.area_code is not None and rule.layer is None:
-            raise InvalidInput("an area needs its layer", field="layer")
+            raise InvalidInput("an area needs its layer", field="layer", code="route.area_layer")
         if rule.area_code is not None:
-            self.area(rule.layer, rule.area_code)  # NotFound names it
-        t = s.routes
-        values = {
+            try:
+                self.area(rule.layer, rule.area_code)
+            except NotFound:  # the rule's input, not a page that is missing
+                raise InvalidInput(
+                    f"layer {rule.layer!r} has no area {rule.area_code!r}",
+                    field="area_code",
+                    code="route.area",
+                    values={"layer": rule.layer, "area": rule.area_code},
+                ) from None
+        return {
             "position": int(rule.position),
             "category": rule.category,
             "layer": rule.layer,
             "area_code": rule.area_code,
             "department": rule.department,
         }
+
+    def _rule(self, rule_id) -> Rule:
+        found = [r for r in self.rules() if r.id == rule_id] if _key(rule_id) else []
+        if not found:
+            raise NotFound(f"no routing rule {rule_id}")
+        return found[0]
+
+    def add_rule(self, rule: Rule) -> int:
+        """A routing rule (checked against the departments, layers and catalogue)."""
+        t = s.routes
+        values = self._rule_values(rule)
         with self.transaction():
             rule_id = int(self._run(sa.insert(t).values(**values).returning(t.c.id)).scalar_one())
             self.record("route.add", rule_id, after=values)
         return rule_id
 
+    def change_rule(self, rule_id: int, rule: Rule) -> None:
+        """Rule ``rule_id`` becomes ``rule`` (checked as a new one is)."""
+        t = s.routes
+        before = self._rule(rule_id)
+        values = self._rule_values(rule)
+        with self.transaction():
+            self._run(sa.update(t).where(t.c.id == rule_id).values(**values))
+            old = {k: v for k, v in before.__dict__.items() if k in values}
+            self.record("route.change", rule_id, before=old, after=values)
+
+    def move_rule(self, rule_id: int, offset: int) -> None:
+        """Move rule ``rule_id`` ``offset`` places in the order (-1: up, tried sooner).
+        Rules keep their positions where they can: the moved rule swaps positions with
+        the one it passes; when both share a position, the list is renumbered 10, 20, ...
+        so the new order holds."""
+        t = s.routes
+        ordered = self.rules()
+        i = next((k for k, r in enumerate(ordered) if r.id == rule_id), None)
+        if i is None:
+            raise NotFound(f"no routing rule {rule_id}")
+        j = min(max(i + offset, 0), len(ordered) - 1)
+        if i == j:
+            return
+        moved = ordered.pop(i)
+        ordered.insert(j, moved)
+        lo, hi = min(i, j), max(i, j)
+        positions = sorted(r.position for r in ordered[lo : hi + 1])
+        new = {r.id: r.position for r in ordered}
+        new.update({r.id: p for r, p in zip(ordered[lo : hi + 1], positions, strict=True)})
+        if sorted(ordered, key=lambda r: (new[r.id], r.id or 0)) != ordered:
+            # positions shared by rules (tried in the order they were added): renumber
+            new = {r.id: 10 * (k + 1) for k, r in enumerate(ordered)}
+        with self.transaction():
+            for r in ordered:
+                if new[r.id] != r.position:
+                    self._run(sa.update(t).where(t.c.id == r.id).values(position=new[r.id]))
+            self.record(
+                "route.move",
+                rule_id,
+                before={"position": moved.position, "place": i + 1},
+                after={"position": new[rule_id], "place": j + 1},
+            )
+
     def remove_rule(self, rule_id: int) -> None:
         t = s.routes
-        found = [r for r in self.rules() if r.id == rule_id]
-        if not found:
-            raise NotFound(f"no routing rule {rule_id}")
+        r = self._rule(rule_id)
         with self.transaction():
             self._run(sa.delete(t).where(t.c.id == rule_id))
-            r = found[0]
             self.record("route.remove", rule_id, before={**r.__dict__})
 
     def calendar_days(self) -> dict[date, bool]:

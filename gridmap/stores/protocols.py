@@ -12,7 +12,8 @@ The aggregates:
 - :class:`CaseStore`: incidents and their cases (steps, events, photos, work lists, the
   board), with the routing (:class:`RoutingStore`: departments, rules, the calendar's
   local days) and the hazards (:class:`HazardStore`: hazards, inspections) the case
-  loop works with;
+  loop works with, and the idempotency keys of reports and inspections
+  (:class:`SubmissionStore`);
 - :class:`PlanStore`: redistricting plans and the background jobs that make them;
 - :class:`PeopleStore`: users, their API tokens, the audit trail;
 - :class:`PublicStore`: the public channel (Open311 keys, tracking numbers, requests,
@@ -180,6 +181,10 @@ class RoutingStore(Transactions, Protocol):
 
     def add_rule(self, rule: Rule) -> int: ...
 
+    def change_rule(self, rule_id: int, rule: Rule) -> None: ...
+
+    def move_rule(self, rule_id: int, offset: int) -> None: ...
+
     def remove_rule(self, rule_id: int) -> None: ...
 
     def calendar_days(self) -> dict[date, bool]: ...
@@ -222,7 +227,16 @@ class HazardStore(Transactions, Protocol):
 
 
 @runtime_checkable
-class CaseStore(RoutingStore, HazardStore, Protocol):
+class SubmissionStore(Transactions, Protocol):
+    """Idempotency keys: which record a report or an inspection sent with a key made."""
+
+    def claim_key(self, key: str, kind: str, actor: str) -> dict | None: ...
+
+    def set_key_record(self, key: str, record_id: int) -> None: ...
+
+
+@runtime_checkable
+class CaseStore(RoutingStore, HazardStore, SubmissionStore, Protocol):
     """Incidents and their cases: the steps and events of each, photos, work lists, the
     board's counts, copies of the case tables; with the routing and the hazards the case
     loop works with."""

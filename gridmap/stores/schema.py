@@ -669,6 +669,23 @@ public_contacts = Table(
     sqlite_autoincrement=True,
 )
 
+# -- submissions sent again (revision 0016) -------------------------------------------------
+
+# The idempotency key of each report or inspection that came with one (an officer's phone
+# makes one per draft and sends it until it hears an answer): a request sent again with
+# the same key is answered with the record the first one made, never a second record.
+submissions = Table(
+    "submissions",
+    metadata,
+    _id(),
+    Column("key", Text, nullable=False, unique=True),  # as the client made it (a UUID)
+    Column("kind", Text, nullable=False),  # "case" or "inspection"
+    Column("record_id", Integer),  # the incident or inspection (set in the same transaction)
+    Column("actor", Text, nullable=False),  # who sent it: a key is no one else's
+    Column("created", Timestamp, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 # What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
 # attribute tables.  (gridmap_meta is internal and not listed.)
 FEATURE_TABLES = {"incidents": "POINT", "hazards": "GEOMETRY"}
@@ -719,6 +736,9 @@ SCHEDULER_TABLES = {
     "public_contacts": "public reporters who asked to be told",
 }
 ATTRIBUTE_TABLES.update(SCHEDULER_TABLES)
+# Revision 0016 added this.
+SUBMISSION_TABLES = {"submissions": "idempotency keys of reports and inspections"}
+ATTRIBUTE_TABLES.update(SUBMISSION_TABLES)
 # Revision 0017 added this.
 REVIEW_TABLES = {"plan_reviews": "plans submitted for approval, published or sent back"}
 ATTRIBUTE_TABLES.update(REVIEW_TABLES)
@@ -741,6 +761,7 @@ FIXED = [
     *(metadata.tables[name] for name in SESSION_TABLES),
     *(metadata.tables[name] for name in CLOCK_TABLES),
     *(metadata.tables[name] for name in SCHEDULER_TABLES),
+    *(metadata.tables[name] for name in SUBMISSION_TABLES),
     *(metadata.tables[name] for name in REVIEW_TABLES),
 ]
 

@@ -27,7 +27,31 @@ def test_rules_departments_calendar_and_escalation(sample_path, tmp_path):
     rule = r.output.split()[1]
     assert run("route", "remove", rule).exit_code == 0
     assert "Fire station" in run("route", "test", "125.10", "46.59", "E0404").output
+    # the responsibility list's row for flooding, to Sartu's government there, moved up
+    flooding = next(
+        ln.split()[0] for ln in run("route", "list").output.splitlines() if "E0403" in ln
+    )
+    override = ("--layer", "district", "--area", "230602", "--department", "sartu")
+    r = run("route", "change", flooding, "--order", "100", "--category", "E0403", *override)
+    assert r.exit_code == 0, r.output
+    assert run("route", "test", "125.10", "46.59", "E0403").output.startswith("Sartu district")
+    assert run("route", "move", flooding, "up").output == f"Rule {flooding} moved up.\n"
     for args, message in [
+        (
+            (
+                "route",
+                "change",
+                flooding,
+                "--order",
+                "1",
+                *override[:2],
+                "--area",
+                "1",
+                *override[4:],
+            ),
+            "no area",
+        ),
+        (("route", "move", "999", "up"), "no routing rule 999"),
         (("route", "add", "--order", "1", "--department", "nobody"), "unknown department"),
         (("route", "test", "125.10", "46.59", "E99"), "unknown category 'E99'"),
         (("route", "test", "-77.05", "38.73", "E0102"), "outside"),

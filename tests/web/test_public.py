@@ -69,7 +69,10 @@ def test_report_follow_rate_and_count(p_app, p_db, spot):
     assert r.status_code == 400 and "rating" in r.get_data(as_text=True)
     r = client.post("/public/rate", data={"number": number, "rating": "satisfied"})
     assert r.status_code == 302
+    # The English chosen above sticks (a cookie) until the reporter switches back.
     track = client.get(f"/public/track?number={number}").get_data(as_text=True)
+    assert "Your rating: Satisfied" in track
+    track = client.get(f"/public/track?number={number}&lang=zh").get_data(as_text=True)
     assert "评价" in track and 'id="gm-rated"' in track and "满意" in track
     r = client.post("/public/rate", data={"number": number, "rating": "unsatisfied"})
     assert r.status_code == 400  # once

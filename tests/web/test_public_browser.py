@@ -31,6 +31,22 @@ def _ready(p: Page) -> None:
         p.page.wait_for_timeout(50)
 
 
+def _named_base(p: Page, url: str, layer: str) -> None:
+    """The base names ``layer``'s areas (waiting for the view's base to be drawn)."""
+    from gridmap.stores import open_store
+
+    deadline = time.monotonic() + 30
+    while p.js("() => gridmapPublic.base.labelled") != layer:
+        assert time.monotonic() < deadline, f"the base did not name the {layer} areas"
+        p.page.wait_for_timeout(50)
+    shown = p.js(
+        "() => Array.from(document.querySelectorAll('.gm-base-label')).map(x => x.textContent)"
+    )
+    with open_store(url) as store:
+        names = {name for name, _ in store.area_names(layer).values()}
+    assert shown and set(shown) <= names
+
+
 def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
     code, x, y = spot_in(pub_db)
     p = Page(browser, pub_server)
@@ -40,8 +56,14 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         assert p.page.inner_text("h1") == "市民上报"
         # Every script and style from the app itself (offline first).
         assert all(u.startswith(pub_server) for u in p.requests), p.requests
+        # No tiles configured: the city's own areas and their names are the base, coarse
+        # (districts) when the whole city shows, finer as one zooms in; no flag.
+        _named_base(p, pub_db, "district")
+        assert "Leaflet" in p.page.inner_text(".leaflet-control-attribution")
+        assert p.page.locator(".leaflet-control-attribution svg").count() == 0
         p.js(f"() => gridmapPublic.map.setView([{y}, {x}], 17, {{animate: false}})")
         p.page.wait_for_timeout(300)
+        _named_base(p, pub_db, "neighborhood")
         box = p.page.locator("#gm-public-map").bounding_box()
         p.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         assert abs(float(p.page.input_value("#gm-lon")) - x) < 1e-4

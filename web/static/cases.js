@@ -48,7 +48,12 @@
     fetch('/api/cases/preview?' + q, {headers: {Accept: 'application/json'}})
       .then(function (r) { return r.json().then(function (b) { if (!r.ok) { throw new Error(b.message); } return b; }); })
       .then(render)
-      .catch(function (e) { box.innerHTML = '<p class="gm-error">' + esc(e.message) + '</p>'; });
+      .catch(function (e) {
+        // A TypeError is fetch's "no network" (a phone without signal: offline.js keeps
+        // the report); anything else is the server's message.
+        var text = e instanceof TypeError ? (zh ? '没有网络：联网后显示归属' : 'No connection: who handles it is shown when it returns') : e.message;
+        box.innerHTML = '<p class="gm-error">' + esc(text) + '</p>';
+      });
   }
 
   [lon, lat, category].forEach(function (el) { el.addEventListener('change', refresh); });

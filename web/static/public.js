@@ -1,5 +1,5 @@
-// The public report page's map: the city's outline, a click puts the report's point
-// (its lon and lat fill the form).  No basemap tiles: the page works offline.
+// The public report page's map: a click puts the report's point (its lon and lat fill the
+// form).  Without basemap tiles (the default) the city's own areas are the base, offline.
 (function () {
   'use strict';
   var box = document.getElementById('gm-public-map');
@@ -30,13 +30,15 @@
       if (lon.value && lat.value) { put(L.latLng(+lat.value, +lon.value)); }
     });
   });
-  // The outlines of the level under the city (streets) help people find the place.
-  fetch('/api/layers/' + encodeURIComponent(box.getAttribute('data-outline')) + '?zoom=12', {headers: {Accept: 'application/json'}})
-    .then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (geo) {
-      if (geo) {
-        L.geoJSON(geo, {interactive: false, style: {color: '#2c7fb8', weight: 1.5, fill: false}}).addTo(map);
-      }
-    })
-    .finally(function () { window.gridmapPublic.ready = true; });
+  // Under the point: the configured tiles, or the city's own areas with their names, so
+  // that people find their street (basemap.js).
+  var base = JSON.parse(box.getAttribute('data-base'));
+  if (base.tiles) {
+    GridmapBase.tiles(map, base);
+    window.gridmapPublic.ready = true;
+  } else {
+    window.gridmapPublic.base = GridmapBase.city(map, Object.assign({datum: 'wgs84', onDraw: function () {
+      window.gridmapPublic.ready = true;  // the first view's base is drawn
+    }}, base));
+  }
 })();

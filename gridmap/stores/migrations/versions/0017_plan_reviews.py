@@ -2,14 +2,14 @@
 one row of ``plan_reviews``.
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0016
 """
 
 from gridmap.stores import schema as s
 from gridmap.stores.migrations import create_tables
 
 revision = "0017"
-down_revision = "0011"
+down_revision = "0016"  # "0011" on the branch; re-chained after main's 0016
 branch_labels = None
 depends_on = None
 
