@@ -7,11 +7,14 @@ categorical palette designed so its ten colours stay apart on a map, with mid li
 so white outlines and dark labels read on each.  A planar map needs at most four, greedy
 DSATUR rarely more than five or six, so ten leaves room; past the palette the colours go
 on around the hue circle, still one per colour class.
+
+Between moves of a plan being painted, an area keeps its colour (``keep``) while no
+neighbour has it: a move recolours at most the areas it made clash, not the whole map.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -39,9 +42,13 @@ def _nth(i: int, palette: Sequence[str]) -> str:
 
 
 def colour_areas(
-    names: Iterable[str], pairs: Iterable[tuple[str, str]], palette: Sequence[str] = PALETTE
+    names: Iterable[str],
+    pairs: Iterable[tuple[str, str]],
+    palette: Sequence[str] = PALETTE,
+    keep: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """A colour per area name, no two neighbours (``pairs``) alike.
+    """A colour per area name, no two neighbours (``pairs``) alike; ``keep``: the colours
+    they had (an area keeps its own while no neighbour has it).
 
     >>> c = colour_areas("ABCD", [("A", "B"), ("B", "C"), ("C", "A"), ("C", "D")])
     >>> all(c[x] != c[y] for x, y in [("A", "B"), ("B", "C"), ("C", "A"), ("C", "D")])
@@ -54,8 +61,38 @@ def colour_areas(
     graph = nx.Graph()
     graph.add_nodes_from(sorted(names))  # sorted: the same plan gets the same colours
     graph.add_edges_from((a, b) for a, b in pairs if a != b)
+    if keep:
+        return _keeping(graph, keep, palette)
     found = nx.greedy_color(graph, strategy="DSATUR")
     return {name: _nth(i, palette) for name, i in found.items()}
+
+
+def _keeping(graph: nx.Graph, keep: Mapping[str, str], palette: Sequence[str]) -> dict[str, str]:
+    """Each area its colour in ``keep`` unless a neighbour kept it first (in name order);
+    the others, most constrained first, the first colour no neighbour has.
+
+    >>> g = nx.Graph([("A", "B"), ("B", "C")])
+    >>> _keeping(g, {"A": "#4e79a7", "B": "#4e79a7", "C": "#f28e2b"}, PALETTE)
+    {'A': '#4e79a7', 'C': '#f28e2b', 'B': '#e15759'}
+    """
+    out: dict[str, str] = {}
+    for name in graph.nodes:
+        colour = keep.get(name)
+        if colour is not None and all(out.get(n) != colour for n in graph[name]):
+            out[name] = colour
+    left = [n for n in graph.nodes if n not in out]
+
+    def taken(name: str) -> set[str]:
+        return {out[m] for m in graph[name] if m in out}
+
+    while left:
+        # DSATUR's order: the area whose neighbours already use the most colours.
+        name = max(left, key=lambda n: len(taken(n)))  # the first of equals, in name order
+        used = taken(name)
+        candidates = (_nth(i, palette) for i in range(len(used) + 1))  # one is free
+        out[name] = next(c for c in candidates if c not in used)
+        left.remove(name)
+    return out
 
 
 def neighbour_pairs(plan: Plan) -> set[tuple[str, str]]:
@@ -67,6 +104,8 @@ def neighbour_pairs(plan: Plan) -> set[tuple[str, str]]:
     return {(str(plan.names[x]), str(plan.names[y])) for x, y in both.tolist()}
 
 
-def plan_colours(plan: Plan, palette: Sequence[str] = PALETTE) -> dict[str, str]:
-    """Every area of ``plan`` (by name) with its colour."""
-    return colour_areas((str(n) for n in plan.names), neighbour_pairs(plan), palette)
+def plan_colours(
+    plan: Plan, palette: Sequence[str] = PALETTE, keep: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Every area of ``plan`` (by name) with its colour (``keep``: as before a move)."""
+    return colour_areas((str(n) for n in plan.names), neighbour_pairs(plan), palette, keep)

@@ -22,7 +22,7 @@ from boundaries import metrics
 from boundaries.colours import plan_colours
 from boundaries.plan import Plan
 from boundaries.propose import mixed_plan
-from boundaries.rules import Bounds
+from boundaries.rules import Bounds, rule_rows
 from boundaries.units import Units, fine_plan
 from gridmap.errors import InvalidInput
 
@@ -56,6 +56,13 @@ class Painting:
         # the parent areas it crosses when more than one.
         self.broken = metrics.pieces(plan)
         self.crossing = metrics.parents_crossed(plan)
+        self.shown: dict[str, str] = {}  # the areas' colours last shown
+
+    def colours(self) -> dict[str, str]:
+        """The areas' colours, neighbours never alike, each kept from the last time shown
+        while still apart from its neighbours (a move recolours only what it made clash)."""
+        self.shown = plan_colours(self.plan, keep=self.shown)
+        return self.shown
 
     def _set(self, plan: Plan, labels: np.ndarray) -> None:
         if getattr(self, "plan", None) is None or plan.graph is not self.plan.graph:
@@ -202,13 +209,10 @@ def live(painting: Painting, bounds: Bounds | Mapping) -> dict:
         "spread": metrics.spread(plan),
         "mean_polsby_popper": float(metrics.polsby_popper(plan).mean()),
         "cut_edges": int(plan.cut_edges),
-        "colours": plan_colours(plan),  # the server's, so neighbours never share one
+        "colours": painting.colours(),  # the server's, so neighbours never share one
         "not_contiguous": len(broken),
         "groups_split": painting.groups_split(),
-        "rules": [
-            {"rule": name, "passes": ok, "reason": reason}
-            for name, ok, reason in bounds.check(plan, broken=broken, crossing=painting.crossing)
-        ],
+        "rules": rule_rows(bounds.check(plan, broken=broken, crossing=painting.crossing)),
     }
 
 

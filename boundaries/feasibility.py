@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from boundaries.graph import UnitGraph
+from boundaries.said import Said, bounds, count
 from gridmap.errors import Infeasible
 
 
@@ -27,8 +28,10 @@ class Request:
     alloc: dict[str, int]  # areas per parent
 
 
-def _reason(check: str, message: str, **data) -> dict:
-    return {"check": check, "message": message, **data}
+def _reason(check: str, message: Said, **data) -> dict:
+    """A reason as the API answers it: the check, the English message, its code and
+    parameters (``said``: what a page says in its language) and the figures behind it."""
+    return {"check": check, "message": str(message), "said": message.as_dict(), **data}
 
 
 def allocate(
@@ -50,8 +53,16 @@ def _allocate(totals, k, low, high) -> tuple[dict[str, int], list[dict]]:
     reasons = [
         _reason(
             "parent",
-            f"{n} has {p:,.0f} residents, which cannot be divided into districts of "
-            f"{_bounds(low, high)}: {b} districts would be too large, {a} too small",
+            Said(
+                "feasible.parent",
+                f"{n} has {p:,.0f} residents, which cannot be divided into districts of "
+                f"{_bounds(low, high)}: {b} districts would be too large, {a} too small",
+                parent=n,
+                population=count(p),
+                bounds=_bounds(low, high),
+                large=int(b),
+                small=int(a),
+            ),
             parent=n,
             population=float(p),
             low=low,
@@ -69,8 +80,15 @@ def _allocate(totals, k, low, high) -> tuple[dict[str, int], list[dict]]:
         return {}, [
             _reason(
                 "k",
-                f"{k} districts cannot respect the bounds: the parents need between "
-                f"{lo.sum()} and {hi.sum()} districts of {_bounds(low, high)}",
+                Said(
+                    "feasible.k_range",
+                    f"{k} districts cannot respect the bounds: the parents need between "
+                    f"{lo.sum()} and {hi.sum()} districts of {_bounds(low, high)}",
+                    k=k,
+                    fewest=int(lo.sum()),
+                    most=int(hi.sum()),
+                    bounds=_bounds(low, high),
+                ),
                 k=k,
                 fewest=int(lo.sum()),
                 most=int(min(hi.sum(), 10**9)),
@@ -86,10 +104,8 @@ def _allocate(totals, k, low, high) -> tuple[dict[str, int], list[dict]]:
     return dict(zip(names, alloc.tolist(), strict=True)), []
 
 
-def _bounds(low: float | None, high: float | None) -> str:
-    if low is not None and high is not None:
-        return f"{low:,.0f}-{high:,.0f}"
-    return f"at least {low:,.0f}" if low is not None else f"at most {high:,.0f}"
+def _bounds(low: float | None, high: float | None) -> Said:
+    return bounds(low, high, sep="-")
 
 
 def islands(units: UnitGraph, parents: np.ndarray) -> list[dict]:
@@ -105,9 +121,15 @@ def islands(units: UnitGraph, parents: np.ndarray) -> list[dict]:
             out.append(
                 _reason(
                     "contiguity",
-                    f"{p}'s units are in {len(pieces)} pieces: {shown} share no border with "
-                    "the rest; link them to a neighbour by hand (--link A:B) to plan "
-                    "contiguous areas",
+                    Said(
+                        "feasible.contiguity",
+                        f"{p}'s units are in {len(pieces)} pieces: {shown} share no border "
+                        "with the rest; link them to a neighbour by hand (--link A:B) to plan "
+                        "contiguous areas",
+                        parent=str(p),
+                        pieces=len(pieces),
+                        units=shown,
+                    ),
                     parent=str(p),
                     units=lonely,
                 )
@@ -136,18 +158,45 @@ def check(
     total = weight.sum()
     if total <= 0:
         raise Infeasible(
-            [_reason("total", f"the units have no {of} (0 in every unit): nothing to balance")]
+            [
+                _reason(
+                    "total",
+                    Said(
+                        "feasible.total",
+                        f"the units have no {of} (0 in every unit): nothing to balance",
+                        of=of,
+                    ),
+                )
+            ]
         )
     if low is not None and high is not None and low > high:
-        raise Infeasible([_reason("bounds", f"--min {low:,.0f} is above --max {high:,.0f}")])
+        raise Infeasible(
+            [
+                _reason(
+                    "bounds",
+                    Said(
+                        "feasible.bounds",
+                        f"--min {low:,.0f} is above --max {high:,.0f}",
+                        low=count(low),
+                        high=count(high),
+                    ),
+                )
+            ]
+        )
     pieces = len(units) if fine is None else len(fine)
     if k is not None and k < 1:
-        raise Infeasible([_reason("k", f"k is {k}; expected at least 1 district", k=k)])
+        said = Said("feasible.k_min", f"k is {k}; expected at least 1 district", k=k)
+        raise Infeasible([_reason("k", said, k=k)])
     if k is not None and k > pieces:
         reasons.append(
             _reason(
                 "k",
-                f"{k} districts from {pieces} units: each district needs at least one unit",
+                Said(
+                    "feasible.k_units",
+                    f"{k} districts from {pieces} units: each district needs at least one unit",
+                    k=k,
+                    units=pieces,
+                ),
                 k=k,
                 units=pieces,
             )
@@ -163,18 +212,28 @@ def check(
         big = np.flatnonzero(values > high)
         big = big[np.argsort(-values[big])]
         if len(big):
-            shown = ", ".join(f"{finest.codes[u]} ({values[u]:,.0f})" for u in big[:5])
+            listed = [f"{finest.codes[u]} ({values[u]:,.0f})" for u in big[:5]]
+            more = " ..." if len(big) > 5 else ""
+            near = f" (ideal {total / k:,.0f} +{epsilon:.0%})" if from_epsilon else ""
+            one = len(big) == 1
+            english = (
+                f"{'unit' if one else f'{len(big)} units'} {', '.join(listed)}{more} "
+                f"{'has' if one else 'each have'} more {_noun(of)} than the maximum "
+                f"{high:,.0f}{near}: no plan can hold {'it' if one else 'them'}; ask fewer "
+                "districts or wider bounds"
+            )
             reasons.append(
                 _reason(
                     "unit",
-                    f"{'unit' if len(big) == 1 else f'{len(big)} units'} {shown}"
-                    + (" ..." if len(big) > 5 else "")
-                    + f" {'has' if len(big) == 1 else 'each have'} more {_noun(of)} than the "
-                    f"maximum {high:,.0f}"
-                    + (f" (ideal {total / k:,.0f} +{epsilon:.0%})" if from_epsilon else "")
-                    + ": no plan can hold "
-                    + ("it" if len(big) == 1 else "them")
-                    + "; ask fewer districts or wider bounds",
+                    Said(
+                        "feasible.unit",
+                        english,
+                        count=len(big),
+                        units=listed,
+                        more=bool(more),
+                        of=of,
+                        high=count(high),
+                    ),
                     units=[str(finest.codes[u]) for u in big],
                     values=[float(values[u]) for u in big],
                     high=float(high),

@@ -28,6 +28,7 @@ from boundaries.feasibility import allocate
 from boundaries.graph import UnitGraph, contract
 from boundaries.plan import Plan
 from boundaries.recom import Search, Steps, optimise
+from boundaries.said import Said, count
 from boundaries.treepart import tree_part
 from gridmap.errors import Infeasible
 
@@ -162,9 +163,22 @@ def auto_plan(
     if floor > epsilon:
         p = max(gaps, key=lambda q: abs(gaps[q]))
         say(
-            f"no nested plan can be within ±{epsilon:.0%} of the ideal {ideal:,.0f}: {p} has "
-            f"{totals[p]:,.0f}; its {alloc[p]} districts average {totals[p] / alloc[p]:,.0f} "
-            f"({gaps[p]:+.1%}); {alloc[p] - 1} or {alloc[p] + 1} would be further off"
+            Said(
+                "run.nest_floor",
+                f"no nested plan can be within ±{epsilon:.0%} of the ideal {ideal:,.0f}: {p} "
+                f"has {totals[p]:,.0f}; its {alloc[p]} districts average "
+                f"{totals[p] / alloc[p]:,.0f} ({gaps[p]:+.1%}); {alloc[p] - 1} or "
+                f"{alloc[p] + 1} would be further off",
+                epsilon=f"{epsilon:.0%}",
+                ideal=count(ideal),
+                parent=str(p),
+                population=count(totals[p]),
+                districts=int(alloc[p]),
+                average=count(totals[p] / alloc[p]),
+                gap=f"{gaps[p]:+.1%}",
+                fewer=int(alloc[p] - 1),
+                more=int(alloc[p] + 1),
+            )
         )
     names = np.array([f"{i + 1:03d}" for i in range(k)], dtype=object)
     first: dict = {}
@@ -185,9 +199,15 @@ def auto_plan(
                 return
             first.update(graph=graph, labels=lab, seconds=time.monotonic() - started)
             value = np.bincount(lab, weights=getattr(graph, of), minlength=k)
+            deviation = f"{np.abs(value / ideal - 1).max():.1%}"
             say(
-                f"{first['seconds']:5.2f}s  first plan within every rule: max deviation "
-                f"{np.abs(value / ideal - 1).max():.1%}"
+                Said(
+                    "run.first_valid",
+                    f"{first['seconds']:5.2f}s  first plan within every rule: max deviation "
+                    f"{deviation}",
+                    seconds=f"{first['seconds']:.2f}",
+                    deviation=deviation,
+                )
             )
 
         return keep
@@ -200,9 +220,14 @@ def auto_plan(
     def report(graph):
         def show(lab):
             value = np.bincount(lab, weights=getattr(graph, of), minlength=k)
+            at, deviation = time.monotonic() - started, f"{np.abs(value / ideal - 1).max():.1%}"
             say(
-                f"{time.monotonic() - started:5.1f}s  max deviation "
-                f"{np.abs(value / ideal - 1).max():.1%}"
+                Said(
+                    "run.progress",
+                    f"{at:5.1f}s  max deviation {deviation}",
+                    seconds=f"{at:.1f}",
+                    deviation=deviation,
+                )
             )
 
         return show
@@ -257,9 +282,15 @@ def auto_plan(
     if first and first["graph"] is units and not within(units)(labels):
         labels = first["labels"]
     plan = Plan(units, labels, k, names=names)
+    deviation = f"{metrics.max_deviation(plan, of):.1%}"
     say(
-        f"{k} districts over {len(units)} whole units: max deviation "
-        f"{metrics.max_deviation(plan, of):.1%}"
+        Said(
+            "run.whole",
+            f"{k} districts over {len(units)} whole units: max deviation {deviation}",
+            k=k,
+            units=len(units),
+            deviation=deviation,
+        )
     )
     if steps is not None:
         budget.left -= coarse_budget - coarse_steps.left  # what the whole-unit phases took
@@ -305,9 +336,17 @@ def auto_plan(
             else np.array([first["labels"][pos[str(g)]] for g in fine.group], dtype=np.int64)
         )
     plan, split = mixed_plan(units, fine, fine_labels, names)
+    deviation = f"{metrics.max_deviation(plan, of):.1%}"
     say(
-        f"{k} districts over {len(plan.graph)} units ({len(split)} old units split): max "
-        f"deviation {metrics.max_deviation(plan, of):.1%}"
+        Said(
+            "run.split",
+            f"{k} districts over {len(plan.graph)} units ({len(split)} old units split): max "
+            f"deviation {deviation}",
+            k=k,
+            units=len(plan.graph),
+            split=len(split),
+            deviation=deviation,
+        )
     )
     return Result(
         plan,

@@ -29,7 +29,7 @@ from gridmap.engines import LargeBatches
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.geometry import lonlat_area_m2
 from gridmap.model import Generation, Layer, Officer
-from gridmap.services import generations
+from gridmap.services import approvals, generations
 from gridmap.services.generations import Activated
 from gridmap.settings import Settings
 from gridmap.stores.protocols import AreaStore, CasesAndAreas, Store
@@ -88,7 +88,7 @@ class PublishRequest:
             description=_text(data, "description"),
             activate_now=activate or mode == "activate",
             effective=effective,
-            names=_area_names(data),
+            names=area_names(data),
         )
 
     def options(self) -> dict:
@@ -106,10 +106,10 @@ class PublishRequest:
 NAME_FIELD = "area_name."  # the form's field of a new area's name: area_name.<code>
 
 
-def _area_names(data: Mapping) -> tuple[tuple[str, str], ...]:
+def area_names(data: Mapping) -> tuple[tuple[str, str], ...]:
     """The new areas' names given: ``names`` {code: name} or ``area_name.<code>`` fields.
 
-    >>> _area_names({"area_name.A1": " 东湖 ", "names": {"A2": "西湖"}})
+    >>> area_names({"area_name.A1": " 东湖 ", "names": {"A2": "西湖"}})
     (('A1', '东湖'), ('A2', '西湖'))
     """
     given = data.get("names") or {}
@@ -118,15 +118,7 @@ def _area_names(data: Mapping) -> tuple[tuple[str, str], ...]:
     pairs = [(k.removeprefix(NAME_FIELD), k) for k in data if k.startswith(NAME_FIELD)]
     out = {code: _text(data, key) for code, key in pairs}
     out.update({str(code): _text(given, code) for code in given})
-    for code, name in out.items():
-        if not name or len(name) > 100:
-            raise InvalidInput(
-                f"the name of area {code} is {name!r}; expected 1-100 characters",
-                field=NAME_FIELD + code,
-                code="publish.area_name",
-                values={"area": code},
-            )
-    return tuple(sorted(out.items()))
+    return tuple(sorted((code, approvals.area_name(code, name)) for code, name in out.items()))
 
 
 def _text(data: Mapping, key: str) -> str:
@@ -354,7 +346,7 @@ def check(store: AreaStore, units: Units, plan: Plan, *, layer: str = "community
             "the plan breaks the rules: " + "; ".join(failed),
             field="plan",
             code="publish.rules",
-            values={"reasons": "; ".join(failed)},
+            values={"reasons": failed},  # each said in the page's language
         )
     return fine
 

@@ -1,4 +1,5 @@
-"""Rules: plan → (passes, reason).  A reason names the district and what is wrong."""
+"""Rules: plan → (passes, reason).  A reason names the district and what is wrong; it is
+English with a code and parameters (``boundaries.said``) that pages say in their language."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from boundaries import metrics
 from boundaries.plan import Plan
+from boundaries.said import Said, as_dict, bounds, count
 from boundaries.units import WHOLE
 from gridmap.errors import InvalidInput
 
@@ -91,11 +93,15 @@ def contiguous(plan: Plan, broken: dict | None = None) -> Verdict:
     """``broken``: the plan's pieces when already known (a painted plan keeps them)."""
     broken = metrics.pieces(plan) if broken is None else broken
     if not broken:
-        return True, "every district is contiguous"
+        return True, Said("rule.contiguous.ok", "every district is contiguous")
     d, parts = min(broken.items())
-    return False, (
-        f"district {plan.names[d]} is in {len(parts)} pieces: "
-        + "; ".join(", ".join(p[:4]) + ("..." if len(p) > 4 else "") for p in parts)
+    shown = [", ".join(p[:4]) + ("..." if len(p) > 4 else "") for p in parts]
+    return False, Said(
+        "rule.contiguous",
+        f"district {plan.names[d]} is in {len(parts)} pieces: " + "; ".join(shown),
+        district=str(plan.names[d]),
+        pieces=len(parts),
+        parts=shown,
     )
 
 
@@ -108,28 +114,33 @@ def population_within(
         low, high = target * (1 - epsilon), target * (1 + epsilon)
     for d, pop in enumerate(plan.population):
         if (low is not None and pop < low) or (high is not None and pop > high):
-            return False, (
-                f"district {plan.names[d]} has {int(pop):,} residents; expected "
-                + _range(low, high)
+            expected = bounds(low, high)
+            return False, Said(
+                "rule.population",
+                f"district {plan.names[d]} has {int(pop):,} residents; expected {expected}",
+                district=str(plan.names[d]),
+                population=count(pop),
+                expected=expected,
             )
-    return True, "every district's population is within bounds"
-
-
-def _range(low: float | None, high: float | None) -> str:
-    if low is not None and high is not None:
-        return f"{low:,.0f}..{high:,.0f}"
-    return f"at least {low:,.0f}" if low is not None else f"at most {high:,.0f}"
+    return True, Said("rule.population.ok", "every district's population is within bounds")
 
 
 def nested(plan: Plan, crossing: dict | None = None) -> Verdict:
     """``crossing``: the districts crossing parents when already known."""
     if all(p == WHOLE for p in plan.graph.parent):
-        return True, "no parent layer (--parent none): nothing to lie inside"
+        return True, Said(
+            "rule.nested.none", "no parent layer (--parent none): nothing to lie inside"
+        )
     crossing = metrics.parents_crossed(plan) if crossing is None else crossing
     if not crossing:
-        return True, "every district lies inside one parent area"
+        return True, Said("rule.nested.ok", "every district lies inside one parent area")
     d, parents = min(crossing.items())
-    return False, f"district {plan.names[d]} crosses parent areas {', '.join(parents)}"
+    return False, Said(
+        "rule.nested",
+        f"district {plan.names[d]} crosses parent areas {', '.join(parents)}",
+        district=str(plan.names[d]),
+        parents=list(parents),
+    )
 
 
 def districts(plan: Plan, k: int) -> Verdict:
@@ -139,8 +150,11 @@ def districts(plan: Plan, k: int) -> Verdict:
         if plan.population[d] == 0 and not len(plan.units(d))
     ]
     if plan.k != k or empty:
-        return False, f"the plan has {plan.k - len(empty)} districts; expected {k}"
-    return True, f"{k} districts"
+        n = plan.k - len(empty)
+        return False, Said(
+            "rule.districts", f"the plan has {n} districts; expected {k}", count=n, k=k
+        )
+    return True, Said("rule.districts.ok", f"{k} districts", k=k)
 
 
 def check(
@@ -158,18 +172,27 @@ def check(
     if low is not None or high is not None or epsilon is not None:
         out.append(("population", *population_within(plan, low, high, epsilon)))
     else:
-        out.append(
-            (
-                "population",
-                True,
-                f"no bound given (--min/--max or --epsilon); max deviation "
-                f"{metrics.max_deviation(plan):.1%}",
-            )
+        deviation = f"{metrics.max_deviation(plan):.1%}"
+        said = Said(
+            "rule.population.none",
+            f"no bound given (--min/--max or --epsilon); max deviation {deviation}",
+            deviation=deviation,
         )
+        out.append(("population", True, said))
     if nest:
         out.append(("nested", *nested(plan, crossing)))
     if k is not None:
         out.append(("districts", *districts(plan, k)))
     else:
-        out.append(("districts", True, f"{plan.k} districts (no --k given)"))
+        said = Said("rule.districts.none", f"{plan.k} districts (no --k given)", count=plan.k)
+        out.append(("districts", True, said))
     return out
+
+
+def rule_rows(verdicts: list[tuple[str, bool, str]]) -> list[dict]:
+    """Rule verdicts as the API answers them: the rule, whether it passes, the English
+    reason and what it says (``said``: its code and parameters, for a page's language)."""
+    return [
+        {"rule": name, "passes": ok, "reason": str(reason), "said": as_dict(reason)}
+        for name, ok, reason in verdicts
+    ]

@@ -10,7 +10,8 @@ and API is one of its methods.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,12 @@ from boundaries.compare import Comparison, compare
 from boundaries.editor import Painting, Paintings, district_rows, live
 from boundaries.plan import Plan
 from boundaries.publish import Preview, Published, PublishRequest, check, preview, publish
-from boundaries.rules import NO_BOUNDS, Bounds
+from boundaries.rules import NO_BOUNDS, Bounds, rule_rows
+from gridmap import access
 from gridmap.engines import LargeBatches
 from gridmap.errors import Conflict, InvalidInput
+from gridmap.model import LOCAL_TZ
+from gridmap.services import approvals
 from gridmap.settings import Settings
 from gridmap.stores.protocols import AreaStore, CasesAndAreas, Store
 
@@ -117,9 +121,7 @@ def today_in(store: AreaStore, spec: Spec, layer: str) -> dict[str, str]:
 def describe(plan: Plan, bounds: Bounds = NO_BOUNDS) -> dict:
     """Metrics and rule verdicts, as the API answers them."""
     out = metrics.summary(plan)
-    out["rules"] = [
-        {"rule": name, "passes": ok, "reason": reason} for name, ok, reason in bounds.check(plan)
-    ]
+    out["rules"] = rule_rows(bounds.check(plan))
     out["units"] = len(plan.graph)
     return out
 
@@ -149,6 +151,16 @@ class Drawing:
     properties: list[dict]
     ids: list[str]
     extra: dict
+
+
+def local_minute(at: str) -> str:
+    """A stored instant (UTC text) as the lists show it: the city's time, to the minute.
+
+    >>> local_minute("2026-12-06T14:01:30.000Z")
+    '2026-12-06 22:01'
+    """
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _no_cache(key: tuple, build: Callable[[], Any]) -> Any:
@@ -228,12 +240,13 @@ class Workspace:
             "id": saved["id"],
             "name": saved["name"],
             "author": actor.partition(":")[2] or actor,  # 'web:alice' -> 'alice'
-            "updated": saved["updated"][:16].replace("T", " "),
+            "updated": local_minute(saved["updated"]),
             "layer": saved["spec"].get("layer"),
             "units": len(painting.codes),
             "k": shown["districts"],
             "passes": all(r["passes"] for r in shown["rules"]),
-            "failing": [r["reason"] for r in shown["rules"] if not r["passes"]],
+            # what each failing rule says: its code and values, else its English
+            "failing": [r["said"] or r["reason"] for r in shown["rules"] if not r["passes"]],
             "max_deviation": shown["max_deviation"],
             "mean_polsby_popper": shown["mean_polsby_popper"],
         }
@@ -367,3 +380,22 @@ class Workspace:
         return publish(
             store, found.units, found.plan, **request.options(), settings=settings, large=large
         )
+
+    def approve(
+        self,
+        store: Store,
+        caller: access.Caller,
+        plan_id: int,
+        request: PublishRequest,
+        settings: Settings | None = None,
+        large: LargeBatches | None = None,
+    ) -> Published:
+        """Publish the stored plan as an admin approves it (``gridmap.services.approvals``):
+        the new areas named as submitted unless ``request`` names them, the step recorded
+        with the generation, all or nothing."""
+
+        def run(names: dict[str, str]) -> Published:
+            named = replace(request, names=tuple(sorted(names.items())))
+            return self.publish(store, plan_id, named, settings, large)
+
+        return approvals.approve(store, caller, plan_id, run, dict(request.names))

@@ -52,12 +52,25 @@ def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) 
             keys[kind] = dict(zip(frame["id"].tolist(), added, strict=True))
             progress(f"{kind}: {len(frame)}")
         _copy_cases(src, dst, keys["incidents"], keys["hazards"], progress)
+        plan_ids = {}
         for saved in src.plans():
             full = src.load_plan(saved["id"])
             spec = dict(full["spec"], generation=ids.get(full["spec"].get("generation")))
-            dst.save_plan(
+            plan_ids[saved["id"]] = dst.save_plan(
                 full["name"], spec, full["assignment"], bounds=full["bounds"], author=full["author"]
             )
+        # Their way to publication, with the plans' and generations' new ids.
+        dst.add_case_rows(
+            "plan_reviews",
+            [
+                {
+                    **{k: v for k, v in r.items() if k != "id"},
+                    "plan_id": plan_ids[r["plan_id"]],
+                    "generation": ids.get(r["generation"]),
+                }
+                for r in src.case_rows("plan_reviews")
+            ],
+        )
         progress(f"plans: {len(src.plans())}")
         for u in src.users():  # with their password hashes: the same people sign in
             dst.add_user(u.name, u.password_hash, u.roles, u.areas, u.department)
@@ -204,7 +217,7 @@ def verify(src: Store, dst: Store) -> dict:
     counts["users"] = len(dst.users())
     if src.incident_counts() != dst.incident_counts():  # what they count, not their rows
         raise StoreError("copy check failed: cases per status")
-    for table in [*schema.CASE_TABLES, *schema.PUBLIC_TABLES, *schema.SCHEDULER_TABLES]:
+    for table in sorted(schema.COPIED_ROWS):
         if table in ("incident_counts", "leases"):
             continue
         a, b = len(src.case_rows(table)), len(dst.case_rows(table))

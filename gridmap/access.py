@@ -134,7 +134,8 @@ LAYER_WRITE = "layer.write"  # a layer's kind, titles and parent; retiring one
 DATA_EXPORT = "data.export"
 PLAN_READ = "plan.read"
 PLAN_WRITE = "plan.write"  # make, paint: plans are the planners' shared drafts
-PLAN_PUBLISH = "plan.publish"  # publish and activate generations
+PLAN_PUBLISH = "plan.publish"  # publish and activate generations; approve or return plans
+PLAN_SUBMIT = "plan.submit"  # ask an admin to publish a plan (with its areas' names)
 JOB_RUN = "job.run"  # start an automatic plan
 JOB_READ = "job.read"
 JOB_STOP = "job.stop"
@@ -168,13 +169,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     PLAN_READ: frozenset({PLANNER, ADMIN}),
     PLAN_WRITE: frozenset({PLANNER}),
     PLAN_PUBLISH: frozenset({ADMIN}),
+    PLAN_SUBMIT: frozenset({PLANNER}),
     JOB_RUN: frozenset({PLANNER}),
     JOB_READ: frozenset({PLANNER, ADMIN}),
     JOB_STOP: frozenset({PLANNER, ADMIN}),
     GENERATION_READ: frozenset({PLANNER, ADMIN}),
     AUDIT_READ: frozenset({ADMIN}),
     USERS_MANAGE: frozenset({ADMIN}),
-    NOTIFY_SELF: frozenset({DISPATCHER, DEPARTMENT, OFFICER}),
+    # Admins are told of plans submitted to them, planners of their plans returned.
+    NOTIFY_SELF: frozenset({DISPATCHER, DEPARTMENT, OFFICER, ADMIN, PLANNER}),
 }
 
 
@@ -393,13 +396,22 @@ _REFUSALS = {
 }
 
 
+def role_refusal(permission: str) -> Forbidden:
+    """The refusal of a caller whose roles do not hold ``permission``: which roles do."""
+    roles = sorted(PERMISSIONS[permission])
+    return Forbidden(
+        f"this needs one of the roles {', '.join(roles)}",
+        code="access.roles",
+        values={"roles": roles},
+    )
+
+
 def require(caller: Caller, permission: str, obj: Any = None) -> None:
     """Refuse (:class:`~gridmap.errors.Forbidden`, with the reason) unless :func:`may`."""
     if may(caller, permission, obj):
         return
     if not holds(caller, permission) and permission not in _ANYONE:
-        names = ", ".join(sorted(PERMISSIONS[permission]))
-        raise Forbidden(f"this needs one of the roles {names}")
+        raise role_refusal(permission)
     values = dict(obj) if isinstance(obj, Mapping) else {}
     text = _REFUSALS.get(permission, "not yours to see")
     try:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 
 class GridmapError(Exception):
-    """Base class of every error gridmap raises on purpose."""
+    """Base class of every error gridmap raises on purpose.  ``code`` and ``values``, when
+    given, let a page say the same in its own language (``web.i18n.refusal``)."""
+
+    def __init__(self, message: str = "", *, code: str | None = None, values: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.values = values or {}
 
 
 class InvalidInput(GridmapError, ValueError):
@@ -28,11 +34,9 @@ class InvalidInput(GridmapError, ValueError):
         code: str | None = None,
         values: dict | None = None,
     ):
-        super().__init__(message)
+        super().__init__(message, code=code, values=values)
         self.field = field
         self.position = position
-        self.code = code
-        self.values = values or {}
 
 
 class Infeasible(InvalidInput):
@@ -42,7 +46,12 @@ class Infeasible(InvalidInput):
     def __init__(self, reasons: list[dict]):
         shown = "; ".join(r["message"] for r in reasons[:3])
         more = f" (and {len(reasons) - 3} more reasons)" if len(reasons) > 3 else ""
-        super().__init__(f"no plan can satisfy this request: {shown}{more}", field="plan")
+        super().__init__(
+            f"no plan can satisfy this request: {shown}{more}",
+            field="plan",
+            code="plan.infeasible",
+            values={"reasons": [r.get("said") or r["message"] for r in reasons]},
+        )
         self.reasons = reasons
 
 

@@ -17,6 +17,8 @@ reopen     the dispatchers on duty, the department's handlers (重办: the repor
            satisfied)
 merge      the public reporter of a duplicate (told which case it now follows)
 inspect    the grid officer of the hazard's grid (its next inspection is due)
+plan_*     a plan submitted for approval: the admins; returned or published: whoever
+           submitted it (``plan_messages``)
 ========== =============================================================================
 
 Nobody is told of their own step.  A dispatcher on duty is any active dispatcher who chose
@@ -112,6 +114,30 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": (
             "[Inspection due] hazard {id} {name}",
             "Hazard {id} '{name}' ({type}) is due for inspection by {due}.",
+        ),
+    },
+}
+# A plan's way to publication (``plan_messages``): {id}, {name}, {note}, {generation}.
+PLAN_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    "plan_submitted": {
+        "zh": ("【待审批】规划方案 {id} {name}", "规划方案 {id}「{name}」已提交审批。{note}"),
+        "en": (
+            "[To approve] plan {id} {name}",
+            "Plan {id} '{name}' was submitted for approval. {note}",
+        ),
+    },
+    "plan_returned": {
+        "zh": ("【退回】规划方案 {id} {name}", "规划方案 {id}「{name}」被退回：{note}"),
+        "en": ("[Returned] plan {id} {name}", "Plan {id} '{name}' was sent back: {note}"),
+    },
+    "plan_published": {
+        "zh": (
+            "【已发布】规划方案 {id} {name}",
+            "规划方案 {id}「{name}」已发布为版本 {generation}。",
+        ),
+        "en": (
+            "[Published] plan {id} {name}",
+            "Plan {id} '{name}' was published as generation {generation}.",
         ),
     },
 }
@@ -249,17 +275,7 @@ def messages(
         if not contact:
             continue
         title, body = text(kind, subject, contact["lang"], departments, note)
-        for channel in contact["channels"]:
-            # An empty webhook address is the city's group robot, named by the settings
-            # when the message is sent.
-            address = {"email": contact["email"], "sms": contact["phone"]}.get(
-                channel, contact["webhook"]
-            )
-            if not address and channel != "webhook":
-                continue
-            # A group robot posts to a group: the text says whom it is for.
-            said = f"@{user.name} {title}\n{body}" if channel == "webhook" else body
-            out.append(Message(kind, user.name, channel, address, title, said))
+        out += _to(kind, user.name, contact, title, body)
     if public_contact and PUBLIC in WHO[kind] and kind in PUBLIC_TEXTS:
         lang = public_contact.get("lang") or "zh"
         title, body = text(kind, subject, lang, departments, public=True)
@@ -267,6 +283,46 @@ def messages(
                                  ("sms", public_contact.get("phone"))):  # fmt: skip
             if address:
                 out.append(Message(kind, PUBLIC, channel, address, title, body))
+    return out
+
+
+def plan_messages(
+    kind: str,
+    plan: Mapping,
+    recipients: Sequence,
+    contacts: Mapping[str, Mapping],
+    actor: str | None = None,
+    note: str = "",
+    generation: str = "",
+) -> list[Message]:
+    """The messages of a ``kind`` step on ``plan`` to ``recipients`` (users; never the
+    ``actor``, nor anyone inactive), one per channel each chose that has an address."""
+    out: list[Message] = []
+    for user in recipients:
+        contact = contacts.get(user.name)
+        if not user.active or user.name == actor or not contact:
+            continue
+        lang = contact["lang"] if contact["lang"] in ("zh", "en") else "zh"
+        title, body = PLAN_TEXTS[kind][lang]
+        fields = {"id": plan["id"], "name": plan["name"], "note": note, "generation": generation}
+        out += _to(kind, user.name, contact, title.format(**fields), body.format(**fields).strip())
+    return out
+
+
+def _to(kind: str, user: str, contact: Mapping, title: str, body: str) -> list[Message]:
+    """A message to ``user`` on each channel they chose that has an address."""
+    out = []
+    for channel in contact["channels"]:
+        # An empty webhook address is the city's group robot, named by the settings
+        # when the message is sent.
+        address = {"email": contact["email"], "sms": contact["phone"]}.get(
+            channel, contact["webhook"]
+        )
+        if not address and channel != "webhook":
+            continue
+        # A group robot posts to a group: the text says whom it is for.
+        said = f"@{user} {title}\n{body}" if channel == "webhook" else body
+        out.append(Message(kind, user, channel, address, title, said))
     return out
 
 

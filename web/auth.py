@@ -132,8 +132,8 @@ def _check():
     if not current_user.is_authenticated:
         return _refuse(401, "sign in first (or send Authorization: Bearer <token>)")
     if not access.holds(caller(), permission):
-        roles = access.roles_for(permission)
-        return _refuse(403, f"this needs one of the roles {', '.join(sorted(roles))}")
+        refused = access.role_refusal(permission)  # a page says it in the reader's language
+        return _refuse(403, i18n.refusal(refused) if wants_page() else str(refused))
     return None
 
 

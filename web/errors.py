@@ -79,7 +79,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(GridmapError)
     def domain_error(exc: GridmapError):
         if wants_page():
-            return error_page(status_of(exc), str(exc), getattr(exc, "field", None))
+            from web import i18n
+
+            return error_page(status_of(exc), i18n.refusal(exc), getattr(exc, "field", None))
         name = "BadRequest" if type(exc) is InvalidInput else type(exc).__name__
         body = {"error": name, "message": str(exc)}
         if isinstance(exc, InvalidInput) and exc.field:

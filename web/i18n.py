@@ -136,6 +136,17 @@ REFUSALS = {
         "an area of the plan holds {grids} grids, more than {width}-digit grid codes number: "
         "split it into smaller areas"
     ),
+    "plan.infeasible": _l("no plan can satisfy this request: {reasons}"),
+    "approval.submitted": _l("plan {plan!r} is submitted already: wait for an admin"),
+    "approval.published": _l("plan {plan!r} is published already"),
+    "approval.not_submitted": _l("plan {plan!r} is not waiting for approval"),
+    "approval.changed": _l(
+        "plan {plan!r} was changed after it was submitted: it must be submitted again"
+    ),
+    "approval.note": _l("the note may hold at most {max} characters"),
+    "approval.note_missing": _l(
+        "say why it is sent back: the planner needs to know what to change"
+    ),
 }
 
 
@@ -168,8 +179,27 @@ END_REASONS = {
 }
 
 
+# A plan's state on its way to publication (``gridmap.services.approvals``).
+REVIEW_STEPS = {
+    "draft": _lp("plan state", "Draft"),
+    "submitted": _lp("plan state", "Waiting for approval"),
+    "returned": _lp("plan state", "Sent back"),
+    "published": _lp("plan state", "Published"),
+}
+
+
+def step_name(step: str) -> str:
+    return _named(REVIEW_STEPS, step)
+
+
 def role_name(role: str) -> str:
     return _named(ROLE_NAMES, role)
+
+
+def needs_roles(roles) -> str:
+    """A refusal for want of a role, naming the roles that may (a page's 403)."""
+    names = str(_lp("roles", ", ")).join(role_name(r) for r in roles)
+    return str(_l("Only {names} may do this")).format(names=names)
 
 
 def sign_in_event(action: str) -> str:
@@ -188,13 +218,118 @@ def _named(names: dict, code: str) -> str:
 def refusal(exc: Exception) -> str:
     """A domain error as the page's language says it (its message when its code has no
     translation)."""
-    text = REFUSALS.get(getattr(exc, "code", None) or "")
+    code = getattr(exc, "code", None) or ""
+    if code == "access.roles":  # the roles by their names
+        return needs_roles(exc.values["roles"])
+    text = REFUSALS.get(code)
     if text is None:
         return str(exc)
+    values = {k: _value(v) for k, v in (getattr(exc, "values", None) or {}).items()}
     try:
-        return str(text).format(**getattr(exc, "values", {}))
+        return str(text).format(**values)
     except (KeyError, IndexError):
         return str(exc)
+
+
+# What the planner's rules, feasibility checks and automatic runs say
+# (``boundaries.said``): by code, with {parameters} already fit to show.  The pages'
+# scripts get the same table (``said_texts``) and fill it the same way (``api.js``).
+SAID = {
+    "bounds.range": _lp("plan rule", "{low}..{high}"),
+    "bounds.low": _lp("plan rule", "at least {low}"),
+    "bounds.high": _lp("plan rule", "at most {high}"),
+    "rule_name.contiguous": _lp("plan rule", "contiguous"),
+    "rule_name.population": _lp("plan rule", "population"),
+    "rule_name.nested": _lp("plan rule", "nested"),
+    "rule_name.districts": _lp("plan rule", "districts"),
+    "rule.contiguous.ok": _lp("plan rule", "every district is contiguous"),
+    "rule.contiguous": _lp("plan rule", "district {district} is in {pieces} pieces: {parts}"),
+    "rule.population.ok": _lp("plan rule", "every district's population is within bounds"),
+    "rule.population": _lp(
+        "plan rule", "district {district} has {population} residents; expected {expected}"
+    ),
+    "rule.population.none": _lp("plan rule", "no bound given; max deviation {deviation}"),
+    "rule.nested.none": _lp("plan rule", "no parent layer: nothing to lie inside"),
+    "rule.nested.ok": _lp("plan rule", "every district lies inside one parent area"),
+    "rule.nested": _lp("plan rule", "district {district} crosses parent areas {parents}"),
+    "rule.districts.ok": _lp("plan rule", "{k} districts"),
+    "rule.districts": _lp("plan rule", "the plan has {count} districts; expected {k}"),
+    "rule.districts.none": _lp("plan rule", "{count} districts (no k given)"),
+    "feasible.parent": _lp(
+        "plan rule",
+        "{parent} has {population} residents, which cannot be divided into districts of "
+        "{bounds}: {large} districts would be too large, {small} too small",
+    ),
+    "feasible.k_range": _lp(
+        "plan rule",
+        "{k} districts cannot respect the bounds: the parents need between {fewest} and "
+        "{most} districts of {bounds}",
+    ),
+    "feasible.contiguity": _lp(
+        "plan rule",
+        "{parent}'s units are in {pieces} pieces: {units} share no border with the rest; "
+        "link them to a neighbour by hand to plan contiguous areas",
+    ),
+    "feasible.total": _lp("plan rule", "the units have no {of}: nothing to balance"),
+    "feasible.bounds": _lp("plan rule", "the minimum {low} is above the maximum {high}"),
+    "feasible.k_min": _lp("plan rule", "k is {k}; expected at least 1 district"),
+    "feasible.k_units": _lp(
+        "plan rule", "{k} districts from {units} units: each district needs at least one unit"
+    ),
+    "feasible.unit": _lp(
+        "plan rule",
+        "{count} unit(s) ({units}) above the maximum {high}: no plan can hold them; ask "
+        "fewer districts or wider bounds",
+    ),
+    "run.nest_floor": _lp(
+        "plan rule",
+        "no nested plan can be within ±{epsilon} of the ideal {ideal}: {parent} has "
+        "{population}; its {districts} districts average {average} ({gap}); {fewer} or "
+        "{more} would be further off",
+    ),
+    "run.first_valid": _lp(
+        "plan rule", "{seconds}s: first plan within every rule, max deviation {deviation}"
+    ),
+    "run.progress": _lp("plan rule", "{seconds}s: max deviation {deviation}"),
+    "run.whole": _lp(
+        "plan rule", "{k} districts over {units} whole units: max deviation {deviation}"
+    ),
+    "run.split": _lp(
+        "plan rule",
+        "{k} districts over {units} units ({split} old units split): max deviation {deviation}",
+    ),
+}
+
+
+def said(text) -> str:
+    """What ``text`` says in the page's language: a ``boundaries.said.Said`` or its
+    ``{"code", "values"}``; plain text as it is (a code without a translation: its
+    English)."""
+    found = text.as_dict() if hasattr(text, "as_dict") else text
+    if not isinstance(found, dict) or found.get("code") not in SAID:
+        return str(text)
+    values = {k: _value(v) for k, v in (found.get("values") or {}).items()}
+    try:
+        return str(SAID[found["code"]]).format(**values)
+    except (KeyError, IndexError):
+        return str(text)
+
+
+def _value(value):
+    """A parameter as said: nested said things said too, lists joined."""
+    if isinstance(value, list | tuple):
+        nested = any(hasattr(v, "as_dict") or isinstance(v, dict) for v in value)
+        between = _lp("reasons", "; ") if nested else _lp("roles", ", ")
+        return str(between).join(str(_value(v)) for v in value)
+    if hasattr(value, "as_dict") or (isinstance(value, dict) and "code" in value):
+        return said(value)
+    return value
+
+
+def said_texts(lang: str) -> dict[str, str]:
+    """:data:`SAID` in ``lang``, for the pages' scripts."""
+    with force_locale(lang):
+        return {code: str(text) for code, text in SAID.items()}
 
 
 # The columns of the rejected rows' CSV (the data page's check).

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from boundaries import said
 from gridmap.errors import Busy
 from gridmap.stores import open_store
 
@@ -88,11 +89,13 @@ class Runner:
                 own.update_job(key, state="stopped")
                 return
             own.update_job(key, state="running")
-            messages: list[str] = []
+            messages: list[str | dict] = []
             last = [0.0]
 
             def progress(message: str) -> None:
-                messages.append(message)
+                # Kept with its code and values when it has them, for the page's language.
+                found = said.as_dict(message)
+                messages.append(str(message) if found is None else {"text": str(message), **found})
                 # At most a write a second, and a look at the stop flag another process
                 # may have set.
                 if time.monotonic() - last[0] > 1.0:
@@ -127,7 +130,12 @@ def as_json(job: dict) -> dict:
         "id": job["key"],
         "owner": job["owner"],
         "state": job["state"],
-        "messages": job["messages"][-50:],
+        # English (as scripts read them), and what each says for a page to say it.
+        "messages": [m["text"] if isinstance(m, dict) else m for m in job["messages"][-50:]],
+        "said": [
+            {"code": m["code"], "values": m["values"]} if isinstance(m, dict) else None
+            for m in job["messages"][-50:]
+        ],
         "plan_id": job["plan_id"],
         "error": job["error"],
         "seconds": seconds(),

@@ -387,6 +387,10 @@ PLAN_PUBLISH = body(
     },
     ("name",),
 )
+PLAN_SUBMIT = body(  # a planner asks an admin to publish a plan
+    {"names": {"type": "object", "additionalProperties": STRING}, "note": STRING}
+)
+PLAN_RETURN = body({"note": STRING}, ("note",))  # an admin sends it back, saying why
 PLAN_AUTO = body(
     {
         "name": STRING,

@@ -5,7 +5,9 @@ Each route parses its request and calls one use case: the stored plans' are
 ``boundaries.workspace.Workspace`` (one per process, ``web.db.workspace``), an automatic
 plan is ``boundaries.runs`` run as a job of this process (``web/jobs.py``: it reports
 progress, can be stopped, returning the best plan so far, and saves its plan when done),
-publishing is ``boundaries.publish``.
+publishing is ``boundaries.publish`` through the approval of ``gridmap.services.approvals``
+(``Workspace.approve``: a plan a planner submitted is published with their names), and
+submitting and sending back are that service's.
 """
 
 from __future__ import annotations
@@ -22,11 +24,21 @@ from boundaries.rules import Bounds
 from boundaries.workspace import Spec, unit_options
 from gridmap import access
 from gridmap.errors import InvalidInput
+from gridmap.services import approvals
 from web import geojson, jobs, params
 from web.auth import allow
-from web.caller import require
+from web.caller import caller, require
 from web.db import get_store, large_batches, settings, workspace
-from web.openapi import PLAN_AUTO, PLAN_CHANGES, PLAN_NEW, PLAN_PUBLISH, documented, query
+from web.openapi import (
+    PLAN_AUTO,
+    PLAN_CHANGES,
+    PLAN_NEW,
+    PLAN_PUBLISH,
+    PLAN_RETURN,
+    PLAN_SUBMIT,
+    documented,
+    query,
+)
 
 bp = Blueprint("plans", __name__, url_prefix="/api")
 BOUNDS = (  # a plan's rule bounds as query parameters
@@ -150,7 +162,7 @@ def publish(plan_id: int):
     """{"name": "2012", "activate": false, "description": "", "layer": "community",
     "effective": "2012-09-20"}"""
     asked = PublishRequest.read(_body())
-    done = workspace().publish(get_store(), plan_id, asked, settings(), large_batches())
+    done = workspace().approve(get_store(), caller(), plan_id, asked, settings(), large_batches())
     generation = {k: getattr(done.generation, k) for k in ("id", "name", "active")}
     return jsonify(
         {
@@ -161,6 +173,39 @@ def publish(plan_id: int):
             "retired": done.retired,
         }
     ), 201
+
+
+@bp.post("/plans/<int:plan_id>/submit")
+@allow(access.PLAN_SUBMIT)
+@documented(request_body=PLAN_SUBMIT, status="201", more=("409",))
+def submit(plan_id: int):
+    """Submit a plan for an admin's approval: {"names": {new area code: name}, "note"}."""
+    data = _body()
+    step = approvals.submit(get_store(), caller(), plan_id, data.get("names"), data.get("note"))
+    return jsonify(_step(step)), 201
+
+
+@bp.post("/plans/<int:plan_id>/return")
+@allow(access.PLAN_PUBLISH)
+@documented(request_body=PLAN_RETURN, status="201", more=("409",))
+def send_back(plan_id: int):
+    """Send a submitted plan back to its planner: {"note": why}."""
+    step = approvals.send_back(get_store(), caller(), plan_id, _body().get("note"))
+    return jsonify(_step(step)), 201
+
+
+@bp.get("/plans/<int:plan_id>/review")
+@allow(access.PLAN_READ)
+def review(plan_id: int):
+    """Where a plan stands on its way to publication, with every step."""
+    found = approvals.review(get_store(), plan_id)
+    steps = [_step(s) for s in found.steps]
+    return jsonify({"plan": plan_id, "state": found.state, "steps": steps})
+
+
+def _step(row: dict) -> dict:
+    keys = ("id", "plan_id", "step", "actor", "note", "names", "generation", "at")
+    return {k: row[k] for k in keys}
 
 
 # -- automatic plans, in the background ---------------------------------------------------

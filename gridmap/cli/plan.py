@@ -341,6 +341,102 @@ def publish(
     )
 
 
+def _area_names(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--area-name CODE=NAME`` options as code -> name."""
+    out = {}
+    for pair in pairs:
+        code, sep, name = pair.partition("=")
+        if not sep or not code.strip():
+            raise click.BadParameter(f"{pair!r}: expected CODE=NAME", param_hint="--area-name")
+        out[code.strip()] = name
+    return out
+
+
+AREA_NAME = click.option(
+    "--area-name",
+    "area_names",
+    multiple=True,
+    metavar="CODE=NAME",
+    help="The name of a new area (repeatable); the others keep the proposed names.",
+)
+
+
+@plan.command("submit")
+@click.argument("plan_id", type=int)
+@click.option("--note", default="", help="A note for the admin.")
+@AREA_NAME
+@click.pass_context
+def submit_cmd(ctx, plan_id, note, area_names) -> None:
+    """Submit stored plan PLAN_ID for an admin's approval, with its new areas' names."""
+    from gridmap import access
+    from gridmap.services import approvals
+
+    # The operator holds the store: the command line acts as the system (every role).
+    approvals.submit(command_store(ctx), access.SYSTEM, plan_id, _area_names(area_names), note)
+    click.echo(f"Plan {plan_id} submitted for approval.")
+
+
+@plan.command("return")
+@click.argument("plan_id", type=int)
+@click.option("--note", required=True, help="Why it is sent back: what to change.")
+@click.pass_context
+def return_cmd(ctx, plan_id, note) -> None:
+    """Send submitted plan PLAN_ID back to its planner with a note."""
+    from gridmap import access
+    from gridmap.services import approvals
+
+    approvals.send_back(command_store(ctx), access.SYSTEM, plan_id, note)
+    click.echo(f"Plan {plan_id} sent back to its planner.")
+
+
+@plan.command("approve")
+@click.argument("plan_id", type=int)
+@click.option("--name", required=True, help="Name of the new generation, e.g. 2012.")
+@click.option("--description", default="")
+@click.option("--layer", default="community", show_default=True, help="Layer of the new areas.")
+@click.option("--activate", is_flag=True, help="Make it the active generation now.")
+@click.option(
+    "--effective",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The day it takes effect, e.g. 2012-09-20.",
+)
+@AREA_NAME
+@click.pass_context
+def approve_cmd(ctx, plan_id, name, description, layer, activate, effective, area_names) -> None:
+    """Publish stored plan PLAN_ID (submitted or not) as a new generation, its new areas
+    named as submitted unless --area-name says otherwise."""
+    from boundaries.publish import PublishRequest
+    from boundaries.workspace import Workspace
+    from gridmap import access
+
+    names = tuple(sorted(_area_names(area_names).items()))
+    asked = PublishRequest(
+        name, layer, description, activate, effective and effective.date(), names
+    )
+    store = command_store(ctx)
+    done = Workspace().approve(
+        store, access.SYSTEM, plan_id, asked, settings(ctx), large_batches(ctx)
+    )
+    state = "active" if done.activated else "staged (inactive)"
+    click.echo(
+        f"Plan {plan_id} published as generation {done.generation.name} "
+        f"({done.generation.id}), {state}: {done.areas} {layer} areas."
+    )
+
+
+@plan.command("waiting")
+@click.pass_context
+def waiting_cmd(ctx) -> None:
+    """The plans submitted and waiting for an admin."""
+    from gridmap import access
+    from gridmap.services import approvals
+
+    for saved, review in approvals.waiting(command_store(ctx), access.SYSTEM):
+        last = review.last
+        click.echo(f"{saved['id']}\t{saved['name']}\t{last['actor']}\t{last['at']}\t{last['note']}")
+
+
 @plan.command("activate")
 @click.argument("generation")
 @click.option(

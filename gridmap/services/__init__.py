@@ -10,6 +10,8 @@ values.
 - ``generations``: activate a generation (moving events and re-routing open cases);
 - ``open311``: the public channel;
 - ``sessions``: signing in (attempt limits, browser sessions) and signing a user out everywhere.
+- ``approvals``: a plan submitted for approval, sent back with a note, or published (the
+  publishing path itself is handed in by ``boundaries.workspace.Workspace.approve``).
 
 The planner's use cases use ``boundaries``, so they live there, above this package:
 ``boundaries.runs`` (an automatic plan, for the CLI and the web's jobs),

@@ -140,6 +140,22 @@ def merged(store: Store, parent: dict, child_ids: list[int]) -> int:
     return len(rows)
 
 
+def plan_step(
+    store: Store,
+    kind: str,
+    plan: dict,
+    recipients: list,
+    actor: str | None,
+    note: str = "",
+    generation: str = "",
+) -> int:
+    """Write the messages of a plan's step ``kind`` (``notices.PLAN_TEXTS``) to
+    ``recipients``, in the caller's transaction; how many."""
+    found = notices.plan_messages(kind, plan, recipients, store.contacts(), actor, note, generation)
+    store.add_messages(_rows(found))
+    return len(found)
+
+
 def due_soon(store: Store, at: datetime) -> list[int]:
     """Tell of the cases that became due soon (their warning time passed by ``at``, their
     deadline not yet), once per warning time; their ids."""

@@ -73,9 +73,6 @@ def _upper(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-_COPIED = {*s.CASE_TABLES, *s.PUBLIC_TABLES, *s.SCHEDULER_TABLES, *s.LINK_TABLES}
-
-
 def _prefixed(column, prefixes) -> sa.ColumnElement:
     """``column`` starts with one of ``prefixes``: ranges of its index, not LIKE."""
     return sa.or_(*(sa.and_(column >= p, column < _upper(p)) for p in prefixes))
@@ -365,15 +362,16 @@ class Cases:
 
     def case_rows(self, table: str) -> list[dict]:
         """Every row of one of the case tables (``schema.CASE_TABLES``), the public
-        channel's (``PUBLIC_TABLES``), the scheduler's (``SCHEDULER_TABLES``) or the
-        merged duplicates' links (``LINK_TABLES``), by id: for copies."""
+        channel's (``PUBLIC_TABLES``), the scheduler's (``SCHEDULER_TABLES``), the merged
+        duplicates' links (``LINK_TABLES``) or the plans' review steps (``REVIEW_TABLES``),
+        by id: for copies (``schema.COPIED_ROWS``)."""
         t = s.metadata.tables[table]
-        assert table in _COPIED
+        assert table in s.COPIED_ROWS
         return [dict(r._mapping) for r in self._run(sa.select(t).order_by(t.c.id))]
 
     def add_case_rows(self, table: str, rows: list[dict]) -> None:
         """Rows read by ``case_rows`` (their ids kept out: the target numbers its own)."""
-        assert table in _COPIED
+        assert table in s.COPIED_ROWS
         if rows:
             with self.transaction():
                 self._run(sa.insert(s.metadata.tables[table]), rows)

@@ -395,6 +395,18 @@ class PlanStore(Transactions, Protocol):
 
     def load_plan(self, plan_id: int) -> dict: ...
 
+    def add_plan_review(
+        self,
+        plan_id: int,
+        step: str,
+        note: str = "",
+        names: dict[str, str] | None = None,
+        version: str = "",
+        generation: int | None = None,
+    ) -> dict: ...
+
+    def plan_reviews(self, plan_id: int | None = None) -> list[dict]: ...
+
     def add_job(self, key: str, owner: str, kind: str, request: dict, worker: str) -> dict: ...
 
     def job(self, key: str) -> dict: ...

@@ -96,6 +96,42 @@ class Records:
             raise NotFound(f"no plan {plan_id}")
         return dict(row._mapping)
 
+    def add_plan_review(
+        self,
+        plan_id: int,
+        step: str,
+        note: str = "",
+        names: dict[str, str] | None = None,
+        version: str = "",
+        generation: int | None = None,
+    ) -> dict:
+        """A step on plan ``plan_id``'s way to publication (submitted, returned,
+        published), taken by the store's actor and audited as ``plan.<step>``; the row."""
+        t = s.plan_reviews
+        values = {
+            "plan_id": plan_id,
+            "step": step,
+            "actor": self.actor,
+            "note": note,
+            "names": names or {},
+            "version": version,
+            "generation": generation,
+            "at": s.now_text(),
+        }
+        with self.transaction():
+            review_id = int(self._run(sa.insert(t).values(**values).returning(t.c.id)).scalar_one())
+            shown = {k: values[k] for k in ("step", "note", "names", "generation") if values[k]}
+            self.record(f"plan.{step}", plan_id, after=shown)
+        return {"id": review_id, **values}
+
+    def plan_reviews(self, plan_id: int | None = None) -> list[dict]:
+        """The review steps of plan ``plan_id`` (of every plan when None), oldest first."""
+        t = s.plan_reviews
+        statement = sa.select(t).order_by(t.c.id)
+        if plan_id is not None:
+            statement = statement.where(t.c.plan_id == plan_id)
+        return [dict(r._mapping) for r in self._run(statement)]
+
     # -- officers ------------------------------------------------------------------------
 
     def add_officers(self, officers: Sequence[Officer]) -> None:

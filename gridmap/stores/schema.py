@@ -332,6 +332,26 @@ plans = Table(
 
 PLAN_COLUMNS = ["author", "bounds"]
 
+# Revision 0017: a plan's way to publication.  A planner submits it (with the new areas'
+# names and a note), an admin publishes it or sends it back with a note; each step one row,
+# so the plan's state is its last step and the notes stay for the planner to read.
+plan_reviews = Table(
+    "plan_reviews",
+    metadata,
+    _id(),
+    Column("plan_id", Integer, ForeignKey("plans.id"), nullable=False),
+    Column("step", Text, nullable=False),  # submitted, returned, published
+    Column("actor", Text, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("names", Json, nullable=False, server_default="{}"),  # new area code -> name
+    Column("version", Text, nullable=False),  # the plan's "updated" the step was taken on
+    Column("generation", Integer, ForeignKey("generations.id")),  # what publishing made
+    Column("at", Timestamp, nullable=False),
+    CheckConstraint("step IN ('submitted', 'returned', 'published')", name="plan_reviews_step"),
+    sqlite_autoincrement=True,
+)
+Index("ix_plan_reviews_plan", plan_reviews.c.plan_id, plan_reviews.c.id)
+
 users = Table(
     "users",
     metadata,
@@ -735,12 +755,17 @@ SCHEDULER_TABLES = {
     "public_contacts": "public reporters who asked to be told",
 }
 ATTRIBUTE_TABLES.update(SCHEDULER_TABLES)
-# Revision 0016 added this.
+# Revision 0012 added this.
 SUBMISSION_TABLES = {"submissions": "idempotency keys of reports and inspections"}
 ATTRIBUTE_TABLES.update(SUBMISSION_TABLES)
-# Revision 0015 added this.
+# Revision 0013 added this.
 LINK_TABLES = {"case_links": "duplicate cases merged into another"}
 ATTRIBUTE_TABLES.update(LINK_TABLES)
+# Revision 0015 added this.
+REVIEW_TABLES = {"plan_reviews": "plans submitted for approval, published or sent back"}
+ATTRIBUTE_TABLES.update(REVIEW_TABLES)
+# The tables a copy (``etl.copy``) moves row by row (``case_rows``, ``add_case_rows``).
+COPIED_ROWS = {*CASE_TABLES, *PUBLIC_TABLES, *SCHEDULER_TABLES, *LINK_TABLES, *REVIEW_TABLES}
 FIXED = [
     meta,
     layers,
@@ -760,6 +785,7 @@ FIXED = [
     *(metadata.tables[name] for name in SCHEDULER_TABLES),
     *(metadata.tables[name] for name in SUBMISSION_TABLES),
     *(metadata.tables[name] for name in LINK_TABLES),
+    *(metadata.tables[name] for name in REVIEW_TABLES),
 ]
 
 

@@ -180,3 +180,30 @@ def test_links_join_units_that_share_no_border(city):
     assert len(linked.fine.edge_i) == len(plain.fine.edge_i) + 1
     result = run("plan", "show", "nope.csv", "--link", "230602001001", ok=False)
     assert result.exit_code != 0
+
+
+def test_submit_return_and_approve_a_stored_plan(city):
+    """``gridmap plan submit / waiting / return / approve``: the same service as the web's,
+    the submitted names on the new generation, a bad step refused with its reason."""
+    from boundaries.workspace import Workspace
+
+    with GeoPackageStore(city / "city.gpkg") as store:
+        codes = store.areas("neighborhood")["code"]
+        work = Workspace()
+        plan_id = work.create(store, "命令行方案", {}, assignment={c: c for c in codes})["id"]
+        proposed = {a["code"]: a["name"] for a in work.preview(store, plan_id).areas}
+    first = sorted(proposed)[0]
+    run("plan", "submit", str(plan_id), "--note", "请审批", "--area-name", f"{first}=东湖")
+    assert run("plan", "waiting").output.startswith(f"{plan_id}\t命令行方案\t")
+    refused = run("plan", "submit", str(plan_id), ok=False)
+    assert refused.exit_code != 0 and "submitted already" in refused.output
+    run("plan", "return", str(plan_id), "--note", "改名")
+    assert run("plan", "waiting").output == ""
+    run("plan", "submit", str(plan_id), "--area-name", f"{first}=东湖新区")
+    out = run("plan", "approve", str(plan_id), "--name", "2012").output
+    assert f"Plan {plan_id} published as generation 2012" in out
+    with GeoPackageStore(city / "city.gpkg") as store:
+        written = dict(store.areas("community", "2012")[["code", "name"]].values)
+        steps = [r["step"] for r in store.plan_reviews(plan_id)]
+    assert written == {**proposed, first: "东湖新区"}
+    assert steps == ["submitted", "returned", "submitted", "published"]

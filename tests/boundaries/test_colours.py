@@ -56,3 +56,30 @@ def test_still_after_painting(city):
         into = "new" if step == 5 else str(rng.choice(painting.plan.names))
         painting.move({code: into})
         assert _clashes(painting, plan_colours(painting.plan)) == []
+
+
+def test_colours_stay_between_moves(city):
+    """A move recolours at most the areas it touches (the one painted into, the one left
+    and those bordering the moved grid), and only when they would clash; the rest of the
+    map keeps its colours."""
+    units, today = city
+    painting = Painting(units, planfile.from_assignment(units, today["street"]))
+    before = painting.colours()
+    fine = painting.fine
+    rng = np.random.default_rng(11)
+    changed_any = 0
+    for step in range(40):
+        i = int(rng.integers(len(painting.codes)))
+        code = painting.codes[i]
+        into = "new" if step == 5 else str(rng.choice(painting.plan.names))
+        left = painting.labels_of()[code]
+        painting.move({code: into})
+        labels = painting.labels_of()
+        near = {labels[painting.codes[j]] for j in fine.neighbours[i]}
+        after = painting.colours()
+        changed = {a for a in after if a in before and after[a] != before[a]}
+        assert changed <= {into, left} | near, step
+        assert _clashes(painting, after) == []
+        changed_any += len(changed)
+        before = after
+    assert changed_any < 40  # most moves recolour nothing

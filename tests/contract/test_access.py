@@ -99,7 +99,8 @@ TABLE = {
     # the rest of the city's settings
     (None, access.AUDIT_READ): {"admin"},
     (None, access.USERS_MANAGE): {"admin"},
-    (None, access.NOTIFY_SELF): {"dispatcher", "department", "officer"},
+    (None, access.NOTIFY_SELF): {"dispatcher", "department", "officer", "admin", "planner"},
+    (None, access.PLAN_SUBMIT): {"planner"},
     (None, access.ROUTING_READ): {"admin", "dispatcher"},
     (None, access.ROUTING_WRITE): {"admin"},
     (None, access.SIGNED_IN): ALL - {"anonymous", "reporter"},

@@ -61,14 +61,21 @@ EXPECTED = {
     ("GET", "/plans/<int:plan_id>/publish"): {"admin"},
     ("POST", "/plans/<int:plan_id>/publish"): {"admin"},
     ("GET", "/plans/<int:plan_id>/published/<int:generation_id>"): {"admin"},
+    # A planner submits a plan for approval; an admin publishes it or sends it back.
+    ("POST", "/api/plans/<int:plan_id>/submit"): {"planner"},
+    ("POST", "/api/plans/<int:plan_id>/return"): {"admin"},
+    ("GET", "/api/plans/<int:plan_id>/review"): PLANNERS,
+    ("GET", "/plans/<int:plan_id>/submit"): {"planner"},
+    ("POST", "/plans/<int:plan_id>/submit"): {"planner"},
+    ("POST", "/plans/<int:plan_id>/return"): {"admin"},
     # Its owner's; an admin may follow and stop any job (the object check is in test_access).
     ("GET", "/api/jobs/<job_id>"): PLANNERS,
     ("DELETE", "/api/jobs/<job_id>"): PLANNERS,
     ("GET", "/admin/audit"): {"admin"},
     ("GET", "/admin/audit.csv"): {"admin"},
     # One's own notification channels: the people the notices are for.
-    ("GET", "/me/notifications"): {"dispatcher", "department", "officer"},
-    ("POST", "/me/notifications"): {"dispatcher", "department", "officer"},
+    ("GET", "/me/notifications"): {"dispatcher", "department", "officer", "admin", "planner"},
+    ("POST", "/me/notifications"): {"dispatcher", "department", "officer", "admin", "planner"},
     ("GET", "/admin/routes"): {"admin", "dispatcher"},
     ("POST", "/admin/routes"): {"admin"},
     ("GET", "/admin/routes/<int:rule_id>"): {"admin"},

@@ -102,7 +102,11 @@ def test_the_plans_page_offers_publishing_only_when_it_can_succeed(city):
         assert all(words in text for _, text in refusal), refusal
         r = admin.post(f"/plans/{second}/publish?lang={lang}", data={"name": "2013"}, headers=HTML)
         assert r.status_code == 400 and words in r.get_data(as_text=True)
-    assert planner.get("/plans", headers=HTML).get_data(as_text=True).count("gm-refusal") == 0
+    # A planner reads the same reasons where it would submit the plan (and is never offered
+    # 发布): a plan that cannot be published cannot be submitted either.
+    mine = planner.get("/plans", headers=HTML).get_data(as_text=True)
+    assert 'class="gm-publish-link"' not in mine and 'class="gm-submit-link"' not in mine
+    assert mine.count('class="gm-refusal"') == 2 and "不能提交" in mine
 
 
 def test_activate_and_discard_through_the_page_with_refusals(city):

@@ -61,6 +61,8 @@ def test_create_show_and_list(planner):
         "rule": "districts",
         "passes": False,
         "reason": "the plan has 29 districts; expected 30",
+        # what a page says in its language: the code and its values
+        "said": {"code": "rule.districts", "values": {"count": 29, "k": 30}},
     }
     assert [p["name"] for p in client.get("/api/plans").get_json()["plans"]] == ["streets"]
 

@@ -102,7 +102,8 @@
       t('区域 ', 'Areas ') + m.districts + ' · ' + t('拆分社区 ', 'Neighborhoods split ') + m.groups_split + '</p>';
     document.getElementById('gm-rules').innerHTML = m.rules.map(function (r) {
       return '<li class="' + (r.passes ? 'gm-pass' : 'gm-fail') + '" data-rule="' + esc(r.rule) + '" data-passes="' + r.passes + '">' +
-        esc(r.rule) + ': ' + esc(r.reason) + '</li>';
+        esc(window.gridmapSay({code: 'rule_name.' + r.rule}, r.rule)) + t('：', ': ') +
+        esc(window.gridmapSay(r.said, r.reason)) + '</li>';
     }).join('');
   }
 

@@ -8,8 +8,10 @@
 
   function fail(answer) {
     var text = (answer && (answer.message || answer.error)) || (zh ? '请求失败' : 'The request failed');
-    if (answer && answer.reasons) {
-      text += ': ' + answer.reasons.map(function (r) { return r.reason || r.message || JSON.stringify(r); }).join('; ');
+    if (answer && answer.reasons) {  // each reason in the page's language
+      text = (zh ? '没有方案能满足这些要求：' : 'No plan can satisfy this request: ') + answer.reasons.map(function (r) {
+        return window.gridmapSay(r.said, r.reason || r.message || JSON.stringify(r));
+      }).join(zh ? '；' : '; ');
     }
     error.textContent = text;
   }
@@ -51,10 +53,14 @@
     send('GET', '/api/jobs/' + job).then(function (j) {
       state.textContent = zh ? ({queued: '排队中', running: '运行中', done: '完成', stopped: '已停止', failed: '失败', interrupted: '已中断'}[j.state] || j.state) : j.state;
       state.setAttribute('data-state', j.state);
-      if (j.messages.length) { message.textContent = j.messages[j.messages.length - 1]; }
+      var said = j.said || [];
+      var shown = function (i) { return window.gridmapSay(said[i], j.messages[i]).trim(); };
+      if (j.messages.length) { message.textContent = shown(j.messages.length - 1); }
       // The moment a plan within every rule exists stays shown: from then on Stop keeps one.
-      j.messages.forEach(function (m) {
-        if (m.indexOf('first plan within every rule') >= 0) { valid.textContent = m.trim(); }
+      j.messages.forEach(function (m, i) {
+        if ((said[i] && said[i].code === 'run.first_valid') || m.indexOf('first plan within every rule') >= 0) {
+          valid.textContent = shown(i);
+        }
       });
       var running = j.state === 'queued' || j.state === 'running';
       bar.value = running ? Math.min(99, 100 * j.seconds / budget) : 100;

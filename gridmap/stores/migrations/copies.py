@@ -27,7 +27,11 @@ from gridmap.stores.migrations.legacy import OLD, _copy, _quote, index_and_regis
 
 # Tables a revision after the first labelled one (0011) added: a copy of an older
 # revision may lack them (its upgrade creates them).  {table: the revision adding it}
-ADDED_AFTER_LABELS: dict[str, str] = {"submissions": "0012", "case_links": "0013"}
+ADDED_AFTER_LABELS: dict[str, str] = {
+    "submissions": "0012",
+    "case_links": "0013",
+    "plan_reviews": "0015",
+}
 
 
 def _history(revision: str) -> set[str]:
