@@ -77,6 +77,8 @@ TABLE = {
     ("grid_in", access.GRID_READ): CITY_STAFF | {"officer"},
     ("grid_out", access.GRID_READ): CITY_STAFF,
     (None, access.CASES_MINE): {"officer"},
+    # the case lists: each desk's own (who sees which rows is the scope's, tested apart)
+    (None, access.CASES_LIST): CITY_STAFF | {"officer", "leader"},
     ("queue_city", access.CASES_QUEUE): {"dispatcher", "department"},
     ("queue_police", access.CASES_QUEUE): {"dispatcher"},
     (None, access.BOARD_READ): {"admin", "dispatcher", "leader"},

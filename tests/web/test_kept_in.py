@@ -209,7 +209,7 @@ def test_the_nonce_is_on_the_apps_own_scripts_only(k_db):
         assert tags, path
         assert all(f'nonce="{_nonce(r)}"' in tag for tag in tags), (path, tags)
         if path == "/":  # folium's page: its inline scripts and the vendored files
-            assert "GridMap.init(" in page and "L_NO_TOUCH" in page and len(tags) == 5
+            assert "GridMap.init(" in page and "L_NO_TOUCH" in page and len(tags) == 6
     two = [_nonce(viewer.get("/public/")) for _ in range(2)]
     assert two[0] != two[1]  # a new one for every answer
 

@@ -58,6 +58,15 @@ def head() -> str:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+def history(revision: str) -> set[str]:
+    """The revisions a store at ``revision`` has been through, down to the first: their
+    numbers say nothing of their order (branches are chained in the order they merge)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_config())
+    return {r.revision for r in script.iterate_revisions(revision, "base")}
+
+
 def identify(store) -> tuple[str, str | None]:
     """What the database is, by its own metadata: ("store", revision), ("0.1", "0.1"),
     ("copy", revision) for a GeoPackage store copied by a GIS tool, ("new", None) for a
@@ -143,7 +152,7 @@ def ensure(store) -> list[str]:
             from gridmap.stores.migrations import copies
 
             _known(store, found)
-            copies.rebuild(store, found)
+            copies.rebuild(store, found, history(found))
             command.stamp(_config(store), found)
             done = [f"rebuilt a copy made by a GIS tool (revision {found}) as a store"]
         else:

@@ -34,22 +34,12 @@ ADDED_AFTER_LABELS: dict[str, str] = {
 }
 
 
-def _history(revision: str) -> set[str]:
-    """The revisions a store at ``revision`` has been through, down to the first: their
-    numbers say nothing of their order (branches are chained in the order they merge)."""
-    from alembic.script import ScriptDirectory
-
-    from gridmap.stores.migrations import _config
-
-    script = ScriptDirectory.from_config(_config())
-    return {r.revision for r in script.iterate_revisions(revision, "base")}
-
-
-def rebuild(store, revision: str) -> None:
+def rebuild(store, revision: str, history: set[str]) -> None:
+    """Make a copy at ``revision`` a store again (``history``: the revisions it has been
+    through, which say which later tables it lacks)."""
     conn = store._conn
     store._run("PRAGMA defer_foreign_keys = ON")  # checked at commit
     names = set(sa.inspect(conn).get_table_names())
-    history = _history(revision)
     wanted = [
         t.name
         for t in s.FIXED
