@@ -26,7 +26,7 @@ from boundaries.plan import Plan
 from boundaries.units import Units, fine_plan
 from gridmap.codes import child_codes, sequence_within
 from gridmap.engines import LargeBatches
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.geometry import lonlat_area_m2
 from gridmap.model import Generation, Layer, Officer
 from gridmap.services import generations
@@ -66,21 +66,25 @@ class PublishRequest:
         """  # noqa: E501
         name = _text(data, "name")
         if not name:
-            raise InvalidInput("'name' is missing; expected a generation name", field="name")
+            raise InvalidInput(say("'name' is missing; expected a generation name"), field="name")
         activate = data.get("activate", False)
         if not isinstance(activate, bool):
             raise InvalidInput(
-                f"'activate' is {activate!r}; expected true or false", field="activate"
+                say("'activate' is {activate!r}; expected true or false", activate=activate),
+                field="activate",
             )
         mode = data.get("mode") or "stage"
         if mode not in ("stage", "activate"):
-            raise InvalidInput(f"'mode' is {mode!r}; expected stage or activate", field="mode")
+            raise InvalidInput(
+                say("'mode' is {mode!r}; expected stage or activate", mode=mode), field="mode"
+            )
         raw = _text(data, "effective")
         try:
             effective = date.fromisoformat(raw) if raw else None
         except ValueError:
             raise InvalidInput(
-                f"'effective' is {raw!r}; expected a date YYYY-MM-DD", field="effective"
+                say("'effective' is {raw!r}; expected a date YYYY-MM-DD", raw=raw),
+                field="effective",
             ) from None
         return cls(
             name=name,
@@ -114,7 +118,9 @@ def _area_names(data: Mapping) -> tuple[tuple[str, str], ...]:
     """
     given = data.get("names") or {}
     if not isinstance(given, Mapping):
-        raise InvalidInput(f"'names' is {given!r}; expected code -> name", field="names")
+        raise InvalidInput(
+            say("'names' is {given!r}; expected code -> name", given=given), field="names"
+        )
     pairs = [(k.removeprefix(NAME_FIELD), k) for k in data if k.startswith(NAME_FIELD)]
     out = {code: _text(data, key) for code, key in pairs}
     out.update({str(code): _text(given, code) for code in given})
@@ -134,7 +140,9 @@ def _text(data: Mapping, key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{key!r} is {value!r}; expected text", field=key)
+        raise InvalidInput(
+            say("{key!r} is {value!r}; expected text", key=key, value=value), field=key
+        )
     return value.strip()
 
 
@@ -527,7 +535,12 @@ def _replaced_layers(store: AreaStore, units: Units, target: str, generation: in
             break
         if name is None:
             raise InvalidInput(
-                f"layer {units.layer!r} does not nest in {units.parent_layer!r}", field="parent"
+                say(
+                    "layer {layer!r} does not nest in {parent_layer!r}",
+                    layer=units.layer,
+                    parent_layer=units.parent_layer,
+                ),
+                field="parent",
             )
     known = {x.name for x in store.layers()}
     if target in known and target not in chain and store.count_areas(target, generation):

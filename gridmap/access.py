@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gridmap.errors import Forbidden
+from gridmap.errors import Forbidden, Listed, say
 
 # -- roles -----------------------------------------------------------------------------
 
@@ -51,6 +51,23 @@ OFFICER = "officer"  # grid officers: their grids' cases and hazards, and what t
 LEADER = "leader"  # read-only board and statistics, no personal data
 VIEWER = "viewer"  # maps without personal data
 ROLES = (ADMIN, PLANNER, DISPATCHER, DEPARTMENT, OFFICER, LEADER, VIEWER)
+# The roles as people read them (the codes stay in the audit and the API).
+ROLE_TITLES = {
+    ADMIN: say("Administrator"),
+    PLANNER: say("Planner"),
+    DISPATCHER: say("Dispatcher"),
+    DEPARTMENT: say("Department staff"),
+    OFFICER: say("Grid officer"),
+    LEADER: say("Leader"),
+    VIEWER: say("Viewer"),
+}
+
+
+def role_titles(roles, sep: str = ", ") -> Listed:
+    """``roles`` by their titles, in a list a page translates."""
+    return Listed((ROLE_TITLES.get(r, r) for r in sorted(roles)), sep)
+
+
 REPORTER = "reporter"  # a member of the public holding a case's tracking number
 SYSTEM_ROLE = "system"  # automatic steps (escalation) and the operator's command line
 
@@ -359,7 +376,7 @@ def require(caller: Caller, permission: str, obj: Any = None) -> None:
         return
     if not holds(caller, permission) and permission not in _ANYONE:
         names = ", ".join(sorted(PERMISSIONS[permission]))
-        raise Forbidden(f"this needs one of the roles {names}")
+        raise Forbidden(say("this needs one of the roles {names}", names=names))
     values = dict(obj) if isinstance(obj, Mapping) else {}
     text = _REFUSALS.get(permission, "not yours to see")
     try:

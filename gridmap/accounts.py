@@ -29,7 +29,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from gridmap.access import ROLES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 
 USER_NAME_MAX = 64
 MIN_PASSWORD = 10
@@ -87,7 +87,11 @@ def check_name(name: str) -> str:
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
-            f"the password has {len(password)} characters; at least {MIN_PASSWORD} are needed",
+            say(
+                "the password has {password_count} characters; at least {min_password} are needed",
+                password_count=len(password),
+                min_password=MIN_PASSWORD,
+            ),
             field="password",
         )
     return _HASHER.hash(password)

@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from gridmap import access, workflow
 from gridmap.catalogue import CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.model import LOCAL_TZ
 from gridmap.services import cases
 from gridmap.settings import Settings
@@ -353,7 +353,9 @@ def queue():
     department = params.text("department") or current_user.user.department
     require(access.CASES_QUEUE, department)
     if department not in store.departments():
-        raise InvalidInput(f"unknown department {department!r}", field="department")
+        raise InvalidInput(
+            say("unknown department {department!r}", department=department), field="department"
+        )
     rows = store.cases(department=department)
     name = store.departments()[department]
     return _list_page((f"{name.name_zh}待办", f"{name.name_en}: queue"), rows)

@@ -21,11 +21,13 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request
-from flask_babel import Babel, force_locale
+from flask_babel import Babel, force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
+from gridmap.access import ROLE_TITLES
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, MAJOR_CLASSES, RISK_LEVELS, STATUSES
+from gridmap.errors import Listed, Message, Named
 
 LANGUAGES = ("zh", "en")
 
@@ -121,18 +123,6 @@ REFUSALS = {
 }
 
 
-# The roles' names as people read them (the codes stay in the audit and the API).
-ROLE_NAMES = {
-    "admin": _l("Administrator"),
-    "planner": _l("Planner"),
-    "dispatcher": _l("Dispatcher"),
-    "department": _l("Department staff"),
-    "officer": _l("Grid officer"),
-    "leader": _l("Leader"),
-    "viewer": _l("Viewer"),
-}
-
-
 # A user's sign-in history: the audit rows' actions, and why a session ended.
 SIGN_IN_EVENTS = {
     "sign_in": _l("Signed in"),
@@ -151,7 +141,8 @@ END_REASONS = {
 
 
 def role_name(role: str) -> str:
-    return _named(ROLE_NAMES, role)
+    """A role as people read it (``gridmap.access.ROLE_TITLES``)."""
+    return localized(ROLE_TITLES.get(role, role))
 
 
 def sign_in_event(action: str) -> str:
@@ -167,16 +158,61 @@ def _named(names: dict, code: str) -> str:
     return str(text) if text is not None else code
 
 
-def refusal(exc: Exception) -> str:
-    """A domain error as the page's language says it (its message when its code has no
-    translation)."""
-    text = REFUSALS.get(getattr(exc, "code", None) or "")
-    if text is None:
-        return str(exc)
+# How a list is joined, by the English separator (``gridmap.errors.Listed``).
+SEPARATORS = {", ": _lp("separator", ", "), " or ": _lp("separator", " or "), "; ": _l("; ")}
+
+
+def localized(text) -> str:
+    """Text of the domain in the page's language: a ``gridmap.errors.Message``'s template
+    translated through the catalogue, then filled with its values (themselves localized:
+    a message may hold messages, names in both languages, lists); any other text as it is.
+    A translation that does not fit its values falls back on the English."""
+    if isinstance(text, Named):
+        return text.zh if language() == "zh" else str(text)
+    if isinstance(text, Listed):
+        sep = SEPARATORS.get(text.sep)
+        return (str(sep) if sep else text.sep).join(localized(x) for x in text.items)
+    if not isinstance(text, Message):
+        return str(text)
+    translated = gettext(text.template)
+    if not text.values:
+        return translated
+    values = {k: localized(v) if isinstance(v, str) else v for k, v in text.values.items()}
     try:
-        return str(text).format(**getattr(exc, "values", {}))
-    except (KeyError, IndexError):
-        return str(exc)
+        return translated.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return str(text)
+
+
+def refusal(exc: BaseException) -> str:
+    """A domain error as the page's language says it: by its ``code`` when the page words
+    it otherwise than the command line (``REFUSALS``), else its message localized."""
+    text = REFUSALS.get(getattr(exc, "code", None) or "")
+    if text is not None:
+        try:
+            return str(text).format(**getattr(exc, "values", {}))
+        except (KeyError, IndexError):
+            pass
+    return localized(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else str(exc)
+
+
+# The kinds of problem a layer's check reports (``etl.validate``): codes in the CLI and
+# the JSON report, words on the data page.
+PROBLEM_KINDS = {
+    "missing code": _l("Missing code"),
+    "empty geometry": _l("Empty geometry"),
+    "geometry type": _l("Wrong geometry type"),
+    "self-intersection": _l("Self-intersection"),
+    "invalid geometry": _l("Invalid geometry"),
+    "duplicate code": _l("Duplicate code"),
+    "overlap": _l("Overlap"),
+    "outside parent": _l("Outside the parent layer"),
+    "gap": _l("Gap"),
+}
+
+
+def problem_kind(kind: str) -> str:
+    return _named(PROBLEM_KINDS, kind)
 
 
 # The columns of the rejected rows' CSV (the data page's check).
@@ -253,6 +289,7 @@ def init_app(app: Flask) -> None:
         default_translation_directories=compiled_catalogues(),
     )
     app.jinja_env.globals["L"] = pick
+    app.jinja_env.filters["localized"] = localized  # a domain message in the page's language
     app.after_request(_remember_language)
 
 

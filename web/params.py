@@ -30,7 +30,7 @@ from flask import current_app, request
 from werkzeug.exceptions import NotFound as NoRoute
 from werkzeug.routing import IntegerConverter
 
-from gridmap.errors import Busy, InvalidInput, NotFound
+from gridmap.errors import Busy, InvalidInput, NotFound, say
 from gridmap.photos import MAX_REQUEST_BYTES, PER_HOUR, check_photos
 from gridmap.validation import check_lonlat
 from web.caller import caller
@@ -66,7 +66,15 @@ def _shown(value: Any) -> str:
 def bad(name: str, value: Any, expected: str) -> InvalidInput:
     """The error of parameter ``name`` given ``value`` (None: it is missing)."""
     given = "is missing" if value is None else f"is {_shown(value)}"
-    return InvalidInput(f"parameter {name!r} {given}; expected {expected}", field=name)
+    return InvalidInput(
+        say(
+            "parameter {name!r} {given}; expected {expected}",
+            name=name,
+            given=given,
+            expected=expected,
+        ),
+        field=name,
+    )
 
 
 def _source(source: Mapping | None) -> Mapping:
@@ -161,7 +169,7 @@ def to_id(name: str, value: Any, what: str = "record") -> int:
         raise bad(name, value, f"{_an(what)} id (a whole number)")
     key = int(digits)
     if not 0 < key <= MAX_ID:
-        raise NotFound(f"no {what} {digits}")
+        raise NotFound(say("no {what} {digits}", what=what, digits=digits))
     return key
 
 
@@ -353,7 +361,12 @@ def to_text(name: str, value: Any, *, max_length: int = MAX_TEXT, strip: bool = 
         value = value.strip()
     if len(value) > max_length:
         raise InvalidInput(
-            f"parameter {name!r} has {len(value)} characters; expected at most {max_length}",
+            say(
+                "parameter {name!r} has {value_count} characters; expected at most {max_length}",
+                name=name,
+                value_count=len(value),
+                max_length=max_length,
+            ),
             field=name,
         )
     return value
@@ -465,7 +478,10 @@ def _check_tree(data: Any, max_depth: int) -> None:
         if isinstance(node, dict | list):
             if depth > max_depth:
                 raise InvalidInput(
-                    f"the JSON body is nested too deeply (more than {max_depth} levels)",
+                    say(
+                        "the JSON body is nested too deeply (more than {max_depth} levels)",
+                        max_depth=max_depth,
+                    ),
                     field="body",
                 )
             items = node.items() if isinstance(node, dict) else enumerate(node)
@@ -490,9 +506,12 @@ def json_body(max_depth: int = MAX_DEPTH) -> dict:
     try:
         data = json.loads(request.get_data(cache=True))
     except RecursionError:
-        raise InvalidInput("the JSON body is nested too deeply", field="body") from None
+        raise InvalidInput(say("the JSON body is nested too deeply"), field="body") from None
     except ValueError as exc:  # not JSON, or not UTF-8
-        raise InvalidInput(f"the body is not JSON ({exc}); {expected}", field="body") from None
+        raise InvalidInput(
+            say("the body is not JSON ({exc}); {expected}", exc=exc, expected=expected),
+            field="body",
+        ) from None
     if not isinstance(data, dict):
         raise InvalidInput(expected, field="body")
     _check_tree(data, max_depth)
@@ -540,7 +559,12 @@ def photos(max_bytes: int, name: str = "photos") -> list:
 
     def count(n: int) -> None:
         if not window.take(user, n):
-            raise Busy(f"photos: at most {window.limit} an hour for each user; try again later")
+            raise Busy(
+                say(
+                    "photos: at most {limit} an hour for each user; try again later",
+                    limit=window.limit,
+                )
+            )
 
     return check_photos(
         files(name),

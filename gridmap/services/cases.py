@@ -17,7 +17,7 @@ import shapely
 
 from gridmap import routing, workflow
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.errors import Conflict, InvalidInput
+from gridmap.errors import Conflict, InvalidInput, say
 from gridmap.model import CRS, LOCAL_TZ, utc_text
 from gridmap.photos import Photo
 from gridmap.services import notify
@@ -70,7 +70,11 @@ def _covered(index, lon: float, lat: float) -> dict:
     record = index.lookup(lon, lat).record(0)
     if not record["covered"]:
         raise InvalidInput(
-            f"({lon:.6f}, {lat:.6f}) is outside every area of the city: no grid handles it",
+            say(
+                "({lon:.6f}, {lat:.6f}) is outside every area of the city: no grid handles it",
+                lon=lon,
+                lat=lat,
+            ),
             field="lon",
         )
     return record
@@ -121,7 +125,11 @@ def report(
     description = (description or "").strip()
     if len(description) > DESCRIPTION_CHARS:
         raise InvalidInput(
-            f"description: at most {DESCRIPTION_CHARS:,} characters", field="description"
+            say(
+                "description: at most {description_chars:,} characters",
+                description_chars=DESCRIPTION_CHARS,
+            ),
+            field="description",
         )
     record = _covered(index, lon, lat)
     codes = _codes(record)
@@ -188,9 +196,18 @@ def act(
     at = at or now()
     case = store.case(incident_id)
     if expected and expected != case["status"]:
-        raise Conflict(f"incident {incident_id} is {case['status']} now, not {expected}: reload it")
+        raise Conflict(
+            say(
+                "incident {incident_id} is {case} now, not {expected}: reload it",
+                incident_id=incident_id,
+                case=case["status"],
+                expected=expected,
+            )
+        )
     if department is not None and department not in store.departments():
-        raise InvalidInput(f"unknown department {department!r}", field="department")
+        raise InvalidInput(
+            say("unknown department {department!r}", department=department), field="department"
+        )
     step = workflow.step(actor, action, case, at, cal, note, department, review_on, rating)
     with store.transaction():
         if step.action.name == "dispatch" and step.detail["department"] != case["department"]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from gridmap import access, accounts
 from gridmap.accounts import Token, User
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 
 if TYPE_CHECKING:
     from gridmap.stores.protocols import PeopleStore, Store
@@ -126,7 +126,13 @@ def revoke_token(
     access.require(caller, access.USERS_MANAGE)
     found = store.tokens(name, token_id)
     if not found:
-        raise NotFound(f"no token {token_id}" + (f" of user {name!r}" if name else ""))
+        raise NotFound(
+            say(
+                "no token {token_id}{of_user}",
+                token_id=token_id,
+                of_user=say(" of user {name!r}", name=name) if name else "",
+            )
+        )
     if found[0].revoked:
         raise InvalidInput(
             f"token {token_id} is revoked already",

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gridmap.catalogue import OPEN_STATUSES, STATUSES
-from gridmap.errors import Conflict, InvalidInput, NotFound
+from gridmap.errors import Conflict, InvalidInput, NotFound, say
 from gridmap.model import utc_text
 from gridmap.routing import Department, Rule
 from gridmap.stores import schema as s
@@ -71,7 +71,8 @@ class Cases:
         """Add a department, or change the one with its code."""
         if d.layer is not None and d.layer not in {x.name for x in self.layers()}:
             raise InvalidInput(
-                f"department {d.code}: unknown zone layer {d.layer!r}", field="layer"
+                say("department {d}: unknown zone layer {layer!r}", d=d.code, layer=d.layer),
+                field="layer",
             )
         t = s.departments
         values = {"name_zh": d.name_zh, "name_en": d.name_en, "layer": d.layer}
@@ -99,16 +100,22 @@ class Cases:
         from gridmap.catalogue import CATEGORIES
 
         if rule.department not in self.departments():
-            raise InvalidInput(f"unknown department {rule.department!r}", field="department")
+            raise InvalidInput(
+                say("unknown department {department!r}", department=rule.department),
+                field="department",
+            )
         if rule.category and not any(c.startswith(rule.category) for c in CATEGORIES):
             raise InvalidInput(
-                f"category {rule.category!r} is no category code or prefix (such as E01)",
+                say(
+                    "category {category!r} is no category code or prefix (such as E01)",
+                    category=rule.category,
+                ),
                 field="category",
             )
         if rule.layer is not None and rule.layer not in {x.name for x in self.layers()}:
-            raise InvalidInput(f"unknown layer {rule.layer!r}", field="layer")
+            raise InvalidInput(say("unknown layer {layer!r}", layer=rule.layer), field="layer")
         if rule.area_code is not None and rule.layer is None:
-            raise InvalidInput("an area needs its layer", field="layer")
+            raise InvalidInput(say("an area needs its layer"), field="layer")
         if rule.area_code is not None:
             self.area(rule.layer, rule.area_code)  # NotFound names it
         t = s.routes
@@ -128,7 +135,7 @@ class Cases:
         t = s.routes
         found = [r for r in self.rules() if r.id == rule_id]
         if not found:
-            raise NotFound(f"no routing rule {rule_id}")
+            raise NotFound(say("no routing rule {rule_id}", rule_id=rule_id))
         with self.transaction():
             self._run(sa.delete(t).where(t.c.id == rule_id))
             r = found[0]
@@ -249,7 +256,7 @@ class Cases:
             statement = sa.select(*(t.c[c] for c in _CASE_FIELDS)).where(t.c.id == incident_id)
             row = self._run(statement).first()
         if row is None:
-            raise NotFound(f"no incident {incident_id}")
+            raise NotFound(say("no incident {incident_id}", incident_id=incident_id))
         return dict(row._mapping)
 
     def case_departments(self, ids: Sequence[int]) -> dict[int, str | None]:
@@ -355,7 +362,14 @@ class Cases:
             )
             if done.rowcount != 1:
                 now = self.case(incident_id)["status"]
-                raise Conflict(f"incident {incident_id} is {now} now, not {expected}: reload it")
+                raise Conflict(
+                    say(
+                        "incident {incident_id} is {now} now, not {expected}: reload it",
+                        incident_id=incident_id,
+                        now=now,
+                        expected=expected,
+                    )
+                )
             self._count_changed(
                 Counter({(expected, _code(was)): -1, (step.status, _code(step.clock.on_time)): 1})
             )
@@ -470,7 +484,7 @@ class Cases:
                 ).where(t.c.id == photo_id)
             ).first()
         if row is None:
-            raise NotFound(f"no photo {photo_id}")
+            raise NotFound(say("no photo {photo_id}", photo_id=photo_id))
         return dict(row._mapping)
 
     # -- work lists and the board --------------------------------------------------------

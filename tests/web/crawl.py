@@ -270,6 +270,7 @@ ALLOWED = {
     "bom",
     "shp",
     "shapefile",
+    "flatgeobuf",
     "kml",
     "zip",
     "tiff",
