@@ -20,7 +20,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from gridmap import access
 from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, CLOCKS, NATURAL, STATUSES, Category
-from gridmap.errors import Forbidden, InvalidInput, Listed, Named, say
+from gridmap.errors import Forbidden, InvalidInput, Listed, Message, Named, say
+from gridmap.model import LOCAL_TZ
 from gridmap.workcal import WorkCalendar
 
 RATINGS = {
@@ -220,7 +221,40 @@ def own_grid_accept(actor: Actor, case: dict, at: datetime, cal: Deadlines) -> S
         return None
     if not category(case["category"]).officer_accepts:
         return None
-    return step(SYSTEM_ACTOR, "accept", case, at, cal, "officer's own grid")
+    return step(SYSTEM_ACTOR, "accept", case, at, cal, OWN_GRID_NOTE)
+
+
+# The notes the system writes on the steps it takes: stored as text (English, as the CLI
+# and the API show them), read back by ``system_note`` as the messages they were made
+# from, so that a page says them in its language.
+OWN_GRID_NOTE = say("officer's own grid")
+
+
+def overdue_note(due: datetime) -> Message:
+    """The escalation's note: when the case fell due, in the city's time."""
+    return say("overdue since {time}", time=f"{due.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}")
+
+
+def _pattern(template: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(re.escape(x) if i % 2 == 0 else f"(?P<{x}>.+?)" for i, x in enumerate(parts))
+    )
+
+
+_SYSTEM_NOTES = [
+    (_pattern(m.template), m.template)
+    for m in (OWN_GRID_NOTE, overdue_note(datetime(2000, 1, 1, tzinfo=timezone.utc)))
+]
+
+
+def system_note(note: str) -> str:
+    """A stored note as the system's message it is (any other note as it is)."""
+    for pattern, template in _SYSTEM_NOTES:
+        found = pattern.fullmatch(note or "")
+        if found:
+            return Message(template, **found.groupdict())
+    return note
 
 
 def category(code: str) -> Category:

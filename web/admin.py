@@ -103,6 +103,7 @@ def routes():
         rules=store.rules(),
         departments=store.departments(),
         layers=[x.name for x in store.layers()],
+        titles={x.name: i18n.layer_title(x, i18n.language()) for x in store.layers()},
         categories=sorted(CATEGORIES),
         test=_who_would_get(store),
         args=request.args,
@@ -144,6 +145,8 @@ def _template_names(state) -> None:
     env = state.app.jinja_env.globals
     env.update(role_name=i18n.role_name, sign_in_event=i18n.sign_in_event)
     env.update(end_reason=i18n.end_reason, audit_changes=changes)
+    env.update(audit_action=i18n.audit_action, actor_name=i18n.actor_name)
+    env.update(audit_field=i18n.audit_field)
 
 
 @bp.app_template_filter("local_time")
@@ -282,6 +285,7 @@ def layers():
         layers=found,
         counts={x.name: store.count_areas(x.name, gen.id) for x in found},
         kinds=i18n.LAYER_KINDS,
+        titles={x.name: i18n.layer_title(x, i18n.language()) for x in found},
     )
 
 

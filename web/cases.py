@@ -97,9 +97,10 @@ def _event_view(e: dict, lang: str, departments: dict) -> dict:
         "action": e["action"],
         "action_name": name,
         "actor": e["actor"].split(":", 1)[-1],
+        "actor_name": i18n.actor_name(e["actor"]),
         "at": at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at else e["at"],
         "to_status": e["to_status"],
-        "note": e["note"],
+        "note": i18n.localized(workflow.system_note(e["note"])) if e["note"] else e["note"],
         "detail": detail,
         "photos": e["photos"],
     }

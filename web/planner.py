@@ -29,6 +29,7 @@ def plans_page():
         plans=[workspace().summary(store, p) for p in store.plans()],
         refusals=_refusals(store),
         layers=layers,
+        titles={x.name: i18n.layer_title(x, i18n.language()) for x in store.layers()},
     )
 
 

@@ -247,7 +247,7 @@ def escalate_overdue(store: Store, cal: Deadlines, at: datetime | None = None) -
                 if case["status"] not in workflow.ACTIONS["escalate"].sources:
                     continue  # moved meanwhile
                 due = workflow.parse_utc(case["due_utc"])
-                note = f"overdue since {due.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
+                note = workflow.overdue_note(due)
                 step = workflow.step(workflow.SYSTEM_ACTOR, "escalate", case, at, cal, note)
                 steps.append((case["id"], case["status"], step))
                 notes[case["id"]] = note

@@ -199,6 +199,7 @@ class _Visible(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         unread = self._unread() or tag in UNREAD or a.get("translate") == "no"
+        unread = unread or "gm-code" in (a.get("class") or "").split()  # a code, shown as one
         unread = unread or "hidden" in a and tag != "input"
         if not unread:
             self.parts.extend(a[k] for k in READ_ATTRIBUTES if a.get(k))
@@ -227,8 +228,8 @@ class _Visible(HTMLParser):
 
 def visible_text(html: str) -> str:
     """What a person reads of a page: its title, its elements' text outside scripts,
-    styles and code, and the attributes read aloud or shown (title, placeholder, alt,
-    aria-label, button values)."""
+    styles and code (``<code>``, class ``gm-code``, ``translate="no"``), and the
+    attributes read aloud or shown (title, placeholder, alt, aria-label, button values)."""
     parser = _Visible()
     parser.feed(html)
     parser.close()
@@ -311,11 +312,11 @@ def english_words(text: str, allowed=frozenset()) -> list[str]:
     allow = {w.lower() for w in ALLOWED} | {w.lower() for w in allowed}
     found: list[str] = []
     for chunk in re.findall(r"[A-Za-z0-9_.@:/#%+=&?~'’-]+", text):
-        if re.search(r"[\d_@/#=&]", chunk) or "://" in chunk or re.search(r"\.\w", chunk):
-            continue  # a code, a number, a path, an address, a file name
+        if re.search(r"[\d_@/#=&]|\w[.:]\w", chunk) or "://" in chunk:
+            continue  # a code, a number, a path, an address, a file name, web:admin
         for word in re.findall(r"[A-Za-z]+(?:['’-][A-Za-z]+)*", chunk):
-            if word.isupper() and len(word) > 1:
-                continue  # an abbreviation or a code (CSV, ABCD-EFGH)
+            if word.isupper() or len(word) == 1:
+                continue  # an abbreviation, a code (CSV, ABCD-EFGH), a letter (K areas)
             if word.lower() not in allow and word not in found:
                 found.append(word)
     return found

@@ -3,11 +3,11 @@
 // messages; Stop keeps the best plan).
 (function () {
   'use strict';
-  var zh = document.documentElement.lang.indexOf('zh') === 0;
+  var W = JSON.parse(document.getElementById('gm-words').textContent);  // the page's words (web/i18n.SCRIPT_TEXT)
   var error = document.getElementById('gm-plan-error');
 
   function fail(answer) {
-    var text = (answer && (answer.message || answer.error)) || (zh ? '请求失败' : 'The request failed');
+    var text = (answer && (answer.message || answer.error)) || W.request_failed;
     if (answer && answer.reasons) {
       text += ': ' + answer.reasons.map(function (r) { return r.reason || r.message || JSON.stringify(r); }).join('; ');
     }
@@ -49,7 +49,7 @@
 
   function follow() {
     send('GET', '/api/jobs/' + job).then(function (j) {
-      state.textContent = zh ? ({queued: '排队中', running: '运行中', done: '完成', stopped: '已停止', failed: '失败', interrupted: '已中断'}[j.state] || j.state) : j.state;
+      state.textContent = W['job_' + j.state] || j.state;
       state.setAttribute('data-state', j.state);
       if (j.messages.length) { message.textContent = j.messages[j.messages.length - 1]; }
       // The moment a plan within every rule exists stays shown: from then on Stop keeps one.
