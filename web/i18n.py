@@ -97,7 +97,7 @@ SCRIPT_TEXT = {
     "max_deviation": _l("Max deviation"),
     "cut_edges": _l("Cut edges"),
     "mean_polsby_popper": _l("Mean Polsby-Popper"),
-    "areas": _lp("map", "Areas"),
+    "areas": _lp("planner", "Areas"),
     "groups_split": _l("Neighborhoods split"),
     "change_failed": _l("The change failed"),
     "area_locked": _l("Area {area} is locked"),

@@ -226,7 +226,7 @@ def _crs(*names: str) -> None:
     for name in names:
         value = params.text(name)
         if value is not None and value.strip("<>") != CRS84:
-            raise params.bad(name, value, f"{CRS84}, the only CRS served")
+            raise params.bad(name, value, say("{crs}, the only CRS served", crs=CRS84))
 
 
 def _geojson_answer(answer: Response, heading: str):
