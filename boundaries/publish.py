@@ -127,7 +127,11 @@ def _area_names(data: Mapping) -> tuple[tuple[str, str], ...]:
     for code, name in out.items():
         if not name or len(name) > 100:
             raise InvalidInput(
-                f"the name of area {code} is {name!r}; expected 1-100 characters",
+                say(
+                    "the name of area {code} is {name!r}; expected 1-100 characters",
+                    code=code,
+                    name=name,
+                ),
                 field=NAME_FIELD + code,
                 code="publish.area_name",
                 values={"area": code},
@@ -339,9 +343,11 @@ def check(store: AreaStore, units: Units, plan: Plan, *, layer: str = "community
     if units.parent_layer is None:
         # New codes extend their parent's code (GB/T 2260): without a parent there is none.
         raise InvalidInput(
-            "publishing numbers the new areas inside their parent layer's areas, and this "
-            "plan has none (--parent none); plan with --parent LAYER to publish, or write it "
-            "out with 'gridmap plan export'",
+            say(
+                "publishing numbers the new areas inside their parent layer's areas, "
+                "and this plan has none (--parent none); plan with --parent LAYER to "
+                "publish, or write it out with 'gridmap plan export'"
+            ),
             field="parent",
             code="publish.no_parent",
         )
@@ -349,8 +355,12 @@ def check(store: AreaStore, units: Units, plan: Plan, *, layer: str = "community
     newest = max(store.generations(), key=lambda g: g.id)
     if source.id != newest.id:
         raise InvalidInput(
-            f"the plan was made on generation {source.name}, but a newer one "
-            f"({newest.name}) exists: plan on the newest generation",
+            say(
+                "the plan was made on generation {source}, but a newer one ({newest}) "
+                "exists: plan on the newest generation",
+                source=source.name,
+                newest=newest.name,
+            ),
             field="generation",
             code="publish.newer",
             values={"source": source.name, "newest": newest.name},
@@ -359,7 +369,7 @@ def check(store: AreaStore, units: Units, plan: Plan, *, layer: str = "community
     failed = [reason for _, ok, reason in rules.check(fine) if not ok]
     if failed:
         raise InvalidInput(
-            "the plan breaks the rules: " + "; ".join(failed),
+            say("the plan breaks the rules: {failed}", failed="; ".join(failed)),
             field="plan",
             code="publish.rules",
             values={"reasons": "; ".join(failed)},
@@ -372,8 +382,13 @@ def _fits(seq: np.ndarray, width: int) -> None:
     of more grids cannot be published (refused as input, not a server error)."""
     if len(seq) and int(seq.max()) >= 10**width:
         raise InvalidInput(
-            f"an area of the plan holds {int(seq.max())} grids, more than the {width}-digit "
-            "grid codes number (GRIDMAP_GRID_CODE_WIDTH); split it into smaller areas",
+            say(
+                "an area of the plan holds {max} grids, more than the {width}-digit "
+                "grid codes number (GRIDMAP_GRID_CODE_WIDTH); split it into smaller "
+                "areas",
+                max=int(seq.max()),
+                width=width,
+            ),
             field="plan",
             code="publish.too_many_grids",
             values={"grids": int(seq.max()), "width": width},
@@ -460,8 +475,14 @@ def _check_target(store: AreaStore, units: Units, layer: str) -> None:
     if finer or coarse or zone:
         what = "a zone layer" if zone else "finer than the units" if finer else "not below"
         raise InvalidInput(
-            f"layer {layer!r} is {what} ({units.layer} in {units.parent_layer}); publish into "
-            "a new layer (such as 'community') or the units' own",
+            say(
+                "layer {layer!r} is {what} ({layer2} in {parent_layer}); publish into "
+                "a new layer (such as 'community') or the units' own",
+                layer=layer,
+                what=what,
+                layer2=units.layer,
+                parent_layer=units.parent_layer,
+            ),
             field="layer",
             code="publish.layer",
             values={"layer": layer},
@@ -510,7 +531,7 @@ def _given(codes, proposed: list[str], names: Mapping[str, str]) -> list[str]:
     unknown = sorted(set(names) - {str(c) for c in codes})
     if unknown:
         raise InvalidInput(
-            f"no new area has code {unknown[0]}",
+            say("no new area has code {unknown}", unknown=unknown[0]),
             field=NAME_FIELD + unknown[0],
             code="publish.area_unknown",
             values={"area": unknown[0]},

@@ -11,13 +11,16 @@ from etl import readers
 from etl.events import EventImport, check_events, import_events  # noqa: F401 (re-exported)
 from etl.sniff import Limits
 from etl.validate import ImportRefused, Report, assign_parents, validate_layer
-from gridmap.errors import InvalidInput, NotFound, say
+from gridmap.errors import InvalidInput, Named, NotFound, say
 from gridmap.model import AREA_COLUMNS, Layer
 from gridmap.services import layers
 from gridmap.stores import AreaStore
 
 POPULATION_FIELDS = ("population", "pop", "人口")
 HOUSEHOLD_FIELDS = ("households", "hh", "户数")
+
+# The figures an area layer may carry, named in messages (in both languages).
+TARGETS = {"population": Named("人口", "population"), "households": Named("户数", "households")}
 
 
 def _first(frame, names):
@@ -38,7 +41,7 @@ def _counts(
             say(
                 "{source}: no {target} field {given!r}; the fields are {fields}",
                 source=report.source,
-                target=target,
+                target=TARGETS.get(target, target),
                 given=given,
                 fields=fields,
             ),
@@ -52,7 +55,7 @@ def _counts(
             say(
                 "no {target} column (looked for {known}): stored as 0; name the column with "
                 "{option} (the fields are {fields})",
-                target=target,
+                target=TARGETS.get(target, target),
                 known=", ".join(known),
                 option=option,
                 fields=fields,
@@ -69,7 +72,7 @@ def _counts(
                 "number >= 0",
                 source=report.source,
                 i=i + 1,
-                target=target,
+                target=TARGETS.get(target, target),
                 col=col,
                 value=areas[col].iloc[i],
             ),
@@ -79,11 +82,19 @@ def _counts(
     areas[target] = values.fillna(0).round().astype(np.int64)
     if values.isna().all():
         report.notes.append(
-            say("{target} column {col!r} is empty: stored as 0", target=target, col=col)
+            say(
+                "{target} column {col!r} is empty: stored as 0",
+                target=TARGETS.get(target, target),
+                col=col,
+            )
         )
     elif not areas[target].any():
         report.notes.append(
-            say("{target} column {col!r} is 0 in every row", target=target, col=col)
+            say(
+                "{target} column {col!r} is 0 in every row",
+                target=TARGETS.get(target, target),
+                col=col,
+            )
         )
 
 

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gridmap.errors import Forbidden, Listed, say
+from gridmap.errors import Forbidden, Listed, Titled, say
 
 # -- roles -----------------------------------------------------------------------------
 
@@ -64,8 +64,8 @@ ROLE_TITLES = {
 
 
 def role_titles(roles, sep: str = ", ") -> Listed:
-    """``roles`` by their titles, in a list a page translates."""
-    return Listed((ROLE_TITLES.get(r, r) for r in sorted(roles)), sep)
+    """``roles`` in a list: their codes on the command line, their titles on a page."""
+    return Listed((Titled(r, ROLE_TITLES.get(r, r)) for r in sorted(roles)), sep)
 
 
 REPORTER = "reporter"  # a member of the public holding a case's tracking number

@@ -64,8 +64,11 @@ def check_roles(roles) -> tuple[str, ...]:
     unknown = [r for r in roles if r not in ROLES]
     if not roles or unknown:
         raise InvalidInput(
-            f"role {unknown[0] if unknown else '(none)'!r}: expected one or more of "
-            + ", ".join(ROLES),
+            say(
+                "role {unknown!r}: expected one or more of {roles}",
+                unknown=unknown[0] if unknown else say("(none)"),
+                roles=", ".join(ROLES),
+            ),
             field="role",
             code="user.role",
         )
@@ -76,7 +79,11 @@ def check_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > USER_NAME_MAX or any(c.isspace() for c in name):
         raise InvalidInput(
-            f"user name {name!r}: expected 1-{USER_NAME_MAX} characters without spaces",
+            say(
+                "user name {name!r}: expected 1-{user_name_max} characters without spaces",
+                name=name,
+                user_name_max=USER_NAME_MAX,
+            ),
             field="name",
             code="user.name",
             values={"max": USER_NAME_MAX},

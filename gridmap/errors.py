@@ -79,6 +79,21 @@ class Named(str):
         return (Named, (self.zh, str(self)))
 
 
+class Titled(str):
+    """A code (its ``str``: what the command line and the logs show, as before) that a page
+    shows by its ``title`` (a message) instead: a role, say."""
+
+    title: str
+
+    def __new__(cls, code: str, title: str) -> Titled:
+        text = super().__new__(cls, code)
+        text.title = title
+        return text
+
+    def __reduce__(self):
+        return (Titled, (str(self), self.title))
+
+
 class Listed(str):
     """Names or messages in a list: joined with ``sep`` in English, in a page's language
     with its own separator (、 for a comma), each item localized."""

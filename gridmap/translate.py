@@ -20,7 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from gridmap.errors import Listed, Message, Named
+from gridmap.errors import Listed, Message, Named, Titled
 
 LANGUAGES = ("zh", "en")
 CATALOGUES = Path(__file__).resolve().parents[1] / "web" / "translations"
@@ -58,6 +58,8 @@ def localized(text, lang: str) -> str:
     the English."""
     if isinstance(text, Named):
         return text.zh if lang == "zh" else str(text)
+    if isinstance(text, Titled):
+        return localized(text.title, lang)
     if isinstance(text, Listed):
         return separator(text.sep, lang).join(localized(x, lang) for x in text.items)
     if not isinstance(text, Message):

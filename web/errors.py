@@ -88,11 +88,11 @@ def description(exc: HTTPException) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from web.i18n import refusal
+    from web.i18n import error_message
 
     @app.errorhandler(GridmapError)
     def domain_error(exc: GridmapError):
-        message = refusal(exc)  # the template translated, then filled
+        message = error_message(exc)  # the template translated, then filled
         if wants_page():
             return error_page(status_of(exc), message)
         name = "BadRequest" if type(exc) is InvalidInput else type(exc).__name__

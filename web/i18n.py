@@ -315,6 +315,12 @@ def localized(text) -> str:
     return translate.localized(text, language())
 
 
+def error_message(exc: BaseException) -> str:
+    """A domain error's message in the page's language (what error pages and the API's
+    JSON ``message`` say)."""
+    return localized(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else str(exc)
+
+
 def refusal(exc: BaseException) -> str:
     """A domain error as the page's language says it: by its ``code`` when the page words
     it otherwise than the command line (``REFUSALS``), else its message localized."""
@@ -324,7 +330,7 @@ def refusal(exc: BaseException) -> str:
             return str(text).format(**getattr(exc, "values", {}))
         except (KeyError, IndexError):
             pass
-    return localized(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return error_message(exc)
 
 
 # The kinds of problem a layer's check reports (``etl.validate``): codes in the CLI and

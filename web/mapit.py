@@ -48,7 +48,7 @@ def as_mapit_answers(response: Response) -> Response:
 def _error(exc: GridmapError):
     """MapIt's error shape: ``{"error": message, "code": status}``."""
     status = status_of(exc)
-    return jsonify({"error": i18n.refusal(exc), "code": status}), status
+    return jsonify({"error": i18n.error_message(exc), "code": status}), status
 
 
 def layer_keys(names) -> dict[str, int]:

@@ -128,7 +128,7 @@ def _error(status: int, message: str) -> Response:
 
 @bp.errorhandler(GridmapError)
 def domain_error(exc: GridmapError):
-    message = i18n.refusal(exc)
+    message = i18n.error_message(exc)
     if isinstance(exc, InvalidInput) and exc.field and exc.field not in message:
         message = f"{exc.field}: {message}"
     return _error(status_of(exc), message)

@@ -81,7 +81,7 @@ def _known_areas(store: Store, areas: tuple[str, ...]) -> tuple[str, ...]:
         at = bisect.bisect_left(grids, area)
         if at == len(grids) or not grids[at].startswith(area):
             raise InvalidInput(
-                f"area {area!r}: no grid's code is or starts with it",
+                say("area {area!r}: no grid's code is or starts with it", area=area),
                 field="areas",
                 code="user.area",
                 values={"area": area},
@@ -135,7 +135,7 @@ def revoke_token(
         )
     if found[0].revoked:
         raise InvalidInput(
-            f"token {token_id} is revoked already",
+            say("token {token_id} is revoked already", token_id=token_id),
             field="token",
             code="token.revoked",
             values={"token": token_id},

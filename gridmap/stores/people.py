@@ -114,7 +114,7 @@ class People:
         name, roles = check_name(name), check_roles(roles)
         if "department" in roles and not department:
             raise InvalidInput(
-                "a department user needs its department",
+                say("a department user needs its department"),
                 field="department",
                 code="user.department",
             )
@@ -122,7 +122,7 @@ class People:
         with self.transaction():
             if self._run(sa.select(t.c.id).where(t.c.name == name)).first():
                 raise InvalidInput(
-                    f"user {name!r} exists already",
+                    say("user {name!r} exists already", name=name),
                     field="name",
                     code="user.exists",
                     values={"name": name},

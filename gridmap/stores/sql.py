@@ -465,7 +465,12 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling):
                 ).scalar_one()
                 if used:
                     raise InvalidInput(
-                        f"generation {gen.name} holds {used} {event.name}: it was in use",
+                        say(
+                            "generation {gen} holds {used} {event}: it was in use",
+                            gen=gen.name,
+                            used=used,
+                            event=event.name,
+                        ),
                         field="generation",
                         code="generation.in_use",
                         values={"generation": gen.name, "count": used},

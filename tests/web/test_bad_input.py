@@ -116,7 +116,8 @@ def test_publish_with_an_effective_day(client, plan_id):
     assert new["generation"]["effective_from"] == "2012-09-20"
     assert old["generation"]["effective_to"] == "2012-09-19"
     page = client.get("/admin/audit?what=publish").get_data(as_text=True)
-    assert "<td>web:admin-planner</td><td>publish</td><td>2012</td>" in page  # who published
+    # who published (the client reads English): the user, the action named, its target
+    assert '<td>admin-planner</td><td>Plan published</td><td class="gm-code">2012</td>' in page
 
 
 def test_an_area_name_cannot_end_the_pages_script(client, city):

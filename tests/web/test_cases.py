@@ -107,7 +107,7 @@ def test_each_role_only_its_steps_on_its_cases(case_app, case_db, spot):
     assert dispatcher.post(url, json={"action": "dispatch"}).status_code == 200
     r = traffic.post(url, json={"action": "start"}, headers=EN)
     assert r.status_code == 403 and "not yours" in r.json["message"]
-    r = dispatcher.post(url, json={"action": "verify"})
+    r = dispatcher.post(url, json={"action": "verify"}, headers=EN)
     assert r.status_code == 400 and "only one that is handled" in r.json["message"]
     r = dispatcher.post(url, json={"action": "park", "note": "waiting for parts"})
     assert r.status_code == 400 and r.json["parameter"] == "review_on"
@@ -138,7 +138,7 @@ def test_bad_reports_are_refused_and_change_nothing(case_app, case_db, spot):
     )
     assert r.status_code == 400 and "not a JPEG or PNG" in r.json["message"]
     six = [(io.BytesIO(_png()), f"{i}.png") for i in range(6)]
-    r = officer.post("/api/cases", data={**files, "photos": six})
+    r = officer.post("/api/cases", data={**files, "photos": six}, headers=EN)
     assert r.status_code == 400 and "at most 5" in r.json["message"]
     with open_store(case_db) as store:
         assert store.count_incidents() == before
