@@ -49,7 +49,7 @@ def test_report_follow_rate_and_count(p_app, p_db, spot):
     assert "采集" in track and 'id="gm-rate"' not in track
     # Not yet closed: rating is refused, with the reason.
     r = client.post("/public/rate", data={"number": number, "rating": "satisfied"})
-    assert r.status_code == 400 and "closed" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "只能评价状态为结案的案件" in r.get_data(as_text=True)
     take_steps(p_db, incident_id, grid, notes={"report_back": "已清运完毕"})
     track = client.get(f"/public/track?number={number}&lang=en").get_data(as_text=True)
     assert "Closed" in track and "已清运完毕" in track and 'id="gm-rate"' in track
@@ -101,7 +101,7 @@ def test_bad_public_reports_change_nothing(p_app, p_db, spot):
         data={"lon": lon, "lat": lat, "category": "E0102"},
         headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
     )
-    assert r.status_code == 403 and "another origin" in r.get_data(as_text=True)
+    assert r.status_code == 403 and "其他来源的页面" in r.get_data(as_text=True)
     r = client.get("/public/track?number=abc")
     assert r.status_code == 400 and "tracking number" in r.get_data(as_text=True)
     with open_store(p_db) as store:
