@@ -51,6 +51,7 @@ OFFICER = "officer"  # grid officers: their grids' cases and hazards, and what t
 LEADER = "leader"  # read-only board and statistics, no personal data
 VIEWER = "viewer"  # maps without personal data
 ROLES = (ADMIN, PLANNER, DISPATCHER, DEPARTMENT, OFFICER, LEADER, VIEWER)
+REPORTER = "reporter"  # a member of the public holding a case's tracking number
 # The roles as people read them (the codes stay in the audit and the API).
 ROLE_TITLES = {
     ADMIN: say("Administrator"),
@@ -60,6 +61,7 @@ ROLE_TITLES = {
     OFFICER: say("Grid officer"),
     LEADER: say("Leader"),
     VIEWER: say("Viewer"),
+    REPORTER: say("Reporter"),
 }
 
 
@@ -68,7 +70,6 @@ def role_titles(roles, sep: str = ", ") -> Listed:
     return Listed((Titled(r, ROLE_TITLES.get(r, r)) for r in sorted(roles)), sep)
 
 
-REPORTER = "reporter"  # a member of the public holding a case's tracking number
 SYSTEM_ROLE = "system"  # automatic steps (escalation) and the operator's command line
 
 STAFF = frozenset({ADMIN, DISPATCHER, DEPARTMENT, OFFICER})  # those who work cases

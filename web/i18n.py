@@ -113,9 +113,10 @@ SCRIPT_TEXT = {
 }
 
 
-def script_texts() -> dict[str, str]:
-    """The scripts' words in the page's language."""
-    return {key: str(text) for key, text in SCRIPT_TEXT.items()}
+def script_texts(keys) -> dict[str, str]:
+    """The words ``keys`` of the page's scripts in its language (only those its scripts
+    write: a public page carries no staff words)."""
+    return {key: str(SCRIPT_TEXT[key]) for key in keys}
 
 
 # The kinds of layer (``gridmap.model.LAYER_KINDS``) as the data and admin pages name them.

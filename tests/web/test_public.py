@@ -62,7 +62,7 @@ def test_report_follow_rate_and_count(p_app, p_db, spot):
     r = dispatcher.post(
         f"/api/cases/{incident_id}/actions", json={"action": "evaluate", "rating": "satisfied"}
     )
-    assert r.status_code == 403 and "rated by its reporter" in r.json["message"]
+    assert r.status_code == 403 and "公众上报的案件由上报人评价" in r.json["message"]
     r = client.post("/public/rate", data={"number": "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "rating": "fair"})
     assert r.status_code == 404
     r = client.post("/public/rate", data={"number": number, "rating": "great"})
@@ -91,7 +91,7 @@ def test_bad_public_reports_change_nothing(p_app, p_db, spot):
     for data, field in (
         ({"lon": "x", "lat": lat, "category": "E0102"}, "lon"),
         ({"lon": lon, "lat": lat, "category": "nope"}, "nope"),
-        ({"lon": 10, "lat": 10, "category": "E0102"}, "outside"),
+        ({"lon": 10, "lat": 10, "category": "E0102"}, "不在本市任何区域内"),
     ):
         r = client.post("/public/report", data=data, headers={"Accept": "text/html"})
         assert r.status_code == 400 and field in r.get_data(as_text=True), data
@@ -103,6 +103,6 @@ def test_bad_public_reports_change_nothing(p_app, p_db, spot):
     )
     assert r.status_code == 403 and "其他来源的页面" in r.get_data(as_text=True)
     r = client.get("/public/track?number=abc")
-    assert r.status_code == 400 and "tracking number" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "查询码" in r.get_data(as_text=True)
     with open_store(p_db) as store:
         assert store.count_incidents() == before
