@@ -350,7 +350,7 @@ def test_the_sign_in_page_refuses_a_wrong_password_then_signs_in(browser, live_s
         p.page.click("#gm-login button[type=submit]")
     # a viewer is signed in, but the officer's page is not for viewers: a page that says so
     assert p.page.locator("h1").inner_text() == "无权访问"
-    assert "needs one of the roles" in p.page.locator(".gm-error").inner_text()
+    assert "需要以下角色之一" in p.page.locator(".gm-error").inner_text()  # in the page's language
     assert p.page.locator("#gm-user").inner_text() == name
     p.shot("not-allowed")
     p.close()
