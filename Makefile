@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(DB): | $(STAMP)
-	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap sample --if-missing
+	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap sample --if-missing --with-reform
 	GRIDMAP_DATABASE_URL=gpkg://$(abspath $(DB)) $(BIN)/gridmap user demo
 
 demo: $(STAMP) $(DB)

@@ -1,10 +1,18 @@
-"""The sample city's cases: departments, routing rules, and each generated incident's
-route, clock and steps, as if the loop had run on it (deterministic from a seed)."""
+"""The sample city's cases: departments, the responsibility list (权责清单: which
+department answers for each category, with the places where another one does), and each
+generated incident's route, clock and steps, as if the loop had run on it (deterministic
+from a seed).
+
+The departments and the list are data (``sample_data/departments.csv`` and
+``sample_data/responsibilities.csv``): they become the store's departments and routing
+rules, which the admin then edits (the 派遣规则 page, ``gridmap route``)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -41,10 +49,39 @@ _TARGET = {
 }
 
 
+DATA = Path(__file__).parent / "sample_data"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(DATA / name, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def departments() -> list[routing.Department]:
+    """The departments a prefecture-level city's platform joins: public security's five
+    (police stations, community policing, traffic, fire, immigration; their zones are
+    the sample's zone layers), the city's bureaus and utilities, the five district
+    governments and the community workstations."""
+    return [
+        routing.Department(r["code"], r["name_zh"], r["name_en"], r["zone_layer"] or None)
+        for r in _rows("departments.csv")
+    ]
+
+
+def responsibilities() -> list[routing.Rule]:
+    """The sample's responsibility list as routing rules, in order (first match wins)."""
+    return [
+        routing.Rule(
+            int(r["order"]), r["category"], r["layer"] or None, r["area"] or None, r["department"]
+        )
+        for r in _rows("responsibilities.csv")
+    ]
+
+
 def install_routing(store) -> None:
-    for d in routing.SAMPLE_DEPARTMENTS:
+    for d in departments():
         store.save_department(d)
-    for rule in routing.SAMPLE_RULES:
+    for rule in responsibilities():
         store.add_rule(rule)
 
 

@@ -116,6 +116,19 @@ CATEGORIES: dict[str, Category] = {
                 ("03", "境外人员未登记", "Unregistered foreign resident", 5, "d", False),
             ],
         ),
+        # A local class (扩展): the livelihood matters a northern city's platform takes
+        # (heating in winter above all), each with the department that answers for it.
+        *_cats(
+            "E",
+            "07",
+            [
+                ("01", "供热不达标", "Too little heating", 1, "d"),
+                ("02", "食品安全", "Food safety", 1, "d", False),
+                ("03", "校园周边安全", "Safety around a school", 1, "d"),
+                ("04", "病媒生物孳生", "Rats, mosquitoes or flies", 3, "d"),
+                ("05", "困难群众求助", "A household in hardship", 2, "d"),
+            ],
+        ),
         *_cats(
             "C",
             "01",
@@ -170,6 +183,9 @@ CATEGORIES: dict[str, Category] = {
     ]
 }
 
+# The two kinds a category code starts with (a routing rule may name a whole kind).
+KINDS: dict[str, tuple[str, str]] = {"E": ("事件", "Events"), "C": ("部件", "Components")}
+
 MAJOR_CLASSES: dict[str, tuple[str, str]] = {
     "E01": ("市容环境", "City appearance"),
     "E02": ("宣传广告", "Street advertising"),
@@ -177,6 +193,7 @@ MAJOR_CLASSES: dict[str, tuple[str, str]] = {
     "E04": ("突发事件", "Emergencies"),
     "E05": ("街面秩序", "Street order"),
     "E06": ("社会治安", "Public order and security"),
+    "E07": ("民生服务", "Livelihood"),
     "C01": ("公用设施", "Public facilities"),
     "C02": ("道路交通", "Road traffic"),
     "C03": ("市容环境设施", "City appearance facilities"),
@@ -209,8 +226,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "handling": ("handled", "escalated", "parked"),
     "handled": ("verified", "returned"),
     "verified": ("closed",),
-    "closed": ("evaluated",),
-    "evaluated": (),
+    "closed": ("evaluated", "returned"),  # rated, or reopened (重办)
+    "evaluated": ("returned",),
     "rejected": (),
     "returned": ("dispatched",),
     "parked": ("dispatched",),

@@ -95,9 +95,20 @@ def grid_layer(layers: Sequence[Layer]) -> str | None:
 def hierarchy_top(layers: Sequence[Layer]) -> str | None:
     """The coarsest layer of the hierarchy the grid layer belongs to (districts): what a
     map of the city opens on (None when there is no grid layer)."""
+    chain = hierarchy(layers)
+    return chain[0] if chain else None
+
+
+def hierarchy(layers: Sequence[Layer]) -> list[str]:
+    """The boundary hierarchy from its top to the grids (district, street, community,
+    grid): what a map draws as the city's own base, coarse to fine.
+
+    >>> hierarchy([Layer("grid", "网格", "Grid", "street"), Layer("street", "街道", "Street")])
+    ['street', 'grid']
+    """
     leaf = grid_layer(layers)
     parents = {x.name: x.parent for x in layers if x.kind == "admin"}
-    return _chain(leaf, parents)[-1] if leaf else None
+    return _chain(leaf, parents)[::-1] if leaf else []
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ return     the dispatchers on duty, the department's handlers
 escalate   the department's handlers, the dispatchers on duty, the grid officer
 due_soon   the department's handlers, the dispatchers on duty
 close      the grid officer, the department's handlers, the public reporter
+reopen     the dispatchers on duty, the department's handlers (重办: the reporter was not
+           satisfied)
+merge      the public reporter of a duplicate (told which case it now follows)
 inspect    the grid officer of the hazard's grid (its next inspection is due)
 ========== =============================================================================
 
@@ -32,9 +35,9 @@ from gridmap.catalogue import CATEGORIES, HAZARD_TYPES
 from gridmap.errors import say
 from gridmap.model import LOCAL_TZ
 
-KINDS = ("dispatch", "return", "escalate", "due_soon", "close", "inspect")
+KINDS = ("dispatch", "return", "escalate", "due_soon", "close", "reopen", "merge", "inspect")
 # The case steps that tell someone (the rest tell nobody).
-STEP_KINDS = frozenset({"dispatch", "return", "escalate", "close"})
+STEP_KINDS = frozenset({"dispatch", "return", "escalate", "close", "reopen", "merge"})
 
 HANDLERS, OFFICER, DISPATCHERS, PUBLIC = "handlers", "officer", "dispatchers", "public"
 WHO: dict[str, tuple[str, ...]] = {
@@ -43,6 +46,8 @@ WHO: dict[str, tuple[str, ...]] = {
     "escalate": (HANDLERS, DISPATCHERS, OFFICER),
     "due_soon": (HANDLERS, DISPATCHERS),
     "close": (OFFICER, HANDLERS, PUBLIC),
+    "reopen": (DISPATCHERS, HANDLERS),
+    "merge": (PUBLIC,),
     "inspect": (OFFICER,),
 }
 
@@ -70,6 +75,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         say("[Closed] case {id} {category}"),
         say("Case {id} ({category}) was closed. {note}"),
     ),
+    "reopen": (
+        say("[Reopened] case {id} {category}"),
+        say(
+            "The reporter of case {id} ({category}, {department}) was not satisfied and "
+            "reopened it: {note}"
+        ),
+    ),
+    "merge": (
+        say("[Merged] case {id} {category}"),
+        say("Case {id} ({category}) was merged. {note}"),
+    ),
     "inspect": (
         say("[Inspection due] hazard {id} {name}"),
         say("Hazard {id} '{name}' ({type}) is due for inspection by {due}."),
@@ -84,6 +100,14 @@ PUBLIC_TEXTS: dict[str, tuple[str, str]] = {
     "close": (
         say("Your report was resolved"),
         say("Your report (number {id}, {category}) was resolved; you may rate how it was handled."),
+    ),
+    # A duplicate: ``id`` is the case it was merged into, which its reporter now follows.
+    "merge": (
+        say("Your report was already reported"),
+        say(
+            "Someone reported this already: your report now follows number {id} ({category}); "
+            "you will be told of its outcome."
+        ),
     ),
 }
 

@@ -67,30 +67,3 @@ def route(
             zone = areas.get(dept.layer) if dept is not None and dept.layer else None
             return Route(dept, zone, rule)
     return Route(None, None, None)
-
-
-# The sample city's departments ("1 + 5" and the two that handle city matters).
-SAMPLE_DEPARTMENTS = [
-    Department("policing", "社区警务", "Community policing", "policing"),
-    Department("police", "派出所", "Police station", "police"),
-    Department("traffic", "交警中队", "Traffic police", "traffic"),
-    Department("fire", "消防救援站", "Fire station", "fire"),
-    Department("immigration", "出入境管理", "Immigration office", "immigration"),
-    Department("city", "城市管理", "City management", None),
-    Department("workstation", "社区工作站", "Community workstation", None),
-]
-SAMPLE_RULES = [
-    Rule(10, "E0404", "fire", None, "fire"),
-    Rule(20, "E0302", "traffic", None, "traffic"),
-    Rule(30, "E0401", "traffic", None, "traffic"),
-    Rule(40, "C02", "traffic", None, "traffic"),
-    Rule(50, "E0603", "immigration", None, "immigration"),
-    Rule(60, "E0601", "policing", None, "policing"),
-    Rule(70, "E06", "police", None, "police"),
-    Rule(80, "E01", None, None, "city"),
-    Rule(90, "E02", None, None, "city"),
-    Rule(100, "E03", None, None, "city"),
-    Rule(110, "E05", None, None, "city"),
-    Rule(120, "C", None, None, "city"),
-    Rule(1000, "", None, None, "workstation"),
-]

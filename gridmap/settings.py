@@ -67,6 +67,16 @@ class Settings:
     # GRIDMAP_WARN_SHARE: the share of a case's time limit after which it is due soon
     # (预警, yellow; overdue, red, once all of it is used): default 0.8.
     warn_share: float = 0.8
+    # GRIDMAP_DUPLICATE_METRES: open cases of the same category within this distance of a
+    # new report are shown first ("已有人上报"), to follow instead of reporting again
+    # (default 50 m: a pothole, a broken lamp seen from across the street).
+    duplicate_metres: int = 50
+    # GRIDMAP_REOPEN_DAYS: how many days after 结案 a public reporter not satisfied may
+    # reopen (重办) the case (default 7).
+    reopen_days: int = 7
+    # GRIDMAP_MIN_RATINGS: the public statistics show a satisfaction rate only from this
+    # many ratings (default 5: one unhappy rating is no department's 0%).
+    min_ratings: int = 5
     # GRIDMAP_PHOTO_MB: the largest photo a report or step may carry (default 8 MB).
     photo_mb: int = 8
     # GRIDMAP_INSPECT_DAYS: days between hazard inspections for risk levels 1-4
@@ -182,6 +192,9 @@ class Settings:
             warn_share=_share(env, "GRIDMAP_WARN_SHARE", 0.8),
             inspect_days=inspect_days,
             photo_mb=_positive(env, "GRIDMAP_PHOTO_MB", 8),
+            duplicate_metres=_positive(env, "GRIDMAP_DUPLICATE_METRES", 50),
+            reopen_days=_positive(env, "GRIDMAP_REOPEN_DAYS", 7),
+            min_ratings=_positive(env, "GRIDMAP_MIN_RATINGS", 5),
             public=public,
             ogc_public=_names(env.get("GRIDMAP_OGC_PUBLIC")),
             session_idle_minutes=_positive(env, "GRIDMAP_SESSION_IDLE_MINUTES", 120),

@@ -13,8 +13,8 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_babel import lazy_gettext as _l
 
 from gridmap import access
-from gridmap.catalogue import CATEGORIES
-from gridmap.errors import InvalidInput
+from gridmap.catalogue import CATEGORIES, KINDS, MAJOR_CLASSES
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.model import LAYER_KINDS, LOCAL_TZ
 from gridmap.routing import Rule
 from gridmap.services import cases, sessions
@@ -25,6 +25,7 @@ from web import i18n, params
 from web.auth import allow
 from web.caller import caller
 from web.db import get_store, lookup_index
+from web.errors import wants_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 POSITIONS = 1_000_000  # a rule's position: from minus this to this
@@ -96,18 +97,33 @@ def changes(before: dict | None, after: dict | None) -> list[tuple[str, object, 
 @bp.get("/routes")
 @allow(access.ROUTING_READ)
 def routes():
+    return _routes_page()
+
+
+def _routes_page(error: InvalidInput | None = None, values=None, status: int = 200):
+    """The responsibility list; after a refused change, with what was typed and why."""
     store = get_store()
-    return render_template(
+    page = render_template(
         "routes.html",
         lang=i18n.language(),
         rules=store.rules(),
-        departments=store.departments(),
-        layers=[x.name for x in store.layers()],
-        titles={x.name: i18n.layer_title(x, i18n.language()) for x in store.layers()},
-        categories=sorted(CATEGORIES),
-        test=_who_would_get(store),
+        test=None if error else _who_would_get(store),
         args=request.args,
+        values=values or {},
+        error=error and {"field": error.field, "message": i18n.refusal(error)},
+        **_rule_choices(store),
     )
+    return page, status
+
+
+def _rule_choices(store) -> dict:
+    """What a rule's form offers: departments, layers, categories (with their names)."""
+    return {
+        "departments": store.departments(),
+        "layers": {x.name: x for x in store.layers()},
+        "categories": {code: CATEGORIES[code] for code in sorted(CATEGORIES)},
+        "major_classes": {**KINDS, **MAJOR_CLASSES},  # the prefixes a rule may give
+    }
 
 
 def _who_would_get(store) -> dict | None:
@@ -118,19 +134,71 @@ def _who_would_get(store) -> dict | None:
     return cases.preview(store, lookup_index(), lon, lat, params.text("category", default=""))
 
 
-@bp.post("/routes")
-@allow(access.ROUTING_WRITE)
-def add_route():
+def _posted_rule() -> Rule:
+    """The rule a form posts (add or edit); the store checks it, naming a bad field."""
     form = request.form
-    rule = Rule(
+    return Rule(
         params.integer("position", None, -POSITIONS, POSITIONS, form, required=True),
         params.text("category", form, default=""),
         params.text("layer", form),
         params.text("area_code", form),
         params.text("department", form, default=""),
     )
-    get_store().add_rule(rule)
+
+
+@bp.post("/routes")
+@allow(access.ROUTING_WRITE)
+def add_route():
+    try:
+        get_store().add_rule(_posted_rule())
+    except InvalidInput as error:
+        if not wants_page():
+            raise
+        return _routes_page(error, request.form, 400)
     return redirect(url_for("admin.routes"))
+
+
+@bp.get("/routes/<int:rule_id>")
+@allow(access.ROUTING_WRITE)
+def edit_route(rule_id: int):
+    rule = next((r for r in get_store().rules() if r.id == rule_id), None)
+    if rule is None:
+        raise NotFound(say("no routing rule {rule_id}", rule_id=rule_id))
+    return _edit_page(rule, {k: v or "" for k, v in rule.__dict__.items()})
+
+
+def _edit_page(rule: Rule, values, error: InvalidInput | None = None, status: int = 200):
+    page = render_template(
+        "route_edit.html",
+        lang=i18n.language(),
+        rule=rule,
+        values=values,
+        error=error and {"field": error.field, "message": i18n.refusal(error)},
+        **_rule_choices(get_store()),
+    )
+    return page, status
+
+
+@bp.post("/routes/<int:rule_id>")
+@allow(access.ROUTING_WRITE)
+def change_route(rule_id: int):
+    store = get_store()
+    try:
+        store.change_rule(rule_id, _posted_rule())
+    except InvalidInput as error:
+        rule = next((r for r in store.rules() if r.id == rule_id), None)
+        if rule is None or not wants_page():
+            raise
+        return _edit_page(rule, request.form, error, 400)
+    return redirect(url_for("admin.routes", _anchor=f"rule-{rule_id}"))
+
+
+@bp.post("/routes/<int:rule_id>/move")
+@allow(access.ROUTING_WRITE)
+def move_route(rule_id: int):
+    direction = params.choice("direction", ("up", "down"), request.form, required=True)
+    get_store().move_rule(rule_id, -1 if direction == "up" else 1)
+    return redirect(url_for("admin.routes", _anchor=f"rule-{rule_id}"))
 
 
 @bp.post("/routes/<int:rule_id>/delete")

@@ -100,6 +100,25 @@ def layer_features(layer: str):
     )
 
 
+@bp.get("/layers/<layer>/labels")
+@public
+@documented(BBOX, DATUM, GENERATION, answer="FeatureCollection", media=GEOJSON)
+def layer_labels(layer: str):
+    """Where a map writes each area's name: a point on the area's surface (a centroid can
+    fall outside a crescent-shaped street), with its code and name."""
+    get_store().layer(layer)  # 404 for an unknown layer
+    box = params.bbox()
+    frame = simplified_layer(layer, params.text("generation"), 16)
+    if box is not None:
+        frame = frame[shapely.intersects(frame.geometry.values, shapely.box(*box))]
+    return geojson.features(
+        shapely.point_on_surface(frame.geometry.values),
+        geojson.records(frame, ["code", "name"]),
+        params.datum(),
+        ids=list(frame["code"]),
+    )
+
+
 @bp.get("/incidents")
 @public
 @documented(

@@ -20,6 +20,7 @@ from branca.element import JavascriptLink, MacroElement, Template
 from flask import url_for
 
 from gridmap import access, styles
+from gridmap.model import hierarchy
 from web.basemaps import Basemap
 from web.security import nonce
 
@@ -40,6 +41,18 @@ def hazards_on(roles) -> bool:
     return not HAZARDS_OFF_FOR & set(roles)
 
 
+def city_base(layers, counts: dict[str, int], bounds, title) -> dict:
+    """The offline base (``basemap.js``): the hierarchy above the grids, coarse to fine,
+    each level with its number of areas (which sets the zoom its names appear at), and the
+    city's extent."""
+    names = hierarchy(layers)[:-1]  # the grids themselves are the map's own overlay
+    by_name = {x.name: x for x in layers}
+    levels = [
+        {"name": n, "title": title(by_name[n]), "count": counts[n]} for n in names if counts.get(n)
+    ]
+    return {"levels": levels, "bounds": list(bounds)}
+
+
 def _static(path: str) -> str:
     return url_for("static", filename=path)
 
@@ -51,7 +64,7 @@ def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=10,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # gridmap.js places it: on a phone the panel covers the bottom
         prefer_canvas=True,
     )
     m.default_js = []  # folium's links carry no nonce: ours below do
@@ -77,6 +90,7 @@ def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
     root._template = _PAGE
     for name, path in (
         ("leaflet", "vendor/leaflet/leaflet.js"),
+        ("basemap", "basemap.js"),
         ("markercluster", "vendor/leaflet.markercluster/leaflet.markercluster.js"),
         ("gridmap", "gridmap.js"),
     ):

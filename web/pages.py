@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 
 from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.model import Generation, IncidentQuery, hierarchy_top
+from gridmap.model import Generation, IncidentQuery, grid_layer, hierarchy_top
 from gridmap.services import cases
 from web import i18n, maps, params
 from web.auth import allow, public
@@ -58,6 +58,11 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
         },
         "bounds": focus["bounds"] if focus else bounds,
         "datum": base.datum if base else "wgs84",
+        "communityLayer": _community_layer(layers),
+        # Without tiles (the offline default) the city's own areas and names are the base.
+        "cityBase": None
+        if base
+        else maps.city_base(layers, counts, bounds, lambda x: i18n.layer_title(x, lang)),
         "focus": focus,
         "departments": {c: d.name(lang) for c, d in store.departments().items()},
         # Who may follow links to cases and report (the API checks again on each call).
@@ -67,8 +72,19 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
     }
 
 
-def _page(html: str, lang: str):
-    return make_response(html)
+def _community_layer(layers) -> str | None:
+    """The layer the grids belong to (communities): the panel's area filter."""
+    grid = next((x for x in layers if x.name == grid_layer(layers)), None)
+    return grid.parent if grid else None
+
+
+def _communities(config: dict) -> list[dict]:
+    """The panel's choice of community, code order (in the page, not in the script's
+    configuration: the list is read once)."""
+    if not config["communityLayer"]:
+        return []
+    names = get_store().area_names(config["communityLayer"], config["generation"]["id"])
+    return [{"code": code, "name": names[code][0]} for code in sorted(names)]
 
 
 @bp.get("/")
@@ -76,9 +92,7 @@ def _page(html: str, lang: str):
 def index():
     lang = i18n.language()
     config = _config(lang, gen=readable(params.text("generation")))  # a staged one: previewed
-    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
-    panel = render_template("panel.html", t=config["text"], config=config, grid=None)
-    return _page(maps.render(config, base, panel), lang)
+    return _map_page(config, grid=None)
 
 
 @bp.get("/grid/<code>")
@@ -91,11 +105,15 @@ def grid(code: str):
     config = _config(lang, _focus(code, area))
     items = _open_incidents(store, code, config["catalogue"])
     officer = store.officers_for("grid", [code]).get(code)
+    return _map_page(config, grid=area, incidents=items, officer=officer)
+
+
+def _map_page(config: dict, **panel):
+    """The map with its panel (``panel``: what the panel shows beside the filters)."""
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
-    panel = render_template(
-        "panel.html", t=config["text"], config=config, grid=area, incidents=items, officer=officer
-    )
-    return _page(maps.render(config, base, panel), lang)
+    areas = _communities(config)
+    html = render_template("panel.html", t=config["text"], config=config, areas=areas, **panel)
+    return make_response(maps.render(config, base, html))
 
 
 def _focus(code: str, area) -> dict:

@@ -194,10 +194,17 @@ DEMO = [
 ]
 
 
+# The sample city's departments that get a demo account (named by the department's code),
+# when the store has them: city management (most cases), a police station (cases in its
+# precinct), the water company (burst pipes, flooding) and a district government (its
+# district's streets).
+DEMO_DEPARTMENTS = ("city", "police", "water", "sartu")
+
+
 @user.command("demo")
 @click.pass_context
 def demo(ctx) -> None:
-    """Demo users (admin, planner, dispatcher, city management's department user, an
+    """Demo users (admin, planner, dispatcher, a user of each of ``DEMO_DEPARTMENTS``, an
     officer of the first grid, leader, viewer) with
     generated passwords, printed once; nothing when they exist already."""
     store = command_store(ctx)
@@ -210,8 +217,11 @@ def demo(ctx) -> None:
         people.insert(3, ("officer", ("officer",), (str(grids["code"].iloc[0]),)))
     click.echo("Demo users (the passwords are shown this once):")
     departments = store.departments()
-    if "city" in departments:  # the sample city's city management: most cases go there
-        people.insert(3, ("city", ("department",), ()))
+    at = 3
+    for code in DEMO_DEPARTMENTS:
+        if code in departments:
+            people.insert(at, (code, ("department",), ()))
+            at += 1
     with store.transaction():
         for name, roles, areas in people:
             password = accounts.new_password()

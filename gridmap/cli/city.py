@@ -60,6 +60,15 @@ def sample(ctx: click.Context, seed: int, as_of, if_missing: bool, with_reform: 
         )
 
 
+def _days(start: date | None, end: date | None) -> str:
+    """A generation's days in force: "from 2012-09-20", "to 2012-09-19", "a to b"."""
+    if start and end:
+        return f"{start} to {end}"
+    if start:
+        return f"from {start}"
+    return f"to {end}" if end else ""
+
+
 @click.command()
 @click.pass_context
 def layers(ctx: click.Context) -> None:
@@ -71,9 +80,10 @@ def layers(ctx: click.Context) -> None:
         return
     click.echo("Generations:")
     for g in gens:
-        click.echo(
-            f"  {g.id:>3}  {g.name:<8} {'active' if g.active else '      '}  {g.description}"
-        )
+        # history: it ended (its last day recorded, or a later generation took over)
+        state = "active" if g.active else "history" if g.effective_to else ""
+        days = _days(g.effective_from, g.effective_to)
+        click.echo(f"  {g.id:>3}  {g.name:<8} {state:<7}  {days:<24}  {g.description}")
     click.echo("Layers (areas per generation):")
     header = "".join(f"{g.name:>10}" for g in gens)
     click.echo(f"  {'layer':<14}{'title':<16}{'kind':<10}{'parent':<14}{header}")

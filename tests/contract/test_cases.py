@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from gridmap.catalogue import OPEN_STATUSES, STATUSES
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput
 from gridmap.lookup import LookupIndex
 from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.routing import Rule
@@ -111,7 +111,7 @@ def test_routing_rules_first_match_wins_and_are_checked(town, index):
     first = town.add_rule(Rule(1, "E0102", "street", street, "workstation"))
     try:
         assert cases.preview(town, index, lon, lat, "E0102")["department"]["code"] == "workstation"
-        assert cases.preview(town, index, lon, lat, "E0104")["department"]["code"] == "city"
+        assert cases.preview(town, index, lon, lat, "E0103")["department"]["code"] == "city"
         fire = cases.preview(town, index, lon, lat, "E0404")
         assert fire["department"]["code"] == "fire" and fire["zone"] == areas["fire"]
         assert fire["duty_officer"]["name"]
@@ -123,12 +123,11 @@ def test_routing_rules_first_match_wins_and_are_checked(town, index):
         (Rule(1, "E01", None, None, "nobody"), "department"),
         (Rule(1, "E01", "moon", None, "city"), "layer"),
         (Rule(1, "E01", None, "X1", "city"), "layer"),
+        (Rule(1, "E01", "street", "999", "city"), "area_code"),  # input, not a missing page
     ]:
         with pytest.raises(InvalidInput) as e:
             town.add_rule(bad)
         assert e.value.field == field
-    with pytest.raises(NotFound):
-        town.add_rule(Rule(1, "E01", "street", "999", "city"))
     actions = [a["action"] for a in town.audit_log(action="route")]
     assert actions[:2] == ["route.remove", "route.add"]
     del cal

@@ -139,7 +139,7 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
     """A store made before the case loop (tests/fixtures/make_rev0003.py) upgrades in
     place: its incidents keep every value, gain the case columns and indexes, GDAL still
     validates it, and routing rules added afterwards route its open cases."""
-    from gridmap.routing import SAMPLE_DEPARTMENTS, SAMPLE_RULES
+    from etl.sample_cases import departments, responsibilities
     from gridmap.services import cases
 
     path = tmp_path / "rev0003.gpkg"
@@ -168,11 +168,12 @@ def test_a_store_at_revision_0003_gains_the_case_loop(tmp_path):
         assert indexes["ix_incidents_grid"] == ["grid_code", "status"]
         assert indexes["ix_incidents_due"] == ["due_utc", "department", "grid_code"]
         assert indexes["ix_incidents_warn"] == ["warn_utc", "due_utc", "department", "grid_code"]
-        for d in SAMPLE_DEPARTMENTS:
-            if d.layer in (None, "police", "traffic", "fire"):
+        old_layers = (None, "police", "traffic", "fire")  # the zones that store has
+        for d in departments():
+            if d.layer in old_layers:
                 store.save_department(d)
-        for rule in SAMPLE_RULES:
-            if rule.department in store.departments():
+        for rule in responsibilities():
+            if rule.department in store.departments() and rule.layer in old_layers:
                 store.add_rule(rule)
         open_cases = [r for r in rows if r["status"] in OPEN_STATUSES]
         assert cases.route_unrouted(store) == len(open_cases) > 0

@@ -114,6 +114,26 @@ def test_layers_list_and_features_by_bbox(client, sample_frames):
     assert digits and max(digits) == 6
 
 
+def test_label_points_lie_in_their_areas_and_follow_the_view(client, sample_frames):
+    """Where a map writes the names of the offline base: one point per area, on its
+    surface (not a centroid, which a crescent-shaped area does not contain)."""
+    import shapely
+
+    streets = sample_frames["street"].set_index("code")
+    body = client.get("/api/layers/street/labels").get_json()
+    assert len(body["features"]) == len(streets) == 29
+    for f in body["features"]:
+        point = shapely.geometry.shape(f["geometry"])
+        area = streets.loc[f["id"], "geometry"]
+        assert f["properties"] == {"code": f["id"], "name": streets.loc[f["id"], "name"]}
+        assert area.buffer(1e-6).contains(point)  # 6 decimals: within 0.1 m of the area
+    part = client.get("/api/layers/street/labels?bbox=125.08,46.57,125.12,46.61").get_json()
+    assert 0 < len(part["features"]) < 29
+    assert client.get("/api/layers/nowhere/labels").status_code == 404
+    r = client.get("/api/layers/street/labels?bbox=1,2,3")
+    assert r.status_code == 400 and r.get_json()["parameter"] == "bbox"
+
+
 def test_simplified_layers_are_smaller_and_stay_valid(client):
     import shapely
 
@@ -208,3 +228,30 @@ def test_basemap_is_configuration(web_db, basemap, key, expected, datum):
     if key:
         assert f"tk={key}" in html
     assert f'"datum": "{datum}"' in html
+    # Without tiles, the city's own areas are the base (coarse to fine, above the grids).
+    config = _config_of(html)
+    if expected is None:
+        levels = [x["name"] for x in config["cityBase"]["levels"]]
+        assert levels == ["district", "street", "neighborhood"]
+    else:
+        assert config["cityBase"] is None
+
+
+def _config_of(html: str) -> dict:
+    """The map page's configuration (the argument of ``GridMap.init``)."""
+    start = html.index("{", html.index("GridMap.init("))
+    return json.JSONDecoder().raw_decode(html[start:])[0]
+
+
+def test_every_page_with_a_map_loads_the_shared_base_after_leaflet():
+    """One home for what every map shares (no flag in the attribution, the basemap): a
+    page that loads Leaflet loads basemap.js right after it."""
+    from pathlib import Path
+
+    pages = Path(__file__).resolve().parents[2] / "web" / "templates"
+    with_maps = [p for p in pages.glob("*.html") if "vendor/leaflet/leaflet.js" in p.read_text()]
+    assert with_maps
+    for page in with_maps:
+        lines = page.read_text().splitlines()
+        at = next(i for i, line in enumerate(lines) if "vendor/leaflet/leaflet.js" in line)
+        assert "basemap.js" in lines[at + 1], page.name

@@ -92,6 +92,52 @@ def test_clusters_carry_the_legends_status_colours(browser, live_server, web_db)
         p.close()
 
 
+def test_the_area_filter_zooms_outlines_and_filters_and_names_are_the_base(
+    browser, live_server, web_db
+):
+    with GeoPackageStore(web_db) as store:
+        incidents = store.incidents()
+        grids = store.area_names("grid")
+        names = store.area_names("neighborhood")
+    parent = incidents["grid_code"].map(lambda g: grids[g][1])
+    code = parent.value_counts().index[0]  # the community with the most cases
+    p = _signed_in(
+        browser, live_server, web_db, "dispatcher", viewport={"width": 1366, "height": 768}
+    )
+    try:
+        p.open("/")
+        # No tiles configured: the districts' names over a light base of the city.
+        assert p.js("GridMap.base.labelled") == "district"
+        shown = p.js(
+            "Array.from(document.querySelectorAll('.gm-base-label')).map(x => x.textContent)"
+        )
+        assert len(shown) == 5 and all(name for name in shown)
+        whole = p.js("GridMap.map.getZoom()")
+        p.page.select_option("#gm-area", code)
+        p.idle()
+        # Zoomed to the community, its outline drawn, and only its cases counted.
+        assert p.js("GridMap.map.getZoom()") > whole
+        inside = p.js(
+            "(() => { const b = GridMap.map.getBounds(); let n = 0;"
+            " GridMap.layers.neighborhood.eachLayer(l => {"
+            f" if (l.feature.properties.code === '{code}'"
+            " && b.contains(l.getBounds()) && l.options.weight === 4) n += 1; }); return n; })()"
+        )
+        assert inside == 1
+        assert p.js("window.gridmapState.incidentTotal") == int((parent == code).sum())
+        assert p.page.locator("#gm-area option:checked").inner_text().startswith(names[code][0])
+        # Finer names as one zooms in.
+        assert p.js("GridMap.base.labelled") in {"street", "neighborhood"}
+        p.shot("map-area-filter-1366")
+        # The board's link (?area=) opens the map on the same filter.
+        p.open(f"/?area={code}")
+        assert p.page.input_value("#gm-area") == code
+        assert p.js("window.gridmapState.incidentTotal") == int((parent == code).sum())
+        assert p.errors == []
+    finally:
+        p.close()
+
+
 def test_the_phone_popup_fits_360_px_and_its_numbers_are_links(
     browser, live_server, web_db, sample_frames, sample_store
 ):
@@ -112,6 +158,17 @@ def test_the_phone_popup_fits_360_px_and_its_numbers_are_links(
     try:
         p.open("/")
         _no_flag(p)
+        # The legend folds to one tap at the top (not hidden, not under the panel), and the
+        # scale bar sits under the zoom buttons, clear of the panel.
+        panel = p.page.locator("#gm-panel").bounding_box()
+        p.page.locator(".gm-legend summary").click()
+        legend = p.page.locator(".gm-legend").bounding_box()
+        assert legend["y"] + legend["height"] <= panel["y"] and legend["x"] + legend["width"] <= 360
+        assert p.page.locator(".gm-legend i").first.is_visible()
+        p.shot("map-legend-360")
+        p.page.locator(".gm-legend summary").click()
+        scale = p.page.locator(".leaflet-control-scale").bounding_box()
+        assert scale["y"] + scale["height"] <= panel["y"]
         p.js(f"void GridMap.map.setView([{lat}, {lon}], 15)")
         p.idle()
         # No marker under the click: it lands on the map.

@@ -31,6 +31,22 @@ def _ready(p: Page) -> None:
         p.page.wait_for_timeout(50)
 
 
+def _named_base(p: Page, url: str, layer: str) -> None:
+    """The base names ``layer``'s areas (waiting for the view's base to be drawn)."""
+    from gridmap.stores import open_store
+
+    deadline = time.monotonic() + 30
+    while p.js("() => gridmapPublic.base.labelled") != layer:
+        assert time.monotonic() < deadline, f"the base did not name the {layer} areas"
+        p.page.wait_for_timeout(50)
+    shown = p.js(
+        "() => Array.from(document.querySelectorAll('.gm-base-label')).map(x => x.textContent)"
+    )
+    with open_store(url) as store:
+        names = {name for name, _ in store.area_names(layer).values()}
+    assert shown and set(shown) <= names
+
+
 def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
     code, x, y = spot_in(pub_db)
     p = Page(browser, pub_server)
@@ -40,8 +56,14 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         assert p.page.inner_text("h1") == "市民上报"
         # Every script and style from the app itself (offline first).
         assert all(u.startswith(pub_server) for u in p.requests), p.requests
+        # No tiles configured: the city's own areas and their names are the base, coarse
+        # (districts) when the whole city shows, finer as one zooms in; no flag.
+        _named_base(p, pub_db, "district")
+        assert "Leaflet" in p.page.inner_text(".leaflet-control-attribution")
+        assert p.page.locator(".leaflet-control-attribution svg").count() == 0
         p.js(f"() => gridmapPublic.map.setView([{y}, {x}], 17, {{animate: false}})")
         p.page.wait_for_timeout(300)
+        _named_base(p, pub_db, "neighborhood")
         box = p.page.locator("#gm-public-map").bounding_box()
         p.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         assert abs(float(p.page.input_value("#gm-lon")) - x) < 1e-4
@@ -57,12 +79,12 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         p.shot("public-receipt")
         with p.page.expect_navigation():
             p.page.click("#gm-follow")
-        assert p.page.inner_text("#gm-case-status") == "采集"
+        assert p.page.inner_text("#gm-case-status") == "已收到"  # plain words, no 采集
         p.shot("public-track-reported")
 
         take_steps(pub_db, incident_id, code, notes={"report_back": "已于当日清运"})
         p.page.reload()
-        assert p.page.inner_text("#gm-case-status") == "结案"
+        assert p.page.inner_text("#gm-case-status") == "已办结"
         assert "已于当日清运" in p.page.inner_text("#gm-timeline")
         body = p.page.inner_text("main")
         for private in ("王五", "officer", "dispatcher", "department#"):
@@ -71,7 +93,7 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         p.page.check("#gm-rate input[value=satisfied]")
         with p.page.expect_navigation():
             p.page.click("#gm-rate-submit")
-        assert p.page.inner_text("#gm-case-status") == "评价"
+        assert p.page.inner_text("#gm-case-status") == "已办结"
         assert "满意" in p.page.inner_text("#gm-rated")
         p.shot("public-track-rated")
 

@@ -24,11 +24,6 @@
     };
   }
 
-  // Leaflet's default prefix carries a national flag, which a city's deployment does not
-  // show: a plain link instead (set before folium creates the map).
-  L.Control.Attribution.prototype.options.prefix =
-    '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>';
-
   // Only what a dialler needs: digits, + and the separators * # , ;
   function telLink(phone, label) {
     var digits = String(phone || '').replace(/[^0-9+*#,;]/g, '');
@@ -84,6 +79,13 @@
     // whole list and measured it (a forced layout per overlay, a tenth of the first draw's
     // script time).
     var control = L.control.layers(null, null, {collapsed: small, position: 'topright'});
+    // The scale bar: at the bottom on a desktop; under the zoom buttons on a phone, where
+    // the panel takes the bottom of the screen.
+    L.control.scale({position: small ? 'topleft' : 'bottomleft', imperial: false}).addTo(map);
+    if (cfg.cityBase) {
+      GridMap.base = GridmapBase.city(map, Object.assign({api: cfg.api, generation: cfg.generation.id,
+                                                          datum: cfg.datum, outlines: false}, cfg.cityBase));
+    }
 
     // -- boundaries ------------------------------------------------------------------
     var areaLayers = {};
@@ -103,6 +105,10 @@
       var style = {color: spec.color, weight: spec.weight, dashArray: spec.dashArray || null,
                    fill: false, opacity: 0.9};
       var focus = cfg.focus;
+      var chosen = document.getElementById('gm-area');
+      if (chosen && chosen.value && spec.name === cfg.communityLayer && props.code === chosen.value) {
+        return Object.assign(style, {color: '#e31a1c', weight: 4, fill: true, fillOpacity: 0.06});
+      }
       if (focus && spec.name === 'grid') {
         if (props.code === focus.grid) {
           return Object.assign(style, {color: '#e31a1c', weight: 4, fill: true, fillOpacity: 0.08});
@@ -206,6 +212,33 @@
     if (linked.get('status')) { document.getElementById('gm-status').value = linked.get('status'); }
     if (linked.get('department')) { document.getElementById('gm-department').value = linked.get('department'); }
     if (linked.get('overdue') === '1') { document.getElementById('gm-overdue').checked = true; }
+    // The area filter (a community: its grids' cases) shows in the panel, zooms to the area
+    // and outlines it.
+    var areaSelect = document.getElementById('gm-area');
+    var areaLayerName = cfg.communityLayer;
+    if (areaSelect && linked.get('area')) { areaSelect.value = linked.get('area'); }
+    function selectedArea() { return areaSelect ? areaSelect.value : (linked.get('area') || ''); }
+    function zoomToArea() {
+      var code = selectedArea();
+      if (!code) { return; }
+      load('/search', {q: code, generation: cfg.generation.id}, function (body) {
+        var hit = body.results.filter(function (r) { return r.code === code; })[0];
+        // Not animated, as the first view: the refresh asks for the view it ends on.
+        if (hit) { map.fitBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]], {animate: false}); }
+      });
+    }
+    if (areaSelect) {
+      areaSelect.addEventListener('change', function () {
+        if (areaLayerName && areaLayers[areaLayerName] && !map.hasLayer(areaLayers[areaLayerName])) {
+          areaLayers[areaLayerName].addTo(map);
+        }
+        Object.keys(areaLayers).forEach(function (name) {
+          areaLayers[name].setStyle(function (f) { return areaStyle(areaLayers[name].spec, f.properties); });
+        });
+        zoomToArea();
+      });
+    }
+    if (selectedArea() && !cfg.focus) { zoomToArea(); }
 
     function filters() {
       return {
@@ -215,7 +248,7 @@
         until: document.getElementById('gm-until').value,
         department: document.getElementById('gm-department').value,
         overdue: document.getElementById('gm-overdue').checked ? 1 : '',
-        area: linked.get('area') || '',
+        area: selectedArea(),
         grid: cfg.focus ? cfg.focus.grid : ''
       };
     }
@@ -294,10 +327,13 @@
     refreshAll();
 
     // -- legend ----------------------------------------------------------------------
-    var legend = L.control({position: 'bottomright'});
+    var legend = L.control({position: small ? 'topright' : 'bottomright'});
     legend.onAdd = function () {
-      var div = L.DomUtil.create('div', 'gm-legend');
-      var rows = ['<strong>' + escapeHtml(t.legend) + '</strong>', '<em>' + escapeHtml(t.incidents) + '</em>'];
+      // A fold of its own: open on a desktop, one tap away on a phone (where it would
+      // cover the map).
+      var div = L.DomUtil.create('details', 'gm-legend');
+      div.open = !small;
+      var rows = ['<em>' + escapeHtml(t.incidents) + '</em>'];
       Object.keys(cfg.statusColors).forEach(function (s) {
         rows.push('<i style="background:' + cfg.statusColors[s] + '"></i>' + escapeHtml(cat.statuses[s]));
       });
@@ -308,7 +344,8 @@
       Object.keys(cfg.riskColors).forEach(function (r) {
         rows.push('<i style="background:' + cfg.riskColors[r] + '"></i>' + escapeHtml(cat.risk_levels[r]));
       });
-      div.innerHTML = rows.join('<br>');
+      div.innerHTML = '<summary>' + escapeHtml(t.legend) + '</summary>' + rows.join('<br>');
+      L.DomEvent.disableClickPropagation(div);
       return div;
     };
     legend.addTo(map);

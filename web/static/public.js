@@ -1,5 +1,5 @@
-// The public report page's map: the city's outline, a click puts the report's point
-// (its lon and lat fill the form).  No basemap tiles: the page works offline.
+// The public report page's map: a click puts the report's point (its lon and lat fill the
+// form).  Without basemap tiles (the default) the city's own areas are the base, offline.
 (function () {
   'use strict';
   var box = document.getElementById('gm-public-map');
@@ -20,23 +20,57 @@
     lat.value = latlng.lat.toFixed(7);
   }
 
-  map.on('click', function (e) { put(e.latlng); });
+  // "已有人上报": open cases of the chosen category near the point, to follow instead.
+  var nearby = document.getElementById('gm-nearby');
+  var category = document.getElementById('gm-category-pick');
+  function esc(s) {
+    return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  }
+  function offer() {
+    if (!nearby || !lon.value || !lat.value || !category.value) { return; }
+    var q = 'lon=' + encodeURIComponent(lon.value) + '&lat=' + encodeURIComponent(lat.value) +
+      '&category=' + encodeURIComponent(category.value);
+    fetch('/public/nearby?' + q, {headers: {Accept: 'application/json'}})
+      .then(function (r) { return r.ok ? r.json() : {cases: []}; })
+      .then(function (found) {
+        var d = nearby.dataset;
+        if (!found.cases.length) { nearby.hidden = true; nearby.innerHTML = ''; return; }
+        var items = found.cases.map(function (c) {
+          return '<li data-case="' + c.id + '">' + esc(c.category) + ' · ' + esc(c.status) +
+            ' · ' + c.metres + ' ' + esc(d.away) + ' · ' + esc(d.reported) + ' ' + esc(c.reported) +
+            ' <button type="submit" class="gm-button gm-follow-case" formnovalidate formaction="' +
+            esc(d.follow) + '" name="follow" value="' + c.id + '">' + esc(d.button) + '</button></li>';
+        });
+        nearby.innerHTML = '<h2>' + esc(d.title) + '</h2><p>' + esc(d.hint) + '</p><ul>' +
+          items.join('') + '</ul>';
+        nearby.hidden = false;
+      })
+      .catch(function () {});  // no answer: nothing to offer, the report goes as it is
+  }
+  if (category) { category.addEventListener('change', offer); }
+
+  map.on('click', function (e) { put(e.latlng); offer(); });
   window.gridmapHere(function (x, y) {
     put(L.latLng(y, x));
+    offer();
     map.setView([y, x], Math.max(map.getZoom(), 16));
   });
   [lon, lat].forEach(function (el) {
     el.addEventListener('change', function () {
-      if (lon.value && lat.value) { put(L.latLng(+lat.value, +lon.value)); }
+      if (lon.value && lat.value) { put(L.latLng(+lat.value, +lon.value)); offer(); }
     });
   });
-  // The outlines of the level under the city (streets) help people find the place.
-  fetch('/api/layers/' + encodeURIComponent(box.getAttribute('data-outline')) + '?zoom=12', {headers: {Accept: 'application/json'}})
-    .then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (geo) {
-      if (geo) {
-        L.geoJSON(geo, {interactive: false, style: {color: '#2c7fb8', weight: 1.5, fill: false}}).addTo(map);
-      }
-    })
-    .finally(function () { window.gridmapPublic.ready = true; });
+  // Under the point: the configured tiles, or the city's own areas with their names, so
+  // that people find their street (basemap.js).
+  var base = JSON.parse(box.getAttribute('data-base'));
+  if (base.tiles) {
+    GridmapBase.tiles(map, base);
+    window.gridmapPublic.ready = true;
+  } else {
+    window.gridmapPublic.base = GridmapBase.city(map, Object.assign({datum: 'wgs84', onDraw: function () {
+      window.gridmapPublic.ready = true;  // the first view's base is drawn
+    }}, base));
+  }
 })();
