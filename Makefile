@@ -66,7 +66,7 @@ clean:
 # tests/web/test_catalogue.py fails while one is missing).  The app compiles the .po
 # files itself when it starts.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k _lp:1c,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _lp:1c,2 -k say --no-location --sort-output \
 		-o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d web/translations --no-fuzzy-matching \
 		--ignore-obsolete -w 100

@@ -15,6 +15,7 @@ import pandas as pd
 from boundaries import metrics
 from boundaries.plan import Plan
 from boundaries.units import Units, fine_plan
+from gridmap.errors import say
 from gridmap.stores.protocols import CasesAndAreas
 
 
@@ -102,7 +103,8 @@ def compare(
     for key in ("districts", "max_deviation", "spread", "mean_polsby_popper", "cut_edges"):
         rows.append({"metric": key, "before": a[key], "after": b[key], "change": b[key] - a[key]})
     return Comparison(
-        before=before_name or ("today's " + units.layer if before is None else "before"),
+        before=before_name
+        or (say("today's {layer}", layer=units.layer) if before is None else say("before")),
         after=after_name,
         units_moved=int(moved.sum()),
         residents_moved=int(pop[moved].sum()),

@@ -24,7 +24,7 @@ from boundaries.plan import Plan
 from boundaries.propose import mixed_plan
 from boundaries.rules import Bounds, rule_rows
 from boundaries.units import Units, fine_plan
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,13 @@ class Painting:
         """The index of district ``name``; a name not yet in the plan is a new district
         (appended to ``new``)."""
         if not isinstance(name, str | int) or isinstance(name, bool) or not str(name).strip():
-            raise InvalidInput(f"district {name!r}: expected a district name", field="district")
+            raise InvalidInput(
+                say("district {name!r}: expected a district name", name=name), field="district"
+            )
         name = str(name).strip()
         if len(name) > 40:
             raise InvalidInput(
-                f"district {name[:40]!r}...: at most 40 characters", field="district"
+                say("district {name!r}...: at most 40 characters", name=name[:40]), field="district"
             )
         where = np.flatnonzero(self.plan.names == name)
         if len(where):
@@ -90,7 +92,7 @@ class Painting:
         """Finest unit index -> district index; a neighborhood's code moves all its grids."""
         if not isinstance(changes, Mapping) or not changes:
             raise InvalidInput(
-                "changes: expected an object of unit code -> district", field="changes"
+                say("changes: expected an object of unit code -> district"), field="changes"
             )
         out: dict[int, int] = {}
         self._new: list[str] = []
@@ -103,9 +105,14 @@ class Painting:
                 out.update(dict.fromkeys(self.members[code].tolist(), d))
             else:
                 raise InvalidInput(
-                    f"unit {code!r} is not a {self.units.layer}"
-                    + (f" or {self.units.fine_layer}" if self.units.fine_layer else "")
-                    + " of this plan",
+                    say(
+                        "unit {code!r} is not a {layer}{or_fine} of this plan",
+                        code=code,
+                        layer=self.units.layer,
+                        or_fine=say(" or {fine}", fine=self.units.fine_layer)
+                        if self.units.fine_layer
+                        else "",
+                    ),
                     field="unit",
                 )
         return out

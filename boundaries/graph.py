@@ -15,7 +15,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.geometry import shared_borders, to_metric
 
 
@@ -45,7 +45,7 @@ class UnitGraph:
         out = []
         for c in codes:
             if c not in pos:
-                raise InvalidInput(f"unknown unit {c!r}", field="unit")
+                raise InvalidInput(say("unknown unit {c!r}", c=c), field="unit")
             out.append(pos[c])
         return np.asarray(out, dtype=np.int64)
 
@@ -66,7 +66,7 @@ class UnitGraph:
         frame = frame.reset_index(drop=True)
         for col in ("code", "population"):
             if col not in frame:
-                raise InvalidInput(f"units need a {col!r} column", field=col)
+                raise InvalidInput(say("units need a {col!r} column", col=col), field=col)
         if frame.crs is not None and frame.crs.is_projected:
             # Already metric (a planner's own file): measure as drawn.
             metric = np.asarray(frame.geometry.values, dtype=object)

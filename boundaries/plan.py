@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from boundaries.graph import UnitGraph
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 
 
 class Plan:
@@ -70,8 +70,11 @@ class Plan:
             missing = [c for c in graph.codes if c not in assignment]
             if missing:
                 raise InvalidInput(
-                    f"{len(missing)} units are not assigned, such as "
-                    f"{', '.join(map(str, missing[:5]))}",
+                    say(
+                        "{missing_count} units are not assigned, such as {missing}",
+                        missing_count=len(missing),
+                        missing=", ".join(map(str, missing[:5])),
+                    ),
                     field="plan",
                 )
             raw = [assignment[c] for c in graph.codes]
@@ -100,7 +103,8 @@ class Plan:
                 continue
             if not 0 <= new < self.k:
                 raise InvalidInput(
-                    f"district {new} does not exist in a plan of {self.k}", field="district"
+                    say("district {new} does not exist in a plan of {k}", new=new, k=self.k),
+                    field="district",
                 )
             pop[old] -= g.population[u]
             pop[new] += g.population[u]

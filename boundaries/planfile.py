@@ -18,7 +18,7 @@ import pandas as pd
 from boundaries.plan import Plan
 from boundaries.propose import mixed_plan
 from boundaries.units import Units
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.spreadsheet import plain_cell, write_frame
 
 UNIT_FIELDS = ("unit", "code", "unit_code", "GEOID", "id")
@@ -47,7 +47,7 @@ def from_assignment(units: Units, assignment: dict[str, str], source: str = "pla
     """A plan from unit code -> district label (the API's and the store's form)."""
     if not isinstance(assignment, dict):
         raise InvalidInput(
-            "assignment: expected an object of unit code -> district", field="assignment"
+            say("assignment: expected an object of unit code -> district"), field="assignment"
         )
     return from_rows(units, [(f"{source} unit {u!r}", u, d) for u, d in assignment.items()], source)
 
@@ -61,25 +61,40 @@ def from_rows(units: Units, rows: list[tuple[str, object, object]], source: str)
     kinds = units.layer + (f" or {units.fine_layer}" if units.fine_layer else "")
     for what, unit, label in rows:
         if unit is None or pd.isna(unit) or str(unit).strip() == "":
-            raise InvalidInput(f"{what}: no unit code", field="unit")
+            raise InvalidInput(say("{what}: no unit code", what=what), field="unit")
         unit = str(unit).strip()
         if label is None or pd.isna(label) or str(label).strip() == "":
-            raise InvalidInput(f"{what}: unit {unit} has no district", field="district")
+            raise InvalidInput(
+                say("{what}: unit {unit} has no district", what=what, unit=unit), field="district"
+            )
         if unit not in whole and unit not in part:
             raise InvalidInput(
-                f"{what}: unit {unit} is not a {kinds} of generation {units.generation}",
+                say(
+                    "{what}: unit {unit} is not a {kinds} of generation {generation}",
+                    what=what,
+                    unit=unit,
+                    kinds=kinds,
+                    generation=units.generation,
+                ),
                 field="unit",
             )
         if unit in assigned and assigned[unit] != str(label).strip():
-            raise InvalidInput(f"{what}: unit {unit} is assigned twice", field="unit")
+            raise InvalidInput(
+                say("{what}: unit {unit} is assigned twice", what=what, unit=unit), field="unit"
+            )
         assigned[unit] = str(label).strip()
     labels = []
     for code, group in zip(fine.codes, fine.group, strict=True):
         label = assigned.get(str(code), assigned.get(str(group)))
         if label is None:
             raise InvalidInput(
-                f"{source}: {units.fine_layer or units.layer} {code} (of {group}) is in no "
-                "district",
+                say(
+                    "{source}: {layer} {code} (of {group}) is in no district",
+                    source=source,
+                    layer=units.fine_layer or units.layer,
+                    code=code,
+                    group=group,
+                ),
                 field="district",
             )
         labels.append(label)
@@ -94,14 +109,18 @@ def from_rows(units: Units, rows: list[tuple[str, object, object]], source: str)
 def writable(path: Path) -> Path:
     """``path`` if a plan can be written there, checked before any work is done."""
     if path.suffix.lower() not in (".csv", ".geojson", ".json"):
-        raise InvalidInput(f"{path.name}: a plan file is .csv or .geojson", field="out")
+        raise InvalidInput(
+            say("{path}: a plan file is .csv or .geojson", path=path.name), field="out"
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise InvalidInput(f"{path}: no folder {folder} to write it in", field="out")
+        raise InvalidInput(
+            say("{path}: no folder {folder} to write it in", path=path, folder=folder), field="out"
+        )
     if path.is_dir():
-        raise InvalidInput(f"{path}: is a folder; expected a file name", field="out")
+        raise InvalidInput(say("{path}: is a folder; expected a file name", path=path), field="out")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise InvalidInput(f"{path}: not allowed to write there", field="out")
+        raise InvalidInput(say("{path}: not allowed to write there", path=path), field="out")
     return path
 
 
@@ -120,13 +139,15 @@ def write(path: str | Path, plan: Plan) -> Path:
     elif path.suffix.lower() == ".csv":
         write_frame(frame, path)
     else:
-        raise InvalidInput(f"{path.name}: a plan file is .csv or .geojson", field="out")
+        raise InvalidInput(
+            say("{path}: a plan file is .csv or .geojson", path=path.name), field="out"
+        )
     return path
 
 
 def _rows(path: Path) -> pd.DataFrame:
     if not path.exists():
-        raise InvalidInput(f"{path}: no such file", field="file")
+        raise InvalidInput(say("{path}: no such file", path=path), field="file")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -141,13 +162,18 @@ def _rows(path: Path) -> pd.DataFrame:
                     {"unit": list(data), "district": list(data.values())}, dtype=str
                 )
     except RecursionError:
-        raise InvalidInput(f"{path.name}: JSON nested too deeply", field="file") from None
+        raise InvalidInput(
+            say("{path}: JSON nested too deeply", path=path.name), field="file"
+        ) from None
     except InvalidInput:
         raise
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InvalidInput(f"{path.name}: not a readable plan file ({exc})", field="file") from exc
+        raise InvalidInput(
+            say("{path}: not a readable plan file ({exc})", path=path.name, exc=exc), field="file"
+        ) from exc
     raise InvalidInput(
-        f"{path.name}: a plan file is a CSV (unit, district) or GeoJSON", field="file"
+        say("{path}: a plan file is a CSV (unit, district) or GeoJSON", path=path.name),
+        field="file",
     )
 
 
@@ -156,14 +182,19 @@ def _properties(features, path: Path) -> list[dict]:
     an object whose properties are an object (or null)."""
     if not isinstance(features, list):
         raise InvalidInput(
-            f"{path.name}: a FeatureCollection without a list of features", field="file"
+            say("{path}: a FeatureCollection without a list of features", path=path.name),
+            field="file",
         )
     out = []
     for i, feature in enumerate(features):
         props = feature.get("properties") if isinstance(feature, dict) else None
         if not isinstance(feature, dict) or not isinstance(props, dict | None):
             raise InvalidInput(
-                f"{path.name}: feature {i + 1} is not a GeoJSON feature with properties",
+                say(
+                    "{path}: feature {i} is not a GeoJSON feature with properties",
+                    path=path.name,
+                    i=i + 1,
+                ),
                 field="file",
                 position=i,
             )
@@ -175,14 +206,25 @@ def _column(rows: pd.DataFrame, given: str | None, known: tuple, path: Path, wha
     if given:
         if given not in rows:
             raise InvalidInput(
-                f"{path.name}: no column {given!r}; columns: {', '.join(rows.columns)}", field=what
+                say(
+                    "{path}: no column {given!r}; columns: {columns}",
+                    path=path.name,
+                    given=given,
+                    columns=", ".join(rows.columns),
+                ),
+                field=what,
             )
         return given
     for name in known:
         if name in rows:
             return name
     raise InvalidInput(
-        f"{path.name}: no {what} column (expected one of {', '.join(known)}); "
-        f"columns: {', '.join(map(str, rows.columns)) or 'none'}",
+        say(
+            "{path}: no {what} column (expected one of {known}); columns: {columns}",
+            path=path.name,
+            what=what,
+            known=", ".join(known),
+            columns=", ".join(map(str, rows.columns)) or say("(none)"),
+        ),
         field=what,
     )

@@ -26,7 +26,7 @@ from boundaries.plan import Plan
 from boundaries.units import Units, fine_plan
 from gridmap.codes import child_codes, sequence_within
 from gridmap.engines import LargeBatches
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.geometry import lonlat_area_m2
 from gridmap.model import Generation, Layer, Officer
 from gridmap.services import approvals, generations
@@ -66,21 +66,25 @@ class PublishRequest:
         """  # noqa: E501
         name = _text(data, "name")
         if not name:
-            raise InvalidInput("'name' is missing; expected a generation name", field="name")
+            raise InvalidInput(say("'name' is missing; expected a generation name"), field="name")
         activate = data.get("activate", False)
         if not isinstance(activate, bool):
             raise InvalidInput(
-                f"'activate' is {activate!r}; expected true or false", field="activate"
+                say("'activate' is {activate!r}; expected true or false", activate=activate),
+                field="activate",
             )
         mode = data.get("mode") or "stage"
         if mode not in ("stage", "activate"):
-            raise InvalidInput(f"'mode' is {mode!r}; expected stage or activate", field="mode")
+            raise InvalidInput(
+                say("'mode' is {mode!r}; expected stage or activate", mode=mode), field="mode"
+            )
         raw = _text(data, "effective")
         try:
             effective = date.fromisoformat(raw) if raw else None
         except ValueError:
             raise InvalidInput(
-                f"'effective' is {raw!r}; expected a date YYYY-MM-DD", field="effective"
+                say("'effective' is {raw!r}; expected a date YYYY-MM-DD", raw=raw),
+                field="effective",
             ) from None
         return cls(
             name=name,
@@ -114,7 +118,9 @@ def area_names(data: Mapping) -> tuple[tuple[str, str], ...]:
     """
     given = data.get("names") or {}
     if not isinstance(given, Mapping):
-        raise InvalidInput(f"'names' is {given!r}; expected code -> name", field="names")
+        raise InvalidInput(
+            say("'names' is {given!r}; expected code -> name", given=given), field="names"
+        )
     pairs = [(k.removeprefix(NAME_FIELD), k) for k in data if k.startswith(NAME_FIELD)]
     out = {code: _text(data, key) for code, key in pairs}
     out.update({str(code): _text(given, code) for code in given})
@@ -126,7 +132,9 @@ def _text(data: Mapping, key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{key!r} is {value!r}; expected text", field=key)
+        raise InvalidInput(
+            say("{key!r} is {value!r}; expected text", key=key, value=value), field=key
+        )
     return value.strip()
 
 
@@ -323,9 +331,11 @@ def check(store: AreaStore, units: Units, plan: Plan, *, layer: str = "community
     if units.parent_layer is None:
         # New codes extend their parent's code (GB/T 2260): without a parent there is none.
         raise InvalidInput(
-            "publishing numbers the new areas inside their parent layer's areas, and this "
-            "plan has none (--parent none); plan with --parent LAYER to publish, or write it "
-            "out with 'gridmap plan export'",
+            say(
+                "publishing numbers the new areas inside their parent layer's areas, "
+                "and this plan has none (--parent none); plan with --parent LAYER to "
+                "publish, or write it out with 'gridmap plan export'"
+            ),
             field="parent",
             code="publish.no_parent",
         )
@@ -333,8 +343,12 @@ def check(store: AreaStore, units: Units, plan: Plan, *, layer: str = "community
     newest = max(store.generations(), key=lambda g: g.id)
     if source.id != newest.id:
         raise InvalidInput(
-            f"the plan was made on generation {source.name}, but a newer one "
-            f"({newest.name}) exists: plan on the newest generation",
+            say(
+                "the plan was made on generation {source}, but a newer one ({newest}) "
+                "exists: plan on the newest generation",
+                source=source.name,
+                newest=newest.name,
+            ),
             field="generation",
             code="publish.newer",
             values={"source": source.name, "newest": newest.name},
@@ -343,7 +357,7 @@ def check(store: AreaStore, units: Units, plan: Plan, *, layer: str = "community
     failed = [reason for _, ok, reason in rules.check(fine) if not ok]
     if failed:
         raise InvalidInput(
-            "the plan breaks the rules: " + "; ".join(failed),
+            say("the plan breaks the rules: {failed}", failed="; ".join(failed)),
             field="plan",
             code="publish.rules",
             values={"reasons": failed},  # each said in the page's language
@@ -356,8 +370,13 @@ def _fits(seq: np.ndarray, width: int) -> None:
     of more grids cannot be published (refused as input, not a server error)."""
     if len(seq) and int(seq.max()) >= 10**width:
         raise InvalidInput(
-            f"an area of the plan holds {int(seq.max())} grids, more than the {width}-digit "
-            "grid codes number (GRIDMAP_GRID_CODE_WIDTH); split it into smaller areas",
+            say(
+                "an area of the plan holds {max} grids, more than the {width}-digit "
+                "grid codes number (GRIDMAP_GRID_CODE_WIDTH); split it into smaller "
+                "areas",
+                max=int(seq.max()),
+                width=width,
+            ),
             field="plan",
             code="publish.too_many_grids",
             values={"grids": int(seq.max()), "width": width},
@@ -444,8 +463,14 @@ def _check_target(store: AreaStore, units: Units, layer: str) -> None:
     if finer or coarse or zone:
         what = "a zone layer" if zone else "finer than the units" if finer else "not below"
         raise InvalidInput(
-            f"layer {layer!r} is {what} ({units.layer} in {units.parent_layer}); publish into "
-            "a new layer (such as 'community') or the units' own",
+            say(
+                "layer {layer!r} is {what} ({layer2} in {parent_layer}); publish into "
+                "a new layer (such as 'community') or the units' own",
+                layer=layer,
+                what=what,
+                layer2=units.layer,
+                parent_layer=units.parent_layer,
+            ),
             field="layer",
             code="publish.layer",
             values={"layer": layer},
@@ -494,7 +519,7 @@ def _given(codes, proposed: list[str], names: Mapping[str, str]) -> list[str]:
     unknown = sorted(set(names) - {str(c) for c in codes})
     if unknown:
         raise InvalidInput(
-            f"no new area has code {unknown[0]}",
+            say("no new area has code {unknown}", unknown=unknown[0]),
             field=NAME_FIELD + unknown[0],
             code="publish.area_unknown",
             values={"area": unknown[0]},
@@ -519,7 +544,12 @@ def _replaced_layers(store: AreaStore, units: Units, target: str, generation: in
             break
         if name is None:
             raise InvalidInput(
-                f"layer {units.layer!r} does not nest in {units.parent_layer!r}", field="parent"
+                say(
+                    "layer {layer!r} does not nest in {parent_layer!r}",
+                    layer=units.layer,
+                    parent_layer=units.parent_layer,
+                ),
+                field="parent",
             )
     known = {x.name for x in store.layers()}
     if target in known and target not in chain and store.count_areas(target, generation):

@@ -15,7 +15,7 @@ from boundaries.propose import Result, auto_plan
 from boundaries.rules import Bounds
 from boundaries.units import Units
 from boundaries.workspace import Spec
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.stores.protocols import PlanStore
 
 BALANCES = ("population", "households", "workload")
@@ -40,7 +40,10 @@ class AutoRequest:
     def __post_init__(self) -> None:
         if self.balance not in BALANCES:
             raise InvalidInput(
-                f"'balance' is {self.balance!r}; expected population, households or workload",
+                say(
+                    "'balance' is {balance!r}; expected population, households or workload",
+                    balance=self.balance,
+                ),
                 field="balance",
             )
 
@@ -89,9 +92,19 @@ def _number(data: Mapping, key: str, least: float, most: float) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not least < value:
-        raise InvalidInput(f"{key!r} is {value!r}; expected a number above {least:g}", field=key)
+        raise InvalidInput(
+            say(
+                "{key!r} is {value!r}; expected a number above {least:g}",
+                key=key,
+                value=value,
+                least=least,
+            ),
+            field=key,
+        )
     if key == "steps" and (value != int(value) or value > most):
-        raise InvalidInput(f"'steps' is {value!r}; expected 1 to 1,000,000,000", field=key)
+        raise InvalidInput(
+            say("'steps' is {value!r}; expected 1 to 1,000,000,000", value=value), field=key
+        )
     return float(value)
 
 

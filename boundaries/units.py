@@ -19,7 +19,7 @@ import shapely
 from boundaries.graph import UnitGraph, contract
 from boundaries.plan import Plan
 from gridmap.catalogue import CATEGORIES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.geometry import metric_crs, to_metric
 from gridmap.model import LOCAL_TZ, IncidentQuery
 from gridmap.stores.protocols import AreaStore, CasesAndAreas, CaseStore
@@ -63,13 +63,20 @@ def choose_layers(
     parent = default_parent(store, layer) if parent_layer is None else parent_layer
     if parent == layer:
         raise InvalidInput(
-            f"--parent {parent}: the new areas are made of {layer} areas, so they cannot lie "
-            f"inside one; give a coarser layer, or 'none'",
+            say(
+                "--parent {parent}: the new areas are made of {layer} areas, so they "
+                "cannot lie inside one; give a coarser layer, or 'none'",
+                parent=parent,
+                layer=layer,
+            ),
             field="parent",
         )
     if split == layer:
         raise InvalidInput(
-            f"--split-into {split}: the units themselves; give a finer layer, or 'none'",
+            say(
+                "--split-into {split}: the units themselves; give a finer layer, or 'none'",
+                split=split,
+            ),
             field="split_into",
         )
     return (None if split == "none" else split), (None if parent == "none" else parent)
@@ -83,8 +90,12 @@ def ancestors(store: AreaStore, layer: str, up_to: str, generation: int) -> dict
         parent = store.layer(chain[-1]).parent
         if parent is None:
             raise InvalidInput(
-                f"layer {layer!r} does not nest in {up_to!r}; give --parent none to plan "
-                "areas that need not lie inside another layer's",
+                say(
+                    "layer {layer!r} does not nest in {up_to!r}; give --parent none to "
+                    "plan areas that need not lie inside another layer's",
+                    layer=layer,
+                    up_to=up_to,
+                ),
                 field="parent",
             )
         chain.append(parent)
@@ -126,13 +137,19 @@ def from_store(
     gen = store.generation(generation)
     frame = store.areas(layer, gen.id)
     if not len(frame):
-        raise InvalidInput(f"layer {layer!r} has no areas in generation {gen.name}", field="layer")
+        raise InvalidInput(
+            say("layer {layer!r} has no areas in generation {gen}", layer=layer, gen=gen.name),
+            field="layer",
+        )
     if not frame["population"].any():
         raise InvalidInput(
-            f"layer {layer!r} has no residents (population 0 in every area): plans balance "
-            "population; import the layer again naming its population column, e.g. "
-            "gridmap import-layer FILE --layer "
-            f"{layer} --population-field TotPop",
+            say(
+                "layer {layer!r} has no residents (population 0 in every area): plans "
+                "balance population; import the layer again naming its population "
+                "column, e.g. gridmap import-layer FILE --layer {layer} "
+                "--population-field TotPop",
+                layer=layer,
+            ),
             field="population",
         )
     if parent_layer is None:
@@ -157,8 +174,14 @@ def from_store(
     outside = ~grids["parent_code"].isin(frame["code"])
     if outside.any():
         raise InvalidInput(
-            f"{fine_layer} {grids['code'][outside].iloc[0]} lies in no {layer} of generation "
-            f"{gen.name}: does {fine_layer} nest in {layer}?",
+            say(
+                "{fine_layer} {code} lies in no {layer} of generation {gen}: does "
+                "{fine_layer} nest in {layer}?",
+                fine_layer=fine_layer,
+                code=grids["code"][outside].iloc[0],
+                layer=layer,
+                gen=gen.name,
+            ),
             field="fine",
         )
     grids["parent"] = grids["parent_code"].map(parent_of)
@@ -207,7 +230,9 @@ def _check_links(links, units: gpd.GeoDataFrame, fine: gpd.GeoDataFrame | None) 
                     else fine[fine["parent_code"] == code]
                 )
             else:
-                raise InvalidInput(f"link {a}-{b}: {code} is not a unit", field="link")
+                raise InvalidInput(
+                    say("link {a}-{b}: {code} is not a unit", a=a, b=b, code=code), field="link"
+                )
         if fine is None:
             out.append((a, b))
             continue
@@ -231,6 +256,11 @@ def fine_plan(units: Units, plan: Plan) -> Plan:
     missing = [c for c, lab in zip(g.codes, labels, strict=True) if lab is None]
     if missing:
         raise InvalidInput(
-            f"{len(missing)} units are not in the plan, such as {missing[0]}", field="plan"
+            say(
+                "{missing_count} units are not in the plan, such as {missing}",
+                missing_count=len(missing),
+                missing=missing[0],
+            ),
+            field="plan",
         )
     return Plan(g, np.asarray(labels, dtype=np.int64), plan.k, names=plan.names)

@@ -24,7 +24,7 @@ from boundaries.publish import Preview, Published, PublishRequest, check, previe
 from boundaries.rules import NO_BOUNDS, Bounds, rule_rows
 from gridmap import access
 from gridmap.engines import LargeBatches
-from gridmap.errors import Conflict, InvalidInput
+from gridmap.errors import Conflict, InvalidInput, say
 from gridmap.model import LOCAL_TZ
 from gridmap.services import approvals
 from gridmap.settings import Settings
@@ -54,25 +54,35 @@ class Spec:
         extra = set(data) - known
         if extra:
             raise InvalidInput(
-                f"unknown unit option {sorted(extra)[0]!r}; expected " + ", ".join(sorted(known)),
+                say(
+                    "unknown unit option {extra!r}; expected {known}",
+                    extra=sorted(extra)[0],
+                    known=", ".join(sorted(known)),
+                ),
                 field=sorted(extra)[0],
             )
         for key in ("layer", "parent", "split_into"):
             if data.get(key) is not None and not isinstance(data[key], str):
-                raise InvalidInput(f"{key}: expected a layer name or 'none'", field=key)
+                raise InvalidInput(
+                    say("{key}: expected a layer name or 'none'", key=key), field=key
+                )
         generation = data.get("generation")
         if isinstance(generation, bool) or not isinstance(generation, str | int | None):
-            raise InvalidInput("generation: expected a generation's name or id", field="generation")
+            raise InvalidInput(
+                say("generation: expected a generation's name or id"), field="generation"
+            )
         months = data.get("months", 12)
         if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200:
-            raise InvalidInput("months: expected a whole number from 1 to 1200", field="months")
+            raise InvalidInput(
+                say("months: expected a whole number from 1 to 1200"), field="months"
+            )
         links = data.get("links", [])
         if not isinstance(links, list) or not all(
             isinstance(x, list | tuple) and len(x) == 2 and all(isinstance(c, str) for c in x)
             for x in links
         ):
             raise InvalidInput(
-                "links: expected a list of [unit code, unit code] pairs", field="links"
+                say("links: expected a list of [unit code, unit code] pairs"), field="links"
             )
         layer = data.get("layer", "neighborhood")
         # Absent: the default for the layer; null or "none": no such layer.
@@ -112,7 +122,11 @@ def today_in(store: AreaStore, spec: Spec, layer: str) -> dict[str, str]:
     known = {x.name for x in store.layers()}
     if not isinstance(layer, str) or layer == spec.layer or layer not in known:
         raise InvalidInput(
-            f"from_layer {layer!r}: expected a layer the {spec.layer} areas nest in",
+            say(
+                "from_layer {layer!r}: expected a layer the {layer2} areas nest in",
+                layer=layer,
+                layer2=spec.layer,
+            ),
             field="from_layer",
         )
     return units_of.ancestors(store, spec.layer, layer, spec.generation)
@@ -128,7 +142,9 @@ def describe(plan: Plan, bounds: Bounds = NO_BOUNDS) -> dict:
 
 def plan_name(name: Any, what: str = "plan") -> str:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(f"'name' is missing; expected a {what} name", field="name")
+        raise InvalidInput(
+            say("'name' is missing; expected a {what} name", what=what), field="name"
+        )
     return name.strip()
 
 
@@ -263,7 +279,14 @@ class Workspace:
             return saved, compare(store, found.units, found.plan, after_name=saved["name"])
         before = self.stored(store, other)
         if before.spec != found.spec:
-            raise InvalidInput(f"plan {other} groups other units than plan {plan_id}", field="with")
+            raise InvalidInput(
+                say(
+                    "plan {other} groups other units than plan {plan_id}",
+                    other=other,
+                    plan_id=plan_id,
+                ),
+                field="with",
+            )
         return saved, compare(
             store,
             found.units,
@@ -301,8 +324,12 @@ class Workspace:
             saved, painting = self.painting(store, plan_id)
             if version is not None and version != saved["updated"]:
                 raise Conflict(
-                    f"plan {plan_id} was changed at {saved['updated']} by someone else; "
-                    "reload it before painting"
+                    say(
+                        "plan {plan_id} was changed at {saved} by someone else; reload it "
+                        "before painting",
+                        plan_id=plan_id,
+                        saved=saved["updated"],
+                    )
                 )
             moved = painting.move(changes)
             try:

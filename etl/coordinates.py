@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from gridmap.errors import Named, say
+
 
 @dataclass
 class Coordinates:
@@ -53,7 +55,7 @@ def from_xy(x: np.ndarray, y: np.ndarray) -> Coordinates:
     )
 
 
-_POINT_NAMES = ("longitude", "latitude")
+_POINT_NAMES = (Named("经度", "longitude"), Named("纬度", "latitude"))
 
 
 class _Marks:
@@ -74,10 +76,15 @@ def from_points(wkb: pa.Array, name: str, to_lonlat=None) -> Coordinates:
     geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
     marks = _Marks(len(geoms))
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    _flag(marks, missing, f"{name} is empty; expected a point", name)
+    _flag(marks, missing, say("{name} is empty; expected a point", name=name), name)
     types = shapely.get_type_id(geoms)
     other = ~missing & (types != shapely.GeometryType.POINT)
-    _flag(marks, other, lambda i: f"{name} is a {geoms[i].geom_type}; expected a point", name)
+    _flag(
+        marks,
+        other,
+        lambda i: say("{name} is a {type}; expected a point", name=name, type=geoms[i].geom_type),
+        name,
+    )
     ok = ~missing & ~other
     x = np.full(len(geoms), np.nan)
     y = np.full(len(geoms), np.nan)
@@ -91,7 +98,7 @@ def _numbers(values: pa.Array, name: str, marks) -> np.ndarray:
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
         out = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
         null = values.is_null().to_numpy(zero_copy_only=False)
-        _flag(marks, null, f"column {name!r} is empty; expected a number", name)
+        _flag(marks, null, say("column {name!r} is empty; expected a number", name=name), name)
         return np.where(null, np.nan, out)
     values = pc.cast(values, pa.string())
     try:
@@ -109,13 +116,16 @@ def _numbers(values: pa.Array, name: str, marks) -> np.ndarray:
 
 def _not_a_number(name: str, v) -> str:
     if v is None or not str(v).strip():
-        return f"column {name!r} is empty; expected a number"
+        return say("column {name!r} is empty; expected a number", name=name)
     if _parses(str(v).replace(",", ".")):
-        return (
-            f"column {name!r} has {v!r}, a decimal comma; expected a decimal point, "
-            f"as in {str(v).replace(',', '.').strip()}"
+        return say(
+            "column {name!r} has {value!r}, a decimal comma; expected a decimal point, "
+            "as in {fixed}",
+            name=name,
+            value=v,
+            fixed=str(v).replace(",", ".").strip(),
         )
-    return f"column {name!r} has {v!r}; expected a number"
+    return say("column {name!r} has {value!r}; expected a number", name=name, value=v)
 
 
 def _nan_words(text: np.ndarray) -> np.ndarray:
@@ -147,18 +157,21 @@ def _flag(marks, mask: np.ndarray, why, column: str) -> None:
 
 
 def _checked(x, y, names, marks, raw, lonlat: bool = True) -> Coordinates:
-    def what(k: int, i: int) -> str:
+    def what(k: int, i: int, column: bool = True) -> str:
         """The value as the file has it: the text of a column, or a point's number."""
         if raw is not None:
-            return f"column {names[k]!r} has {raw[k][i].as_py()!r}"
-        return f"{names[k]} {(x, y)[k][i]:g}"
+            value = raw[k][i].as_py()
+            if not column:  # the second of two: "column 'lon' has 1 and 'lat' has 2"
+                return say("{name!r} has {value!r}", name=names[k], value=value)
+            return say("column {name!r} has {value!r}", name=names[k], value=value)
+        return say("{name} {value:g}", name=names[k], value=(x, y)[k][i])
 
     unset = ~marks.marked
     for k, values in enumerate((x, y)):
         _flag(
             marks,
             unset & ~np.isfinite(values),
-            lambda i, k=k: f"{what(k, i)}; expected a finite number",
+            lambda i, k=k: say("{value}; expected a finite number", value=what(k, i)),
             names[k],
         )
     if not lonlat:
@@ -171,22 +184,24 @@ def _checked(x, y, names, marks, raw, lonlat: bool = True) -> Coordinates:
     _flag(
         marks,
         swapped,
-        lambda i: (
-            f"{what(0, i)} and {what(1, i).removeprefix('column ')}: they look swapped; "
-            "expected longitude -180..180 first, latitude -90..90 second"
+        lambda i: say(
+            "{lon} and {lat}: they look swapped; expected longitude -180..180 first, "
+            "latitude -90..90 second",
+            lon=what(0, i),
+            lat=what(1, i, column=False),
         ),
         f"{names[0]},{names[1]}",
     )
     _flag(
         marks,
         lon_out,
-        lambda i: f"{what(0, i)}, out of range; expected longitude -180..180",
+        lambda i: say("{value}, out of range; expected longitude -180..180", value=what(0, i)),
         names[0],
     )
     _flag(
         marks,
         lat_out,
-        lambda i: f"{what(1, i)}, out of range; expected latitude -90..90",
+        lambda i: say("{value}, out of range; expected latitude -90..90", value=what(1, i)),
         names[1],
     )
     return _done(x, y, marks)

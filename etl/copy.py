@@ -14,13 +14,13 @@ import numpy as np
 import shapely
 
 from gridmap.catalogue import STATUSES
-from gridmap.errors import StoreError
+from gridmap.errors import StoreError, say
 from gridmap.stores import Store, schema
 
 
 def copy_store(src: Store, dst: Store, progress: Callable[[str], None] = print) -> dict:
     if dst.layers() or dst.generations():
-        raise StoreError(f"{dst.url} is not empty: copy into an empty store")
+        raise StoreError(say("{url} is not empty: copy into an empty store", url=dst.url))
     gens = src.generations()
     with dst.transaction():
         ids = {}
@@ -191,37 +191,45 @@ def verify(src: Store, dst: Store) -> dict:
                 and bool(np.all(shapely.equals_exact(a.geometry.values, b.geometry.values, 0)))
             )
             if not same:
-                raise StoreError(f"copy check failed: layer {layer.name}, generation {g.name}")
+                raise StoreError(
+                    say(
+                        "copy check failed: layer {layer}, generation {g}",
+                        layer=layer.name,
+                        g=g.name,
+                    )
+                )
             counts[f"{layer.name}@{g.name}"] = len(a)
     for kind in ("incidents", "hazards"):
         a, b = _events(src, kind), _events(dst, kind)
         if len(a) != len(b) or not np.all(
             shapely.equals_exact(a.geometry.values, b.geometry.values, 0)
         ):
-            raise StoreError(f"copy check failed: {kind}")
+            raise StoreError(say("copy check failed: {kind}", kind=kind))
         counts[kind] = len(a)
     if len(src.officers()) != len(dst.officers()):
-        raise StoreError("copy check failed: officers")
+        raise StoreError(say("copy check failed: officers"))
     counts["officers"] = len(dst.officers())
     mine, theirs = src.plans(), dst.plans()
     if [p["name"] for p in mine] != [p["name"] for p in theirs] or any(
         src.load_plan(a["id"])["assignment"] != dst.load_plan(b["id"])["assignment"]
         for a, b in zip(mine, theirs, strict=True)
     ):
-        raise StoreError("copy check failed: plans")
+        raise StoreError(say("copy check failed: plans"))
     counts["plans"] = len(theirs)
     if [(u.name, u.roles, u.active) for u in src.users()] != [
         (u.name, u.roles, u.active) for u in dst.users()
     ]:
-        raise StoreError("copy check failed: users")
+        raise StoreError(say("copy check failed: users"))
     counts["users"] = len(dst.users())
     if src.incident_counts() != dst.incident_counts():  # what they count, not their rows
-        raise StoreError("copy check failed: cases per status")
+        raise StoreError(say("copy check failed: cases per status"))
     for table in sorted(schema.COPIED_ROWS):
         if table in ("incident_counts", "leases"):
             continue
         a, b = len(src.case_rows(table)), len(dst.case_rows(table))
         if a != b:
-            raise StoreError(f"copy check failed: {table} ({a} rows, copied {b})")
+            raise StoreError(
+                say("copy check failed: {table} ({a} rows, copied {b})", table=table, a=a, b=b)
+            )
         counts[table] = b
     return counts

@@ -25,7 +25,7 @@ import pyarrow.csv as pacsv
 
 from etl.pointfiles import Part, PointReader, csv_header, partition, safe_table
 from etl.points import BadRows, BatchResult, Options, kept_columns, rejected_path, stream
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex, LookupResult
 from gridmap.spreadsheet import BOM_BYTES
@@ -44,8 +44,13 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
             client = Client(scheduler, timeout="15s")
         except (OSError, TimeoutError) as exc:
             raise InvalidInput(
-                f"--scheduler {scheduler}: no Dask scheduler answers there ({exc}); start one "
-                "with 'dask scheduler', or leave --scheduler out for a local cluster",
+                say(
+                    "--scheduler {scheduler}: no Dask scheduler answers there ({exc}); "
+                    "start one with 'dask scheduler', or leave --scheduler out for a local "
+                    "cluster",
+                    scheduler=scheduler,
+                    exc=exc,
+                ),
                 field="scheduler",
             ) from None
         with client:
@@ -145,8 +150,11 @@ def _check_target(dst: Path) -> None:
         return
     if dst.is_file() or any(not p.name.startswith("part-") for p in dst.iterdir()):
         raise InvalidInput(
-            f"{dst} exists and is not an earlier output of --engine dask; the output is a "
-            "directory of Parquet parts: name a new one",
+            say(
+                "{dst} exists and is not an earlier output of --engine dask; the "
+                "output is a directory of Parquet parts: name a new one",
+                dst=dst,
+            ),
             field="out",
         )
 

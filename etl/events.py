@@ -33,7 +33,7 @@ from etl.pointfiles import PointWriter
 from etl.points import ERROR_MODES, SHOWN, BadRows
 from etl.sniff import Limits
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.lookup import LookupIndex
 from gridmap.services.cases import route_imported
 from gridmap.services.generations import resolve
@@ -93,36 +93,49 @@ def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> Problems:
     for col in required[kind]:
         if col not in frame:
             raise InvalidInput(
-                f"no {col!r} column; the columns are {', '.join(_columns(frame))}", field=col
+                say(
+                    "no {col!r} column; the columns are {columns}",
+                    col=col,
+                    columns=", ".join(_columns(frame)),
+                ),
+                field=col,
             )
     geom_type = frame.geom_type.fillna("None")
     points = geom_type.eq("Point").to_numpy()
     _point_ranges(frame, points, bad)
     allowed = ["Point"] if kind == "incidents" else ["Point", "Polygon", "MultiPolygon"]
-    expected = "a Point" if kind == "incidents" else "a point or polygon"
+    expected = say("a Point") if kind == "incidents" else say("a point or polygon")
     flag(
         ~geom_type.isin(allowed).to_numpy(),
         "geometry",
-        lambda f: [f"geometry is {t}; expected {expected}" for t in f.geom_type.fillna("none")],
+        lambda f: [
+            say("geometry is {type}; expected {expected}", type=t, expected=expected)
+            for t in f.geom_type.fillna("none")
+        ],
     )
     if kind == "incidents":
         flag(
             ~frame["category"].isin(list(CATEGORIES)).to_numpy(),
             "category",
-            lambda f: [f"category {c!r} is not in the catalogue" for c in f["category"]],
+            lambda f: [
+                say("category {category!r} is not in the catalogue", category=c)
+                for c in f["category"]
+            ],
         )
         if "status" in frame:
             flag(
                 ~frame["status"].isin(list(STATUSES)).to_numpy(),
                 "status",
-                lambda f: [f"status {s!r} is not a workflow status" for s in f["status"]],
+                lambda f: [
+                    say("status {status!r} is not a workflow status", status=s) for s in f["status"]
+                ],
             )
         text, utc, bad_time = parse_times(frame["reported_at"])
         flag(
             bad_time,
             "reported_at",
             lambda f: [
-                f"reported_at {t!r} is not an ISO 8601 time with a time zone"
+                say("reported_at {time!r} is not an ISO 8601 time with a time zone", time=t)
                 for t in f["reported_at"]
             ],
         )
@@ -132,13 +145,13 @@ def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> Problems:
         flag(
             ~frame["type"].isin(list(HAZARD_TYPES)).to_numpy(),
             "type",
-            lambda f: [f"type {t!r} is not a hazard type" for t in f["type"]],
+            lambda f: [say("type {type!r} is not a hazard type", type=t) for t in f["type"]],
         )
         levels = pd.to_numeric(frame["risk_level"], errors="coerce")
         flag(
             ~levels.isin(list(RISK_LEVELS)).to_numpy(),
             "risk_level",
-            lambda f: [f"risk_level {v!r}; expected 1-4" for v in f["risk_level"]],
+            lambda f: [say("risk_level {level!r}; expected 1-4", level=v) for v in f["risk_level"]],
         )
         if "next_inspection" in frame:
             days, bad_day = parse_dates(frame["next_inspection"])
@@ -146,7 +159,7 @@ def _row_problems(frame: gpd.GeoDataFrame, kind: str) -> Problems:
                 bad_day,
                 "next_inspection",
                 lambda f: [
-                    f"next_inspection {v!r} is not a date; expected YYYY-MM-DD"
+                    say("next_inspection {day!r} is not a date; expected YYYY-MM-DD", day=v)
                     for v in f["next_inspection"]
                 ],
             )
@@ -234,7 +247,12 @@ def import_events(
     rows do is ``errors`` (see the module's docstring)."""
     if errors not in ERROR_MODES:
         raise InvalidInput(
-            f"errors={errors!r}: expected one of {', '.join(ERROR_MODES)}", field="errors"
+            say(
+                "errors={errors!r}: expected one of {error_modes}",
+                errors=errors,
+                error_modes=", ".join(ERROR_MODES),
+            ),
+            field="errors",
         )
     path = Path(path)
     started = time.perf_counter()
@@ -243,9 +261,15 @@ def import_events(
     bad = _bad_rows(problems)
     if problems and errors == "fail":
         raise InvalidInput(
-            f"{path.name}: {bad.count:,} bad rows of {len(frame):,}, nothing imported "
-            f"(--errors skip imports the others; --errors report lists every row):\n"
-            f"  {bad.text()}",
+            say(
+                "{path}: {count:,} bad rows of {frame_count:,}, nothing imported "
+                "(--errors skip imports the others; --errors report lists every row):\n "
+                " {text}",
+                path=path.name,
+                count=bad.count,
+                frame_count=len(frame),
+                text=bad.text(),
+            ),
             field="file",
         )
     if errors == "report":

@@ -36,7 +36,7 @@ import shapely
 
 from etl.readers import convert_datum, crs_and_datum
 from gridmap import access
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.spreadsheet import write_frame
 from gridmap.stores import Store
 
@@ -112,25 +112,39 @@ def export(
     the path written; ``datum`` gcj02 or bd09 shifts the lon/lat into that datum (for AMap
     or Baidu), the exact inverse of what an import with that datum does."""
     if fmt not in FORMATS:
-        raise InvalidInput(f"format {fmt!r}: expected one of {', '.join(FORMATS)}", field="format")
+        raise InvalidInput(
+            say("format {fmt!r}: expected one of {formats}", fmt=fmt, formats=", ".join(FORMATS)),
+            field="format",
+        )
     if not MIN_PRECISION <= precision <= 15:
         raise InvalidInput(
-            f"precision {precision}: expected {MIN_PRECISION}..15 decimals (coarser rounding "
-            "collapses the edges of small areas)",
+            say(
+                "precision {precision}: expected {min_precision}..15 decimals (coarser "
+                "rounding collapses the edges of small areas)",
+                precision=precision,
+                min_precision=MIN_PRECISION,
+            ),
             field="precision",
         )
     crs, datum = crs_and_datum(crs, datum)
     if datum is not None and crs is not None:
         raise InvalidInput(
-            f"--datum {datum} shifts longitude/latitude; it does not go with --crs {crs}",
+            say(
+                "--datum {datum} shifts longitude/latitude; it does not go with --crs {crs}",
+                datum=datum,
+                crs=crs,
+            ),
             field="datum",
         )
     projected = crs is not None and gpd.GeoSeries([], crs=crs).crs.to_epsg() != 4326
     if fmt == "geojson" and projected:
         if rfc7946:
             raise InvalidInput(
-                f"GeoJSON is longitude/latitude in WGS 84 (RFC 7946); for {crs} choose "
-                "gpkg or shp, or ask for non-standard GeoJSON (--not-rfc7946)",
+                say(
+                    "GeoJSON is longitude/latitude in WGS 84 (RFC 7946); for {crs} choose "
+                    "gpkg or shp, or ask for non-standard GeoJSON (--not-rfc7946)",
+                    crs=crs,
+                ),
                 field="crs",
             )
         warnings.warn(
@@ -192,8 +206,11 @@ def _write_shapefiles(frame: gpd.GeoDataFrame, out: Path, what: str) -> Path:
     families = np.array([FAMILIES.get(t, "other") for t in frame.geom_type], dtype=object)
     if "other" in families:
         raise InvalidInput(
-            f"{what} holds geometries a Shapefile cannot hold (collections): export them "
-            "as gpkg or geojson",
+            say(
+                "{what} holds geometries a Shapefile cannot hold (collections): export "
+                "them as gpkg or geojson",
+                what=what,
+            ),
             field="format",
         )
     kinds = sorted(set(families))

@@ -11,13 +11,16 @@ from etl import readers
 from etl.events import EventImport, check_events, import_events  # noqa: F401 (re-exported)
 from etl.sniff import Limits
 from etl.validate import ImportRefused, Report, assign_parents, validate_layer
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, Named, NotFound, say
 from gridmap.model import AREA_COLUMNS, Layer
 from gridmap.services import layers
 from gridmap.stores import AreaStore
 
 POPULATION_FIELDS = ("population", "pop", "人口")
 HOUSEHOLD_FIELDS = ("households", "hh", "户数")
+
+# The figures an area layer may carry, named in messages (in both languages).
+TARGETS = {"population": Named("人口", "population"), "households": Named("户数", "households")}
 
 
 def _first(frame, names):
@@ -35,7 +38,13 @@ def _counts(
     option = f"--{target}-field"
     if given and given not in areas:
         raise InvalidInput(
-            f"{report.source}: no {target} field {given!r}; the fields are {fields}",
+            say(
+                "{source}: no {target} field {given!r}; the fields are {fields}",
+                source=report.source,
+                target=TARGETS.get(target, target),
+                given=given,
+                fields=fields,
+            ),
             field=f"{target}_field",
         )
     if col is None:
@@ -43,8 +52,14 @@ def _counts(
         if target == "households":
             return
         report.notes.append(
-            f"no {target} column (looked for {', '.join(known)}): stored as 0; name the "
-            f"column with {option} (the fields are {fields})"
+            say(
+                "no {target} column (looked for {known}): stored as 0; name the column with "
+                "{option} (the fields are {fields})",
+                target=TARGETS.get(target, target),
+                known=", ".join(known),
+                option=option,
+                fields=fields,
+            )
         )
         return
     values = pd.to_numeric(areas[col], errors="coerce")
@@ -52,16 +67,35 @@ def _counts(
     if bad.any() or (values.dropna() < 0).any():
         i = int(np.argmax((bad | (values < 0)).to_numpy()))
         raise InvalidInput(
-            f"{report.source} row {i + 1}: {target} field {col!r} is {areas[col].iloc[i]!r}; "
-            "expected a whole number >= 0",
+            say(
+                "{source} row {i}: {target} field {col!r} is {value!r}; expected a whole "
+                "number >= 0",
+                source=report.source,
+                i=i + 1,
+                target=TARGETS.get(target, target),
+                col=col,
+                value=areas[col].iloc[i],
+            ),
             field=col,
             position=i,
         )
     areas[target] = values.fillna(0).round().astype(np.int64)
     if values.isna().all():
-        report.notes.append(f"{target} column {col!r} is empty: stored as 0")
+        report.notes.append(
+            say(
+                "{target} column {col!r} is empty: stored as 0",
+                target=TARGETS.get(target, target),
+                col=col,
+            )
+        )
     elif not areas[target].any():
-        report.notes.append(f"{target} column {col!r} is 0 in every row")
+        report.notes.append(
+            say(
+                "{target} column {col!r} is 0 in every row",
+                target=TARGETS.get(target, target),
+                col=col,
+            )
+        )
 
 
 def import_layer(
@@ -110,8 +144,11 @@ def import_layer(
         parents = store.areas(parent_layer, gen.id) if gen else None
         if parents is None or not len(parents):
             raise InvalidInput(
-                f"parent layer {parent_layer!r} has no areas in generation "
-                f"{generation or 'active'}",
+                say(
+                    "parent layer {parent_layer!r} has no areas in generation {generation}",
+                    parent_layer=parent_layer,
+                    generation=generation or say("active"),
+                ),
                 field="parent_layer",
             )
     areas, report = validate_layer(
@@ -157,11 +194,18 @@ def _new_layer(
     if name in known:
         have = known[name]
         if have.retired:
-            raise InvalidInput(f"layer {name!r} is retired: import under a new name", field="layer")
+            raise InvalidInput(
+                say("layer {name!r} is retired: import under a new name", name=name), field="layer"
+            )
         if kind and kind != have.kind:
             raise InvalidInput(
-                f"layer {name!r} is a {have.kind} layer, not {kind}: change its kind on the "
-                "admin page (or with 'gridmap layer set') first",
+                say(
+                    "layer {name!r} is a {kind} layer, not {kind2}: change its kind on the "
+                    "admin page (or with 'gridmap layer set') first",
+                    name=name,
+                    kind=have.kind,
+                    kind2=kind,
+                ),
                 field="kind",
             )
         return None

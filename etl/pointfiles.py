@@ -28,7 +28,7 @@ import shapely
 
 from etl import coordinates
 from etl.coordinates import Coordinates
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.spreadsheet import BOM_BYTES, FORMULA, NUMBER, safe_cell
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".geoparquet": "geoparquet"}
@@ -40,8 +40,12 @@ def file_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InvalidInput(
-            f"{path.name}: unknown format {path.suffix or '(no extension)'!r}; expected "
-            f"one of {', '.join(FORMATS)}",
+            say(
+                "{path}: unknown format {suffix}; expected one of {formats}",
+                path=path.name,
+                suffix=repr(path.suffix) if path.suffix else say("(no extension)"),
+                formats=", ".join(FORMATS),
+            ),
             field="file",
         )
     return fmt
@@ -124,8 +128,12 @@ class PointReader:
             return
         missing = lon if lon not in self.columns else lat
         raise InvalidInput(
-            f"{path.name}: no column {missing!r}; the columns are "
-            f"{', '.join(map(str, self.columns)) or '(none)'}",
+            say(
+                "{path}: no column {missing!r}; the columns are {columns}",
+                path=path.name,
+                missing=missing,
+                columns=", ".join(map(str, self.columns)) or say("(none)"),
+            ),
             field=missing,
         )
 
@@ -186,7 +194,9 @@ class PointReader:
             )
             yield from reader
         except pa.ArrowInvalid as exc:
-            raise InvalidInput(f"{self.path.name}: not a readable CSV file: {exc}") from None
+            raise InvalidInput(
+                say("{name}: not a readable CSV file: {exc}", name=self.path.name, exc=exc)
+            ) from None
 
 
 def csv_header(path: Path) -> list[str]:
@@ -196,7 +206,9 @@ def csv_header(path: Path) -> list[str]:
         except StopIteration:
             return []
         except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{path.name}: not UTF-8 text ({exc})", field="file") from None
+            raise InvalidInput(
+                say("{path}: not UTF-8 text ({exc})", path=path.name, exc=exc), field="file"
+            ) from None
 
 
 def _estimate_rows(path: Path) -> int:

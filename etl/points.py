@@ -28,7 +28,7 @@ from etl.pointfiles import (
     point_geometry,
     take_rows,
 )
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.lookup import LookupIndex
 
 ERROR_MODES = ("fail", "report", "skip")
@@ -62,8 +62,14 @@ class BadRows:
 
     def refusal(self, name: str, rows: int) -> InvalidInput:
         return InvalidInput(
-            f"{name}: {self.count:,} bad rows of {rows:,}; nothing written "
-            f"(--errors report or skip writes the others):\n  {self.text()}",
+            say(
+                "{name}: {count:,} bad rows of {rows:,}; nothing written (--errors "
+                "report or skip writes the others):\n  {text}",
+                name=name,
+                count=self.count,
+                rows=rows,
+                text=self.text(),
+            ),
             field="file",
         )
 
@@ -92,7 +98,11 @@ class Options:
     def __post_init__(self) -> None:
         if self.errors not in ERROR_MODES:
             raise InvalidInput(
-                f"errors={self.errors!r}: expected one of {', '.join(ERROR_MODES)}",
+                say(
+                    "errors={errors!r}: expected one of {error_modes}",
+                    errors=self.errors,
+                    error_modes=", ".join(ERROR_MODES),
+                ),
                 field="errors",
             )
 
@@ -114,7 +124,7 @@ def lookup_file(
     src, dst = Path(src), Path(dst)
     if dst.is_dir():
         raise InvalidInput(
-            f"{dst} is a directory; the in-process engine writes one file", field="out"
+            say("{dst} is a directory; the in-process engine writes one file", dst=dst), field="out"
         )
     reader = PointReader(src, options.lon, options.lat, chunk_bytes, chunk_rows)
     kept = kept_columns(reader, options.columns)
@@ -161,8 +171,12 @@ def kept_columns(reader: PointReader, columns: Sequence[str] | None) -> list[str
     unknown = [c for c in columns if c not in reader.columns]
     if unknown:
         raise InvalidInput(
-            f"--columns names {', '.join(map(repr, unknown))}, not in {reader.path.name}; its "
-            f"columns are {', '.join(map(str, reader.columns))}",
+            say(
+                "--columns names {unknown}, not in {name}; its columns are {columns}",
+                unknown=", ".join(map(repr, unknown)),
+                name=reader.path.name,
+                columns=", ".join(map(str, reader.columns)),
+            ),
             field="columns",
         )
     return list(columns)

@@ -31,7 +31,7 @@ import shapely
 from etl import coordinates
 from etl.sniff import Limits, gdal_source
 from gridmap.coords import DATUMS
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.geometry import crs_label
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".zip"}
@@ -76,25 +76,28 @@ def _dbf_encoding(path: Path) -> str | None:
 def guess_crs_message(xy: np.ndarray) -> str:
     """A question naming what the coordinates look like."""
     if not len(xy):
-        return "the file has no CRS: which one? Give --crs EPSG:NNNN"
+        return say("the file has no CRS: which one? Give --crs EPSG:NNNN")
     x0, y0 = np.nanmin(xy, axis=0)
     x1, y1 = np.nanmax(xy, axis=0)
     rng = f"x {x0:.6g}..{x1:.6g}, y {y0:.6g}..{y1:.6g}"
     if x0 >= -180 and x1 <= 180 and y0 >= -90 and y1 <= 90:
-        return (
-            f"the file has no CRS; its coordinates ({rng}) look like degrees: longitude/"
+        return say(
+            "the file has no CRS; its coordinates ({range}) look like degrees: longitude/"
             "latitude on WGS-84 (EPSG:4326), CGCS2000 (EPSG:4490), or AMap's GCJ-02? "
-            "Give --crs EPSG:4326, --crs EPSG:4490 or --crs GCJ02"
+            "Give --crs EPSG:4326, --crs EPSG:4490 or --crs GCJ02",
+            range=rng,
         )
     if x1 > 1e7:
-        return (
-            f"the file has no CRS; its coordinates ({rng}) look like metres with the zone "
+        return say(
+            "the file has no CRS; its coordinates ({range}) look like metres with the zone "
             "number in the easting (CGCS2000 3-degree Gauss-Krüger, EPSG:4513-4533): which "
-            "CRS? Give --crs"
+            "CRS? Give --crs",
+            range=rng,
         )
-    return (
-        f"the file has no CRS; its coordinates ({rng}) look like metres (CGCS2000 "
-        "Gauss-Krüger such as EPSG:4549, or UTM such as EPSG:32651): which CRS? Give --crs"
+    return say(
+        "the file has no CRS; its coordinates ({range}) look like metres (CGCS2000 "
+        "Gauss-Krüger such as EPSG:4549, or UTM such as EPSG:32651): which CRS? Give --crs",
+        range=rng,
     )
 
 
@@ -106,16 +109,20 @@ def _read_csv(path: Path, bad_points: bool = False) -> gpd.GeoDataFrame:
     stay, so that a report can show the values as written."""
     with path.open("rb") as f:
         if b"\0" in f.read(1 << 16):
-            raise InvalidInput(f"{path.name}: not a text file, so not CSV", field="file")
+            raise InvalidInput(
+                say("{path}: not a text file, so not CSV", path=path.name), field="file"
+            )
     try:
         try:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except UnicodeDecodeError:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
     except pd.errors.EmptyDataError:
-        raise InvalidInput(f"{path.name}: the file is empty", field="file") from None
+        raise InvalidInput(say("{path}: the file is empty", path=path.name), field="file") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path.name}: not readable as CSV: {exc}", field="file") from None
+        raise InvalidInput(
+            say("{path}: not readable as CSV: {exc}", path=path.name, exc=exc), field="file"
+        ) from None
     lower = {c.lower(): c for c in frame.columns}
     wkt = next((lower[n] for n in WKT_NAMES if n in lower), None)
     lon = next((lower[n] for n in LON_NAMES if n in lower), None)
@@ -127,7 +134,13 @@ def _read_csv(path: Path, bad_points: bool = False) -> gpd.GeoDataFrame:
                 geoms.append(shapely.from_wkt(text) if text else None)
             except shapely.errors.GEOSException as exc:
                 raise InvalidInput(
-                    f"{path.name} row {i + 1}: column {wkt!r} is not WKT: {exc}",
+                    say(
+                        "{path} row {i}: column {wkt!r} is not WKT: {exc}",
+                        path=path.name,
+                        i=i + 1,
+                        wkt=wkt,
+                        exc=exc,
+                    ),
                     field=wkt,
                     position=i + 1,
                 ) from None
@@ -144,7 +157,7 @@ def _read_csv(path: Path, bad_points: bool = False) -> gpd.GeoDataFrame:
         if bad.any() and not bad_points:
             i = int(np.argmax(bad))
             raise InvalidInput(
-                f"{path.name} row {i + 1}: {coords.reasons[i]}",
+                say("{path} row {i}: {reason}", path=path.name, i=i + 1, reason=coords.reasons[i]),
                 field=coords.columns[i],
                 position=i + 1,
             )
@@ -159,9 +172,13 @@ def _read_csv(path: Path, bad_points: bool = False) -> gpd.GeoDataFrame:
         return frame
     else:
         raise InvalidInput(
-            f"{path.name}: no geometry: expected a WKT column "
-            f"({', '.join(WKT_NAMES)}) or lon/lat columns; the columns are "
-            f"{', '.join(frame.columns)}",
+            say(
+                "{path}: no geometry: expected a WKT column ({wkt_names}) or lon/lat "
+                "columns; the columns are {columns}",
+                path=path.name,
+                wkt_names=", ".join(WKT_NAMES),
+                columns=", ".join(frame.columns),
+            ),
             field="geometry",
         )
     return gpd.GeoDataFrame(frame, geometry=geoms)
@@ -182,8 +199,12 @@ def _check_crs(crs: str) -> pyproj.CRS:
     except pyproj.exceptions.CRSError as exc:
         reason = str(exc).strip().splitlines()[-1].rpartition(": ")[2] or "not a CRS PROJ knows"
         raise InvalidInput(
-            f"CRS {crs!r} is not known ({reason}); expected a code such as EPSG:4549, "
-            "or GCJ02 / BD09 for lon/lat in those datums",
+            say(
+                "CRS {crs!r} is not known ({reason}); expected a code such as "
+                "EPSG:4549, or GCJ02 / BD09 for lon/lat in those datums",
+                crs=crs,
+                reason=reason,
+            ),
             field="crs",
         ) from None
 
@@ -195,7 +216,12 @@ def crs_and_datum(crs: str | None, datum: str | None) -> tuple[str | None, str |
         if alias is not None:
             if datum is not None and datum.lower() != alias:
                 raise InvalidInput(
-                    f"--crs {crs} and --datum {datum} disagree; give one of them", field="datum"
+                    say(
+                        "--crs {crs} and --datum {datum} disagree; give one of them",
+                        crs=crs,
+                        datum=datum,
+                    ),
+                    field="datum",
                 )
             crs, datum = None, alias
         else:
@@ -204,7 +230,11 @@ def crs_and_datum(crs: str | None, datum: str | None) -> tuple[str | None, str |
         datum = datum.strip().lower().replace("-", "").replace("_", "")
         if datum not in DATUMS:
             raise InvalidInput(
-                f"datum {datum!r} is not known; expected one of {', '.join(DATUMS)}",
+                say(
+                    "datum {datum!r} is not known; expected one of {datums}",
+                    datum=datum,
+                    datums=", ".join(DATUMS),
+                ),
                 field="datum",
             )
     return crs, None if datum == "wgs84" else datum
@@ -246,36 +276,57 @@ def _read_gdal(path: Path, layer: str | None, limits: Limits) -> gpd.GeoDataFram
             layers = pyogrio.list_layers(source.path)
     except Exception as exc:  # GDAL says only "not recognized": say what we expected
         raise InvalidInput(
-            f"{path.name}: not {source.driver} data that GDAL can read ({_quiet(str(exc), path)})",
+            say(
+                "{path}: not {driver} data that GDAL can read ({quiet})",
+                path=path.name,
+                driver=source.driver,
+                quiet=_quiet(str(exc), path),
+            ),
             field="file",
         ) from None
     if layer is None and len(layers) > 1:
         names = ", ".join(str(n) for n, _ in layers)
         raise InvalidInput(
-            f"{path.name} holds several layers ({names}): choose one with --source-layer",
+            say(
+                "{path} holds several layers ({names}): choose one with --source-layer",
+                path=path.name,
+                names=names,
+            ),
             field="layer",
         )
     if not len(layers):
-        raise InvalidInput(f"{path.name}: the file holds no layer", field="file")
+        raise InvalidInput(say("{path}: the file holds no layer", path=path.name), field="file")
     try:
         with _gdal_quietly():
             info = pyogrio.read_info(source.path, layer=layer)
     except Exception as exc:
         raise InvalidInput(
-            f"{path.name}: cannot read it: {_quiet(str(exc), path)}", field="file"
+            say("{path}: cannot read it: {quiet}", path=path.name, quiet=_quiet(str(exc), path)),
+            field="file",
         ) from None
     if info.get("driver") != source.driver:  # never expected: the prefix or header chose
         raise InvalidInput(
-            f"{path.name}: opened by GDAL's {info.get('driver')} driver, not {source.driver}; "
-            "refused",
+            say(
+                "{path}: opened by GDAL's {opened} driver, not {driver}; refused",
+                path=path.name,
+                opened=info.get("driver"),
+                driver=source.driver,
+            ),
             field="file",
         )
     if info.get("geometry_type") is None:
-        raise InvalidInput(f"{path.name}: the layer has no geometry", field="geometry")
+        raise InvalidInput(
+            say("{path}: the layer has no geometry", path=path.name), field="geometry"
+        )
     if limits.features is not None and info["features"] > limits.features:
         raise InvalidInput(
-            f"{path.name}: {info['features']:,} features; at most {limits.features:,} are "
-            "accepted here (import larger files with the gridmap command)",
+            say(
+                "{path}: {info:,} features; at most {features:,} are accepted here "
+                "(import larger files with the gridmap command)",
+                path=path.name,
+                info=info["features"],
+                features=limits.features,
+            ),
             field="file",
         )
     kwargs = {"encoding": enc} if (enc := _dbf_encoding(path)) else {}
@@ -284,10 +335,13 @@ def _read_gdal(path: Path, layer: str | None, limits: Limits) -> gpd.GeoDataFram
             frame = pyogrio.read_dataframe(source.path, layer=layer, **kwargs)
     except Exception as exc:
         raise InvalidInput(
-            f"{path.name}: cannot read it: {_quiet(str(exc), path)}", field="file"
+            say("{path}: cannot read it: {quiet}", path=path.name, quiet=_quiet(str(exc), path)),
+            field="file",
         ) from None
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise InvalidInput(f"{path.name}: the layer has no geometry", field="geometry")
+        raise InvalidInput(
+            say("{path}: the layer has no geometry", path=path.name), field="geometry"
+        )
     return frame
 
 
@@ -313,27 +367,35 @@ def read(
     limits = limits or Limits()
     crs, datum = crs_and_datum(crs, datum)
     if not path.exists():
-        raise InvalidInput(f"{path}: no such file", field="file")
+        raise InvalidInput(say("{path}: no such file", path=path), field="file")
     if path.is_file() and path.stat().st_size == 0:
-        raise InvalidInput(f"{path.name}: the file is empty", field="file")
+        raise InvalidInput(say("{path}: the file is empty", path=path.name), field="file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         frame = _read_csv(path, bad_points)
     else:
         if not path.is_dir() and suffix not in VECTOR_SUFFIXES:
             raise InvalidInput(
-                f"{path.name}: not a file gridmap reads; expected GeoJSON, "
-                "GeoPackage, Shapefile (.shp, folder or .zip), FlatGeobuf or CSV",
+                say(
+                    "{path}: not a file gridmap reads; expected GeoJSON, GeoPackage, "
+                    "Shapefile (.shp, folder or .zip), FlatGeobuf or CSV",
+                    path=path.name,
+                ),
                 field="file",
             )
         frame = _read_gdal(path, layer, limits)
     if limits.features is not None and len(frame) > limits.features:
         raise InvalidInput(
-            f"{path.name}: {len(frame):,} rows; at most {limits.features:,} are accepted here",
+            say(
+                "{path}: {frame_count:,} rows; at most {features:,} are accepted here",
+                path=path.name,
+                frame_count=len(frame),
+                features=limits.features,
+            ),
             field="file",
         )
     if len(frame) == 0:
-        raise InvalidInput(f"{path.name}: the file has no features", field="file")
+        raise InvalidInput(say("{path}: the file has no features", path=path.name), field="file")
     notes, kept = [], dict(frame.attrs)
     if frame.crs is None:
         xy = shapely.get_coordinates(frame.geometry.values)
@@ -347,25 +409,52 @@ def read(
             frame = frame.set_crs("EPSG:4326")
             if datum is None:
                 notes.append(
-                    f"{path.name}: assumed EPSG:4326 (WGS-84) because a CSV names no CRS "
-                    "and every coordinate is a plausible longitude/latitude; give --crs "
-                    "(EPSG:4490, GCJ02 for AMap data, ...) if it is another"
+                    say(
+                        "{path}: assumed EPSG:4326 (WGS-84) because a CSV names no CRS and "
+                        "every coordinate is a plausible longitude/latitude; give --crs "
+                        "(EPSG:4490, GCJ02 for AMap data, ...) if it is another",
+                        path=path.name,
+                    )
                 )
         else:
-            raise InvalidInput(f"{path.name}: {guess_crs_message(xy)}", field="crs")
+            raise InvalidInput(
+                say(
+                    "{path}: {guess_crs_message}",
+                    path=path.name,
+                    guess_crs_message=guess_crs_message(xy),
+                ),
+                field="crs",
+            )
     elif crs is not None and not frame.crs.equals(crs):
         if not override_crs:
             raise InvalidInput(
-                f"{path.name} says its CRS is {crs_label(frame.crs)}; --crs {crs} would "
-                "override it: drop --crs, or give --override-crs if the file is wrong",
+                say(
+                    "{path} says its CRS is {crs_label}; --crs {crs} would override it: "
+                    "drop --crs, or give --override-crs if the file is wrong",
+                    path=path.name,
+                    crs_label=crs_label(frame.crs),
+                    crs=crs,
+                ),
                 field="crs",
             )
-        notes.append(f"{path.name}: CRS {crs_label(frame.crs)} overridden by {crs}")
+        notes.append(
+            say(
+                "{path}: CRS {crs_label} overridden by {crs}",
+                path=path.name,
+                crs_label=crs_label(frame.crs),
+                crs=crs,
+            )
+        )
         frame = frame.set_crs(crs, allow_override=True)
     if datum is not None and frame.crs.is_projected:
         raise InvalidInput(
-            f"{path.name}: its CRS is {crs_label(frame.crs)}, in metres; the {datum} datum "
-            "applies to longitude/latitude only",
+            say(
+                "{path}: its CRS is {crs_label}, in metres; the {datum} datum applies "
+                "to longitude/latitude only",
+                path=path.name,
+                crs_label=crs_label(frame.crs),
+                datum=datum,
+            ),
             field="datum",
         )
     source_crs = frame.crs.to_string() if frame.crs.is_projected else None
@@ -374,6 +463,6 @@ def read(
     frame = frame.reset_index(drop=True)
     if datum is not None:
         frame = frame.set_geometry(convert_datum(frame.geometry.values, datum), crs="EPSG:4326")
-        notes.append(f"{path.name}: converted from {datum} to WGS-84")
+        notes.append(say("{path}: converted from {datum} to WGS-84", path=path.name, datum=datum))
     frame.attrs = {**kept, "source_crs": source_crs, "notes": notes}
     return frame

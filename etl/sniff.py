@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 
 HEAD = 100  # bytes enough to tell the formats apart (a GeoPackage's id is at byte 68)
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj")
@@ -142,7 +142,10 @@ def kind_of(head: bytes) -> str | None:
 
 
 def _refuse(name: str, what: str) -> InvalidInput:
-    return InvalidInput(f"{name}: {what}; expected {EXPECTED}", field="file")
+    return InvalidInput(
+        say("{name}: {what}; expected {expected}", name=name, what=what, expected=EXPECTED),
+        field="file",
+    )
 
 
 def _kind(name: str, head: bytes, f=None) -> str:
@@ -166,7 +169,10 @@ def _source(path: str, kind: str) -> Source:
     if kind == "GPKG":  # GPKG:"path" (quoted: a path may hold ':', the driver's separator)
         if '"' in path:
             raise InvalidInput(
-                f"{Path(path).name}: a GeoPackage path may not hold a double quote; rename it",
+                say(
+                    "{name}: a GeoPackage path may not hold a double quote; rename it",
+                    name=Path(path).name,
+                ),
                 field="file",
             )
         path = f'"{path}"'
@@ -203,7 +209,9 @@ def check_geopackage(path: Path, limits: Limits) -> None:
     ``limits.sql_seconds`` (SQLite's progress handler interrupts it)."""
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     deadline = time.monotonic() + limits.sql_seconds
-    unreadable = InvalidInput(f"{path.name}: not a readable GeoPackage", field="file")
+    unreadable = InvalidInput(
+        say("{path}: not a readable GeoPackage", path=path.name), field="file"
+    )
     try:
         con = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.Error:
@@ -222,8 +230,12 @@ def check_geopackage(path: Path, limits: Limits) -> None:
             layer = next((v for v in views if v.casefold() in layers), None)
             what = f"layer {layer!r} is a view" if layer else f"it holds a view ({views[0]!r})"
             raise InvalidInput(
-                f"{path.name}: {what}: a view's query would run on the server, so GeoPackage "
-                "layers are read only from tables (save the view's result as a table)",
+                say(
+                    "{path}: {what}: a view's query would run on the server, so GeoPackage "
+                    "layers are read only from tables (save the view's result as a table)",
+                    path=path.name,
+                    what=what,
+                ),
                 field="file",
             )
         layers = {str(n).casefold() for (n,) in _contents(con, kinds)}
@@ -234,8 +246,12 @@ def check_geopackage(path: Path, limits: Limits) -> None:
             virtual = str(sql[0] or "").lstrip().upper().startswith("CREATE VIRTUAL")
             if virtual and name.casefold() in layers:
                 raise InvalidInput(
-                    f"{path.name}: layer {name!r} is a virtual table; GeoPackage layers are "
-                    "read only from ordinary tables",
+                    say(
+                        "{path}: layer {name!r} is a virtual table; GeoPackage layers are read "
+                        "only from ordinary tables",
+                        path=path.name,
+                        name=name,
+                    ),
                     field="file",
                 )
             generated = con.execute(
@@ -243,21 +259,33 @@ def check_geopackage(path: Path, limits: Limits) -> None:
             ).fetchone()
             if generated:
                 raise InvalidInput(
-                    f"{path.name}: column {generated[0]!r} of table {name!r} is generated "
-                    "(computed by SQL on every read); save it as a plain column",
+                    say(
+                        "{path}: column {generated!r} of table {name!r} is generated (computed "
+                        "by SQL on every read); save it as a plain column",
+                        path=path.name,
+                        generated=generated[0],
+                        name=name,
+                    ),
                     field="file",
                 )
         if "gpkg_contents" not in kinds:
             raise InvalidInput(
-                f"{path.name}: not a GeoPackage gridmap reads (no gpkg_contents table)",
+                say(
+                    "{path}: not a GeoPackage gridmap reads (no gpkg_contents table)",
+                    path=path.name,
+                ),
                 field="file",
             )
     except sqlite3.OperationalError as exc:
         if "interrupted" not in str(exc):
             raise unreadable from None
         raise InvalidInput(
-            f"{path.name}: reading the GeoPackage's tables took longer than "
-            f"{limits.sql_seconds:g} s; refused",
+            say(
+                "{path}: reading the GeoPackage's tables took longer than "
+                "{sql_seconds:g} s; refused",
+                path=path.name,
+                sql_seconds=limits.sql_seconds,
+            ),
             field="file",
         ) from None
     except sqlite3.DatabaseError:
@@ -277,7 +305,9 @@ def _zip_source(path: Path, limits: Limits) -> Source:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        raise InvalidInput(f"{path.name}: not a readable zip file", field="file") from None
+        raise InvalidInput(
+            say("{path}: not a readable zip file", path=path.name), field="file"
+        ) from None
     with archive:
         members = [
             i
@@ -291,8 +321,13 @@ def _zip_source(path: Path, limits: Limits) -> Source:
         expanded = sum(i.file_size for i in members)
         if expanded > limits.expanded_bytes:
             raise InvalidInput(
-                f"{path.name}: the zip expands to {expanded / 1e6:,.0f} MB; at most "
-                f"{limits.expanded_bytes / 1e6:,.0f} MB are accepted",
+                say(
+                    "{path}: the zip expands to {expanded:,.0f} MB; at most "
+                    "{expanded_bytes:,.0f} MB are accepted",
+                    path=path.name,
+                    expanded=expanded / 1e6,
+                    expanded_bytes=limits.expanded_bytes / 1e6,
+                ),
                 field="file",
             )
         if not members:

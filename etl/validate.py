@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.geometry import lonlat_area_m2
 
 POLYGONAL = {"Polygon", "MultiPolygon"}
@@ -127,13 +127,20 @@ def validate_layer(
     report = Report(source, len(frame))
     if code_field not in frame:
         raise InvalidInput(
-            f"{source}: no code field {code_field!r}; the fields are "
-            f"{', '.join(c for c in frame.columns if c != 'geometry')}; choose "
-            "one with --code-field",
+            say(
+                "{source}: no code field {code_field!r}; the fields are {fields}; "
+                "choose one with --code-field",
+                source=source,
+                code_field=code_field,
+                fields=", ".join(c for c in frame.columns if c != "geometry"),
+            ),
             field="code_field",
         )
     if name_field and name_field not in frame:
-        raise InvalidInput(f"{source}: no name field {name_field!r}", field="name_field")
+        raise InvalidInput(
+            say("{source}: no name field {name_field!r}", source=source, name_field=name_field),
+            field="name_field",
+        )
     frame = frame.reset_index(drop=True).copy()
     codes = frame[code_field].astype(object).where(frame[code_field].notna(), None)
     codes = codes.map(lambda c: None if c is None or str(c).strip() == "" else str(c).strip())
@@ -145,20 +152,20 @@ def validate_layer(
         if code is None:
             report.add(
                 "missing code",
-                f"field {code_field!r} is empty",
+                say("field {code_field!r} is empty", code_field=code_field),
                 row,
                 point=None if g is None else shapely.point_on_surface(g),
             )
         if g is None or g.is_empty:
-            p = report.add("empty geometry", "the geometry is empty or missing", row, code)
+            p = report.add("empty geometry", say("the geometry is empty or missing"), row, code)
             if repair:
                 p.fixed, keep[i] = True, False
-                p.message += " (feature dropped)"
+                p.message = say("{message} (feature dropped)", message=p.message)
             continue
         if g.geom_type not in POLYGONAL:
             report.add(
                 "geometry type",
-                f"a {g.geom_type} in a polygon layer",
+                say("a {type} in a polygon layer", type=g.geom_type),
                 row,
                 code,
                 shapely.point_on_surface(g),
@@ -173,13 +180,13 @@ def validate_layer(
                 if fixed is not None:
                     geoms[i] = fixed
                     p.fixed = True
-                    p.message += " (repaired with make_valid)"
+                    p.message = say("{message} (repaired with make_valid)", message=p.message)
     dup = codes.duplicated(keep="first") & codes.notna()
     for i in np.flatnonzero(dup.to_numpy()):
         first = int(np.argmax((codes == codes.iloc[i]).to_numpy())) + 1
         report.add(
             "duplicate code",
-            f"code {codes.iloc[i]} repeats row {first}",
+            say("code {code} repeats row {first}", code=codes.iloc[i], first=first),
             i + 1,
             codes.iloc[i],
             shapely.point_on_surface(geoms[i]) if geoms[i] else None,
@@ -221,7 +228,12 @@ def _check_topology(report, geoms, codes, usable, parents, tolerance_m2, repair)
         ri, rj = a[k], b[k]
         p = report.add(
             "overlap",
-            f"overlaps row {ri + 1} (code {codes.iloc[ri]}) by {areas[k]:,.0f} m²",
+            say(
+                "overlaps row {row} (code {code}) by {area:,.0f} m²",
+                row=ri + 1,
+                code=codes.iloc[ri],
+                area=areas[k],
+            ),
             rj + 1,
             codes.iloc[rj],
             shapely.point_on_surface(overlaps[k]),
@@ -231,7 +243,11 @@ def _check_topology(report, geoms, codes, usable, parents, tolerance_m2, repair)
             if fixed is not None:
                 geoms[rj] = fixed
                 p.fixed = True
-                p.message += f"; the overlap now belongs to row {ri + 1} only"
+                p.message = say(
+                    "{message}; the overlap now belongs to row {row} only",
+                    message=p.message,
+                    row=ri + 1,
+                )
     if parents is None or not len(parents):
         return
     parent_union = shapely.union_all(parents.geometry.values)
@@ -242,7 +258,7 @@ def _check_topology(report, geoms, codes, usable, parents, tolerance_m2, repair)
         if area > tolerance_m2:
             p = report.add(
                 "outside parent",
-                f"{area:,.0f} m² lie outside every parent area",
+                say("{area:,.0f} m² lie outside every parent area", area=area),
                 i + 1,
                 codes.iloc[i],
                 shapely.point_on_surface(out),
@@ -252,7 +268,7 @@ def _check_topology(report, geoms, codes, usable, parents, tolerance_m2, repair)
                 if fixed is not None:
                     geoms[i] = fixed
                     p.fixed = True
-                    p.message += " (clipped to the parent layer)"
+                    p.message = say("{message} (clipped to the parent layer)", message=p.message)
     # Gaps: parts of the parents no child covers.
     children = shapely.union_all(geoms[usable])
     gaps = shapely.get_parts(shapely.difference(parent_union, children))
@@ -262,7 +278,7 @@ def _check_topology(report, geoms, codes, usable, parents, tolerance_m2, repair)
             continue
         p = report.add(
             "gap",
-            f"{area:,.0f} m² of the parent layer are in no area",
+            say("{area:,.0f} m² of the parent layer are in no area", area=area),
             None,
             None,
             shapely.point_on_surface(gap),
@@ -277,7 +293,12 @@ def _check_topology(report, geoms, codes, usable, parents, tolerance_m2, repair)
             if length > 0:
                 geoms[best] = _polygonal(shapely.union(geoms[best], gap))
                 p.fixed = True
-                p.message += f" (given to row {best + 1}, code {codes.iloc[best]})"
+                p.message = say(
+                    "{message} (given to row {row}, code {code})",
+                    message=p.message,
+                    row=best + 1,
+                    code=codes.iloc[best],
+                )
 
 
 def assign_parents(frame: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> list[str | None]:

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gridmap.errors import Forbidden
+from gridmap.errors import Forbidden, Listed, Titled, say
 
 # -- roles -----------------------------------------------------------------------------
 
@@ -52,6 +52,24 @@ LEADER = "leader"  # read-only board and statistics, no personal data
 VIEWER = "viewer"  # maps without personal data
 ROLES = (ADMIN, PLANNER, DISPATCHER, DEPARTMENT, OFFICER, LEADER, VIEWER)
 REPORTER = "reporter"  # a member of the public holding a case's tracking number
+# The roles as people read them (the codes stay in the audit and the API).
+ROLE_TITLES = {
+    ADMIN: say("Administrator"),
+    PLANNER: say("Planner"),
+    DISPATCHER: say("Dispatcher"),
+    DEPARTMENT: say("Department staff"),
+    OFFICER: say("Grid officer"),
+    LEADER: say("Leader"),
+    VIEWER: say("Viewer"),
+    REPORTER: say("Reporter"),
+}
+
+
+def role_titles(roles, sep: str = ", ") -> Listed:
+    """``roles`` in a list: their codes on the command line, their titles on a page."""
+    return Listed((Titled(r, ROLE_TITLES.get(r, r)) for r in sorted(roles)), sep)
+
+
 SYSTEM_ROLE = "system"  # automatic steps (escalation) and the operator's command line
 
 STAFF = frozenset({ADMIN, DISPATCHER, DEPARTMENT, OFFICER})  # those who work cases
@@ -400,8 +418,8 @@ def role_refusal(permission: str) -> Forbidden:
     """The refusal of a caller whose roles do not hold ``permission``: which roles do."""
     roles = sorted(PERMISSIONS[permission])
     return Forbidden(
-        f"this needs one of the roles {', '.join(roles)}",
-        code="access.roles",
+        say("this needs one of the roles {roles}", roles=role_titles(roles)),
+        code="access.roles",  # a page says it in a sentence of its own (web.i18n.refusal)
         values={"roles": roles},
     )
 

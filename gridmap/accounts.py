@@ -29,7 +29,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from gridmap.access import ROLES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 
 USER_NAME_MAX = 64
 MIN_PASSWORD = 10
@@ -64,8 +64,11 @@ def check_roles(roles) -> tuple[str, ...]:
     unknown = [r for r in roles if r not in ROLES]
     if not roles or unknown:
         raise InvalidInput(
-            f"role {unknown[0] if unknown else '(none)'!r}: expected one or more of "
-            + ", ".join(ROLES),
+            say(
+                "role {unknown!r}: expected one or more of {roles}",
+                unknown=unknown[0] if unknown else say("(none)"),
+                roles=", ".join(ROLES),
+            ),
             field="role",
             code="user.role",
         )
@@ -76,7 +79,11 @@ def check_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > USER_NAME_MAX or any(c.isspace() for c in name):
         raise InvalidInput(
-            f"user name {name!r}: expected 1-{USER_NAME_MAX} characters without spaces",
+            say(
+                "user name {name!r}: expected 1-{user_name_max} characters without spaces",
+                name=name,
+                user_name_max=USER_NAME_MAX,
+            ),
             field="name",
             code="user.name",
             values={"max": USER_NAME_MAX},
@@ -87,7 +94,11 @@ def check_name(name: str) -> str:
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
-            f"the password has {len(password)} characters; at least {MIN_PASSWORD} are needed",
+            say(
+                "the password has {password_count} characters; at least {min_password} are needed",
+                password_count=len(password),
+                min_password=MIN_PASSWORD,
+            ),
             field="password",
         )
     return _HASHER.hash(password)

@@ -2,9 +2,114 @@
 
 Each error names what was wrong and what was expected.  The web layer maps these
 classes to HTTP statuses in one table (``web/errors.py``); the CLI prints the message.
+
+A message is written with ``say``: an English template with named placeholders and the
+values to fill them, ``say("no layer {layer}", layer=name)``.  It is a ``str`` (the
+English text: what the CLI and the logs show, what ``str(exc)`` gives) that also keeps
+its template and values, so that a page translates the template through the message
+catalogue and fills in the same values (``web.i18n.localized``).  ``say`` marks the
+template for ``pybabel extract`` (``-k say``, as ``_l`` in the web layer): the domain
+imports no Flask and no catalogue.  Values may be messages themselves, names that are
+data in both languages (``Named``), or lists of either (``Listed``): each is localized.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+
+class Message(str):
+    """English text that remembers the template and values it was made of."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, /, **values: Any) -> Message:
+        text = super().__new__(cls, template.format(**values) if values else template)
+        text.template = template
+        text.values = values
+        return text
+
+    def __reduce__(self):  # copies and pickles (asdict, job results) keep the template
+        return (_message, (self.template, self.values))
+
+    def to_json(self) -> dict:
+        """The template and values, for a message kept as JSON and translated later."""
+        return {"template": self.template, "values": {k: _plain(v) for k, v in self.values.items()}}
+
+    @classmethod
+    def from_json(cls, data) -> str:
+        """A message kept by ``to_json`` (any other value: as text)."""
+        if isinstance(data, dict) and "template" in data:
+            values = {k: cls.from_json(v) for k, v in data.get("values", {}).items()}
+            return cls(data["template"], **values)
+        return data if isinstance(data, str | int | float) else str(data)
+
+
+def _message(template: str, values: dict) -> Message:
+    return Message(template, **values)
+
+
+def _plain(value):
+    if isinstance(value, Message):
+        return value.to_json()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value if type(value) in (str, int, float, bool) or value is None else str(value)
+    return str(value)
+
+
+def say(template: str, /, **values: Any) -> Message:
+    """A message: ``template`` (English, ``{name}`` placeholders, extracted into the
+    catalogue) filled with ``values``."""
+    return Message(template, **values)
+
+
+class Named(str):
+    """A name that is data, in both languages (a status, an action): English as a
+    ``str``, Chinese in ``zh``; a page picks its language's."""
+
+    zh: str
+
+    def __new__(cls, zh: str, en: str) -> Named:
+        text = super().__new__(cls, en)
+        text.zh = zh
+        return text
+
+    def __reduce__(self):
+        return (Named, (self.zh, str(self)))
+
+
+class Titled(str):
+    """A code (its ``str``: what the command line and the logs show, as before) that a page
+    shows by its ``title`` (a message) instead: a role, say."""
+
+    title: str
+
+    def __new__(cls, code: str, title: str) -> Titled:
+        text = super().__new__(cls, code)
+        text.title = title
+        return text
+
+    def __reduce__(self):
+        return (Titled, (str(self), self.title))
+
+
+class Listed(str):
+    """Names or messages in a list: joined with ``sep`` in English, in a page's language
+    with its own separator (、 for a comma), each item localized."""
+
+    items: tuple
+    sep: str
+
+    def __new__(cls, items, sep: str = ", ") -> Listed:
+        items = tuple(items)
+        text = super().__new__(cls, sep.join(map(str, items)))
+        text.items = items
+        text.sep = sep
+        return text
+
+    def __reduce__(self):
+        return (Listed, (self.items, self.sep))
 
 
 class GridmapError(Exception):

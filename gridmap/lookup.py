@@ -25,7 +25,7 @@ import pyarrow as pa
 import shapely
 
 from gridmap.cellindex import MIXED, OUTSIDE, CellIndex
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.model import Layer, Officer, grid_layer
 from gridmap.validation import check_lonlat
 
@@ -362,7 +362,7 @@ class LookupIndex:
             if len(frame):
                 frames[name] = keep(frame)
         if not frames:
-            raise NotFound(f"generation {gen.name} has no areas")
+            raise NotFound(say("generation {gen} has no areas", gen=gen.name))
         return cls.from_frames(frames, layers, store.officers(), gen.id, max_cells)
 
     @classmethod
@@ -380,7 +380,9 @@ class LookupIndex:
         """
         x, y = check_lonlat(lon, lat)
         if len(x) != 1:
-            raise InvalidInput(f"one point expected, got {len(x)}", field="lon")
+            raise InvalidInput(
+                say("one point expected, got {x_count}", x_count=len(x)), field="lon"
+            )
 
         def around(frame):
             x0, y0, x1, y1 = shapely.bounds(np.asarray(frame.geometry.values)).T
@@ -432,7 +434,9 @@ class LookupIndex:
         """
         x, y = check_lonlat(lon, lat)
         if len(x) != 1:
-            raise InvalidInput(f"one point expected, got {len(x)}", field="lon")
+            raise InvalidInput(
+                say("one point expected, got {x_count}", x_count=len(x)), field="lon"
+            )
         lon, lat = float(x[0]), float(y[0])
         key = []
         for name, nests in zip(self._searched, self._nests, strict=True):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 
 CRS = "EPSG:4326"
 # Dates without a time (filters such as "since 2026-03-01") are days in this zone.
@@ -46,13 +46,20 @@ class Layer:
     def __post_init__(self) -> None:
         if not LAYER_NAME.match(self.name):
             raise InvalidInput(
-                f"layer name {self.name!r}: expected lowercase letters, digits and '_', "
-                "starting with a letter",
+                say(
+                    "layer name {name!r}: expected lowercase letters, digits and '_', "
+                    "starting with a letter",
+                    name=self.name,
+                ),
                 field="name",
             )
         if self.kind not in LAYER_KINDS:
             raise InvalidInput(
-                f"layer kind {self.kind!r}: expected one of {', '.join(LAYER_KINDS)}",
+                say(
+                    "layer kind {kind!r}: expected one of {layer_kinds}",
+                    kind=self.kind,
+                    layer_kinds=", ".join(LAYER_KINDS),
+                ),
                 field="kind",
             )
 
@@ -131,9 +138,11 @@ def find_generation(gens: Sequence[Generation], ref: int | str | None = None) ->
         ):
             return g
     if ref is None:
-        raise NotFound("no active generation: build or import boundaries first")
+        raise NotFound(say("no active generation: build or import boundaries first"))
     known = ", ".join(f"{g.id} ({g.name})" for g in gens) or "none"
-    raise NotFound(f"unknown generation {ref!r}; known generations: {known}")
+    raise NotFound(
+        say("unknown generation {ref!r}; known generations: {known}", ref=ref, known=known)
+    )
 
 
 def generation_on(gens: Sequence[Generation], day: date) -> Generation:
@@ -147,8 +156,12 @@ def generation_on(gens: Sequence[Generation], day: date) -> Generation:
         f"{g.name} ({g.effective_from or '…'} to {g.effective_to or '…'})" for g in dated
     )
     raise NotFound(
-        f"no generation was in force on {day}; recorded: {known or 'no dates yet'}"
-        " (dates come from 'gridmap plan publish/activate --effective')"
+        say(
+            "no generation was in force on {day}; recorded: {known} (dates come "
+            "from 'gridmap plan publish/activate --effective')",
+            day=day,
+            known=known or say("no dates yet"),
+        )
     )
 
 
@@ -158,7 +171,7 @@ def generation_at(
     """A generation by id or name, or the one in force on ``day``; the active one when
     neither is given."""
     if ref is not None and day is not None:
-        raise InvalidInput("give a generation or a date, not both", field="date")
+        raise InvalidInput(say("give a generation or a date, not both"), field="date")
     return generation_on(gens, day) if day is not None else find_generation(gens, ref)
 
 

@@ -1,9 +1,10 @@
-"""Notifications: who is told of what, and in what words (Chinese first, then English).
+"""Notifications: who is told of what, and in what words (each recipient's language).
 
 Pure: the mappings the store returns (a case, a hazard, users, contacts) in, messages out.
 The services write them to the store's outbox in the transaction of the step they tell of
 (``services/notify.py``) and the scheduler delivers them.  The texts live here, not in
-``web/i18n.py``: the services that write them may not import the web.
+``web/i18n.py``: the services that write them may not import the web; their Chinese is in
+the message catalogue, read without Flask (``gridmap.translate``).
 
 Who is told (the issue's "people concerned"):
 
@@ -31,8 +32,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from gridmap import access
+from gridmap import access, translate
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES
+from gridmap.errors import say
 from gridmap.model import LOCAL_TZ
 
 KINDS = ("dispatch", "return", "escalate", "due_soon", "close", "reopen", "merge", "inspect")
@@ -51,71 +53,45 @@ WHO: dict[str, tuple[str, ...]] = {
     "inspect": (OFFICER,),
 }
 
-# (subject, body) per kind and language; {fields} from ``_fields``.
-TEXTS: dict[str, dict[str, tuple[str, str]]] = {
-    "dispatch": {
-        "zh": (
-            "【派遣】案件 {id} {category}",
-            "案件 {id}（{category}）已派遣至{department}，请于 {due} 前处置。{note}",
-        ),
-        "en": (
-            "[Dispatched] case {id} {category}",
-            "Case {id} ({category}) was dispatched to {department}; handle it by {due}. {note}",
-        ),
-    },
-    "return": {
-        "zh": ("【退回】案件 {id} {category}", "案件 {id}（{category}）被退回：{note}"),
-        "en": ("[Returned] case {id} {category}", "Case {id} ({category}) was returned: {note}"),
-    },
-    "escalate": {
-        "zh": (
-            "【督办】案件 {id} {category}",
-            "案件 {id}（{category}，{department}）已超时，现予督办。{note}",
-        ),
-        "en": (
-            "[Escalated] case {id} {category}",
-            "Case {id} ({category}, {department}) is overdue and was escalated. {note}",
-        ),
-    },
-    "due_soon": {
-        "zh": (
-            "【预警】案件 {id} {category} 即将超时",
-            "案件 {id}（{category}，{department}）将于 {due} 到期，请尽快处置。",
-        ),
-        "en": (
-            "[Due soon] case {id} {category}",
-            "Case {id} ({category}, {department}) is due at {due}: please handle it soon.",
-        ),
-    },
-    "close": {
-        "zh": ("【结案】案件 {id} {category}", "案件 {id}（{category}）已结案。{note}"),
-        "en": ("[Closed] case {id} {category}", "Case {id} ({category}) was closed. {note}"),
-    },
-    "reopen": {
-        "zh": (
-            "【重办】案件 {id} {category}",
-            "市民对案件 {id}（{category}，{department}）的办理结果不满意，申请重办：{note}",
-        ),
-        "en": (
-            "[Reopened] case {id} {category}",
+# (subject, body) per kind, {fields} from ``_fields``: English here, each recipient's
+# language from the message catalogue (``gridmap.translate``).  ``say`` with no values marks
+# a template for the catalogue.
+TEXTS: dict[str, tuple[str, str]] = {
+    "dispatch": (
+        say("[Dispatched] case {id} {category}"),
+        say("Case {id} ({category}) was dispatched to {department}; handle it by {due}. {note}"),
+    ),
+    "return": (
+        say("[Returned] case {id} {category}"),
+        say("Case {id} ({category}) was returned: {note}"),
+    ),
+    "escalate": (
+        say("[Escalated] case {id} {category}"),
+        say("Case {id} ({category}, {department}) is overdue and was escalated. {note}"),
+    ),
+    "due_soon": (
+        say("[Due soon] case {id} {category}"),
+        say("Case {id} ({category}, {department}) is due at {due}: please handle it soon."),
+    ),
+    "close": (
+        say("[Closed] case {id} {category}"),
+        say("Case {id} ({category}) was closed. {note}"),
+    ),
+    "reopen": (
+        say("[Reopened] case {id} {category}"),
+        say(
             "The reporter of case {id} ({category}, {department}) was not satisfied and "
-            "reopened it: {note}",
+            "reopened it: {note}"
         ),
-    },
-    "merge": {
-        "zh": ("【合并】案件 {id} {category}", "案件 {id}（{category}）已并入另一案件。{note}"),
-        "en": ("[Merged] case {id} {category}", "Case {id} ({category}) was merged. {note}"),
-    },
-    "inspect": {
-        "zh": (
-            "【巡查提醒】隐患 {id} {name}",
-            "隐患 {id}「{name}」（{type}）应于 {due} 前检查。",
-        ),
-        "en": (
-            "[Inspection due] hazard {id} {name}",
-            "Hazard {id} '{name}' ({type}) is due for inspection by {due}.",
-        ),
-    },
+    ),
+    "merge": (
+        say("[Merged] case {id} {category}"),
+        say("Case {id} ({category}) was merged. {note}"),
+    ),
+    "inspect": (
+        say("[Inspection due] hazard {id} {name}"),
+        say("Hazard {id} '{name}' ({type}) is due for inspection by {due}."),
+    ),
 }
 # A plan's way to publication (``plan_messages``): {id}, {name}, {note}, {generation}.
 PLAN_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
@@ -142,33 +118,23 @@ PLAN_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 # What the public reporter is told: nothing internal (no notes, no departments).
-PUBLIC_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
-    "dispatch": {
-        "zh": ("您反映的问题已受理", "您反映的问题（编号 {id}，{category}）已派遣有关部门处理。"),
-        "en": (
-            "Your report is being handled",
-            "Your report (number {id}, {category}) was passed to the department that handles it.",
-        ),
-    },
-    "close": {
-        "zh": ("您反映的问题已办结", "您反映的问题（编号 {id}，{category}）已办结，欢迎评价。"),
-        "en": (
-            "Your report was resolved",
-            "Your report (number {id}, {category}) was resolved; you may rate how it was handled.",
-        ),
-    },
+PUBLIC_TEXTS: dict[str, tuple[str, str]] = {
+    "dispatch": (
+        say("Your report is being handled"),
+        say("Your report (number {id}, {category}) was passed to the department that handles it."),
+    ),
+    "close": (
+        say("Your report was resolved"),
+        say("Your report (number {id}, {category}) was resolved; you may rate how it was handled."),
+    ),
     # A duplicate: ``id`` is the case it was merged into, which its reporter now follows.
-    "merge": {
-        "zh": (
-            "您反映的问题已有人上报",
-            "您反映的问题已有人上报，已并入编号 {id}（{category}）一并办理，办理结果将通知您。",
-        ),
-        "en": (
-            "Your report was already reported",
+    "merge": (
+        say("Your report was already reported"),
+        say(
             "Someone reported this already: your report now follows number {id} ({category}); "
-            "you will be told of its outcome.",
+            "you will be told of its outcome."
         ),
-    },
+    ),
 }
 
 
@@ -212,7 +178,7 @@ def _fields(kind: str, subject: Mapping, lang: str, departments: Mapping, note: 
         "category": (cat.name_zh if lang == "zh" else cat.name_en) if cat else "",
         "department": (dept.name_zh if lang == "zh" else dept.name_en) if dept else "—",
         "due": _when(subject.get("due_utc"), lang),
-        "note": note or "",
+        "note": translate.localized(note, lang) if note else "",
     }
 
 
@@ -220,9 +186,12 @@ def text(kind: str, subject: Mapping, lang: str, departments: Mapping, note: str
          public: bool = False) -> tuple[str, str]:  # fmt: skip
     """The (subject, body) of a ``kind`` notice about a case or hazard, in ``lang``."""
     lang = lang if lang in ("zh", "en") else "zh"
-    subject_text, body = (PUBLIC_TEXTS if public else TEXTS)[kind][lang]
+    subject_text, body = (PUBLIC_TEXTS if public else TEXTS)[kind]
     fields = _fields(kind, subject, lang, departments, note)
-    return subject_text.format(**fields), body.format(**fields).strip()
+    return (
+        translate.gettext(subject_text, lang).format(**fields),
+        translate.gettext(body, lang).format(**fields).strip(),
+    )
 
 
 def _covers(user, grid_code: str | None) -> bool:

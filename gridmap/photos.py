@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 
 MAX_PHOTOS = 5  # per request
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; more is refused unopened
@@ -63,7 +63,12 @@ class Probe:
 
 def _too_many_pixels(name: str) -> InvalidInput:
     return InvalidInput(
-        f"photo {name}: more than {MAX_PIXELS // 1_000_000} megapixels", field="photos"
+        say(
+            "photo {name}: more than {max_pixels} megapixels",
+            name=name,
+            max_pixels=MAX_PIXELS // 1_000_000,
+        ),
+        field="photos",
     )
 
 
@@ -72,7 +77,12 @@ def probe_photo(raw: bytes, name: str, max_bytes: int) -> Probe:
     pixel is decoded), refused when any is beyond its bound."""
     if len(raw) > max_bytes:
         raise InvalidInput(
-            f"photo {name}: {len(raw) / 1e6:.1f} MB; at most {max_bytes / 1e6:g} MB",
+            say(
+                "photo {name}: {raw_count:.1f} MB; at most {max_bytes:g} MB",
+                name=name,
+                raw_count=len(raw) / 1e6,
+                max_bytes=max_bytes / 1e6,
+            ),
             field="photos",
         )
     try:
@@ -85,12 +95,22 @@ def probe_photo(raw: bytes, name: str, max_bytes: int) -> Probe:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(name) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InvalidInput(f"photo {name}: not a JPEG or PNG picture", field="photos") from None
+        raise InvalidInput(
+            say("photo {name}: not a JPEG or PNG picture", name=name), field="photos"
+        ) from None
     if fmt not in ("JPEG", "PNG"):
-        raise InvalidInput(f"photo {name}: {fmt} is not JPEG or PNG", field="photos")
+        raise InvalidInput(
+            say("photo {name}: {fmt} is not JPEG or PNG", name=name, fmt=fmt), field="photos"
+        )
     if width * height > MAX_PIXELS:
         raise InvalidInput(
-            f"photo {name}: {width}×{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels",
+            say(
+                "photo {name}: {width}×{height} pixels; at most {max_pixels} megapixels",
+                name=name,
+                width=width,
+                height=height,
+                max_pixels=MAX_PIXELS // 1_000_000,
+            ),
             field="photos",
         )
     return Probe(name, raw, fmt, width * height)
@@ -112,7 +132,9 @@ def decode_photo(probe: Probe) -> Photo:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, InvalidInput):
             raise
-        raise InvalidInput(f"photo {name}: not a JPEG or PNG picture", field="photos") from None
+        raise InvalidInput(
+            say("photo {name}: not a JPEG or PNG picture", name=name), field="photos"
+        ) from None
     content_type = "image/jpeg" if probe.format == "JPEG" else "image/png"
     return Photo(
         _encode(image, probe.format, LONG_SIDE),
@@ -140,12 +162,22 @@ def check_photos(
     refuse); only then is any picture decoded."""
     files = [(n, raw) for n, raw in files if raw]
     if len(files) > MAX_PHOTOS:
-        raise InvalidInput(f"{len(files)} photos; at most {MAX_PHOTOS}", field="photos")
+        raise InvalidInput(
+            say(
+                "{files_count} photos; at most {max_photos}",
+                files_count=len(files),
+                max_photos=MAX_PHOTOS,
+            ),
+            field="photos",
+        )
     total = sum(len(raw) for _, raw in files)
     if total > max_request_bytes:
         raise InvalidInput(
-            f"{total / 1e6:.1f} MB of photos in one request; at most "
-            f"{max_request_bytes / 1e6:g} MB",
+            say(
+                "{total:.1f} MB of photos in one request; at most {max_request_bytes:g} MB",
+                total=total / 1e6,
+                max_request_bytes=max_request_bytes / 1e6,
+            ),
             field="photos",
         )
     probes = [
@@ -154,8 +186,11 @@ def check_photos(
     pixels = sum(p.pixels for p in probes)
     if pixels > MAX_REQUEST_PIXELS:
         raise InvalidInput(
-            f"{pixels / 1e6:.0f} megapixels of photos in one request; at most "
-            f"{MAX_REQUEST_PIXELS // 1_000_000}",
+            say(
+                "{pixels:.0f} megapixels of photos in one request; at most {max_request_pixels}",
+                pixels=pixels / 1e6,
+                max_request_pixels=MAX_REQUEST_PIXELS // 1_000_000,
+            ),
             field="photos",
         )
     if probes and before_decoding is not None:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 
 BASEMAPS = ("none", "osm", "tianditu", "amap")
 
@@ -131,19 +131,23 @@ class Settings:
         basemap = env.get("GRIDMAP_BASEMAP", "none").strip().lower()
         if basemap not in BASEMAPS:
             raise InvalidInput(
-                f"GRIDMAP_BASEMAP={basemap!r}: expected one of {', '.join(BASEMAPS)}",
+                say(
+                    "GRIDMAP_BASEMAP={basemap!r}: expected one of {basemaps}",
+                    basemap=basemap,
+                    basemaps=", ".join(BASEMAPS),
+                ),
                 field="GRIDMAP_BASEMAP",
             )
         key = env.get("GRIDMAP_TIANDITU_KEY", "")
         if basemap == "tianditu" and not key:
             raise InvalidInput(
-                "GRIDMAP_BASEMAP=tianditu needs GRIDMAP_TIANDITU_KEY (a Tianditu 'tk' key)",
+                say("GRIDMAP_BASEMAP=tianditu needs GRIDMAP_TIANDITU_KEY (a Tianditu 'tk' key)"),
                 field="GRIDMAP_TIANDITU_KEY",
             )
         width = env.get("GRIDMAP_GRID_CODE_WIDTH", "2")
         if width not in ("2", "3"):
             raise InvalidInput(
-                f"GRIDMAP_GRID_CODE_WIDTH={width!r}: expected 2 or 3",
+                say("GRIDMAP_GRID_CODE_WIDTH={width!r}: expected 2 or 3", width=width),
                 field="GRIDMAP_GRID_CODE_WIDTH",
             )
         households = env.get("GRIDMAP_GRID_HOUSEHOLDS", "300-500")
@@ -153,13 +157,17 @@ class Settings:
                 raise ValueError
         except ValueError:
             raise InvalidInput(
-                f"GRIDMAP_GRID_HOUSEHOLDS={households!r}: expected min-max, such as 300-500",
+                say(
+                    "GRIDMAP_GRID_HOUSEHOLDS={households!r}: expected min-max, such as 300-500",
+                    households=households,
+                ),
                 field="GRIDMAP_GRID_HOUSEHOLDS",
             ) from None
         public = env.get("GRIDMAP_PUBLIC", "map").strip().lower()
         if public not in ("map", "none"):
             raise InvalidInput(
-                f"GRIDMAP_PUBLIC={public!r}: expected map or none", field="GRIDMAP_PUBLIC"
+                say("GRIDMAP_PUBLIC={public!r}: expected map or none", public=public),
+                field="GRIDMAP_PUBLIC",
             )
         from gridmap.workcal import parse_hours
 
@@ -172,7 +180,11 @@ class Settings:
                 raise ValueError
         except ValueError:
             raise InvalidInput(
-                f"GRIDMAP_INSPECT_DAYS={intervals!r}: expected four day counts such as 7,30,90,180",
+                say(
+                    "GRIDMAP_INSPECT_DAYS={intervals!r}: expected four day counts such as "
+                    "7,30,90,180",
+                    intervals=intervals,
+                ),
                 field="GRIDMAP_INSPECT_DAYS",
             ) from None
         return cls(
@@ -221,7 +233,9 @@ def _flag(env: dict[str, str], name: str) -> bool:
 def _positive(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name, str(default)).strip().replace("_", "")
     if not raw.isdigit() or int(raw) <= 0:
-        raise InvalidInput(f"{name}={raw!r}: expected a whole number above 0", field=name)
+        raise InvalidInput(
+            say("{name}={raw!r}: expected a whole number above 0", name=name, raw=raw), field=name
+        )
     return int(raw)
 
 
@@ -230,7 +244,10 @@ def _share(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name, str(default)).strip()
     if not re.fullmatch(r"0?\.[0-9]{1,6}", raw) or float(raw) == 0:
         raise InvalidInput(
-            f"{name}={raw!r}: expected a share between 0 and 1, such as 0.8", field=name
+            say(
+                "{name}={raw!r}: expected a share between 0 and 1, such as 0.8", name=name, raw=raw
+            ),
+            field=name,
         )
     return float(raw)
 
@@ -239,7 +256,10 @@ def _seconds(env: dict[str, str], name: str, default: float, zero: bool = False)
     raw = env.get(name, str(default)).strip()
     # ASCII digits only: float() would take other scripts' digits, "nan" and "inf".
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", raw) or not (float(raw) > 0 or zero):
-        raise InvalidInput(f"{name}={raw!r}: expected a number of seconds above 0", field=name)
+        raise InvalidInput(
+            say("{name}={raw!r}: expected a number of seconds above 0", name=name, raw=raw),
+            field=name,
+        )
     return float(raw)
 
 

@@ -17,10 +17,13 @@ import pandas as pd
 import shapely
 
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, RISK_LEVELS, STATUSES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, Named, say
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+LONGITUDE = Named("经度", "longitude")
+LATITUDE = Named("纬度", "latitude")
 
 
 def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
@@ -39,21 +42,33 @@ def check_lonlat(lon, lat) -> tuple[np.ndarray, np.ndarray]:
         lon = np.atleast_1d(np.asarray(lon, dtype=float))
         lat = np.atleast_1d(np.asarray(lat, dtype=float))
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"coordinates must be numbers: {exc}", field="lon") from exc
+        raise InvalidInput(say("coordinates must be numbers: {exc}", exc=exc), field="lon") from exc
     if lon.shape != lat.shape or lon.ndim != 1:
         raise InvalidInput(
-            f"lon and lat must be 1-d arrays of one length, got shapes {lon.shape} and {lat.shape}",
+            say(
+                "lon and lat must be 1-d arrays of one length, got shapes {shape} and {shape2}",
+                shape=lon.shape,
+                shape2=lat.shape,
+            ),
             field="lon",
         )
-    for name, values, limit in (("longitude", lon, 180.0), ("latitude", lat, 90.0)):
+    for name, values, limit in ((LONGITUDE, lon, 180.0), (LATITUDE, lat, 90.0)):
         bad = ~np.isfinite(values) | (np.abs(values) > limit)
         if bad.any():
             i = int(np.argmax(bad))
-            what = "is not a finite number" if not np.isfinite(values[i]) else "is out of range"
-            which = f"point {i + 1}: " if len(values) > 1 else ""
+            finite = np.isfinite(values[i])
+            what = say("is out of range") if finite else say("is not a finite number")
+            which = say("point {n}: ", n=i + 1) if len(values) > 1 else ""
             raise InvalidInput(
-                f"{which}{name} {values[i]} {what}; expected -{limit:g}..{limit:g}",
-                field=name[:3],
+                say(
+                    "{which}{name} {value} {what}; expected -{limit:g}..{limit:g}",
+                    which=which,
+                    name=name,
+                    value=values[i],
+                    what=what,
+                    limit=limit,
+                ),
+                field=str(name)[:3],
                 position=i,
             )
     return lon, lat
@@ -67,7 +82,11 @@ def _row(frame: pd.DataFrame, i: int) -> str:
 def _check_geometries(frame: gpd.GeoDataFrame, what: str, allowed: set[str]) -> None:
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         raise InvalidInput(
-            f"{what}: geometries must be in EPSG:4326 (lon/lat), got {frame.crs}; reproject first",
+            say(
+                "{what}: geometries must be in EPSG:4326 (lon/lat), got {crs}; reproject first",
+                what=what,
+                crs=frame.crs,
+            ),
             field="geometry",
         )
     geoms = frame.geometry.values
@@ -88,14 +107,21 @@ def _check_geometries(frame: gpd.GeoDataFrame, what: str, allowed: set[str]) -> 
     if missing.any():
         i = int(np.argmax(missing))
         raise InvalidInput(
-            f"{what} {_row(frame, i)}: geometry is empty or missing", field="geometry", position=i
+            say("{what} {row}: geometry is empty or missing", what=what, row=_row(frame, i)),
+            field="geometry",
+            position=i,
         )
     wrong = ~np.isin(names[types], sorted(allowed))
     if wrong.any():
         i = int(np.argmax(wrong))
         raise InvalidInput(
-            f"{what} {_row(frame, i)}: geometry is a {names[types[i]]}; "
-            f"expected {' or '.join(sorted(allowed))}",
+            say(
+                "{what} {row}: geometry is a {names}; expected {allowed}",
+                what=what,
+                row=_row(frame, i),
+                names=names[types[i]],
+                allowed=" or ".join(sorted(allowed)),
+            ),
             field="geometry",
             position=i,
         )
@@ -103,7 +129,12 @@ def _check_geometries(frame: gpd.GeoDataFrame, what: str, allowed: set[str]) -> 
     if bad.any():
         i = int(np.argmax(bad))
         raise InvalidInput(
-            f"{what} {_row(frame, i)}: invalid geometry: {shapely.is_valid_reason(geoms[i])}",
+            say(
+                "{what} {row}: invalid geometry: {is_valid_reason}",
+                what=what,
+                row=_row(frame, i),
+                is_valid_reason=shapely.is_valid_reason(geoms[i]),
+            ),
             field="geometry",
             position=i,
         )
@@ -116,9 +147,17 @@ def _check_geometries(frame: gpd.GeoDataFrame, what: str, allowed: set[str]) -> 
     if bad.any():
         i = int(np.argmax(bad))
         raise InvalidInput(
-            f"{what} {_row(frame, i)}: coordinates x {b[i, 0]:g}..{b[i, 2]:g}, "
-            f"y {b[i, 1]:g}..{b[i, 3]:g} are not longitude/latitude; expected "
-            "EPSG:4326 (projected metres? reproject first)",
+            say(
+                "{what} {row}: coordinates x {x0:g}..{x1:g}, y {y0:g}..{y1:g} are not "
+                "longitude/latitude; expected EPSG:4326 (projected metres? reproject "
+                "first)",
+                what=what,
+                row=_row(frame, i),
+                x0=b[i, 0],
+                x1=b[i, 2],
+                y0=b[i, 1],
+                y1=b[i, 3],
+            ),
             field="geometry",
             position=i,
         )
@@ -128,13 +167,18 @@ def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     """Validate areas for one layer; return a normalised copy (MultiPolygons, defaults)."""
     what = f"layer {layer!r}"
     if "code" not in areas:
-        raise InvalidInput(f"{what}: no 'code' column", field="code")
+        raise InvalidInput(say("{what}: no 'code' column", what=what), field="code")
     frame = areas.reset_index(drop=True).copy()
     codes = frame["code"]
     for i, code in enumerate(codes):
         if not isinstance(code, str) or not code.strip():
             raise InvalidInput(
-                f"{what} row {i + 1}: code {code!r} is missing; expected a text code",
+                say(
+                    "{what} row {i}: code {code!r} is missing; expected a text code",
+                    what=what,
+                    i=i + 1,
+                    code=code,
+                ),
                 field="code",
                 position=i,
             )
@@ -143,8 +187,14 @@ def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
         i = int(np.argmax(dup.to_numpy()))
         first = int(np.argmax((codes == codes.iloc[i]).to_numpy()))
         raise InvalidInput(
-            f"{what} row {i + 1}: code {codes.iloc[i]} repeats row {first + 1}; codes "
-            "must be unique within a layer and generation",
+            say(
+                "{what} row {i}: code {value} repeats row {first}; codes must be unique "
+                "within a layer and generation",
+                what=what,
+                i=i + 1,
+                value=codes.iloc[i],
+                first=first + 1,
+            ),
             field="code",
             position=i,
         )
@@ -164,8 +214,13 @@ def check_areas(areas: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
             raise InvalidInput(
-                f"{what} {_row(frame, i)}: {col} {frame[col].iloc[i]!r}; expected a "
-                "whole number >= 0",
+                say(
+                    "{what} {row}: {col} {i!r}; expected a whole number >= 0",
+                    what=what,
+                    row=_row(frame, i),
+                    col=col,
+                    i=frame[col].iloc[i],
+                ),
                 field=col,
                 position=i,
             )
@@ -184,8 +239,14 @@ def _check_choice(frame, col, allowed, what) -> None:
         i = int(np.argmax(bad.to_numpy()))
         sample = ", ".join(map(str, list(allowed)[:6]))
         raise InvalidInput(
-            f"{what} row {i + 1}: {col} {frame[col].iloc[i]!r} is not known; expected "
-            f"one of {sample}, ...",
+            say(
+                "{what} row {i}: {col} {value!r} is not known; expected one of {sample}, ...",
+                what=what,
+                i=i + 1,
+                col=col,
+                value=frame[col].iloc[i],
+                sample=sample,
+            ),
             field=col,
             position=i,
         )
@@ -242,8 +303,14 @@ def _dates(frame: pd.DataFrame, col: str, what: str) -> list[str | None]:
     if bad.any():
         i = int(np.argmax(bad))
         raise InvalidInput(
-            f"{what} row {i + 1}: {col} {frame[col].iloc[i]!r} is not a date; expected "
-            "YYYY-MM-DD, such as 2026-12-01",
+            say(
+                "{what} row {i}: {col} {value!r} is not a date; expected YYYY-MM-DD, such "
+                "as 2026-12-01",
+                what=what,
+                i=i + 1,
+                col=col,
+                value=frame[col].iloc[i],
+            ),
             field=col,
             position=i,
         )
@@ -255,8 +322,14 @@ def _timestamps(frame: pd.DataFrame, col: str, what: str) -> tuple[list[str], li
     if bad.any():
         i = int(np.argmax(bad))
         raise InvalidInput(
-            f"{what} row {i + 1}: {col} {frame[col].iloc[i]!r}; expected an ISO 8601 time with a "
-            "time zone, such as 2026-03-01T08:30:00+08:00",
+            say(
+                "{what} row {i}: {col} {value!r}; expected an ISO 8601 time with a time "
+                "zone, such as 2026-03-01T08:30:00+08:00",
+                what=what,
+                i=i + 1,
+                col=col,
+                value=frame[col].iloc[i],
+            ),
             field=col,
             position=i,
         )
@@ -273,7 +346,7 @@ def check_events(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     }[kind]
     for col in required:
         if col not in frame:
-            raise InvalidInput(f"{what}: no {col!r} column", field=col)
+            raise InvalidInput(say("{what}: no {col!r} column", what=what, col=col), field=col)
     if kind == "incidents":
         _check_geometries(frame, what, {"Point"})
         frame["status"] = frame.get("status", "reported")

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.model import LOCAL_TZ
 
 DEFAULT_HOURS = "08:30-12:00,13:30-17:30"
@@ -33,7 +33,11 @@ def parse_hours(text: str) -> tuple[tuple[time, time], ...]:
             out.append((start, end))
     except ValueError:
         raise InvalidInput(
-            f"working hours {text!r}: expected ordered ranges such as {DEFAULT_HOURS}",
+            say(
+                "working hours {text!r}: expected ordered ranges such as {default_hours}",
+                text=text,
+                default_hours=DEFAULT_HOURS,
+            ),
             field="GRIDMAP_WORK_HOURS",
         ) from None
     return tuple(out)
@@ -65,7 +69,9 @@ class WorkCalendar:
     def _days_from(self, day: date):
         for k in range(_HORIZON):
             yield day + timedelta(days=k)
-        raise InvalidInput(f"no working time within {_HORIZON} days of {day}")
+        raise InvalidInput(
+            say("no working time within {horizon} days of {day}", horizon=_HORIZON, day=day)
+        )
 
     def working_seconds(self, start: datetime, end: datetime) -> float:
         """Working time between two instants (0 when ``end`` is not after ``start``)."""

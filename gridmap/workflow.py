@@ -28,7 +28,8 @@ from gridmap.catalogue import (
     STATUSES,
     Category,
 )
-from gridmap.errors import Forbidden, InvalidInput
+from gridmap.errors import Forbidden, InvalidInput, Listed, Message, Named, say
+from gridmap.model import LOCAL_TZ
 from gridmap.workcal import WorkCalendar
 
 RATINGS = {
@@ -181,14 +182,22 @@ def check(
     action = ACTIONS.get(action_name)
     if action is None:
         raise InvalidInput(
-            f"unknown action {action_name!r}; expected one of {', '.join(ACTIONS)}",
+            say(
+                "unknown action {action_name!r}; expected one of {actions}",
+                action_name=action_name,
+                actions=", ".join(ACTIONS),
+            ),
             field="action",
         )
+    doing = Named(action.zh, action.en.lower())
     if status not in action.sources:
-        names = ", ".join(STATUSES[s][1].lower() for s in action.sources)
         raise InvalidInput(
-            f"cannot {action.en.lower()} a case that is {STATUSES[status][1].lower()}; "
-            f"only one that is {names}",
+            say(
+                "cannot {action} a case that is {status}; only one that is {names}",
+                action=doing,
+                status=_status(status),
+                names=Listed(_status(s) for s in action.sources),
+            ),
             field="action",
         )
     if access.is_system(actor):  # by role: an account named "system" is nobody special
@@ -197,20 +206,36 @@ def check(
     roles = allowed & actor.roles
     if not roles:
         raise Forbidden(
-            f"{action.en.lower()} needs one of the roles {', '.join(sorted(allowed))}"
-            + (" (a report from the public is rated by its reporter)" if public else "")
+            say(
+                "{action} needs one of the roles {allowed}{public}",
+                action=doing,
+                allowed=access.role_titles(allowed),
+                public=say(" (a report from the public is rated by its reporter)")
+                if public
+                else "",
+            )
         )
     now = [r for r in sorted(roles) if status in action.sources_for(r)]
     if not now:
-        names = ", ".join(STATUSES[x][1].lower() for r in roles for x in action.sources_for(r))
+        names = Listed(_status(x) for r in roles for x in action.sources_for(r))
         raise Forbidden(
-            f"as {' or '.join(sorted(roles))} you {action.en.lower()} only a case that is "
-            f"{names}, not one that is {STATUSES[status][1].lower()}"
+            say(
+                "as {roles} you {action} only a case that is {names}, not one that is {status}",
+                roles=access.role_titles(roles, " or "),
+                action=doing,
+                names=names,
+                status=_status(status),
+            )
         )
     case = _case(grid_code, department, incident_id)
     if not any(access.acts_as(actor, r, case) for r in now):
-        raise Forbidden(f"this case is not yours to {action.en.lower()}")
+        raise Forbidden(say("this case is not yours to {action}", action=doing))
     return action
+
+
+def _status(code: str) -> Named:
+    zh, en = STATUSES[code]
+    return Named(zh, en.lower())
 
 
 def own_grid_accept(actor: Actor, case: dict, at: datetime, cal: Deadlines) -> Step | None:
@@ -221,14 +246,48 @@ def own_grid_accept(actor: Actor, case: dict, at: datetime, cal: Deadlines) -> S
         return None
     if not category(case["category"]).officer_accepts:
         return None
-    return step(SYSTEM_ACTOR, "accept", case, at, cal, "officer's own grid")
+    return step(SYSTEM_ACTOR, "accept", case, at, cal, OWN_GRID_NOTE)
+
+
+# The notes the system writes on the steps it takes: stored as text (English, as the CLI
+# and the API show them), read back by ``system_note`` as the messages they were made
+# from, so that a page says them in its language.
+OWN_GRID_NOTE = say("officer's own grid")
+
+
+def overdue_note(due: datetime) -> Message:
+    """The escalation's note: when the case fell due, in the city's time."""
+    return say("overdue since {time}", time=f"{due.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}")
+
+
+def _pattern(template: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(re.escape(x) if i % 2 == 0 else f"(?P<{x}>.+?)" for i, x in enumerate(parts))
+    )
+
+
+_SYSTEM_NOTES = [
+    (_pattern(m.template), m.template)
+    for m in (OWN_GRID_NOTE, overdue_note(datetime(2000, 1, 1, tzinfo=timezone.utc)))
+]
+
+
+def system_note(note: str) -> str:
+    """A stored note as the system's message it is (any other note as it is)."""
+    for pattern, template in _SYSTEM_NOTES:
+        found = pattern.fullmatch(note or "")
+        if found:
+            return Message(template, **found.groupdict())
+    return note
 
 
 def category(code: str) -> Category:
     found = CATEGORIES.get(code)
     if found is None:
         raise InvalidInput(
-            f"unknown category {code!r}; expected a code such as E0102", field="category"
+            say("unknown category {code!r}; expected a code such as E0102", code=code),
+            field="category",
         )
     return found
 
@@ -262,16 +321,21 @@ class ClockRule:
     def checked(cls, code: str, clock: str, limit, unit: str) -> ClockRule:
         category(code)  # InvalidInput names an unknown one
         if clock not in CLOCKS:
-            raise InvalidInput(f"clock: expected one of {', '.join(CLOCKS)}", field="clock")
+            raise InvalidInput(
+                say("clock: expected one of {clocks}", clocks=", ".join(CLOCKS)), field="clock"
+            )
         if unit not in _UNIT_SECONDS:
-            raise InvalidInput("unit: expected h (hours) or d (days)", field="unit")
+            raise InvalidInput(say("unit: expected h (hours) or d (days)"), field="unit")
         amount = _amount(limit)
         ok = math.isfinite(amount) and 0 < amount * _UNIT_SECONDS[unit] <= _MAX_LIMIT
         if not ok or (unit == "d" and amount != int(amount)):
             # Whole days: "2 working days" ends at the same time of day (workcal.add_days).
             raise InvalidInput(
-                f"limit {limit!r}: expected a number above 0 and at most 365 days"
-                + (", in whole days" if unit == "d" else ""),
+                say(
+                    "limit {limit!r}: expected a number above 0 and at most 365 days{whole}",
+                    limit=limit,
+                    whole=say(", in whole days") if unit == "d" else "",
+                ),
                 field="limit",
             )
         return cls(code, clock, amount, unit)
@@ -464,29 +528,34 @@ def step(
     )
     note = (note or "").strip()
     if len(note) > 2000:
-        raise InvalidInput("note: at most 2,000 characters", field="note")
+        raise InvalidInput(say("note: at most 2,000 characters"), field="note")
     if "note" in action.needs and not note:
         raise InvalidInput(
-            f"{action.en.lower()} needs a note saying why or what was done", field="note"
+            say("{action} needs a note saying why or what was done", action=action.en.lower()),
+            field="note",
         )
     detail: dict = {}
     if "review_on" in action.needs:
         if review_on is None:
             raise InvalidInput(
-                "park needs a review date (review_on, YYYY-MM-DD)", field="review_on"
+                say("park needs a review date (review_on, YYYY-MM-DD)"), field="review_on"
             )
         if review_on < at.date():
-            raise InvalidInput(f"review_on {review_on} is in the past", field="review_on")
+            raise InvalidInput(
+                say("review_on {review_on} is in the past", review_on=review_on), field="review_on"
+            )
         detail["review_on"] = review_on.isoformat()
     if "rating" in action.needs:
         if rating not in RATINGS:
-            raise InvalidInput(f"rating: expected one of {', '.join(RATINGS)}", field="rating")
+            raise InvalidInput(
+                say("rating: expected one of {ratings}", ratings=", ".join(RATINGS)), field="rating"
+            )
         detail["rating"] = rating
     if action.name == "dispatch":
         chosen = department or case.get("department")
         if not chosen:
             raise InvalidInput(
-                "dispatch needs a department (no routing rule matched)", field="department"
+                say("dispatch needs a department (no routing rule matched)"), field="department"
             )
         detail["department"] = chosen
     clock = Clock.of(case)
@@ -513,13 +582,16 @@ def merge_step(case: dict, parent_id: int, at: datetime, cal: Deadlines, note: s
     is asked of the access policy by the service)."""
     if case["status"] not in MERGE.sources:
         raise InvalidInput(
-            f"incident {case['id']} is {STATUSES[case['status']][1].lower()}: only an open "
-            "case is merged into another",
+            say(
+                "incident {case} is {status}: only an open case is merged into another",
+                case=case["id"],
+                status=_status(case["status"]),
+            ),
             field="children",
         )
     note = (note or "").strip()
     if len(note) > 2000:
-        raise InvalidInput("note: at most 2,000 characters", field="note")
+        raise InvalidInput(say("note: at most 2,000 characters"), field="note")
     clock = advance(
         Clock.of(case), cal.category(case["category"]), case["status"], MERGE.target, at, cal
     )

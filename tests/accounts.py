@@ -48,3 +48,10 @@ def logged_in(client, url: str, *roles: str, areas: tuple[str, ...] = (), depart
     r = client.post("/login", data={"name": name, "password": PASSWORD.format(name=name)})
     assert r.status_code == 302, r.get_data(as_text=True)
     return client
+
+
+def english(client):
+    """``client`` asking for English (Accept-Language): for tests that read the English
+    messages; pages and messages are Chinese by default."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from gridmap import access
 from gridmap.catalogue import CATEGORIES, KINDS, MAJOR_CLASSES
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.model import LAYER_KINDS, LOCAL_TZ
 from gridmap.routing import Rule
 from gridmap.services import cases, sessions
@@ -163,7 +163,7 @@ def add_route():
 def edit_route(rule_id: int):
     rule = next((r for r in get_store().rules() if r.id == rule_id), None)
     if rule is None:
-        raise NotFound(f"no routing rule {rule_id}")
+        raise NotFound(say("no routing rule {rule_id}", rule_id=rule_id))
     return _edit_page(rule, {k: v or "" for k, v in rule.__dict__.items()})
 
 
@@ -213,6 +213,8 @@ def _template_names(state) -> None:
     env = state.app.jinja_env.globals
     env.update(role_name=i18n.role_name, sign_in_event=i18n.sign_in_event)
     env.update(end_reason=i18n.end_reason, audit_changes=changes)
+    env.update(audit_action=i18n.audit_action, actor_name=i18n.actor_name)
+    env.update(audit_field=i18n.audit_field)
 
 
 @bp.app_template_filter("local_time")
@@ -351,6 +353,7 @@ def layers():
         layers=found,
         counts={x.name: store.count_areas(x.name, gen.id) for x in found},
         kinds=i18n.LAYER_KINDS,
+        titles={x.name: i18n.layer_title(x, i18n.language()) for x in found},
     )
 
 

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify
 from gridmap import access
 from gridmap.catalogue import CATEGORIES, OPEN_STATUSES, STATUSES
 from gridmap.coords import gcj02_to_wgs84
+from gridmap.errors import say
 from gridmap.model import IncidentQuery, utc_text
 from gridmap.services import cases
 from web import clusters, geojson, i18n, params
@@ -247,7 +248,9 @@ def _grids_of(area: str | None) -> list[str] | None:
 def _category() -> str | None:
     value = params.text("category")
     if value and not any(code.startswith(value) for code in CATEGORIES):
-        raise params.bad("category", value, "a category code or its prefix, such as E01 or E0102")
+        raise params.bad(
+            "category", value, say("a category code or its prefix, such as E01 or E0102")
+        )
     return value
 
 

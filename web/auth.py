@@ -37,6 +37,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 
 from gridmap import access
 from gridmap.accounts import User, token_digest
+from gridmap.errors import say
 from gridmap.services import sessions
 from web import i18n, params
 from web.caller import caller, may
@@ -109,6 +110,7 @@ def always_public(view):
 
 
 def _refuse(status: int, message: str):
+    message = i18n.localized(message)
     if wants_page():
         if status == 401 and request.method == "GET":  # to the sign-in page, then back
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -123,17 +125,17 @@ def _check():
         return None  # Flask's own files, and 404s
     policy = getattr(view, "gridmap_policy", None)
     if policy is None:
-        return _refuse(403, f"{request.endpoint} declares no access policy")
+        return _refuse(403, say("{endpoint} declares no access policy", endpoint=request.endpoint))
     kind, permission = policy
     if current_user.is_authenticated:  # changes made in this request are theirs
         get_store().actor = f"web:{current_user.name}"
     if kind == "always" or (kind == "public" and current_app.config["PUBLIC_MAP"]):
         return None
     if not current_user.is_authenticated:
-        return _refuse(401, "sign in first (or send Authorization: Bearer <token>)")
+        return _refuse(401, say("sign in first (or send Authorization: Bearer <token>)"))
     if not access.holds(caller(), permission):
-        refused = access.role_refusal(permission)  # a page says it in the reader's language
-        return _refuse(403, i18n.refusal(refused) if wants_page() else str(refused))
+        refused = access.role_refusal(permission)  # the roles by their names
+        return _refuse(403, i18n.refusal(refused))
     return None
 
 
@@ -223,7 +225,7 @@ def init_app(app: Flask) -> None:
 
     @manager.unauthorized_handler
     def unauthorized():
-        return _refuse(401, "sign in first")
+        return _refuse(401, say("sign in first"))
 
     app.jinja_env.globals["may"] = may
     app.before_request(_check)

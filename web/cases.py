@@ -21,7 +21,7 @@ from flask_login import current_user
 from gridmap import access, workflow
 from gridmap.caselist import CALLER_MARK
 from gridmap.catalogue import CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.model import LOCAL_TZ
 from gridmap.services import cases
 from gridmap.settings import Settings
@@ -102,9 +102,10 @@ def _event_view(e: dict, lang: str, departments: dict) -> dict:
         "action": e["action"],
         "action_name": name,
         "actor": e["actor"].split(":", 1)[-1],
+        "actor_name": i18n.actor_name(e["actor"]),
         "at": at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at else e["at"],
         "to_status": e["to_status"],
-        "note": e["note"],
+        "note": i18n.localized(workflow.system_note(e["note"])) if e["note"] else e["note"],
         "detail": detail,
         "photos": e["photos"],
     }
@@ -413,7 +414,7 @@ def _merge(parent_id: int, values) -> list[int]:
     elif not isinstance(children, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in children
     ):
-        raise InvalidInput("children: expected a list of case ids", field="children")
+        raise InvalidInput(say("children: expected a list of case ids"), field="children")
     return cases.merge(
         get_store(),
         _calendar(),

@@ -17,7 +17,7 @@ from etl import exports, imports
 from etl.uploads import sweep_uploads
 from etl.validate import ImportRefused
 from gridmap import access
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, Message, say
 from gridmap.model import LAYER_KINDS
 from gridmap.spreadsheet import csv_text
 from web import i18n, params
@@ -135,6 +135,7 @@ def _page(template: str, **kw):
         layers=store.layers(),
         formats=exports.FORMATS,
         layer_kinds=i18n.LAYER_KINDS,
+        problem_kind=i18n.problem_kind,
         **kw,
     )
 
@@ -188,9 +189,10 @@ def _checked(token: str, path: Path, opts: dict) -> tuple[str | None, dict]:
         result = _run(path, opts, dry_run=True)
         keep = True
         if result.get("rejected"):
-            (path.parent / REJECTED).write_text(json.dumps(result["rejected"], ensure_ascii=False))
+            kept = [[*row[:3], _as_json(row[3])] for row in result["rejected"]]
+            (path.parent / REJECTED).write_text(json.dumps(kept, ensure_ascii=False))
     except InvalidInput as exc:
-        result = {"ok": False, "error": str(exc)}
+        result = {"ok": False, "error": i18n.refusal(exc)}
         keep = exc.field in OPTIONS  # the file was read: an option is to be changed
     finally:
         if not keep:
@@ -198,12 +200,18 @@ def _checked(token: str, path: Path, opts: dict) -> tuple[str | None, dict]:
     return (token if keep else None), result
 
 
+def _as_json(reason):
+    """A rejected row's reason kept for its CSV, which is written in the language of the
+    page that asks for it: the message's template and values."""
+    return reason.to_json() if isinstance(reason, Message) else str(reason)
+
+
 def _kept(token: str) -> Path:
     """The upload kept under ``token``; a 400 when it has gone (imported, or swept)."""
     folder = _uploads() / token
     files = [f for f in folder.iterdir() if f.name != REJECTED] if folder.is_dir() else []
     if not files:
-        raise InvalidInput("the upload has expired: choose the file again", field="token")
+        raise InvalidInput(say("the upload has expired: choose the file again"), field="token")
     return files[0]
 
 
@@ -227,6 +235,7 @@ def rejected_csv(token: str):
     """The rows a check rejected (row, field, value, reason), headed in the page's language."""
     found = _kept(params.token("token", {"token": token})).parent / REJECTED
     rows = json.loads(found.read_text()) if found.exists() else []  # a check with none
+    rows = [[*row[:3], i18n.localized(Message.from_json(row[3]))] for row in rows]
     return Response(
         csv_text(i18n.rejected_columns(), rows),
         mimetype="text/csv",

@@ -20,7 +20,7 @@ from flask import Flask, current_app, g
 
 from gridmap import access, model
 from gridmap.engines import LargeBatches
-from gridmap.errors import Busy
+from gridmap.errors import Busy, say
 from gridmap.indexcache import cached_index
 from gridmap.lookup import LookupIndex
 from gridmap.model import Generation
@@ -157,8 +157,11 @@ def lookup_at(generation: int | str | None = None, day=None) -> tuple[Generation
         index = cached_index(get_store(), gen.id, cells, build=False)
     if index is None:
         raise Busy(
-            f"generation {gen.name} is staged and its lookup index is not built yet: it is "
-            "built when a signed-in user first looks a point up in it"
+            say(
+                "generation {gen} is staged and its lookup index is not built yet: it "
+                "is built when a signed-in user first looks a point up in it",
+                gen=gen.name,
+            )
         )
     return gen, _cache().get(key, lambda: index)
 

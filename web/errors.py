@@ -75,15 +75,41 @@ def error_page(status: int, message: str, field: str | None = None):
     return page, status
 
 
+# What a page or a client reads for an HTTP error werkzeug raised with its own words
+# (English only, and speaking of "the requested URL"): by status.
+DESCRIPTIONS = {
+    400: _l("The request could not be understood."),
+    401: _l("Sign in first."),
+    403: _l("You may not see or do this."),
+    404: _l("There is no such page: check the address, or start again from the map."),
+    405: _l("This address does not take this method."),
+    409: _l("This changed meanwhile: load the page again."),
+    413: _l("The upload is too large."),
+    429: _l("Too many requests: try again later."),
+    500: _l("Something went wrong on the server: try again later."),
+}
+
+
+def description(exc: HTTPException) -> str:
+    """An HTTP error's description in the request's language: werkzeug's own default
+    words replaced by ours; words a view gave are kept."""
+    if exc.description == type(exc).description and exc.code in DESCRIPTIONS:
+        return str(DESCRIPTIONS[exc.code])
+    return exc.description or exc.name
+
+
 def init_app(app: Flask) -> None:
+    from web.i18n import error_message
+
     @app.errorhandler(GridmapError)
     def domain_error(exc: GridmapError):
+        message = error_message(exc)  # the template translated, then filled
         if wants_page():
             from web import i18n
 
             return error_page(status_of(exc), i18n.refusal(exc), getattr(exc, "field", None))
         name = "BadRequest" if type(exc) is InvalidInput else type(exc).__name__
-        body = {"error": name, "message": str(exc)}
+        body = {"error": name, "message": message}
         if isinstance(exc, InvalidInput) and exc.field:
             body["parameter"] = exc.field
         if isinstance(exc, Infeasible):
@@ -93,8 +119,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if wants_page():
-            return error_page(exc.code, exc.description)
-        answer = jsonify({"error": exc.name, "message": exc.description})
+            return error_page(exc.code, description(exc))
+        answer = jsonify({"error": exc.name, "message": description(exc)})
         for name, value in exc.get_headers():  # e.g. a 405's Allow, which RFC 9110 requires
             if name.lower() != "content-type":
                 answer.headers[name] = value

@@ -25,7 +25,10 @@ from flask_babel import Babel, force_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
+from gridmap import translate
+from gridmap.access import ROLE_TITLES
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES, MAJOR_CLASSES, RISK_LEVELS, STATUSES
+from gridmap.workflow import ACTIONS
 
 LANGUAGES = ("zh", "en")
 
@@ -61,6 +64,8 @@ TEXT = {
     "grid_view": _l("Grid view"),
     "data": _l("Data"),
     "zoom_in_for_more": _l("Zoom in to see single incidents"),
+    "open_case": _l("Open the case"),
+    "report_here": _l("Report a case here"),
     "cluster_of": _l("{n} incidents"),
     "list_separator": _lp("separator", ", "),
     "call": _l("Call"),
@@ -87,6 +92,47 @@ TEXT = {
     "offline_case": _l("Case"),
     "offline_inspection": _l("Inspection"),
 }
+
+# The words the pages' scripts write (besides the map's ``TEXT``), handed to them in the
+# page's language by the frame (``<script id="gm-words" type="application/json">``).
+SCRIPT_TEXT = {
+    "outside_every_area": _l("Outside every area"),
+    "grid_officer": _l("Grid officer"),
+    "department": _l("Department"),
+    "no_position": _l("This browser cannot tell its position"),
+    "request_failed": _l("The request failed"),
+    "no_plan_satisfies": _l("No plan can satisfy this request: "),
+    "reasons_separator": _lp("separator", "; "),
+    "grid": _l("Grid"),
+    "population": _l("population"),
+    "before": _l("before"),
+    "after": _l("after"),
+    "changes_area": _l("changes area"),
+    "lock": _l("Lock"),
+    "max_deviation": _l("Max deviation"),
+    "cut_edges": _l("Cut edges"),
+    "mean_polsby_popper": _l("Mean Polsby-Popper"),
+    "areas": _lp("planner", "Areas"),
+    "groups_split": _l("Neighborhoods split"),
+    "change_failed": _l("The change failed"),
+    "area_locked": _l("Area {area} is locked"),
+    "neighborhood": _l("neighborhood"),
+    "residents_in_area": _l("{residents} residents · area {area}"),
+    "plan_unreadable": _l("The plan could not be read"),
+    "job_queued": _lp("job", "queued"),
+    "job_running": _lp("job", "running"),
+    "job_done": _lp("job", "done"),
+    "job_stopped": _lp("job", "stopped"),
+    "job_failed": _lp("job", "failed"),
+    "job_interrupted": _lp("job", "interrupted"),
+}
+
+
+def script_texts(keys) -> dict[str, str]:
+    """The words ``keys`` of the page's scripts in its language (only those its scripts
+    write: a public page carries no staff words)."""
+    return {key: str(SCRIPT_TEXT[key]) for key in keys}
+
 
 # The kinds of layer (``gridmap.model.LAYER_KINDS``) as the data and admin pages name them.
 LAYER_KINDS = {
@@ -150,18 +196,6 @@ REFUSALS = {
 }
 
 
-# The roles' names as people read them (the codes stay in the audit and the API).
-ROLE_NAMES = {
-    "admin": _l("Administrator"),
-    "planner": _l("Planner"),
-    "dispatcher": _l("Dispatcher"),
-    "department": _l("Department staff"),
-    "officer": _l("Grid officer"),
-    "leader": _l("Leader"),
-    "viewer": _l("Viewer"),
-}
-
-
 # A user's sign-in history: the audit rows' actions, and why a session ended.
 SIGN_IN_EVENTS = {
     "sign_in": _l("Signed in"),
@@ -192,8 +226,115 @@ def step_name(step: str) -> str:
     return _named(REVIEW_STEPS, step)
 
 
+# The audit's actions as the audit page names them (the codes stay in its CSV, the API and
+# the command line); a case's steps by the workflow's names (``case.<action>``).
+AUDIT_ACTIONS = {
+    "activate": _l("Generation activated"),
+    "discard": _l("Generation discarded"),
+    "publish": _l("Plan published"),
+    "plan.add": _l("Plan saved"),
+    "plan.change": _l("Plan changed"),
+    "import_layer": _l("Boundaries imported"),
+    "import_incidents": _l("Incidents imported"),
+    "import_hazards": _l("Hazards imported"),
+    "layer.change": _l("Layer changed"),
+    "layer.retire": _l("Layer retired"),
+    "case.report": _l("Case reported"),
+    "case.route": _l("Cases routed"),
+    "category.clock": _l("Category time limit set"),
+    "calendar.set": _l("Working calendar set"),
+    "department.save": _l("Department saved"),
+    "route.add": _l("Routing rule added"),
+    "route.remove": _l("Routing rule removed"),
+    "hazard.inspect": _l("Hazard inspected"),
+    "contact.set": _l("Notification settings changed"),
+    "user.add": _l("User added"),
+    "user.change": _l("User changed"),
+    "user.passwd": _l("Password changed"),
+    "user.sign_out_everywhere": _l("Signed out everywhere"),
+    "token.add": _l("Token issued"),
+    "token.revoke": _l("Token revoked"),
+    "token.revoke_all": _l("All tokens revoked"),
+    "open311.key.add": _l("Open311 key issued"),
+    "open311.key.revoke": _l("Open311 key revoked"),
+}
+CASE_STEP = _l("Case: {action}")
+
+
+def audit_action(action: str) -> str:
+    """An audit row's action in the page's language (its code when it has no name)."""
+    if action in AUDIT_ACTIONS:
+        return str(AUDIT_ACTIONS[action])
+    if action in SIGN_IN_EVENTS:
+        return str(SIGN_IN_EVENTS[action])
+    step = ACTIONS.get(action.removeprefix("case."))
+    if action.startswith("case.") and step is not None:
+        return str(CASE_STEP).format(action=pick(step.zh, step.en))
+    return action
+
+
+# The fields of the audit's before and after, as the audit page names them (the values are
+# shown as recorded: codes and names as they were).
+AUDIT_FIELDS = {
+    "active": _l("Active"),
+    "areas": _lp("audit", "Areas"),
+    "roles": _l("Roles"),
+    "role": _l("Role"),
+    "department": _l("Department"),
+    "expires": _l("Expires"),
+    "name": _lp("audit", "Name"),
+    "name_zh": _l("Chinese name"),
+    "name_en": _l("English name"),
+    "title_zh": _l("Chinese title"),
+    "title_en": _l("English title"),
+    "code": _l("Code"),
+    "position": _l("Order"),
+    "category": _l("Category"),
+    "layer": _l("Layer"),
+    "area_code": _l("Area code"),
+    "kind": _l("Kind"),
+    "parent": _l("Parent layer"),
+    "effective": _l("Effective"),
+    "generation": _l("Generation"),
+    "file": _l("File"),
+    "rows": _lp("audit", "Rows"),
+    "rejected": _l("Rejected"),
+    "units": _l("Units"),
+    "note": _l("Note"),
+    "reason": _l("Reason"),
+    "sessions": _l("Sessions"),
+    "tokens": _l("Tokens"),
+    "address": _l("Address"),
+    "agent": _l("Browser"),
+    "routed": _l("Routed"),
+    "working": _l("Working day"),
+    "risk_level": _l("Risk level"),
+    "status": _l("Status"),
+    "from": _lp("audit", "From"),
+    "to": _lp("audit", "To"),
+    "id": _l("Number"),
+    "areas_count": _l("Areas"),
+}
+
+
+def audit_field(key: str) -> str:
+    """A field of an audit row's before and after in the page's language (else its key)."""
+    return _named(AUDIT_FIELDS, key)
+
+
+SYSTEM_NAME = _l("System")
+
+
+def actor_name(actor: str) -> str:
+    """Who did it: a user's name without the channel (``web:``, ``cli:``), the system by
+    name."""
+    name = actor.split(":", 1)[-1] if ":" in actor else actor
+    return str(SYSTEM_NAME) if name == "system" else name
+
+
 def role_name(role: str) -> str:
-    return _named(ROLE_NAMES, role)
+    """A role as people read it (``gridmap.access.ROLE_TITLES``)."""
+    return localized(ROLE_TITLES.get(role, role))
 
 
 def needs_roles(roles) -> str:
@@ -215,20 +356,55 @@ def _named(names: dict, code: str) -> str:
     return str(text) if text is not None else code
 
 
-def refusal(exc: Exception) -> str:
-    """A domain error as the page's language says it (its message when its code has no
-    translation)."""
+def refusal(exc: BaseException) -> str:
+    """A domain error as the page's language says it: by its ``code`` when the page words
+    it otherwise than the command line (``REFUSALS``), else its message localized."""
     code = getattr(exc, "code", None) or ""
     if code == "access.roles":  # the roles by their names
         return needs_roles(exc.values["roles"])
     text = REFUSALS.get(code)
     if text is None:
-        return str(exc)
+        return error_message(exc)
     values = {k: _value(v) for k, v in (getattr(exc, "values", None) or {}).items()}
     try:
         return str(text).format(**values)
     except (KeyError, IndexError):
-        return str(exc)
+        return error_message(exc)
+
+
+# How a list is joined, by its English separator (``gridmap.errors.Listed``; marked here
+# for the catalogue, read by ``gridmap.translate.separator``).
+SEPARATORS = (_lp("separator", ", "), _lp("separator", " or "), _lp("separator", "; "))
+
+
+def localized(text) -> str:
+    """Text of the domain in the page's language (``gridmap.translate.localized``)."""
+    return translate.localized(text, language())
+
+
+def error_message(exc: BaseException) -> str:
+    """A domain error's message in the page's language (what error pages and the API's
+    JSON ``message`` say)."""
+    return localized(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else str(exc)
+
+
+# The kinds of problem a layer's check reports (``etl.validate``): codes in the CLI and
+# the JSON report, words on the data page.
+PROBLEM_KINDS = {
+    "missing code": _l("Missing code"),
+    "empty geometry": _l("Empty geometry"),
+    "geometry type": _l("Wrong geometry type"),
+    "self-intersection": _l("Self-intersection"),
+    "invalid geometry": _l("Invalid geometry"),
+    "duplicate code": _l("Duplicate code"),
+    "overlap": _l("Overlap"),
+    "outside parent": _l("Outside the parent layer"),
+    "gap": _l("Gap"),
+}
+
+
+def problem_kind(kind: str) -> str:
+    return _named(PROBLEM_KINDS, kind)
 
 
 # What the planner's rules, feasibility checks and automatic runs say
@@ -444,6 +620,8 @@ def init_app(app: Flask) -> None:
         default_translation_directories=compiled_catalogues(),
     )
     app.jinja_env.globals["L"] = pick
+    app.jinja_env.globals["script_texts"] = script_texts
+    app.jinja_env.filters["localized"] = localized  # a domain message in the page's language
     app.after_request(_remember_language)
 
 

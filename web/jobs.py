@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 
 from boundaries import said
-from gridmap.errors import Busy
+from gridmap.errors import Busy, say
 from gridmap.stores import open_store
 
 HOST = socket.gethostname()
@@ -60,8 +60,13 @@ class Runner:
         mine = store.open_jobs(owner)
         if len(mine) >= self.per_user:
             raise Busy(
-                f"{owner} has {len(mine)} jobs queued or running (at most {self.per_user}): "
-                "wait for one to finish, or stop one (DELETE /api/jobs/<id>)"
+                say(
+                    "{owner} has {mine_count} jobs queued or running (at most {per_user}): "
+                    "wait for one to finish, or stop one (DELETE /api/jobs/<id>)",
+                    owner=owner,
+                    mine_count=len(mine),
+                    per_user=self.per_user,
+                )
             )
         key = uuid.uuid4().hex[:12]
         job = store.add_job(key, owner, kind, request, worker())

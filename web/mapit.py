@@ -20,7 +20,7 @@ import pandas as pd
 from flask import Blueprint, Response, jsonify
 from flask_login import current_user
 
-from gridmap.errors import GridmapError, InvalidInput, NotFound
+from gridmap.errors import GridmapError, InvalidInput, NotFound, say
 from web import i18n, params
 from web.auth import public
 from web.db import get_store, lookup_at
@@ -48,7 +48,7 @@ def as_mapit_answers(response: Response) -> Response:
 def _error(exc: GridmapError):
     """MapIt's error shape: ``{"error": message, "code": status}``."""
     status = status_of(exc)
-    return jsonify({"error": str(exc), "code": status}), status
+    return jsonify({"error": i18n.error_message(exc), "code": status}), status
 
 
 def layer_keys(names) -> dict[str, int]:
@@ -70,13 +70,15 @@ def _parse_id(keys: dict[str, int], raw: str) -> tuple[str, int]:
     key, row = divmod(params.to_id("area_id", raw, "area"), ROWS)
     layer = next((name for name, k in keys.items() if k == key), None)
     if layer is None or row == 0:
-        raise NotFound(f"no area with id {raw}")
+        raise NotFound(say("no area with id {raw}", raw=raw))
     return layer, row
 
 
 def _coordinates(srid: int, raw: str) -> tuple[float, float]:
     if srid != 4326:
-        raise InvalidInput(f"SRID {srid}: only 4326 (WGS 84 lon,lat) is served", field="srid")
+        raise InvalidInput(
+            say("SRID {srid}: only 4326 (WGS 84 lon,lat) is served", srid=srid), field="srid"
+        )
     return params.point("point", raw.removesuffix(".json"))
 
 

@@ -25,7 +25,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from gridmap import access
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.model import IncidentQuery, utc_text
 from gridmap.services import generations as services
 from web import geojson, i18n, params
@@ -88,7 +88,11 @@ def _only(allowed: set[str]) -> None:
     unknown = sorted(set(request.args) - allowed)
     if unknown:
         raise InvalidInput(
-            f"parameter {unknown[0]!r} is not one of {', '.join(sorted(allowed))}",
+            say(
+                "parameter {unknown!r} is not one of {allowed}",
+                unknown=unknown[0],
+                allowed=", ".join(sorted(allowed)),
+            ),
             field=unknown[0],
         )
 
@@ -180,7 +184,7 @@ def _unique_titles(found: list[Collection]) -> list[Collection]:
 def collection(collection_id: str) -> Collection:
     found = next((c for c in collections() if c.id == collection_id), None)
     if found is None:
-        raise NotFound(f"no collection {collection_id!r}")
+        raise NotFound(say("no collection {collection_id!r}", collection_id=collection_id))
     return found
 
 
@@ -222,7 +226,7 @@ def _crs(*names: str) -> None:
     for name in names:
         value = params.text(name)
         if value is not None and value.strip("<>") != CRS84:
-            raise params.bad(name, value, f"{CRS84}, the only CRS served")
+            raise params.bad(name, value, say("{crs}, the only CRS served", crs=CRS84))
 
 
 def _geojson_answer(answer: Response, heading: str):
@@ -295,7 +299,9 @@ def _feature_key(c: Collection, feature_id: str) -> int:
     try:
         return params.to_id("feature_id", feature_id)
     except (InvalidInput, NotFound):
-        raise NotFound(f"no feature {feature_id!r} in {c.id}") from None
+        raise NotFound(
+            say("no feature {feature_id!r} in {c}", feature_id=feature_id, c=c.id)
+        ) from None
 
 
 def one_feature(c: Collection, feature_id: str):
@@ -310,7 +316,7 @@ def one_feature(c: Collection, feature_id: str):
         frame = store.hazards()
         frame = frame[frame["id"] == _feature_key(c, feature_id)]
         if frame.empty:
-            raise NotFound(f"no hazard {feature_id}")
+            raise NotFound(say("no hazard {feature_id}", feature_id=feature_id))
         row = frame.iloc[0]
     (props,) = geojson.records(row.to_frame().T, properties(c))
     return row.geometry, props

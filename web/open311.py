@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from gridmap.accounts import token_digest
-from gridmap.errors import Busy, Forbidden, GridmapError, InvalidInput
+from gridmap.errors import Busy, Forbidden, GridmapError, InvalidInput, say
 from gridmap.model import LOCAL_TZ
 from gridmap.services import cases, open311
 from gridmap.services.cases import DESCRIPTION_CHARS
@@ -128,7 +128,7 @@ def _error(status: int, message: str) -> Response:
 
 @bp.errorhandler(GridmapError)
 def domain_error(exc: GridmapError):
-    message = str(exc)
+    message = i18n.error_message(exc)
     if isinstance(exc, InvalidInput) and exc.field and exc.field not in message:
         message = f"{exc.field}: {message}"
     return _error(status_of(exc), message)
@@ -160,20 +160,30 @@ def check_address() -> None:
     """Posts per address: also what the public page's reports count against."""
     per_address = _limits()[1]
     if not per_address.take(request.remote_addr or ""):
-        raise Busy(f"too many reports from this address; try again in {per_address.seconds:g} s")
+        raise Busy(
+            say(
+                "too many reports from this address; try again in {seconds:g} s",
+                seconds=per_address.seconds,
+            )
+        )
 
 
 def _client() -> str:
     """The client app whose api_key the post carries."""
     key = params.text("api_key", request.values, max_length=200)
     if not key:
-        raise Forbidden("api_key is missing: each client app posts with its own key")
+        raise Forbidden(say("api_key is missing: each client app posts with its own key"))
     client = get_store().open311_client(token_digest(key))
     if client is None:
-        raise Forbidden("api_key is not valid (unknown or revoked)")
+        raise Forbidden(say("api_key is not valid (unknown or revoked)"))
     per_key = _limits()[0]
     if not per_key.take(client):
-        raise Busy(f"too many reports with this api_key; try again in {per_key.seconds:g} s")
+        raise Busy(
+            say(
+                "too many reports with this api_key; try again in {seconds:g} s",
+                seconds=per_key.seconds,
+            )
+        )
     return client
 
 
@@ -255,8 +265,10 @@ def _position() -> tuple[float, float]:
     address = values.get("address_string") or values.get("address_id")
     if address and not (values.get("lat") or values.get("long")):
         raise InvalidInput(
-            "parameter 'lat' is missing: requests are placed by lat and long; "
-            "address_string or address_id alone cannot be placed here",
+            say(
+                "parameter 'lat' is missing: requests are placed by lat and long; "
+                "address_string or address_id alone cannot be placed here"
+            ),
             field="lat",
         )
     return params.lonlat(values, ("long", "lat"))

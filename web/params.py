@@ -30,7 +30,7 @@ from flask import current_app, request
 from werkzeug.exceptions import NotFound as NoRoute
 from werkzeug.routing import IntegerConverter
 
-from gridmap.errors import Busy, InvalidInput, NotFound
+from gridmap.errors import Busy, InvalidInput, Named, NotFound, say
 from gridmap.photos import MAX_REQUEST_BYTES, PER_HOUR, check_photos
 from gridmap.validation import check_lonlat
 from web.caller import caller
@@ -65,8 +65,16 @@ def _shown(value: Any) -> str:
 
 def bad(name: str, value: Any, expected: str) -> InvalidInput:
     """The error of parameter ``name`` given ``value`` (None: it is missing)."""
-    given = "is missing" if value is None else f"is {_shown(value)}"
-    return InvalidInput(f"parameter {name!r} {given}; expected {expected}", field=name)
+    given = say("is missing") if value is None else say("is {value}", value=_shown(value))
+    return InvalidInput(
+        say(
+            "parameter {name!r} {given}; expected {expected}",
+            name=name,
+            given=given,
+            expected=expected,
+        ),
+        field=name,
+    )
 
 
 def _source(source: Mapping | None) -> Mapping:
@@ -101,14 +109,25 @@ def _within(name: str, value: Any, found, low, high, expected: str):
 
 def _range(low, high) -> str:
     if low is not None and high is not None:
-        return f" from {low} to {high}"
+        return say(" from {low} to {high}", low=low, high=high)
     if low is not None:
-        return f" of at least {low}"
-    return "" if high is None else f" of at most {high}"
+        return say(" of at least {low}", low=low)
+    return "" if high is None else say(" of at most {high}", high=high)
 
 
-def _an(what: str) -> str:
-    return ("an " if what[:1] in "aeiou" else "a ") + what
+def _id_of(what: str) -> str:
+    return say("the id of a {what} (a whole number)", what=RECORDS.get(what, what))
+
+
+# What an id names, in both languages (``record_id``'s ``what``).
+RECORDS = {
+    "record": Named("记录", "record"),
+    "token": Named("令牌", "token"),
+    "hazard": Named("隐患", "hazard"),
+    "request": Named("请求", "request"),
+    "incident": Named("事件", "incident"),
+    "plan": Named("规划", "plan"),
+}
 
 
 # -- numbers ------------------------------------------------------------------------------
@@ -116,7 +135,7 @@ def _an(what: str) -> str:
 
 def to_number(name: str, value: Any, low: float | None = None, high: float | None = None) -> float:
     """``value`` (a JSON number or a text of ASCII digits) as a finite float in range."""
-    expected = "a number" + _range(low, high)
+    expected = say("a number{range}", range=_range(low, high))
     plain = isinstance(value, int | float) and not isinstance(value, bool)
     if not plain and not (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
         raise bad(name, value, expected)
@@ -127,18 +146,18 @@ def to_number(name: str, value: Any, low: float | None = None, high: float | Non
 
 
 def _ranged(name: str, default, low, high, source, required: bool, convert, kind: str):
-    expected = kind + _range(low, high)
+    expected = say("{kind}{range}", kind=kind, range=_range(low, high))
     return _read(name, source, lambda v: convert(name, v, low, high), expected, default, required)
 
 
 def number(name: str, default=None, low=None, high=None, source=None, *, required=False):
     """A finite number from ``low`` to ``high``; ``default`` when not given."""
-    return _ranged(name, default, low, high, source, required, to_number, "a number")
+    return _ranged(name, default, low, high, source, required, to_number, say("a number"))
 
 
 def to_integer(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
     """``value`` (a JSON integer or a text of ASCII digits) as an int in range."""
-    expected = "a whole number" + _range(low, high)
+    expected = say("a whole number{range}", range=_range(low, high))
     plain = isinstance(value, int) and not isinstance(value, bool)
     if not plain and not (isinstance(value, str) and _WHOLE.fullmatch(value.strip())):
         raise bad(name, value, expected)
@@ -147,7 +166,7 @@ def to_integer(name: str, value: Any, low: int | None = None, high: int | None =
 
 def integer(name: str, default=None, low=None, high=None, source=None, *, required=False):
     """A whole number from ``low`` to ``high``; ``default`` when not given."""
-    return _ranged(name, default, low, high, source, required, to_integer, "a whole number")
+    return _ranged(name, default, low, high, source, required, to_integer, say("a whole number"))
 
 
 def to_id(name: str, value: Any, what: str = "record") -> int:
@@ -158,17 +177,17 @@ def to_id(name: str, value: Any, what: str = "record") -> int:
     elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         digits = value.strip()
     else:
-        raise bad(name, value, f"{_an(what)} id (a whole number)")
+        raise bad(name, value, _id_of(what))
     key = int(digits)
     if not 0 < key <= MAX_ID:
-        raise NotFound(f"no {what} {digits}")
+        raise NotFound(say("no {what} {digits}", what=what, digits=digits))
     return key
 
 
 def record_id(
     name: str, source: Mapping | None = None, *, what: str = "record", required: bool = False
 ) -> int | None:
-    expected = f"{_an(what)} id (a whole number)"
+    expected = _id_of(what)
     return _read(name, source, lambda v: to_id(name, v, what), expected, required=required)
 
 
@@ -179,7 +198,14 @@ def ids(name: str, source: Mapping | None = None, *, what: str = "record") -> li
         return None
     parts = [p.strip() for p in value.split(",") if p.strip()]
     if not parts or len(parts) > 1000 or not all(_DIGITS.fullmatch(p) for p in parts):
-        raise bad(name, value, f"{what} ids (whole numbers) separated by commas")
+        raise bad(
+            name,
+            value,
+            say(
+                "{what} ids (whole numbers) separated by commas",
+                what=RECORDS.get(what, what),
+            ),
+        )
     # An id beyond any row's key cannot be sent to the database: 0, no row's key either.
     return [int(p) if int(p) <= MAX_ID else 0 for p in parts]
 
@@ -199,7 +225,7 @@ def lonlat(
 def point(name: str, value: str) -> tuple[float, float]:
     """``lon,lat`` in one text (MapIt's paths)."""
     parts = value.split(",")
-    expected = "lon,lat such as 125.10,46.59 (from -180 to 180, -90 to 90)"
+    expected = say("lon,lat such as 125.10,46.59 (from -180 to 180, -90 to 90)")
     if len(parts) != 2:
         raise bad(name, value, expected)
     try:
@@ -214,7 +240,7 @@ def bbox(
     """``bbox`` west,south,east,north; with ``heights`` also OGC API's six numbers
     west,south,min height,east,north,max height (the heights are not used: areas are flat)."""
     raw = text("bbox", source)
-    expected = "four numbers west,south,east,north"
+    expected = say("four numbers west,south,east,north")
     if raw is None:
         if required:
             raise bad("bbox", None, expected)
@@ -226,7 +252,7 @@ def bbox(
         raise bad("bbox", raw, expected)
     x0, y0, x1, y1 = (float(v) for v in values)
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise bad("bbox", raw, "west <= east and south <= north, within -180..180 and -90..90")
+        raise bad("bbox", raw, say("west <= east and south <= north, within -180..180 and -90..90"))
     return x0, y0, x1, y1
 
 
@@ -238,14 +264,14 @@ def _years(name: str, raw: str, year: int, clamp: bool) -> int:
     if MIN_YEAR <= year <= MAX_YEAR:
         return 0
     if not clamp:
-        raise bad(name, raw, f"a day from {MIN_YEAR} to {MAX_YEAR}")
+        raise bad(name, raw, say("a day from {low} to {high}", low=MIN_YEAR, high=MAX_YEAR))
     return -1 if year < MIN_YEAR else 1
 
 
 def to_day(name: str, value: Any, *, clamp: bool = True) -> date:
     """A day YYYY-MM-DD; outside 1900–2200 the first or last day of that range (a
     filter's bound: "since year 1" means no bound) or, without ``clamp``, refused."""
-    expected = "a date YYYY-MM-DD"
+    expected = say("a date YYYY-MM-DD")
     if not isinstance(value, str) or not _DAY.fullmatch(value.strip()):
         raise bad(name, value, expected)
     try:
@@ -273,13 +299,15 @@ def to_moment(
     """An RFC 3339 / W3C date-time, in UTC.  Without an offset it is in ``naive`` (or
     refused when None); a bare day is its first instant (its last with ``end``); a year
     outside 1900–2200 is clamped (or refused without ``clamp``)."""
-    expected = "a date-time such as 2026-11-01T08:30:00+08:00" + (
-        "" if naive else " (with its offset)"
+    expected = (
+        say("a date-time such as 2026-11-01T08:30:00+08:00")
+        if naive
+        else say("a date-time such as 2026-11-01T08:30:00+08:00 (with its offset)")
     )
     text_ = value.strip() if isinstance(value, str) else None
     found = _MOMENT.fullmatch(text_) if text_ else None
     if found is None:
-        raise bad(name, value, expected + " or a date")
+        raise bad(name, value, say("{expected} or a date", expected=expected))
     try:
         if len(text_) == 10:
             moment = datetime.combine(
@@ -331,7 +359,7 @@ def interval(
             None if p in ("", "..") else to_moment(name, p, end=k == 1) for k, p in enumerate(parts)
         )
     if start and end and start > end:
-        raise bad(name, raw, "an interval that ends after it starts")
+        raise bad(name, raw, say("an interval that ends after it starts"))
     return start, end
 
 
@@ -342,18 +370,23 @@ def to_text(name: str, value: Any, *, max_length: int = MAX_TEXT, strip: bool = 
     """A text: not a number, list or object; no lone surrogate, no control character
     but tab and line breaks; at most ``max_length`` characters."""
     if not isinstance(value, str):
-        raise bad(name, value, "a text")
+        raise bad(name, value, say("a text"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise bad(name, value, "a text without lone surrogates") from None
+        raise bad(name, value, say("a text without lone surrogates")) from None
     if _CONTROL.search(value):
-        raise bad(name, value, "a text without control characters")
+        raise bad(name, value, say("a text without control characters"))
     if strip:
         value = value.strip()
     if len(value) > max_length:
         raise InvalidInput(
-            f"parameter {name!r} has {len(value)} characters; expected at most {max_length}",
+            say(
+                "parameter {name!r} has {value_count} characters; expected at most {max_length}",
+                name=name,
+                value_count=len(value),
+                max_length=max_length,
+            ),
             field=name,
         )
     return value
@@ -370,7 +403,7 @@ def text(
     def read(value):
         return to_text(name, value, max_length=max_length)
 
-    return _read(name, source, read, "a text", default, required)
+    return _read(name, source, read, say("a text"), default, required)
 
 
 def choice(
@@ -383,7 +416,7 @@ def choice(
     any_case: bool = False,
 ) -> str | None:
     """One of ``allowed`` (``any_case``: in capitals or not)."""
-    expected = "one of " + ", ".join(map(str, allowed))
+    expected = say("one of {allowed}", allowed=", ".join(map(str, allowed)))
 
     def read(value):
         found = value.lower() if any_case and isinstance(value, str) else value
@@ -406,7 +439,7 @@ def choices(
         values = [v.lower() for v in values]
     for v in values:
         if v not in allowed:
-            raise bad(name, v, "one or more of " + ", ".join(allowed))
+            raise bad(name, v, say("one or more of {allowed}", allowed=", ".join(allowed)))
     return values
 
 
@@ -440,7 +473,7 @@ def flag(name: str, source: Mapping | None = None, *, default: bool = False) -> 
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise bad(name, value, "1 or 0 (true or false)")
+    raise bad(name, value, say("1 or 0 (true or false)"))
 
 
 def contact(source: Mapping | None, lang: str, switch: str | None = None) -> dict | None:
@@ -465,7 +498,10 @@ def _check_tree(data: Any, max_depth: int) -> None:
         if isinstance(node, dict | list):
             if depth > max_depth:
                 raise InvalidInput(
-                    f"the JSON body is nested too deeply (more than {max_depth} levels)",
+                    say(
+                        "the JSON body is nested too deeply (more than {max_depth} levels)",
+                        max_depth=max_depth,
+                    ),
                     field="body",
                 )
             items = node.items() if isinstance(node, dict) else enumerate(node)
@@ -478,21 +514,24 @@ def _check_tree(data: Any, max_depth: int) -> None:
             try:
                 node.encode("utf-8")
             except UnicodeEncodeError:
-                raise bad(where, node, "a text without lone surrogates") from None
+                raise bad(where, node, say("a text without lone surrogates")) from None
 
 
 def json_body(max_depth: int = MAX_DEPTH) -> dict:
     """The request's JSON object (Content-Type application/json), nested at most
     ``max_depth`` deep."""
-    expected = "expected a JSON object in the request body (Content-Type: application/json)"
+    expected = say("expected a JSON object in the request body (Content-Type: application/json)")
     if not request.is_json:
         raise InvalidInput(expected, field="body")
     try:
         data = json.loads(request.get_data(cache=True))
     except RecursionError:
-        raise InvalidInput("the JSON body is nested too deeply", field="body") from None
+        raise InvalidInput(say("the JSON body is nested too deeply"), field="body") from None
     except ValueError as exc:  # not JSON, or not UTF-8
-        raise InvalidInput(f"the body is not JSON ({exc}); {expected}", field="body") from None
+        raise InvalidInput(
+            say("the body is not JSON ({exc}); {expected}", exc=exc, expected=expected),
+            field="body",
+        ) from None
     if not isinstance(data, dict):
         raise InvalidInput(expected, field="body")
     _check_tree(data, max_depth)
@@ -515,7 +554,7 @@ def upload(name: str):
     """The one file uploaded as ``name`` (a werkzeug FileStorage), required."""
     found = request.files.get(name)
     if found is None or not found.filename:
-        raise bad(name, None, "a file")
+        raise bad(name, None, say("a file"))
     return found
 
 
@@ -523,7 +562,7 @@ def token(name: str, source: Mapping | None = None) -> str:
     """A token this server made (ASCII letters and digits), required."""
     value = given(name, source)
     if not isinstance(value, str) or not _TOKEN.fullmatch(value):
-        raise bad(name, value, "a token this server gave (letters and digits)")
+        raise bad(name, value, say("a token this server gave (letters and digits)"))
     return value
 
 
@@ -550,7 +589,12 @@ def photos(max_bytes: int, name: str = "photos", who: str | None = None) -> list
 
     def count(n: int) -> None:
         if not window.take(user, n):
-            raise Busy(f"photos: at most {window.limit} an hour for each user; try again later")
+            raise Busy(
+                say(
+                    "photos: at most {limit} an hour for each user; try again later",
+                    limit=window.limit,
+                )
+            )
 
     return check_photos(
         files(name),

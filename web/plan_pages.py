@@ -8,12 +8,14 @@ plans' units API."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from boundaries.compare import CSV_COLUMNS, csv_rows
 from boundaries.publish import NAME_FIELD, PublishRequest, area_names, trail
 from gridmap import access
-from gridmap.errors import GridmapError
+from gridmap.errors import GridmapError, Message
 from gridmap.services import approvals
 from gridmap.spreadsheet import csv_text
 from web import i18n
@@ -32,6 +34,7 @@ def compare_page(plan_id: int):
     store = get_store()
     other = other_plan(request.args.get("with"))
     saved, result = workspace().compare(store, plan_id, other)
+    result = replace(result, before=_named(result.before, store))
     return render_template(
         "plan_compare.html",
         lang=i18n.language(),
@@ -41,6 +44,17 @@ def compare_page(plan_id: int):
         result=result,
         config=_maps(plan_id, other, result),
     )
+
+
+def _named(text, store) -> str:
+    """A name the comparison gave (``today's {layer}``), the layer by its title, in the
+    page's language."""
+    if isinstance(text, Message) and "layer" in text.values:
+        lang = i18n.language()
+        titles = {x.name: i18n.layer_title(x, lang) for x in store.layers()}
+        layer = text.values["layer"]
+        text = Message(text.template, **{**text.values, "layer": titles.get(layer, layer)})
+    return i18n.localized(text)
 
 
 def _maps(plan_id: int, other: int | None, result) -> dict:

@@ -36,6 +36,7 @@ def plans_page():
         waiting=approvals.waiting(store, caller()) if may(access.PLAN_PUBLISH) else [],
         done={k: request.args.get(k, type=int) for k in ("submitted", "returned")},
         layers=layers,
+        titles={x.name: i18n.layer_title(x, i18n.language()) for x in store.layers()},
     )
 
 

@@ -23,7 +23,7 @@ from boundaries.publish import PublishRequest
 from boundaries.rules import Bounds
 from boundaries.workspace import Spec, unit_options
 from gridmap import access
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.services import approvals
 from web import geojson, jobs, params
 from web.auth import allow
@@ -65,7 +65,8 @@ def _upload(directory: str):
     suffix = Path(upload.filename or "plan.csv").suffix.lower()
     if suffix not in (".csv", ".geojson", ".json"):
         raise InvalidInput(
-            f"file {upload.filename!r}: expected a .csv or .geojson plan", field="file"
+            say("file {filename!r}: expected a .csv or .geojson plan", filename=upload.filename),
+            field="file",
         )
     path = Path(directory) / Path(upload.filename or f"plan{suffix}").name
     upload.save(path)

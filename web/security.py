@@ -24,6 +24,8 @@ from urllib.parse import urlparse
 
 from flask import Flask, current_app, g, jsonify, request
 
+from gridmap.errors import say
+from web import i18n
 from web.basemaps import basemap
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -98,8 +100,8 @@ def init_app(app: Flask) -> None:
         why = _cross_origin()
         if why is None:
             return None
-        message = f"a page of another origin cannot change anything here ({why})"
-        return jsonify({"error": "Forbidden", "message": message}), 403
+        message = say("a page of another origin cannot change anything here ({why})", why=why)
+        return jsonify({"error": "Forbidden", "message": i18n.localized(message)}), 403
 
     @app.after_request
     def headers(response):

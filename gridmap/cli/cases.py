@@ -12,7 +12,7 @@ import click
 from gridmap import caselist
 from gridmap.catalogue import CLOCKS, STATUSES
 from gridmap.cli.common import command_store, settings
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.lookup import LookupIndex
 from gridmap.routing import Department, Rule
 from gridmap.services import cases
@@ -134,7 +134,9 @@ def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{value!r} is not a day; expected YYYY-MM-DD", field="day") from None
+        raise InvalidInput(
+            say("{value!r} is not a day; expected YYYY-MM-DD", value=value), field="day"
+        ) from None
 
 
 @calendar.command("list")

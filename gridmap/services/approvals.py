@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridmap import access
-from gridmap.errors import Conflict, InvalidInput
+from gridmap.errors import Conflict, InvalidInput, say
 from gridmap.services.notify import plan_step
 
 if TYPE_CHECKING:
@@ -209,7 +209,12 @@ def area_name(code: str, name: Any) -> str:
     text = name.strip() if isinstance(name, str) else ""
     if not text or len(text) > NAME_MAX:
         raise InvalidInput(
-            f"the name of area {code} is {name!r}; expected 1-{NAME_MAX} characters",
+            say(
+                "the name of area {code} is {name!r}; expected 1-{most} characters",
+                code=code,
+                name=name,
+                most=NAME_MAX,
+            ),
             field=f"area_name.{code}",
             code="publish.area_name",
             values={"area": code},

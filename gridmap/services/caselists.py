@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from gridmap import access
 from gridmap.caselist import MAX_PER_PAGE, PER_PAGE, SORTS, CaseFilter
 from gridmap.catalogue import CATEGORIES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.model import utc_text
 from gridmap.services.cases import now
 
@@ -64,8 +64,12 @@ class Places:
         """The grids of ``community`` (InvalidInput naming the parameter when unknown)."""
         if community not in self.communities:
             raise InvalidInput(
-                f"parameter 'community' is {community!r}; expected the code of an area of "
-                f"layer {self.community_layer or 'above the grids'}",
+                say(
+                    "parameter 'community' is {community!r}; expected the code of an area "
+                    "of layer {layer}",
+                    community=community,
+                    layer=self.community_layer or say("above the grids"),
+                ),
                 field="community",
             )
         return tuple(sorted(c for c, (_, parent) in self.grids.items() if parent == community))
@@ -87,18 +91,28 @@ def checked(
     parameter) and ``community`` turned into its grids."""
     if f.department is not None and f.department not in store.departments():
         raise InvalidInput(
-            f"parameter 'department' is {f.department!r}; expected a department's code",
+            say(
+                "parameter 'department' is {department!r}; expected a department's code",
+                department=f.department,
+            ),
             field="department",
         )
     if f.category is not None and not any(c.startswith(f.category) for c in CATEGORIES):
         raise InvalidInput(
-            f"parameter 'category' is {f.category!r}; expected a category code or its "
-            "prefix (such as E01)",
+            say(
+                "parameter 'category' is {category!r}; expected a category code or its "
+                "prefix (such as E01)",
+                category=f.category,
+            ),
             field="category",
         )
     if f.since and f.until and f.since > f.until:
         raise InvalidInput(
-            f"parameter 'until' is {f.until}; expected a day on or after 'since' ({f.since})",
+            say(
+                "parameter 'until' is {until}; expected a day on or after 'since' ({since})",
+                until=f.until,
+                since=f.since,
+            ),
             field="until",
         )
     return replace(f, grids=places.grids_in(community)) if community else f
@@ -123,7 +137,12 @@ def listing(
     sort = sort or default_sort(caller, f)
     if sort not in SORTS:
         raise InvalidInput(
-            f"parameter 'sort' is {sort!r}; expected one of {', '.join(SORTS)}", field="sort"
+            say(
+                "parameter 'sort' is {sort!r}; expected one of {sorts}",
+                sort=sort,
+                sorts=", ".join(SORTS),
+            ),
+            field="sort",
         )
     per_page = max(1, min(int(per_page), most))
     places = Places.of(store)

@@ -17,7 +17,7 @@ import shapely
 
 from gridmap import access, routing, workflow
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.errors import Conflict, InvalidInput, NotFound
+from gridmap.errors import Conflict, InvalidInput, NotFound, say
 from gridmap.model import CRS, LOCAL_TZ, utc_text
 from gridmap.photos import Photo
 from gridmap.services import notify
@@ -71,7 +71,11 @@ def _covered(index, lon: float, lat: float) -> dict:
     record = index.lookup(lon, lat).record(0)
     if not record["covered"]:
         raise InvalidInput(
-            f"({lon:.6f}, {lat:.6f}) is outside every area of the city: no grid handles it",
+            say(
+                "({lon:.6f}, {lat:.6f}) is outside every area of the city: no grid handles it",
+                lon=lon,
+                lat=lat,
+            ),
             field="lon",
         )
     return record
@@ -130,7 +134,11 @@ def report(
     description = (description or "").strip()
     if len(description) > DESCRIPTION_CHARS:
         raise InvalidInput(
-            f"description: at most {DESCRIPTION_CHARS:,} characters", field="description"
+            say(
+                "description: at most {description_chars:,} characters",
+                description_chars=DESCRIPTION_CHARS,
+            ),
+            field="description",
         )
     record = _covered(index, lon, lat)
     codes = _codes(record)
@@ -197,9 +205,18 @@ def act(
     at = at or now()
     case = store.case(incident_id)
     if expected and expected != case["status"]:
-        raise Conflict(f"incident {incident_id} is {case['status']} now, not {expected}: reload it")
+        raise Conflict(
+            say(
+                "incident {incident_id} is {case} now, not {expected}: reload it",
+                incident_id=incident_id,
+                case=case["status"],
+                expected=expected,
+            )
+        )
     if department is not None and department not in store.departments():
-        raise InvalidInput(f"unknown department {department!r}", field="department")
+        raise InvalidInput(
+            say("unknown department {department!r}", department=department), field="department"
+        )
     step = workflow.step(actor, action, case, at, cal, note, department, review_on, rating)
     with store.transaction():
         if step.action.name == "dispatch" and step.detail["department"] != case["department"]:
@@ -237,28 +254,37 @@ def merge(
     at = at or now()
     children = sorted({int(i) for i in child_ids})
     if not children:
-        raise InvalidInput("children: name at least one case to merge", field="children")
+        raise InvalidInput(say("children: name at least one case to merge"), field="children")
     if parent_id in children:
-        raise InvalidInput(f"incident {parent_id} cannot be merged into itself", field="children")
+        raise InvalidInput(
+            say("incident {parent_id} cannot be merged into itself", parent_id=parent_id),
+            field="children",
+        )
     parent = store.case(parent_id)
     access.require(actor, access.CASE_MERGE, parent)
     if parent["status"] == "rejected":
-        raise InvalidInput(f"incident {parent_id} was rejected: merge into a case handled")
+        raise InvalidInput(
+            say("incident {parent_id} was rejected: merge into a case handled", parent_id=parent_id)
+        )
     above = store.case_parent(parent_id)
     if above is not None:
         raise InvalidInput(
-            f"incident {parent_id} is itself merged into {above}: merge into {above}",
+            say(
+                "incident {parent_id} is itself merged into {above}: merge into {above}",
+                parent_id=parent_id,
+                above=above,
+            ),
             field="parent",
         )
     found = {c["id"]: c for c in store.cases_by_id(children)}
     missing = [i for i in children if i not in found]
     if missing:
-        raise NotFound(f"no incident {missing[0]}")
+        raise NotFound(say("no incident {missing}", missing=missing[0]))
     has = store.case_children(children)
     if has:
         first = next(iter(has))
         raise InvalidInput(
-            f"incident {first} has duplicates of its own: merge into it instead",
+            say("incident {first} has duplicates of its own: merge into it instead", first=first),
             field="children",
         )
     steps = []
@@ -271,7 +297,7 @@ def merge(
         moved = store.apply_steps(steps, at)
         if len(moved) != len(steps):
             late = sorted(set(children) - set(moved))[0]
-            raise Conflict(f"incident {late} moved meanwhile: reload it")
+            raise Conflict(say("incident {late} moved meanwhile: reload it", late=late))
         store.add_case_links(parent_id, moved)
         store.record("case.merge", parent_id, after={"children": moved, "note": note})
         notify.merged(store, parent, moved)
@@ -305,7 +331,7 @@ def escalate_overdue(store: Store, cal: Deadlines, at: datetime | None = None) -
                 if case["status"] not in workflow.ACTIONS["escalate"].sources:
                     continue  # moved meanwhile
                 due = workflow.parse_utc(case["due_utc"])
-                note = f"overdue since {due.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
+                note = workflow.overdue_note(due)
                 step = workflow.step(workflow.SYSTEM_ACTOR, "escalate", case, at, cal, note)
                 steps.append((case["id"], case["status"], step))
                 notes[case["id"]] = note

@@ -28,7 +28,7 @@ import shapely
 from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.engines import BatchLookup, LargeBatches
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.lookup import LookupIndex
 from gridmap.model import IncidentQuery
 from gridmap.services.cases import rehomed
@@ -137,7 +137,7 @@ def staged_one(store: AreaStore, generation: int | str) -> Generation:
     gen = store.generation(generation)
     if gen.id not in {g.id for g in staged(store)}:
         raise InvalidInput(
-            f"generation {gen.name} is not staged: it is active or history",
+            say("generation {gen} is not staged: it is active or history", gen=gen.name),
             field="generation",
             code="generation.not_staged",
             values={"generation": gen.name},
@@ -154,7 +154,11 @@ def discard(store: Store, generation: int | str) -> Discarded:
     newer = [g.name for g in store.generations() if g.id > gen.id]
     if newer:
         raise InvalidInput(
-            f"generation {newer[-1]} was published after {gen.name}: discard it first",
+            say(
+                "generation {newer} was published after {gen}: discard it first",
+                newer=newer[-1],
+                gen=gen.name,
+            ),
             field="generation",
             code="generation.newer",
             values={"generation": gen.name, "newer": newer[-1]},
@@ -162,7 +166,11 @@ def discard(store: Store, generation: int | str) -> Discarded:
     plans = [p["name"] for p in store.plans() if p["spec"].get("generation") == gen.id]
     if plans:
         raise InvalidInput(
-            f"plan {plans[0]!r} was made on generation {gen.name}: delete it first",
+            say(
+                "plan {plans!r} was made on generation {gen}: delete it first",
+                plans=plans[0],
+                gen=gen.name,
+            ),
             field="generation",
             code="generation.has_plans",
             values={"generation": gen.name, "plan": plans[0]},

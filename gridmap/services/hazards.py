@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.photos import Photo
 from gridmap.services.idempotency import once
 from gridmap.workflow import Actor
@@ -102,12 +102,16 @@ def check(day: date, result: str, note: str, today: date) -> str:
     """The inspection's fields, checked: a day not in the future, a known result, a note
     of at most 2,000 characters (returned stripped)."""
     if day > today:
-        raise InvalidInput(f"day {day} is in the future", field="day")
+        raise InvalidInput(say("day {day} is in the future", day=day), field="day")
     if result not in RESULTS:
-        raise InvalidInput(f"result: expected one of {', '.join(RESULTS)}", field="result")
+        raise InvalidInput(
+            say("result: expected one of {results}", results=", ".join(RESULTS)), field="result"
+        )
     note = (note or "").strip()
     if len(note) > NOTE_CHARS:
-        raise InvalidInput(f"note: at most {NOTE_CHARS:,} characters", field="note")
+        raise InvalidInput(
+            say("note: at most {note_chars:,} characters", note_chars=NOTE_CHARS), field="note"
+        )
     return note
 
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from gridmap.errors import Conflict, InvalidInput
+from gridmap.errors import Conflict, InvalidInput, say
 from gridmap.workflow import Actor
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def check_key(key: str) -> str:
     """``key`` if it can be an idempotency key, else InvalidInput naming the field."""
     if not _KEY.fullmatch(key):
         raise InvalidInput(
-            "idempotency_key: 16 to 100 letters, digits, '-' or '_' (a UUID)",
+            say("idempotency_key: 16 to 100 letters, digits, '-' or '_' (a UUID)"),
             field="idempotency_key",
         )
     return key
@@ -54,5 +54,5 @@ def once(
             store.set_key_record(key, record)
             return record
     if earlier["actor"] != actor.name or earlier["kind"] != kind:
-        raise Conflict(f"idempotency_key {key} was used for another request")
+        raise Conflict(say("idempotency_key {key} was used for another request", key=key))
     return int(earlier["record_id"])

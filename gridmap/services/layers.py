@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from gridmap.errors import Conflict, InvalidInput
+from gridmap.errors import Conflict, InvalidInput, say
 from gridmap.model import LAYER_KINDS, Layer
 
 if TYPE_CHECKING:
@@ -32,7 +32,12 @@ def kind_for(kind: str | None, parent: str | None) -> str:
         return "admin" if parent else "reference"
     if kind not in LAYER_KINDS:
         raise InvalidInput(
-            f"layer kind {kind!r}: expected one of {', '.join(LAYER_KINDS)}", field="kind"
+            say(
+                "layer kind {kind!r}: expected one of {layer_kinds}",
+                kind=kind,
+                layer_kinds=", ".join(LAYER_KINDS),
+            ),
+            field="kind",
         )
     return kind
 
@@ -41,7 +46,10 @@ def title(value: str | None, fallback: str, field: str) -> str:
     """A layer title: trimmed, at most ``MAX_TITLE`` characters; ``fallback`` when empty."""
     value = (value or "").strip()
     if len(value) > MAX_TITLE:
-        raise InvalidInput(f"{field}: at most {MAX_TITLE} characters", field=field)
+        raise InvalidInput(
+            say("{field}: at most {max_title} characters", field=field, max_title=MAX_TITLE),
+            field=field,
+        )
     return value or fallback
 
 
@@ -51,8 +59,12 @@ def check(layer: Layer, layers: list[Layer]) -> None:
         return
     if layer.kind != "admin":
         raise InvalidInput(
-            f"layer {layer.name!r}: only a layer of the boundary hierarchy has a parent "
-            f"(a {layer.kind} layer has none)",
+            say(
+                "layer {layer!r}: only a layer of the boundary hierarchy has a parent "
+                "(a {kind} layer has none)",
+                layer=layer.name,
+                kind=layer.kind,
+            ),
             field="parent",
         )
     by_name = {x.name: x for x in layers}
@@ -60,16 +72,23 @@ def check(layer: Layer, layers: list[Layer]) -> None:
     if above is None or above.kind != "admin":
         known = ", ".join(x.name for x in layers if x.kind == "admin") or "none"
         raise InvalidInput(
-            f"parent layer {layer.parent!r} is not a layer of the boundary hierarchy "
-            f"(those are: {known})",
+            say(
+                "parent layer {parent!r} is not a layer of the boundary hierarchy "
+                "(those are: {known})",
+                parent=layer.parent,
+                known=known,
+            ),
             field="parent",
         )
     seen = {layer.name}
     while above is not None:
         if above.name in seen:
             raise InvalidInput(
-                f"layer {layer.name!r} cannot nest in {layer.parent!r}: "
-                f"{layer.parent!r} nests in {layer.name!r}",
+                say(
+                    "layer {layer!r} cannot nest in {parent!r}: {parent!r} nests in {layer!r}",
+                    layer=layer.name,
+                    parent=layer.parent,
+                ),
                 field="parent",
             )
         seen.add(above.name)
@@ -102,8 +121,12 @@ def change(
         children = [x.name for x in layers if x.parent == name]
         if kind != "admin" and children:
             raise Conflict(
-                f"layer {name!r} is the parent of {', '.join(children)}: it stays in the "
-                "boundary hierarchy while they nest in it"
+                say(
+                    "layer {name!r} is the parent of {children}: it stays in the boundary "
+                    "hierarchy while they nest in it",
+                    name=name,
+                    children=", ".join(children),
+                )
             )
         if after == before:
             return after
@@ -120,14 +143,28 @@ def retire(store: LayerStore, name: str) -> Layer:
         before = store.layer(name)
         children = [x.name for x in store.layers() if x.parent == name]
         if children:
-            raise Conflict(f"layer {name!r} cannot be retired: {', '.join(children)} nest in it")
+            raise Conflict(
+                say(
+                    "layer {name!r} cannot be retired: {children} nest in it",
+                    name=name,
+                    children=", ".join(children),
+                )
+            )
         users = sorted(c for c, d in store.departments().items() if d.layer == name)
         if users:
             raise Conflict(
-                f"layer {name!r} cannot be retired: the zones of {', '.join(users)} are its areas"
+                say(
+                    "layer {name!r} cannot be retired: the zones of {users} are its areas",
+                    name=name,
+                    users=", ".join(users),
+                )
             )
         if store.officers(name):
-            raise Conflict(f"layer {name!r} cannot be retired: officers are on duty in its areas")
+            raise Conflict(
+                say(
+                    "layer {name!r} cannot be retired: officers are on duty in its areas", name=name
+                )
+            )
         after = replace(before, retired=True)
         store.set_layer(after)
         store.record("layer.retire", name, before=_audited(before), after=_audited(after))

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gridmap import notices
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.services import channels
 from gridmap.settings import Settings
@@ -231,10 +231,13 @@ def check_addresses(email: str = "", phone: str = "") -> None:
     """An e-mail address and a mobile number as messages can be sent to (either empty)."""
     if email and not _EMAIL.fullmatch(email.strip()):
         raise InvalidInput(
-            f"email {email!r}: expected an address such as li@example.cn", field="email"
+            say("email {email!r}: expected an address such as li@example.cn", email=email),
+            field="email",
         )
     if phone and not _PHONE.fullmatch(phone.strip()):
-        raise InvalidInput(f"phone {phone!r}: expected digits, such as 13800138000", field="phone")
+        raise InvalidInput(
+            say("phone {phone!r}: expected digits, such as 13800138000", phone=phone), field="phone"
+        )
 
 
 def choose(
@@ -251,11 +254,15 @@ def choose(
     email, phone, webhook = email.strip(), phone.strip(), webhook.strip()
     check_addresses(email, phone)
     if webhook and not webhook.startswith(("http://", "https://")):
-        raise InvalidInput(f"webhook {webhook!r}: expected an http(s) URL", field="webhook")
+        raise InvalidInput(
+            say("webhook {webhook!r}: expected an http(s) URL", webhook=webhook), field="webhook"
+        )
     needs = {"email": email, "sms": phone}
     for channel in channels:
         if channel in needs and not needs[channel]:
             field = "email" if channel == "email" else "phone"
-            raise InvalidInput(f"channel {channel} needs {field}", field=field)
+            raise InvalidInput(
+                say("channel {channel} needs {field}", channel=channel, field=field), field=field
+            )
     store.set_contact(user, email, phone, webhook, lang, list(channels))
     return store.contacts([user])[user]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from gridmap import access, workflow
 from gridmap.accounts import token_digest
 from gridmap.catalogue import CATEGORIES, MAJOR_CLASSES, OPEN_STATUSES, STATUSES, Category
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.services import cases, notify
 
@@ -59,8 +59,11 @@ def tracking_digest(number: str) -> str:
     cleaned = "".join(c for c in (number or "").upper() if c.isalnum())
     if len(cleaned) != 16 or any(c not in _ALPHABET for c in cleaned):
         raise InvalidInput(
-            f"tracking number {number!r}: expected 16 letters and digits such as "
-            "ABCD-EFGH-JKMN-PQRS",
+            say(
+                "tracking number {number!r}: expected 16 letters and digits such as "
+                "ABCD-EFGH-JKMN-PQRS",
+                number=number,
+            ),
             field="token",
         )
     return token_digest("-".join(cleaned[i : i + 4] for i in range(0, 16, 4)))
@@ -92,7 +95,9 @@ def service(code: str):
     does not exist), whether asked for its definition, posted to or filtered on."""
     found = CATEGORIES.get(code)
     if found is None:
-        raise NotFound(f"service_code {code!r} is no service; GET services.json lists them")
+        raise NotFound(
+            say("service_code {code!r} is no service; GET services.json lists them", code=code)
+        )
     return found
 
 
@@ -213,7 +218,10 @@ def follow(
     parent = store.case(parent_id)
     if parent["status"] not in OPEN_STATUSES or store.case_parent(parent_id) is not None:
         raise InvalidInput(
-            f"incident {parent_id} is not open: report the problem instead", field="follow"
+            say(
+                "incident {parent_id} is not open: report the problem instead", parent_id=parent_id
+            ),
+            field="follow",
         )
     with store.transaction():
         incident_id, number = submit(
@@ -246,8 +254,12 @@ def reopen(
         case, at, days, rating
     ):
         raise InvalidInput(
-            f"a case is reopened within {days} days of its closing, when its reporter was "
-            "not satisfied; this one closed earlier, or was rated satisfied",
+            say(
+                "a case is reopened within {days} days of its closing, when its "
+                "reporter was not satisfied; this one closed earlier, or was rated "
+                "satisfied",
+                days=days,
+            ),
             field="reopen",
         )
     return cases.act(store, cal, workflow.reporter(incident_id), incident_id, "reopen", note, at=at)
@@ -365,7 +377,8 @@ def find(
         wanted = {status} if isinstance(status, str) else set(status or ())
         if wanted - set(STATUS_NAMES):
             raise InvalidInput(
-                f"status {sorted(wanted)!r}: expected open, closed or both", field="status"
+                say("status {wanted!r}: expected open, closed or both", wanted=sorted(wanted)),
+                field="status",
             )
         statuses = None  # none asked for, or both: every status
         if len(wanted) == 1:
@@ -461,7 +474,7 @@ def public_photo(store: PublicChannel, number: str, photo_id: int, thumb: bool =
     parent_id = store.case_parent(incident_id)
     case = store.case(parent_id if parent_id is not None else incident_id)
     if photo_id not in public_photos(store, incident_id, case):
-        raise NotFound(f"no photo {photo_id} on this report")
+        raise NotFound(say("no photo {photo_id} on this report", photo_id=photo_id))
     return store.photo(photo_id, thumb)
 
 

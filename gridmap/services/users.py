@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from gridmap import access, accounts
 from gridmap.accounts import Token, User
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 
 if TYPE_CHECKING:
     from gridmap.stores.protocols import PeopleStore, Store
@@ -81,7 +81,7 @@ def _known_areas(store: Store, areas: tuple[str, ...]) -> tuple[str, ...]:
         at = bisect.bisect_left(grids, area)
         if at == len(grids) or not grids[at].startswith(area):
             raise InvalidInput(
-                f"area {area!r}: no grid's code is or starts with it",
+                say("area {area!r}: no grid's code is or starts with it", area=area),
                 field="areas",
                 code="user.area",
                 values={"area": area},
@@ -126,10 +126,16 @@ def revoke_token(
     access.require(caller, access.USERS_MANAGE)
     found = store.tokens(name, token_id)
     if not found:
-        raise NotFound(f"no token {token_id}" + (f" of user {name!r}" if name else ""))
+        raise NotFound(
+            say(
+                "no token {token_id}{of_user}",
+                token_id=token_id,
+                of_user=say(" of user {name!r}", name=name) if name else "",
+            )
+        )
     if found[0].revoked:
         raise InvalidInput(
-            f"token {token_id} is revoked already",
+            say("token {token_id} is revoked already", token_id=token_id),
             field="token",
             code="token.revoked",
             values={"token": token_id},

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gridmap.access import PUBLIC_REPORTER, CaseScope
 from gridmap.caselist import CALLER_MARK, FIRST, CaseFilter
 from gridmap.catalogue import OPEN_STATUSES, STATUSES
-from gridmap.errors import Conflict, InvalidInput, NotFound
+from gridmap.errors import Conflict, InvalidInput, NotFound, say
 from gridmap.model import utc_text
 from gridmap.routing import Department, Rule
 from gridmap.stores import schema as s
@@ -184,7 +184,8 @@ class Cases:
         """Add a department, or change the one with its code."""
         if d.layer is not None and d.layer not in {x.name for x in self.layers()}:
             raise InvalidInput(
-                f"department {d.code}: unknown zone layer {d.layer!r}", field="layer"
+                say("department {d}: unknown zone layer {layer!r}", d=d.code, layer=d.layer),
+                field="layer",
             )
         t = s.departments
         values = {"name_zh": d.name_zh, "name_en": d.name_en, "layer": d.layer}
@@ -214,33 +215,42 @@ class Cases:
 
         if rule.department not in self.departments():
             raise InvalidInput(
-                f"unknown department {rule.department!r}",
+                say("unknown department {department!r}", department=rule.department),
                 field="department",
                 code="route.department",
                 values={"department": rule.department},
             )
         if rule.category and not any(c.startswith(rule.category) for c in CATEGORIES):
             raise InvalidInput(
-                f"category {rule.category!r} is no category code or prefix (such as E01)",
+                say(
+                    "category {category!r} is no category code or prefix (such as E01)",
+                    category=rule.category,
+                ),
                 field="category",
                 code="route.category",
                 values={"category": rule.category},
             )
         if rule.layer is not None and rule.layer not in {x.name for x in self.layers()}:
             raise InvalidInput(
-                f"unknown layer {rule.layer!r}",
+                say("unknown layer {layer!r}", layer=rule.layer),
                 field="layer",
                 code="route.layer",
                 values={"layer": rule.layer},
             )
         if rule.area_code is not None and rule.layer is None:
-            raise InvalidInput("an area needs its layer", field="layer", code="route.area_layer")
+            raise InvalidInput(
+                say("an area needs its layer"), field="layer", code="route.area_layer"
+            )
         if rule.area_code is not None:
             try:
                 self.area(rule.layer, rule.area_code)
             except NotFound:  # the rule's input, not a page that is missing
                 raise InvalidInput(
-                    f"layer {rule.layer!r} has no area {rule.area_code!r}",
+                    say(
+                        "layer {layer!r} has no area {area_code!r}",
+                        layer=rule.layer,
+                        area_code=rule.area_code,
+                    ),
                     field="area_code",
                     code="route.area",
                     values={"layer": rule.layer, "area": rule.area_code},
@@ -256,7 +266,7 @@ class Cases:
     def _rule(self, rule_id) -> Rule:
         found = [r for r in self.rules() if r.id == rule_id] if _key(rule_id) else []
         if not found:
-            raise NotFound(f"no routing rule {rule_id}")
+            raise NotFound(say("no routing rule {rule_id}", rule_id=rule_id))
         return found[0]
 
     def add_rule(self, rule: Rule) -> int:
@@ -287,7 +297,7 @@ class Cases:
         ordered = self.rules()
         i = next((k for k, r in enumerate(ordered) if r.id == rule_id), None)
         if i is None:
-            raise NotFound(f"no routing rule {rule_id}")
+            raise NotFound(say("no routing rule {rule_id}", rule_id=rule_id))
         j = min(max(i + offset, 0), len(ordered) - 1)
         if i == j:
             return
@@ -434,7 +444,7 @@ class Cases:
             statement = sa.select(*(t.c[c] for c in _CASE_FIELDS)).where(t.c.id == incident_id)
             row = self._run(statement).first()
         if row is None:
-            raise NotFound(f"no incident {incident_id}")
+            raise NotFound(say("no incident {incident_id}", incident_id=incident_id))
         return dict(row._mapping)
 
     def case_departments(self, ids: Sequence[int]) -> dict[int, str | None]:
@@ -540,7 +550,14 @@ class Cases:
             )
             if done.rowcount != 1:
                 now = self.case(incident_id)["status"]
-                raise Conflict(f"incident {incident_id} is {now} now, not {expected}: reload it")
+                raise Conflict(
+                    say(
+                        "incident {incident_id} is {now} now, not {expected}: reload it",
+                        incident_id=incident_id,
+                        now=now,
+                        expected=expected,
+                    )
+                )
             self._count_changed(
                 Counter({(expected, _code(was)): -1, (step.status, _code(step.clock.on_time)): 1})
             )
@@ -662,7 +679,9 @@ class Cases:
                 sa.select(t.c.child_id).where(t.c.child_id.in_([int(i) for i in child_ids]))
             ).first()
             if taken is not None:
-                raise Conflict(f"incident {taken[0]} is merged into another case already")
+                raise Conflict(
+                    say("incident {taken} is merged into another case already", taken=taken[0])
+                )
             now = s.now_text()
             self._run(
                 sa.insert(t),
@@ -728,7 +747,7 @@ class Cases:
                 ).where(t.c.id == photo_id)
             ).first()
         if row is None:
-            raise NotFound(f"no photo {photo_id}")
+            raise NotFound(say("no photo {photo_id}", photo_id=photo_id))
         return dict(row._mapping)
 
     # -- work lists and the board --------------------------------------------------------

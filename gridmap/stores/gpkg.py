@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
-from gridmap.errors import StoreError
+from gridmap.errors import StoreError, say
 from gridmap.stores import geopackage as gp
 from gridmap.stores import layerstyles, migrations
 from gridmap.stores.sql import SQLStore
@@ -72,7 +72,7 @@ class GeoPackageStore(SQLStore):
         parsed = urlparse(url)
         path = unquote(parsed.netloc + parsed.path)
         if not path:
-            raise StoreError(f"store URL {url!r}: expected gpkg:///path/to/file.gpkg")
+            raise StoreError(say("store URL {url!r}: expected gpkg:///path/to/file.gpkg", url=url))
         return cls(path)
 
     def _check_format(self) -> None:
@@ -80,7 +80,7 @@ class GeoPackageStore(SQLStore):
         tables = self.driver.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if tables and app_id != gp.APPLICATION_ID:
             self.close()
-            raise StoreError(f"{self.path} is an SQLite file but not a GeoPackage")
+            raise StoreError(say("{path} is an SQLite file but not a GeoPackage", path=self.path))
 
     def create_format(self) -> None:
         """The GeoPackage's own tables (a new file)."""
@@ -169,7 +169,7 @@ class GeoPackageStore(SQLStore):
         back with everything else on failure)."""
         conn = self.driver
         if not conn.in_transaction:
-            raise StoreError("bulk_events belongs inside a transaction")
+            raise StoreError(say("bulk_events belongs inside a transaction"))
         indexes = conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
             " AND sql IS NOT NULL",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import shapely
 import sqlalchemy as sa
 
-from gridmap.errors import NotFound
+from gridmap.errors import NotFound, say
 from gridmap.stores import schema as s
 from gridmap.stores.cases import _upper
 from gridmap.stores.records import _key
@@ -74,7 +74,7 @@ class Hazards:
             geom = self.geom_out(t.c.geom).label("geom")
             row = self._run(sa.select(*columns, geom).where(t.c.id == hazard_id)).first()
         if row is None:
-            raise NotFound(f"no hazard {hazard_id}")
+            raise NotFound(say("no hazard {hazard_id}", hazard_id=hazard_id))
         out = dict(row._mapping)
         point = shapely.point_on_surface(self.decode([out.pop("geom")])[0])
         out["lon"], out["lat"] = point.x, point.y

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gridmap.errors import NotFound
+from gridmap.errors import NotFound, say
 from gridmap.stores import schema as s
 
 OPEN = ("queued", "running")
@@ -33,7 +33,7 @@ class Jobs:
     def job(self, key: str) -> dict:
         row = self._run(sa.select(s.jobs).where(s.jobs.c.key == key)).first()
         if row is None:
-            raise NotFound(f"no job {key}")
+            raise NotFound(say("no job {key}", key=key))
         return dict(row._mapping)
 
     def update_job(self, key: str, **values) -> None:

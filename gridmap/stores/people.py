@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from gridmap.accounts import Token, User, check_name, check_roles
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.stores import schema as s
 
 AGENT_MAX = 300  # the part of a browser's User-Agent a session keeps
@@ -114,7 +114,7 @@ class People:
         name, roles = check_name(name), check_roles(roles)
         if "department" in roles and not department:
             raise InvalidInput(
-                "a department user needs its department",
+                say("a department user needs its department"),
                 field="department",
                 code="user.department",
             )
@@ -122,7 +122,7 @@ class People:
         with self.transaction():
             if self._run(sa.select(t.c.id).where(t.c.name == name)).first():
                 raise InvalidInput(
-                    f"user {name!r} exists already",
+                    say("user {name!r} exists already", name=name),
                     field="name",
                     code="user.exists",
                     values={"name": name},
@@ -146,7 +146,7 @@ class People:
         t = s.users
         row = self._run(sa.select(t).where(t.c.name == name)).first()
         if row is None:
-            raise NotFound(f"no user {name!r}")
+            raise NotFound(say("no user {name!r}", name=name))
         return _user(row)
 
     def users(self) -> list[User]:
@@ -168,7 +168,9 @@ class People:
         cookie or token is dead the moment the change is committed."""
         allowed = {"password_hash", "roles", "areas", "department", "active"}
         if set(changes) - allowed:
-            raise InvalidInput(f"cannot change {sorted(set(changes) - allowed)}", field="user")
+            raise InvalidInput(
+                say("cannot change {changes}", changes=sorted(set(changes) - allowed)), field="user"
+            )
         if "roles" in changes:
             changes["roles"] = list(check_roles(changes["roles"]))
         t = s.users
@@ -197,7 +199,12 @@ class People:
         (role,) = check_roles([role])
         if role not in owner.roles:
             raise InvalidInput(
-                f"user {user!r} does not hold the role {role!r} (holds {', '.join(owner.roles)})",
+                say(
+                    "user {user!r} does not hold the role {role!r} (holds {roles})",
+                    user=user,
+                    role=role,
+                    roles=", ".join(owner.roles),
+                ),
                 field="role",
             )
         t = s.tokens
@@ -238,7 +245,7 @@ class People:
         with self.transaction():
             found = self.tokens(token_id=token_id)
             if not found:
-                raise NotFound(f"no token {token_id}")
+                raise NotFound(say("no token {token_id}", token_id=token_id))
             self._run(sa.update(t).where(t.c.id == token_id).values(revoked=True))
             self.record("token.revoke", f"{found[0].user}/{found[0].name}")
 

@@ -17,7 +17,7 @@ import psycopg2.extras
 import shapely
 import sqlalchemy as sa
 
-from gridmap.errors import StoreError
+from gridmap.errors import StoreError, say
 from gridmap.stores import migrations
 from gridmap.stores.sql import SQLStore
 
@@ -72,7 +72,9 @@ class PostGISStore(SQLStore):
         try:
             super().__init__(url, _engine(url))
         except sa.exc.OperationalError as exc:
-            raise StoreError(f"cannot connect to {url}: {str(exc.orig).strip()}") from exc
+            raise StoreError(
+                say("cannot connect to {url}: {orig}", url=url, orig=str(exc.orig).strip())
+            ) from exc
         self.migrated = migrations.ensure_once(self, (self.url,))
 
     @classmethod

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 
 import sqlalchemy as sa
 
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.stores import schema as s
 from gridmap.stores.cases import _CASE_FIELDS
 
@@ -23,11 +23,15 @@ class Public:
     def add_open311_key(self, name: str, digest: str) -> int:
         name = (name or "").strip()
         if not name or len(name) > 64:
-            raise InvalidInput(f"client name {name!r}: expected 1-64 characters", field="name")
+            raise InvalidInput(
+                say("client name {name!r}: expected 1-64 characters", name=name), field="name"
+            )
         t = s.open311_keys
         with self.transaction():
             if self._run(sa.select(t.c.id).where(t.c.name == name)).first():
-                raise InvalidInput(f"an Open311 client {name!r} exists already", field="name")
+                raise InvalidInput(
+                    say("an Open311 client {name!r} exists already", name=name), field="name"
+                )
             key_id = int(
                 self._run(
                     sa.insert(t)
@@ -48,7 +52,7 @@ class Public:
         with self.transaction():
             done = self._run(sa.update(t).where(t.c.name == name).values(revoked=True))
             if done.rowcount != 1:
-                raise NotFound(f"no Open311 client {name!r}")
+                raise NotFound(say("no Open311 client {name!r}", name=name))
             self.record("open311.key.revoke", name)
 
     def open311_client(self, digest: str) -> str | None:
@@ -75,7 +79,7 @@ class Public:
         t = s.public_reports
         row = self._run(sa.select(t.c.incident_id).where(t.c.digest == digest)).first()
         if row is None:
-            raise NotFound("no report has this tracking number")
+            raise NotFound(say("no report has this tracking number"))
         return int(row[0])
 
     def requests(

@@ -17,7 +17,7 @@ import shapely
 import sqlalchemy as sa
 
 from gridmap.catalogue import STATUSES
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.model import CRS, INCIDENT_COLUMNS, LOCAL_TZ, IncidentQuery, Officer, utc_text
 from gridmap.stores import schema as s
 from gridmap.validation import check_events, normalize_events
@@ -69,7 +69,7 @@ class Records:
                 return plan_id
             before = self.load_plan(plan_id) if _key(plan_id) else None
             if before is None:
-                raise NotFound(f"no plan {plan_id}")
+                raise NotFound(say("no plan {plan_id}", plan_id=plan_id))
             self._run(sa.update(t).where(t.c.id == plan_id).values(**values))
             moved = {u: d for u, d in assignment.items() if before["assignment"].get(u) != d}
             self.record(
@@ -93,7 +93,7 @@ class Records:
         t = s.plans
         row = self._run(sa.select(t).where(t.c.id == plan_id)).first() if _key(plan_id) else None
         if row is None:
-            raise NotFound(f"no plan {plan_id}")
+            raise NotFound(say("no plan {plan_id}", plan_id=plan_id))
         return dict(row._mapping)
 
     def add_plan_review(
@@ -139,7 +139,9 @@ class Records:
         for i, o in enumerate(officers):
             if o.layer not in names:
                 raise InvalidInput(
-                    f"officer {i} ({o.name}): unknown layer {o.layer!r}", field="layer", position=i
+                    say("officer {i} ({o}): unknown layer {layer!r}", i=i, o=o.name, layer=o.layer),
+                    field="layer",
+                    position=i,
                 )
         with self.transaction():
             self.insert_rows(
@@ -314,14 +316,14 @@ class Records:
         """One incident (a row of ``incidents``, with lon and lat)."""
         t = s.incidents
         if not _key(incident_id):
-            raise NotFound(f"no incident {incident_id}")
+            raise NotFound(say("no incident {incident_id}", incident_id=incident_id))
         frame = self._event_frame(
             self._event_select(t, [*_INCIDENT_COLUMNS, "lon", "lat"]).where(
                 t.c.id == int(incident_id)
             )
         )
         if frame.empty:
-            raise NotFound(f"no incident {incident_id}")
+            raise NotFound(say("no incident {incident_id}", incident_id=incident_id))
         return frame.iloc[0]
 
     def incident_coordinates(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from gridmap.errors import StoreError
+from gridmap.errors import StoreError, say
 
 if TYPE_CHECKING:
     from gridmap.stores.protocols import Store
@@ -22,7 +22,14 @@ def store_class(url: str) -> type:
     scheme = urlparse(url).scheme
     if scheme not in _REGISTRY:
         known = ", ".join(f"{s}://" for s in sorted(_REGISTRY))
-        raise StoreError(f"store URL {url!r}: unknown scheme {scheme!r}; expected one of {known}")
+        raise StoreError(
+            say(
+                "store URL {url!r}: unknown scheme {scheme!r}; expected one of {known}",
+                url=url,
+                scheme=scheme,
+                known=known,
+            )
+        )
     module, name = _REGISTRY[scheme]
     return getattr(__import__(module, fromlist=[name]), name)
 

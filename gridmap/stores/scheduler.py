@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gridmap.catalogue import CLOCK_STATUSES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, say
 from gridmap.stores import schema as s
 
 CHANNELS = ("email", "webhook", "sms")
@@ -201,11 +201,15 @@ class Scheduling:
         bad = [c for c in channels if c not in CHANNELS]
         if bad:
             raise InvalidInput(
-                f"unknown channel {bad[0]!r}; expected some of {', '.join(CHANNELS)}",
+                say(
+                    "unknown channel {bad!r}; expected some of {channels}",
+                    bad=bad[0],
+                    channels=", ".join(CHANNELS),
+                ),
                 field="channels",
             )
         if lang not in ("zh", "en"):
-            raise InvalidInput(f"language {lang!r}: expected zh or en", field="lang")
+            raise InvalidInput(say("language {lang!r}: expected zh or en", lang=lang), field="lang")
         self.user(user_name)  # NotFound names it
         values = {
             "email": email.strip(),

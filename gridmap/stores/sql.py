@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from gridmap import model
-from gridmap.errors import InvalidInput, NotFound, StoreError
+from gridmap.errors import InvalidInput, NotFound, StoreError, say
 from gridmap.model import (
     CRS,
     Generation,
@@ -154,7 +154,7 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submis
             if layer.name == name:
                 return layer
         known = ", ".join(x.name for x in layers) or "none yet"
-        raise NotFound(f"unknown layer {name!r}; known layers: {known}")
+        raise NotFound(say("unknown layer {name!r}; known layers: {known}", name=name, known=known))
 
     def generation(self, ref: int | str | None = None) -> Generation:
         """A generation by id or name; the active one when ``ref`` is None."""
@@ -240,7 +240,7 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submis
         """Execute on this store's connection.  Driver errors surface as the driver's own
         (``sqlite3.Error``, ``psycopg2.Error``), as callers and tests know them."""
         if self._conn is None:
-            raise StoreError(f"{self.url}: the store is closed")
+            raise StoreError(say("{url}: the store is closed", url=self.url))
         try:
             if isinstance(statement, str):
                 return self._conn.exec_driver_sql(statement, params or ())
@@ -381,7 +381,7 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submis
         effective: date | None = None,
     ) -> Generation:
         if any(g.name == name for g in self.generations()):
-            raise InvalidInput(f"generation {name!r} exists already", field="name")
+            raise InvalidInput(say("generation {name!r} exists already", name=name), field="name")
         t = s.generations
         with self.transaction():
             gen_id = self._run(
@@ -437,7 +437,9 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submis
     ) -> None:
         """Record the days a generation was in force (``end`` None: still in force)."""
         if start is not None and end is not None and end < start:
-            raise InvalidInput(f"generation ends ({end}) before it starts ({start})")
+            raise InvalidInput(
+                say("generation ends ({end}) before it starts ({start})", end=end, start=start)
+            )
         gen = self.generation(generation)
         t = s.generations
         with self.transaction():
@@ -464,7 +466,12 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submis
                 ).scalar_one()
                 if used:
                     raise InvalidInput(
-                        f"generation {gen.name} holds {used} {event.name}: it was in use",
+                        say(
+                            "generation {gen} holds {used} {event}: it was in use",
+                            gen=gen.name,
+                            used=used,
+                            event=event.name,
+                        ),
                         field="generation",
                         code="generation.in_use",
                         values={"generation": gen.name, "count": used},
@@ -528,7 +535,12 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submis
             clash = sorted(existing.intersection(areas["code"]))
             if clash:
                 raise InvalidInput(
-                    f"layer {layer!r}: code {clash[0]} already exists in generation {gen.name}",
+                    say(
+                        "layer {layer!r}: code {clash} already exists in generation {gen}",
+                        layer=layer,
+                        clash=clash[0],
+                        gen=gen.name,
+                    ),
                     field="code",
                 )
             n = len(areas)
@@ -609,7 +621,9 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submis
             self._area_select(t).where(self._valid_at(t, gen.id), t.c.code == code)
         )
         if frame.empty:
-            raise NotFound(f"no {layer} {code} in generation {gen.name}")
+            raise NotFound(
+                say("no {layer} {code} in generation {gen}", layer=layer, code=code, gen=gen.name)
+            )
         return frame.iloc[0]
 
     def area_by_id(self, layer: str, area_id: int) -> pd.Series:
@@ -617,7 +631,7 @@ class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submis
         t = self._areas_table(layer)
         frame = self._area_frame(self._area_select(t).where(t.c.id == int(area_id)))
         if frame.empty:
-            raise NotFound(f"no {layer} with id {area_id}")
+            raise NotFound(say("no {layer} with id {area_id}", layer=layer, area_id=area_id))
         return frame.iloc[0]
 
     def count_areas(self, layer: str, generation: int | str | None = None) -> int:

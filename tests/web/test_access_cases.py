@@ -19,6 +19,8 @@ from tests.accounts import signed_in
 from tests.web.conftest import city_copy, spot_in
 from web import create_app
 
+EN = {"Accept-Language": "en"}  # an English client (Chinese is the default)
+
 
 @pytest.fixture(scope="module")
 def db(sample_path, tmp_path_factory):
@@ -72,7 +74,9 @@ def test_an_officer_cannot_return_a_case_the_department_holds(app, db, spot):
     r = dispatcher.post(f"/api/cases/{case['id']}/actions", json={"action": "dispatch"})
     assert r.status_code == 200, r.json
     r = officer.post(
-        f"/api/cases/{case['id']}/actions", json={"action": "return", "note": "not done"}
+        f"/api/cases/{case['id']}/actions",
+        json={"action": "return", "note": "not done"},
+        headers=EN,
     )
     assert r.status_code == 403 and "only a case that is handled" in r.json["message"]
     with open_store(db) as store:

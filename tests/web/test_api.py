@@ -12,6 +12,8 @@ from gridmap.coords import wgs84_to_gcj02
 
 SARTU = (125.10, 46.59)
 
+EN = {"Accept-Language": "en"}  # an English client (Chinese is the default)
+
 
 def test_lookup_is_mapit_style(client, sample_index):
     r = client.get(f"/api/lookup?lon={SARTU[0]}&lat={SARTU[1]}")
@@ -68,7 +70,7 @@ def test_outside_the_city_is_not_covered(client):
     ],
 )
 def test_bad_parameters_are_400_naming_the_parameter(client, url, parameter, message):
-    r = client.get(url)
+    r = client.get(url, headers=EN)  # the messages as English says them
     assert r.status_code == 400
     body = r.get_json()
     assert body["parameter"] == parameter
@@ -77,12 +79,13 @@ def test_bad_parameters_are_400_naming_the_parameter(client, url, parameter, mes
 
 def test_unknown_things_are_404(client):
     assert client.get("/api/layers/nope").status_code == 404
-    assert "unknown layer 'nope'" in client.get("/api/layers/nope").get_json()["message"]
+    nope = client.get("/api/layers/nope", headers=EN).get_json()["message"]
+    assert "unknown layer 'nope'" in nope
     assert client.get("/api/lookup?lon=125.1&lat=46.59&generation=1999").status_code == 404
     assert client.get("/api/incidents/999999").status_code == 404
     assert client.get("/api/nothing").status_code == 404
     assert client.get("/grid/00000000000000").status_code == 404
-    undated = client.get("/api/lookup?lon=125.1&lat=46.59&date=2012-01-01")
+    undated = client.get("/api/lookup?lon=125.1&lat=46.59&date=2012-01-01", headers=EN)
     assert undated.status_code == 404 and "no dates yet" in undated.get_json()["message"]
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from gridmap.stores import open_store
 from gridmap.stores.geopackage import register_functions
-from tests.accounts import logged_in
+from tests.accounts import english, logged_in
 from tests.conftest import copy_city
 from web import create_app
 
@@ -31,7 +31,8 @@ def client(city, tmp_path):
     app = create_app(
         {"DATABASE_URL": f"gpkg://{city}", "TESTING": True, "UPLOAD_DIR": str(tmp_path / "up")}
     )
-    return logged_in(app.test_client(), f"gpkg://{city}", "admin", "planner")
+    # English: this module reads the messages as English says them (Chinese: the default).
+    return english(logged_in(app.test_client(), f"gpkg://{city}", "admin", "planner"))
 
 
 def test_days_at_the_ends_of_the_calendar_mean_no_bound(client):
@@ -115,7 +116,8 @@ def test_publish_with_an_effective_day(client, plan_id):
     assert new["generation"]["effective_from"] == "2012-09-20"
     assert old["generation"]["effective_to"] == "2012-09-19"
     page = client.get("/admin/audit?what=publish").get_data(as_text=True)
-    assert "<td>web:admin-planner</td><td>publish</td><td>2012</td>" in page  # who published
+    # who published (the client reads English): the user, the action named, its target
+    assert '<td>admin-planner</td><td>Plan published</td><td class="gm-code">2012</td>' in page
 
 
 def test_an_area_name_cannot_end_the_pages_script(client, city):
@@ -154,13 +156,13 @@ def probed(sample_path, tmp_path_factory):
     """One city for the inputs below: each is refused, so none changes it.  Its app, its
     URL, an anonymous client, a dispatcher (token), an admin and planner (session), a
     case, a hazard and a point in the city."""
-    from tests.accounts import signed_in
+    from tests.accounts import english, signed_in
     from tests.web.conftest import city_copy, spot_in
 
     url = city_copy(sample_path, tmp_path_factory, "probed")
     app = create_app({"DATABASE_URL": url, "TESTING": True})
-    dispatcher = signed_in(app.test_client(), url, "dispatcher")
-    admin = logged_in(app.test_client(), url, "admin", "planner")
+    dispatcher = english(signed_in(app.test_client(), url, "dispatcher"))
+    admin = english(logged_in(app.test_client(), url, "admin", "planner"))
     _, lon, lat = spot_in(url)
     made = dispatcher.post("/api/cases", json={"lon": lon, "lat": lat, "category": "E0101"})
     assert made.status_code == 201, made.get_json()
@@ -169,7 +171,7 @@ def probed(sample_path, tmp_path_factory):
     return {
         "app": app,
         "url": url,
-        "anonymous": app.test_client(),
+        "anonymous": english(app.test_client()),
         "dispatcher": dispatcher,
         "admin": admin,
         "case": made.get_json()["id"],

@@ -13,6 +13,8 @@ from tests.accounts import signed_in
 from tests.web.conftest import city_copy, spot_in
 from web import create_app
 
+EN = {"Accept-Language": "en"}  # an English client (Chinese is the default)
+
 
 @pytest.fixture(scope="module")
 def case_db(sample_path, tmp_path_factory):
@@ -103,9 +105,9 @@ def test_each_role_only_its_steps_on_its_cases(case_app, case_db, spot):
     traffic = _client(case_app, case_db, "department", department="traffic")
     assert dispatcher.post(url, json={"action": "accept"}).status_code == 200
     assert dispatcher.post(url, json={"action": "dispatch"}).status_code == 200
-    r = traffic.post(url, json={"action": "start"})
+    r = traffic.post(url, json={"action": "start"}, headers=EN)
     assert r.status_code == 403 and "not yours" in r.json["message"]
-    r = dispatcher.post(url, json={"action": "verify"})
+    r = dispatcher.post(url, json={"action": "verify"}, headers=EN)
     assert r.status_code == 400 and "only one that is handled" in r.json["message"]
     r = dispatcher.post(url, json={"action": "park", "note": "waiting for parts"})
     assert r.status_code == 400 and r.json["parameter"] == "review_on"
@@ -130,11 +132,13 @@ def test_bad_reports_are_refused_and_change_nothing(case_app, case_db, spot):
         assert r.status_code == 400 and r.json.get("parameter") == field, (body, r.json)
     files = {"lon": str(lon), "lat": str(lat), "category": "E0102"}
     r = officer.post(
-        "/api/cases", data={**files, "photos": (io.BytesIO(b"GIF89a not a photo"), "a.jpg")}
+        "/api/cases",
+        data={**files, "photos": (io.BytesIO(b"GIF89a not a photo"), "a.jpg")},
+        headers=EN,
     )
     assert r.status_code == 400 and "not a JPEG or PNG" in r.json["message"]
     six = [(io.BytesIO(_png()), f"{i}.png") for i in range(6)]
-    r = officer.post("/api/cases", data={**files, "photos": six})
+    r = officer.post("/api/cases", data={**files, "photos": six}, headers=EN)
     assert r.status_code == 400 and "at most 5" in r.json["message"]
     with open_store(case_db) as store:
         assert store.count_incidents() == before

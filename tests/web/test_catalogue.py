@@ -21,7 +21,7 @@ def _extracted(tmp_path) -> list:
     pot = tmp_path / "messages.pot"
     subprocess.run(
         [PYBABEL, "--quiet", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "_lp:1c,2"]
-        + ["--no-location", "-o", str(pot), "."],
+        + ["-k", "say", "--no-location", "-o", str(pot), "."],
         cwd=ROOT,
         check=True,
     )

@@ -69,7 +69,7 @@ def test_a_public_staged_generation_is_looked_up_once_a_signed_in_user_built_its
     gen = stage(url, "2012")
     anonymous, planner = app.test_client(), signed_in(app.test_client(), url, "planner")
     at = f"/api/lookup?lon={LON}&lat={LAT}&generation={gen.id}"
-    r = anonymous.get(at)
+    r = anonymous.get(at, headers={"Accept-Language": "en"})
     assert r.status_code == 429 and "signed-in" in r.get_json()["message"]
     assert anonymous.get(f"/api/layers?generation={gen.id}").status_code == 200
     assert planner.get(at).status_code == 200  # built now

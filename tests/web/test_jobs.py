@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.accounts import logged_in
+from tests.accounts import english, logged_in
 from tests.conftest import copy_city
 from web import create_app
 from web.jobs import HOST
@@ -26,7 +26,7 @@ def city(sample_path, tmp_path):
 
 def _planner(url, **config):
     app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
-    return logged_in(app.test_client(), url, "planner")
+    return english(logged_in(app.test_client(), url, "planner"))  # its messages in English
 
 
 def _wait(client, job_id, until=("done", "stopped", "failed"), seconds=60):

@@ -17,7 +17,7 @@ from gridmap.lookup import LookupIndex
 from gridmap.services import cases, open311
 from gridmap.settings import Settings
 from gridmap.stores import open_store
-from tests.accounts import logged_in, signed_in
+from tests.accounts import english, logged_in, signed_in
 from tests.conftest import TEST_CELLS, copy_city
 from tests.web.conftest import city_copy, serving, spot_in
 from tests.web.test_bad_input import png_header
@@ -136,7 +136,7 @@ def _report(client, spot, photos):
 
 def test_photos_are_bounded_per_request_before_decoding(photo_app, k_db):
     spot = spot_in(k_db)
-    officer = signed_in(photo_app.test_client(), k_db, "officer", areas=(spot[0],))
+    officer = english(signed_in(photo_app.test_client(), k_db, "officer", areas=(spot[0],)))
     with open_store(k_db) as store:
         before = store.count_incidents()
     six = [(io.BytesIO(_png()), f"{i}.png") for i in range(6)]
@@ -159,7 +159,7 @@ def test_photos_are_bounded_per_request_before_decoding(photo_app, k_db):
 
 def test_photos_per_user_per_hour(photo_app, k_db):
     spot = spot_in(k_db)
-    officer = signed_in(photo_app.test_client(), k_db, "officer", areas=(spot[0],))
+    officer = english(signed_in(photo_app.test_client(), k_db, "officer", areas=(spot[0],)))
     other = signed_in(photo_app.test_client(), k_db, "officer", "viewer", areas=spot[:1])
     five = [(io.BytesIO(_png()), f"{i}.png") for i in range(5)]
     assert _report(officer, spot, five).status_code == 201

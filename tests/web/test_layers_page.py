@@ -79,7 +79,7 @@ def test_the_admin_imports_a_reference_layer_then_changes_and_retires_it(site):
     page = admin.get("/admin/layers").get_data(as_text=True)
     assert re.search(r'<tr data-layer="park" class="gm-retired">', page)
     audit = admin.get("/admin/audit?what=layer&lang=en").get_data(as_text=True)
-    assert "layer.change" in audit and "layer.retire" in audit
+    assert "Layer changed" in audit and "Layer retired" in audit  # the actions named
 
 
 def test_a_parent_makes_an_upload_part_of_the_hierarchy_and_only_admins_change_layers(site):
@@ -91,7 +91,7 @@ def test_a_parent_makes_an_upload_part_of_the_hierarchy_and_only_admins_change_l
         data={**form, "file": (io.BytesIO(_parks()), "x.geojson")},
         content_type="multipart/form-data",
     )
-    assert shown.status_code == 400 and "hierarchy" in shown.get_data(as_text=True)
+    assert shown.status_code == 400 and "行政层级" in shown.get_data(as_text=True)
     for role in ("dispatcher", "planner", "officer"):
         other = logged_in(app.test_client(), url, role)
         assert other.get("/admin/layers").status_code == 403

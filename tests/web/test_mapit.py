@@ -61,7 +61,7 @@ def test_bad_input_answers_in_mapits_error_shape(anonymous):
         ("/point/4326/125.10,46.59?generation=nonesuch", 400, "unknown generation"),
         ("/point/4326/125.10,46.59?date=1900-01-01", 400, "1900-01-01"),
     ]:
-        r = anonymous.get(url)
+        r = anonymous.get(url, headers={"Accept-Language": "en"})  # the words in English
         body = r.get_json()
         assert r.status_code == status and body["code"] == status, url
         assert words in body["error"], url

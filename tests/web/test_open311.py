@@ -17,7 +17,7 @@ from gridmap.model import LOCAL_TZ
 from gridmap.services import cases, open311
 from gridmap.settings import Settings
 from gridmap.stores import open_store
-from tests.accounts import signed_in
+from tests.accounts import english, signed_in
 from tests.conftest import copy_city
 from tests.web.conftest import city_copy, spot_in, take_steps
 from web import create_app
@@ -97,7 +97,7 @@ def test_a_service_definition(o_app):
 
 def test_bad_posts_are_refused_in_open311_errors_and_change_nothing(o_app, o_db, key, spot):
     _, lon, lat = spot
-    client = o_app.test_client()
+    client = english(o_app.test_client())
     with open_store(o_db) as store:
         before = store.count_incidents()
     cases_ = [
@@ -236,7 +236,7 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
     made_xml = ET.fromstring(r.data).find("request")
     assert made_xml.findtext("service_request_id").isdigit() and made_xml.find("token") is None
     assert made_xml.findtext("service_notice") == "4个工作小时"
-    r = client.get(f"{API}/requests.json?status=done")
+    r = client.get(f"{API}/requests.json?status=done", headers={"Accept-Language": "en"})
     assert r.status_code == 400 and "parameter 'status' is 'done'" in r.json[0]["description"]
     r = client.get(f"{API}/requests.json?start_date=yesterday")
     assert r.status_code == 400 and "start_date" in r.json[0]["description"]
@@ -285,7 +285,7 @@ def test_revoked_keys_and_the_rate_limits(sample_path, tmp_path, spot):
         out = CliRunner().invoke(main, ["--db", url, "open311", "key", "add", name]).output
         keys[name] = out.split("(shown once): ")[1].strip()
     _, lon, lat = spot
-    client = app.test_client()
+    client = english(app.test_client())
     assert _post(client, keys["one"], lon, lat).status_code == 201
     assert _post(client, keys["one"], lon, lat).status_code == 201
     r = _post(client, keys["one"], lon, lat)  # the key's limit
@@ -293,7 +293,7 @@ def test_revoked_keys_and_the_rate_limits(sample_path, tmp_path, spot):
     assert _post(client, keys["two"], lon, lat).status_code == 201
     r = _post(client, keys["two"], lon, lat)  # the address's limit, whatever the key
     assert r.status_code == 429 and "this address" in r.json[0]["description"]
-    other = app.test_client()
+    other = english(app.test_client())
     other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
     result = CliRunner().invoke(main, ["--db", url, "open311", "key", "revoke", "two"])
     assert result.exit_code == 0

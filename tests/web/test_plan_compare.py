@@ -113,6 +113,8 @@ def test_who_may_open_the_pages(city):
         json={"name": "unsplit", "assignment": neighborhoods(city_path), "split_into": "none"},
     ).get_json()["id"]
     r = planner.get(f"/plans/{joined}/compare?with={whole}", headers=HTML)
+    assert r.status_code == 400 and "与规划" in r.get_data(as_text=True)
+    r = planner.get(f"/plans/{joined}/compare?with={whole}&lang=en", headers=HTML)
     assert r.status_code == 400 and "groups other units" in r.get_data(as_text=True)
     html = planner.get(f"/plans/{joined}/compare", headers=HTML).get_data(as_text=True)
     assert f'value="{today}"' in html and f'value="{whole}"' not in html

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from gridmap.stores.gpkg import GeoPackageStore
-from tests.accounts import logged_in
+from tests.accounts import english, logged_in
 from tests.conftest import copy_city
 from web import create_app
 
@@ -18,7 +18,8 @@ def planner(sample_path, tmp_path):
     copy_city(sample_path, tmp_path / "city.gpkg")
     url = f"gpkg://{tmp_path / 'city.gpkg'}"
     app = create_app({"DATABASE_URL": url, "TESTING": True})
-    return logged_in(app.test_client(), url, "planner", "admin"), tmp_path / "city.gpkg"
+    client = english(logged_in(app.test_client(), url, "planner", "admin"))  # English messages
+    return client, tmp_path / "city.gpkg"
 
 
 def _streets(path) -> dict[str, str]:

@@ -50,7 +50,7 @@ def test_report_follow_rate_and_count(p_app, p_db, spot):
     assert "采集" not in track  # plain words for citizens, no staff jargon
     # Not yet closed: rating is refused, with the reason.
     r = client.post("/public/rate", data={"number": number, "rating": "satisfied"})
-    assert r.status_code == 400 and "closed" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "只能评价状态为结案的案件" in r.get_data(as_text=True)
     take_steps(p_db, incident_id, grid, notes={"report_back": "已清运完毕"})
     track = client.get(f"/public/track?number={number}&lang=en").get_data(as_text=True)
     assert "Resolved" in track and "已清运完毕" in track and 'id="gm-rate"' in track
@@ -63,7 +63,7 @@ def test_report_follow_rate_and_count(p_app, p_db, spot):
     r = dispatcher.post(
         f"/api/cases/{incident_id}/actions", json={"action": "evaluate", "rating": "satisfied"}
     )
-    assert r.status_code == 403 and "rated by its reporter" in r.json["message"]
+    assert r.status_code == 403 and "公众上报的案件由上报人评价" in r.json["message"]
     r = client.post("/public/rate", data={"number": "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "rating": "fair"})
     assert r.status_code == 404
     r = client.post("/public/rate", data={"number": number, "rating": "great"})
@@ -94,7 +94,7 @@ def test_bad_public_reports_change_nothing(p_app, p_db, spot):
     for data, field in (
         ({"lon": "x", "lat": lat, "category": "E0102"}, "lon"),
         ({"lon": lon, "lat": lat, "category": "nope"}, "nope"),
-        ({"lon": 10, "lat": 10, "category": "E0102"}, "outside"),
+        ({"lon": 10, "lat": 10, "category": "E0102"}, "不在本市任何区域内"),
     ):
         r = client.post("/public/report", data=data, headers={"Accept": "text/html"})
         assert r.status_code == 400 and field in r.get_data(as_text=True), data
@@ -104,7 +104,7 @@ def test_bad_public_reports_change_nothing(p_app, p_db, spot):
         data={"lon": lon, "lat": lat, "category": "E0102"},
         headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
     )
-    assert r.status_code == 403 and "another origin" in r.get_data(as_text=True)
+    assert r.status_code == 403 and "其他来源的页面" in r.get_data(as_text=True)
     # A mistyped tracking number: told in the page's language, with the way back.
     r = client.get("/public/track?number=abc")
     page = r.get_data(as_text=True)

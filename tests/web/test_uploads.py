@@ -21,7 +21,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from tests.accounts import logged_in
+from tests.accounts import english, logged_in
 from tests.attack_files import BOX, PASSWD, POINT, gdalg, recursive_view_gpkg
 from tests.conftest import copy_city
 from web import create_app
@@ -48,7 +48,8 @@ def client(sample_path, tmp_path, uploads):
     db = tmp_path / "city.gpkg"
     copy_city(sample_path, db)
     app = create_app({"DATABASE_URL": f"gpkg://{db}", "TESTING": True, "UPLOAD_DIR": str(uploads)})
-    return logged_in(app.test_client(), f"gpkg://{db}", "admin", "planner")
+    # English: this module reads the file checks' messages as English says them.
+    return english(logged_in(app.test_client(), f"gpkg://{db}", "admin", "planner"))
 
 
 @pytest.fixture()

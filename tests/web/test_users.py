@@ -144,8 +144,10 @@ def test_the_audit_shows_local_times_and_changes_as_a_table(app, admin, web_db):
     page = admin.get("/admin/audit?what=user.change", headers=ZH).get_data(as_text=True)
     assert f'<td class="gm-when">{local:%Y-%m-%d %H:%M:%S}</td>' in page
     assert not re.search(r'class="gm-when">[^<]*Z<', page)  # no UTC left on the page
-    changed = re.findall(r'<tr class="gm-changed"><th scope="row">(\w+)</th><td>(.*?)</td>', page)
-    assert ("active", "是") in changed  # it was active: yes before, no after
+    changed = re.findall(
+        r'<tr class="gm-changed"><th scope="row">(\w+)</th><td translate="no">(.*?)</td>', page
+    )
+    assert ("已启用", "是") in changed  # it was active: yes before, no after (the field named)
 
 
 def test_the_audit_downloads_as_csv_that_spreadsheets_open_safely(app, admin, web_db):

@@ -9,6 +9,7 @@
   var category = document.getElementById('gm-category-pick');
   var box = document.getElementById('gm-preview');
   var zh = document.documentElement.lang.indexOf('zh') === 0;
+  var W = JSON.parse(document.getElementById('gm-words').textContent);  // the page's words (web/i18n.SCRIPT_TEXT)
   var titles = JSON.parse(box.getAttribute('data-titles') || '{}');
 
   function esc(s) {
@@ -24,19 +25,19 @@
   function render(p) {
     var rows = [];
     var a = p.lookup;
-    if (!a.covered) { box.innerHTML = '<p class="gm-error">' + (zh ? '不在任何区域内' : 'Outside every area') + '</p>'; return; }
+    if (!a.covered) { box.innerHTML = '<p class="gm-error">' + esc(W.outside_every_area) + '</p>'; return; }
     ['areas', 'zones'].forEach(function (group) {
       Object.keys(a[group]).forEach(function (layer) {
         var x = a[group][layer];
         rows.push(row(titles[layer] || layer, esc(x.name) + ' <span class="gm-code">' + esc(x.code) + '</span>'));
       });
     });
-    if (a.officer) { rows.push(row(zh ? '网格员' : 'Grid officer', esc(a.officer.name) + ' ' + esc(a.officer.phone), 'gm-preview-officer')); }
+    if (a.officer) { rows.push(row(esc(W.grid_officer), esc(a.officer.name) + ' ' + esc(a.officer.phone), 'gm-preview-officer')); }
     if (p.department) {
       var d = esc(zh ? p.department.name_zh : p.department.name_en);
       if (p.zone) { d += ' <span class="gm-code">' + esc(p.zone) + '</span>'; }
       if (p.duty_officer) { d += ' · ' + esc(p.duty_officer.name); }
-      rows.push(row(zh ? '处置部门' : 'Department', d, 'gm-preview-department'));
+      rows.push(row(esc(W.department), d, 'gm-preview-department'));
     }
     box.innerHTML = '<table class="gm-kv">' + rows.join('') + '</table>';
   }

@@ -204,7 +204,7 @@
          escapeHtml(t[p.deadline]) + '</b>' : '') +
         '<br>' + escapeHtml(t.areas) + ':<ul>' + areas + '</ul>' +
         (cfg.seesCases ? '<a class="gm-case-link" href="/cases/' + encodeURIComponent(p.id) + '">' +
-         escapeHtml(cfg.lang === 'zh' ? '查看与处置' : 'Open the case') + '</a>' : '') + '</div>';
+         escapeHtml(t.open_case) + '</a>' : '') + '</div>';
     }
 
     // Links from the board open the map filtered: ?status=, ?overdue=1, ?department=, ?area=.
@@ -375,7 +375,7 @@
       var border = a.on_border ? '<p class="gm-border">' + escapeHtml(t.on_border) + '</p>' : '';
       var report = cfg.canReport ? '<a id="gm-report-here" class="gm-case-link" href="/cases/new?lon=' +
         a.lon.toFixed(7) + '&amp;lat=' + a.lat.toFixed(7) + '">' +
-        escapeHtml(cfg.lang === 'zh' ? '在此上报事件' : 'Report a case here') + '</a>' : '';
+        escapeHtml(t.report_here) + '</a>' : '';
       return '<div class="gm-popup gm-lookup"><strong>' + escapeHtml(t.what_is_here) + '</strong>' +
         '<table>' + rows.join('') + '</table>' + border + report + '</div>';
     }

@@ -4,10 +4,10 @@ window.gridmapHere = function (done) {
   'use strict';
   var button = document.getElementById('gm-here');
   if (!button) { return; }
-  var zh = document.documentElement.lang.indexOf('zh') === 0;
+  var W = JSON.parse(document.getElementById('gm-words').textContent);  // the page's words (web/i18n.SCRIPT_TEXT)
   button.addEventListener('click', function () {
     var error = document.getElementById('gm-here-error');
-    if (!navigator.geolocation) { error.textContent = zh ? '浏览器不能定位' : 'This browser cannot tell its position'; return; }
+    if (!navigator.geolocation) { error.textContent = W.no_position; return; }
     navigator.geolocation.getCurrentPosition(function (pos) {
       document.getElementById('gm-lon').value = pos.coords.longitude.toFixed(7);
       document.getElementById('gm-lat').value = pos.coords.latitude.toFixed(7);

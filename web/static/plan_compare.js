@@ -6,7 +6,7 @@
   var root = document.getElementById('gm-compare');
   if (!root) { return; }
   var cfg = JSON.parse(root.getAttribute('data-config'));
-  var zh = document.documentElement.lang.indexOf('zh') === 0;
+  var W = JSON.parse(document.getElementById('gm-words').textContent);  // the page's words (web/i18n.SCRIPT_TEXT)
   var hover = document.getElementById('gm-hover');
   var state = window.gridmapCompare = {ready: false, loaded: 0};
   var sides = {
@@ -71,11 +71,11 @@
     if (!p) { return; }
     var before = rows.before ? rows.before[sides.before.key] : '';
     var after = rows.after ? rows.after.district : '';
-    hover.innerHTML = (zh ? '网格 ' : 'Grid ') + '<b id="gm-hover-code">' + esc(code) + '</b> · ' +
-      (zh ? '人口 ' : 'population ') + esc(p.population) + ' · ' + (zh ? '之前 ' : 'before ') +
-      '<span class="gm-code">' + esc(before) + '</span> → ' + (zh ? '之后 ' : 'after ') +
+    hover.innerHTML = esc(W.grid) + ' <b id="gm-hover-code">' + esc(code) + '</b> · ' +
+      esc(W.population) + ' ' + esc(p.population) + ' · ' + esc(W.before) + ' ' +
+      '<span class="gm-code">' + esc(before) + '</span> → ' + esc(W.after) + ' ' +
       '<span class="gm-code">' + esc(after) + '</span>' +
-      (moved[code] ? ' <b class="gm-moved">' + (zh ? '改变区域' : 'changes area') + '</b>' : '');
+      (moved[code] ? ' <b class="gm-moved">' + esc(W.changes_area) + '</b>' : '');
     hover.setAttribute('data-code', code);
   }
 

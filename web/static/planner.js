@@ -7,7 +7,7 @@
   var root = document.getElementById('gm-paint');
   if (!root || !window.L) { return; }
   var planId = root.getAttribute('data-plan');
-  var zh = document.documentElement.lang.indexOf('zh') === 0;
+  var W = JSON.parse(document.getElementById('gm-words').textContent);  // the page's words (web/i18n.SCRIPT_TEXT)
   var target = document.getElementById('gm-target');
   var newArea = document.getElementById('gm-new-area');
   var brush = document.getElementById('gm-brush');
@@ -25,7 +25,6 @@
   var map = L.map('gm-paint-map', {preferCanvas: true, minZoom: 8, maxZoom: 18, boxZoom: false});
   window.gridmapPlanner = {ready: false, state: state, map: map};
 
-  function t(zhText, enText) { return zh ? zhText : enText; }
   function esc(s) {
     return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g, function (c) {
       return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
@@ -89,17 +88,17 @@
       '<td class="' + (d.pieces.length > 1 ? 'gm-error' : '') + '" title="' + esc(d.pieces.map(function (p) { return p.join(', '); }).join(' | ')) + '">' +
       (d.pieces.length > 1 ? d.pieces.length : (d.units ? 1 : 0)) + '</td>' +
       '<td>' + d.polsby_popper.toFixed(3) + '</td>' +
-      '<td><input type="checkbox" class="gm-lock" aria-label="' + t('锁定 ', 'Lock ') + esc(name) + '"' + (state.locked[name] ? ' checked' : '') + '></td>';
+      '<td><input type="checkbox" class="gm-lock" aria-label="' + esc(W.lock) + ' ' + esc(name) + '"' + (state.locked[name] ? ' checked' : '') + '></td>';
   }
 
   function summary(m) {
     state.ideal = m.ideal_population;
     recolour(m.colours);
     document.getElementById('gm-summary').innerHTML =
-      '<p><span id="gm-max-dev">' + t('最大偏差 ', 'Max deviation ') + pct(m.max_deviation) + '</span> · ' +
-      t('割边 ', 'Cut edges ') + '<span id="gm-cut">' + m.cut_edges + '</span> · ' +
-      t('平均紧凑度 ', 'Mean Polsby-Popper ') + m.mean_polsby_popper.toFixed(3) + ' · ' +
-      t('区域 ', 'Areas ') + m.districts + ' · ' + t('拆分社区 ', 'Neighborhoods split ') + m.groups_split + '</p>';
+      '<p><span id="gm-max-dev">' + esc(W.max_deviation) + ' ' + pct(m.max_deviation) + '</span> · ' +
+      esc(W.cut_edges) + ' <span id="gm-cut">' + m.cut_edges + '</span> · ' +
+      esc(W.mean_polsby_popper) + ' ' + m.mean_polsby_popper.toFixed(3) + ' · ' +
+      esc(W.areas) + ' ' + m.districts + ' · ' + esc(W.groups_split) + ' ' + m.groups_split + '</p>';
     document.getElementById('gm-rules').innerHTML = m.rules.map(function (r) {
       return '<li class="' + (r.passes ? 'gm-pass' : 'gm-fail') + '" data-rule="' + esc(r.rule) + '" data-passes="' + r.passes + '">' +
         esc(window.gridmapSay({code: 'rule_name.' + r.rule}, r.rule)) + t('：', ': ') +
@@ -152,7 +151,7 @@
       apply(answer);
       if (Object.keys(answer.changed).length) { done(before, answer.changed); }
     }, function (j) {
-      say((j && j.message) || t('修改失败', 'The change failed'));
+      say((j && j.message) || W.change_failed);
     }).then(function () {
       state.busy = false;
       history();
@@ -160,10 +159,10 @@
   }
 
   function paintable(codes, into) {
-    if (state.locked[into]) { say(t('区域 ' + into + ' 已锁定', 'Area ' + into + ' is locked')); return false; }
+    if (state.locked[into]) { say(W.area_locked.replace('{area}', into)); return false; }
     for (var i = 0; i < codes.length; i++) {
       var d = state.features[codes[i]].properties.district;
-      if (state.locked[d]) { say(t('区域 ' + d + ' 已锁定', 'Area ' + d + ' is locked')); return false; }
+      if (state.locked[d]) { say(W.area_locked.replace('{area}', d)); return false; }
     }
     return true;
   }
@@ -240,8 +239,8 @@
 
   function hover(f) {
     var p = f.properties;
-    hoverBox.textContent = p.code + ' (' + t('社区 ', 'neighborhood ') + p.group + ') · ' +
-      p.population.toLocaleString() + t(' 人 · 区域 ', ' residents · area ') + p.district;
+    hoverBox.textContent = p.code + ' (' + W.neighborhood + ' ' + p.group + ') · ' +
+      W.residents_in_area.replace('{residents}', p.population.toLocaleString()).replace('{area}', p.district);
   }
 
   fetch('/api/plans/' + planId + '/units', {headers: {Accept: 'application/json'}})
@@ -281,5 +280,5 @@
         });
     })
     .then(function () { window.gridmapPlanner.ready = true; history(); },
-      function () { say(t('无法读取方案', 'The plan could not be read')); });
+      function () { say(W.plan_unreadable); });
 }());

@@ -3,15 +3,15 @@
 // messages; Stop keeps the best plan).
 (function () {
   'use strict';
-  var zh = document.documentElement.lang.indexOf('zh') === 0;
+  var W = JSON.parse(document.getElementById('gm-words').textContent);  // the page's words (web/i18n.SCRIPT_TEXT)
   var error = document.getElementById('gm-plan-error');
 
   function fail(answer) {
-    var text = (answer && (answer.message || answer.error)) || (zh ? '请求失败' : 'The request failed');
+    var text = (answer && (answer.message || answer.error)) || W.request_failed;
     if (answer && answer.reasons) {  // each reason in the page's language
-      text = (zh ? '没有方案能满足这些要求：' : 'No plan can satisfy this request: ') + answer.reasons.map(function (r) {
+      text = W.no_plan_satisfies + answer.reasons.map(function (r) {
         return window.gridmapSay(r.said, r.reason || r.message || JSON.stringify(r));
-      }).join(zh ? '；' : '; ');
+      }).join(W.reasons_separator);
     }
     error.textContent = text;
   }
@@ -51,7 +51,7 @@
 
   function follow() {
     send('GET', '/api/jobs/' + job).then(function (j) {
-      state.textContent = zh ? ({queued: '排队中', running: '运行中', done: '完成', stopped: '已停止', failed: '失败', interrupted: '已中断'}[j.state] || j.state) : j.state;
+      state.textContent = W['job_' + j.state] || j.state;
       state.setAttribute('data-state', j.state);
       var said = j.said || [];
       var shown = function (i) { return window.gridmapSay(said[i], j.messages[i]).trim(); };

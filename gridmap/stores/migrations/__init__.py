@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from gridmap.errors import StoreError
+from gridmap.errors import StoreError, say
 from gridmap.stores import schema as s
 
 if TYPE_CHECKING:
@@ -88,11 +88,15 @@ def identify(store) -> tuple[str, str | None]:
         return "new", None
     shown = ", ".join(own[:5]) + (", ..." if len(own) > 5 else "")
     raise StoreError(
-        f"{store.url}: not a gridmap store (no alembic_version table and no gridmap "
-        f"metadata; it has tables {shown}); gridmap does not write into another "
-        "application's database.  A GeoPackage copied without its metadata (ogr2ogr -nomd, "
-        "or a store older than revision 0011) cannot be told from one: copy the store "
-        "with cp or 'gridmap db copy' instead"
+        say(
+            "{url}: not a gridmap store (no alembic_version table and no gridmap "
+            "metadata; it has tables {shown}); gridmap does not write into another "
+            "application's database.  A GeoPackage copied without its metadata "
+            "(ogr2ogr -nomd, or a store older than revision 0011) cannot be told "
+            "from one: copy the store with cp or 'gridmap db copy' instead",
+            url=store.url,
+            shown=shown,
+        )
     )
 
 
@@ -170,8 +174,13 @@ def _known(store, revision: str) -> None:
         ScriptDirectory.from_config(_config()).get_revision(revision)
     except CommandError:
         raise StoreError(
-            f"{store.url}: a copy of a store at revision {revision}, which this gridmap "
-            f"does not know (its newest is {head()}): open it with a newer gridmap"
+            say(
+                "{url}: a copy of a store at revision {revision}, which this gridmap "
+                "does not know (its newest is {head}): open it with a newer gridmap",
+                url=store.url,
+                revision=revision,
+                head=head(),
+            )
         ) from None
 
 

@@ -21,7 +21,7 @@ import time
 
 import sqlalchemy as sa
 
-from gridmap.errors import StoreError
+from gridmap.errors import StoreError, say
 from gridmap.stores import schema as s
 from gridmap.stores.migrations.legacy import OLD, _copy, _quote, index_and_register
 
@@ -54,9 +54,14 @@ def rebuild(store, revision: str, history: set[str]) -> None:
     missing = [t for t in [*wanted, *areas] if t not in names]
     if missing:
         raise StoreError(
-            f"{store.url}: a copy of a gridmap store (revision {revision}) without "
-            f"{', '.join(missing)}: copy every layer and table of the store (ogr2ogr with "
-            "no layer names), or copy the file itself"
+            say(
+                "{url}: a copy of a gridmap store (revision {revision}) without "
+                "{missing}: copy every layer and table of the store (ogr2ogr with no "
+                "layer names), or copy the file itself",
+                url=store.url,
+                revision=revision,
+                missing=", ".join(missing),
+            )
         )
     tables = [*wanted, *areas]
     for t in tables:
