@@ -316,7 +316,7 @@ def photo(photo_id: int):
 # -- lists and the board -----------------------------------------------------------------
 
 
-def _list_page(title: tuple[str, str], rows: list[dict], hazards=None):
+def _list_page(title: tuple[str, str], rows: list[dict], hazards=None, grids=()):
     lang = i18n.language()
     at = cases.now()
     return render_template(
@@ -325,7 +325,18 @@ def _list_page(title: tuple[str, str], rows: list[dict], hazards=None):
         title=title[0 if lang == "zh" else 1],
         cases=[case_view(r, lang, at) for r in rows],
         hazards=hazards,
+        grids=grids,
     )
+
+
+MY_GRIDS = 60  # grid links on an officer's list (an officer of a whole district has hundreds)
+
+
+def _my_grids(store, areas: list[str]) -> list[dict]:
+    """The grids an officer covers (their areas are grid codes or their starts)."""
+    names = store.area_names("grid") if areas else {}
+    mine = sorted(code for code in names if any(code.startswith(a) for a in areas))
+    return [{"code": code, "name": names[code][0]} for code in mine[:MY_GRIDS]]
 
 
 @bp.get("/cases/mine")
@@ -335,7 +346,7 @@ def mine():
     areas = list(current_user.user.areas)
     rows = store.cases(grids=areas)
     due = store.hazards_due(cases.now().date(), grids=areas)
-    return _list_page(("我的待办", "My cases"), rows, hazards=due)
+    return _list_page(("我的待办", "My cases"), rows, hazards=due, grids=_my_grids(store, areas))
 
 
 @bp.get("/api/cases/mine")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, make_response, render_template, request
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 
 from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.model import Generation, IncidentQuery, hierarchy_top
 from gridmap.services import cases
-from web import i18n, maps, params
+from web import frame, i18n, maps, params
 from web.auth import allow, public
 from web.basemaps import basemap
 from web.caller import caller, may, require
@@ -74,11 +74,28 @@ def _page(html: str, lang: str):
 @bp.get("/")
 @public
 def index():
+    """Where each user starts: their role's page (``web.frame.HOMES``); the map for
+    anyone signed out and for roles without a page of their own."""
+    home = frame.home_endpoint()
+    if home is not None:
+        return redirect(url_for(home))
+    return map_page()
+
+
+@bp.get("/map")
+@public
+def map_page():
     lang = i18n.language()
     config = _config(lang, gen=readable(params.text("generation")))  # a staged one: previewed
-    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     panel = render_template("panel.html", t=config["text"], config=config, grid=None)
-    return _page(maps.render(config, base, panel), lang)
+    return _map(config, panel, lang)
+
+
+def _map(config: dict, panel: str, lang: str):
+    """The map page: the frame's header over the map, the panel beside it."""
+    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
+    header = render_template("header.html")
+    return _page(maps.render(config, base, panel, header), lang)
 
 
 @bp.get("/grid/<code>")
@@ -91,11 +108,10 @@ def grid(code: str):
     config = _config(lang, _focus(code, area))
     items = _open_incidents(store, code, config["catalogue"])
     officer = store.officers_for("grid", [code]).get(code)
-    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     panel = render_template(
         "panel.html", t=config["text"], config=config, grid=area, incidents=items, officer=officer
     )
-    return _page(maps.render(config, base, panel), lang)
+    return _map(config, panel, lang)
 
 
 def _focus(code: str, area) -> dict:

@@ -66,7 +66,7 @@ def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):
     officer = _signed_in(browser, loop_server, loop_db, "officer", areas=(code,), **PHONE, **where)
     try:
         # On the map: "who is responsible here", then "report a case here".
-        officer.open("/")
+        officer.open("/map")
         officer.shot("case-phone-map")
         officer.js(
             f"() => {{ GridMap.map.setView([{point.y}, {point.x}], 15, {{animate: false}}); }}"
@@ -166,7 +166,7 @@ def test_the_board_links_to_the_filtered_map(browser, loop_server, loop_db):
         p.shot("case-board")
         overdue = int(p.page.inner_text("#gm-overdue-total b"))
         assert overdue > 0
-        first = p.page.locator("#gm-overdue-departments a").first
+        first = p.page.locator("#gm-overdue-departments a[data-department]").first
         department = first.get_attribute("data-department")
         count = int(first.inner_text())
         with p.page.expect_navigation():

@@ -44,7 +44,7 @@ def test_clusters_carry_the_legends_status_colours(browser, live_server, web_db)
         browser, live_server, web_db, "dispatcher", viewport={"width": 1366, "height": 768}
     )
     try:
-        p.open("/")
+        p.open("/map")
         icons = p.js(ARCS)
         assert icons, "no cluster at city zoom"
         drawn = set()
@@ -110,7 +110,7 @@ def test_the_phone_popup_fits_360_px_and_its_numbers_are_links(
         device_scale_factor=2,
     )
     try:
-        p.open("/")
+        p.open("/map")
         _no_flag(p)
         p.js(f"void GridMap.map.setView([{lat}, {lon}], 15)")
         p.idle()
