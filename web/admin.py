@@ -10,6 +10,7 @@ import json
 from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from gridmap import access
@@ -21,7 +22,7 @@ from gridmap.services import cases, sessions
 from gridmap.services import layers as layer_service
 from gridmap.services import users as user_service
 from gridmap.spreadsheet import csv_text
-from web import i18n, params
+from web import frame, i18n, params
 from web.auth import allow
 from web.caller import caller
 from web.db import get_store, lookup_index
@@ -129,6 +130,7 @@ def add_route():
         params.text("department", form, default=""),
     )
     get_store().add_rule(rule)
+    frame.toast(gettext("Rule added"))
     return redirect(url_for("admin.routes"))
 
 
@@ -136,6 +138,7 @@ def add_route():
 @allow(access.ROUTING_WRITE)
 def remove_route(rule_id: int):
     get_store().remove_rule(rule_id)
+    frame.toast(gettext("Rule deleted"))
     return redirect(url_for("admin.routes"))
 
 
