@@ -60,11 +60,9 @@ def render(
     m.default_js = []  # folium's links carry no nonce: ours below do
     m.default_css = [
         ("leaflet_css", _static("vendor/leaflet/leaflet.css")),
+        # Not MarkerCluster.Default.css: it colours the plugin's own cluster icons by
+        # size, and gridmap.js draws its own (a ring by status).
         ("markercluster_css", _static("vendor/leaflet.markercluster/MarkerCluster.css")),
-        (
-            "markercluster_default_css",
-            _static("vendor/leaflet.markercluster/MarkerCluster.Default.css"),
-        ),
         ("gridmap_css", _static("gridmap.css")),
     ]
     if basemap is not None:

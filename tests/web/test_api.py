@@ -167,7 +167,7 @@ def test_page_language_follows_the_browser_and_the_switch(client):
     assert "网格化管理地图" in zh
     en = client.get("/map", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert "Grid management map" in en
-    switched = client.get("/?lang=zh", headers={"Accept-Language": "en-US"})
+    switched = client.get("/map?lang=zh", headers={"Accept-Language": "en-US"})
     assert "网格化管理地图" in switched.get_data(as_text=True)
     assert "lang=zh" in switched.headers["Set-Cookie"]
 
@@ -177,9 +177,10 @@ def test_page_loads_nothing_from_outside(client):
 
     html = client.get("/map").get_data(as_text=True)
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
-    # Only this server's own paths: no scheme, no protocol-relative //host.
+    # Only this server's own paths (and anchors in the page: the skip link): no scheme,
+    # no protocol-relative //host.
     assert urls and all(
-        u.startswith(("/", "?", "data:")) and not u.startswith("//") for u in urls
+        u.startswith(("/", "?", "#", "data:")) and not u.startswith("//") for u in urls
     ), urls
     assert "cdn" not in html.lower()
 

@@ -243,7 +243,7 @@ def test_switching_language_changes_the_labels(page):
     layers = page.page.locator(".leaflet-control-layers")
     assert layers.get_by_text("街道", exact=True).count() == 1
     page.page.locator("#gm-lang").click()
-    page.page.wait_for_url("**/?lang=en")
+    page.page.wait_for_url("**/map?lang=en")
     page.idle()
     assert page.page.locator(".gm-title").inner_text() == "Grid management map"
     assert layers.get_by_text("Street", exact=True).count() == 1
