@@ -108,3 +108,33 @@ def test_the_wall_screen_refreshes_itself(browser, app, live_server, web_db):
         assert p.errors == []
     finally:
         p.close()
+
+
+FOCUS = """() => {
+    const e = document.activeElement;
+    if (!e || e === document.body) return null;
+    const s = getComputedStyle(e);
+    return [e.tagName + (e.id ? '#' + e.id : ''), s.outlineStyle, s.outlineWidth];
+}"""
+
+
+@pytest.mark.parametrize("role", [*LANDS, "viewer"])
+def test_every_control_of_a_landing_page_shows_its_keyboard_focus(
+    browser, live_server, web_db, role
+):
+    """Tab through the first controls of each role's landing page: each one focused
+    shows a visible outline (the frame's focus ring)."""
+    url = f"gpkg://{web_db}"
+    p = _signed_in(browser, live_server, web_db, role, **account(url, role), **SIZES["desk"])
+    try:
+        seen = []
+        for _ in range(25):
+            p.page.keyboard.press("Tab")
+            focused = p.page.evaluate(FOCUS)
+            if focused is None:
+                continue
+            seen.append(focused[0])
+            assert focused[1] not in ("none", "") and focused[2] != "0px", (role, focused)
+        assert len(set(seen)) >= 5, seen  # the header's links at least
+    finally:
+        p.close()
