@@ -48,7 +48,7 @@ PLANNER = "planner"  # plans and their jobs; maps and exports without personal d
 DISPATCHER = "dispatcher"  # the command centre: every case, the board, routing rules
 DEPARTMENT = "department"  # a department's handlers: the cases routed to it
 OFFICER = "officer"  # grid officers: their grids' cases and hazards, and what they reported
-LEADER = "leader"  # read-only board and statistics, no personal data
+LEADER = "leader"  # reads the board (and its wall screen) and every queue; no personal data
 VIEWER = "viewer"  # maps without personal data
 ROLES = (ADMIN, PLANNER, DISPATCHER, DEPARTMENT, OFFICER, LEADER, VIEWER)
 REPORTER = "reporter"  # a member of the public holding a case's tracking number
@@ -173,7 +173,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     CASE_ACT: STAFF | {REPORTER},
     CASE_MERGE: CITY_WIDE,
     CASES_MINE: frozenset({OFFICER}),
-    CASES_QUEUE: frozenset({DEPARTMENT, DISPATCHER}),
+    CASES_QUEUE: frozenset({DEPARTMENT, DISPATCHER, LEADER}),
     CASES_LIST: STAFF | {LEADER},
     BOARD_READ: frozenset({DISPATCHER, ADMIN, LEADER}),
     HAZARD_READ: STAFF,
@@ -197,6 +197,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Admins are told of plans submitted to them, planners of their plans returned.
     NOTIFY_SELF: frozenset({DISPATCHER, DEPARTMENT, OFFICER, ADMIN, PLANNER}),
 }
+
+
+# Where a signed-in user starts (their landing page): the first of these roles they hold,
+# in the order of daily work: a user who is both officer and planner works cases first.
+# The web app names the page of each (web.frame.HOMES); a role not here (viewer) starts
+# on the map.
+HOME_ORDER = (OFFICER, DISPATCHER, DEPARTMENT, PLANNER, ADMIN, LEADER)
+
+
+def home_role(caller: Caller) -> str | None:
+    """The role whose page ``caller`` lands on (None: the map).
+
+    >>> home_role(Caller("x", frozenset({PLANNER, OFFICER}))), home_role(ANONYMOUS)
+    ('officer', None)
+    """
+    return next((r for r in HOME_ORDER if r in caller.roles), None)
 
 
 def roles_for(permission: str) -> frozenset[str]:
@@ -325,8 +341,9 @@ def _grid(caller: Caller, code: str) -> bool:
 
 
 def _queue(caller: Caller, department: str | None) -> bool:
-    """A department sees its own queue; the command centre every department's."""
-    if caller.holds(DISPATCHER):
+    """A department sees its own queue; the command centre every department's, and so do
+    leaders, to read (a queue's rows name no people: category, status, due, grid)."""
+    if caller.holds(DISPATCHER, LEADER):
         return True
     return caller.holds(DEPARTMENT) and bool(department) and department == caller.department
 

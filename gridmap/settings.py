@@ -42,6 +42,13 @@ class Settings:
     # boundaries, incidents and hazards, lookups without officers' names and phones) or
     # "none" (everything needs signing in).
     public: str = "map"
+    # GRIDMAP_CITY_NAME: the city's name at the head of every page (such as 大庆市);
+    # default: none, the header then names the product alone.
+    city_name: str = ""
+    # GRIDMAP_CITY_MARK: the city's mark beside its name, an image the browser may load
+    # (a path on this server such as /static/mark.svg, or a data: URL: pages load nothing
+    # from other hosts); default: gridmap's own mark.
+    city_mark: str = ""
     # GRIDMAP_OGC_PUBLIC: the OGC API collections anonymous callers see, comma-separated
     # (default: all of them; signed-in callers always see all).
     ogc_public: tuple[str, ...] | None = None
@@ -187,7 +194,20 @@ class Settings:
                 ),
                 field="GRIDMAP_INSPECT_DAYS",
             ) from None
+        mark = env.get("GRIDMAP_CITY_MARK", "").strip()
+        if (
+            mark
+            and not (mark.startswith("/") and not mark.startswith("//"))
+            and not (mark.startswith("data:image/"))
+        ):
+            raise InvalidInput(
+                f"GRIDMAP_CITY_MARK={mark[:60]!r}: expected a path on this server "
+                "(/static/...) or a data:image/ URL",
+                field="GRIDMAP_CITY_MARK",
+            )
         return cls(
+            city_name=env.get("GRIDMAP_CITY_NAME", "").strip()[:40],
+            city_mark=mark,
             work_hours=hours,
             warn_share=_share(env, "GRIDMAP_WARN_SHARE", 0.8),
             inspect_days=inspect_days,

@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         data,
         db,
         errors,
+        frame,
         generations,
         hazards,
         i18n,
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         plans,
         public,
         security,
+        wall,
     )
 
     app.extensions["gridmap_settings"] = settings  # read once, here; views use web.db.settings()
@@ -101,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     auth.init_app(app)
+    frame.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(data.bp)
@@ -112,6 +115,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(hazards.bp)
     app.register_blueprint(mapit.bp)
     app.register_blueprint(notify_pages.bp)
+    app.register_blueprint(wall.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
     case_lists.init_app(app)  # the case pages and lists: one blueprint

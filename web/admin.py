@@ -10,6 +10,7 @@ import json
 from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from gridmap import access
@@ -21,7 +22,7 @@ from gridmap.services import cases, sessions
 from gridmap.services import layers as layer_service
 from gridmap.services import users as user_service
 from gridmap.spreadsheet import csv_text
-from web import i18n, params
+from web import frame, i18n, params
 from web.auth import allow
 from web.caller import caller
 from web.db import get_store, lookup_index
@@ -151,6 +152,7 @@ def _posted_rule() -> Rule:
 def add_route():
     try:
         get_store().add_rule(_posted_rule())
+        frame.toast(gettext("Rule added"))
     except InvalidInput as error:
         if not wants_page():
             raise
@@ -205,6 +207,7 @@ def move_route(rule_id: int):
 @allow(access.ROUTING_WRITE)
 def remove_route(rule_id: int):
     get_store().remove_rule(rule_id)
+    frame.toast(gettext("Rule deleted"))
     return redirect(url_for("admin.routes"))
 
 

@@ -77,7 +77,7 @@ def _rows(found: dict, lang: str) -> list[dict]:
     return out
 
 
-def _page(title: tuple[str, str], department: str | None = None, hazards=None, fixed=()):
+def _page(title: tuple[str, str], department: str | None = None, hazards=None, fixed=(), grids=()):
     lang = i18n.language()
     found = _listing(department)
     store = get_store()
@@ -102,6 +102,7 @@ def _page(title: tuple[str, str], department: str | None = None, hazards=None, f
         communities=caselists.communities(store),
         csv=url_for("cases.case_list_csv", **args, **fixed),
         csv_rows=caselists.CSV_ROWS,
+        grids=grids,
     )
 
 
@@ -114,8 +115,19 @@ def case_list():
 @bp.get("/cases/mine")
 @allow(access.CASES_MINE)
 def mine():
-    due = get_store().hazards_due(cases.now().date(), grids=list(current_user.user.areas))
-    return _page(("我的待办", "My cases"), hazards=due)
+    store, areas = get_store(), list(current_user.user.areas)
+    due = store.hazards_due(cases.now().date(), grids=areas)
+    return _page(("我的待办", "My cases"), hazards=due, grids=_my_grids(store, areas))
+
+
+MY_GRIDS = 60  # grid links on an officer's list (an officer of a whole district has hundreds)
+
+
+def _my_grids(store, areas: list[str]) -> list[dict]:
+    """The grids an officer covers (their areas are grid codes or their starts)."""
+    names = store.area_names("grid") if areas else {}
+    mine = sorted(code for code in names if any(code.startswith(a) for a in areas))
+    return [{"code": code, "name": names[code][0]} for code in mine[:MY_GRIDS]]
 
 
 @bp.get("/cases/queue")

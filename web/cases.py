@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 
 from gridmap import access, workflow
@@ -25,7 +26,7 @@ from gridmap.errors import InvalidInput, NotFound, say
 from gridmap.model import LOCAL_TZ
 from gridmap.services import cases
 from gridmap.settings import Settings
-from web import db, i18n, params
+from web import db, frame, i18n, params
 from web.auth import allow
 from web.caller import caller, may, require
 from web.db import get_store, lookup_index
@@ -143,6 +144,7 @@ def new_case():
     if request.method == "POST":
         lon, lat = params.lonlat(request.form)
         incident_id = _report(request.form, _photos(), lon, lat, _hazard_param())
+        frame.toast(gettext("Case %(id)s reported", id=incident_id))
         return redirect(url_for("cases.case_page", incident_id=incident_id))
     hazard = _hazard_param()
     if hazard is not None and "lon" not in request.args:  # a case from a hazard: at the hazard
@@ -396,6 +398,9 @@ def _act(incident_id: int, values, photos) -> dict:
 @allow(access.CASE_ACT)
 def act_form(incident_id: int):
     _act(incident_id, request.form, _photos())
+    step = workflow.ACTIONS.get(request.form.get("action", ""))
+    if step is not None:
+        frame.toast(gettext("%(step)s: done", step=i18n.pick(step.zh, step.en)))
     return redirect(url_for("cases.case_page", incident_id=incident_id))
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from gridmap import access
 from gridmap.catalogue import HAZARD_TYPES, RISK_LEVELS
 from gridmap.services import hazards
 from gridmap.services.hazards import RESULTS
-from web import i18n, params
+from web import frame, i18n, params
 from web.auth import allow
 from web.caller import caller, require
 from web.db import get_store, settings
@@ -67,6 +68,7 @@ def _inspect(hazard_id: int, values, photos) -> int:
 @allow(access.HAZARD_INSPECT)
 def inspect(hazard_id: int):
     _inspect(hazard_id, request.form, params.photos(settings().photo_mb * 1_000_000))
+    frame.toast(gettext("Inspection recorded"))
     return redirect(url_for("hazards.hazard_page", hazard_id=hazard_id))
 
 

@@ -57,8 +57,11 @@ def _static(path: str) -> str:
     return url_for("static", filename=path)
 
 
-def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
-    """The whole page as HTML."""
+def render(
+    config: dict, basemap: Basemap | None, panel_html: str = "", header_html: str = ""
+) -> str:
+    """The whole page as HTML: the frame's header (``header_html``) over the map, the
+    panel (``panel_html``) over the map's left side."""
     west, south, east, north = config["bounds"]
     m = _Map(
         location=[(south + north) / 2, (west + east) / 2],
@@ -70,11 +73,9 @@ def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
     m.default_js = []  # folium's links carry no nonce: ours below do
     m.default_css = [
         ("leaflet_css", _static("vendor/leaflet/leaflet.css")),
+        # Not MarkerCluster.Default.css: it colours the plugin's own cluster icons by
+        # size, and gridmap.js draws its own (a ring by status).
         ("markercluster_css", _static("vendor/leaflet.markercluster/MarkerCluster.css")),
-        (
-            "markercluster_default_css",
-            _static("vendor/leaflet.markercluster/MarkerCluster.Default.css"),
-        ),
         ("gridmap_css", _static("gridmap.css")),
     ]
     if basemap is not None:
@@ -102,19 +103,20 @@ def render(config: dict, basemap: Basemap | None, panel_html: str = "") -> str:
     )  # no favicon request, no 404 in the console
     root.html.add_child(folium.Element(panel_html))
     m.add_child(_Init(config))
-    return root.render(nonce=nonce())
+    return root.render(nonce=nonce(), frame_header=header_html, page_lang=config["lang"])
 
 
 # branca's Figure, the page around the map, with the nonce on its one inline script.
 _PAGE = Template(
     "<!DOCTYPE html>\n"
-    "<html>\n"
+    '<html lang="{{ kwargs.page_lang }}">\n'
     "<head>\n"
     "{% if this.title %}<title>{{this.title}}</title>{% endif %}"
     "    {{this.header.render(**kwargs)}}\n"
     "</head>\n"
-    "<body>\n"
-    "    {{this.html.render(**kwargs)}}\n"
+    '<body class="gm-map-page">\n'
+    "    {{ kwargs.frame_header }}\n"
+    '    <main id="gm-main" class="gm-map-main">{{this.html.render(**kwargs)}}</main>\n'
     "</body>\n"
     '<script nonce="{{ kwargs.nonce }}">\n'
     "    {{this.script.render(**kwargs)}}\n"
@@ -130,12 +132,13 @@ class _ScriptLink(JavascriptLink):
 
 
 # folium's map header (its styles and Leaflet's two global switches) with the nonce on its
-# script; the map's own HTML and script macros are folium's.
+# script, and a viewport that lets people zoom the page (folium's forbids it, which fails
+# WCAG 1.4.4: the map itself takes pinches, Leaflet stops them reaching the page); the
+# map's own HTML and script macros are folium's.
 _MAP_HEADER = Template(
     """
     {% macro header(this, kwargs) %}
-        <meta name="viewport" content="width=device-width,
-            initial-scale=1.0, maximum-scale=1.0, user-scalable=no" />
+        <meta name="viewport" content="width=device-width, initial-scale=1.0" />
         <style>
             #{{ this.get_name() }} {
                 position: {{this.position}};

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, make_response, render_template, request
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 
 from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.model import Generation, IncidentQuery, grid_layer, hierarchy_top
 from gridmap.services import cases
-from web import i18n, maps, params
+from web import frame, i18n, maps, params
 from web.auth import allow, public
 from web.basemaps import basemap
 from web.caller import caller, may, require
@@ -90,6 +90,17 @@ def _communities(config: dict) -> list[dict]:
 @bp.get("/")
 @public
 def index():
+    """Where each user starts: their role's page (``web.frame.HOMES``); the map for
+    anyone signed out and for roles without a page of their own."""
+    home = frame.home_endpoint()
+    if home is not None:
+        return redirect(url_for(home))
+    return map_page()
+
+
+@bp.get("/map")
+@public
+def map_page():
     lang = i18n.language()
     config = _config(lang, gen=readable(params.text("generation")))  # a staged one: previewed
     return _map_page(config, grid=None)
@@ -109,11 +120,13 @@ def grid(code: str):
 
 
 def _map_page(config: dict, **panel):
-    """The map with its panel (``panel``: what the panel shows beside the filters)."""
+    """The map page: the frame's header over the map, the panel (``panel``: what it
+    shows beside the filters) beside it."""
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
     areas = _communities(config)
     html = render_template("panel.html", t=config["text"], config=config, areas=areas, **panel)
-    return make_response(maps.render(config, base, html))
+    header = render_template("header.html")
+    return make_response(maps.render(config, base, html, header))
 
 
 def _focus(code: str, area) -> dict:

@@ -23,7 +23,8 @@ REPORTERS = {"officer", "dispatcher", "department"}
 
 # method, rule → who may call it (what this table says is the spec the app follows)
 EXPECTED = {
-    ("GET", "/"): PUBLIC,
+    ("GET", "/"): PUBLIC,  # the map, or a signed-in user's landing page
+    ("GET", "/map"): PUBLIC,
     ("GET", "/grid/<code>"): STAFF,
     ("GET", "/api/lookup"): PUBLIC,
     ("GET", "/api/layers"): PUBLIC,
@@ -105,12 +106,13 @@ EXPECTED = {
     ("GET", "/photos/<int:photo_id>"): STAFF,
     ("GET", "/cases/mine"): {"officer"},
     ("GET", "/api/cases/mine"): {"officer"},
-    ("GET", "/cases/queue"): {"department", "dispatcher"},
+    ("GET", "/cases/queue"): {"department", "dispatcher", "leader"},
     ("GET", "/cases"): STAFF | {"leader"},
     ("GET", "/api/cases"): STAFF | {"leader"},
     ("GET", "/cases.csv"): STAFF | {"leader"},
     ("GET", "/cases/board"): {"dispatcher", "admin", "leader"},
     ("GET", "/api/board"): {"dispatcher", "admin", "leader"},
+    ("GET", "/board/wall"): {"dispatcher", "admin", "leader"},
     ("GET", "/hazards/<int:hazard_id>"): STAFF,
     ("POST", "/hazards/<int:hazard_id>/inspect"): {"officer", "department", "dispatcher"},
     ("POST", "/api/hazards/<int:hazard_id>/inspections"): {"officer", "department", "dispatcher"},

@@ -23,7 +23,7 @@ def test_api_answers_from_every_store(city, sample_index):
     counted = client.get("/api/incidents?zoom=9&limit=1").get_json()
     assert counted["clustered"] and counted["total"] == len(city.incidents())
     assert sum(f["properties"]["count"] for f in counted["features"]) == counted["total"]
-    assert client.get("/").status_code == 200
+    assert client.get("/map").status_code == 200
     code = expected["areas"]["grid"]["code"]
     assert client.get(f"/grid/{code}").status_code == 200
 

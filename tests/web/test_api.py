@@ -186,11 +186,11 @@ def test_search_by_code_and_name(client, sample_frames):
 
 
 def test_page_language_follows_the_browser_and_the_switch(client):
-    zh = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+    zh = client.get("/map", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
     assert "网格化管理地图" in zh
-    en = client.get("/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    en = client.get("/map", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert "Grid management map" in en
-    switched = client.get("/?lang=zh", headers={"Accept-Language": "en-US"})
+    switched = client.get("/map?lang=zh", headers={"Accept-Language": "en-US"})
     assert "网格化管理地图" in switched.get_data(as_text=True)
     assert "lang=zh" in switched.headers["Set-Cookie"]
 
@@ -198,11 +198,12 @@ def test_page_language_follows_the_browser_and_the_switch(client):
 def test_page_loads_nothing_from_outside(client):
     import re
 
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/map").get_data(as_text=True)
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
-    # Only this server's own paths: no scheme, no protocol-relative //host.
+    # Only this server's own paths (and anchors in the page: the skip link): no scheme,
+    # no protocol-relative //host.
     assert urls and all(
-        u.startswith(("/", "?", "data:")) and not u.startswith("//") for u in urls
+        u.startswith(("/", "?", "#", "data:")) and not u.startswith("//") for u in urls
     ), urls
     assert "cdn" not in html.lower()
 

@@ -110,7 +110,7 @@ def test_a_signed_in_planner_uses_the_plan_api_from_the_page(browser, live_serve
 
 
 def test_map_page_loads_offline_without_errors(page):
-    page.open("/")
+    page.open("/map")
     assert page.js("typeof L === 'object' && L.version") == "1.9.4"
     page.shot("map")
     assert page.errors == []
@@ -124,7 +124,7 @@ def test_map_page_loads_offline_without_errors(page):
 
 
 def test_boundaries_incidents_and_hazards_are_drawn(page, sample_store, sample_frames):
-    page.open("/")
+    page.open("/map")
     count = "(l) => Object.keys(l._layers).length"
     view = shapely.box(*page.js("GridMap.map.getBounds().toBBoxString().split(',').map(Number)"))
     for layer in ("district", "street"):
@@ -144,7 +144,7 @@ def test_boundaries_incidents_and_hazards_are_drawn(page, sample_store, sample_f
 
 def test_the_first_view_asks_for_each_layer_once(page):
     page.requests.clear()  # signing in landed on the map already
-    page.open("/")
+    page.open("/map")
     # (the base's names of the districts are a request of their own: .../labels)
     asked = [urlparse(u).path for u in page.requests if "/api/" in u]
     # The view the map opens on, asked for once (an animated first zoom used to ask for
@@ -159,7 +159,7 @@ def test_the_first_view_asks_for_each_layer_once(page):
 
 
 def test_layers_toggle(page):
-    page.open("/")
+    page.open("/map")
     assert page.js("Object.keys(GridMap.layers.police._layers).length") == 0
     page.toggle("派出所辖区")
     assert page.js("GridMap.map.hasLayer(GridMap.layers.police)")
@@ -180,7 +180,7 @@ def test_clicking_inside_a_grid_shows_its_code_and_officer(page, sample_frames, 
     grid = grids.iloc[int(np.argmax(shapely.area(grids.geometry.values) < 1e-4))]
     lon, lat = _clickable_point(grid.geometry)
     officer = next(o for o in sample_store.officers("grid") if o.area_code == grid["code"])
-    page.open("/")
+    page.open("/map")
     # Hide the markers so that the click lands on the map, then centre on the grid.
     page.toggle("事件")
     page.js(f"void GridMap.map.setView([{lat}, {lon}], 15)")
@@ -220,7 +220,7 @@ def test_officer_view_lists_open_incidents_oldest_first(page, sample_store):
 
 
 def test_an_incident_and_a_hazard_show_their_details(page, sample_store):
-    page.open("/")
+    page.open("/map")
     page.toggle("隐患")  # every hazard is drawn at city zoom
     page.js("void GridMap.hazards.getLayers()[0].openPopup()")
     hazard = page.page.locator(".leaflet-popup .gm-popup strong")
@@ -241,17 +241,17 @@ def test_an_incident_and_a_hazard_show_their_details(page, sample_store):
 
 
 def test_switching_language_changes_the_labels(page):
-    page.open("/")
+    page.open("/map")
     assert "网格化管理地图" in page.page.locator(".gm-title").inner_text()
     layers = page.page.locator(".leaflet-control-layers")
     assert layers.get_by_text("街道", exact=True).count() == 1
     page.page.locator("#gm-lang").click()
-    page.page.wait_for_url("**/?lang=en")
+    page.page.wait_for_url("**/map?lang=en")
     page.idle()
     assert page.page.locator(".gm-title").inner_text() == "Grid management map"
     assert layers.get_by_text("Street", exact=True).count() == 1
     page.shot("map-english")
-    page.open("/")  # the choice is remembered
+    page.open("/map")  # the choice is remembered
     assert page.page.locator(".gm-title").inner_text() == "Grid management map"
 
 

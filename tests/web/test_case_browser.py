@@ -66,7 +66,7 @@ def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):
     officer = _signed_in(browser, loop_server, loop_db, "officer", areas=(code,), **PHONE, **where)
     try:
         # On the map: "who is responsible here", then "report a case here".
-        officer.open("/")
+        officer.open("/map")
         officer.shot("case-phone-map")
         officer.js(
             f"() => {{ GridMap.map.setView([{point.y}, {point.x}], 15, {{animate: false}}); }}"

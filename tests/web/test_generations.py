@@ -93,7 +93,7 @@ def test_the_plans_page_offers_publishing_only_when_it_can_succeed(city):
     assert r.status_code == 302
     html = admin.get(r.headers["Location"], headers=HTML).get_data(as_text=True)
     staged_id = re.search(r'id="gm-generation" data-id="(\d+)"', html)[1]
-    assert f'id="gm-to-map" href="/?generation={staged_id}"' in html  # the staged map
+    assert f'id="gm-to-map" href="/map?generation={staged_id}"' in html  # the staged map
     for lang, words in (("zh", "已有更新的版本 2012"), ("en", "a newer one (2012) exists")):
         page = admin.get(f"/plans?lang={lang}", headers=HTML).get_data(as_text=True)
         assert 'class="gm-publish-link"' not in page
@@ -116,7 +116,7 @@ def test_activate_and_discard_through_the_page_with_refusals(city):
     admin_name = user_of(url, "admin")
     planner = logged_in(app.test_client(), url, "planner")
     page = admin.get("/admin/generations/", headers=HTML).get_data(as_text=True)
-    assert f'data-generation="{gen.id}"' in page and f'href="/?generation={gen.id}"' in page
+    assert f'data-generation="{gen.id}"' in page and f'href="/map?generation={gen.id}"' in page
     at = f"/admin/generations/{gen.id}"
     assert planner.post(f"{at}/activate", headers=HTML).status_code == 403
     r = admin.post(f"{at}/activate", data={"effective": "2012-13-01"}, headers=HTML)

@@ -42,7 +42,7 @@ def kinds_server(kinds_db, tmp_path_factory):
 
 
 def _bounds(page) -> list[float]:
-    page.open("/")
+    page.open("/map")
     b = page.js("() => GridMap.map.getBounds().toBBoxString()")
     return [round(float(v), 6) for v in b.split(",")]
 

@@ -44,7 +44,7 @@ def test_clusters_carry_the_legends_status_colours(browser, live_server, web_db)
         browser, live_server, web_db, "dispatcher", viewport={"width": 1366, "height": 768}
     )
     try:
-        p.open("/")
+        p.open("/map")
         icons = p.js(ARCS)
         assert icons, "no cluster at city zoom"
         drawn = set()
@@ -105,7 +105,7 @@ def test_the_area_filter_zooms_outlines_and_filters_and_names_are_the_base(
         browser, live_server, web_db, "dispatcher", viewport={"width": 1366, "height": 768}
     )
     try:
-        p.open("/")
+        p.open("/map")
         # No tiles configured: the districts' names over a light base of the city.
         assert p.js("GridMap.base.labelled") == "district"
         shown = p.js(
@@ -130,7 +130,7 @@ def test_the_area_filter_zooms_outlines_and_filters_and_names_are_the_base(
         assert p.js("GridMap.base.labelled") in {"street", "neighborhood"}
         p.shot("map-area-filter-1366")
         # The board's link (?area=) opens the map on the same filter.
-        p.open(f"/?area={code}")
+        p.open(f"/map?area={code}")
         assert p.page.input_value("#gm-area") == code
         assert p.js("window.gridmapState.incidentTotal") == int((parent == code).sum())
         assert p.errors == []
@@ -156,7 +156,7 @@ def test_the_phone_popup_fits_360_px_and_its_numbers_are_links(
         device_scale_factor=2,
     )
     try:
-        p.open("/")
+        p.open("/map")
         _no_flag(p)
         # The legend folds to one tap at the top (not hidden, not under the panel), and the
         # scale bar sits under the zoom buttons, clear of the panel.

@@ -120,7 +120,7 @@ def test_compare_two_plans_then_publish_one(browser, compare_server, compare_db)
         admin.shot("plan-publish-done")
         with admin.page.expect_navigation():
             admin.page.click("#gm-to-map")
-        admin.open("/?lang=en")
+        admin.open("/map?lang=en")
         control = admin.page.inner_text(".leaflet-control-layers")
         assert "Community" in control, control
         admin.shot("plan-publish-map")

@@ -287,7 +287,7 @@ def test_auto_plan_then_paint_in_the_browser(browser, plan_server, plan_db):
         assert admin.page.get_attribute("#gm-generation-state", "data-active") == "yes"
         answer = admin.js("async () => (await fetch('/api/lookup?lon=125.10&lat=46.59')).json()")
         assert "community" in answer["areas"], answer
-        admin.open("/?lang=en")
+        admin.open("/map?lang=en")
         assert "Community" in admin.page.inner_text(".leaflet-control-layers")
         assert not admin.errors, admin.errors
     finally:

@@ -43,11 +43,8 @@ def test_an_admin_adds_an_officer_who_signs_in_and_reaches_their_work_list(
         assert p.page.locator("h1").inner_text().endswith("zhang-san")
 
         _sign_in(officer, "zhang-san", password)
-        # Where an officer lands today: the map (a landing page per role is part 2 of
-        # issue 23); its panel links to the work list.
-        assert officer.page.url == live_server + "/"
-        with officer.page.expect_navigation():
-            officer.page.click("#gm-mine")
+        # An officer lands on their work list.
+        assert officer.page.url == live_server + "/cases/mine"
         assert officer.page.locator("h1").inner_text() == "我的待办"
         officer.shot("users-officer-work-list")
 

@@ -427,7 +427,11 @@
     document.getElementById('gm-search').addEventListener('submit', function (ev) { ev.preventDefault(); search(); });
     document.getElementById('gm-filters').addEventListener('change', refreshIncidents);
 
-    // Keep the panel's clicks and scrolls away from the map.
+    // Keep the panel's clicks and scrolls away from the map.  On a phone it starts folded
+    // to its title (the map first), unless it shows a grid: then the grid is the point.
+    if (window.matchMedia('(max-width: 600px)').matches && !cfg.focus) {
+      document.getElementById('gm-panel').open = false;
+    }
     L.DomEvent.disableClickPropagation(document.getElementById('gm-panel'));
     L.DomEvent.disableScrollPropagation(document.getElementById('gm-panel'));
 
