@@ -359,9 +359,7 @@ def statistics(store: PublicChannel, lang: str) -> dict:
             "handled": handled,
             "on_time_rate": row["on_time"] / handled if handled else None,
             "rated": rated,
-            "satisfaction": (row["ratings"]["satisfied"] + row["ratings"]["fair"]) / rated
-            if rated
-            else None,
+            "satisfaction": workflow.satisfaction(row["ratings"]),
             "ratings": {r: row["ratings"][r] for r in workflow.RATINGS},
         }
 
