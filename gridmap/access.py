@@ -279,6 +279,11 @@ def _job(caller: Caller, job: Mapping) -> bool:
     return caller.holds(ADMIN) or (caller.holds(PLANNER) and job.get("owner") == caller.name)
 
 
+# The evaluation rows the public statistics publish to anyone: the departments' (the
+# city's work, no person in them; "ask the people to supervise").
+PUBLISHED_EVALUATION = frozenset({"department"})
+
+
 def _evaluation(caller: Caller, row: Mapping) -> bool:
     """A row of the monthly evaluation, ``{"by": ..., "grids": [...]}``.  Departments'
     and communities' figures are the city's work, open to everyone who holds the
@@ -287,7 +292,7 @@ def _evaluation(caller: Caller, row: Mapping) -> bool:
     and the leaders, who judge the work, read every officer's (a leader without the
     name: :func:`evaluation_names`); an officer reads only their own; a department,
     which does not manage officers, none."""
-    if row.get("by") != "officer":
+    if row.get("by") in PUBLISHED_EVALUATION or row.get("by") == "community":
         return True
     if caller.holds(ADMIN, DISPATCHER, LEADER):
         return True

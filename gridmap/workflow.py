@@ -30,7 +30,6 @@ RATINGS = {
 }
 
 
-
 def satisfaction(ratings: Mapping[str, int]) -> float | None:
     """The public's satisfaction: satisfied and fairly satisfied (满意 and 基本满意) over
     all ratings (the public statistics and the monthly evaluation); None without any."""

@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         data,
         db,
         errors,
+        evaluation,
         generations,
         hazards,
         i18n,
@@ -116,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cases.init_app(app)
     open311.init_app(app)
     public.init_app(app)
+    evaluation.init_app(app)
     return app
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from gridmap import workflow
 from gridmap.model import hierarchy_top
-from gridmap.services import open311
+from gridmap.services import evaluation, open311
 from web import db, i18n, maps, params
 from web import open311 as web311
 from web.auth import public
@@ -98,8 +98,14 @@ def rate():
 @public
 def stats():
     lang = i18n.language()
+    store = get_store()
+    month = evaluation.month_of(params.text("month", max_length=10))  # default: the last
+    rules = evaluation.Rules.of(db.settings())
     return render_template(
-        "public_stats.html", lang=lang, stats=open311.statistics(get_store(), lang)
+        "public_stats.html",
+        lang=lang,
+        stats=open311.statistics(store, lang),
+        evaluation=evaluation.published(store, month, rules, lang),
     )
 
 

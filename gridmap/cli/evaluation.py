@@ -22,7 +22,10 @@ def _pct(value) -> str:
 @click.option("--month", default=None, metavar="YYYY-MM", help="Default: the last whole month.")
 @click.option("--by", type=click.Choice(evaluation.BY), default="department", show_default=True)
 @click.option(
-    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Write the table to this CSV file (UTF-8 with BOM) instead of printing it.",
 )
 @click.pass_context
@@ -31,9 +34,7 @@ def evaluate(ctx, month, by, csv_path) -> None:
     dispatched and handled on time, reworked, escalated, satisfaction and score."""
     rules = evaluation.Rules.of(settings(ctx))
     first = evaluation.month_of(month)
-    result = evaluation.evaluate(
-        command_store(ctx), access.SYSTEM, first, by, rules, lang="en"
-    )
+    result = evaluation.evaluate(command_store(ctx), access.SYSTEM, first, by, rules, lang="en")
     if csv_path is not None:
         text = csv_text(evaluation.COLUMNS, evaluation.csv_rows(result))
         csv_path.write_text(text, encoding="utf-8")

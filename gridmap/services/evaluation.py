@@ -209,6 +209,16 @@ def evaluate(
     }
 
 
+def published(
+    store: EvaluationStore, month: date, rules: Rules | None = None, lang: str = "zh"
+) -> dict:
+    """The departments' evaluation of the month for the public statistics: the rows
+    the policy publishes to anyone (``access.PUBLISHED_EVALUATION``), a satisfaction
+    rate only from ``rules.min_ratings`` ratings, as everywhere."""
+    assert "department" in access.PUBLISHED_EVALUATION
+    return evaluate(store, access.SYSTEM, month, "department", rules, lang)
+
+
 def _grid_rows(store: EvaluationStore, raw: list[dict], by: str, rules: Rules, k: int):
     """Grid counts rolled up to the grids' parent areas (communities) or officers."""
     groups: dict[str, dict] = defaultdict(_blank)

@@ -172,17 +172,7 @@ def _grid_names(store: EvaluationStore) -> dict[str, str]:
     return {g: names.get(p, (p or "",))[0] for g, (_, p) in parents.items()}
 
 
-def geojson(result: dict) -> dict:
-    """The places as RFC 7946 points (the map's layer), the radius and counts as
-    properties; the case ids left out (who may open which case is asked per case)."""
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
-                "properties": {k: v for k, v in p.items() if k not in ("lon", "lat", "ids")},
-            }
-            for p in result["places"]
-        ],
-    }
+def properties(place: dict) -> dict:
+    """What the map's layer carries of a place (its point is the feature's geometry):
+    no case ids, since who may open which case is asked case by case."""
+    return {k: v for k, v in place.items() if k not in ("lon", "lat", "ids")}

@@ -21,6 +21,7 @@ from gridmap.stores import schema as s
 # that found it not done (退回 from handled), and the public reopening it (重办).
 REWORK_ACTIONS = ("return", "reopen")
 EVALUATION_KEYS = ("department", "grid")
+RATED = ("satisfied", "fair", "unsatisfied")  # workflow.RATINGS' codes
 COUNTS = (
     "received",
     "dispatched",
@@ -93,10 +94,7 @@ class Evaluations:
                         )
                     )
                 ).label("reworked"),
-                *(
-                    sa.func.sum(flag(sa.and_(evaluate, rating == r))).label(r)
-                    for r in ("satisfied", "fair", "unsatisfied")
-                ),
+                *(sa.func.sum(flag(sa.and_(evaluate, rating == r))).label(r) for r in RATED),
             )
             .join(month, month.c.id == e.c.incident_id)
             .where(e.c.action.in_(["escalate", "evaluate", *REWORK_ACTIONS]))
@@ -119,7 +117,7 @@ class Evaluations:
                 total(flag(m.c.on_time.is_(True))).label("handled_on_time"),
                 total(sa.func.coalesce(p.c.reworked, 0)).label("reworked"),
                 total(sa.func.coalesce(p.c.escalated, 0)).label("escalated"),
-                *(total(sa.func.coalesce(p.c[r], 0)).label(r) for r in ("satisfied", "fair", "unsatisfied")),
+                *(total(sa.func.coalesce(p.c[r], 0)).label(r) for r in RATED),
             )
             .select_from(m.outerjoin(p, p.c.id == m.c.id))
             .group_by(m.c.key)
@@ -141,9 +139,9 @@ class Evaluations:
         if categories:
             where.append(t.c.category.in_(list(categories)))
         rows = self._run(
-            sa.select(
-                t.c.id, t.c.category, t.c.lon, t.c.lat, t.c.grid_code, t.c.status
-            ).where(*where)
+            sa.select(t.c.id, t.c.category, t.c.lon, t.c.lat, t.c.grid_code, t.c.status).where(
+                *where
+            )
         ).all()
         names = ("id", "category", "lon", "lat", "grid_code", "status")
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)

@@ -125,7 +125,13 @@ def test_communities_and_officers_roll_up_their_grids(october):
 
 def test_rates_and_score_follow_the_counts_and_the_weights(october):
     rules = evaluation.Rules(
-        weights=(("dispatch", 0), ("handle", 1), ("rework", 0), ("escalate", 0), ("satisfaction", 0)),
+        weights=(
+            ("dispatch", 0),
+            ("handle", 1),
+            ("rework", 0),
+            ("escalate", 0),
+            ("satisfaction", 0),
+        ),
         dispatch_hours=DISPATCH_HOURS,
         min_ratings=3,
     )
@@ -183,10 +189,14 @@ def _planted() -> gpd.GeoDataFrame:
     def add(category, lon, lat, day):
         rows.append((category, shapely.Point(lon, lat), f"{day}T09:00:00+08:00"))
 
-    for k in range(5):  # a manhole cover that keeps going missing: within 40 m
-        add("C0101", SPOT[0] + rng.uniform(-40, 40) * METRE, SPOT[1] + rng.uniform(-40, 40) * METRE, f"2026-0{5 + k}-10")
+    def near(category, day):  # within 40 m of the spot each way
+        dx, dy = rng.uniform(-40, 40, 2) * METRE
+        add(category, SPOT[0] + dx, SPOT[1] + dy, day)
+
+    for k in range(5):  # a manhole cover that keeps going missing
+        near("C0101", f"2026-0{5 + k}-10")
     for k in range(5):  # garbage at the same corner: another category, another place
-        add("E0102", SPOT[0] + rng.uniform(-40, 40) * METRE, SPOT[1] + rng.uniform(-40, 40) * METRE, f"2026-0{5 + k}-12")
+        near("E0102", f"2026-0{5 + k}-12")
     for k in range(8):  # a street of potholes 120 m apart: no place (no chaining)
         add("E0104", SPOT[0] + 0.01, SPOT[1] + k * 120 * METRE, "2026-09-01")
     for k in range(5):  # a place that was, two years ago
@@ -219,9 +229,9 @@ def test_planted_recurring_cases_are_found_and_nothing_else(store):
     assert ("E0105", 5) in {(p["category"], p["cases"]) for p in old["places"]}
     wide = hotspots.find(store, ADMIN, 250, 6, 4, category="E01", today=date(2026, 10, 20))
     assert {(p["category"], p["cases"]) for p in wide["places"]} == {("E0102", 5), ("E0104", 8)}
-    layer = hotspots.geojson(found)
-    assert {f["properties"]["category"] for f in layer["features"]} == {"C0101", "E0102"}
-    assert all("ids" not in f["properties"] for f in layer["features"])
+    shown = [hotspots.properties(p) for p in found["places"]]
+    assert {p["category"] for p in shown} == {"C0101", "E0102"}
+    assert all("ids" not in p and p["cases"] == 5 for p in shown)
 
 
 def test_dbscan_on_a_drawn_plane():
