@@ -245,3 +245,26 @@ def test_dbscan_on_a_drawn_plane():
     labels = hotspots.clusters(x, y, 15, 3)
     assert list(labels) == [1, 1, 1, 1, -1, -1]  # named by its first core
     assert list(hotspots.clusters(x, y, 15, 4)) == [-1] * 6
+
+
+def test_the_command_writes_what_the_service_finds(sample_path, tmp_path):
+    from click.testing import CliRunner
+
+    from gridmap.cli import main
+    from gridmap.spreadsheet import BOM
+    from gridmap.stores.gpkg import GeoPackageStore
+
+    db = f"gpkg://{sample_path}"
+    out = tmp_path / "eval.csv"
+    args = ["--db", db, "evaluate", "--month", "2026-10", "--by", "community", "--csv", str(out)]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith(BOM) and text[len(BOM) :].startswith(",".join(evaluation.COLUMNS))
+    with GeoPackageStore(sample_path) as store:
+        found = evaluation.evaluate(store, ADMIN, MONTH, "community", evaluation.Rules())
+    assert len(text.strip().splitlines()) == 1 + len(found["rows"]) + 1  # header, rows, city
+    r = CliRunner().invoke(main, ["--db", db, "evaluate", "--month", "2026-13"])
+    assert r.exit_code == 1 and "YYYY-MM" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["--db", db, "hotspots", "--radius", "300", "--cases", "3"])
+    assert r.exit_code == 0 and r.output.startswith("category")
