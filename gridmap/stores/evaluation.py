@@ -96,8 +96,12 @@ class Evaluations:
                 ).label("reworked"),
                 *(sa.func.sum(flag(sa.and_(evaluate, rating == r))).label(r) for r in RATED),
             )
-            .join(month, month.c.id == e.c.incident_id)
-            .where(e.c.action.in_(["escalate", "evaluate", *REWORK_ACTIONS]))
+            # IN, not a join: SQLite then walks the month's few cases and probes their
+            # events by index, where a join had it scan every event of every year.
+            .where(
+                e.c.incident_id.in_(sa.select(month.c.id)),
+                e.c.action.in_(["escalate", "evaluate", *REWORK_ACTIONS]),
+            )
             .group_by(e.c.incident_id)
             .cte("per_case")
         )
