@@ -278,6 +278,7 @@ Index(
     incidents.c.grid_code,
     incidents.c.dispatched_utc,
     incidents.c.on_time,
+    incidents.c.id,  # SQLite's indexes carry the rowid; PostgreSQL's only what they name
 )
 # The scheduler's tick (revision 0010): only the cases whose clock runs towards an
 # escalation, so a tick reads the few newly overdue, not every case ever overdue.
