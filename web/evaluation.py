@@ -11,8 +11,10 @@ from gridmap import access
 from gridmap.services import evaluation, hotspots
 from gridmap.spreadsheet import csv_text
 from web import db, geojson, i18n, params
+from web.api import DATUM
 from web.auth import allow
 from web.caller import caller
+from web.openapi import GEOJSON, documented, query
 
 bp = Blueprint("evaluation", __name__)
 
@@ -105,6 +107,15 @@ def hotspots_page():
 
 @bp.get("/api/hotspots")
 @allow(access.HOTSPOT_READ)
+@documented(
+    query("category", {"type": "string", "maxLength": 5}, "a category code or prefix (E01)"),
+    query("radius", {"type": "number", "minimum": 1, "maximum": 5000}, "metres"),
+    query("months", {"type": "integer", "minimum": 1, "maximum": 60}, "months back"),
+    query("cases", {"type": "integer", "minimum": 2, "maximum": 10000}, "fewest cases a place"),
+    DATUM,
+    answer="FeatureCollection",
+    media=GEOJSON,
+)
 def hotspots_layer():
     places = _places()["places"]
     points = shapely.points([p["lon"] for p in places], [p["lat"] for p in places])
