@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shapely
 from flask import Blueprint, Response, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from gridmap import access
 from gridmap.services import evaluation, hotspots
@@ -20,27 +21,27 @@ bp = Blueprint("evaluation", __name__)
 
 # Each column's heading, Chinese and English (the page and the CSV).
 HEADINGS = {
-    "code": ("代码", "Code"),
-    "name": ("名称", "Name"),
-    "received": ("受理", "Received"),
-    "dispatched": ("已派遣", "Dispatched"),
-    "dispatched_on_time": ("按时派遣", "Dispatched on time"),
-    "dispatch_rate": ("按时派遣率", "Dispatch on-time rate"),
-    "handled": ("已处置", "Handled"),
-    "handled_on_time": ("按时处置", "Handled on time"),
-    "handle_rate": ("按时处置率", "Handling on-time rate"),
-    "reworked": ("返工", "Reworked"),
-    "rework_rate": ("返工率", "Rework rate"),
-    "escalated": ("督办", "Escalated"),
-    "escalation_rate": ("督办率", "Escalation rate"),
-    "rated": ("评价数", "Ratings"),
-    "satisfaction": ("满意度", "Satisfaction"),
-    "score": ("得分", "Score"),
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "received": _l("Received"),
+    "dispatched": _l("Dispatched"),
+    "dispatched_on_time": _l("Dispatched on time"),
+    "dispatch_rate": _l("Dispatch on-time rate"),
+    "handled": _l("Handled"),
+    "handled_on_time": _l("Handled on time"),
+    "handle_rate": _l("Handling on-time rate"),
+    "reworked": _l("Reworked"),
+    "rework_rate": _l("Rework rate"),
+    "escalated": _l("Escalated"),
+    "escalation_rate": _l("Escalation rate"),
+    "rated": _l("Ratings"),
+    "satisfaction": _l("Satisfaction"),
+    "score": _l("Score"),
 }
 BY_NAMES = {
-    "department": ("按部门", "By department"),
-    "community": ("按社区", "By community"),
-    "officer": ("按网格员", "By grid officer"),
+    "department": _l("By department"),
+    "community": _l("By community"),
+    "officer": _l("By grid officer"),
 }
 
 
@@ -65,8 +66,8 @@ def page():
         result=result,
         trend=trend,
         peak=max([s for s in scores if s is not None] + [1.0]),
-        headings={k: v[0 if lang == "zh" else 1] for k, v in HEADINGS.items()},
-        by_names={k: v[0 if lang == "zh" else 1] for k, v in BY_NAMES.items()},
+        headings={k: str(v) for k, v in HEADINGS.items()},
+        by_names={k: str(v) for k, v in BY_NAMES.items()},
         names={r["code"]: r["name"] for r in result["rows"]},
     )
 
@@ -76,7 +77,7 @@ def page():
 def csv():
     month, by, rules = _asked()
     result = evaluation.evaluate(db.get_store(), caller(), month, by, rules, i18n.language())
-    header = [i18n.pick(*HEADINGS[c]) for c in evaluation.COLUMNS]
+    header = [str(HEADINGS[c]) for c in evaluation.COLUMNS]
     name = f"evaluation-{result['month']}-{by}.csv"
     return Response(
         csv_text(header, evaluation.csv_rows(result)),
