@@ -59,13 +59,11 @@ def page():
     store = db.get_store()
     result = evaluation.evaluate(store, caller(), month, by, rules, lang)
     trend = evaluation.trend(store, caller(), month, by, 6, rules, lang)
-    scores = [t["score"] for t in trend["total"]]
     return render_template(
         "evaluation.html",
         lang=lang,
         result=result,
         trend=trend,
-        peak=max([s for s in scores if s is not None] + [1.0]),
         headings={k: str(v) for k, v in HEADINGS.items()},
         by_names={k: str(v) for k, v in BY_NAMES.items()},
         names={r["code"]: r["name"] for r in result["rows"]},
