@@ -110,6 +110,10 @@ def _copy_cases(src: Store, dst: Store, incidents: dict, hazards: dict, progress
     for row in public:
         row["incident_id"] = incidents[row["incident_id"]]
     dst.add_case_rows("public_reports", [_without_id(r) for r in public])
+    links = src.case_rows("case_links")  # merged duplicates keep their parents
+    for row in links:
+        row["child_id"], row["parent_id"] = incidents[row["child_id"]], incidents[row["parent_id"]]
+    dst.add_case_rows("case_links", [_without_id(r) for r in links])
     _copy_notifications(src, dst, incidents, hazards)
     progress(f"cases: {len(state)} with {sum(len(e) for e in events.values())} steps")
 

@@ -119,8 +119,10 @@ CASE_FOR_CALLER = "case.for_caller"  # report on behalf of a caller (names the r
 CASE_PREVIEW = "case.preview"  # where a report would go, with the duty officer
 CASE_READ = "case.read"
 CASE_ACT = "case.act"  # take a step (the workflow says which)
+CASE_MERGE = "case.merge"  # close duplicates into the case they repeat
 CASES_MINE = "cases.mine"  # an officer's own list
 CASES_QUEUE = "cases.queue"  # a department's queue
+CASES_LIST = "cases.list"  # the case lists (each holds the cases its reader may see)
 BOARD_READ = "board.read"
 HAZARD_READ = "hazard.read"  # a hazard's page, its inspections and inspectors
 HAZARD_INSPECT = "hazard.inspect"
@@ -152,8 +154,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     CASE_PREVIEW: STAFF,
     CASE_READ: STAFF | {REPORTER},
     CASE_ACT: STAFF | {REPORTER},
+    CASE_MERGE: CITY_WIDE,
     CASES_MINE: frozenset({OFFICER}),
     CASES_QUEUE: frozenset({DEPARTMENT, DISPATCHER}),
+    CASES_LIST: STAFF | {LEADER},
     BOARD_READ: frozenset({DISPATCHER, ADMIN, LEADER}),
     HAZARD_READ: STAFF,
     HAZARD_INSPECT: frozenset({OFFICER, DEPARTMENT, DISPATCHER}),
@@ -234,6 +238,42 @@ def reported_by(caller: Caller, case: Mapping) -> bool:
     """Whether signed-in ``caller`` reported ``case`` themselves (the case names its
     reporter by account; a report taken for someone names them instead)."""
     return caller.name not in ("", PUBLIC, SYSTEM_ROLE) and case.get("reporter") == caller.name
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """The cases a caller's lists hold, as a store filters them: every case, or those of
+    ``department``, in (or inside) one of ``grids``, or reported by ``reporter``.  The
+    same rule as :data:`CASE_READ` (:func:`_case`) for the whole table at once (a test
+    holds them equal case by case); a leader's lists hold every case, read-only and
+    redacted.  ``text``: whether descriptions may be searched (only by those who read
+    them, :func:`sees_internal`; the others would learn from which cases match).
+
+    >>> case_scope(Caller("li", frozenset({OFFICER}), areas=("230602",)))
+    CaseScope(everything=False, department=None, grids=('230602',), reporter='li', text=True)
+    """
+
+    everything: bool
+    department: str | None = None
+    grids: tuple[str, ...] = ()
+    reporter: str | None = None
+    text: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.everything or self.department or self.grids or self.reporter)
+
+
+def case_scope(caller: Caller) -> CaseScope:
+    """Which cases ``caller``'s lists hold (see :class:`CaseScope`)."""
+    text = sees_internal(caller)
+    if is_system(caller) or caller.holds(ADMIN, DISPATCHER, LEADER):
+        return CaseScope(True, text=text)
+    department = caller.department if caller.holds(DEPARTMENT) and caller.department else None
+    officer = caller.holds(OFFICER)
+    grids = caller.areas if officer else ()
+    reporter = caller.name if officer and reported_by(caller, {"reporter": caller.name}) else None
+    return CaseScope(False, department, tuple(grids), reporter, text)
 
 
 def _hazard(caller: Caller, hazard: Mapping) -> bool:

@@ -226,8 +226,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "handling": ("handled", "escalated", "parked"),
     "handled": ("verified", "returned"),
     "verified": ("closed",),
-    "closed": ("evaluated",),
-    "evaluated": (),
+    "closed": ("evaluated", "returned"),  # rated, or reopened (重办)
+    "evaluated": ("returned",),
     "rejected": (),
     "returned": ("dispatched",),
     "parked": ("dispatched",),

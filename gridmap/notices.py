@@ -13,6 +13,9 @@ return     the dispatchers on duty, the department's handlers
 escalate   the department's handlers, the dispatchers on duty, the grid officer
 due_soon   the department's handlers, the dispatchers on duty
 close      the grid officer, the department's handlers, the public reporter
+reopen     the dispatchers on duty, the department's handlers (重办: the reporter was not
+           satisfied)
+merge      the public reporter of a duplicate (told which case it now follows)
 inspect    the grid officer of the hazard's grid (its next inspection is due)
 ========== =============================================================================
 
@@ -30,9 +33,9 @@ from gridmap import access
 from gridmap.catalogue import CATEGORIES, HAZARD_TYPES
 from gridmap.model import LOCAL_TZ
 
-KINDS = ("dispatch", "return", "escalate", "due_soon", "close", "inspect")
+KINDS = ("dispatch", "return", "escalate", "due_soon", "close", "reopen", "merge", "inspect")
 # The case steps that tell someone (the rest tell nobody).
-STEP_KINDS = frozenset({"dispatch", "return", "escalate", "close"})
+STEP_KINDS = frozenset({"dispatch", "return", "escalate", "close", "reopen", "merge"})
 
 HANDLERS, OFFICER, DISPATCHERS, PUBLIC = "handlers", "officer", "dispatchers", "public"
 WHO: dict[str, tuple[str, ...]] = {
@@ -41,6 +44,8 @@ WHO: dict[str, tuple[str, ...]] = {
     "escalate": (HANDLERS, DISPATCHERS, OFFICER),
     "due_soon": (HANDLERS, DISPATCHERS),
     "close": (OFFICER, HANDLERS, PUBLIC),
+    "reopen": (DISPATCHERS, HANDLERS),
+    "merge": (PUBLIC,),
     "inspect": (OFFICER,),
 }
 
@@ -84,6 +89,21 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "zh": ("【结案】案件 {id} {category}", "案件 {id}（{category}）已结案。{note}"),
         "en": ("[Closed] case {id} {category}", "Case {id} ({category}) was closed. {note}"),
     },
+    "reopen": {
+        "zh": (
+            "【重办】案件 {id} {category}",
+            "市民对案件 {id}（{category}，{department}）的办理结果不满意，申请重办：{note}",
+        ),
+        "en": (
+            "[Reopened] case {id} {category}",
+            "The reporter of case {id} ({category}, {department}) was not satisfied and "
+            "reopened it: {note}",
+        ),
+    },
+    "merge": {
+        "zh": ("【合并】案件 {id} {category}", "案件 {id}（{category}）已并入另一案件。{note}"),
+        "en": ("[Merged] case {id} {category}", "Case {id} ({category}) was merged. {note}"),
+    },
     "inspect": {
         "zh": (
             "【巡查提醒】隐患 {id} {name}",
@@ -109,6 +129,18 @@ PUBLIC_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": (
             "Your report was resolved",
             "Your report (number {id}, {category}) was resolved; you may rate how it was handled.",
+        ),
+    },
+    # A duplicate: ``id`` is the case it was merged into, which its reporter now follows.
+    "merge": {
+        "zh": (
+            "您反映的问题已有人上报",
+            "您反映的问题已有人上报，已并入编号 {id}（{category}）一并办理，办理结果将通知您。",
+        ),
+        "en": (
+            "Your report was already reported",
+            "Someone reported this already: your report now follows number {id} ({category}); "
+            "you will be told of its outcome.",
         ),
     },
 }

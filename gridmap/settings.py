@@ -67,6 +67,17 @@ class Settings:
     # GRIDMAP_WARN_SHARE: the share of a case's time limit after which it is due soon
     # (预警, yellow; overdue, red, once all of it is used): default 0.8.
     warn_share: float = 0.8
+    # GRIDMAP_DUPLICATE_METRES: open cases of the same category within this distance of a
+    # new report are shown first ("已有人上报"), to follow instead of reporting again
+    # (default 50 m: a pothole, a broken lamp seen from across the street).
+    duplicate_metres: int = 50
+    # GRIDMAP_REOPEN_DAYS: how many days after 结案 a public reporter not satisfied may
+    # reopen (重办) the case (default 7).
+    reopen_days: int = 7
+    # GRIDMAP_MIN_RATINGS: the public statistics (and the monthly evaluation, which also
+    # scores it only then) show a satisfaction rate only from this
+    # many ratings (default 5: one unhappy rating is no department's 0%).
+    min_ratings: int = 5
     # GRIDMAP_PHOTO_MB: the largest photo a report or step may carry (default 8 MB).
     photo_mb: int = 8
     # GRIDMAP_INSPECT_DAYS: days between hazard inspections for risk levels 1-4
@@ -124,10 +135,6 @@ class Settings:
     # report, round the clock (default 24; counted in SQL, so natural hours, not the
     # working calendar).
     dispatch_hours: float = 24.0
-    # GRIDMAP_MIN_RATINGS: a satisfaction rate is shown (the evaluation, the public
-    # statistics) and scored only from this many ratings (default 5: one rating would
-    # put a department at 0% or 100%).
-    min_ratings: int = 5
     # GRIDMAP_HOTSPOT_RADIUS_M: cases of one category closer than this (metres) belong to
     # one place where a problem comes back (default 150).
     hotspot_radius_m: float = 150.0
@@ -197,6 +204,9 @@ class Settings:
             warn_share=_share(env, "GRIDMAP_WARN_SHARE", 0.8),
             inspect_days=inspect_days,
             photo_mb=_positive(env, "GRIDMAP_PHOTO_MB", 8),
+            duplicate_metres=_positive(env, "GRIDMAP_DUPLICATE_METRES", 50),
+            reopen_days=_positive(env, "GRIDMAP_REOPEN_DAYS", 7),
+            min_ratings=_positive(env, "GRIDMAP_MIN_RATINGS", 5),
             public=public,
             ogc_public=_names(env.get("GRIDMAP_OGC_PUBLIC")),
             session_idle_minutes=_positive(env, "GRIDMAP_SESSION_IDLE_MINUTES", 120),
@@ -227,7 +237,6 @@ class Settings:
             open311_contact=env.get("GRIDMAP_OPEN311_CONTACT", "").strip(),
             eval_weights=_weights(env, "GRIDMAP_EVAL_WEIGHTS", cls.eval_weights),
             dispatch_hours=_seconds(env, "GRIDMAP_DISPATCH_HOURS", 24.0),
-            min_ratings=_positive(env, "GRIDMAP_MIN_RATINGS", 5),
             hotspot_radius_m=_seconds(env, "GRIDMAP_HOTSPOT_RADIUS_M", 150.0),
             hotspot_months=_positive(env, "GRIDMAP_HOTSPOT_MONTHS", 6),
             hotspot_cases=_positive(env, "GRIDMAP_HOTSPOT_CASES", 4),

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
 from gridmap import access
-from gridmap.catalogue import CATEGORIES, CLOCK_STATUSES, CLOCKS, NATURAL, STATUSES, Category
+from gridmap.catalogue import (
+    CATEGORIES,
+    CLOCK_STATUSES,
+    CLOCKS,
+    NATURAL,
+    OPEN_STATUSES,
+    STATUSES,
+    Category,
+)
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.workcal import WorkCalendar
 
@@ -111,8 +119,25 @@ ACTIONS: dict[str, Action] = {
             "Evaluate",
             ["rating"],
         ),
+        # 重办: the public reporter, not satisfied with a closed case, sends it back to the
+        # dispatcher within the city's set number of days (``may_reopen``); the event is
+        # what an evaluation counts as rework, and the case gets a fresh time limit.
+        _a(
+            "reopen",
+            "returned",
+            ["closed", "evaluated"],
+            ["reporter"],
+            "重办",
+            "Reopen",
+            ["note"],
+        ),
     ]
 }
+# 合并: a duplicate closed into the case it repeats (``services.cases.merge``).  Not one of
+# the steps a case page offers: who may merge is the access policy's CASE_MERGE, and the
+# step needs the parent case, which the merge service names.
+MERGE = _a("merge", "closed", sorted(OPEN_STATUSES), [], "合并", "Merged")
+NAMED = {**ACTIONS, MERGE.name: MERGE}  # every step an event may name
 SYSTEM = access.SYSTEM_ROLE  # the actor of automatic steps (escalating overdue cases)
 # Who takes a step is who calls: the access policy's caller (name, roles, areas,
 # department; for the public, the one case its tracking number proves).
@@ -471,7 +496,38 @@ def step(
                 "dispatch needs a department (no routing rule matched)", field="department"
             )
         detail["department"] = chosen
-    clock = advance(
-        Clock.of(case), cal.category(case["category"]), case["status"], action.target, at, cal
-    )
+    clock = Clock.of(case)
+    if action.name == "reopen":  # rework: the next dispatch starts a full limit again
+        clock = replace(clock, limit=None, used=0.0, since=None, due=None, warn=None, kind=None)
+    clock = advance(clock, cal.category(case["category"]), case["status"], action.target, at, cal)
     return Step(action, action.target, clock, note, detail)
+
+
+def may_reopen(case: Mapping, at: datetime, days: int, rating: str | None = None) -> bool:
+    """Whether a closed case may still be reopened at ``at``: within ``days`` natural days
+    of its closing (结案), and, once rated (``rating``: its latest), only when the rating
+    was 不满意 (a satisfied reporter has nothing to reopen)."""
+    if case["status"] not in ACTIONS["reopen"].sources:
+        return False
+    if case["status"] == "evaluated" and rating != "unsatisfied":
+        return False
+    closed = parse_utc(case.get("closed_utc"))
+    return closed is not None and at - closed <= timedelta(days=days)
+
+
+def merge_step(case: dict, parent_id: int, at: datetime, cal: Deadlines, note: str = "") -> Step:
+    """The 合并 of open ``case`` into ``parent_id``: closed, its clock stopped (who may
+    is asked of the access policy by the service)."""
+    if case["status"] not in MERGE.sources:
+        raise InvalidInput(
+            f"incident {case['id']} is {STATUSES[case['status']][1].lower()}: only an open "
+            "case is merged into another",
+            field="children",
+        )
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise InvalidInput("note: at most 2,000 characters", field="note")
+    clock = advance(
+        Clock.of(case), cal.category(case["category"]), case["status"], MERGE.target, at, cal
+    )
+    return Step(MERGE, MERGE.target, clock, note, {"parent": int(parent_id)})

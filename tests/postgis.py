@@ -81,10 +81,10 @@ def drop_database(url: str) -> None:
 
 
 TABLES = (
-    "leases, outbox, notices, contacts, public_contacts, category_clocks, "
-    "incident_counts, public_reports, open311_keys, calendar_days, inspections, photos, "
-    "case_events, routes, departments, jobs, audit, attempts, sessions, tokens, users, "
-    "hazards, incidents, officers, plans, generations, layers"
+    "case_links, submissions, leases, outbox, notices, contacts, public_contacts, "
+    "category_clocks, incident_counts, public_reports, open311_keys, calendar_days, "
+    "inspections, photos, case_events, routes, departments, jobs, audit, attempts, "
+    "sessions, tokens, users, hazards, incidents, officers, plans, generations, layers"
 )
 
 

@@ -59,7 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         admin,
         api,
         auth,
-        cases,
+        case_lists,
         data,
         db,
         errors,
@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         jobs,
         mapit,
         notify_pages,
+        offline,
         ogc,
         open311,
         openapi,
@@ -114,10 +115,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notify_pages.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
-    cases.init_app(app)
+    case_lists.init_app(app)  # the case pages and lists: one blueprint
     open311.init_app(app)
     public.init_app(app)
     evaluation.init_app(app)
+    offline.init_app(app)
     return app
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import shapely.geometry
 from flask import (
     Blueprint,
     Response,
@@ -18,8 +19,9 @@ from flask import (
 from flask_login import current_user
 
 from gridmap import access, workflow
+from gridmap.caselist import CALLER_MARK
 from gridmap.catalogue import CLOCK_STATUSES, MAJOR_CLASSES, STATUSES
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import LOCAL_TZ
 from gridmap.services import cases
 from gridmap.settings import Settings
@@ -27,7 +29,7 @@ from web import db, i18n, params
 from web.auth import allow
 from web.caller import caller, may, require
 from web.db import get_store, lookup_index
-from web.openapi import CASE_ACTION, CASE_REPORT, documented, query
+from web.openapi import CASE_ACTION, CASE_MERGE, CASE_REPORT, IDEMPOTENCY_KEY, documented, query
 
 bp = Blueprint("cases", __name__)
 
@@ -44,15 +46,18 @@ def _photos() -> list:
     return params.photos(_settings().photo_mb * 1_000_000)
 
 
-def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
-    """A case as pages and the API show it: names in ``lang``, due time and what is left."""
+def case_view(
+    case: dict, lang: str, at: datetime | None = None, departments: dict | None = None
+) -> dict:
+    """A case as pages and the API show it: names in ``lang``, due time and what is left
+    (``departments``: the store's, when a list has read them once for its rows)."""
     at = at or cases.now()
     k = 0 if lang == "zh" else 1
     cat = _calendar().categories.get(case["category"])
     left = cases.remaining(case, _calendar(), at)
     deadline = cases.deadline(case, at)
     due = workflow.parse_utc(case.get("due_utc"))
-    departments = get_store().departments()
+    departments = get_store().departments() if departments is None else departments
     dept = departments.get(case.get("department"))
     view = {
         "id": case["id"],
@@ -63,7 +68,7 @@ def case_view(case: dict, lang: str, at: datetime | None = None) -> dict:
         "status_name": STATUSES[case["status"]][k],
         "reported_at": case["reported_at"],
         "description": case["description"],
-        "reporter": case["reporter"],
+        "reporter": case.get("reporter"),  # a list has redacted it for some readers
         "grid_code": case["grid_code"],
         "areas": case["areas"],
         "department": case.get("department"),
@@ -90,7 +95,7 @@ def _event_view(e: dict, lang: str, departments: dict) -> dict:
     detail = dict(e["detail"])
     if detail.get("department") in departments:
         detail["department_name"] = departments[detail["department"]].name(lang)
-    action = workflow.ACTIONS.get(e["action"])
+    action = workflow.NAMED.get(e["action"])
     name = (action.zh, action.en)[k] if action else ("采集", "Report")[k]
     at = workflow.parse_utc(e["at"].replace(".000Z", "Z") if e["at"].endswith("Z") else e["at"])
     return {
@@ -158,6 +163,7 @@ def _report(values, photos, lon: float, lat: float, hazard_id: int | None = None
         photos,
         reporter=_reporter(values),
         hazard_id=hazard_id,
+        key=params.idempotency_key(values),
     )
 
 
@@ -192,7 +198,7 @@ def _reporter(values) -> str | None:
     name = params.text("reporter", values, max_length=100)
     if not name or not may(access.CASE_FOR_CALLER):
         return None
-    return f"{name} (via {current_user.name})"
+    return f"{name}{CALLER_MARK}{current_user.name})"
 
 
 def _hazard_param() -> int | None:
@@ -211,13 +217,41 @@ def preview():
     return jsonify(cases.preview(get_store(), lookup_index(), lon, lat, params.text("category")))
 
 
+@bp.get("/api/cases/nearby")
+@allow(access.CASE_PREVIEW)
+@documented(
+    query("lon", {"type": "number"}, "longitude", required=True),
+    query("lat", {"type": "number"}, "latitude", required=True),
+    query("category", {"type": "string"}, "a category code", required=True),
+)
+def nearby():
+    """Open cases of the category near the point ("已有人上报"), nearest first: what a
+    new report there may repeat."""
+    lon, lat = params.lonlat()
+    category = params.text("category", required=True)
+    lang = i18n.language()
+    metres = _settings().duplicate_metres
+    found = cases.nearby(get_store(), lon, lat, category, metres)
+    return jsonify(
+        {
+            "metres": metres,
+            "cases": [
+                {**case_view(c, lang), "metres": round(c["metres"])}
+                for c in found
+                if may(access.CASE_READ, c)
+            ],
+        }
+    )
+
+
 @bp.post("/api/cases")
 @allow(access.CASE_REPORT)
-@documented(request_body=CASE_REPORT, status="201")
+@documented(IDEMPOTENCY_KEY, request_body=CASE_REPORT, status="201", more=("409",))
 def report():
     values, is_json = params.json_or_form()
     photos = [] if is_json else _photos()
-    incident_id = _report(values, photos, *params.lonlat(values))
+    hazard = params.record_id("hazard", values, what="hazard")
+    incident_id = _report(values, photos, *params.lonlat(values), hazard)
     return jsonify(case_view(get_store().case(incident_id), i18n.language())), 201
 
 
@@ -244,23 +278,84 @@ def _case_data(incident_id: int, lang: str) -> tuple[dict, list, list]:
     return case, events, actions
 
 
+def _where(case: dict) -> dict:
+    """Where a case is, for its page: the areas and zones by name and code and the grid
+    officer (a lookup at its point in the active generation, officers hidden from who
+    does not see people), and its grid's outline as GeoJSON for the small map."""
+    store = get_store()
+    try:
+        record = lookup_index().lookup(float(case["lon"]), float(case["lat"])).record(0)
+    except InvalidInput:
+        record = {"areas": {}, "zones": {}, "officer": None, "zone_officers": {}}
+    record = access.hide_officers(caller(), dict(record))
+    grid = None
+    if case.get("grid_code"):
+        try:
+            area = store.area("grid", case["grid_code"])
+            grid = shapely.geometry.mapping(area.geometry)
+        except (NotFound, KeyError, InvalidInput):
+            grid = None  # a grid of an older generation, or a city without grids
+    return {
+        "areas": record["areas"],
+        "zones": record["zones"],
+        "officer": record.get("officer"),
+        "grid": grid,
+    }
+
+
+def _links(case: dict, lang: str) -> dict:
+    """The case a duplicate was merged into, the duplicates merged into it, and (for
+    who may merge) open cases of its category nearby that may be duplicates of it."""
+    store = get_store()
+    parent = store.case_parent(case["id"])
+    children = store.case_children([case["id"]]).get(case["id"], [])
+    candidates = []
+    if parent is None and may(access.CASE_MERGE, case):
+        candidates = [
+            {
+                "id": c["id"],
+                "metres": round(c["metres"]),
+                "status_name": case_view(c, lang)["status_name"],
+            }
+            for c in store.nearby_open(
+                float(case["lon"]),
+                float(case["lat"]),
+                case["category"],
+                _settings().duplicate_metres,
+                limit=10,
+            )
+            if c["id"] != case["id"] and not store.case_children([c["id"]])
+        ]
+    return {"parent": parent, "children": children, "candidates": candidates}
+
+
 @bp.get("/cases/<int:incident_id>")
 @allow(access.CASE_READ)
 def case_page(incident_id: int):
     lang = i18n.language()
     case, events, actions = _case_data(incident_id, lang)
-    store = get_store()
-    departments = store.departments()
     return render_template(
         "case.html",
         lang=lang,
         case=case_view(case, lang),
         events=events,
         actions=actions,
-        departments=[(d.code, d.name(lang)) for d in departments.values()],
-        ratings=[(k, v[0 if lang == "zh" else 1]) for k, v in workflow.RATINGS.items()],
-        today=cases.now().date().isoformat(),
+        **_case_page_parts(case, lang),
     )
+
+
+def _case_page_parts(case: dict, lang: str) -> dict:
+    """What the case page shows besides the case: where it is, its links, the choices
+    its step forms offer."""
+    store = get_store()
+    return {
+        "where": _where(case),
+        "titles": {x.name: i18n.layer_title(x, lang) for x in store.layers()},
+        "links": _links(case, lang),
+        "departments": [(d.code, d.name(lang)) for d in store.departments().values()],
+        "ratings": [(k, v[0 if lang == "zh" else 1]) for k, v in workflow.RATINGS.items()],
+        "today": cases.now().date().isoformat(),
+    }
 
 
 @bp.get("/api/cases/<int:incident_id>")
@@ -268,7 +363,16 @@ def case_page(incident_id: int):
 def case_json(incident_id: int):
     lang = i18n.language()
     case, events, actions = _case_data(incident_id, lang)
-    return jsonify({**case_view(case, lang), "events": events, "actions": actions})
+    store = get_store()
+    return jsonify(
+        {
+            **case_view(case, lang),
+            "events": events,
+            "actions": actions,
+            "merged_into": store.case_parent(incident_id),
+            "duplicates": store.case_children([incident_id]).get(incident_id, []),
+        }
+    )
 
 
 def _act(incident_id: int, values, photos) -> dict:
@@ -302,6 +406,43 @@ def act_json(incident_id: int):
     return jsonify(case_view(case, i18n.language()))
 
 
+def _merge(parent_id: int, values) -> list[int]:
+    children = values.get("children")
+    if isinstance(children, str) or children is None:
+        children = params.ids("children", values, what="case") or []
+    elif not isinstance(children, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in children
+    ):
+        raise InvalidInput("children: expected a list of case ids", field="children")
+    return cases.merge(
+        get_store(),
+        _calendar(),
+        caller(),
+        parent_id,
+        children,
+        params.text("note", values, default=""),
+    )
+
+
+@bp.post("/cases/<int:incident_id>/merge")
+@allow(access.CASE_MERGE)
+def merge_form(incident_id: int):
+    """Merge the duplicates ticked on the case's page into it."""
+    form = request.form
+    ticked = ",".join(form.getlist("children"))
+    _merge(incident_id, {"children": ticked or "", "note": form.get("note", "")})
+    return redirect(url_for("cases.case_page", incident_id=incident_id))
+
+
+@bp.post("/api/cases/<int:incident_id>/merge")
+@allow(access.CASE_MERGE)
+@documented(request_body=CASE_MERGE, more=("409",))
+def merge_json(incident_id: int):
+    """Merge duplicates (``children``: case ids) into this case."""
+    merged = _merge(incident_id, params.json_body())
+    return jsonify({"parent": incident_id, "merged": merged})
+
+
 @bp.get("/photos/<int:photo_id>")
 @allow(access.PHOTO_READ)
 def photo(photo_id: int):
@@ -314,49 +455,6 @@ def photo(photo_id: int):
 
 
 # -- lists and the board -----------------------------------------------------------------
-
-
-def _list_page(title: tuple[str, str], rows: list[dict], hazards=None):
-    lang = i18n.language()
-    at = cases.now()
-    return render_template(
-        "cases_list.html",
-        lang=lang,
-        title=title[0 if lang == "zh" else 1],
-        cases=[case_view(r, lang, at) for r in rows],
-        hazards=hazards,
-    )
-
-
-@bp.get("/cases/mine")
-@allow(access.CASES_MINE)
-def mine():
-    store = get_store()
-    areas = list(current_user.user.areas)
-    rows = store.cases(grids=areas)
-    due = store.hazards_due(cases.now().date(), grids=areas)
-    return _list_page(("我的待办", "My cases"), rows, hazards=due)
-
-
-@bp.get("/api/cases/mine")
-@allow(access.CASES_MINE)
-def mine_json():
-    lang = i18n.language()
-    rows = get_store().cases(grids=list(current_user.user.areas))
-    return jsonify({"cases": [case_view(r, lang) for r in rows]})
-
-
-@bp.get("/cases/queue")
-@allow(access.CASES_QUEUE)
-def queue():
-    store = get_store()
-    department = params.text("department") or current_user.user.department
-    require(access.CASES_QUEUE, department)
-    if department not in store.departments():
-        raise InvalidInput(f"unknown department {department!r}", field="department")
-    rows = store.cases(department=department)
-    name = store.departments()[department]
-    return _list_page((f"{name.name_zh}待办", f"{name.name_en}: queue"), rows)
 
 
 @bp.get("/cases/board")
@@ -373,6 +471,8 @@ def board():
         statuses=[(s, names[k]) for s, names in STATUSES.items()],
         departments={c: d.name(lang) for c, d in departments.items()},
         peak=max([max(r, c) for _, r, c in data["per_day"]] + [1]),
+        # "另有 N 个社区" opens the board with every community's row.
+        shown=None if params.choice("communities", ("all",)) else 15,
     )
 
 

@@ -55,12 +55,23 @@ def wants_page() -> bool:
     return prefers and not request.path.startswith("/api/")
 
 
-def error_page(status: int, message: str):
+def error_page(status: int, message: str, field: str | None = None):
     from web import i18n
 
     lang = i18n.language()
     heading = str(HEADINGS.get(status, _l("Something went wrong")))
-    page = render_template("error.html", lang=lang, status=status, heading=heading, message=message)
+    # The public pages speak to citizens: in the page's language, with the way back to
+    # the public page (not to the staff's map), the developers' text kept as a detail.
+    public = request.path.startswith("/public")
+    page = render_template(
+        "error.html",
+        lang=lang,
+        status=status,
+        heading=heading,
+        message=i18n.public_mistake(status, field) if public else message,
+        detail=message if public else None,
+        public=public,
+    )
     return page, status
 
 
@@ -68,7 +79,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(GridmapError)
     def domain_error(exc: GridmapError):
         if wants_page():
-            return error_page(status_of(exc), str(exc))
+            return error_page(status_of(exc), str(exc), getattr(exc, "field", None))
         name = "BadRequest" if type(exc) is InvalidInput else type(exc).__name__
         body = {"error": name, "message": str(exc)}
         if isinstance(exc, InvalidInput) and exc.field:

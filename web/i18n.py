@@ -75,6 +75,19 @@ TEXT = {
     "password": _lp("sign_in", "Password"),
     "login_failed": _l("Wrong user name or password"),
     "login_blocked": _l("Too many failed sign-ins: try again in ten minutes"),
+    # The report and inspection forms without a connection (static/offline.js).
+    "offline_waiting": _l("Waiting to send ({n})"),
+    "offline_saved": _l("No connection: kept on this phone and sent when the connection returns"),
+    "offline_later": _l("The server cannot take it now: kept on this phone and sent later"),
+    "offline_signin": _l(
+        "Your sign-in has expired: the drafts are kept on this phone; sign in again to send them"
+    ),
+    "offline_other_user": _l("{n} more made by {user}, sent when they sign in"),
+    "offline_refused": _l("Not accepted"),
+    "offline_discard": _l("Discard this draft"),
+    "offline_sent": _l("Sent"),
+    "offline_case": _l("Case"),
+    "offline_inspection": _l("Inspection"),
 }
 
 # The kinds of layer (``gridmap.model.LAYER_KINDS``) as the data and admin pages name them.
@@ -219,6 +232,44 @@ def catalogue(lang: str) -> dict[str, dict]:
         "hazard_types": {code: names[k] for code, names in HAZARD_TYPES.items()},
         "risk_levels": {str(level): names[k] for level, names in RISK_LEVELS.items()},
     }
+
+
+# What a member of the public is told of a mistake on the public pages, by the field it
+# concerns (the services' messages are for developers, in English), else by its status.
+PUBLIC_MISTAKES = {
+    "token": _l(
+        "This tracking number is not right: it has 16 letters and digits, such as "
+        "ABCD-EFGH-JKMN-PQRS. Please check it and try again."
+    ),
+    "number": _l("No report has this tracking number. Please check it and try again."),
+    "reopen": _l(
+        "It is too long since this case was resolved to reopen it: please report it again."
+    ),
+    "note": _l("Please write a few words."),
+    "lon": _l("Please click the place on the map."),
+    "lat": _l("Please click the place on the map."),
+    "category": _l("Please choose what the problem is."),
+    "description": _l("The description is too long: please shorten it."),
+    "email": _l("The e-mail address is not right, e.g. li@example.cn."),
+    "phone": _l("The mobile number is not right, e.g. 13800138000."),
+    "photos": _l("A photo is not right: use JPEG or PNG photos within the size limit."),
+    "rating": _l("Please choose a rating."),
+    "follow": _l("That problem is no longer being handled: please report it."),
+}
+PUBLIC_ERRORS = {
+    400: _l("Something in the form is not right: please go back and correct it."),
+    403: _l("This cannot be done."),
+    404: _l("What you asked for was not found."),
+    409: _l("It changed meanwhile: please go back, reload and try again."),
+    413: _l("The file is too large."),
+    429: _l("Too many at once: please try again a little later."),
+}
+
+
+def public_mistake(status: int, field: str | None) -> str:
+    """What the public pages say of an error: by its field, else by its status."""
+    text = PUBLIC_MISTAKES.get(field or "") or PUBLIC_ERRORS.get(status)
+    return str(text if text is not None else _l("Something went wrong: please try again later."))
 
 
 def layer_title(layer, lang: str) -> str:

@@ -325,9 +325,23 @@ CASE_REPORT = body(
         "category": STRING,
         "description": STRING,
         "reporter": STRING,
+        "hazard": INTEGER,
+        "idempotency_key": STRING,  # or the Idempotency-Key header
     },
     ("lon", "lat", "category"),
 )
+HAZARD_INSPECTION = body(
+    {"day": DAY, "result": STRING, "note": STRING, "idempotency_key": STRING},
+    ("day", "result"),
+)
+# A request sent again with the key of one already done gets the first one's answer.
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": STRING,
+    "description": "a UUID the client made for this request: sent again, the same answer",
+}
 CASE_ACTION = body(
     {
         "action": STRING,
@@ -338,6 +352,10 @@ CASE_ACTION = body(
         "expected": STRING,
     },
     ("action",),
+)
+CASE_MERGE = body(
+    {"children": {"type": "array", "items": {"type": "integer"}}, "note": STRING},
+    ("children",),
 )
 PLAN_NEW = body(
     {

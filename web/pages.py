@@ -88,20 +88,12 @@ def _communities(config: dict) -> list[dict]:
     return [{"code": code, "name": names[code][0]} for code in sorted(names)]
 
 
-def _page(html: str, lang: str):
-    return make_response(html)
-
-
 @bp.get("/")
 @public
 def index():
     lang = i18n.language()
     config = _config(lang, gen=readable(params.text("generation")))  # a staged one: previewed
-    base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
-    panel = render_template(
-        "panel.html", t=config["text"], config=config, grid=None, areas=_communities(config)
-    )
-    return _page(maps.render(config, base, panel), lang)
+    return _map_page(config, grid=None)
 
 
 @bp.get("/grid/<code>")
@@ -114,17 +106,15 @@ def grid(code: str):
     config = _config(lang, _focus(code, area))
     items = _open_incidents(store, code, config["catalogue"])
     officer = store.officers_for("grid", [code]).get(code)
+    return _map_page(config, grid=area, incidents=items, officer=officer)
+
+
+def _map_page(config: dict, **panel):
+    """The map with its panel (``panel``: what the panel shows beside the filters)."""
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
-    panel = render_template(
-        "panel.html",
-        t=config["text"],
-        config=config,
-        grid=area,
-        incidents=items,
-        officer=officer,
-        areas=_communities(config),
-    )
-    return _page(maps.render(config, base, panel), lang)
+    areas = _communities(config)
+    html = render_template("panel.html", t=config["text"], config=config, areas=areas, **panel)
+    return make_response(maps.render(config, base, html))
 
 
 def _focus(code: str, area) -> dict:

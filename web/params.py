@@ -527,7 +527,17 @@ def token(name: str, source: Mapping | None = None) -> str:
     return value
 
 
-def photos(max_bytes: int, name: str = "photos") -> list:
+def idempotency_key(source: Mapping | None = None) -> str | None:
+    """The request's idempotency key: the ``Idempotency-Key`` header (as the IETF draft
+    names it), else the ``idempotency_key`` field (the forms' hidden one); None when
+    absent.  Its form is checked by the use case (``gridmap.services.idempotency``)."""
+    header = request.headers.get("Idempotency-Key")
+    if header is not None:
+        return to_text("Idempotency-Key", header, max_length=100) or None
+    return text("idempotency_key", source, max_length=100)
+
+
+def photos(max_bytes: int, name: str = "photos", who: str | None = None) -> list:
     """The photos uploaded as ``name``, checked and re-encoded (``gridmap.photos``): the
     request's bounds first (400), then the caller's photos of the last hour (429), and
     only then decoded.
@@ -536,7 +546,7 @@ def photos(max_bytes: int, name: str = "photos") -> list:
     host counts together, so the limit is the limit whatever the number of workers.  It
     counts photos that reach decoding (a request refused by its bounds counts nothing)."""
     window = current_app.extensions["gridmap_photo_window"]
-    user = caller().name
+    user = who or caller().name  # the public is counted per address (``who``)
 
     def count(n: int) -> None:
         if not window.take(user, n):

@@ -9,13 +9,15 @@ from datetime import date
 
 import click
 
-from gridmap.catalogue import CLOCKS
+from gridmap import caselist
+from gridmap.catalogue import CLOCKS, STATUSES
 from gridmap.cli.common import command_store, settings
 from gridmap.errors import InvalidInput
 from gridmap.lookup import LookupIndex
 from gridmap.routing import Department, Rule
 from gridmap.services import cases
 from gridmap.validation import check_lonlat
+from gridmap.workflow import SYSTEM_ACTOR
 
 
 @click.group()
@@ -196,7 +198,71 @@ def category_reset(ctx, code) -> None:
 
 @click.group()
 def case() -> None:
-    """Cases: escalate the overdue ones, route the unrouted."""
+    """Cases: list them, escalate the overdue ones, route the unrouted."""
+
+
+def _local(utc: str | None) -> str:
+    from gridmap.model import LOCAL_TZ
+    from gridmap.workflow import parse_utc
+
+    moment = parse_utc(utc) if utc else None
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+FILTER_OPTIONS = ("category", "department", "due_soon", "overdue", "escalated", "reporter_kind")
+
+
+@case.command("list")
+@click.option(
+    "--status",
+    type=click.Choice([caselist.OPEN, caselist.ANY, *STATUSES]),
+    help="a status, open (the default) or all",
+)
+@click.option("--category", help="a category code or its prefix (E01)")
+@click.option("--department", help="a department's code")
+@click.option("--community", help="the code of an area of the layer above the grids")
+@click.option("--due-soon", is_flag=True, help="due soon (预警) now")
+@click.option("--overdue", is_flag=True, help="overdue now")
+@click.option("--escalated", is_flag=True, help="escalated (督办)")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="reported on or after this day")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="reported on or before this day")
+@click.option("--reporter-kind", type=click.Choice(list(caselist.REPORTER_KINDS)))
+@click.option("--search", "q", help="a case number (5002 or #5002) or words of a description")
+@click.option("--sort", type=click.Choice(list(caselist.SORTS)), help="[default: the desk's]")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option(
+    "--per-page",
+    type=click.IntRange(1, caselist.MAX_PER_PAGE),
+    default=caselist.PER_PAGE,
+    show_default=True,
+)
+@click.option("--user", help="list what this user's desk lists [default: every case]")
+@click.pass_context
+def case_list(ctx, status, q, since, until, user, **values) -> None:
+    """The case list the web shows, with the same filters: one page, and the count."""
+    from gridmap import access
+    from gridmap.services import caselists
+
+    store = command_store(ctx)
+    caller = access.Caller.of(store.user(user)) if user else access.SYSTEM
+    f = caselist.CaseFilter.asked(
+        status=status,
+        q=q,
+        since=since and since.date(),
+        until=until and until.date(),
+        **{k: values.pop(k) for k in FILTER_OPTIONS},
+    )
+    found = caselists.listing(store, caller, f, **values)
+    for r in found["rows"]:
+        place = f"{r['community_name'] or ''} {r['grid_name'] or ''} ({r['grid_code'] or '-'})"
+        click.echo(
+            f"#{r['id']}\t{r['status']}\t{_local(r['due_utc'])}\t{r['category']}\t"
+            f"{r['department'] or '-'}\t{place.strip()}"
+        )
+    click.echo(
+        f"{found['total']} case{'s' if found['total'] != 1 else ''}, "
+        f"page {found['page']} of {found['pages']} ({found['sort']} order)"
+    )
 
 
 @case.command("escalate")
@@ -214,3 +280,18 @@ def case_route(ctx) -> None:
     """Route the open cases that have no department yet (after an upgrade, or new rules)."""
     n = cases.route_unrouted(command_store(ctx))
     click.echo(f"{n} open case{'s' if n != 1 else ''} routed.")
+
+
+@case.command("merge")
+@click.argument("parent", type=int)
+@click.argument("children", type=int, nargs=-1, required=True)
+@click.option("--note", default="", help="why they are duplicates (kept with each child)")
+@click.pass_context
+def case_merge(ctx, parent, children, note) -> None:
+    """Merge duplicate cases CHILDREN into PARENT: each closed with a link to PARENT, its
+    public reporter told and shown PARENT's outcome."""
+    store = command_store(ctx)
+    done = cases.merge(
+        store, cases.calendar(store, settings(ctx)), SYSTEM_ACTOR, parent, list(children), note
+    )
+    click.echo(f"{len(done)} case{'s' if len(done) != 1 else ''} merged into {parent}.")

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import shapely
 
-from gridmap import routing, workflow
+from gridmap import access, routing, workflow
 from gridmap.catalogue import OPEN_STATUSES
-from gridmap.errors import Conflict, InvalidInput
+from gridmap.errors import Conflict, InvalidInput, NotFound
 from gridmap.model import CRS, LOCAL_TZ, utc_text
 from gridmap.photos import Photo
 from gridmap.services import notify
+from gridmap.services.idempotency import once
 from gridmap.settings import Settings
 from gridmap.workcal import WorkCalendar, parse_hours
 from gridmap.workflow import Actor, Clock, ClockRule, Deadlines
@@ -110,10 +111,18 @@ def report(
     reporter: str | None = None,
     at: datetime | None = None,
     hazard_id: int | None = None,
+    key: str | None = None,
 ) -> int:
     """A new case (采集) at (lon, lat), from hazard ``hazard_id`` if given (the case keeps
     the link); an officer's report in their own grid is accepted (立案) at once when its
-    category allows.  Returns the incident's id."""
+    category allows.  Returns the incident's id.  With an idempotency ``key``, a report
+    sent again (a phone that lost the answer) gives the case the first one made."""
+    if key is not None:
+        where = dict(lon=lon, lat=lat, category=category, description=description)
+        more = dict(photos=photos, reporter=reporter, at=at, hazard_id=hazard_id)
+        return once(
+            store, actor, "case", key, lambda: report(store, index, cal, actor, **where, **more)
+        )
     at = at or now()
     if hazard_id is not None:
         store.hazard(hazard_id)  # NotFound names it
@@ -201,6 +210,72 @@ def act(
         after = store.case(incident_id)
         notify.step(store, step.action.name, after, actor.name, step.note)
     return after
+
+
+def nearby(store: CaseStore, lon: float, lat: float, category: str, metres: float) -> list[dict]:
+    """Open cases of ``category`` within ``metres`` of (lon, lat), nearest first: what a
+    report there may repeat ("已有人上报")."""
+    workflow.category(category)  # InvalidInput names an unknown one
+    return store.nearby_open(lon, lat, category, metres)
+
+
+def merge(
+    store: Store,
+    cal: Deadlines,
+    actor: Actor,
+    parent_id: int,
+    child_ids,
+    note: str = "",
+    at: datetime | None = None,
+) -> list[int]:
+    """Merge duplicates into case ``parent_id`` (Signalen's child and parent signals):
+    each child, open, is closed (合并) with a link to the parent, its reporter told which
+    case it now follows; from then on the parent's steps are told to the children's
+    public reporters too, and their tracking pages show the parent's outcome.  The tree
+    stays one level deep: a parent is no child, a child has no children.  All or
+    nothing; returns the children's ids."""
+    at = at or now()
+    children = sorted({int(i) for i in child_ids})
+    if not children:
+        raise InvalidInput("children: name at least one case to merge", field="children")
+    if parent_id in children:
+        raise InvalidInput(f"incident {parent_id} cannot be merged into itself", field="children")
+    parent = store.case(parent_id)
+    access.require(actor, access.CASE_MERGE, parent)
+    if parent["status"] == "rejected":
+        raise InvalidInput(f"incident {parent_id} was rejected: merge into a case handled")
+    above = store.case_parent(parent_id)
+    if above is not None:
+        raise InvalidInput(
+            f"incident {parent_id} is itself merged into {above}: merge into {above}",
+            field="parent",
+        )
+    found = {c["id"]: c for c in store.cases_by_id(children)}
+    missing = [i for i in children if i not in found]
+    if missing:
+        raise NotFound(f"no incident {missing[0]}")
+    has = store.case_children(children)
+    if has:
+        first = next(iter(has))
+        raise InvalidInput(
+            f"incident {first} has duplicates of its own: merge into it instead",
+            field="children",
+        )
+    steps = []
+    for i in children:
+        access.require(actor, access.CASE_MERGE, found[i])
+        steps.append(
+            (i, found[i]["status"], workflow.merge_step(found[i], parent_id, at, cal, note))
+        )
+    with store.transaction():
+        moved = store.apply_steps(steps, at)
+        if len(moved) != len(steps):
+            late = sorted(set(children) - set(moved))[0]
+            raise Conflict(f"incident {late} moved meanwhile: reload it")
+        store.add_case_links(parent_id, moved)
+        store.record("case.merge", parent_id, after={"children": moved, "note": note})
+        notify.merged(store, parent, moved)
+    return moved
 
 
 def _zone(store: RoutingStore, case: dict, department: str) -> str | None:

@@ -18,6 +18,7 @@ from gridmap import access
 from gridmap.catalogue import OPEN_STATUSES
 from gridmap.errors import InvalidInput
 from gridmap.photos import Photo
+from gridmap.services.idempotency import once
 from gridmap.workflow import Actor
 
 if TYPE_CHECKING:
@@ -120,9 +121,20 @@ def inspect(
     inspect_days: Sequence[int],
     photos: Sequence[Photo] = (),
     today: date | None = None,
+    key: str | None = None,
 ) -> int:
     """Record ``actor``'s inspection of hazard ``hazard_id`` on ``day`` with its photos,
-    and the hazard's next one due, all or nothing; returns the inspection's id."""
+    and the hazard's next one due, all or nothing; returns the inspection's id.  With an
+    idempotency ``key``, an inspection sent again gives the one the first made."""
+    if key is not None:
+        found = dict(day=day, result=result, note=note, photos=photos, today=today)
+        return once(
+            store,
+            actor,
+            "inspection",
+            key,
+            lambda: inspect(store, actor, hazard_id, inspect_days=inspect_days, **found),
+        )
     hazard = store.hazard(hazard_id)  # NotFound names it
     access.require(actor, access.HAZARD_INSPECT, hazard)  # an officer: their own grids
     note = check(day, result, note, today or date.today())

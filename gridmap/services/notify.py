@@ -95,7 +95,10 @@ def many(
     if not found:
         return 0
     audience = audience or Audience.of(store)
-    public = store.public_contacts([c["id"] for c in found])
+    ids = [c["id"] for c in found]
+    # The reporters of the duplicates merged into a case are told of it as its own is.
+    children = store.case_children(ids) if notices.PUBLIC in notices.WHO[kind] else {}
+    public = store.public_contacts(ids + [c for cs in children.values() for c in cs])
     rows = []
     for case in found:
         messages = notices.messages(
@@ -109,6 +112,30 @@ def many(
             note=(notes or {}).get(case["id"], ""),
         )
         rows += _rows(messages, incident_id=case["id"])
+        for child in children.get(case["id"], ()):
+            if child in public:
+                told = notices.messages(
+                    kind, case, [], {}, audience.departments, public_contact=public[child]
+                )
+                rows += _rows(told, incident_id=child)
+    store.add_messages(rows)
+    return len(rows)
+
+
+def merged(store: Store, parent: dict, child_ids: list[int]) -> int:
+    """Tell the public reporters of ``child_ids`` (who left an address) that their
+    report now follows ``parent`` and, when ``parent`` is resolved already, its outcome,
+    in the caller's transaction; how many messages."""
+    public = store.public_contacts(child_ids)
+    departments = store.departments()
+    kinds = ["merge"] + (["close"] if parent["status"] in ("closed", "evaluated") else [])
+    rows = []
+    for child in child_ids:
+        for kind in kinds if child in public else ():
+            found = notices.messages(
+                kind, parent, [], {}, departments, public_contact=public[child]
+            )
+            rows += _rows(found, incident_id=child)
     store.add_messages(rows)
     return len(rows)
 

@@ -116,11 +116,14 @@ def submit(
     description: str = "",
     at: datetime | None = None,
     contact: dict | None = None,
+    photos: list = (),
 ) -> tuple[int, str]:
     """A report from the public through ``client`` (an Open311 app or the public page):
     the case enters the loop as 采集 with the public as reporter.  Returns its id and its
     tracking number (shown once: the store keeps its digest).  ``contact``: the
-    reporter's e-mail, phone and language, when they asked to be told of progress."""
+    reporter's e-mail, phone and language, when they asked to be told of progress (kept
+    in the store, never shown: only the notifications use it).  ``photos``: checked and
+    re-encoded as staff's are (``gridmap.photos``)."""
     service(service_code)
     if contact:
         notify.check_addresses(contact.get("email", ""), contact.get("phone", ""))
@@ -136,6 +139,7 @@ def submit(
             lat,
             service_code,
             description,
+            photos,
             reporter=PUBLIC_REPORTER,
             at=at,
         )
@@ -173,7 +177,117 @@ def rate(store: PublicChannel, cal, number: str, rating: str, note: str = "", at
     )
 
 
+def nearby(
+    store: PublicChannel, lon: float, lat: float, category: str, metres: float, lang: str
+) -> list[dict]:
+    """Open cases of ``category`` within ``metres`` of (lon, lat), nearest first, as the
+    public may see them ("已有人上报", to follow one instead of reporting again): the id,
+    the category, the status in plain words, the distance and the day reported."""
+    k = _k(lang)
+    cat = workflow.category(category)
+    return [
+        {
+            "id": c["id"],
+            "category": (cat.name_zh, cat.name_en)[k],
+            "status": PUBLIC_STATUSES[c["status"]][k],
+            "metres": round(c["metres"]),
+            "reported": c["reported_at"][:10],
+        }
+        for c in cases.nearby(store, lon, lat, category, metres)
+    ]
+
+
+def follow(
+    store: PublicChannel,
+    index,
+    cal,
+    client: str,
+    parent_id: int,
+    contact: dict | None = None,
+    at: datetime | None = None,
+) -> tuple[int, str]:
+    """Follow open case ``parent_id`` ("已有人上报") instead of reporting it again: a
+    report at its place and of its category, merged into it at once (so the city counts
+    one more person concerned, and handles one case).  Returns the new report's id and
+    its tracking number, whose page shows ``parent_id``'s progress and outcome."""
+    parent = store.case(parent_id)
+    if parent["status"] not in OPEN_STATUSES or store.case_parent(parent_id) is not None:
+        raise InvalidInput(
+            f"incident {parent_id} is not open: report the problem instead", field="follow"
+        )
+    with store.transaction():
+        incident_id, number = submit(
+            store,
+            index,
+            cal,
+            client,
+            float(parent["lon"]),
+            float(parent["lat"]),
+            parent["category"],
+            "",
+            at,
+            contact,
+        )
+        cases.merge(store, cal, access.SYSTEM, parent_id, [incident_id], "followed", at)
+    return incident_id, number
+
+
+def reopen(
+    store: PublicChannel, cal, number: str, note: str, days: int, at: datetime | None = None
+) -> dict:
+    """重办: the reporter, not satisfied, sends its closed case back to the dispatcher
+    within ``days`` of its closing (a setting); the 重办 event is the rework an
+    evaluation counts."""
+    at = at or cases.now()
+    incident_id = store.public_report(tracking_digest(number))
+    case = store.case(incident_id)
+    rating = store.last_events([incident_id])[incident_id].get("rating")
+    if case["status"] in workflow.ACTIONS["reopen"].sources and not workflow.may_reopen(
+        case, at, days, rating
+    ):
+        raise InvalidInput(
+            f"a case is reopened within {days} days of its closing, when its reporter was "
+            "not satisfied; this one closed earlier, or was rated satisfied",
+            field="reopen",
+        )
+    return cases.act(store, cal, workflow.reporter(incident_id), incident_id, "reopen", note, at=at)
+
+
 # -- requests as Open311 shows them --------------------------------------------------------
+
+
+# What the public reads of a case's status and steps: plain words, not the command
+# centre's terms (采集, 立案, 派遣...).
+PUBLIC_STATUSES: dict[str, tuple[str, str]] = {
+    "reported": ("已收到", "Received"),
+    "accepted": ("已受理", "Accepted"),
+    "dispatched": ("已交给处理部门", "Passed to the department"),
+    "handling": ("正在处理", "Being fixed"),
+    "handled": ("已处理，待核实", "Fixed, being checked"),
+    "verified": ("已核实", "Checked"),
+    "closed": ("已办结", "Resolved"),
+    "evaluated": ("已办结", "Resolved"),
+    "rejected": ("不予受理", "Not taken up"),
+    "returned": ("重新安排中", "Being reassigned"),
+    "parked": ("暂缓处理", "On hold"),
+    "escalated": ("已催办", "Hurried up"),
+}
+PUBLIC_STEPS: dict[str, tuple[str, str]] = {
+    "report": ("收到上报", "Report received"),
+    "accept": ("受理", "Accepted"),
+    "reject": ("不予受理", "Not taken up"),
+    "dispatch": ("交给处理部门", "Passed to the department"),
+    "start": ("开始处理", "Work started"),
+    "report_back": ("处理完毕", "Work done"),
+    "return": ("重新安排", "Sent back to be reassigned"),
+    "park": ("暂缓处理", "Put on hold"),
+    "escalate": ("催办", "Hurried up"),
+    "verify": ("现场核实", "Checked on the spot"),
+    "close": ("办结", "Resolved"),
+    "evaluate": ("评价", "Rated"),
+    "reopen": ("申请重办", "Reopened by the reporter"),
+    "merge": ("并入已有上报", "Joined an earlier report"),
+}
 
 
 def _w3c(text: str | None) -> str | None:
@@ -182,14 +296,16 @@ def _w3c(text: str | None) -> str | None:
     return moment and moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
 
 
-def status_notes(case: dict, reply: str, departments: dict, lang: str) -> str:
+def status_notes(case: dict, last: dict, departments: dict, lang: str) -> str:
     k = _k(lang)
-    notes = STATUSES[case["status"]][k]
+    notes = PUBLIC_STATUSES[case["status"]][k]
+    if last.get("merged_into"):  # a duplicate: its outcome is the other case's
+        notes = ("已并入编号 {}", "Joined number {}")[k].format(last["merged_into"])
     dept = departments.get(case.get("department"))
     if dept is not None and case["status"] not in ("reported", "rejected"):
         notes += f" · {dept.name(lang)}"
-    if reply:
-        notes += f" · {reply}"
+    if last.get("reply"):
+        notes += f" · {last['reply']}"
     return notes
 
 
@@ -207,7 +323,7 @@ def request_view(
     return {
         "service_request_id": str(case["id"]),
         "status": "closed" if case["status"] in CLOSED else "open",
-        "status_notes": status_notes(case, last.get("reply", ""), departments, lang),
+        "status_notes": status_notes(case, last, departments, lang),
         "service_name": (cat.name_zh, cat.name_en)[k] if cat else case["category"],
         "service_code": case["category"],
         # The public's own words are public (the form says so); what staff wrote may name
@@ -270,52 +386,93 @@ def find(
     return [request_view(r, last[r["id"]], departments, lang, categories) for r in rows]
 
 
-def track(store: PublicChannel, number: str, lang: str) -> dict:
+def track(store: PublicChannel, number: str, lang: str, reopen_days: int = 7, at=None) -> dict:
     """What the reporter sees with its tracking number: the request, the public steps of
-    its timeline (no one named) and whether it may rate it now."""
+    its timeline in plain words (no one named), the department's repair photos once it
+    is resolved, and whether it may rate or reopen it now.  A report merged into another
+    (a duplicate, or one that followed a case) shows that case's progress and outcome
+    (``merged_into``); rating and reopening stay with that case's own reporter."""
+    at = at or cases.now()
     incident_id = store.public_report(tracking_digest(number))
-    case = {**store.case(incident_id), "from_public": True}
+    own = {**store.case(incident_id), "from_public": True}
     reporter = workflow.reporter(incident_id)  # the tracking number proves it
-    access.require(reporter, access.CASE_READ, case)
+    access.require(reporter, access.CASE_READ, own)
+    parent_id = store.case_parent(incident_id)
+    # A duplicate's outcome is its parent's, which Open311 publishes to anyone anyway.
+    case = store.case(parent_id) if parent_id is not None else own
     departments = store.departments()
     k = _k(lang)
     steps = []
-    for e in store.case_events(incident_id):
-        action = workflow.ACTIONS.get(e["action"])
+    for e in store.case_events(case["id"]):
         steps.append(
             {
                 "action": e["action"],
-                "name": (action.zh, action.en)[k] if action else ("采集", "Reported")[k],
+                "name": PUBLIC_STEPS.get(e["action"], PUBLIC_STEPS["report"])[k],
                 "at": _w3c(e["at"])[:16].replace("T", " "),
                 "reply": e["note"] if e["action"] in ("report_back", "reject") else "",
                 "rating": (e["detail"] or {}).get("rating"),
             }
         )
-    last = store.last_events([incident_id])[incident_id]
+    last = store.last_events([case["id"]])[case["id"]]
+    mine = parent_id is None
     return {
         "id": incident_id,
+        "case_id": case["id"],
+        "merged_into": parent_id,
         "request": request_view(
             case, last, departments, lang, workflow.with_rules(store.clock_rules())
         ),
         "status": case["status"],
-        "status_name": STATUSES[case["status"]][k],
+        "status_name": PUBLIC_STATUSES[case["status"]][k],
         "steps": steps,
-        "may_rate": any(
+        "photos": public_photos(store, incident_id, case),
+        "may_rate": mine
+        and any(
             a.name == "evaluate"
             for a in workflow.actions_for(
                 reporter, case["status"], case["grid_code"], case["department"], True, incident_id
             )
         ),
+        "may_reopen": mine and workflow.may_reopen(case, at, reopen_days, last.get("rating")),
+        "reopen_days": reopen_days,
         "rating": last.get("rating"),
     }
+
+
+def public_photos(store: PublicChannel, incident_id: int, case: dict) -> list[int]:
+    """The photos a reporter sees on its tracking page: its own report's, and once the
+    case (or the one it was merged into, ``case``) is resolved, the department's repair
+    photos (those of its 反馈 report back).  The officers' check photos stay inside."""
+    out = []
+    for e in store.case_events(incident_id):
+        if e["action"] == "report":
+            out += e["photos"]
+    if case["status"] in ("closed", "evaluated"):
+        for e in store.case_events(case["id"]):
+            if e["action"] == "report_back":
+                out += e["photos"]
+    return out
+
+
+def public_photo(store: PublicChannel, number: str, photo_id: int, thumb: bool = False) -> dict:
+    """One photo of a reporter's tracking page (:func:`public_photos`), proven by the
+    tracking number; any other is not found."""
+    incident_id = store.public_report(tracking_digest(number))
+    parent_id = store.case_parent(incident_id)
+    case = store.case(parent_id if parent_id is not None else incident_id)
+    if photo_id not in public_photos(store, incident_id, case):
+        raise NotFound(f"no photo {photo_id} on this report")
+    return store.photo(photo_id, thumb)
 
 
 # -- statistics for the public --------------------------------------------------------------
 
 
-def statistics(store: PublicChannel, lang: str) -> dict:
+def statistics(store: PublicChannel, lang: str, min_ratings: int = 1) -> dict:
     """Per department and per community (the grids' parent areas): reports, the share
-    handled on time, and the public's satisfaction (satisfied and fair over all ratings)."""
+    handled on time, and the public's satisfaction (satisfied and fair over all ratings),
+    shown only from ``min_ratings`` ratings (a setting: one unhappy rating is no
+    department's 0%)."""
     raw = store.public_counts()
     layers = {x.name: x for x in store.layers()}
     grid = layers.get("grid")
@@ -359,7 +516,7 @@ def statistics(store: PublicChannel, lang: str) -> dict:
             "handled": handled,
             "on_time_rate": row["on_time"] / handled if handled else None,
             "rated": rated,
-            "satisfaction": workflow.satisfaction(row["ratings"]),
+            "satisfaction": workflow.satisfaction(row["ratings"]) if rated >= min_ratings else None,
             "ratings": {r: row["ratings"][r] for r in workflow.RATINGS},
         }
 

@@ -9,6 +9,7 @@ one range scan of an index each.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -16,6 +17,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gridmap.access import PUBLIC_REPORTER, CaseScope
+from gridmap.caselist import CALLER_MARK, FIRST, CaseFilter
 from gridmap.catalogue import OPEN_STATUSES, STATUSES
 from gridmap.errors import Conflict, InvalidInput, NotFound
 from gridmap.model import utc_text
@@ -49,6 +52,17 @@ def _audited(expected: str, step: Step) -> dict:
     }
 
 
+_METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude times cos(latitude)
+
+
+def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine, mean earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
+
+
 def _code(on_time) -> int:
     return -1 if on_time is None else int(bool(on_time))
 
@@ -57,6 +71,108 @@ def _upper(prefix: str) -> str:
     """The first text after every text that starts with ``prefix`` (a range scan of the
     index instead of LIKE, which SQLite's index does not serve)."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+_COPIED = {*s.CASE_TABLES, *s.PUBLIC_TABLES, *s.SCHEDULER_TABLES, *s.LINK_TABLES}
+
+
+def _prefixed(column, prefixes) -> sa.ColumnElement:
+    """``column`` starts with one of ``prefixes``: ranges of its index, not LIKE."""
+    return sa.or_(*(sa.and_(column >= p, column < _upper(p)) for p in prefixes))
+
+
+def _in_scope(scope: CaseScope) -> list:
+    """The access policy's scope of a caller's lists as a condition (none: everything)."""
+    t = s.incidents
+    if scope.everything:
+        return []
+    either = []
+    if scope.department:
+        either.append(t.c.department == scope.department)
+    if scope.grids:
+        either.append(_prefixed(t.c.grid_code, scope.grids))
+    if scope.reporter:
+        either.append(t.c.reporter == scope.reporter)
+    return [sa.or_(*either) if either else sa.false()]
+
+
+def _reporter_kind(kind: str) -> sa.ColumnElement:
+    t = s.incidents
+    public = t.c.reporter == PUBLIC_REPORTER
+    caller = t.c.reporter.contains(CALLER_MARK, autoescape=True)
+    return {"public": public, "caller": caller, "staff": ~public & ~caller}[kind]
+
+
+def _listed(scope: CaseScope, f: CaseFilter, now_utc: str, by_due: bool = False) -> list:
+    """The conditions of a case list: the caller's scope and the filters (``by_due``:
+    for a segment read in due order)."""
+    t = s.incidents
+    where = _in_scope(scope)
+    status = t.c.status
+    wide = scope.everything and f.department is None and f.grids is None and f.number is None
+    if scope.grids or scope.reporter or (by_due and wide):
+        # As an expression the status cannot tempt SQLite, which keeps no statistics, into
+        # walking every open case in its index: an officer's grids and own reports are a
+        # few thousand of a million cases (two indexes, one per side of the OR), and a
+        # city-wide page in due order is the first 50 entries of ix_incidents_due.
+        status = sa.func.coalesce(t.c.status, "")
+    if f.statuses:
+        where.append(status.in_(list(f.statuses)))
+    if f.escalated:
+        where.append(t.c.status == "escalated")
+    if f.category:
+        where.append(_prefixed(t.c.category, [f.category]))
+    if f.department:
+        where.append(t.c.department == f.department)
+    if f.grids is not None:
+        where.append(t.c.grid_code.in_(list(f.grids)) if f.grids else sa.false())
+    # Due soon and overdue as the board counts them (cases.deadline): one index range each.
+    if f.due_soon:
+        where += [t.c.warn_utc <= now_utc, t.c.due_utc >= now_utc]
+    if f.overdue:
+        where.append(t.c.due_utc < now_utc)
+    first, after = f.reported_range()
+    if first:
+        where.append(t.c.reported_utc >= first)
+    if after:
+        where.append(t.c.reported_utc < after)
+    if f.reporter_kind:
+        where.append(_reporter_kind(f.reporter_kind))
+    if f.number is not None:
+        where.append(t.c.id == f.number)
+    if f.text:
+        # Only those who read descriptions search them (access.CaseScope.text); others
+        # search the public's own words.
+        found = t.c.description.icontains(f.text, autoescape=True)
+        where.append(found if scope.text else found & (t.c.reporter == PUBLIC_REPORTER))
+    return where
+
+
+def _segments(sort: str) -> list[tuple[list, list, bool]]:
+    """A list's order as segments, each (conditions, order by, whether in due order), whose
+    concatenation is the whole order: "due" is the running clocks by due time, then the
+    cases without one; "priority" the same within escalated, dispatched, the rest.
+
+    Why: one ORDER BY on an expression (due time nulls last, a status's rank) sorts every
+    matching case, 130,000 open ones in a city of a million, for a page of 50; a segment
+    is read in its index's order and stops at the page's end."""
+    t = s.incidents
+    tail = [t.c.reported_utc, t.c.id]
+    # The cases without a running clock are most of a million: never looked for in the
+    # due index (hence the expression), but by the other conditions.
+    untimed = sa.func.coalesce(t.c.due_utc, "") == ""
+    timed = [([t.c.due_utc.is_not(None)], [t.c.due_utc, *tail], True), ([untimed], tail, False)]
+    if sort == "due":
+        return timed
+    if sort == "priority":
+        ranks = [t.c.status == st for st in FIRST] + [t.c.status.not_in(FIRST)]
+        return [([rank, *when], order, by) for rank in ranks for when, order, by in timed]
+    orders = {
+        "newest": [t.c.reported_utc.desc(), t.c.id.desc()],
+        "oldest": tail,
+        "number": [t.c.id.desc()],
+    }
+    return [([], orders[sort], False)]
 
 
 class Cases:
@@ -249,15 +365,15 @@ class Cases:
 
     def case_rows(self, table: str) -> list[dict]:
         """Every row of one of the case tables (``schema.CASE_TABLES``), the public
-        channel's (``PUBLIC_TABLES``) or the scheduler's (``SCHEDULER_TABLES``), by id:
-        for copies."""
+        channel's (``PUBLIC_TABLES``), the scheduler's (``SCHEDULER_TABLES``) or the
+        merged duplicates' links (``LINK_TABLES``), by id: for copies."""
         t = s.metadata.tables[table]
-        assert table in s.CASE_TABLES or table in s.PUBLIC_TABLES or table in s.SCHEDULER_TABLES
+        assert table in _COPIED
         return [dict(r._mapping) for r in self._run(sa.select(t).order_by(t.c.id))]
 
     def add_case_rows(self, table: str, rows: list[dict]) -> None:
         """Rows read by ``case_rows`` (their ids kept out: the target numbers its own)."""
-        assert table in s.CASE_TABLES or table in s.PUBLIC_TABLES or table in s.SCHEDULER_TABLES
+        assert table in _COPIED
         if rows:
             with self.transaction():
                 self._run(sa.insert(s.metadata.tables[table]), rows)
@@ -506,6 +622,79 @@ class Cases:
             out.append(event)
         return out
 
+    # -- duplicates ----------------------------------------------------------------------
+
+    def nearby_open(
+        self, lon: float, lat: float, category: str, metres: float, limit: int = 5
+    ) -> list[dict]:
+        """Open cases of ``category`` within ``metres`` of (lon, lat), nearest first, each
+        with its distance (``metres``); never a case merged into another (its parent is
+        the one to follow).  The spatial index finds the box around the circle, the
+        exact great-circle distance decides."""
+        t, links = s.incidents, s.case_links
+        dlat = metres / _METRES_PER_DEGREE
+        dlon = metres / (_METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+        box = (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+        merged = sa.exists().where(links.c.child_id == t.c.id)
+        rows = self._run(
+            sa.select(*(t.c[c] for c in _CASE_FIELDS)).where(
+                self.in_bbox(t, box),
+                t.c.category == category,
+                t.c.status.in_(sorted(OPEN_STATUSES)),
+                sa.not_(merged),
+            )
+        )
+        found = []
+        for r in rows:
+            row = dict(r._mapping)
+            row["metres"] = _metres(lon, lat, row["lon"], row["lat"])
+            if row["metres"] <= metres:
+                found.append(row)
+        found.sort(key=lambda r: (r["metres"], r["id"]))
+        return found[: int(limit)]
+
+    def add_case_links(self, parent_id: int, child_ids: Sequence[int]) -> None:
+        """Link the cases of ``child_ids`` to ``parent_id`` (each child once: merging one
+        twice is a :class:`Conflict`)."""
+        t = s.case_links
+        if not child_ids:
+            return
+        with self.transaction():
+            taken = self._run(
+                sa.select(t.c.child_id).where(t.c.child_id.in_([int(i) for i in child_ids]))
+            ).first()
+            if taken is not None:
+                raise Conflict(f"incident {taken[0]} is merged into another case already")
+            now = s.now_text()
+            self._run(
+                sa.insert(t),
+                [
+                    {"child_id": int(c), "parent_id": int(parent_id), "created": now}
+                    for c in child_ids
+                ],  # fmt: skip
+            )
+
+    def case_parent(self, incident_id: int) -> int | None:
+        """The case ``incident_id`` was merged into, if any."""
+        t = s.case_links
+        row = self._run(sa.select(t.c.parent_id).where(t.c.child_id == incident_id)).first()
+        return None if row is None else int(row[0])
+
+    def case_children(self, ids: Sequence[int]) -> dict[int, list[int]]:
+        """The cases merged into each case of ``ids`` (those that have any), oldest first."""
+        t = s.case_links
+        if not ids:
+            return {}
+        out: dict[int, list[int]] = {}
+        rows = self._run(
+            sa.select(t.c.parent_id, t.c.child_id)
+            .where(t.c.parent_id.in_([int(i) for i in ids]))
+            .order_by(t.c.parent_id, t.c.child_id)
+        )
+        for parent, child in rows:
+            out.setdefault(int(parent), []).append(int(child))
+        return out
+
     # -- photos --------------------------------------------------------------------------
 
     def add_photo(
@@ -582,6 +771,44 @@ class Cases:
             .limit(int(limit))
         )
         return [dict(r._mapping) for r in self._run(statement)]
+
+    def case_list(
+        self,
+        scope: CaseScope,
+        f: CaseFilter,
+        now_utc: str,
+        sort: str = "due",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[dict], int]:
+        """One page of a case list: the cases of ``scope`` (the access policy's) that
+        pass ``f`` at ``now_utc`` (UTC text), in ``sort`` order (``caselist.SORTS``), from
+        ``offset``, at most ``limit``; and how many pass in all."""
+        t = s.incidents
+        where = _listed(scope, f, now_utc)
+        total = int(self._run(sa.select(sa.func.count()).select_from(t).where(*where)).scalar())
+        rows: list[dict] = []
+        skip = int(offset)
+        for conditions, order, by_due in _segments(sort):
+            if len(rows) >= limit or skip >= total:
+                break
+            where = _listed(scope, f, now_utc, by_due)
+            if skip:  # a page past this segment's start: how many it holds
+                counted = sa.select(sa.func.count()).select_from(t).where(*where, *conditions)
+                n = self._run(counted).scalar()
+                if skip >= int(n):
+                    skip -= int(n)
+                    continue
+            statement = (
+                sa.select(*(t.c[c] for c in _CASE_FIELDS))
+                .where(*where, *conditions)
+                .order_by(*order)
+                .offset(skip)
+                .limit(int(limit) - len(rows))
+            )
+            rows += [dict(r._mapping) for r in self._run(statement)]
+            skip = 0
+        return rows, total
 
     def overdue_ids(
         self, now_utc: str, statuses: Sequence[str] = ("dispatched", "handling")

@@ -12,7 +12,8 @@ The aggregates:
 - :class:`CaseStore`: incidents and their cases (steps, events, photos, work lists, the
   board), with the routing (:class:`RoutingStore`: departments, rules, the calendar's
   local days) and the hazards (:class:`HazardStore`: hazards, inspections) the case
-  loop works with;
+  loop works with, and the idempotency keys of reports and inspections
+  (:class:`SubmissionStore`);
 - :class:`PlanStore`: redistricting plans and the background jobs that make them;
 - :class:`PeopleStore`: users, their API tokens, the audit trail;
 - :class:`PublicStore`: the public channel (Open311 keys, tracking numbers, requests,
@@ -46,7 +47,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from gridmap.access import CaseScope
     from gridmap.accounts import Token, User
+    from gridmap.caselist import CaseFilter
     from gridmap.model import Generation, IncidentQuery, Layer, Officer
     from gridmap.routing import Department, Rule
     from gridmap.workflow import ClockRule, Step
@@ -227,7 +230,16 @@ class HazardStore(Transactions, Protocol):
 
 
 @runtime_checkable
-class CaseStore(RoutingStore, HazardStore, Protocol):
+class SubmissionStore(Transactions, Protocol):
+    """Idempotency keys: which record a report or an inspection sent with a key made."""
+
+    def claim_key(self, key: str, kind: str, actor: str) -> dict | None: ...
+
+    def set_key_record(self, key: str, record_id: int) -> None: ...
+
+
+@runtime_checkable
+class CaseStore(RoutingStore, HazardStore, SubmissionStore, Protocol):
     """Incidents and their cases: the steps and events of each, photos, work lists, the
     board's counts, copies of the case tables; with the routing and the hazards the case
     loop works with."""
@@ -306,6 +318,17 @@ class CaseStore(RoutingStore, HazardStore, Protocol):
 
     def case_events(self, incident_id: int) -> list[dict]: ...
 
+    # -- duplicates: open cases nearby, and cases merged into another
+    def nearby_open(
+        self, lon: float, lat: float, category: str, metres: float, limit: int = 5
+    ) -> list[dict]: ...
+
+    def add_case_links(self, parent_id: int, child_ids: Sequence[int]) -> None: ...
+
+    def case_parent(self, incident_id: int) -> int | None: ...
+
+    def case_children(self, ids: Sequence[int]) -> dict[int, list[int]]: ...
+
     # -- photos (of a case's step, or of a hazard)
     def add_photo(
         self,
@@ -328,6 +351,16 @@ class CaseStore(RoutingStore, HazardStore, Protocol):
         overdue_at: str | None = None,
         limit: int = 200,
     ) -> list[dict]: ...
+
+    def case_list(
+        self,
+        scope: CaseScope,
+        f: CaseFilter,
+        now_utc: str,
+        sort: str = "due",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[dict], int]: ...
 
     def overdue_ids(
         self, now_utc: str, statuses: Sequence[str] = ("dispatched", "handling")

@@ -117,8 +117,9 @@ class Public:
         return [dict(r._mapping) for r in self._run(statement)]
 
     def last_events(self, ids: Sequence[int]) -> dict[int, dict]:
-        """Per case, when it last changed and its department's latest public reply (the
-        note of its last 反馈 report back, or of 作废 reject: what the public is told)."""
+        """Per case, when it last changed, its department's latest public reply (the note
+        of its last 反馈 report back, or of 作废 reject: what the public is told), its
+        rating, and the case it was merged into (``merged_into``) if it was."""
         if not ids:
             return {}
         e = s.case_events
@@ -135,6 +136,8 @@ class Public:
                 item["reply"] = note
             if action == "evaluate":
                 item["rating"] = (detail or {}).get("rating")
+            if action == "merge":  # closed as a duplicate of this case
+                item["merged_into"] = (detail or {}).get("parent")
         return out
 
     def public_counts(self) -> dict:

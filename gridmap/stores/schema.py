@@ -269,7 +269,7 @@ Index(
     incidents.c.grid_code,
 )
 Index("ix_incidents_closed", incidents.c.closed_utc)
-# The monthly evaluation (revision 0013): a month's cases with everything it counts of
+# The monthly evaluation (revision 0015): a month's cases with everything it counts of
 # them, from the index alone (no fetch of a million-row table's wide rows).
 Index(
     "ix_incidents_month",
@@ -289,6 +289,10 @@ Index(
     postgresql_where=_ESCALATABLE,
     sqlite_where=_ESCALATABLE,
 )
+# An officer's case list (revision 0012) holds their grids' cases (ix_incidents_grid) or
+# those they reported anywhere: each side of that OR read from an index, not a scan of
+# every case.
+Index("ix_incidents_reporter", incidents.c.reporter)
 CASE_COLUMNS = [
     "department",
     "zone_code",
@@ -449,7 +453,7 @@ case_events = Table(
     sqlite_autoincrement=True,
 )
 Index("ix_case_events_incident", case_events.c.incident_id)
-# The evaluation's probe of a case's escalations and returns (revision 0013), covered.
+# The evaluation's probe of a case's escalations and returns (revision 0015), covered.
 Index(
     "ix_case_events_judged",
     case_events.c.incident_id,
@@ -667,6 +671,38 @@ public_contacts = Table(
     sqlite_autoincrement=True,
 )
 
+# -- submissions sent again (revision 0016) -------------------------------------------------
+
+# The idempotency key of each report or inspection that came with one (an officer's phone
+# makes one per draft and sends it until it hears an answer): a request sent again with
+# the same key is answered with the record the first one made, never a second record.
+submissions = Table(
+    "submissions",
+    metadata,
+    _id(),
+    Column("key", Text, nullable=False, unique=True),  # as the client made it (a UUID)
+    Column("kind", Text, nullable=False),  # "case" or "inspection"
+    Column("record_id", Integer),  # the incident or inspection (set in the same transaction)
+    Column("actor", Text, nullable=False),  # who sent it: a key is no one else's
+    Column("created", Timestamp, nullable=False),
+    sqlite_autoincrement=True,
+)
+# -- duplicates (revision 0015) ---------------------------------------------------------------
+
+# A case merged into another (Signalen's child and parent signals): the child is closed with
+# this link, and its reporter follows the parent's outcome.  One parent per child; a parent
+# is never a child itself (the service keeps the tree one level deep).
+case_links = Table(
+    "case_links",
+    metadata,
+    _id(),
+    Column("child_id", Integer, ForeignKey("incidents.id"), nullable=False, unique=True),
+    Column("parent_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("created", Timestamp, nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_case_links_parent", case_links.c.parent_id)
+
 # What the GeoPackage lists in gpkg_contents: feature tables with their geometry type,
 # attribute tables.  (gridmap_meta is internal and not listed.)
 FEATURE_TABLES = {"incidents": "POINT", "hazards": "GEOMETRY"}
@@ -717,6 +753,12 @@ SCHEDULER_TABLES = {
     "public_contacts": "public reporters who asked to be told",
 }
 ATTRIBUTE_TABLES.update(SCHEDULER_TABLES)
+# Revision 0016 added this.
+SUBMISSION_TABLES = {"submissions": "idempotency keys of reports and inspections"}
+ATTRIBUTE_TABLES.update(SUBMISSION_TABLES)
+# Revision 0015 added this.
+LINK_TABLES = {"case_links": "duplicate cases merged into another"}
+ATTRIBUTE_TABLES.update(LINK_TABLES)
 FIXED = [
     meta,
     layers,
@@ -734,6 +776,8 @@ FIXED = [
     *(metadata.tables[name] for name in SESSION_TABLES),
     *(metadata.tables[name] for name in CLOCK_TABLES),
     *(metadata.tables[name] for name in SCHEDULER_TABLES),
+    *(metadata.tables[name] for name in SUBMISSION_TABLES),
+    *(metadata.tables[name] for name in LINK_TABLES),
 ]
 
 

@@ -46,6 +46,7 @@ from gridmap.stores.people import People
 from gridmap.stores.public import Public
 from gridmap.stores.records import Records
 from gridmap.stores.scheduler import Scheduling
+from gridmap.stores.submissions import Submissions
 from gridmap.validation import check_areas
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class Watch:
                 conn.close()
 
 
-class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Evaluations):
+class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submissions, Evaluations):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.

@@ -100,3 +100,37 @@ def test_a_city_sets_a_category_clock_and_limit(sample_path, tmp_path):
     assert listed()["E0102"] == ["4", "h", "work"]
     audit = run("audit", "--what", "category").output
     assert audit.count("category.clock") == 2, audit
+
+
+def test_the_command_line_merges_duplicates(sample_path, tmp_path):
+    from gridmap.stores import open_store
+
+    copy_city(sample_path, tmp_path / "city.gpkg")
+    url = f"gpkg://{tmp_path / 'city.gpkg'}"
+    run = _run(url)
+    with open_store(url) as store:
+        a, b, c = [x["id"] for x in store.cases(statuses=["reported"], limit=3)]
+    r = run("case", "merge", str(a), str(b), str(c), "--note", "same pothole")
+    assert r.exit_code == 0 and r.output == f"2 cases merged into {a}.\n", r.output
+    with open_store(url) as store:
+        assert store.case_children([a]) == {a: sorted([b, c])}
+        assert store.case(b)["status"] == "closed"
+        assert store.audit_log(action="case.merge")[0]["actor"].startswith("cli:")
+    r = run("case", "merge", str(a), str(b))
+    assert r.exit_code != 0 and "only an open case" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_the_case_list_with_the_web_filters(sample_path, tmp_path):
+    copy_city(sample_path, tmp_path / "city.gpkg")
+    run = _run(f"gpkg://{tmp_path / 'city.gpkg'}")
+    r = run("case", "list", "--search", "#17")
+    assert r.exit_code == 0 and r.output.startswith("#17\tclosed\t") and "1 case," in r.output
+    r = run("case", "list", "--overdue", "--per-page", "3", "--sort", "newest")
+    lines = r.output.splitlines()
+    assert r.exit_code == 0 and len(lines) == 4 and "社区" in lines[0]
+    assert lines[-1].endswith("(newest order)") and "page 1 of " in lines[-1]
+    ids = [int(line.split()[0][1:]) for line in lines[:3]]
+    assert ids == sorted(ids, reverse=True)  # the sample reports in order
+    r = run("case", "list", "--department", "nobody")
+    assert r.exit_code != 0 and "parameter 'department'" in r.output

@@ -25,6 +25,8 @@ SPEC = {
     "verify": ({"handled"}, {"officer"}),
     "close": ({"verified"}, {"officer", "dispatcher"}),
     "evaluate": ({"closed"}, {"dispatcher"}),
+    # 重办: only the public reporter (the reporter role is no account's), never staff.
+    "reopen": ({"closed", "evaluated"}, set()),
 }
 GRID = "23060200300308"
 # Where a role takes a step from fewer statuses than the step's sources.

@@ -59,6 +59,9 @@ TABLE = {
     ("case_other_department", access.CASE_ACT): {"admin", "dispatcher"},
     (None, access.CASE_REPORT): {"officer", "dispatcher", "department"},
     (None, access.CASE_FOR_CALLER): {"dispatcher"},
+    # Merging duplicates: the command centre, on any case of the city.
+    (None, access.CASE_MERGE): {"admin", "dispatcher"},
+    ("case_out", access.CASE_MERGE): {"admin", "dispatcher"},
     (None, access.CASE_PREVIEW): CITY_STAFF | {"officer"},
     # hazards: officers their grids'; the city's staff all
     ("hazard_in", access.HAZARD_READ): CITY_STAFF | {"officer"},

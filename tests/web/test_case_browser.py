@@ -117,8 +117,8 @@ def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):
 
     city = _signed_in(browser, loop_server, loop_db, "department", department="city")
     try:
-        city.page.goto(loop_server + "/cases/queue")
-        city.page.click(f"#gm-cases li[data-id='{case_id}'] a")
+        city.page.goto(loop_server + "/cases/queue?status=dispatched")  # the new ones
+        city.page.click(f"#gm-cases tr[data-id='{case_id}'] a")
         _step(city, "start")
         assert _status(city) == "处置"
         _step(city, "report_back", note="已清运")
@@ -130,7 +130,7 @@ def test_the_loop_in_the_browser(browser, loop_server, loop_db, tmp_path):
     try:
         officer.page.goto(loop_server + "/cases/mine")
         officer.shot("case-phone-list")
-        officer.page.tap(f"#gm-cases li[data-id='{case_id}'] a")
+        officer.page.tap(f"#gm-cases tr[data-id='{case_id}'] a")
         officer.page.wait_for_selector("#gm-case-status")
         _step(officer, "verify", note="现场已核实")
         _step(officer, "close")
@@ -166,11 +166,11 @@ def test_the_board_links_to_the_filtered_map(browser, loop_server, loop_db):
         p.shot("case-board")
         overdue = int(p.page.inner_text("#gm-overdue-total b"))
         assert overdue > 0
-        first = p.page.locator("#gm-overdue-departments a").first
+        first = p.page.locator("#gm-overdue-departments a.gm-list[href*=overdue]").first
         department = first.get_attribute("data-department")
         count = int(first.inner_text())
-        with p.page.expect_navigation():
-            first.click()
+        with p.page.expect_navigation():  # the count opens the list; beside it, the map
+            p.page.click(f"#gm-overdue-departments a.gm-map[data-department='{department}']")
         p.idle()
         assert p.page.input_value("#gm-department") == department
         assert p.page.is_checked("#gm-overdue")

@@ -224,6 +224,7 @@ def test_every_csv_route_answers_with_a_bom(client, tmp_path):
         "/data/rejected/<token>.csv",
         "/plans/<int:plan_id>/compare.csv",
         "/admin/audit.csv",
+        "/cases.csv",
     }
     plan = make_plan(client, "today", neighborhoods(tmp_path / "city.gpkg"))
     html = _check(client, _incidents("NOPE"), "x.csv", kind="incidents").get_data(as_text=True)
@@ -232,6 +233,7 @@ def test_every_csv_route_answers_with_a_bom(client, tmp_path):
         re.search(r'id="gm-rejected" href="([^"]+)"', html).group(1),
         f"/plans/{plan}/compare.csv",
         "/admin/audit.csv",
+        "/cases.csv?overdue=1",
     ]
     for url in urls:
         r = client.get(url)

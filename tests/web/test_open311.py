@@ -165,7 +165,7 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
         "E0103",
         "城市管理",
     )
-    assert first["status_notes"] == "采集" and first["description"] == "路边建筑垃圾"
+    assert first["status_notes"] == "已收到" and first["description"] == "路边建筑垃圾"
     assert abs(first["lat"] - lat) < 1e-5 and abs(first["long"] - lon) < 1e-5
     with open_store(o_db) as store:
         case = store.case(incident_id)
@@ -178,10 +178,10 @@ def test_a_request_followed_from_post_to_closed(o_app, o_db, key, spot):
         assert r.status_code == 200, r.json
     assert read()["expected_datetime"] is not None
     take_steps(o_db, incident_id, grid, ["start", "report_back"], {"report_back": "已清运完毕"})
-    assert read()["status_notes"] == "反馈 · 城市管理 · 已清运完毕"
+    assert read()["status_notes"] == "已处理，待核实 · 城市管理 · 已清运完毕"
     take_steps(o_db, incident_id, grid, ["verify", "close"], {"verify": "李网格员现场核实"})
     closed = read()
-    assert closed["status"] == "closed" and closed["status_notes"].startswith("结案")
+    assert closed["status"] == "closed" and closed["status_notes"].startswith("已办结")
     text = client.get(f"{API}/requests/{incident_id}.xml").get_data(as_text=True)
     root = ET.fromstring(text)
     assert root.tag == "service_requests"

@@ -46,13 +46,14 @@ def test_report_follow_rate_and_count(p_app, p_db, spot):
         assert store.case(incident_id)["reporter"] == "公众"
 
     track = client.get(f"/public/track?number={number}").get_data(as_text=True)
-    assert "采集" in track and 'id="gm-rate"' not in track
+    assert "已收到" in track and 'id="gm-rate"' not in track
+    assert "采集" not in track  # plain words for citizens, no staff jargon
     # Not yet closed: rating is refused, with the reason.
     r = client.post("/public/rate", data={"number": number, "rating": "satisfied"})
     assert r.status_code == 400 and "closed" in r.get_data(as_text=True)
     take_steps(p_db, incident_id, grid, notes={"report_back": "已清运完毕"})
     track = client.get(f"/public/track?number={number}&lang=en").get_data(as_text=True)
-    assert "Closed" in track and "已清运完毕" in track and 'id="gm-rate"' in track
+    assert "Resolved" in track and "已清运完毕" in track and 'id="gm-rate"' in track
     for private in ("王五", "officer", "dispatcher", "department#"):
         assert private not in track, private
     # The command centre does not rate a public report for the public (nor is offered to).
@@ -73,13 +74,15 @@ def test_report_follow_rate_and_count(p_app, p_db, spot):
     track = client.get(f"/public/track?number={number}").get_data(as_text=True)
     assert "Your rating: Satisfied" in track
     track = client.get(f"/public/track?number={number}&lang=zh").get_data(as_text=True)
-    assert "评价" in track and 'id="gm-rated"' in track and "满意" in track
+    assert "已办结" in track and 'id="gm-rated"' in track and "满意" in track
     r = client.post("/public/rate", data={"number": number, "rating": "unsatisfied"})
     assert r.status_code == 400  # once
 
     stats = client.get("/public/stats").get_data(as_text=True)
     city = re.search(r'<tr data-code="city">(.*?)</tr>', stats, re.S).group(1)
-    assert "城市管理" in city and "100%" in city.split('gm-satisfaction">')[1]
+    # One rating is below the minimum a rate is shown from (GRIDMAP_MIN_RATINGS, 5).
+    assert "城市管理" in city and "–" in city.split('gm-satisfaction">')[1]
+    assert 'id="gm-min-ratings"' in stats
     assert "gm-stats-community" in stats
 
 
@@ -102,7 +105,13 @@ def test_bad_public_reports_change_nothing(p_app, p_db, spot):
         headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
     )
     assert r.status_code == 403 and "another origin" in r.get_data(as_text=True)
+    # A mistyped tracking number: told in the page's language, with the way back.
     r = client.get("/public/track?number=abc")
-    assert r.status_code == 400 and "tracking number" in r.get_data(as_text=True)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "查询码不正确" in page and 'href="/public/"' in page
+    r = client.get("/public/track?number=abc&lang=en")
+    assert r.status_code == 400 and "tracking number is not right" in r.get_data(as_text=True)
+    r = client.get("/public/track?number=ZZZZ-ZZZZ-ZZZZ-ZZZZ&lang=zh")
+    assert r.status_code == 404 and "没有找到" in r.get_data(as_text=True)
     with open_store(p_db) as store:
         assert store.count_incidents() == before

@@ -79,12 +79,12 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         p.shot("public-receipt")
         with p.page.expect_navigation():
             p.page.click("#gm-follow")
-        assert p.page.inner_text("#gm-case-status") == "采集"
+        assert p.page.inner_text("#gm-case-status") == "已收到"  # plain words, no 采集
         p.shot("public-track-reported")
 
         take_steps(pub_db, incident_id, code, notes={"report_back": "已于当日清运"})
         p.page.reload()
-        assert p.page.inner_text("#gm-case-status") == "结案"
+        assert p.page.inner_text("#gm-case-status") == "已办结"
         assert "已于当日清运" in p.page.inner_text("#gm-timeline")
         body = p.page.inner_text("main")
         for private in ("王五", "officer", "dispatcher", "department#"):
@@ -93,7 +93,7 @@ def test_the_public_reports_follows_and_rates(browser, pub_server, pub_db):
         p.page.check("#gm-rate input[value=satisfied]")
         with p.page.expect_navigation():
             p.page.click("#gm-rate-submit")
-        assert p.page.inner_text("#gm-case-status") == "评价"
+        assert p.page.inner_text("#gm-case-status") == "已办结"
         assert "满意" in p.page.inner_text("#gm-rated")
         p.shot("public-track-rated")
 

@@ -41,14 +41,40 @@
     box.innerHTML = '<table class="gm-kv">' + rows.join('') + '</table>';
   }
 
+  // "已有人上报": open cases of the category near the point, each a link to open it.
+  var nearby = document.getElementById('gm-nearby');
+  function offer() {
+    if (!nearby || !lon.value || !lat.value || !category.value) { return; }
+    var q = 'lon=' + encodeURIComponent(lon.value) + '&lat=' + encodeURIComponent(lat.value) +
+      '&category=' + encodeURIComponent(category.value);
+    fetch('/api/cases/nearby?' + q, {headers: {Accept: 'application/json'}})
+      .then(function (r) { return r.ok ? r.json() : {cases: []}; })
+      .then(function (found) {
+        if (!found.cases.length) { nearby.hidden = true; nearby.innerHTML = ''; return; }
+        var d = nearby.dataset;
+        nearby.innerHTML = '<h2>' + esc(d.title) + '</h2><ul>' + found.cases.map(function (c) {
+          return '<li data-case="' + c.id + '"><a href="/cases/' + c.id + '">#' + c.id + '</a> ' +
+            esc(c.category_name) + ' · ' + esc(c.status_name) + ' · ' + c.metres + ' ' + esc(d.away) + '</li>';
+        }).join('') + '</ul>';
+        nearby.hidden = false;
+      })
+      .catch(function () {});  // no network (offline.js keeps the report): nothing to offer
+  }
+
   function refresh() {
+    offer();
     if (!lon.value || !lat.value) { return; }
     var q = 'lon=' + encodeURIComponent(lon.value) + '&lat=' + encodeURIComponent(lat.value);
     if (category.value) { q += '&category=' + encodeURIComponent(category.value); }
     fetch('/api/cases/preview?' + q, {headers: {Accept: 'application/json'}})
       .then(function (r) { return r.json().then(function (b) { if (!r.ok) { throw new Error(b.message); } return b; }); })
       .then(render)
-      .catch(function (e) { box.innerHTML = '<p class="gm-error">' + esc(e.message) + '</p>'; });
+      .catch(function (e) {
+        // A TypeError is fetch's "no network" (a phone without signal: offline.js keeps
+        // the report); anything else is the server's message.
+        var text = e instanceof TypeError ? (zh ? '没有网络：联网后显示归属' : 'No connection: who handles it is shown when it returns') : e.message;
+        box.innerHTML = '<p class="gm-error">' + esc(text) + '</p>';
+      });
   }
 
   [lon, lat, category].forEach(function (el) { el.addEventListener('change', refresh); });

@@ -20,14 +20,46 @@
     lat.value = latlng.lat.toFixed(7);
   }
 
-  map.on('click', function (e) { put(e.latlng); });
+  // "已有人上报": open cases of the chosen category near the point, to follow instead.
+  var nearby = document.getElementById('gm-nearby');
+  var category = document.getElementById('gm-category-pick');
+  function esc(s) {
+    return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  }
+  function offer() {
+    if (!nearby || !lon.value || !lat.value || !category.value) { return; }
+    var q = 'lon=' + encodeURIComponent(lon.value) + '&lat=' + encodeURIComponent(lat.value) +
+      '&category=' + encodeURIComponent(category.value);
+    fetch('/public/nearby?' + q, {headers: {Accept: 'application/json'}})
+      .then(function (r) { return r.ok ? r.json() : {cases: []}; })
+      .then(function (found) {
+        var d = nearby.dataset;
+        if (!found.cases.length) { nearby.hidden = true; nearby.innerHTML = ''; return; }
+        var items = found.cases.map(function (c) {
+          return '<li data-case="' + c.id + '">' + esc(c.category) + ' · ' + esc(c.status) +
+            ' · ' + c.metres + ' ' + esc(d.away) + ' · ' + esc(d.reported) + ' ' + esc(c.reported) +
+            ' <button type="submit" class="gm-button gm-follow-case" formnovalidate formaction="' +
+            esc(d.follow) + '" name="follow" value="' + c.id + '">' + esc(d.button) + '</button></li>';
+        });
+        nearby.innerHTML = '<h2>' + esc(d.title) + '</h2><p>' + esc(d.hint) + '</p><ul>' +
+          items.join('') + '</ul>';
+        nearby.hidden = false;
+      })
+      .catch(function () {});  // no answer: nothing to offer, the report goes as it is
+  }
+  if (category) { category.addEventListener('change', offer); }
+
+  map.on('click', function (e) { put(e.latlng); offer(); });
   window.gridmapHere(function (x, y) {
     put(L.latLng(y, x));
+    offer();
     map.setView([y, x], Math.max(map.getZoom(), 16));
   });
   [lon, lat].forEach(function (el) {
     el.addEventListener('change', function () {
-      if (lon.value && lat.value) { put(L.latLng(+lat.value, +lon.value)); }
+      if (lon.value && lat.value) { put(L.latLng(+lat.value, +lon.value)); offer(); }
     });
   });
   // Under the point: the configured tiles, or the city's own areas with their names, so

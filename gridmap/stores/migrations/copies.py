@@ -26,18 +26,30 @@ from gridmap.stores import schema as s
 from gridmap.stores.migrations.legacy import OLD, _copy, _quote, index_and_register
 
 # Tables a revision after the first labelled one (0011) added: a copy of an older
-# revision may lack them (its upgrade creates them).  {table: revision}
-ADDED_AFTER_LABELS: dict[str, str] = {}
+# revision may lack them (its upgrade creates them).  {table: the revision adding it}
+ADDED_AFTER_LABELS: dict[str, str] = {"submissions": "0012", "case_links": "0013"}
+
+
+def _history(revision: str) -> set[str]:
+    """The revisions a store at ``revision`` has been through, down to the first: their
+    numbers say nothing of their order (branches are chained in the order they merge)."""
+    from alembic.script import ScriptDirectory
+
+    from gridmap.stores.migrations import _config
+
+    script = ScriptDirectory.from_config(_config())
+    return {r.revision for r in script.iterate_revisions(revision, "base")}
 
 
 def rebuild(store, revision: str) -> None:
     conn = store._conn
     store._run("PRAGMA defer_foreign_keys = ON")  # checked at commit
     names = set(sa.inspect(conn).get_table_names())
+    history = _history(revision)
     wanted = [
         t.name
         for t in s.FIXED
-        if t is not s.meta and ADDED_AFTER_LABELS.get(t.name, revision) <= revision
+        if t is not s.meta and ADDED_AFTER_LABELS.get(t.name, revision) in history
     ]
     layers = (
         [r[0] for r in store._run("SELECT name FROM layers ORDER BY position").all()]

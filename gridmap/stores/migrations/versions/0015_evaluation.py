@@ -3,15 +3,18 @@
 (``ix_case_events_judged``), so that a month of a million-case store is counted from
 indexes (benchmarks/evaluation_bench.py).
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
+
+(Given as 0013 after 0011; main took 0013 and 0014 meanwhile, so chained after its
+head until the lead re-chains.)
 """
 
 from gridmap.stores import schema as s
 from gridmap.stores.migrations import add_columns
 
-revision = "0013"
-down_revision = "0011"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
