@@ -161,6 +161,8 @@ GENERATION_READ = "generation.read"  # staged generations: planners and admins o
 AUDIT_READ = "audit.read"
 USERS_MANAGE = "users.manage"
 NOTIFY_SELF = "notify.self"  # one's own notification channels (those who are told)
+EVALUATION_READ = "evaluation.read"  # the monthly evaluation (考核); its rows: see _evaluation
+HOTSPOT_READ = "hotspot.read"  # where problems come back (places, counts: no people)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     SIGNED_IN: frozenset(ROLES),
@@ -196,6 +198,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     USERS_MANAGE: frozenset({ADMIN}),
     # Admins are told of plans submitted to them, planners of their plans returned.
     NOTIFY_SELF: frozenset({DISPATCHER, DEPARTMENT, OFFICER, ADMIN, PLANNER}),
+    EVALUATION_READ: frozenset({ADMIN, DISPATCHER, LEADER, DEPARTMENT, OFFICER}),
+    HOTSPOT_READ: frozenset({ADMIN, DISPATCHER, LEADER, DEPARTMENT, OFFICER, PLANNER}),
 }
 
 
@@ -353,6 +357,32 @@ def _job(caller: Caller, job: Mapping) -> bool:
     return caller.holds(ADMIN) or (caller.holds(PLANNER) and job.get("owner") == caller.name)
 
 
+# The evaluation rows the public statistics publish to anyone: the departments' (the
+# city's work, no person in them; "ask the people to supervise").
+PUBLISHED_EVALUATION = frozenset({"department"})
+
+
+def _evaluation(caller: Caller, row: Mapping) -> bool:
+    """A row of the monthly evaluation, ``{"by": ..., "grids": [...]}``.  Departments'
+    and communities' figures are the city's work, open to everyone who holds the
+    permission (the public statistics publish the departments' too).  An officer's
+    figures judge one person: the command centre and the admins, who manage officers,
+    and the leaders, who judge the work, read every officer's (a leader without the
+    name: :func:`evaluation_names`); an officer reads only their own; a department,
+    which does not manage officers, none."""
+    if row.get("by") in PUBLISHED_EVALUATION or row.get("by") == "community":
+        return True
+    if caller.holds(ADMIN, DISPATCHER, LEADER):
+        return True
+    return caller.holds(OFFICER) and any(caller.in_grids(g) for g in row.get("grids", ()))
+
+
+def evaluation_names(caller: Caller) -> bool:
+    """Whether ``caller`` reads officers' names on their evaluation rows (the policy's
+    people rule: a leader holds no personal data, and reads each row by its grids)."""
+    return sees_people(caller)
+
+
 def staged(generation, generations) -> bool:
     """Whether ``generation`` is staged: published after the active one and not active
     yet (the generations before the active one are the city's history, public)."""
@@ -399,6 +429,7 @@ _RULES: dict[str, Callable[[Caller, Any], bool]] = {
     PHOTO_READ: _photo,
     JOB_READ: _job,
     JOB_STOP: _job,
+    EVALUATION_READ: _evaluation,
 }
 _ANYONE: dict[str, Callable[[Caller, Any], bool]] = {GENERATION_READ: _generation}
 
@@ -428,6 +459,7 @@ _REFUSALS = {
     JOB_READ: "job {key} is not yours",
     JOB_STOP: "job {key} is not yours: only its owner (or an admin) may stop it",
     GENERATION_READ: "this generation is staged: it is not public until it is activated",
+    EVALUATION_READ: "an officer's evaluation is theirs and their managers' to read",
 }
 
 

@@ -81,7 +81,8 @@ class Settings:
     # GRIDMAP_REOPEN_DAYS: how many days after 结案 a public reporter not satisfied may
     # reopen (重办) the case (default 7).
     reopen_days: int = 7
-    # GRIDMAP_MIN_RATINGS: the public statistics show a satisfaction rate only from this
+    # GRIDMAP_MIN_RATINGS: the public statistics (and the monthly evaluation, which also
+    # scores it only then) show a satisfaction rate only from this
     # many ratings (default 5: one unhappy rating is no department's 0%).
     min_ratings: int = 5
     # GRIDMAP_PHOTO_MB: the largest photo a report or step may carry (default 8 MB).
@@ -125,6 +126,29 @@ class Settings:
     # address, a mail box), shown as discovery's ``contact``; default: this server's
     # administrators at its own address.
     open311_contact: str = ""
+    # GRIDMAP_EVAL_WEIGHTS: the monthly evaluation's score (考核), the weights of its five
+    # parts, name=number: dispatched on time, handled on time, not reworked, not
+    # escalated, public satisfaction (default dispatch=20,handle=30,rework=15,
+    # escalate=10,satisfaction=25; local practice, not a standard).  A part without cases
+    # to judge (nothing handled, too few ratings) is left out and the rest re-weighted.
+    eval_weights: tuple[tuple[str, float], ...] = (
+        ("dispatch", 20.0),
+        ("handle", 30.0),
+        ("rework", 15.0),
+        ("escalate", 10.0),
+        ("satisfaction", 25.0),
+    )
+    # GRIDMAP_DISPATCH_HOURS: a case is dispatched on time within this many hours of its
+    # report, round the clock (default 24; counted in SQL, so natural hours, not the
+    # working calendar).
+    dispatch_hours: float = 24.0
+    # GRIDMAP_HOTSPOT_RADIUS_M: cases of one category closer than this (metres) belong to
+    # one place where a problem comes back (default 150).
+    hotspot_radius_m: float = 150.0
+    # GRIDMAP_HOTSPOT_MONTHS: how many months back hotspots are looked for (default 6).
+    hotspot_months: int = 6
+    # GRIDMAP_HOTSPOT_CASES: cases of one category a place needs to be a hotspot (default 4).
+    hotspot_cases: int = 4
 
     @property
     def lease(self) -> float:
@@ -243,6 +267,11 @@ class Settings:
             webhook_url=env.get("GRIDMAP_WEBHOOK_URL", "").strip(),
             sms_url=env.get("GRIDMAP_SMS_URL", "").strip(),
             open311_contact=env.get("GRIDMAP_OPEN311_CONTACT", "").strip(),
+            eval_weights=_weights(env, "GRIDMAP_EVAL_WEIGHTS", cls.eval_weights),
+            dispatch_hours=_seconds(env, "GRIDMAP_DISPATCH_HOURS", 24.0),
+            hotspot_radius_m=_seconds(env, "GRIDMAP_HOTSPOT_RADIUS_M", 150.0),
+            hotspot_months=_positive(env, "GRIDMAP_HOTSPOT_MONTHS", 6),
+            hotspot_cases=_positive(env, "GRIDMAP_HOTSPOT_CASES", 4),
         )
 
 
@@ -288,3 +317,28 @@ def _names(raw: str | None) -> tuple[str, ...] | None:
     if raw is None:
         return None
     return tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
+def _weights(
+    env: dict[str, str], name: str, default: tuple[tuple[str, float], ...]
+) -> tuple[tuple[str, float], ...]:
+    """``dispatch=20,handle=30,...``: a weight (a number of 0 or more) for each of the
+    default's names, in its order; a name not given keeps its default."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    known = dict(default)
+    given: dict[str, float] = {}
+    for part in raw.split(","):
+        key, _, value = part.partition("=")
+        key = key.strip()
+        if key not in known or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", value.strip()):
+            raise InvalidInput(
+                f"{name}={raw!r}: expected name=number for names among {', '.join(known)}",
+                field=name,
+            )
+        given[key] = float(value)
+    out = tuple((k, given.get(k, v)) for k, v in default)
+    if not sum(v for _, v in out) > 0:
+        raise InvalidInput(f"{name}={raw!r}: at least one weight above 0", field=name)
+    return out

@@ -39,6 +39,13 @@ RATINGS = {
 }
 
 
+def satisfaction(ratings: Mapping[str, int]) -> float | None:
+    """The public's satisfaction: satisfied and fairly satisfied (满意 and 基本满意) over
+    all ratings (the public statistics and the monthly evaluation); None without any."""
+    rated = sum(ratings.get(r, 0) for r in RATINGS)
+    return (ratings.get("satisfied", 0) + ratings.get("fair", 0)) / rated if rated else None
+
+
 @dataclass(frozen=True)
 class Action:
     name: str

@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         data,
         db,
         errors,
+        evaluation,
         frame,
         generations,
         hazards,
@@ -121,6 +122,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     case_lists.init_app(app)  # the case pages and lists: one blueprint
     open311.init_app(app)
     public.init_app(app)
+    evaluation.init_app(app)
     offline.init_app(app)
     return app
 

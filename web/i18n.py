@@ -36,6 +36,8 @@ TEXT = {
     "title": _l("Grid management map"),
     "incidents": _l("Incidents"),
     "hazards": _l("Hazards"),
+    "hotspots": _l("Problems that come back"),
+    "hotspot_cases": _lp("hotspots", "cases"),
     "status": _l("Status"),
     "category": _l("Category"),
     "all": _l("All"),

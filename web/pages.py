@@ -68,6 +68,7 @@ def _config(lang: str, focus: dict | None = None, gen: Generation | None = None)
         # Who may follow links to cases and report (the API checks again on each call).
         "canReport": may(access.CASE_REPORT),
         "seesCases": may(access.CASE_READ),
+        "seesHotspots": may(access.HOTSPOT_READ),
         "hazardsOn": maps.hazards_on(caller().roles),
     }
 

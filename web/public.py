@@ -21,7 +21,7 @@ from flask import (
 from gridmap import workflow
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.model import hierarchy_top
-from gridmap.services import open311
+from gridmap.services import evaluation, open311
 from web import db, i18n, maps, params
 from web import open311 as web311
 from web.auth import public
@@ -206,12 +206,15 @@ def photo(photo_id: int):
 @public
 def stats():
     lang = i18n.language()
+    store = get_store()
     minimum = db.settings().min_ratings
+    month = evaluation.month_of(params.text("month", max_length=10))  # default: the last
     return render_template(
         "public_stats.html",
         lang=lang,
-        stats=open311.statistics(get_store(), lang, minimum),
+        stats=open311.statistics(store, lang, minimum),
         min_ratings=minimum,
+        evaluation=evaluation.published(store, month, evaluation.Rules.of(db.settings()), lang),
     )
 
 

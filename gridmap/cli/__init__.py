@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "case": ("cases", "case"),
     "worker": ("worker", "worker"),
     "notify": ("worker", "notify"),
+    "evaluate": ("evaluation", "evaluate"),
+    "hotspots": ("evaluation", "hotspots_cmd"),
 }
 
 

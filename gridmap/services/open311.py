@@ -529,9 +529,7 @@ def statistics(store: PublicChannel, lang: str, min_ratings: int = 1) -> dict:
             "handled": handled,
             "on_time_rate": row["on_time"] / handled if handled else None,
             "rated": rated,
-            "satisfaction": (row["ratings"]["satisfied"] + row["ratings"]["fair"]) / rated
-            if rated and rated >= min_ratings
-            else None,
+            "satisfaction": workflow.satisfaction(row["ratings"]) if rated >= min_ratings else None,
             "ratings": {r: row["ratings"][r] for r in workflow.RATINGS},
         }
 

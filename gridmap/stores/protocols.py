@@ -60,6 +60,7 @@ __all__ = [
     "AreaStore",
     "CaseStore",
     "CasesAndAreas",
+    "EvaluationStore",
     "HazardStore",
     "PeopleStore",
     "PlanStore",
@@ -588,7 +589,21 @@ class PublicChannel(PublicStore, CaseStore, AreaStore, Protocol):
 
 
 @runtime_checkable
-class Store(PublicChannel, PlanStore, PeopleStore, SchedulerStore, Protocol):
+class EvaluationStore(RoutingStore, AreaStore, Protocol):
+    """The monthly evaluation's counts (per department or grid, in SQL) and the points
+    hotspots are found in, with the departments, areas and officers they name."""
+
+    def evaluation_counts(
+        self, since_utc: str, until_utc: str, by: str, dispatch_seconds: float
+    ) -> list[dict]: ...
+
+    def incident_points(
+        self, since_utc: str, until_utc: str, categories: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]: ...
+
+
+@runtime_checkable
+class Store(PublicChannel, PlanStore, PeopleStore, SchedulerStore, EvaluationStore, Protocol):
     """A whole store: every aggregate; the store's URL, what opening it migrated
     (``gridmap db upgrade`` shows it), and ``close`` (or ``with store:``)."""
 

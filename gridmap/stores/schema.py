@@ -269,6 +269,17 @@ Index(
     incidents.c.grid_code,
 )
 Index("ix_incidents_closed", incidents.c.closed_utc)
+# The monthly evaluation (revision 0015): a month's cases with everything it counts of
+# them, from the index alone (no fetch of a million-row table's wide rows).
+Index(
+    "ix_incidents_month",
+    incidents.c.reported_utc,
+    incidents.c.department,
+    incidents.c.grid_code,
+    incidents.c.dispatched_utc,
+    incidents.c.on_time,
+    incidents.c.id,  # SQLite's indexes carry the rowid; PostgreSQL's only what they name
+)
 # The scheduler's tick (revision 0010): only the cases whose clock runs towards an
 # escalation, so a tick reads the few newly overdue, not every case ever overdue.
 _ESCALATABLE = text("status IN ('dispatched', 'handling')")
@@ -462,6 +473,13 @@ case_events = Table(
     sqlite_autoincrement=True,
 )
 Index("ix_case_events_incident", case_events.c.incident_id)
+# The evaluation's probe of a case's escalations and returns (revision 0015), covered.
+Index(
+    "ix_case_events_judged",
+    case_events.c.incident_id,
+    case_events.c.action,
+    case_events.c.from_status,
+)
 
 photos = Table(
     "photos",

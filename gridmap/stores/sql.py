@@ -39,6 +39,7 @@ from gridmap.model import (
 )
 from gridmap.stores import schema as s
 from gridmap.stores.cases import Cases
+from gridmap.stores.evaluation import Evaluations
 from gridmap.stores.hazards import Hazards
 from gridmap.stores.jobs import Jobs
 from gridmap.stores.people import People
@@ -130,7 +131,7 @@ class Watch:
                 conn.close()
 
 
-class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submissions):
+class SQLStore(Records, People, Jobs, Cases, Hazards, Public, Scheduling, Submissions, Evaluations):
     """A gridmap store in a relational database (see the module docstring)."""
 
     #: SQL that starts a write transaction.

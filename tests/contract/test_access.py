@@ -103,6 +103,13 @@ TABLE = {
     (None, access.USERS_MANAGE): {"admin"},
     (None, access.NOTIFY_SELF): {"dispatcher", "department", "officer", "admin", "planner"},
     (None, access.PLAN_SUBMIT): {"planner"},
+    # the monthly evaluation: departments' and communities' rows to all who read it; an
+    # officer's to those who manage or judge officers, and to the officer themselves
+    ("evaluation_department", access.EVALUATION_READ): CITY_STAFF | {"officer", "leader"},
+    ("evaluation_community", access.EVALUATION_READ): CITY_STAFF | {"officer", "leader"},
+    ("evaluation_officer_in", access.EVALUATION_READ): {"admin", "dispatcher", "leader", "officer"},
+    ("evaluation_officer_out", access.EVALUATION_READ): {"admin", "dispatcher", "leader"},
+    (None, access.HOTSPOT_READ): CITY_STAFF | {"officer", "leader", "planner"},
     (None, access.ROUTING_READ): {"admin", "dispatcher"},
     (None, access.ROUTING_WRITE): {"admin"},
     (None, access.SIGNED_IN): ALL - {"anonymous", "reporter"},
@@ -150,6 +157,16 @@ def objects(city) -> dict:
         "queue_police": "police",
         "job_of_planner": {"key": "j1", "owner": "planner"},
         "job_of_another": {"key": "j2", "owner": "another planner"},
+        "evaluation_department": {"by": "department", "grids": []},
+        "evaluation_community": {"by": "community", "grids": ["x"]},
+        "evaluation_officer_in": {
+            "by": "officer",
+            "grids": [next(g for g in grids if g.startswith(AREA))],
+        },
+        "evaluation_officer_out": {
+            "by": "officer",
+            "grids": [next(g for g in grids if not g.startswith(AREA))],
+        },
         "active_generation": False,  # staged?
         "staged_generation": True,
     }

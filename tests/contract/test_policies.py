@@ -20,6 +20,7 @@ PUBLIC_POST = "public post"
 STAFF = {"admin", "dispatcher", "department", "officer"}
 PLANNERS = {"planner", "admin"}
 REPORTERS = {"officer", "dispatcher", "department"}
+EVALUATORS = STAFF | {"leader"}
 
 # method, rule → who may call it (what this table says is the spec the app follows)
 EXPECTED = {
@@ -143,6 +144,11 @@ EXPECTED = {
     ("POST", "/public/reopen"): PUBLIC_POST,
     ("GET", "/public/photos/<int:photo_id>"): PUBLIC,
     ("GET", "/public/stats"): PUBLIC,
+    # The monthly evaluation: which rows each reads is the policy's (test_evaluation).
+    ("GET", "/evaluation"): EVALUATORS,
+    ("GET", "/evaluation.csv"): EVALUATORS,
+    ("GET", "/hotspots"): EVALUATORS | {"planner"},
+    ("GET", "/api/hotspots"): EVALUATORS | {"planner"},
     ("GET", "/login"): ALWAYS,
     ("POST", "/login"): ALWAYS,
     ("POST", "/logout"): ALWAYS,

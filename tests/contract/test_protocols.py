@@ -19,6 +19,7 @@ from gridmap.stores.protocols import (
     AreaStore,
     CasesAndAreas,
     CaseStore,
+    EvaluationStore,
     HazardStore,
     PeopleStore,
     PlanStore,
@@ -42,6 +43,7 @@ PROTOCOLS = [
     SchedulerStore,
     CasesAndAreas,
     PublicChannel,
+    EvaluationStore,
     Store,
 ]
 

@@ -226,6 +226,7 @@ def test_every_csv_route_answers_with_a_bom(client, tmp_path):
         "/plans/<int:plan_id>/compare.csv",
         "/admin/audit.csv",
         "/cases.csv",
+        "/evaluation.csv",
     }
     plan = make_plan(client, "today", neighborhoods(tmp_path / "city.gpkg"))
     html = _check(client, _incidents("NOPE"), "x.csv", kind="incidents").get_data(as_text=True)
@@ -235,6 +236,7 @@ def test_every_csv_route_answers_with_a_bom(client, tmp_path):
         f"/plans/{plan}/compare.csv",
         "/admin/audit.csv",
         "/cases.csv?overdue=1",
+        "/evaluation.csv?month=2026-10&by=community",
     ]
     for url in urls:
         r = client.get(url)

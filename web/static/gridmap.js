@@ -313,6 +313,26 @@
     });
     if (cfg.hazardsOn) { hazards.addTo(map); }
     control.addOverlay(hazards, escapeHtml(t.hazards));
+    // Places where problems come back (issue 27 part 8): a circle each, loaded when the
+    // overlay is turned on (?hotspots=1 turns it on: the hotspots page links so).
+    if (cfg.seesHotspots) {
+      var hotspots = L.geoJSON(null, {
+        pointToLayer: function (f, latlng) {
+          return L.circle(latlng, {radius: Math.max(f.properties.spread_m, 30), color: '#6a51a3',
+                                   weight: 2, fillOpacity: 0.15, className: 'gm-hotspot'});
+        },
+        onEachFeature: function (f, layer) {
+          layer.bindPopup(escapeHtml(f.properties.category_name) + ' · ' + f.properties.cases + ' ' +
+                          escapeHtml(t.hotspot_cases) + ' · ' + escapeHtml(f.properties.area));
+        }
+      });
+      var loadHotspots = function () {
+        load('/hotspots', {}, function (fc) { hotspots.clearLayers(); hotspots.addData(fc); });
+      };
+      map.on('overlayadd', function (e) { if (e.layer === hotspots) { loadHotspots(); } });
+      control.addOverlay(hotspots, escapeHtml(t.hotspots));
+      if (linked.get('hotspots') === '1') { hotspots.addTo(map); loadHotspots(); }
+    }
     control.addTo(map);
 
     function refreshHazards() {
