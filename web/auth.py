@@ -135,7 +135,9 @@ def _check():
         return _refuse(401, say("sign in first (or send Authorization: Bearer <token>)"))
     if not access.holds(caller(), permission):
         refused = access.role_refusal(permission)  # the roles by their names
-        return _refuse(403, i18n.refusal(refused))
+        # A page says it in a sentence of its own; the API's message in the request's
+        # language (its ``error`` stays the code scripts read).
+        return _refuse(403, i18n.refusal(refused) if wants_page() else i18n.error_message(refused))
     return None
 
 

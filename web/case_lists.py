@@ -7,6 +7,8 @@ frame links to ``cases.mine`` and ``cases.queue``); they parse the request and c
 from __future__ import annotations
 
 from flask import Response, jsonify, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_login import current_user
 
 from gridmap import access, caselist
@@ -157,42 +159,44 @@ def mine_json():
 
 
 CSV_COLUMNS = {
-    "id": ("编号", "Number"),
-    "category_name": ("类别", "Category"),
-    "status_name": ("状态", "Status"),
-    "due_text": ("截止时间", "Due"),
-    "deadline": ("时限", "Deadline"),
-    "community_name": ("社区", "Community"),
-    "grid_name": ("网格", "Grid"),
-    "grid_code": ("网格编码", "Grid code"),
-    "department_name": ("处置部门", "Department"),
-    "reported_at": ("上报时间", "Reported"),
-    "description": ("描述", "Description"),
-    "reporter": ("上报人", "Reporter"),
-    "link": ("链接", "Link"),
+    "id": _l("Number"),
+    "category_name": _l("Category"),
+    "status_name": _l("Status"),
+    "due_text": _lp("csv", "Due"),
+    "deadline": _l("Deadline"),
+    "community_name": _l("Community"),
+    "grid_name": _l("Grid"),
+    "grid_code": _l("Grid code"),
+    "department_name": _l("Department"),
+    "reported_at": _lp("time", "Reported"),
+    "description": _l("Description"),
+    "reporter": _l("Reporter"),
+    "link": _l("Link"),
 }
+DEADLINE_WORDS = {"overdue": _l("Overdue"), "due_soon": _l("Due soon")}
 
 
 @bp.get("/cases.csv")
 @allow(access.CASES_LIST)
 def case_list_csv():
-    lang = i18n.language()
     found = _listing(page=1, per_page=caselists.CSV_ROWS, most=caselists.CSV_ROWS)
     names = access.fields(caller(), CSV_COLUMNS)  # the reporter only for who sees people
-    words = {
-        "overdue": i18n.pick("已超期", "overdue"),
-        "due_soon": i18n.pick("即将超期", "due soon"),
-    }
-    rows = []
-    for view in _rows(found, lang):
-        view["deadline"] = words.get(view["deadline"], "")
-        view["link"] = url_for("cases.case_page", incident_id=view["id"], _external=True)
-        rows.append([view.get(n) or "" for n in names])
+    rows = [[view.get(n) or "" for n in names] for view in _csv_views(found)]
     return Response(
-        csv_text([i18n.pick(*CSV_COLUMNS[n]) for n in names], rows),
+        csv_text([str(CSV_COLUMNS[n]) for n in names], rows),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="cases.csv"'},
     )
+
+
+def _csv_views(found: dict) -> list[dict]:
+    """The list's rows as the CSV writes them: the deadline in words, a link to each."""
+    out = []
+    for view in _rows(found, i18n.language()):
+        view["deadline"] = str(DEADLINE_WORDS.get(view["deadline"], ""))
+        view["link"] = url_for("cases.case_page", incident_id=view["id"], _external=True)
+        out.append(view)
+    return out
 
 
 def init_app(app) -> None:

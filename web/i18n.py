@@ -103,6 +103,7 @@ SCRIPT_TEXT = {
     "department": _l("Department"),
     "no_position": _l("This browser cannot tell its position"),
     "request_failed": _l("The request failed"),
+    "rule_colon": _lp("separator", ": "),
     "no_plan_satisfies": _l("No plan can satisfy this request: "),
     "reasons_separator": _lp("separator", "; "),
     "grid": _l("Grid"),
@@ -325,13 +326,14 @@ def audit_field(key: str) -> str:
 
 
 SYSTEM_NAME = _l("System")
+ANONYMOUS_NAME = _l("Anonymous")  # who signed nothing: a failed sign-in, the public
 
 
 def actor_name(actor: str) -> str:
     """Who did it: a user's name without the channel (``web:``, ``cli:``), the system by
     name."""
     name = actor.split(":", 1)[-1] if ":" in actor else actor
-    return str(SYSTEM_NAME) if name == "system" else name
+    return {"system": str(SYSTEM_NAME), "anonymous": str(ANONYMOUS_NAME)}.get(name, name)
 
 
 def role_name(role: str) -> str:

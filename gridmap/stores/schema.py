@@ -343,7 +343,7 @@ plans = Table(
 
 PLAN_COLUMNS = ["author", "bounds"]
 
-# Revision 0017: a plan's way to publication.  A planner submits it (with the new areas'
+# Revision 0015: a plan's way to publication.  A planner submits it (with the new areas'
 # names and a note), an admin publishes it or sends it back with a note; each step one row,
 # so the plan's state is its last step and the notes stay for the planner to read.
 plan_reviews = Table(

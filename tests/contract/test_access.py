@@ -79,8 +79,9 @@ TABLE = {
     (None, access.CASES_MINE): {"officer"},
     # the case lists: each desk's own (who sees which rows is the scope's, tested apart)
     (None, access.CASES_LIST): CITY_STAFF | {"officer", "leader"},
-    ("queue_city", access.CASES_QUEUE): {"dispatcher", "department"},
-    ("queue_police", access.CASES_QUEUE): {"dispatcher"},
+    # (a leader reads every queue: rows without people, no case pages)
+    ("queue_city", access.CASES_QUEUE): {"dispatcher", "department", "leader"},
+    ("queue_police", access.CASES_QUEUE): {"dispatcher", "leader"},
     (None, access.BOARD_READ): {"admin", "dispatcher", "leader"},
     # people and exports
     (None, access.MAP_PEOPLE): CITY_STAFF | {"officer"},

@@ -238,6 +238,7 @@ def visible_text(html: str) -> str:
 
 # Names and abbreviations that are the same in Chinese pages, units, and codes of our own.
 ALLOWED = {
+    "Polsby-Popper",  # the compactness measure, by its authors' names
     # names of things and standards
     "gridmap",
     "geojson",

@@ -99,7 +99,7 @@ def test_a_signed_in_planner_uses_the_plan_api_from_the_page(browser, live_serve
                 f.properties.code.slice(0, 6);
             const r = await fetch("/api/plans", {method: "POST",
               headers: {"Content-Type": "application/json"},
-              body: JSON.stringify({name: "from the browser", split_into: "none", assignment})});
+              body: JSON.stringify({name: "浏览器中的方案", split_into: "none", assignment})});
             return [r.status, await r.json()];
         }"""
     )

@@ -30,7 +30,7 @@ def test_each_count_of_the_board_opens_a_list_of_as_many(client):
     assert len(links) > 20
     for url, count in links:
         assert _total(client, url.replace("&amp;", "&")) == int(count), url
-    assert 'href="/?status=open"' in html and "/?overdue=1&amp;department=" in html  # maps
+    assert 'href="/map?status=open"' in html and "/map?overdue=1&amp;department=" in html  # maps
 
 
 def test_the_more_communities_link_shows_them_all(client):

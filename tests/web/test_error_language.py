@@ -61,7 +61,7 @@ def test_a_domain_404_names_its_values_in_both_languages(app, web_db):
 def test_a_403_is_chinese_by_default_and_english_with_lang(app, web_db):
     viewer = signed_in(app.test_client(), f"gpkg://{web_db}", "viewer")
     zh = viewer.get("/admin/users", headers=HTML)
-    assert zh.status_code == 403 and "需要以下角色之一" in _text(zh) and "管理员" in _text(zh)
+    assert zh.status_code == 403 and "可以这样做" in _text(zh) and "管理员" in _text(zh)
     js = viewer.get("/admin/users").get_json()
     assert js["error"] == "Forbidden" and CJK.search(js["message"])
     en = viewer.get("/admin/users?lang=en").get_json()

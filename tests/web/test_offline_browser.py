@@ -204,7 +204,7 @@ def test_a_session_that_ended_offline_keeps_the_draft_until_the_officer_signs_in
         page.wait_for_selector(WAITING.format(n=1), state="attached")
 
         # Meanwhile the session ends (an idle timeout, a sign-out elsewhere).
-        name = page.inner_text("#gm-user")
+        name = page.text_content("#gm-user").strip()  # (folded in the phone menu)
         with open_store(f"gpkg://{phone_db}") as store:
             assert store.end_sessions(name, "test") >= 1
         officer.context.set_offline(False)

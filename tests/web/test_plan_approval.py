@@ -93,9 +93,10 @@ def test_a_planner_never_meets_an_english_refusal(city):
             f"/plans/{plan_id}/publish?lang={lang}", data={"name": "2012"}, headers=HTML
         )
         assert r.status_code == 403 and said in r.get_data(as_text=True)
-    # Scripts still read the API's English (and its roles' codes).
+    # The API answers in the language chosen (English above, kept by its cookie).
     r = planner.post(f"/api/plans/{plan_id}/publish", json={"name": "2012"})
-    assert r.status_code == 403 and r.get_json()["message"] == "this needs one of the roles admin"
+    assert r.status_code == 403 and r.get_json()["error"] == "Forbidden"
+    assert r.get_json()["message"] == "this needs one of the roles Administrator"
     # An admin publishes; a planner's token submits through the API with names and a note.
     api = signed_in(planner.application.test_client(), f"gpkg://{path}", "planner")
     r = api.post(f"/api/plans/{plan_id}/submit", json={"names": {"x": ""}, "note": "n"})

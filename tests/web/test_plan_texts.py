@@ -34,8 +34,10 @@ def test_every_code_said_has_both_languages(app):
 
 
 @pytest.fixture(scope="module")
-def app():
-    return create_app({"DATABASE_URL": "gpkg:///nonexistent/unused.gpkg", "TESTING": True})
+def app(tmp_path_factory):
+    # An empty store of its own (the texts need an app, not a city).
+    url = f"gpkg://{tmp_path_factory.mktemp('plan-texts') / 'unused.gpkg'}"
+    return create_app({"DATABASE_URL": url, "TESTING": True})
 
 
 @pytest.mark.parametrize(

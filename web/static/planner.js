@@ -101,7 +101,7 @@
       esc(W.areas) + ' ' + m.districts + ' · ' + esc(W.groups_split) + ' ' + m.groups_split + '</p>';
     document.getElementById('gm-rules').innerHTML = m.rules.map(function (r) {
       return '<li class="' + (r.passes ? 'gm-pass' : 'gm-fail') + '" data-rule="' + esc(r.rule) + '" data-passes="' + r.passes + '">' +
-        esc(window.gridmapSay({code: 'rule_name.' + r.rule}, r.rule)) + t('：', ': ') +
+        esc(window.gridmapSay({code: 'rule_name.' + r.rule}, r.rule)) + W.rule_colon +
         esc(window.gridmapSay(r.said, r.reason)) + '</li>';
     }).join('');
   }
