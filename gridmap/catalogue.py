@@ -256,3 +256,19 @@ RISK_LEVELS: dict[int, tuple[str, str]] = {
     3: ("一般", "Moderate"),
     4: ("低", "Low"),
 }
+
+
+# What the monthly evaluation (考核) counts of each department, community and officer:
+# the store counts them, the service scores them (``gridmap.services.evaluation``).
+EVALUATION_COUNTS = (
+    "received",
+    "dispatched",
+    "dispatched_on_time",
+    "handled",
+    "handled_on_time",
+    "reworked",
+    "escalated",
+    "satisfied",
+    "fair",
+    "unsatisfied",
+)

@@ -82,6 +82,29 @@ def _units(store, units_layer, split_into, parent_layer, generation, months, lin
     )
 
 
+def generation_options(f):
+    """What a published plan becomes: the same options wherever a plan is published."""
+    for option in reversed(
+        [
+            click.option("--name", required=True, help="Name of the new generation, e.g. 2012."),
+            click.option("--description", default=""),
+            click.option(
+                "--layer", default="community", show_default=True, help="Layer of the new areas."
+            ),
+            click.option("--activate", is_flag=True, help="Make it the active generation now."),
+            click.option(
+                "--effective",
+                type=click.DateTime(["%Y-%m-%d"]),
+                default=None,
+                help="The day it takes effect, e.g. 2012-09-20 (the one it replaces ends the "
+                "day before).",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
 def field_options(f):
     """Which columns of a plan file hold the unit codes and the district labels."""
     for option in reversed(
@@ -293,16 +316,7 @@ def compare(ctx, plan_file, other, unit_args, unit_field, district_field, as_jso
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @unit_options
 @field_options
-@click.option("--name", required=True, help="Name of the new generation, e.g. 2012.")
-@click.option("--description", default="")
-@click.option("--layer", default="community", show_default=True, help="Layer of the new areas.")
-@click.option("--activate", is_flag=True, help="Make it the active generation now.")
-@click.option(
-    "--effective",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="The day it takes effect, e.g. 2012-09-20 (the one it replaces ends the day before).",
-)
+@generation_options
 @click.pass_context
 def publish(
     ctx,
@@ -391,16 +405,7 @@ def return_cmd(ctx, plan_id, note) -> None:
 
 @plan.command("approve")
 @click.argument("plan_id", type=int)
-@click.option("--name", required=True, help="Name of the new generation, e.g. 2012.")
-@click.option("--description", default="")
-@click.option("--layer", default="community", show_default=True, help="Layer of the new areas.")
-@click.option("--activate", is_flag=True, help="Make it the active generation now.")
-@click.option(
-    "--effective",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="The day it takes effect, e.g. 2012-09-20.",
-)
+@generation_options
 @AREA_NAME
 @click.pass_context
 def approve_cmd(ctx, plan_id, name, description, layer, activate, effective, area_names) -> None:

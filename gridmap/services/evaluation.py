@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gridmap import access, workflow
+from gridmap.catalogue import EVALUATION_COUNTS
 from gridmap.errors import InvalidInput
 from gridmap.model import LOCAL_TZ, utc_text
 from gridmap.settings import Settings
@@ -42,18 +43,7 @@ if TYPE_CHECKING:
     from gridmap.stores.protocols import EvaluationStore
 
 BY = ("department", "community", "officer")
-COUNTS = (
-    "received",
-    "dispatched",
-    "dispatched_on_time",
-    "handled",
-    "handled_on_time",
-    "reworked",
-    "escalated",
-    "satisfied",
-    "fair",
-    "unsatisfied",
-)
+COUNTS = EVALUATION_COUNTS
 # The CSV's columns and the page's, in order (their headings: web/evaluation.py).
 COLUMNS = (
     "code",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import sqlalchemy as sa
 
+from gridmap.catalogue import EVALUATION_COUNTS
 from gridmap.stores import schema as s
 
 # The steps that send a case back for its work to be done again (返工): an officer's check
@@ -22,18 +23,7 @@ from gridmap.stores import schema as s
 REWORK_ACTIONS = ("return", "reopen")
 EVALUATION_KEYS = ("department", "grid")
 RATED = ("satisfied", "fair", "unsatisfied")  # workflow.RATINGS' codes
-COUNTS = (
-    "received",
-    "dispatched",
-    "dispatched_on_time",
-    "handled",
-    "handled_on_time",
-    "reworked",
-    "escalated",
-    "satisfied",
-    "fair",
-    "unsatisfied",
-)
+COUNTS = EVALUATION_COUNTS
 
 
 class Evaluations:
