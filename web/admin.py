@@ -291,6 +291,7 @@ def user_account():
         account=user_service.account(store, who, name),
         tokens=user_service.tokens(store, who, name),
         history=user_service.history(store, who, name),
+        departments={c: d.name(i18n.language()) for c, d in store.departments().items()},
     )
 
 
