@@ -79,15 +79,6 @@ def _community_layer(layers) -> str | None:
     return grid.parent if grid else None
 
 
-def _communities(config: dict) -> list[dict]:
-    """The panel's choice of community, code order (in the page, not in the script's
-    configuration: the list is read once)."""
-    if not config["communityLayer"]:
-        return []
-    names = get_store().area_names(config["communityLayer"], config["generation"]["id"])
-    return [{"code": code, "name": names[code][0]} for code in sorted(names)]
-
-
 @bp.get("/")
 @public
 def index():
@@ -124,8 +115,7 @@ def _map_page(config: dict, **panel):
     """The map page: the frame's header over the map, the panel (``panel``: what it
     shows beside the filters) beside it."""
     base = basemap(current_app.config["BASEMAP"], current_app.config["TIANDITU_KEY"])
-    areas = _communities(config)
-    html = render_template("panel.html", t=config["text"], config=config, areas=areas, **panel)
+    html = render_template("panel.html", t=config["text"], config=config, **panel)
     header = render_template("header.html")
     return make_response(maps.render(config, base, html, header))
 

@@ -113,6 +113,7 @@ def test_the_area_filter_zooms_outlines_and_filters_and_names_are_the_base(
         )
         assert len(shown) == 5 and all(name for name in shown)
         whole = p.js("GridMap.map.getZoom()")
+        p.page.focus("#gm-area")  # its choices come when it is first used
         p.page.select_option("#gm-area", code)
         p.idle()
         # Zoomed to the community, its outline drawn, and only its cases counted.

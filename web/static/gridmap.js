@@ -217,6 +217,26 @@
     var areaSelect = document.getElementById('gm-area');
     var areaLayerName = cfg.communityLayer;
     if (areaSelect && linked.get('area')) { areaSelect.value = linked.get('area'); }
+    // The communities to choose from, by name and code, read when the choice is first used
+    // (or at once when a link chose one: its name replaces its code).
+    var areasFilled = false;
+    function fillAreas() {
+      if (areasFilled || !areaSelect) { return; }
+      areasFilled = true;
+      load('/layers/' + encodeURIComponent(areaLayerName) + '/labels', {generation: cfg.generation.id}, function (fc) {
+        var chosen = areaSelect.value;
+        var rows = fc.features.map(function (f) { return f.properties; })
+          .sort(function (a, b) { return a.code < b.code ? -1 : a.code > b.code ? 1 : 0; });
+        areaSelect.innerHTML = '<option value="">' + escapeHtml(t.all) + '</option>' + rows.map(function (a) {
+          return '<option value="' + escapeHtml(a.code) + '">' + escapeHtml(a.name) + ' (' + escapeHtml(a.code) + ')</option>';
+        }).join('');
+        areaSelect.value = chosen;
+      });
+    }
+    if (areaSelect) {
+      ['focus', 'pointerdown'].forEach(function (e) { areaSelect.addEventListener(e, fillAreas); });
+      if (linked.get('area')) { fillAreas(); }
+    }
     function selectedArea() { return areaSelect ? areaSelect.value : (linked.get('area') || ''); }
     function zoomToArea() {
       var code = selectedArea();
