@@ -39,3 +39,13 @@ if [ -z "${GRIDMAP_TEST_POSTGRES:-}" ]; then
     for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
   fi
 fi
+
+# axe-core, the accessibility checker tests/web/test_accessibility_browser.py injects into
+# each page: from the npm registry at the version tests/vendor/VERSIONS.md names (a
+# download, kept out of git like the Python packages).
+AXE_VERSION=4.14.1
+axe=tests/vendor/node_modules/axe-core
+if ! grep -qs "\"version\": \"$AXE_VERSION\"" "$axe/package.json"; then
+  echo "installing axe-core $AXE_VERSION from the npm registry ..."
+  npm install --no-save --no-audit --no-fund --silent --prefix tests/vendor "axe-core@$AXE_VERSION"
+fi

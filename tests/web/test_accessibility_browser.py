@@ -17,7 +17,8 @@ import pytest
 from tests.accounts import PASSWORD, user_of
 from tests.web.crawl import ROLES, _route, crawl, first_grid
 
-AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
+# Installed by scripts/test-deps.sh (make test) from the npm registry.
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {
     "desk": {"viewport": {"width": 1366, "height": 768}},
     "phone": {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True},
