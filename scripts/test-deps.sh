@@ -44,8 +44,9 @@ fi
 # each page: from the npm registry at the version tests/vendor/VERSIONS.md names (a
 # download, kept out of git like the Python packages).
 AXE_VERSION=4.14.1
-axe=tests/vendor/node_modules/axe-core
+vendor="$(dirname "$0")/../tests/vendor"
+axe="$vendor/node_modules/axe-core"
 if ! grep -qs "\"version\": \"$AXE_VERSION\"" "$axe/package.json"; then
   echo "installing axe-core $AXE_VERSION from the npm registry ..."
-  npm install --no-save --no-audit --no-fund --silent --prefix tests/vendor "axe-core@$AXE_VERSION"
+  npm install --no-save --no-audit --no-fund --silent --prefix "$vendor" "axe-core@$AXE_VERSION"
 fi
